@@ -1,0 +1,1332 @@
+/* The ActionSpec and ServiceConfig model: copy and free, JSON parse and emit, the
+ * validation rules of DESIGN section 2 as readable sentences, the deterministic Kahn
+ * order and the shell-style command split. It never talks to a server, resolves a
+ * secret, runs a shell or stops at the first problem. */
+#include "config.h"
+
+#include "common/spec.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME_RULE       "use 1 to 64 characters of A-Z a-z 0-9 _ . -"
+#define SHOW_LIMIT      64  /* characters of a shown name before it is cut */
+#define CYCLE_SHOW_MAX  16  /* actions of a cycle path shown before "..." */
+#define NUMBER_STORABLE 1e9 /* JSON numbers beyond this are out of every bound */
+#define NONE            SIZE_MAX
+
+/* --- strings ------------------------------------------------------------------------ */
+
+static char *dup_str(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *d = malloc(len);
+
+    if (d)
+        memcpy(d, s, len);
+    return d;
+}
+
+/* Copies s (may be NULL) into *dst; -1 only when an allocation failed. */
+static int copy_str(char **dst, const char *s)
+{
+    *dst = NULL;
+    if (!s)
+        return 0;
+    *dst = dup_str(s);
+    return *dst ? 0 : -1;
+}
+
+static void free_strv(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int copy_strv(char ***dst, size_t *dn, char *const *src, size_t n)
+{
+    *dst = NULL;
+    *dn = 0;
+    if (!src || n == 0)
+        return 0;
+    *dst = calloc(n, sizeof(**dst));
+    if (!*dst)
+        return -1;
+    *dn = n;
+    for (size_t i = 0; i < n; i++)
+        if (copy_str(&(*dst)[i], src[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static int is_name_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+}
+
+static int has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
+}
+
+static int env_key_is_valid(const char *key)
+{
+    const unsigned char *p = (const unsigned char *)key;
+
+    if (!key || !(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+        return 0;
+    for (; *p; p++)
+        if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+              (*p >= '0' && *p <= '9')))
+            return 0;
+    return 1;
+}
+
+static int is_blank_str(const char *s)
+{
+    for (; *s; s++)
+        if (!(*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\v' || *s == '\f'))
+            return 0;
+    return 1;
+}
+
+int hp_name_is_valid(const char *name)
+{
+    size_t i;
+
+    if (!name)
+        return 0;
+    for (i = 0; name[i]; i++)
+        if (i >= HP_NAME_MAX || !is_name_char((unsigned char)name[i]))
+            return 0;
+    return i > 0;
+}
+
+/* The shown form of one byte in piece (5 bytes); returns its length. */
+static size_t show_byte(unsigned char c, char *piece)
+{
+    if (c < 0x20 || c >= 0x7f) {
+        snprintf(piece, 5, "\\x%02x", c);
+        return 4;
+    }
+    if (c == '\\') {
+        memcpy(piece, "\\\\", 3);
+        return 2;
+    }
+    piece[0] = (char)c;
+    piece[1] = '\0';
+    return 1;
+}
+
+const char *hp_name_show(const char *s, char *buf, size_t size)
+{
+    const unsigned char *p;
+    size_t limit, total = 0, used = 0, plen;
+    char piece[5];
+
+    if (!buf || size == 0)
+        return buf;
+    buf[0] = '\0';
+    if (!s)
+        return buf;
+    limit = size - 1 < SHOW_LIMIT ? size - 1 : SHOW_LIMIT;
+    for (p = (const unsigned char *)s; *p; p++)
+        total += show_byte(*p, piece);
+    if (total > limit)
+        limit = limit >= 3 ? limit - 3 : 0; /* room for "..." */
+    for (p = (const unsigned char *)s; *p; p++) {
+        plen = show_byte(*p, piece);
+        if (used + plen > limit)
+            break;
+        memcpy(buf + used, piece, plen);
+        used += plen;
+    }
+    buf[used] = '\0';
+    if (*p && size - used >= 4)
+        memcpy(buf + used, "...", 4);
+    return buf;
+}
+
+/* --- problems ----------------------------------------------------------------------- */
+
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    va_list copy;
+    int len;
+    char *msg;
+
+    va_copy(copy, ap);
+    len = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (len < 0)
+        return NULL;
+    msg = malloc((size_t)len + 1);
+    if (msg)
+        vsnprintf(msg, (size_t)len + 1, fmt, ap);
+    return msg;
+}
+
+static void problems_take(hp_problems *pb, char *msg)
+{
+    char **grown;
+
+    if (!msg)
+        return;
+    grown = realloc(pb->items, (pb->count + 1) * sizeof(*grown));
+    if (!grown) {
+        free(msg);
+        return;
+    }
+    pb->items = grown;
+    pb->items[pb->count++] = msg;
+}
+
+void hp_problems_add(hp_problems *pb, const char *fmt, ...)
+{
+    va_list ap;
+    char more[96];
+
+    if (!pb || pb->count > HP_PROBLEMS_MAX)
+        return;
+    if (pb->count == HP_PROBLEMS_MAX) {
+        snprintf(more, sizeof(more), "more problems were found; only the first %d are shown",
+                 HP_PROBLEMS_MAX);
+        problems_take(pb, dup_str(more));
+        return;
+    }
+    va_start(ap, fmt);
+    problems_take(pb, vformat(fmt, ap));
+    va_end(ap);
+}
+
+void hp_problems_free(hp_problems *pb)
+{
+    if (!pb)
+        return;
+    free_strv(pb->items, pb->count);
+    pb->items = NULL;
+    pb->count = 0;
+}
+
+/* Counts every problem itself, so a full or NULL list never makes input look valid. */
+typedef struct reporter {
+    hp_problems *pb;
+    size_t found;
+    const char *owner; /* "run 'ci'", may be NULL or "" */
+} reporter;
+
+static void report(reporter *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report_raw(reporter *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "<owner>: <message>". */
+static void report(reporter *r, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg;
+
+    r->found++;
+    va_start(ap, fmt);
+    msg = vformat(fmt, ap);
+    va_end(ap);
+    if (!msg)
+        return;
+    if (r->owner && *r->owner)
+        hp_problems_add(r->pb, "%s: %s", r->owner, msg);
+    else
+        hp_problems_add(r->pb, "%s", msg);
+    free(msg);
+}
+
+/* The message as given, for sentences that have the owner as their subject. */
+static void report_raw(reporter *r, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg;
+
+    r->found++;
+    va_start(ap, fmt);
+    msg = vformat(fmt, ap);
+    va_end(ap);
+    if (!msg)
+        return;
+    hp_problems_add(r->pb, "%s", msg);
+    free(msg);
+}
+
+typedef struct label {
+    char s[HP_NAME_SHOW_SIZE + 32];
+} label;
+
+/* "action 'x'" for a named action, else "action #N" (1-based), else "action". */
+static const char *action_label(label *l, const char *name, size_t position)
+{
+    char shown[HP_NAME_SHOW_SIZE];
+
+    if (name)
+        snprintf(l->s, sizeof(l->s), "action '%s'", hp_name_show(name, shown, sizeof(shown)));
+    else if (position)
+        snprintf(l->s, sizeof(l->s), "action #%zu", position);
+    else
+        snprintf(l->s, sizeof(l->s), "action");
+    return l->s;
+}
+
+/* "service 'api'" or "service (unnamed)". */
+static const char *owner_label(label *l, const char *kind, const char *name)
+{
+    char shown[HP_NAME_SHOW_SIZE];
+
+    if (name)
+        snprintf(l->s, sizeof(l->s), "%s '%s'", kind, hp_name_show(name, shown, sizeof(shown)));
+    else
+        snprintf(l->s, sizeof(l->s), "%s (unnamed)", kind);
+    return l->s;
+}
+
+/* --- restart -------------------------------------------------------------------------- */
+
+static const char *const restart_names[] = {"never", "on_failure", "always"};
+
+const char *hp_restart_name(hp_restart r)
+{
+    if ((unsigned)r > HP_RESTART_ALWAYS)
+        return "unknown";
+    return restart_names[r];
+}
+
+int hp_restart_parse(const char *s, hp_restart *out)
+{
+    if (!s || !out)
+        return -1;
+    for (unsigned i = 0; i <= HP_RESTART_ALWAYS; i++)
+        if (strcmp(s, restart_names[i]) == 0) {
+            *out = (hp_restart)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* --- free and copy ------------------------------------------------------------------ */
+
+void hp_action_spec_free(hp_action_spec *a)
+{
+    if (!a)
+        return;
+    free(a->name);
+    free(a->script);
+    free(a->interpreter);
+    free(a->command);
+    free(a->cwd);
+    if (a->env)
+        for (size_t i = 0; i < a->n_env; i++) {
+            free(a->env[i].key);
+            free(a->env[i].value);
+        }
+    free(a->env);
+    free_strv(a->depends_on, a->n_depends_on);
+    free_strv(a->tags, a->n_tags);
+    memset(a, 0, sizeof(*a));
+}
+
+void hp_actions_free(hp_action_spec *actions, size_t n)
+{
+    if (!actions)
+        return;
+    for (size_t i = 0; i < n; i++)
+        hp_action_spec_free(&actions[i]);
+    free(actions);
+}
+
+void hp_service_config_free(hp_service_config *c)
+{
+    if (!c)
+        return;
+    free(c->name);
+    free(c->description);
+    hp_actions_free(c->actions, c->n_actions);
+    memset(c, 0, sizeof(*c));
+}
+
+int hp_action_spec_copy(hp_action_spec *dst, const hp_action_spec *src)
+{
+    if (!dst)
+        return -1;
+    memset(dst, 0, sizeof(*dst));
+    if (!src)
+        return -1;
+    dst->timeout_secs = src->timeout_secs;
+    dst->retry = src->retry;
+    dst->retry_delay_ms = src->retry_delay_ms;
+    dst->restart = src->restart;
+    if (copy_str(&dst->name, src->name) || copy_str(&dst->script, src->script) ||
+        copy_str(&dst->interpreter, src->interpreter) || copy_str(&dst->command, src->command) ||
+        copy_str(&dst->cwd, src->cwd) ||
+        copy_strv(&dst->depends_on, &dst->n_depends_on, src->depends_on, src->n_depends_on) ||
+        copy_strv(&dst->tags, &dst->n_tags, src->tags, src->n_tags))
+        goto fail;
+    if (src->env && src->n_env) {
+        dst->env = calloc(src->n_env, sizeof(*dst->env));
+        if (!dst->env)
+            goto fail;
+        dst->n_env = src->n_env;
+        for (size_t i = 0; i < src->n_env; i++)
+            if (copy_str(&dst->env[i].key, src->env[i].key) ||
+                copy_str(&dst->env[i].value, src->env[i].value))
+                goto fail;
+    }
+    return 0;
+fail:
+    hp_action_spec_free(dst);
+    return -1;
+}
+
+/* --- the dependency graph ------------------------------------------------------------- */
+
+typedef struct named {
+    const char *name;
+    size_t index;
+} named;
+
+/* Edges go from an action to each distinct action it depends on, in depends_on order. */
+typedef struct graph {
+    size_t n;
+    named *sorted; /* named actions by (name, index): the first of equal names wins */
+    size_t m;
+    size_t *start; /* n + 1 offsets into adj */
+    size_t *adj;
+    unsigned char *second; /* 1 at the second action of a duplicated name */
+    int unknown;           /* some dependency names no action */
+} graph;
+
+static int named_cmp(const void *a, const void *b)
+{
+    const named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+
+    if (c)
+        return c;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static size_t graph_resolve(const graph *g, const char *name)
+{
+    size_t lo = 0, hi = g->m;
+
+    if (!name)
+        return NONE;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(g->sorted[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < g->m && strcmp(g->sorted[lo].name, name) == 0)
+        return g->sorted[lo].index;
+    return NONE;
+}
+
+static void graph_free(graph *g)
+{
+    free(g->sorted);
+    free(g->start);
+    free(g->adj);
+    free(g->second);
+    memset(g, 0, sizeof(*g));
+}
+
+static int graph_build(graph *g, const hp_action_spec *a, size_t n)
+{
+    size_t edges = 0, k = 0, *mark = NULL;
+
+    memset(g, 0, sizeof(*g));
+    g->n = n;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].n_depends_on > SIZE_MAX / sizeof(size_t) - edges)
+            return -1;
+        edges += a[i].depends_on ? a[i].n_depends_on : 0;
+    }
+    g->sorted = malloc((n ? n : 1) * sizeof(*g->sorted));
+    g->start = malloc((n + 1) * sizeof(*g->start));
+    g->adj = malloc((edges ? edges : 1) * sizeof(*g->adj));
+    g->second = calloc(n ? n : 1, 1);
+    mark = calloc(n ? n : 1, sizeof(*mark));
+    if (!g->sorted || !g->start || !g->adj || !g->second || !mark) {
+        free(mark);
+        graph_free(g);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i].name)
+            g->sorted[g->m++] = (named){a[i].name, i};
+    qsort(g->sorted, g->m, sizeof(*g->sorted), named_cmp);
+    for (size_t p = 1; p < g->m; p++)
+        if (strcmp(g->sorted[p].name, g->sorted[p - 1].name) == 0 &&
+            (p == 1 || strcmp(g->sorted[p - 1].name, g->sorted[p - 2].name) != 0))
+            g->second[g->sorted[p].index] = 1;
+    for (size_t i = 0; i < n; i++) {
+        g->start[i] = k;
+        if (!a[i].depends_on)
+            continue;
+        for (size_t d = 0; d < a[i].n_depends_on; d++) {
+            size_t j = graph_resolve(g, a[i].depends_on[d]);
+            if (j == NONE) {
+                g->unknown = 1;
+                continue;
+            }
+            if (mark[j] == i + 1)
+                continue;
+            mark[j] = i + 1;
+            g->adj[k++] = j;
+        }
+    }
+    g->start[n] = k;
+    free(mark);
+    return 0;
+}
+
+/* Reports the cycle nodes[0] -> ... -> nodes[len-1] -> nodes[0], rotated to start at
+ * its earliest action and shortened past CYCLE_SHOW_MAX actions. The buffer holds the
+ * longest shown path; the clamp only keeps that true if the sizes ever change. */
+static void report_cycle(reporter *r, const hp_action_spec *a, const size_t *nodes, size_t len)
+{
+    char path[(HP_NAME_SHOW_SIZE + 8) * (CYCLE_SHOW_MAX + 2)];
+    char shown[HP_NAME_SHOW_SIZE];
+    size_t first = 0, used = 0;
+
+    for (size_t t = 1; t < len; t++)
+        if (nodes[t] < nodes[first])
+            first = t;
+    path[0] = '\0';
+    for (size_t t = 0; t <= len && t <= CYCLE_SHOW_MAX; t++) {
+        const char *name = a[nodes[(first + t) % len]].name;
+        int wrote;
+        if (t == len || t == CYCLE_SHOW_MAX) /* the path closes on its first action */
+            wrote = snprintf(path + used, sizeof(path) - used, "%s%s", t < len ? "... -> " : "",
+                             hp_name_show(a[nodes[first]].name, shown, sizeof(shown)));
+        else
+            wrote = snprintf(path + used, sizeof(path) - used, "%s -> ",
+                             hp_name_show(name, shown, sizeof(shown)));
+        if (wrote > 0)
+            used += (size_t)wrote;
+        if (used >= sizeof(path))
+            break;
+    }
+    report(r, "dependency cycle: %s", path);
+}
+
+/* Depth-first walk in insertion order; each back edge closes one cycle, reported once. */
+static int report_cycles(reporter *r, const hp_action_spec *a, const graph *g)
+{
+    size_t n = g->n;
+    unsigned char *color = calloc(n ? n : 1, 1); /* 0 new, 1 on the path, 2 done */
+    size_t *stack = malloc((n ? n : 1) * sizeof(*stack));
+    size_t *next = malloc((n ? n : 1) * sizeof(*next));
+    size_t *at = malloc((n ? n : 1) * sizeof(*at));
+    int rc = -1;
+
+    if (!color || !stack || !next || !at)
+        goto out;
+    for (size_t root = 0; root < n; root++) {
+        size_t depth = 1;
+
+        if (color[root])
+            continue;
+        stack[0] = root;
+        next[0] = g->start[root];
+        at[root] = 0;
+        color[root] = 1;
+        while (depth) {
+            size_t u = stack[depth - 1];
+            if (next[depth - 1] < g->start[u + 1]) {
+                size_t v = g->adj[next[depth - 1]++];
+                if (color[v] == 0) {
+                    color[v] = 1;
+                    at[v] = depth;
+                    stack[depth] = v;
+                    next[depth] = g->start[v];
+                    depth++;
+                } else if (color[v] == 1) {
+                    report_cycle(r, a, stack + at[v], depth - at[v]);
+                }
+            } else {
+                color[u] = 2;
+                depth--;
+            }
+        }
+    }
+    rc = 0;
+out:
+    free(color);
+    free(stack);
+    free(next);
+    free(at);
+    return rc;
+}
+
+/* A min-heap of action indexes: the earliest inserted ready action goes first. */
+static void heap_push(size_t *h, size_t *len, size_t v)
+{
+    size_t i = (*len)++;
+
+    while (i > 0 && h[(i - 1) / 2] > v) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = v;
+}
+
+static size_t heap_pop(size_t *h, size_t *len)
+{
+    size_t top = h[0], last = h[--*len], i = 0;
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *len)
+            break;
+        if (c + 1 < *len && h[c + 1] < h[c])
+            c++;
+        if (h[c] >= last)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*len)
+        h[i] = last;
+    return top;
+}
+
+int hp_spec_order(const hp_action_spec *actions, size_t n, size_t *order)
+{
+    graph g;
+    size_t *remaining = NULL, *rstart = NULL, *radj = NULL, *heap = NULL;
+    size_t heap_len = 0, done = 0, edges;
+    int rc = -1;
+
+    if (n == 0)
+        return 0;
+    if (!actions || !order || graph_build(&g, actions, n) != 0)
+        return -1;
+    if (g.unknown)
+        goto out;
+    edges = g.start[n];
+    remaining = calloc(n, sizeof(*remaining));
+    rstart = calloc(n + 1, sizeof(*rstart));
+    radj = malloc((edges ? edges : 1) * sizeof(*radj));
+    heap = malloc(n * sizeof(*heap));
+    if (!remaining || !rstart || !radj || !heap)
+        goto out;
+    /* Dependents of each action, in insertion order (counting sort of the edges). */
+    for (size_t e = 0; e < edges; e++)
+        rstart[g.adj[e] + 1]++;
+    for (size_t j = 0; j < n; j++)
+        rstart[j + 1] += rstart[j];
+    for (size_t i = 0; i < n; i++) {
+        remaining[i] = g.start[i + 1] - g.start[i];
+        for (size_t e = g.start[i]; e < g.start[i + 1]; e++)
+            radj[rstart[g.adj[e]]++] = i;
+    }
+    for (size_t j = n; j > 0; j--)
+        rstart[j] = rstart[j - 1];
+    rstart[0] = 0;
+    for (size_t i = 0; i < n; i++)
+        if (remaining[i] == 0)
+            heap_push(heap, &heap_len, i);
+    while (heap_len) {
+        size_t j = heap_pop(heap, &heap_len);
+        order[done++] = j;
+        for (size_t e = rstart[j]; e < rstart[j + 1]; e++)
+            if (--remaining[radj[e]] == 0)
+                heap_push(heap, &heap_len, radj[e]);
+    }
+    rc = done == n ? 0 : -1;
+out:
+    free(remaining);
+    free(rstart);
+    free(radj);
+    free(heap);
+    graph_free(&g);
+    return rc;
+}
+
+/* --- validation ----------------------------------------------------------------------- */
+
+static void validate_text(reporter *r, const char *who, const char *field, const char *value)
+{
+    if (!value)
+        return;
+    if (!*value)
+        report(r, "%s: %s is empty", who, field);
+    else if (has_control(value))
+        report(r, "%s: %s contains a control character", who, field);
+}
+
+static void validate_program(reporter *r, const char *who, const hp_action_spec *a)
+{
+    hp_error err;
+    char **argv;
+
+    if (a->script && a->command) {
+        report(r, "%s has both script and command; give exactly one", who);
+        return;
+    }
+    if (!a->script && !a->command) {
+        report(r, "%s has neither script nor command", who);
+        return;
+    }
+    if (a->script) {
+        if (is_blank_str(a->script))
+            report(r, "%s: script is empty", who);
+        return;
+    }
+    hp_error_clear(&err);
+    argv = hp_split_command(a->command, &err);
+    if (argv)
+        hp_argv_free(argv);
+    else if (err.code == HP_E_VALIDATION && strcmp(err.message, "empty command") == 0)
+        report(r, "%s: command is empty", who);
+    else
+        report(r, "%s: command cannot be split: %s", who, err.message);
+}
+
+static void validate_env(reporter *r, const char *who, const hp_action_spec *a)
+{
+    char shown[HP_NAME_SHOW_SIZE];
+
+    if (!a->env || a->n_env == 0)
+        return;
+    if (a->n_env > HP_ENV_MAX)
+        report(r, "%s has %zu env vars; at most %d are allowed", who, a->n_env, HP_ENV_MAX);
+    for (size_t i = 0; i < a->n_env; i++) {
+        const hp_env_var *e = &a->env[i];
+        if (!env_key_is_valid(e->key)) {
+            report(r,
+                   "%s: env key '%s' is invalid: use A-Z a-z 0-9 _ and do not start with a digit",
+                   who, hp_name_show(e->key, shown, sizeof(shown)));
+            continue;
+        }
+        if (!e->value)
+            report(r, "%s: env '%s' has no value", who, hp_name_show(e->key, shown, sizeof(shown)));
+        /* Quadratic, so only within the bound (beyond it the count is already reported). */
+        if (a->n_env <= HP_ENV_MAX)
+            for (size_t j = 0; j < i; j++)
+                if (a->env[j].key && strcmp(a->env[j].key, e->key) == 0) {
+                    report(r, "%s: duplicate env key '%s'", who,
+                           hp_name_show(e->key, shown, sizeof(shown)));
+                    break;
+                }
+    }
+}
+
+static void validate_tags(reporter *r, const char *who, const hp_action_spec *a)
+{
+    char shown[HP_NAME_SHOW_SIZE];
+
+    if (!a->tags)
+        return;
+    if (a->n_tags > HP_TAGS_MAX)
+        report(r, "%s has %zu tags; at most %d are allowed", who, a->n_tags, HP_TAGS_MAX);
+    for (size_t i = 0; i < a->n_tags; i++) {
+        const char *t = a->tags[i] ? a->tags[i] : "";
+        size_t len = strlen(t);
+        if (len == 0 || len > HP_TAG_MAX)
+            report(r, "%s: tag '%s' must be 1 to %d bytes", who,
+                   hp_name_show(t, shown, sizeof(shown)), HP_TAG_MAX);
+        else if (has_control(t))
+            report(r, "%s: tag '%s' contains a control character", who,
+                   hp_name_show(t, shown, sizeof(shown)));
+    }
+}
+
+static void validate_depends(reporter *r, const char *who, const hp_action_spec *a, const graph *g)
+{
+    char shown[HP_NAME_SHOW_SIZE];
+
+    if (!a->depends_on)
+        return;
+    for (size_t d = 0; d < a->n_depends_on; d++) {
+        const char *dep = a->depends_on[d];
+        int again = 0;
+        if (graph_resolve(g, dep) != NONE)
+            continue;
+        if (a->n_depends_on <= HP_ACTIONS_MAX)
+            for (size_t e = 0; e < d && !again; e++)
+                again = (!dep && !a->depends_on[e]) ||
+                        (dep && a->depends_on[e] && strcmp(dep, a->depends_on[e]) == 0);
+        if (!again)
+            report(r, "%s depends on unknown action '%s'", who,
+                   hp_name_show(dep, shown, sizeof(shown)));
+    }
+}
+
+static void validate_action(reporter *r, int in_service, const hp_action_spec *a, size_t i,
+                            const graph *g)
+{
+    label l;
+    char shown[HP_NAME_SHOW_SIZE];
+    const char *who = action_label(&l, a->name, i + 1);
+
+    if (!a->name)
+        report(r, "%s has no name", who);
+    else if (!hp_name_is_valid(a->name))
+        report(r, "action name '%s' is invalid: " NAME_RULE,
+               hp_name_show(a->name, shown, sizeof(shown)));
+    if (g && g->second[i])
+        report(r, "duplicate action name '%s'", hp_name_show(a->name, shown, sizeof(shown)));
+    validate_program(r, who, a);
+    validate_text(r, who, "interpreter", a->interpreter);
+    validate_text(r, who, "cwd", a->cwd);
+    if (a->timeout_secs < 0 || a->timeout_secs > HP_TIMEOUT_MAX_SECS)
+        report(r, "%s: timeout_secs must be between 0 and %ld", who, HP_TIMEOUT_MAX_SECS);
+    if (a->retry < 0 || a->retry > HP_RETRY_MAX)
+        report(r, "%s: retry must be between 0 and %d", who, HP_RETRY_MAX);
+    if (a->retry_delay_ms < 0 || a->retry_delay_ms > HP_RETRY_DELAY_MAX_MS)
+        report(r, "%s: retry_delay_ms must be between 0 and %ld", who, HP_RETRY_DELAY_MAX_MS);
+    if ((unsigned)a->restart > HP_RESTART_ALWAYS)
+        report(r, "%s: restart has an unknown value %d", who, (int)a->restart);
+    else if (a->restart == HP_RESTART_ALWAYS && !in_service)
+        report(r, "%s: restart 'always' is only allowed in services", who);
+    validate_env(r, who, a);
+    validate_tags(r, who, a);
+    if (g)
+        validate_depends(r, who, a, g);
+}
+
+size_t hp_spec_validate(const char *kind, const char *name, const hp_action_spec *actions, size_t n,
+                        hp_problems *pb)
+{
+    label owner;
+    char shown[HP_NAME_SHOW_SIZE];
+    reporter r = {pb, 0, NULL};
+    graph g;
+    int have_graph;
+
+    if (!kind)
+        kind = "run";
+    if (!actions)
+        n = 0;
+    r.owner = owner_label(&owner, kind, name);
+    if (!name)
+        report_raw(&r, "%s name is missing", kind);
+    else if (!hp_name_is_valid(name))
+        report_raw(&r, "%s name '%s' is invalid: " NAME_RULE, kind,
+                   hp_name_show(name, shown, sizeof(shown)));
+    if (n == 0)
+        report_raw(&r, "%s has no actions; give at least one", r.owner);
+    else if (n > HP_ACTIONS_MAX)
+        report_raw(&r, "%s has %zu actions; at most %d are allowed", r.owner, n, HP_ACTIONS_MAX);
+    have_graph = graph_build(&g, actions, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        validate_action(&r, strcmp(kind, "service") == 0, &actions[i], i, have_graph ? &g : NULL);
+    if (!have_graph || report_cycles(&r, actions, &g) != 0)
+        report(&r, "out of memory while checking the dependencies");
+    if (have_graph)
+        graph_free(&g);
+    return r.found;
+}
+
+size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb)
+{
+    label owner;
+    reporter r = {pb, 0, NULL};
+
+    if (!c) {
+        report_raw(&r, "service config is missing");
+        return r.found;
+    }
+    r.found = hp_spec_validate("service", c->name, c->actions, c->n_actions, pb);
+    r.owner = owner_label(&owner, "service", c->name);
+    if (c->description && strlen(c->description) > HP_DESCRIPTION_MAX)
+        report(&r, "description is longer than %d bytes", HP_DESCRIPTION_MAX);
+    return r.found;
+}
+
+/* --- JSON parse ----------------------------------------------------------------------- */
+
+/* The item of key, or NULL when it is absent or JSON null (both mean "not set"). */
+static const cJSON *field(const cJSON *obj, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    return it && !cJSON_IsNull(it) ? it : NULL;
+}
+
+static void oom(reporter *r)
+{
+    report(r, "out of memory while reading the JSON");
+}
+
+static void get_string(reporter *r, const char *who, const cJSON *obj, const char *key, char **out)
+{
+    const cJSON *it = field(obj, key);
+
+    if (!it)
+        return;
+    if (!cJSON_IsString(it) || !it->valuestring) {
+        report(r, "%s: %s must be a string", who, key);
+        return;
+    }
+    if (copy_str(out, it->valuestring) != 0)
+        oom(r);
+}
+
+/* Stores integers within +-NUMBER_STORABLE; beyond that the bounds are the message. */
+static void get_integer(reporter *r, const char *who, const cJSON *obj, const char *key, long max,
+                        long *out)
+{
+    const cJSON *it = field(obj, key);
+    double d;
+    long long v;
+
+    if (!it)
+        return;
+    if (!cJSON_IsNumber(it)) {
+        report(r, "%s: %s must be an integer", who, key);
+        return;
+    }
+    d = it->valuedouble;
+    if (!(d >= -NUMBER_STORABLE && d <= NUMBER_STORABLE)) {
+        report(r, "%s: %s must be between 0 and %ld", who, key, max);
+        return;
+    }
+    v = (long long)d;
+    if ((double)v != d) {
+        report(r, "%s: %s must be an integer", who, key);
+        return;
+    }
+    *out = (long)v;
+}
+
+static void get_string_array(reporter *r, const char *who, const cJSON *obj, const char *key,
+                             char ***out, size_t *n)
+{
+    const cJSON *it = field(obj, key), *el;
+    size_t count = 0;
+
+    if (!it)
+        return;
+    if (!cJSON_IsArray(it)) {
+        report(r, "%s: %s must be an array of strings", who, key);
+        return;
+    }
+    cJSON_ArrayForEach (el, it) {
+        if (!cJSON_IsString(el) || !el->valuestring) {
+            report(r, "%s: %s must be an array of strings", who, key);
+            return;
+        }
+        count++;
+    }
+    if (count == 0)
+        return;
+    *out = calloc(count, sizeof(**out));
+    if (!*out) {
+        oom(r);
+        return;
+    }
+    *n = count;
+    count = 0;
+    cJSON_ArrayForEach (el, it) {
+        if (copy_str(&(*out)[count++], el->valuestring) != 0) {
+            oom(r);
+            return;
+        }
+    }
+}
+
+static void get_env(reporter *r, const char *who, const cJSON *obj, hp_action_spec *out)
+{
+    const cJSON *it = field(obj, "env"), *el;
+    char shown[HP_NAME_SHOW_SIZE];
+    size_t count = 0;
+    int bad = 0;
+
+    if (!it)
+        return;
+    if (!cJSON_IsObject(it)) {
+        report(r, "%s: env must be an object", who);
+        return;
+    }
+    cJSON_ArrayForEach (el, it) {
+        if (!cJSON_IsString(el) || !el->valuestring) {
+            report(r, "%s: env value of '%s' must be a string", who,
+                   hp_name_show(el->string, shown, sizeof(shown)));
+            bad = 1;
+        }
+        count++;
+    }
+    if (bad || count == 0)
+        return;
+    out->env = calloc(count, sizeof(*out->env));
+    if (!out->env) {
+        oom(r);
+        return;
+    }
+    out->n_env = count;
+    count = 0;
+    cJSON_ArrayForEach (el, it) {
+        hp_env_var *e = &out->env[count++];
+        if (copy_str(&e->key, el->string ? el->string : "") != 0 ||
+            copy_str(&e->value, el->valuestring) != 0) {
+            oom(r);
+            return;
+        }
+    }
+}
+
+/* position is 1-based in an actions array, 0 for a lone action. */
+static void parse_action(reporter *r, const cJSON *json, hp_action_spec *out, size_t position)
+{
+    label l;
+    const char *who;
+    const cJSON *it;
+    long number;
+
+    memset(out, 0, sizeof(*out));
+    if (!cJSON_IsObject(json)) {
+        report(r, "%s must be an object", action_label(&l, NULL, position));
+        return;
+    }
+    it = field(json, "name");
+    if (it && (!cJSON_IsString(it) || !it->valuestring))
+        report(r, "%s: name must be a string", action_label(&l, NULL, position));
+    else if (it && copy_str(&out->name, it->valuestring) != 0)
+        oom(r);
+    who = action_label(&l, out->name, position);
+    get_string(r, who, json, "script", &out->script);
+    get_string(r, who, json, "interpreter", &out->interpreter);
+    get_string(r, who, json, "command", &out->command);
+    get_string(r, who, json, "cwd", &out->cwd);
+    get_env(r, who, json, out);
+    get_integer(r, who, json, "timeout_secs", HP_TIMEOUT_MAX_SECS, &out->timeout_secs);
+    get_string_array(r, who, json, "depends_on", &out->depends_on, &out->n_depends_on);
+    number = 0;
+    get_integer(r, who, json, "retry", HP_RETRY_MAX, &number);
+    out->retry = (int)number;
+    get_integer(r, who, json, "retry_delay_ms", HP_RETRY_DELAY_MAX_MS, &out->retry_delay_ms);
+    it = field(json, "restart");
+    if (it && (!cJSON_IsString(it) || !it->valuestring)) {
+        report(r, "%s: restart must be a string", who);
+    } else if (it && hp_restart_parse(it->valuestring, &out->restart) != 0) {
+        char shown[HP_NAME_SHOW_SIZE];
+        report(r, "%s: restart must be one of never, on_failure, always (got '%s')", who,
+               hp_name_show(it->valuestring, shown, sizeof(shown)));
+    }
+    get_string_array(r, who, json, "tags", &out->tags, &out->n_tags);
+}
+
+int hp_action_spec_from_json(const cJSON *json, hp_action_spec *out, const char *owner,
+                             hp_problems *pb)
+{
+    reporter r = {pb, 0, owner};
+
+    if (!out)
+        return -1;
+    parse_action(&r, json, out, 0);
+    return r.found ? -1 : 0;
+}
+
+static void parse_actions(reporter *r, const cJSON *array, hp_action_spec **out, size_t *n)
+{
+    const cJSON *el;
+    int size;
+
+    *out = NULL;
+    *n = 0;
+    if (!cJSON_IsArray(array)) {
+        report(r, "actions must be an array");
+        return;
+    }
+    size = cJSON_GetArraySize(array);
+    if (size <= 0)
+        return;
+    *out = calloc((size_t)size, sizeof(**out));
+    if (!*out) {
+        oom(r);
+        return;
+    }
+    cJSON_ArrayForEach (el, array) {
+        if (*n == (size_t)size)
+            break;
+        parse_action(r, el, &(*out)[*n], *n + 1);
+        (*n)++;
+    }
+}
+
+int hp_actions_from_json(const cJSON *array, hp_action_spec **out, size_t *n, const char *owner,
+                         hp_problems *pb)
+{
+    reporter r = {pb, 0, owner};
+
+    if (!out || !n)
+        return -1;
+    parse_actions(&r, array, out, n);
+    return r.found ? -1 : 0;
+}
+
+int hp_service_config_from_json(const cJSON *json, hp_service_config *out, hp_problems *pb)
+{
+    label owner;
+    reporter r = {pb, 0, NULL};
+    const cJSON *it;
+
+    if (!out)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    if (!cJSON_IsObject(json)) {
+        report_raw(&r, "service config must be an object");
+        return -1;
+    }
+    it = field(json, "name");
+    if (it && (!cJSON_IsString(it) || !it->valuestring))
+        report_raw(&r, "service name must be a string");
+    else if (it && copy_str(&out->name, it->valuestring) != 0)
+        oom(&r);
+    r.owner = owner_label(&owner, "service", out->name);
+    it = field(json, "description");
+    if (it && (!cJSON_IsString(it) || !it->valuestring))
+        report(&r, "description must be a string");
+    else if (it && copy_str(&out->description, it->valuestring) != 0)
+        oom(&r);
+    it = field(json, "actions");
+    if (it)
+        parse_actions(&r, it, &out->actions, &out->n_actions);
+    it = field(json, "wanted");
+    if (it) {
+        if (cJSON_IsString(it) && it->valuestring && strcmp(it->valuestring, "start") == 0)
+            out->wanted_start = 1;
+        else if (!cJSON_IsString(it) || !it->valuestring || strcmp(it->valuestring, "stop") != 0)
+            report(&r, "wanted must be 'start' or 'stop'");
+    }
+    return r.found ? -1 : 0;
+}
+
+/* --- JSON emit ------------------------------------------------------------------------ */
+
+static int add_string(cJSON *obj, const char *key, const char *value)
+{
+    if (!value)
+        return 0;
+    return cJSON_AddStringToObject(obj, key, value) ? 0 : -1;
+}
+
+static int add_number(cJSON *obj, const char *key, long value)
+{
+    if (value == 0)
+        return 0;
+    return cJSON_AddNumberToObject(obj, key, (double)value) ? 0 : -1;
+}
+
+static int add_string_array(cJSON *obj, const char *key, char *const *v, size_t n)
+{
+    cJSON *arr;
+
+    if (!v || n == 0)
+        return 0;
+    arr = cJSON_AddArrayToObject(obj, key);
+    if (!arr)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *s = v[i] ? cJSON_CreateString(v[i]) : cJSON_CreateNull();
+        if (!s)
+            return -1;
+        cJSON_AddItemToArray(arr, s);
+    }
+    return 0;
+}
+
+cJSON *hp_action_spec_to_json(const hp_action_spec *a)
+{
+    cJSON *o, *env;
+
+    if (!a)
+        return NULL;
+    o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    if (!(a->name ? cJSON_AddStringToObject(o, "name", a->name) : cJSON_AddNullToObject(o, "name")))
+        goto fail;
+    if (add_string(o, "script", a->script) || add_string(o, "interpreter", a->interpreter) ||
+        add_string(o, "command", a->command) || add_string(o, "cwd", a->cwd))
+        goto fail;
+    if (a->env && a->n_env) {
+        env = cJSON_AddObjectToObject(o, "env");
+        if (!env)
+            goto fail;
+        for (size_t i = 0; i < a->n_env; i++) {
+            const hp_env_var *e = &a->env[i];
+            if (!e->key)
+                continue;
+            if (!(e->value ? cJSON_AddStringToObject(env, e->key, e->value)
+                           : cJSON_AddNullToObject(env, e->key)))
+                goto fail;
+        }
+    }
+    if (add_number(o, "timeout_secs", a->timeout_secs) ||
+        add_string_array(o, "depends_on", a->depends_on, a->n_depends_on) ||
+        add_number(o, "retry", a->retry) || add_number(o, "retry_delay_ms", a->retry_delay_ms))
+        goto fail;
+    if (a->restart != HP_RESTART_NEVER &&
+        !cJSON_AddStringToObject(o, "restart", hp_restart_name(a->restart)))
+        goto fail;
+    if (add_string_array(o, "tags", a->tags, a->n_tags))
+        goto fail;
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+cJSON *hp_service_config_to_json(const hp_service_config *c)
+{
+    cJSON *o, *arr;
+
+    if (!c)
+        return NULL;
+    o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    if (!(c->name ? cJSON_AddStringToObject(o, "name", c->name) : cJSON_AddNullToObject(o, "name")))
+        goto fail;
+    if (add_string(o, "description", c->description))
+        goto fail;
+    arr = cJSON_AddArrayToObject(o, "actions");
+    if (!arr)
+        goto fail;
+    for (size_t i = 0; c->actions && i < c->n_actions; i++) {
+        cJSON *a = hp_action_spec_to_json(&c->actions[i]);
+        if (!a)
+            goto fail;
+        cJSON_AddItemToArray(arr, a);
+    }
+    if (!cJSON_AddStringToObject(o, "wanted", c->wanted_start ? "start" : "stop"))
+        goto fail;
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+/* --- command split -------------------------------------------------------------------- */
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+void hp_argv_free(char **argv)
+{
+    if (!argv)
+        return;
+    for (char **p = argv; *p; p++)
+        free(*p);
+    free(argv);
+}
+
+/* Appends a copy of word (len bytes) to argv, keeping room for the final NULL. */
+static int argv_push(char ***argv, size_t *argc, size_t *cap, const char *word, size_t len)
+{
+    char *copy;
+
+    if (*argc + 2 > *cap) {
+        size_t grown_cap = *cap ? *cap * 2 : 8;
+        char **grown = realloc(*argv, grown_cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        *argv = grown;
+        *cap = grown_cap;
+    }
+    copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, word, len);
+    copy[len] = '\0';
+    (*argv)[(*argc)++] = copy;
+    (*argv)[*argc] = NULL;
+    return 0;
+}
+
+char **hp_split_command(const char *cmd, hp_error *err)
+{
+    char **argv = NULL, *word = NULL;
+    size_t argc = 0, cap = 0;
+    const char *p = cmd;
+    const char *problem = "empty command";
+
+    if (!cmd)
+        goto invalid;
+    word = malloc(strlen(cmd) + 1);
+    if (!word)
+        goto nomem;
+    for (;;) {
+        size_t len = 0;
+        int quoted = 0;
+
+        while (is_blank(*p))
+            p++;
+        if (!*p)
+            break;
+        while (*p && !is_blank(*p)) {
+            if (*p == '\'') {
+                quoted = 1;
+                for (p++; *p && *p != '\''; p++)
+                    word[len++] = *p;
+                if (!*p)
+                    goto unterminated;
+                p++;
+            } else if (*p == '"') {
+                quoted = 1;
+                for (p++; *p && *p != '"'; p++) {
+                    if (p[0] == '\\' && p[1] == '\n') {
+                        p++;
+                        continue;
+                    }
+                    if (p[0] == '\\' && (p[1] == '\\' || p[1] == '"' || p[1] == '$' || p[1] == '`'))
+                        p++;
+                    word[len++] = *p;
+                }
+                if (!*p)
+                    goto unterminated;
+                p++;
+            } else if (*p == '\\') {
+                if (!p[1]) {
+                    problem = "trailing backslash";
+                    goto invalid;
+                }
+                if (p[1] != '\n')
+                    word[len++] = p[1];
+                p += 2;
+            } else {
+                word[len++] = *p++;
+            }
+        }
+        if ((len || quoted) && argv_push(&argv, &argc, &cap, word, len) != 0)
+            goto nomem;
+    }
+    if (argc == 0)
+        goto invalid;
+    free(word);
+    return argv;
+unterminated:
+    problem = "unterminated quote";
+invalid:
+    hp_error_set(err, HP_E_VALIDATION, "%s", problem);
+    goto fail;
+nomem:
+    hp_error_set_code(err, HP_E_NOMEM);
+fail:
+    free(word);
+    hp_argv_free(argv);
+    return NULL;
+}

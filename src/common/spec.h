@@ -1,0 +1,168 @@
+/* The shared model of an ActionSpec and a ServiceConfig (DESIGN section 2): the structs,
+ * their JSON parse and emit, the validation rules used by both the server and the
+ * builders, the deterministic dependency order, and the shell-style command split.
+ * Every problem is a readable sentence that names the service or run and the action. */
+#ifndef HP_COMMON_SPEC_H
+#define HP_COMMON_SPEC_H
+
+#include "common/status.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+/* The bounds of DESIGN section 2. */
+#define HP_NAME_MAX           64      /* service, run and action names */
+#define HP_ACTIONS_MAX        64      /* actions in a service or run (at least 1) */
+#define HP_TIMEOUT_MAX_SECS   604800L /* one week; 0 = no timeout */
+#define HP_RETRY_MAX          100
+#define HP_RETRY_DELAY_MAX_MS 3600000L
+#define HP_TAGS_MAX           32
+#define HP_TAG_MAX            64 /* bytes per tag (at least 1) */
+#define HP_ENV_MAX            64
+#define HP_DESCRIPTION_MAX    1024 /* bytes */
+#define HP_PROBLEMS_MAX       100  /* sentences kept in an hp_problems; one more says so */
+#define HP_NAME_SHOW_SIZE     72   /* a buffer that holds any hp_name_show result */
+
+typedef enum hp_restart { HP_RESTART_NEVER, HP_RESTART_ON_FAILURE, HP_RESTART_ALWAYS } hp_restart;
+
+typedef struct hp_env_var {
+    char *key;
+    char *value; /* may be "${secret:NAME}": resolved by the server at spawn time */
+} hp_env_var;
+
+/* Every pointer is owned by the struct and released by hp_action_spec_free.
+ * A zeroed struct is an empty, freeable spec. */
+typedef struct hp_action_spec {
+    char *name;
+    char *script;      /* exactly one of script and command */
+    char *interpreter; /* NULL = "/bin/sh"; used with script only */
+    char *command;     /* argv split by hp_split_command, executed without a shell */
+    char *cwd;         /* NULL = the server's choice */
+    hp_env_var *env;
+    size_t n_env;
+    long timeout_secs; /* 0 = none, 0..HP_TIMEOUT_MAX_SECS */
+    char **depends_on; /* names of actions in the same service or run */
+    size_t n_depends_on;
+    int retry;           /* extra attempts on failure, 0..HP_RETRY_MAX */
+    long retry_delay_ms; /* 0..HP_RETRY_DELAY_MAX_MS */
+    hp_restart restart;  /* HP_RESTART_ALWAYS only in services */
+    char **tags;         /* at most HP_TAGS_MAX tags of 1..HP_TAG_MAX bytes */
+    size_t n_tags;
+} hp_action_spec;
+
+/* Owns its strings and its actions array (each element owned too). Zeroed = empty. */
+typedef struct hp_service_config {
+    char *name;
+    char *description; /* may be NULL; at most HP_DESCRIPTION_MAX bytes */
+    hp_action_spec *actions;
+    size_t n_actions; /* 1..HP_ACTIONS_MAX */
+    int wanted_start; /* 1 = "start", 0 = "stop" (the default) */
+} hp_service_config;
+
+/* A list of readable sentences, owned by the struct. Start from {0}. At most
+ * HP_PROBLEMS_MAX are kept, then one sentence saying that more were found. */
+typedef struct hp_problems {
+    char **items;
+    size_t count;
+} hp_problems;
+
+/* Appends a formatted sentence (copied). pb may be NULL. On allocation failure the
+ * sentence is dropped: callers count problems themselves, never from pb->count. */
+void hp_problems_add(hp_problems *pb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Frees every sentence and leaves pb empty and reusable. NULL safe. */
+void hp_problems_free(hp_problems *pb);
+
+/* 1 when name matches [A-Za-z0-9_.-]{1,64}, else 0 (NULL gives 0). */
+int hp_name_is_valid(const char *name);
+
+/* Writes s into buf (size bytes, caller-owned) for a message: control characters,
+ * DEL and bytes >= 0x80 as \xNN, a backslash as \\, cut with "..." past 64 characters.
+ * NULL shows as an empty string. Returns buf. */
+const char *hp_name_show(const char *s, char *buf, size_t size);
+
+/* "never", "on_failure", "always"; "unknown" for a value outside the enum. Static. */
+const char *hp_restart_name(hp_restart r);
+
+/* Reads one of the three names into *out. Returns 0, or -1 when s is NULL or unknown
+ * (*out untouched). */
+int hp_restart_parse(const char *s, hp_restart *out);
+
+/* Frees every member (not a itself) and zeroes *a. NULL safe. */
+void hp_action_spec_free(hp_action_spec *a);
+
+/* hp_action_spec_free on each of n elements, then free(actions). NULL safe. */
+void hp_actions_free(hp_action_spec *actions, size_t n);
+
+/* Frees every member (not c itself) and zeroes *c. NULL safe. */
+void hp_service_config_free(hp_service_config *c);
+
+/* Deep copy of src into dst, which is overwritten (not freed first). Returns 0, or -1
+ * on allocation failure with dst zeroed (nothing leaks). */
+int hp_action_spec_copy(hp_action_spec *dst, const hp_action_spec *src);
+
+/* JSON parse. These check types and representability only: a field of the wrong type
+ * ("timeout_secs must be an integer"), an unknown restart or wanted value, a number too
+ * large to store, a non-string env value. Missing fields and the rules of section 2 are
+ * hp_spec_validate's: a server runs both and answers every problem. A field that could
+ * not be read is left unset. Unknown fields and JSON null values are ignored. Every
+ * problem is added to pb (may be NULL) prefixed by owner, e.g. "run 'ci'" (may be NULL).
+ * Returns 0 when nothing was found, -1 otherwise (also on allocation failure, reported
+ * as a problem). *out is overwritten and always left freeable; strings are copied, json
+ * stays the caller's. */
+int hp_action_spec_from_json(const cJSON *json, hp_action_spec *out, const char *owner,
+                             hp_problems *pb);
+
+/* Fields name, description, actions, wanted ("start" | "stop"). As above; the owner
+ * prefix is "service '<name>'". Free *out with hp_service_config_free. */
+int hp_service_config_from_json(const cJSON *json, hp_service_config *out, hp_problems *pb);
+
+/* An actions array for a run (its name is checked by the caller). *out gets a new array
+ * of *n specs that the caller frees with hp_actions_free, on every path (NULL when
+ * *n is 0). Returns 0 or -1 as above. */
+int hp_actions_from_json(const cJSON *array, hp_action_spec **out, size_t *n, const char *owner,
+                         hp_problems *pb);
+
+/* JSON emit: a new object the caller frees with cJSON_Delete, NULL on allocation
+ * failure. Fields at their default (NULL, 0, empty, never) are omitted; name is always
+ * present (null when NULL). */
+cJSON *hp_action_spec_to_json(const hp_action_spec *a);
+
+/* name, description (when set), actions and wanted; caller frees with cJSON_Delete. */
+cJSON *hp_service_config_to_json(const hp_service_config *c);
+
+/* The validation rules of DESIGN section 2, every problem at once, added to pb (may be
+ * NULL). kind is "service" or "run" (NULL = "run"): it prefixes the messages with the
+ * name, and only a service may use restart 'always'. Checks: the service/run name and
+ * every action name; no duplicate action names; every depends_on names an action of the
+ * set; no dependency cycle (each cycle the depth-first walk meets is reported once as its
+ * path, "a -> b -> a", starting from its earliest action; a self-dependency is "a -> a");
+ * exactly one of script/command, non-empty; the command splits; numeric bounds; restart
+ * values; 1..64 actions; env keys [A-Za-z_][A-Za-z0-9_]*, unique, at most 64, with a
+ * value; tags; no control characters in cwd and interpreter. Returns the number of
+ * problems found (0 = valid), whatever pb could store. */
+size_t hp_spec_validate(const char *kind, const char *name, const hp_action_spec *actions, size_t n,
+                        hp_problems *pb);
+
+/* hp_spec_validate("service", ...) plus the description length. Returns the count. */
+size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb);
+
+/* Deterministic topological order (Kahn; among the actions ready at once, the earliest
+ * inserted first): order (caller-owned, n slots) gets the indexes, dependencies before
+ * their dependents. A duplicated name resolves to its first action. Returns 0, or -1
+ * when there is a cycle, an unknown dependency, or no memory (order then unspecified). */
+int hp_spec_order(const hp_action_spec *actions, size_t n, size_t *order);
+
+/* Shell-style split of a command line without a shell: blanks separate words;
+ * 'single quotes' are literal; "double quotes" honour \\ \" \$ \` (other backslashes
+ * stay); a backslash outside quotes escapes the next character (backslash-newline joins
+ * lines); no globbing, no variables, no operators. Returns a new NULL-terminated argv
+ * that the caller frees with hp_argv_free, or NULL with err (may be NULL) set:
+ * HP_E_VALIDATION "unterminated quote", "empty command" (also for NULL) or "trailing
+ * backslash"; HP_E_NOMEM. */
+char **hp_split_command(const char *cmd, hp_error *err);
+
+/* Frees an argv from hp_split_command. NULL safe. */
+void hp_argv_free(char **argv);
+
+#endif

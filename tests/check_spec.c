@@ -1,0 +1,797 @@
+/* ActionSpec and ServiceConfig: JSON parse and emit, every validation rule of DESIGN
+ * section 2 with the exact sentence a user reads, several problems at once, the
+ * deterministic order, and the shell-style command split. */
+#include "config.h"
+
+#include "check_common.h"
+#include "common/spec.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* JSON written with single quotes for readability: 'x' becomes "x". */
+static cJSON *json_of(const char *text)
+{
+    char *copy = strdup(text);
+    cJSON *json;
+
+    ck_assert_ptr_nonnull(copy);
+    for (char *p = copy; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    json = cJSON_Parse(copy);
+    ck_assert_msg(json != NULL, "test JSON does not parse: %s", copy);
+    free(copy);
+    return json;
+}
+
+/* Writable strings for specs built by hand (the build makes literals const). */
+static char s_a[] = "a", s_b[] = "b", s_z[] = "z", s_x[] = "x", s_s[] = "s", s_ok[] = "ok",
+            s_tag[] = "tag", s_empty[] = "";
+
+static char *joined(const hp_problems *pb)
+{
+    static char buf[8192];
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < pb->count && used < sizeof(buf); i++)
+        used += (size_t)snprintf(buf + used, sizeof(buf) - used, "\n  %s", pb->items[i]);
+    return buf;
+}
+
+static void assert_problem(const hp_problems *pb, const char *msg)
+{
+    for (size_t i = 0; i < pb->count; i++)
+        if (strcmp(pb->items[i], msg) == 0)
+            return;
+    ck_abort_msg("missing problem \"%s\"; got:%s", msg, joined(pb));
+}
+
+/* Parses an actions array (must parse cleanly) and validates it; problems go to pb. */
+static size_t validate_json(const char *kind, const char *name, const char *actions,
+                            hp_problems *pb)
+{
+    cJSON *json = json_of(actions);
+    hp_action_spec *a = NULL;
+    size_t n = 0, found;
+    hp_problems parse = {0};
+
+    ck_assert_msg(hp_actions_from_json(json, &a, &n, "run 'ci'", &parse) == 0, "parse problems:%s",
+                  joined(&parse));
+    found = hp_spec_validate(kind, name, a, n, pb);
+    hp_actions_free(a, n);
+    hp_problems_free(&parse);
+    cJSON_Delete(json);
+    return found;
+}
+
+static void assert_only_problem(const char *kind, const char *name, const char *actions,
+                                const char *msg)
+{
+    hp_problems pb = {0};
+    size_t found = validate_json(kind, name, actions, &pb);
+
+    ck_assert_msg(found == 1 && pb.count == 1, "expected only \"%s\"; got %zu:%s", msg, found,
+                  joined(&pb));
+    ck_assert_str_eq(pb.items[0], msg);
+    hp_problems_free(&pb);
+}
+
+static const char *const myapp_json =
+    "{'name':'myapp','description':'Web service','wanted':'start','actions':["
+    "{'name':'prepare','script':'python setup.py','cwd':'/srv/myapp','env':{'MODE':'prod',"
+    "'TOKEN':'${secret:TOKEN}'},'timeout_secs':60,'tags':['setup']},"
+    "{'name':'start','command':'python app.py --port 8080','depends_on':['prepare'],"
+    "'restart':'always','retry':3,'retry_delay_ms':500,'interpreter':'/bin/bash'}]}";
+
+START_TEST(valid_service_parses_with_every_field)
+{
+    cJSON *json = json_of(myapp_json);
+    hp_service_config c;
+    hp_problems pb = {0};
+
+    ck_assert_int_eq(hp_service_config_from_json(json, &c, &pb), 0);
+    ck_assert_uint_eq(pb.count, 0);
+    ck_assert_str_eq(c.name, "myapp");
+    ck_assert_str_eq(c.description, "Web service");
+    ck_assert_int_eq(c.wanted_start, 1);
+    ck_assert_uint_eq(c.n_actions, 2);
+    ck_assert_str_eq(c.actions[0].script, "python setup.py");
+    ck_assert_str_eq(c.actions[0].cwd, "/srv/myapp");
+    ck_assert_uint_eq(c.actions[0].n_env, 2);
+    ck_assert_str_eq(c.actions[0].env[1].key, "TOKEN");
+    ck_assert_str_eq(c.actions[0].env[1].value, "${secret:TOKEN}");
+    ck_assert_int_eq(c.actions[0].timeout_secs, 60);
+    ck_assert_str_eq(c.actions[0].tags[0], "setup");
+    ck_assert_ptr_null(c.actions[0].command);
+    ck_assert_str_eq(c.actions[1].command, "python app.py --port 8080");
+    ck_assert_str_eq(c.actions[1].depends_on[0], "prepare");
+    ck_assert_int_eq(c.actions[1].restart, HP_RESTART_ALWAYS);
+    ck_assert_int_eq(c.actions[1].retry, 3);
+    ck_assert_int_eq(c.actions[1].retry_delay_ms, 500);
+    ck_assert_uint_eq(hp_service_config_validate(&c, &pb), 0);
+    ck_assert_uint_eq(pb.count, 0);
+    hp_service_config_free(&c);
+    cJSON_Delete(json);
+}
+END_TEST
+
+START_TEST(service_round_trips_through_to_json_and_from_json)
+{
+    cJSON *json = json_of(myapp_json), *emitted, *again_json;
+    hp_service_config c, again;
+    char *text1, *text2;
+
+    ck_assert_int_eq(hp_service_config_from_json(json, &c, NULL), 0);
+    emitted = hp_service_config_to_json(&c);
+    ck_assert_ptr_nonnull(emitted);
+    ck_assert_int_eq(hp_service_config_from_json(emitted, &again, NULL), 0);
+    again_json = hp_service_config_to_json(&again);
+    text1 = cJSON_PrintUnformatted(emitted);
+    text2 = cJSON_PrintUnformatted(again_json);
+    ck_assert_str_eq(text1, text2);
+    ck_assert_msg(cJSON_Compare(json, emitted, 1), "emitted JSON differs from input: %s", text1);
+    ck_assert_str_eq(again.actions[1].interpreter, "/bin/bash");
+    ck_assert_int_eq(again.actions[1].restart, HP_RESTART_ALWAYS);
+    free(text1);
+    free(text2);
+    cJSON_Delete(again_json);
+    cJSON_Delete(emitted);
+    hp_service_config_free(&again);
+    hp_service_config_free(&c);
+    cJSON_Delete(json);
+}
+END_TEST
+
+START_TEST(action_to_json_omits_defaults_but_keeps_the_name)
+{
+    hp_action_spec a = {0};
+    cJSON *json;
+    char *text;
+
+    a.name = strdup("build");
+    a.script = strdup("make");
+    json = hp_action_spec_to_json(&a);
+    text = cJSON_PrintUnformatted(json);
+    ck_assert_str_eq(text, "{\"name\":\"build\",\"script\":\"make\"}");
+    free(text);
+    cJSON_Delete(json);
+    hp_action_spec_free(&a);
+    json = hp_action_spec_to_json(&a);
+    text = cJSON_PrintUnformatted(json);
+    ck_assert_str_eq(text, "{\"name\":null}");
+    free(text);
+    cJSON_Delete(json);
+    ck_assert_ptr_null(hp_action_spec_to_json(NULL));
+}
+END_TEST
+
+START_TEST(duplicate_action_name_is_reported_once)
+{
+    assert_only_problem("service", "api",
+                        "[{'name':'start','script':'a'},{'name':'start','script':'b'},"
+                        "{'name':'start','script':'c'}]",
+                        "service 'api': duplicate action name 'start'");
+}
+END_TEST
+
+START_TEST(unknown_dependency_names_the_service_and_the_action)
+{
+    assert_only_problem("service", "myapp",
+                        "[{'name':'start','script':'x','depends_on':['prep','prep']}]",
+                        "service 'myapp': action 'start' depends on unknown action 'prep'");
+}
+END_TEST
+
+START_TEST(cycle_is_reported_once_as_its_path)
+{
+    assert_only_problem("run", "ci",
+                        "[{'name':'a','script':'x','depends_on':['b']},"
+                        "{'name':'b','script':'x','depends_on':['c']},"
+                        "{'name':'c','script':'x','depends_on':['a']}]",
+                        "run 'ci': dependency cycle: a -> b -> c -> a");
+}
+END_TEST
+
+START_TEST(cycle_path_starts_from_the_earliest_inserted_action)
+{
+    /* The walk enters the cycle at c (through z), yet the path starts at b. */
+    assert_only_problem("run", "ci",
+                        "[{'name':'z','script':'x','depends_on':['c']},"
+                        "{'name':'b','script':'x','depends_on':['c']},"
+                        "{'name':'c','script':'x','depends_on':['b']}]",
+                        "run 'ci': dependency cycle: b -> c -> b");
+}
+END_TEST
+
+START_TEST(two_separate_cycles_are_both_reported)
+{
+    hp_problems pb = {0};
+
+    ck_assert_uint_eq(validate_json("run", "ci",
+                                    "[{'name':'a','script':'x','depends_on':['b']},"
+                                    "{'name':'b','script':'x','depends_on':['a']},"
+                                    "{'name':'c','script':'x','depends_on':['d']},"
+                                    "{'name':'d','script':'x','depends_on':['c']}]",
+                                    &pb),
+                      2);
+    ck_assert_str_eq(pb.items[0], "run 'ci': dependency cycle: a -> b -> a");
+    ck_assert_str_eq(pb.items[1], "run 'ci': dependency cycle: c -> d -> c");
+    hp_problems_free(&pb);
+}
+END_TEST
+
+START_TEST(a_long_cycle_path_is_shortened_to_stay_readable)
+{
+    hp_action_spec a[20];
+    char names[20][8], *deps[20];
+    hp_problems pb = {0};
+
+    memset(a, 0, sizeof(a));
+    for (size_t i = 0; i < 20; i++) {
+        snprintf(names[i], sizeof(names[i]), "s%zu", i);
+        a[i].name = names[i];
+        a[i].script = names[i];
+    }
+    for (size_t i = 0; i < 20; i++) {
+        deps[i] = names[(i + 1) % 20];
+        a[i].depends_on = &deps[i];
+        a[i].n_depends_on = 1;
+    }
+    ck_assert_uint_eq(hp_spec_validate("run", "ci", a, 20, &pb), 1);
+    ck_assert_str_eq(pb.items[0], "run 'ci': dependency cycle: s0 -> s1 -> s2 -> s3 -> s4 -> s5 "
+                                  "-> s6 -> s7 -> s8 -> s9 -> s10 -> s11 -> s12 -> s13 -> s14 "
+                                  "-> s15 -> ... -> s0");
+    hp_problems_free(&pb);
+}
+END_TEST
+
+START_TEST(self_dependency_is_a_cycle_of_one)
+{
+    assert_only_problem("run", "ci", "[{'name':'a','script':'x','depends_on':['a']}]",
+                        "run 'ci': dependency cycle: a -> a");
+}
+END_TEST
+
+START_TEST(both_script_and_command_are_refused)
+{
+    assert_only_problem("run", "ci", "[{'name':'x','script':'make','command':'make'}]",
+                        "run 'ci': action 'x' has both script and command; give exactly one");
+}
+END_TEST
+
+START_TEST(neither_script_nor_command_is_refused)
+{
+    assert_only_problem("run", "ci", "[{'name':'x','cwd':'/tmp'}]",
+                        "run 'ci': action 'x' has neither script nor command");
+}
+END_TEST
+
+START_TEST(empty_script_and_empty_command_are_refused)
+{
+    assert_only_problem("run", "ci", "[{'name':'x','script':'  \\n'}]",
+                        "run 'ci': action 'x': script is empty");
+    assert_only_problem("run", "ci", "[{'name':'x','command':' '}]",
+                        "run 'ci': action 'x': command is empty");
+}
+END_TEST
+
+START_TEST(command_that_cannot_be_split_is_refused)
+{
+    assert_only_problem("run", "ci", "[{'name':'x','command':'echo \\'hi'}]",
+                        "run 'ci': action 'x': command cannot be split: unterminated quote");
+}
+END_TEST
+
+START_TEST(bad_action_name_shows_control_characters_escaped)
+{
+    hp_action_spec a = {0};
+    hp_problems pb = {0};
+
+    a.name = strdup("a\001b");
+    a.script = strdup("true");
+    ck_assert_uint_eq(hp_spec_validate("run", "ci", &a, 1, &pb), 1);
+    ck_assert_str_eq(pb.items[0], "run 'ci': action name 'a\\x01b' is invalid: use 1 to 64 "
+                                  "characters of A-Z a-z 0-9 _ . -");
+    hp_problems_free(&pb);
+    hp_action_spec_free(&a);
+}
+END_TEST
+
+START_TEST(long_and_odd_names_are_cut_and_escaped_for_display)
+{
+    char name[200], buf[HP_NAME_SHOW_SIZE], small[8];
+
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    hp_name_show(name, buf, sizeof(buf));
+    ck_assert_uint_eq(strlen(buf), 64);
+    ck_assert_str_eq(buf + 61, "...");
+    name[64] = '\0';
+    ck_assert_str_eq(hp_name_show(name, buf, sizeof(buf)), name); /* 64 fits whole */
+    ck_assert_str_eq(hp_name_show("tab\there\\\x7f\xc3\xa9", buf, sizeof(buf)),
+                     "tab\\x09here\\\\\\x7f\\xc3\\xa9");
+    ck_assert_str_eq(hp_name_show("abcdefghij", small, sizeof(small)), "abcd...");
+    ck_assert_str_eq(hp_name_show(NULL, buf, sizeof(buf)), "");
+    ck_assert_int_eq(hp_name_is_valid(name), 1);
+    name[64] = 'n';
+    name[65] = '\0';
+    ck_assert_int_eq(hp_name_is_valid(name), 0);
+    ck_assert_int_eq(hp_name_is_valid(""), 0);
+    ck_assert_int_eq(hp_name_is_valid(NULL), 0);
+    ck_assert_int_eq(hp_name_is_valid("web-1.api_v2"), 1);
+    ck_assert_int_eq(hp_name_is_valid("a b"), 0);
+}
+END_TEST
+
+START_TEST(out_of_range_timeout_is_refused)
+{
+    assert_only_problem("run", "ci", "[{'name':'x','script':'s','timeout_secs':604801}]",
+                        "run 'ci': action 'x': timeout_secs must be between 0 and 604800");
+    assert_only_problem("run", "ci", "[{'name':'x','script':'s','timeout_secs':-1}]",
+                        "run 'ci': action 'x': timeout_secs must be between 0 and 604800");
+    ck_assert_uint_eq(
+        validate_json("run", "ci", "[{'name':'x','script':'s','timeout_secs':604800}]", NULL), 0);
+}
+END_TEST
+
+START_TEST(out_of_range_retry_and_retry_delay_are_refused)
+{
+    hp_problems pb = {0};
+
+    ck_assert_uint_eq(validate_json("run", "ci",
+                                    "[{'name':'x','script':'s','retry':101,"
+                                    "'retry_delay_ms':3600001}]",
+                                    &pb),
+                      2);
+    ck_assert_str_eq(pb.items[0], "run 'ci': action 'x': retry must be between 0 and 100");
+    ck_assert_str_eq(pb.items[1],
+                     "run 'ci': action 'x': retry_delay_ms must be between 0 and 3600000");
+    hp_problems_free(&pb);
+    ck_assert_uint_eq(validate_json("run", "ci",
+                                    "[{'name':'x','script':'s','retry':100,"
+                                    "'retry_delay_ms':3600000}]",
+                                    NULL),
+                      0);
+}
+END_TEST
+
+START_TEST(restart_always_is_refused_in_a_run_but_allowed_in_a_service)
+{
+    const char *actions = "[{'name':'x','script':'s','restart':'always'}]";
+
+    assert_only_problem("run", "ci", actions,
+                        "run 'ci': action 'x': restart 'always' is only allowed in services");
+    ck_assert_uint_eq(validate_json("service", "web", actions, NULL), 0);
+    ck_assert_uint_eq(
+        validate_json("run", "ci", "[{'name':'x','script':'s','restart':'on_failure'}]", NULL), 0);
+}
+END_TEST
+
+START_TEST(too_many_actions_and_no_actions_are_refused)
+{
+    hp_action_spec a[HP_ACTIONS_MAX + 1];
+    char names[HP_ACTIONS_MAX + 1][16];
+    hp_problems pb = {0};
+
+    memset(a, 0, sizeof(a));
+    for (size_t i = 0; i <= HP_ACTIONS_MAX; i++) {
+        snprintf(names[i], sizeof(names[i]), "step%zu", i);
+        a[i].name = names[i];
+        a[i].script = names[i];
+    }
+    ck_assert_uint_eq(hp_spec_validate("service", "big", a, HP_ACTIONS_MAX, NULL), 0);
+    ck_assert_uint_eq(hp_spec_validate("service", "big", a, HP_ACTIONS_MAX + 1, &pb), 1);
+    ck_assert_str_eq(pb.items[0], "service 'big' has 65 actions; at most 64 are allowed");
+    hp_problems_free(&pb);
+    ck_assert_uint_eq(hp_spec_validate("run", "ci", NULL, 0, &pb), 1);
+    ck_assert_str_eq(pb.items[0], "run 'ci' has no actions; give at least one");
+    hp_problems_free(&pb);
+}
+END_TEST
+
+START_TEST(bad_env_keys_are_refused)
+{
+    hp_problems pb = {0};
+
+    ck_assert_uint_eq(validate_json("run", "ci",
+                                    "[{'name':'x','script':'s','env':{'1BAD':'v','OK_1':'v',"
+                                    "'A-B':'v','_fine':'v','OK_1':'w'}}]",
+                                    &pb),
+                      3);
+    ck_assert_str_eq(pb.items[0], "run 'ci': action 'x': env key '1BAD' is invalid: use A-Z "
+                                  "a-z 0-9 _ and do not start with a digit");
+    ck_assert_str_eq(pb.items[1], "run 'ci': action 'x': env key 'A-B' is invalid: use A-Z "
+                                  "a-z 0-9 _ and do not start with a digit");
+    ck_assert_str_eq(pb.items[2], "run 'ci': action 'x': duplicate env key 'OK_1'");
+    hp_problems_free(&pb);
+}
+END_TEST
+
+START_TEST(control_characters_in_cwd_and_interpreter_are_refused)
+{
+    hp_problems pb = {0};
+
+    ck_assert_uint_eq(validate_json("run", "ci",
+                                    "[{'name':'x','script':'s','cwd':'/tmp\\n',"
+                                    "'interpreter':'/bin/sh\\u007f'}]",
+                                    &pb),
+                      2);
+    assert_problem(&pb, "run 'ci': action 'x': cwd contains a control character");
+    assert_problem(&pb, "run 'ci': action 'x': interpreter contains a control character");
+    hp_problems_free(&pb);
+}
+END_TEST
+
+START_TEST(tags_are_bounded)
+{
+    hp_action_spec a = {0};
+    char *tags[HP_TAGS_MAX + 1];
+    char long_tag[HP_TAG_MAX + 2];
+    hp_problems pb = {0};
+
+    memset(long_tag, 't', sizeof(long_tag) - 1);
+    long_tag[sizeof(long_tag) - 1] = '\0';
+    for (size_t i = 0; i <= HP_TAGS_MAX; i++)
+        tags[i] = s_tag;
+    tags[1] = long_tag;
+    tags[2] = s_empty;
+    a.name = s_x;
+    a.script = s_s;
+    a.tags = tags;
+    a.n_tags = HP_TAGS_MAX + 1;
+    ck_assert_uint_eq(hp_spec_validate("run", "ci", &a, 1, &pb), 3);
+    ck_assert_str_eq(pb.items[0], "run 'ci': action 'x' has 33 tags; at most 32 are allowed");
+    ck_assert_str_eq(pb.items[2], "run 'ci': action 'x': tag '' must be 1 to 64 bytes");
+    hp_problems_free(&pb);
+}
+END_TEST
+
+START_TEST(several_problems_are_reported_at_once)
+{
+    hp_problems pb = {0};
+    size_t found = validate_json("run", "bad name",
+                                 "[{'name':'a','script':'s','command':'c','depends_on':['b']},"
+                                 "{'name':'b','depends_on':['a','zz'],'timeout_secs':-5},"
+                                 "{'name':'a','script':'s','restart':'always'}]",
+                                 &pb);
+
+    ck_assert_msg(found == 8 && pb.count == 8, "got %zu:%s", found, joined(&pb));
+    ck_assert_str_eq(pb.items[0], "run name 'bad name' is invalid: use 1 to 64 characters of "
+                                  "A-Z a-z 0-9 _ . -");
+    ck_assert_str_eq(pb.items[1], "run 'bad name': action 'a' has both script and command; "
+                                  "give exactly one");
+    ck_assert_str_eq(pb.items[2], "run 'bad name': action 'b' has neither script nor command");
+    ck_assert_str_eq(pb.items[3],
+                     "run 'bad name': action 'b': timeout_secs must be between 0 and 604800");
+    ck_assert_str_eq(pb.items[4], "run 'bad name': action 'b' depends on unknown action 'zz'");
+    ck_assert_str_eq(pb.items[5], "run 'bad name': duplicate action name 'a'");
+    ck_assert_str_eq(pb.items[6],
+                     "run 'bad name': action 'a': restart 'always' is only allowed in services");
+    ck_assert_str_eq(pb.items[7], "run 'bad name': dependency cycle: a -> b -> a");
+    hp_problems_free(&pb);
+}
+END_TEST
+
+START_TEST(wrong_json_types_are_reported)
+{
+    cJSON *json = json_of("{'name':'x','script':5,'timeout_secs':'10','retry':1.5,"
+                          "'depends_on':'a','env':['A'],'tags':[1],'cwd':null,'extra':true}");
+    hp_action_spec a;
+    hp_problems pb = {0};
+
+    ck_assert_int_eq(hp_action_spec_from_json(json, &a, "run 'ci'", &pb), -1);
+    ck_assert_msg(pb.count == 6, "got:%s", joined(&pb));
+    assert_problem(&pb, "run 'ci': action 'x': script must be a string");
+    assert_problem(&pb, "run 'ci': action 'x': timeout_secs must be an integer");
+    assert_problem(&pb, "run 'ci': action 'x': retry must be an integer");
+    assert_problem(&pb, "run 'ci': action 'x': depends_on must be an array of strings");
+    assert_problem(&pb, "run 'ci': action 'x': env must be an object");
+    assert_problem(&pb, "run 'ci': action 'x': tags must be an array of strings");
+    ck_assert_str_eq(a.name, "x");
+    ck_assert_ptr_null(a.script);
+    ck_assert_int_eq(a.timeout_secs, 0);
+    hp_action_spec_free(&a);
+    hp_problems_free(&pb);
+    cJSON_Delete(json);
+}
+END_TEST
+
+START_TEST(unknown_enum_values_huge_numbers_and_non_string_env_are_reported)
+{
+    cJSON *json = json_of("{'name':'svc','wanted':'maybe','description':7,'actions':["
+                          "{'name':'x','script':'s','restart':'sometimes','env':{'A':1},"
+                          "'timeout_secs':1e300},"
+                          "[1],"
+                          "{'name':3,'script':'s'}]}");
+    hp_service_config c;
+    hp_problems pb = {0};
+
+    ck_assert_int_eq(hp_service_config_from_json(json, &c, &pb), -1);
+    ck_assert_msg(pb.count == 7, "got:%s", joined(&pb));
+    assert_problem(&pb, "service 'svc': description must be a string");
+    assert_problem(&pb, "service 'svc': action 'x': restart must be one of never, on_failure, "
+                        "always (got 'sometimes')");
+    assert_problem(&pb, "service 'svc': action 'x': env value of 'A' must be a string");
+    assert_problem(&pb, "service 'svc': action 'x': timeout_secs must be between 0 and 604800");
+    assert_problem(&pb, "service 'svc': action #2 must be an object");
+    assert_problem(&pb, "service 'svc': action #3: name must be a string");
+    assert_problem(&pb, "service 'svc': wanted must be 'start' or 'stop'");
+    ck_assert_uint_eq(c.n_actions, 3);
+    hp_service_config_free(&c);
+    hp_problems_free(&pb);
+    cJSON_Delete(json);
+}
+END_TEST
+
+START_TEST(service_config_rules_cover_name_and_description)
+{
+    hp_service_config c = {0};
+    hp_action_spec a = {0};
+    char description[HP_DESCRIPTION_MAX + 2];
+    hp_problems pb = {0};
+
+    memset(description, 'd', sizeof(description) - 1);
+    description[sizeof(description) - 1] = '\0';
+    a.name = s_x;
+    a.script = s_s;
+    c.actions = &a;
+    c.n_actions = 1;
+    c.description = description;
+    ck_assert_uint_eq(hp_service_config_validate(&c, &pb), 2);
+    ck_assert_str_eq(pb.items[0], "service name is missing");
+    ck_assert_str_eq(pb.items[1], "service (unnamed): description is longer than 1024 bytes");
+    hp_problems_free(&pb);
+    description[HP_DESCRIPTION_MAX] = '\0';
+    c.name = s_ok;
+    ck_assert_uint_eq(hp_service_config_validate(&c, NULL), 0);
+}
+END_TEST
+
+START_TEST(order_puts_dependencies_first_with_ties_in_insertion_order)
+{
+    cJSON *json = json_of("[{'name':'deploy','script':'s','depends_on':['test','build']},"
+                          "{'name':'test','script':'s','depends_on':['build']},"
+                          "{'name':'lint','script':'s'},"
+                          "{'name':'build','script':'s','depends_on':['fetch']},"
+                          "{'name':'fetch','script':'s'},"
+                          "{'name':'docs','script':'s'}]");
+    hp_action_spec *a;
+    size_t n, order[6];
+    const size_t expected[6] = {2, 4, 3, 1, 0, 5}; /* lint fetch build test deploy docs */
+
+    ck_assert_int_eq(hp_actions_from_json(json, &a, &n, "run 'ci'", NULL), 0);
+    ck_assert_uint_eq(n, 6);
+    for (int round = 0; round < 3; round++) {
+        ck_assert_int_eq(hp_spec_order(a, n, order), 0);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_uint_eq(order[i], expected[i]);
+    }
+    hp_actions_free(a, n);
+    cJSON_Delete(json);
+}
+END_TEST
+
+START_TEST(order_fails_on_a_cycle_or_an_unknown_dependency)
+{
+    hp_action_spec a[2] = {{0}};
+    char *to_b[] = {s_b}, *to_a[] = {s_a}, *to_z[] = {s_z};
+    size_t order[2];
+
+    a[0].name = s_a;
+    a[1].name = s_b;
+    a[0].depends_on = to_b;
+    a[0].n_depends_on = 1;
+    a[1].depends_on = to_a;
+    a[1].n_depends_on = 1;
+    ck_assert_int_eq(hp_spec_order(a, 2, order), -1);
+    a[1].depends_on = to_z;
+    ck_assert_int_eq(hp_spec_order(a, 2, order), -1);
+    a[1].n_depends_on = 0;
+    ck_assert_int_eq(hp_spec_order(a, 2, order), 0);
+    ck_assert_uint_eq(order[0], 1);
+    ck_assert_uint_eq(order[1], 0);
+    ck_assert_int_eq(hp_spec_order(NULL, 0, NULL), 0);
+}
+END_TEST
+
+static void assert_split(const char *cmd, const char *const *expected)
+{
+    hp_error err;
+    char **argv = hp_split_command(cmd, &err);
+    size_t i;
+
+    ck_assert_msg(argv != NULL, "split of [%s] failed: %s", cmd, err.message);
+    for (i = 0; expected[i]; i++) {
+        ck_assert_msg(argv[i] != NULL, "split of [%s] lacks word %zu", cmd, i);
+        ck_assert_str_eq(argv[i], expected[i]);
+    }
+    ck_assert_msg(argv[i] == NULL, "split of [%s] has extra word [%s]", cmd, argv[i]);
+    hp_argv_free(argv);
+}
+
+START_TEST(split_command_separates_words_and_honours_quotes)
+{
+    assert_split("  python   app.py\t--port 8080\n",
+                 (const char *const[]){"python", "app.py", "--port", "8080", NULL});
+    assert_split("echo 'a  b' \"c  d\" e'f g'h",
+                 (const char *const[]){"echo", "a  b", "c  d", "ef gh", NULL});
+    assert_split("printf '' \"\" x", (const char *const[]){"printf", "", "", "x", NULL});
+    assert_split("echo '$HOME \\n *' \"*.c\"",
+                 (const char *const[]){"echo", "$HOME \\n *", "*.c", NULL});
+}
+END_TEST
+
+START_TEST(split_command_honours_backslash_escapes)
+{
+    assert_split("echo a\\ b \\'c\\\" \\\\",
+                 (const char *const[]){"echo", "a b", "'c\"", "\\", NULL});
+    assert_split("echo \"q\\\"x\\\\ \\$v \\`t\\` \\n\"",
+                 (const char *const[]){"echo", "q\"x\\ $v `t` \\n", NULL});
+    assert_split("ls \\\n-l", (const char *const[]){"ls", "-l", NULL});
+}
+END_TEST
+
+START_TEST(split_command_reports_unterminated_quotes)
+{
+    hp_error err;
+
+    ck_assert_ptr_null(hp_split_command("echo 'abc", &err));
+    ck_assert_int_eq(err.code, HP_E_VALIDATION);
+    ck_assert_str_eq(err.message, "unterminated quote");
+    ck_assert_ptr_null(hp_split_command("echo \"abc\\\"", &err));
+    ck_assert_str_eq(err.message, "unterminated quote");
+    ck_assert_ptr_null(hp_split_command("'", NULL));
+}
+END_TEST
+
+START_TEST(split_command_reports_empty_commands_and_trailing_backslash)
+{
+    hp_error err;
+
+    ck_assert_ptr_null(hp_split_command("", &err));
+    ck_assert_int_eq(err.code, HP_E_VALIDATION);
+    ck_assert_str_eq(err.message, "empty command");
+    ck_assert_ptr_null(hp_split_command(" \t\n", &err));
+    ck_assert_str_eq(err.message, "empty command");
+    ck_assert_ptr_null(hp_split_command(NULL, &err));
+    ck_assert_str_eq(err.message, "empty command");
+    ck_assert_ptr_null(hp_split_command("echo \\", &err));
+    ck_assert_str_eq(err.message, "trailing backslash");
+}
+END_TEST
+
+START_TEST(copy_is_deep_and_independent)
+{
+    cJSON *json = json_of(myapp_json);
+    hp_service_config c;
+    hp_action_spec copy;
+    cJSON *a, *b;
+
+    ck_assert_int_eq(hp_service_config_from_json(json, &c, NULL), 0);
+    ck_assert_int_eq(hp_action_spec_copy(&copy, &c.actions[0]), 0);
+    ck_assert_ptr_ne(copy.name, c.actions[0].name);
+    ck_assert_ptr_ne(copy.env, c.actions[0].env);
+    a = hp_action_spec_to_json(&c.actions[0]);
+    hp_service_config_free(&c);
+    b = hp_action_spec_to_json(&copy);
+    ck_assert(cJSON_Compare(a, b, 1));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    hp_action_spec_free(&copy);
+    ck_assert_int_eq(hp_action_spec_copy(&copy, NULL), -1);
+    ck_assert_ptr_null(copy.name);
+    cJSON_Delete(json);
+}
+END_TEST
+
+START_TEST(restart_names_parse_and_print)
+{
+    hp_restart r = HP_RESTART_ALWAYS;
+
+    ck_assert_str_eq(hp_restart_name(HP_RESTART_NEVER), "never");
+    ck_assert_str_eq(hp_restart_name(HP_RESTART_ON_FAILURE), "on_failure");
+    ck_assert_str_eq(hp_restart_name(HP_RESTART_ALWAYS), "always");
+    ck_assert_int_eq(hp_restart_parse("on_failure", &r), 0);
+    ck_assert_int_eq(r, HP_RESTART_ON_FAILURE);
+    ck_assert_int_eq(hp_restart_parse("on-failure", &r), -1);
+    ck_assert_int_eq(hp_restart_parse(NULL, &r), -1);
+    ck_assert_int_eq(r, HP_RESTART_ON_FAILURE);
+}
+END_TEST
+
+START_TEST(problems_keep_a_bounded_list_but_count_everything)
+{
+    hp_action_spec a[HP_ACTIONS_MAX] = {{0}};
+    hp_problems pb = {0};
+
+    for (size_t i = 0; i < HP_ACTIONS_MAX; i++) {
+        a[i].name = s_x;
+        a[i].retry = -1;
+        a[i].timeout_secs = -1;
+    }
+    /* 1 duplicate + 64 * 3 (no program, timeout, retry) */
+    ck_assert_uint_eq(hp_spec_validate("run", "ci", a, HP_ACTIONS_MAX, &pb), 193);
+    ck_assert_uint_eq(pb.count, HP_PROBLEMS_MAX + 1);
+    ck_assert_str_eq(pb.items[HP_PROBLEMS_MAX],
+                     "more problems were found; only the first 100 are shown");
+    hp_problems_free(&pb);
+    ck_assert_uint_eq(pb.count, 0);
+    hp_problems_add(&pb, "reused %d", 1);
+    ck_assert_str_eq(pb.items[0], "reused 1");
+    hp_problems_free(&pb);
+}
+END_TEST
+
+START_TEST(free_functions_accept_null_and_empty_values)
+{
+    hp_action_spec a = {0};
+    hp_service_config c = {0};
+    hp_problems pb = {0};
+
+    hp_action_spec_free(NULL);
+    hp_service_config_free(NULL);
+    hp_actions_free(NULL, 3);
+    hp_problems_free(NULL);
+    hp_argv_free(NULL);
+    hp_problems_add(NULL, "ignored");
+    hp_action_spec_free(&a);
+    hp_action_spec_free(&a);
+    hp_service_config_free(&c);
+    hp_problems_free(&pb);
+}
+END_TEST
+
+static Suite *spec_suite(void)
+{
+    Suite *s = suite_create("spec");
+    TCase *tc = tcase_create("spec");
+
+    tcase_add_test(tc, valid_service_parses_with_every_field);
+    tcase_add_test(tc, service_round_trips_through_to_json_and_from_json);
+    tcase_add_test(tc, action_to_json_omits_defaults_but_keeps_the_name);
+    tcase_add_test(tc, duplicate_action_name_is_reported_once);
+    tcase_add_test(tc, unknown_dependency_names_the_service_and_the_action);
+    tcase_add_test(tc, cycle_is_reported_once_as_its_path);
+    tcase_add_test(tc, cycle_path_starts_from_the_earliest_inserted_action);
+    tcase_add_test(tc, two_separate_cycles_are_both_reported);
+    tcase_add_test(tc, a_long_cycle_path_is_shortened_to_stay_readable);
+    tcase_add_test(tc, self_dependency_is_a_cycle_of_one);
+    tcase_add_test(tc, both_script_and_command_are_refused);
+    tcase_add_test(tc, neither_script_nor_command_is_refused);
+    tcase_add_test(tc, empty_script_and_empty_command_are_refused);
+    tcase_add_test(tc, command_that_cannot_be_split_is_refused);
+    tcase_add_test(tc, bad_action_name_shows_control_characters_escaped);
+    tcase_add_test(tc, long_and_odd_names_are_cut_and_escaped_for_display);
+    tcase_add_test(tc, out_of_range_timeout_is_refused);
+    tcase_add_test(tc, out_of_range_retry_and_retry_delay_are_refused);
+    tcase_add_test(tc, restart_always_is_refused_in_a_run_but_allowed_in_a_service);
+    tcase_add_test(tc, too_many_actions_and_no_actions_are_refused);
+    tcase_add_test(tc, bad_env_keys_are_refused);
+    tcase_add_test(tc, control_characters_in_cwd_and_interpreter_are_refused);
+    tcase_add_test(tc, tags_are_bounded);
+    tcase_add_test(tc, several_problems_are_reported_at_once);
+    tcase_add_test(tc, wrong_json_types_are_reported);
+    tcase_add_test(tc, unknown_enum_values_huge_numbers_and_non_string_env_are_reported);
+    tcase_add_test(tc, service_config_rules_cover_name_and_description);
+    tcase_add_test(tc, order_puts_dependencies_first_with_ties_in_insertion_order);
+    tcase_add_test(tc, order_fails_on_a_cycle_or_an_unknown_dependency);
+    tcase_add_test(tc, split_command_separates_words_and_honours_quotes);
+    tcase_add_test(tc, split_command_honours_backslash_escapes);
+    tcase_add_test(tc, split_command_reports_unterminated_quotes);
+    tcase_add_test(tc, split_command_reports_empty_commands_and_trailing_backslash);
+    tcase_add_test(tc, copy_is_deep_and_independent);
+    tcase_add_test(tc, restart_names_parse_and_print);
+    tcase_add_test(tc, problems_keep_a_bounded_list_but_count_everything);
+    tcase_add_test(tc, free_functions_accept_null_and_empty_values);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return hp_test_run(spec_suite());
+}

@@ -1,12 +1,16 @@
-/* hero_proc_server: command line entry point of the supervisor daemon.
- * Parses the command line of DESIGN section 7; the daemon itself lands with its issue. */
+/* hero_proc_server: the command line of DESIGN section 7 turned into hpd_options; the
+ * daemon itself is hpd_server_main. Exit 100 on usage errors, 111 when it cannot start. */
 #include "config.h"
 
+#include "server/server.h"
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-enum { EXIT_USAGE = 100, EXIT_CANNOT_START = 111 };
+enum { EXIT_USAGE = 100 };
 
 static void usage(FILE *out)
 {
@@ -14,40 +18,149 @@ static void usage(FILE *out)
             "Usage: hero_proc_server [OPTION]...\n"
             "Supervise services and runs; serve the hero_proc JSON-RPC API.\n"
             "\n"
-            "  --socket PATH        listen on this Unix socket\n"
-            "  --data-dir DIR       keep the store in DIR (default ~/hero/var/hero_proc)\n"
-            "  --http ADDR:PORT     also listen on TCP (bearer token required)\n"
-            "  --daemon             detach once the socket is listening\n"
-            "  --log-level LEVEL    error, warn, info or debug\n"
-            "  -h, --help           show this help and exit\n"
-            "  -V, --version        show the version and exit\n"
+            "  --socket PATH          listen on this Unix socket (default: $PATH_SOCKET or\n"
+            "                         $HERO_SOCKET_DIR /hero_proc/rpc.sock, else\n"
+            "                         ~/hero/var/sockets/hero_proc/rpc.sock)\n"
+            "  --data-dir DIR         keep the store in DIR (default ~/hero/var/hero_proc)\n"
+            "  --http ADDR:PORT       also listen on TCP; requests need the bearer token in\n"
+            "                         DIR/token\n"
+            "  --http-allow-remote    allow --http on a non-loopback address\n"
+            "  --daemon               detach once the socket is listening\n"
+            "  --log-level LEVEL      error, warn, info (default) or debug\n"
+            "  --kill-grace-ms N      SIGTERM to SIGKILL delay when stopping (default 5000)\n"
+            "  --max-body BYTES       largest request body (default 1048576)\n"
+            "  --log-lines-per-job N  log lines kept per job (default 10000)\n"
+            "  --log-bytes BYTES      log text kept in total (default 67108864)\n"
+            "  --max-runs N           finished runs kept (default 1000)\n"
+            "  -h, --help             show this help and exit\n"
+            "  -V, --version          show the version and exit\n"
             "\n"
             "Exit status: 0 after SIGTERM/SIGINT, 100 on usage error, 111 when it cannot start.\n");
 }
 
+static int parse_number(const char *opt, const char *text, long long min, long long max,
+                        long long *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max) {
+        fprintf(stderr, "hero_proc_server: %s wants a number from %lld to %lld, got '%s'\n", opt,
+                min, max, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'},    {"data-dir", required_argument, NULL, 'd'},
-        {"http", required_argument, NULL, 'H'},      {"daemon", no_argument, NULL, 'D'},
-        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
+    enum {
+        O_SOCKET = 256,
+        O_DATA,
+        O_HTTP,
+        O_REMOTE,
+        O_DAEMON,
+        O_LEVEL,
+        O_GRACE,
+        O_BODY,
+        O_LINES,
+        O_BYTES,
+        O_RUNS
     };
-    int opt;
+    static const struct option options[] = {
+        {"socket", required_argument, NULL, O_SOCKET},
+        {"data-dir", required_argument, NULL, O_DATA},
+        {"http", required_argument, NULL, O_HTTP},
+        {"http-allow-remote", no_argument, NULL, O_REMOTE},
+        {"daemon", no_argument, NULL, O_DAEMON},
+        {"log-level", required_argument, NULL, O_LEVEL},
+        {"kill-grace-ms", required_argument, NULL, O_GRACE},
+        {"max-body", required_argument, NULL, O_BODY},
+        {"log-lines-per-job", required_argument, NULL, O_LINES},
+        {"log-bytes", required_argument, NULL, O_BYTES},
+        {"max-runs", required_argument, NULL, O_RUNS},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    static const char *const levels[] = {"error", "warn", "info", "debug"};
+    hpd_options opt = {
+        .log_level = 2,
+        .max_body = 1024 * 1024,
+        .kill_grace_ms = 5000,
+        .lines_per_job = 10000,
+        .log_bytes = 64LL * 1024 * 1024,
+        .max_finished_runs = 1000,
+        .backoff_min_ms = 1000,
+        .backoff_max_ms = 30000,
+        .stable_ms = 10000,
+    };
+    long long n;
+    int c;
 
-    while ((opt = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
-        switch (opt) {
+    while ((c = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
+        switch (c) {
         case 'h':
             usage(stdout);
             return EXIT_SUCCESS;
         case 'V':
             printf("hero_proc_server %s\n", PACKAGE_VERSION);
             return EXIT_SUCCESS;
-        case 's':
-        case 'd':
-        case 'H':
-        case 'D':
-        case 'l':
+        case O_SOCKET:
+            opt.socket_path = optarg;
+            break;
+        case O_DATA:
+            opt.data_dir = optarg;
+            break;
+        case O_HTTP:
+            opt.http_addr = optarg;
+            break;
+        case O_REMOTE:
+            opt.http_allow_remote = 1;
+            break;
+        case O_DAEMON:
+            opt.daemonize = 1;
+            break;
+        case O_LEVEL:
+            opt.log_level = -1;
+            for (int i = 0; i < 4; i++)
+                if (strcmp(optarg, levels[i]) == 0)
+                    opt.log_level = i;
+            if (opt.log_level < 0) {
+                fprintf(stderr,
+                        "hero_proc_server: --log-level wants error, warn, info or "
+                        "debug, got '%s'\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case O_GRACE:
+            if (parse_number("--kill-grace-ms", optarg, 0, 600000, &n) != 0)
+                return EXIT_USAGE;
+            opt.kill_grace_ms = (uint64_t)n;
+            break;
+        case O_BODY:
+            if (parse_number("--max-body", optarg, 1024, 1LL << 30, &n) != 0)
+                return EXIT_USAGE;
+            opt.max_body = (size_t)n;
+            break;
+        case O_LINES:
+            if (parse_number("--log-lines-per-job", optarg, 1, 1LL << 40, &n) != 0)
+                return EXIT_USAGE;
+            opt.lines_per_job = n;
+            break;
+        case O_BYTES:
+            if (parse_number("--log-bytes", optarg, 1024, 1LL << 40, &n) != 0)
+                return EXIT_USAGE;
+            opt.log_bytes = n;
+            break;
+        case O_RUNS:
+            if (parse_number("--max-runs", optarg, 1, 1000000, &n) != 0)
+                return EXIT_USAGE;
+            opt.max_finished_runs = n;
             break;
         default:
             usage(stderr);
@@ -59,6 +172,5 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    fprintf(stderr, "hero_proc_server: the supervisor is not built yet\n");
-    return EXIT_CANNOT_START;
+    return hpd_server_main(&opt);
 }

@@ -1,0 +1,38 @@
+/* HTTP for the daemon: libmicrohttpd daemons driven from our epoll loop, one per
+ * listening socket (the Unix socket, and TCP when asked). Routes POST /rpc to the JSON-RPC
+ * layer, GET /openrpc.json and GET /health; checks peers (SO_PEERCRED on the Unix socket,
+ * a bearer token on TCP) and bounds the body. It knows nothing of the methods. */
+#ifndef HPD_HTTP_H
+#define HPD_HTTP_H
+
+#include "common/status.h"
+#include "server/loop.h"
+#include "server/rpc.h"
+
+#include <stddef.h>
+
+struct hpd_server;
+typedef struct hpd_http hpd_http;
+
+typedef struct hpd_http_options {
+    size_t max_body;     /* bytes, default 1 MiB */
+    const char *token;   /* bearer token for TCP; copied */
+    const char *openrpc; /* the spec served at GET /openrpc.json; borrowed, static */
+    size_t openrpc_len;
+} hpd_http_options;
+
+/* NULL with err on failure. methods and srv are borrowed for the lifetime. */
+hpd_http *hpd_http_new(struct hpd_server *srv, hpd_loop *loop, const hpd_method *methods,
+                       const hpd_http_options *opts, hp_error *err);
+/* Serves the listening Unix socket fd (taken: closed by hpd_http_free). */
+int hpd_http_serve_unix(hpd_http *h, int listen_fd, hp_error *err);
+/* Listens on TCP "ADDR:PORT" ("[::1]:PORT" for IPv6); non-loopback addresses only when
+ * allow_remote. */
+int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_error *err);
+/* Stops every daemon and frees; pending calls are abandoned. NULL safe. */
+void hpd_http_free(hpd_http *h);
+
+/* Constant-time comparison of two NUL-terminated strings: 1 when equal. */
+int hpd_token_equal(const char *a, const char *b);
+
+#endif

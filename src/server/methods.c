@@ -1,0 +1,915 @@
+/* The 27 methods of the wire contract (data/openrpc.json): each handler reads its
+ * already type-checked params, acts on the model through the supervisor, and returns
+ * the JSON of DESIGN section 2. No process or socket handling here. */
+#include "config.h"
+
+#include "server/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- JSON views ------------------------------------------------------------------- */
+
+static void add_opt_int(cJSON *o, const char *key, int64_t v, int present)
+{
+    if (present)
+        cJSON_AddNumberToObject(o, key, (double)v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+static void add_opt_str(cJSON *o, const char *key, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+cJSON *hpd_job_json(hpd_server *srv, const hpd_job *job)
+{
+    cJSON *o = cJSON_CreateObject();
+    int live = job->status == HPD_JOB_RUNNING && job->pid > 0;
+    int ended = hpd_job_state_final(job->status) || job->status == HPD_JOB_RETRYING;
+
+    cJSON_AddNumberToObject(o, "id", (double)job->id);
+    cJSON_AddNumberToObject(o, "run_id", (double)job->run->id);
+    cJSON_AddStringToObject(o, "action", job->run->actions[job->index].name);
+    add_opt_str(o, "service", job->run->service);
+    cJSON_AddStringToObject(o, "status", hpd_job_state_name(job->status));
+    cJSON_AddNumberToObject(o, "attempt", job->attempt > 0 ? job->attempt : 1);
+    add_opt_int(o, "pid", job->pid, live);
+    add_opt_int(o, "exit_code", job->exit_code, ended && job->has_exit);
+    add_opt_int(o, "signal", job->signal, ended && job->signal != 0);
+    add_opt_int(o, "started_at_ms", job->started_at_ms, job->started_at_ms != 0);
+    add_opt_int(o, "ended_at_ms", job->ended_at_ms, job->ended_at_ms != 0 && ended);
+    add_opt_str(o, "error", job->error);
+    cJSON_AddNumberToObject(o, "restarts", job->restarts);
+    cJSON_AddNumberToObject(o, "dropped", (double)hpd_store_job_dropped(srv->store, job->id));
+    if (job->crash_loop)
+        cJSON_AddTrueToObject(o, "crash_loop");
+    return o;
+}
+
+static cJSON *counts_json(const hpd_run *run)
+{
+    int c[8] = {0};
+    cJSON *o = cJSON_CreateObject();
+
+    for (size_t i = 0; i < run->n_actions; i++)
+        c[run->jobs[i]->status]++;
+    cJSON_AddNumberToObject(o, "total", (double)run->n_actions);
+    cJSON_AddNumberToObject(o, "pending", c[HPD_JOB_PENDING]);
+    cJSON_AddNumberToObject(o, "running", c[HPD_JOB_RUNNING] + c[HPD_JOB_RETRYING]);
+    cJSON_AddNumberToObject(o, "succeeded", c[HPD_JOB_SUCCEEDED]);
+    cJSON_AddNumberToObject(o, "failed", c[HPD_JOB_FAILED] + c[HPD_JOB_TIMED_OUT]);
+    cJSON_AddNumberToObject(o, "cancelled", c[HPD_JOB_CANCELLED]);
+    cJSON_AddNumberToObject(o, "skipped", c[HPD_JOB_SKIPPED]);
+    return o;
+}
+
+cJSON *hpd_run_json(hpd_server *srv, const hpd_run *run, int with_jobs)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(o, "id", (double)run->id);
+    cJSON_AddStringToObject(o, "name", run->name);
+    add_opt_str(o, "service", run->service);
+    cJSON_AddStringToObject(o, "status", hpd_run_state_name(run->status));
+    cJSON_AddNumberToObject(o, "created_at_ms", (double)run->created_at_ms);
+    add_opt_int(o, "started_at_ms", run->started_at_ms, run->started_at_ms != 0);
+    add_opt_int(o, "ended_at_ms", run->ended_at_ms, run->ended_at_ms != 0);
+    cJSON_AddItemToObject(o, "counts", counts_json(run));
+    if (with_jobs) {
+        cJSON *jobs = cJSON_AddArrayToObject(o, "jobs");
+        for (size_t i = 0; i < run->n_actions; i++)
+            cJSON_AddItemToArray(jobs, hpd_job_json(srv, run->jobs[i]));
+    }
+    return o;
+}
+
+static int service_restarts(hpd_server *srv, const hpd_service *svc, int *crash_loop)
+{
+    hpd_run *run = hpd_service_run(srv, svc);
+    int restarts = 0;
+
+    *crash_loop = 0;
+    for (size_t i = 0; run && i < run->n_actions; i++) {
+        restarts += run->jobs[i]->restarts;
+        *crash_loop |= run->jobs[i]->crash_loop;
+    }
+    return restarts;
+}
+
+static cJSON *service_summary(hpd_server *srv, const hpd_service *svc)
+{
+    cJSON *o = cJSON_CreateObject(), *pids;
+    hpd_run *run = hpd_service_run(srv, svc);
+    int crash_loop, restarts = service_restarts(srv, svc, &crash_loop);
+
+    cJSON_AddStringToObject(o, "name", svc->config.name);
+    cJSON_AddStringToObject(o, "description",
+                            svc->config.description ? svc->config.description : "");
+    cJSON_AddStringToObject(o, "status", hpd_service_state(srv, svc));
+    cJSON_AddStringToObject(o, "wanted", svc->wanted_start ? "start" : "stop");
+    add_opt_int(o, "run_id", svc->run_id, run != NULL);
+    cJSON_AddNumberToObject(o, "actions", (double)svc->config.n_actions);
+    pids = cJSON_AddArrayToObject(o, "pids");
+    for (size_t i = 0; run && hpd_run_active(run) && i < run->n_actions; i++)
+        if (run->jobs[i]->status == HPD_JOB_RUNNING && run->jobs[i]->pid > 0)
+            cJSON_AddItemToArray(pids, cJSON_CreateNumber(run->jobs[i]->pid));
+    cJSON_AddNumberToObject(o, "restarts", restarts);
+    cJSON_AddBoolToObject(o, "crash_loop", crash_loop);
+    add_opt_int(o, "started_at_ms", run ? run->started_at_ms : 0,
+                run && hpd_run_active(run) && run->started_at_ms);
+    cJSON_AddNumberToObject(o, "updated_at_ms", (double)svc->updated_at_ms);
+    return o;
+}
+
+static cJSON *service_status(hpd_server *srv, const hpd_service *svc)
+{
+    cJSON *o = cJSON_CreateObject(), *jobs;
+    hpd_run *run = hpd_service_run(srv, svc);
+    int crash_loop, restarts = service_restarts(srv, svc, &crash_loop);
+
+    cJSON_AddStringToObject(o, "name", svc->config.name);
+    cJSON_AddStringToObject(o, "status", hpd_service_state(srv, svc));
+    cJSON_AddStringToObject(o, "wanted", svc->wanted_start ? "start" : "stop");
+    add_opt_int(o, "run_id", svc->run_id, run != NULL);
+    jobs = cJSON_AddArrayToObject(o, "jobs");
+    for (size_t i = 0; run && i < run->n_actions; i++)
+        cJSON_AddItemToArray(jobs, hpd_job_json(srv, run->jobs[i]));
+    cJSON_AddNumberToObject(o, "restarts", restarts);
+    cJSON_AddBoolToObject(o, "crash_loop", crash_loop);
+    return o;
+}
+
+/* ---- param helpers ---------------------------------------------------------------- */
+
+static const char *str_param(hpd_rpc_ctx *ctx, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ctx->params, name);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int64_t int_param(hpd_rpc_ctx *ctx, const char *name, int64_t fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ctx->params, name);
+
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : fallback;
+}
+
+static int bool_param(hpd_rpc_ctx *ctx, const char *name)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctx->params, name));
+}
+
+/* {"unchanged": true, "rev": N} when the caller already has this rev, else NULL. */
+static cJSON *unchanged(hpd_rpc_ctx *ctx)
+{
+    const cJSON *since = cJSON_GetObjectItemCaseSensitive(ctx->params, "if_changed_since");
+    cJSON *o;
+
+    if (!cJSON_IsNumber(since) || (int64_t)since->valuedouble != ctx->srv->rev)
+        return NULL;
+    o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "unchanged");
+    cJSON_AddNumberToObject(o, "rev", (double)ctx->srv->rev);
+    return o;
+}
+
+static cJSON *list_result(hpd_rpc_ctx *ctx, const char *key, cJSON *items)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(o, "rev", (double)ctx->srv->rev);
+    cJSON_AddItemToObject(o, key, items);
+    return o;
+}
+
+static cJSON *problems_data(const hp_problems *pb)
+{
+    cJSON *data = cJSON_CreateObject();
+    cJSON *list = cJSON_AddArrayToObject(data, "problems");
+
+    for (size_t i = 0; i < pb->count; i++)
+        cJSON_AddItemToArray(list, cJSON_CreateString(pb->items[i]));
+    return data;
+}
+
+static cJSON *invalid(hpd_rpc_ctx *ctx, hp_problems *pb)
+{
+    cJSON *r = hpd_rpc_fail(ctx, HPD_INVALID_PARAMS, problems_data(pb), "%s",
+                            pb->count ? pb->items[0] : "invalid params");
+    hp_problems_free(pb);
+    return r;
+}
+
+static hpd_service *need_service(hpd_rpc_ctx *ctx)
+{
+    const char *name = str_param(ctx, "name");
+    hpd_service *svc = hpd_service_find(ctx->srv, name);
+
+    if (!svc)
+        hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "service '%s' does not exist", name);
+    return svc;
+}
+
+static hpd_run *need_run(hpd_rpc_ctx *ctx)
+{
+    int64_t id = int_param(ctx, "id", 0);
+    hpd_run *run = hpd_run_find(ctx->srv, id);
+
+    if (!run)
+        hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "run %lld does not exist", (long long)id);
+    return run;
+}
+
+static hpd_job *need_job(hpd_rpc_ctx *ctx)
+{
+    int64_t id = int_param(ctx, "id", 0);
+    hpd_job *job = hpd_job_find(ctx->srv, id);
+
+    if (!job)
+        hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "job %lld does not exist", (long long)id);
+    return job;
+}
+
+/* ---- rpc and system --------------------------------------------------------------- */
+
+static cJSON *m_discover(hpd_rpc_ctx *ctx)
+{
+    cJSON *doc = cJSON_Parse(hpd_openrpc_json);
+
+    return doc ? doc : hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "the embedded spec is broken");
+}
+
+static cJSON *m_ping(hpd_rpc_ctx *ctx)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    (void)ctx;
+    cJSON_AddTrueToObject(o, "pong");
+    cJSON_AddStringToObject(o, "version", PACKAGE_VERSION);
+    cJSON_AddNumberToObject(o, "ts_ms", (double)hpd_now_ms());
+    return o;
+}
+
+static cJSON *m_info(hpd_rpc_ctx *ctx)
+{
+    hpd_server *srv = ctx->srv;
+    cJSON *o = cJSON_CreateObject(), *counts;
+    size_t jobs = 0;
+
+    for (hpd_run *run = srv->runs_head; run; run = run->next)
+        jobs += run->n_actions;
+    cJSON_AddStringToObject(o, "version", PACKAGE_VERSION);
+    cJSON_AddNumberToObject(o, "pid", getpid());
+    cJSON_AddNumberToObject(o, "started_at_ms", (double)srv->started_at_ms);
+    cJSON_AddNumberToObject(o, "uptime_ms", (double)(hpd_now_ms() - srv->started_at_ms));
+    cJSON_AddNumberToObject(o, "rev", (double)srv->rev);
+    cJSON_AddStringToObject(o, "data_dir", srv->data_dir);
+    cJSON_AddStringToObject(o, "socket", srv->socket_path);
+    counts = cJSON_AddObjectToObject(o, "counts");
+    cJSON_AddNumberToObject(counts, "services", (double)srv->n_services);
+    cJSON_AddNumberToObject(counts, "runs", (double)srv->n_runs);
+    cJSON_AddNumberToObject(counts, "jobs", (double)jobs);
+    cJSON_AddNumberToObject(counts, "running_jobs", (double)hpd_running_jobs(srv));
+    cJSON_AddNumberToObject(counts, "secrets", (double)hpd_store_secret_count(srv->store));
+    cJSON_AddNumberToObject(counts, "log_lines", (double)hpd_store_log_count(srv->store));
+    cJSON_AddNumberToObject(o, "dropped_log_lines", (double)hpd_store_dropped(srv->store));
+    return o;
+}
+
+/* ---- services --------------------------------------------------------------------- */
+
+int hpd_service_insert(hpd_server *srv, hpd_service *svc);
+
+static cJSON *m_service_set(hpd_rpc_ctx *ctx)
+{
+    hpd_server *srv = ctx->srv;
+    const cJSON *json = cJSON_GetObjectItemCaseSensitive(ctx->params, "config");
+    hp_problems pb = {0};
+    hp_service_config cfg = {0};
+    hpd_service *svc;
+    int created = 0;
+    cJSON *o;
+
+    hp_service_config_from_json(json, &cfg, &pb);
+    hp_service_config_validate(&cfg, &pb);
+    if (pb.count > 0) {
+        hp_service_config_free(&cfg);
+        return invalid(ctx, &pb);
+    }
+    svc = hpd_service_find(srv, cfg.name);
+    if (!svc) {
+        svc = calloc(1, sizeof(*svc));
+        if (!svc || hpd_service_insert(srv, svc) != 0) {
+            free(svc);
+            hp_service_config_free(&cfg);
+            return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "out of memory");
+        }
+        svc->created_at_ms = hpd_now_ms();
+        created = 1;
+    } else {
+        if (!cJSON_HasObjectItem(json, "wanted"))
+            cfg.wanted_start = svc->wanted_start;
+        hp_service_config_free(&svc->config);
+    }
+    svc->config = cfg;
+    svc->wanted_start = cfg.wanted_start;
+    svc->updated_at_ms = hpd_now_ms();
+    hpd_save_service(srv, svc);
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", svc->config.name);
+    cJSON_AddBoolToObject(o, "created", created);
+    cJSON_AddNumberToObject(o, "rev", (double)srv->rev);
+    return o;
+}
+
+static cJSON *m_service_get(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = need_service(ctx);
+    cJSON *o;
+
+    if (!svc)
+        return NULL;
+    o = hp_service_config_to_json(&svc->config);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "wanted");
+    cJSON_AddStringToObject(o, "wanted", svc->wanted_start ? "start" : "stop");
+    cJSON_AddNumberToObject(o, "created_at_ms", (double)svc->created_at_ms);
+    cJSON_AddNumberToObject(o, "updated_at_ms", (double)svc->updated_at_ms);
+    return o;
+}
+
+static cJSON *m_service_list(hpd_rpc_ctx *ctx)
+{
+    cJSON *same = unchanged(ctx), *items;
+
+    if (same)
+        return same;
+    items = cJSON_CreateArray();
+    for (size_t i = 0; i < ctx->srv->n_services; i++)
+        cJSON_AddItemToArray(items, service_summary(ctx->srv, ctx->srv->services[i]));
+    return list_result(ctx, "services", items);
+}
+
+static cJSON *m_service_status(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = need_service(ctx);
+
+    return svc ? service_status(ctx->srv, svc) : NULL;
+}
+
+static cJSON *m_service_start(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = need_service(ctx);
+    hp_error err;
+    hpd_run *run;
+
+    if (!svc)
+        return NULL;
+    run = hpd_service_start(ctx->srv, svc, &err);
+    if (!run)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "cannot start service '%s': %s",
+                            svc->config.name, err.message);
+    return hpd_run_json(ctx->srv, run, 1);
+}
+
+static cJSON *m_service_stop(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = need_service(ctx);
+
+    if (!svc)
+        return NULL;
+    hpd_service_stop(ctx->srv, svc);
+    return service_status(ctx->srv, svc);
+}
+
+static cJSON *m_service_restart(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = need_service(ctx);
+    hp_error err;
+    hpd_run *run;
+
+    if (!svc)
+        return NULL;
+    run = hpd_service_restart(ctx->srv, svc, bool_param(ctx, "keep_history"), &err);
+    if (!run)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "cannot restart service '%s': %s",
+                            svc->config.name, err.message);
+    return hpd_run_json(ctx->srv, run, 1);
+}
+
+static cJSON *m_service_delete(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = need_service(ctx);
+    cJSON *o;
+
+    if (!svc)
+        return NULL;
+    o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "deleted");
+    cJSON_AddStringToObject(o, "name", svc->config.name);
+    hpd_service_remove(ctx->srv, svc);
+    return o;
+}
+
+/* ---- runs ------------------------------------------------------------------------- */
+
+static cJSON *m_run_submit(hpd_rpc_ctx *ctx)
+{
+    const char *name = str_param(ctx, "name");
+    const cJSON *actions_json = cJSON_GetObjectItemCaseSensitive(ctx->params, "actions");
+    hp_problems pb = {0};
+    hp_action_spec *actions = NULL;
+    size_t n = 0;
+    char owner[96];
+    hp_error err;
+    hpd_run *run;
+
+    snprintf(owner, sizeof(owner), "run '%s'", name);
+    hp_actions_from_json(actions_json, &actions, &n, owner, &pb);
+    hp_spec_validate("run", name, actions, n, &pb);
+    if (pb.count > 0) {
+        hp_actions_free(actions, n);
+        return invalid(ctx, &pb);
+    }
+    run = hpd_run_create(ctx->srv, name, NULL, actions, n, 1, &err);
+    hp_actions_free(actions, n);
+    if (!run)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "cannot create run '%s': %s", name,
+                            err.message);
+    return hpd_run_json(ctx->srv, run, 1);
+}
+
+static cJSON *m_run_get(hpd_rpc_ctx *ctx)
+{
+    hpd_run *run = need_run(ctx);
+
+    return run ? hpd_run_json(ctx->srv, run, 1) : NULL;
+}
+
+static cJSON *m_run_list(hpd_rpc_ctx *ctx)
+{
+    const char *service = str_param(ctx, "service");
+    const char *status = str_param(ctx, "status");
+    int64_t limit = int_param(ctx, "limit", 100);
+    hpd_run_state want;
+    cJSON *same = unchanged(ctx), *items;
+
+    if (same)
+        return same;
+    if (status && hpd_run_state_parse(status, &want) != 0)
+        return hpd_rpc_fail(ctx, HPD_INVALID_PARAMS, NULL,
+                            "status '%.32s' is not a run state (pending, running, succeeded, "
+                            "failed, cancelled)",
+                            status);
+    items = cJSON_CreateArray();
+    for (hpd_run *run = ctx->srv->runs_tail; run && limit > 0; run = run->prev) {
+        if (service && (!run->service || strcmp(run->service, service) != 0))
+            continue;
+        if (status && run->status != want)
+            continue;
+        cJSON_AddItemToArray(items, hpd_run_json(ctx->srv, run, 0));
+        limit--;
+    }
+    return list_result(ctx, "runs", items);
+}
+
+static void waiter_unlink(hpd_waiter *w)
+{
+    hpd_waiter **link = &w->run->waiters;
+
+    while (*link && *link != w)
+        link = &(*link)->next;
+    if (*link)
+        *link = w->next;
+    hpd_loop_timer_cancel(w->srv->loop, w->timer);
+}
+
+static void waiter_cancel(hpd_pending *p, void *data)
+{
+    hpd_waiter *w = data;
+
+    (void)p;
+    waiter_unlink(w);
+    free(w);
+}
+
+static void waiter_timeout(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_waiter *w = data;
+    cJSON *d = cJSON_CreateObject();
+    char msg[128];
+
+    (void)loop;
+    (void)id;
+    w->timer = 0;
+    waiter_unlink(w);
+    cJSON_AddItemToObject(d, "run", hpd_run_json(w->srv, w->run, 1));
+    snprintf(msg, sizeof(msg), "run %lld is still %s", (long long)w->run->id,
+             hpd_run_state_name(w->run->status));
+    hpd_pending_reject(w->pending, HPD_TIMEOUT, d, msg);
+    free(w);
+}
+
+void hpd_waiters_fire(hpd_server *srv, hpd_run *run)
+{
+    while (run->waiters) {
+        hpd_waiter *w = run->waiters;
+        run->waiters = w->next;
+        hpd_loop_timer_cancel(srv->loop, w->timer);
+        hpd_pending_resolve(w->pending, hpd_run_json(srv, run, 1));
+        free(w);
+    }
+}
+
+static cJSON *m_run_wait(hpd_rpc_ctx *ctx)
+{
+    hpd_run *run = need_run(ctx);
+    int64_t timeout = int_param(ctx, "timeout_ms", 30000);
+    hpd_waiter *w;
+
+    if (!run)
+        return NULL;
+    if (!hpd_run_active(run))
+        return hpd_run_json(ctx->srv, run, 1);
+    if (timeout == 0) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddItemToObject(d, "run", hpd_run_json(ctx->srv, run, 1));
+        return hpd_rpc_fail(ctx, HPD_TIMEOUT, d, "run %lld is still %s", (long long)run->id,
+                            hpd_run_state_name(run->status));
+    }
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "out of memory");
+    w->srv = ctx->srv;
+    w->run = run;
+    w->pending = hpd_rpc_defer(ctx, waiter_cancel, w);
+    if (!w->pending) {
+        free(w);
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "out of memory");
+    }
+    w->timer = hpd_loop_timer(ctx->srv->loop, (uint64_t)timeout, waiter_timeout, w);
+    w->next = run->waiters;
+    run->waiters = w;
+    return NULL;
+}
+
+static cJSON *m_run_cancel(hpd_rpc_ctx *ctx)
+{
+    hpd_run *run = need_run(ctx);
+
+    if (!run)
+        return NULL;
+    if (!hpd_run_active(run))
+        return hpd_rpc_fail(ctx, HPD_INVALID_STATE, NULL, "run %lld already ended (%s)",
+                            (long long)run->id, hpd_run_state_name(run->status));
+    hpd_run_cancel(ctx->srv, run);
+    /* The run may have ended (and been removed) at once when nothing was running. */
+    run = hpd_run_find(ctx->srv, int_param(ctx, "id", 0));
+    if (!run)
+        return hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "run %lld was removed",
+                            (long long)int_param(ctx, "id", 0));
+    return hpd_run_json(ctx->srv, run, 1);
+}
+
+static cJSON *m_run_delete(hpd_rpc_ctx *ctx)
+{
+    hpd_run *run = need_run(ctx);
+    cJSON *o;
+
+    if (!run)
+        return NULL;
+    if (hpd_run_active(run))
+        return hpd_rpc_fail(ctx, HPD_INVALID_STATE, NULL, "run %lld is still %s; cancel it first",
+                            (long long)run->id, hpd_run_state_name(run->status));
+    if (run->service) {
+        hpd_service *svc = hpd_service_find(ctx->srv, run->service);
+        if (svc && svc->run_id == run->id) {
+            svc->run_id = 0;
+            hpd_save_service(ctx->srv, svc);
+        }
+    }
+    hpd_waiters_fire(ctx->srv, run);
+    o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "deleted");
+    cJSON_AddNumberToObject(o, "id", (double)run->id);
+    hpd_run_delete(ctx->srv, run);
+    return o;
+}
+
+/* ---- jobs ------------------------------------------------------------------------- */
+
+static cJSON *m_job_list(hpd_rpc_ctx *ctx)
+{
+    int64_t run_id = int_param(ctx, "run_id", 0);
+    const char *service = str_param(ctx, "service");
+    const char *status = str_param(ctx, "status");
+    int64_t limit = int_param(ctx, "limit", 500);
+    hpd_job_state want;
+    cJSON *same = unchanged(ctx), *items;
+
+    if (same)
+        return same;
+    if (status && hpd_job_state_parse(status, &want) != 0)
+        return hpd_rpc_fail(ctx, HPD_INVALID_PARAMS, NULL,
+                            "status '%.32s' is not a job state (pending, running, retrying, "
+                            "succeeded, failed, timed_out, cancelled, skipped)",
+                            status);
+    items = cJSON_CreateArray();
+    for (hpd_run *run = ctx->srv->runs_tail; run && limit > 0; run = run->prev) {
+        if (run_id && run->id != run_id)
+            continue;
+        if (service && (!run->service || strcmp(run->service, service) != 0))
+            continue;
+        for (size_t i = run->n_actions; i-- > 0 && limit > 0;) {
+            if (status && run->jobs[i]->status != want)
+                continue;
+            cJSON_AddItemToArray(items, hpd_job_json(ctx->srv, run->jobs[i]));
+            limit--;
+        }
+    }
+    return list_result(ctx, "jobs", items);
+}
+
+static cJSON *m_job_get(hpd_rpc_ctx *ctx)
+{
+    hpd_job *job = need_job(ctx);
+
+    return job ? hpd_job_json(ctx->srv, job) : NULL;
+}
+
+static cJSON *log_page(hpd_rpc_ctx *ctx, cJSON *lines, int64_t next_seq, int64_t dropped)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddItemToObject(o, "lines", lines);
+    cJSON_AddNumberToObject(o, "next_seq", (double)next_seq);
+    cJSON_AddNumberToObject(o, "dropped", (double)dropped);
+    (void)ctx;
+    return o;
+}
+
+static cJSON *m_job_logs(hpd_rpc_ctx *ctx)
+{
+    hpd_job *job = need_job(ctx);
+    int64_t next_seq = 0;
+    hp_error err;
+    cJSON *lines;
+
+    if (!job)
+        return NULL;
+    lines = hpd_store_job_logs(ctx->srv->store, job->id, int_param(ctx, "after_seq", 0),
+                               (int)int_param(ctx, "limit", 1000),
+                               (int)int_param(ctx, "attempt", 0), &next_seq, &err);
+    if (!lines)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
+    return log_page(ctx, lines, next_seq, hpd_store_job_dropped(ctx->srv->store, job->id));
+}
+
+static cJSON *m_job_cancel(hpd_rpc_ctx *ctx)
+{
+    hpd_job *job = need_job(ctx);
+    int64_t id = int_param(ctx, "id", 0);
+
+    if (!job)
+        return NULL;
+    if (hpd_job_state_final(job->status))
+        return hpd_rpc_fail(ctx, HPD_INVALID_STATE, NULL, "job %lld already ended (%s)",
+                            (long long)job->id, hpd_job_state_name(job->status));
+    hpd_job_cancel(ctx->srv, job);
+    job = hpd_job_find(ctx->srv, id);
+    return job ? hpd_job_json(ctx->srv, job)
+               : hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "job %lld was removed", (long long)id);
+}
+
+/* ---- logs ------------------------------------------------------------------------- */
+
+static cJSON *m_logs_tail(hpd_rpc_ctx *ctx)
+{
+    int64_t next_seq = 0;
+    hp_error err;
+    cJSON *lines =
+        hpd_store_tail_logs(ctx->srv->store, str_param(ctx, "src"), int_param(ctx, "after_seq", 0),
+                            (int)int_param(ctx, "limit", 1000), &next_seq, &err);
+
+    if (!lines)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
+    return log_page(ctx, lines, next_seq, hpd_store_dropped(ctx->srv->store));
+}
+
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+static cJSON *m_logs_insert(hpd_rpc_ctx *ctx)
+{
+    const char *src = str_param(ctx, "src");
+    const char *stream_name = str_param(ctx, "stream");
+    const cJSON *lines = cJSON_GetObjectItemCaseSensitive(ctx->params, "lines");
+    hpd_stream stream = HPD_STDOUT;
+    hp_problems pb = {0};
+    int64_t last = 0, count = 0, now = hpd_now_ms();
+    const cJSON *l;
+    cJSON *o;
+
+    if (strlen(src) == 0 || strlen(src) > 128 || has_control(src))
+        hp_problems_add(&pb, "src must be 1 to 128 characters without control characters");
+    if (stream_name) {
+        if (strcmp(stream_name, "stderr") == 0)
+            stream = HPD_STDERR;
+        else if (strcmp(stream_name, "system") == 0)
+            stream = HPD_SYSTEM;
+        else if (strcmp(stream_name, "stdout") != 0)
+            hp_problems_add(&pb, "stream must be stdout, stderr or system");
+    }
+    if (cJSON_GetArraySize(lines) < 1 || cJSON_GetArraySize(lines) > 1000)
+        hp_problems_add(&pb, "lines must hold 1 to 1000 strings");
+    cJSON_ArrayForEach (l, lines)
+        if (!cJSON_IsString(l)) {
+            hp_problems_add(&pb, "every element of lines must be a string");
+            break;
+        }
+    if (pb.count > 0)
+        return invalid(ctx, &pb);
+    cJSON_ArrayForEach (l, lines) {
+        size_t len = strlen(l->valuestring);
+        last = hpd_store_log_append(ctx->srv->store, now, src, 0, 0, stream, l->valuestring,
+                                    len > 16384 ? 16384 : len);
+        count++;
+    }
+    o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "count", (double)count);
+    cJSON_AddNumberToObject(o, "last_seq", (double)last);
+    return o;
+}
+
+/* ---- secrets ---------------------------------------------------------------------- */
+
+static cJSON *secret_meta(const char *name, int64_t created, int64_t updated)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddNumberToObject(o, "created_at_ms", (double)created);
+    cJSON_AddNumberToObject(o, "updated_at_ms", (double)updated);
+    return o;
+}
+
+static cJSON *m_secret_set(hpd_rpc_ctx *ctx)
+{
+    const char *name = str_param(ctx, "name"), *value = str_param(ctx, "value");
+    int64_t now = hpd_now_ms(), created = now;
+    hp_error err;
+
+    if (strlen(value) > 65536)
+        return hpd_rpc_fail(ctx, HPD_INVALID_PARAMS, NULL,
+                            "secret '%s': the value is longer than 65536 bytes", name);
+    if (hpd_store_secret_set(ctx->srv->store, name, value, now, &created, &err) != 0)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
+    hpd_changed(ctx->srv);
+    return secret_meta(name, created, now);
+}
+
+static cJSON *m_secret_get(hpd_rpc_ctx *ctx)
+{
+    const char *name = str_param(ctx, "name");
+    char *value = NULL;
+    int64_t created = 0, updated = 0;
+    hp_error err;
+    int found = hpd_store_secret_get(ctx->srv->store, name, &value, &created, &updated, &err);
+    cJSON *o;
+
+    if (found < 0)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
+    if (found == 0)
+        return hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "secret '%s' is not set", name);
+    o = secret_meta(name, created, updated);
+    cJSON_AddStringToObject(o, "value", value);
+    free(value);
+    return o;
+}
+
+static cJSON *m_secret_list(hpd_rpc_ctx *ctx)
+{
+    cJSON *same = unchanged(ctx), *items;
+    hp_error err;
+
+    if (same)
+        return same;
+    items = hpd_store_secret_list(ctx->srv->store, &err);
+    if (!items)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
+    return list_result(ctx, "secrets", items);
+}
+
+static cJSON *m_secret_delete(hpd_rpc_ctx *ctx)
+{
+    const char *name = str_param(ctx, "name");
+    hp_error err;
+    int rc = hpd_store_secret_delete(ctx->srv->store, name, &err);
+    cJSON *o;
+
+    if (rc < 0)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
+    if (rc == 0)
+        return hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "secret '%s' is not set", name);
+    hpd_changed(ctx->srv);
+    o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "deleted");
+    cJSON_AddStringToObject(o, "name", name);
+    return o;
+}
+
+/* ---- the table -------------------------------------------------------------------- */
+
+#define NAME_REQ                                                                                   \
+    {                                                                                              \
+        "name", HPD_P_NAME, 1, 0, 0                                                                \
+    }
+#define ID_REQ                                                                                     \
+    {                                                                                              \
+        "id", HPD_P_INT, 1, 1, INT64_C(9007199254740991)                                           \
+    }
+#define SINCE                                                                                      \
+    {                                                                                              \
+        "if_changed_since", HPD_P_INT, 0, 0, 0                                                     \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, HPD_P_STRING, 0, 0, 0                                                                \
+    }
+
+static const hpd_param p_none[] = {END};
+static const hpd_param p_name[] = {NAME_REQ, END};
+static const hpd_param p_id[] = {ID_REQ, END};
+static const hpd_param p_since[] = {SINCE, END};
+static const hpd_param p_service_set[] = {{"config", HPD_P_OBJECT, 1, 0, 0}, END};
+static const hpd_param p_restart[] = {NAME_REQ, {"keep_history", HPD_P_BOOL, 0, 0, 0}, END};
+static const hpd_param p_submit[] = {NAME_REQ, {"actions", HPD_P_ARRAY, 1, 0, 0}, END};
+static const hpd_param p_run_list[] = {{"service", HPD_P_STRING, 0, 0, 0},
+                                       {"status", HPD_P_STRING, 0, 0, 0},
+                                       {"limit", HPD_P_INT, 0, 1, 1000},
+                                       SINCE,
+                                       END};
+static const hpd_param p_wait[] = {ID_REQ, {"timeout_ms", HPD_P_INT, 0, 0, 3600000}, END};
+static const hpd_param p_job_list[] = {{"run_id", HPD_P_INT, 0, 1, INT64_C(9007199254740991)},
+                                       {"service", HPD_P_STRING, 0, 0, 0},
+                                       {"status", HPD_P_STRING, 0, 0, 0},
+                                       {"limit", HPD_P_INT, 0, 1, 10000},
+                                       SINCE,
+                                       END};
+static const hpd_param p_job_logs[] = {ID_REQ,
+                                       {"after_seq", HPD_P_INT, 0, 0, INT64_C(9007199254740991)},
+                                       {"limit", HPD_P_INT, 0, 1, 10000},
+                                       {"attempt", HPD_P_INT, 0, 1, 1000000},
+                                       END};
+static const hpd_param p_tail[] = {{"src", HPD_P_STRING, 0, 0, 0},
+                                   {"after_seq", HPD_P_INT, 0, 0, INT64_C(9007199254740991)},
+                                   {"limit", HPD_P_INT, 0, 1, 10000},
+                                   END};
+static const hpd_param p_insert[] = {{"src", HPD_P_STRING, 1, 0, 0},
+                                     {"lines", HPD_P_ARRAY, 1, 0, 0},
+                                     {"stream", HPD_P_STRING, 0, 0, 0},
+                                     END};
+static const hpd_param p_secret_set[] = {NAME_REQ, {"value", HPD_P_STRING, 1, 0, 0}, END};
+
+const hpd_method hpd_methods[] = {
+    {"rpc.discover", m_discover, p_none},
+    {"system.ping", m_ping, p_none},
+    {"system.info", m_info, p_none},
+    {"service.set", m_service_set, p_service_set},
+    {"service.get", m_service_get, p_name},
+    {"service.list", m_service_list, p_since},
+    {"service.status", m_service_status, p_name},
+    {"service.start", m_service_start, p_name},
+    {"service.stop", m_service_stop, p_name},
+    {"service.restart", m_service_restart, p_restart},
+    {"service.delete", m_service_delete, p_name},
+    {"run.submit", m_run_submit, p_submit},
+    {"run.get", m_run_get, p_id},
+    {"run.list", m_run_list, p_run_list},
+    {"run.wait", m_run_wait, p_wait},
+    {"run.cancel", m_run_cancel, p_id},
+    {"run.delete", m_run_delete, p_id},
+    {"job.list", m_job_list, p_job_list},
+    {"job.get", m_job_get, p_id},
+    {"job.logs", m_job_logs, p_job_logs},
+    {"job.cancel", m_job_cancel, p_id},
+    {"logs.tail", m_logs_tail, p_tail},
+    {"logs.insert", m_logs_insert, p_insert},
+    {"secret.set", m_secret_set, p_secret_set},
+    {"secret.get", m_secret_get, p_name},
+    {"secret.list", m_secret_list, p_since},
+    {"secret.delete", m_secret_delete, p_name},
+    {NULL, NULL, NULL},
+};

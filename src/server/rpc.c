@@ -1,0 +1,416 @@
+/* JSON-RPC 2.0 envelope handling: bounds, parse, batch, params checked against each
+ * method's table, dispatch, deferred answers. Methods themselves live in methods.c. */
+#include "config.h"
+
+#include "server/rpc.h"
+
+#include "common/spec.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hpd_batch {
+    cJSON **replies; /* one per request; NULL for notifications */
+    size_t n;
+    size_t waiting; /* deferred calls not answered yet */
+    int is_batch;
+    int abandoned;
+    hpd_pending *pendings; /* still waiting */
+    hpd_rpc_done_fn done;
+    void *ud;
+};
+
+struct hpd_pending {
+    hpd_batch *batch;
+    size_t slot;
+    cJSON *id; /* owned copy; NULL for a notification */
+    void (*cancel)(hpd_pending *p, void *data);
+    void *data;
+    hpd_pending *next;
+};
+
+int hpd_rpc_check_bounds(const char *text, size_t len, char *why, size_t why_len)
+{
+    int depth = 0, in_string = 0;
+    size_t string_start = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"') {
+                in_string = 0;
+                if (i - string_start > HPD_MAX_STRING) {
+                    snprintf(why, why_len, "a string in the request is longer than %d bytes",
+                             HPD_MAX_STRING);
+                    return -1;
+                }
+            }
+        } else if (c == '"') {
+            in_string = 1;
+            string_start = i;
+        } else if (c == '{' || c == '[') {
+            if (++depth > HPD_MAX_DEPTH) {
+                snprintf(why, why_len, "the request nests deeper than %d levels", HPD_MAX_DEPTH);
+                return -1;
+            }
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+static cJSON *error_object(int code, const char *message, cJSON *data)
+{
+    cJSON *err = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(err, "code", code);
+    cJSON_AddStringToObject(err, "message", message);
+    if (data)
+        cJSON_AddItemToObject(err, "data", data);
+    return err;
+}
+
+static cJSON *reply(cJSON *id, cJSON *result, cJSON *error)
+{
+    cJSON *r = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(r, "jsonrpc", "2.0");
+    if (error)
+        cJSON_AddItemToObject(r, "error", error);
+    else
+        cJSON_AddItemToObject(r, "result", result ? result : cJSON_CreateNull());
+    cJSON_AddItemToObject(r, "id", id ? id : cJSON_CreateNull());
+    return r;
+}
+
+char *hpd_rpc_error_body(int code, const char *message)
+{
+    cJSON *r = reply(NULL, NULL, error_object(code, message, NULL));
+    char *text = cJSON_PrintUnformatted(r);
+
+    cJSON_Delete(r);
+    return text;
+}
+
+cJSON *hpd_rpc_fail(hpd_rpc_ctx *ctx, int code, cJSON *data, const char *fmt, ...)
+{
+    va_list ap;
+
+    ctx->code = code;
+    va_start(ap, fmt);
+    vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
+    va_end(ap);
+    cJSON_Delete(ctx->data);
+    ctx->data = data;
+    return NULL;
+}
+
+hpd_pending *hpd_rpc_defer(hpd_rpc_ctx *ctx, void (*cancel)(hpd_pending *p, void *data), void *data)
+{
+    hpd_pending *p = calloc(1, sizeof(*p));
+
+    if (!p)
+        return NULL;
+    p->cancel = cancel;
+    p->data = data;
+    ctx->pending = p;
+    return p;
+}
+
+static const char *type_name(hpd_param_type t)
+{
+    switch (t) {
+    case HPD_P_STRING:
+    case HPD_P_NAME:
+        return "a string";
+    case HPD_P_INT:
+        return "an integer";
+    case HPD_P_BOOL:
+        return "a boolean";
+    case HPD_P_OBJECT:
+        return "an object";
+    case HPD_P_ARRAY:
+        return "an array";
+    }
+    return "a value";
+}
+
+static int type_matches(const cJSON *v, hpd_param_type t)
+{
+    switch (t) {
+    case HPD_P_STRING:
+    case HPD_P_NAME:
+        return cJSON_IsString(v);
+    case HPD_P_INT:
+        return cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble;
+    case HPD_P_BOOL:
+        return cJSON_IsBool(v);
+    case HPD_P_OBJECT:
+        return cJSON_IsObject(v);
+    case HPD_P_ARRAY:
+        return cJSON_IsArray(v);
+    }
+    return 0;
+}
+
+/* Checks params against the method's table; every problem goes into pb. */
+static void check_params(const hpd_method *m, const cJSON *params, hp_problems *pb)
+{
+    const cJSON *item;
+
+    cJSON_ArrayForEach (item, params) {
+        const hpd_param *p = m->params;
+        while (p->name && strcmp(p->name, item->string) != 0)
+            p++;
+        if (!p->name) {
+            hp_problems_add(pb, "%s does not take a param named '%.64s'", m->name, item->string);
+            continue;
+        }
+        if (cJSON_IsNull(item) && !p->required)
+            continue;
+        if (!type_matches(item, p->type)) {
+            hp_problems_add(pb, "param '%s' must be %s", p->name, type_name(p->type));
+            continue;
+        }
+        if (p->type == HPD_P_NAME && !hp_name_is_valid(item->valuestring))
+            hp_problems_add(pb, "param '%s' must be a name of 1 to 64 characters A-Z a-z 0-9 _ . -",
+                            p->name);
+        if (p->type == HPD_P_INT && (p->min || p->max) &&
+            (item->valuedouble < (double)p->min || item->valuedouble > (double)p->max))
+            hp_problems_add(pb, "param '%s' must be between %lld and %lld", p->name,
+                            (long long)p->min, (long long)p->max);
+    }
+    for (const hpd_param *p = m->params; p->name; p++)
+        if (p->required && !cJSON_HasObjectItem(params, p->name))
+            hp_problems_add(pb, "param '%s' is required", p->name);
+}
+
+static cJSON *problems_data(const hp_problems *pb)
+{
+    cJSON *data = cJSON_CreateObject();
+    cJSON *list = cJSON_AddArrayToObject(data, "problems");
+
+    for (size_t i = 0; i < pb->count; i++)
+        cJSON_AddItemToArray(list, cJSON_CreateString(pb->items[i]));
+    return data;
+}
+
+static int valid_id(const cJSON *id)
+{
+    return !id || cJSON_IsString(id) || cJSON_IsNumber(id) || cJSON_IsNull(id);
+}
+
+/* Answers one request object; returns the reply (NULL for a notification) or, when the
+ * call was deferred, registers the pending in the batch and returns NULL. */
+static cJSON *call_one(struct hpd_server *srv, const hpd_method *methods, const cJSON *req,
+                       hpd_batch *batch, size_t slot)
+{
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(req, "jsonrpc");
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(req, "method");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(req, "params");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
+    cJSON *empty = NULL, *result;
+    int notification = id == NULL;
+    const hpd_method *m;
+    hp_problems pb = {0};
+    hpd_rpc_ctx ctx = {.srv = srv};
+
+    if (!cJSON_IsObject(req) || !valid_id(id))
+        return reply(NULL, NULL,
+                     error_object(HPD_INVALID_REQUEST, "a request must be a JSON object", NULL));
+    if (!cJSON_IsString(version) || strcmp(version->valuestring, "2.0") != 0)
+        return reply(
+            cJSON_Duplicate(id, 1), NULL,
+            error_object(HPD_INVALID_REQUEST, "the request must say \"jsonrpc\": \"2.0\"", NULL));
+    if (!cJSON_IsString(method))
+        return reply(cJSON_Duplicate(id, 1), NULL,
+                     error_object(HPD_INVALID_REQUEST, "the request has no method name", NULL));
+    if (params && !cJSON_IsObject(params) &&
+        !(cJSON_IsArray(params) && cJSON_GetArraySize(params) == 0))
+        return notification ? NULL
+                            : reply(cJSON_Duplicate(id, 1), NULL,
+                                    error_object(HPD_INVALID_PARAMS,
+                                                 "params must be an object of named params", NULL));
+    for (m = methods; m->name && strcmp(m->name, method->valuestring) != 0; m++)
+        ;
+    if (!m->name) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "unknown method '%.64s'", method->valuestring);
+        return notification ? NULL
+                            : reply(cJSON_Duplicate(id, 1), NULL,
+                                    error_object(HPD_METHOD_NOT_FOUND, msg, NULL));
+    }
+    if (!cJSON_IsObject(params))
+        params = empty = cJSON_CreateObject();
+    check_params(m, params, &pb);
+    if (pb.count > 0) {
+        cJSON *err = error_object(HPD_INVALID_PARAMS, pb.items[0], problems_data(&pb));
+        hp_problems_free(&pb);
+        cJSON_Delete(empty);
+        return notification ? (cJSON_Delete(err), NULL) : reply(cJSON_Duplicate(id, 1), NULL, err);
+    }
+    ctx.params = params;
+    result = m->fn(&ctx);
+    cJSON_Delete(empty);
+    if (ctx.pending) {
+        hpd_pending *p = ctx.pending;
+        p->batch = batch;
+        p->slot = slot;
+        p->id = notification ? NULL : cJSON_Duplicate(id, 1);
+        p->next = batch->pendings;
+        batch->pendings = p;
+        batch->waiting++;
+        return NULL;
+    }
+    if (notification) {
+        cJSON_Delete(result);
+        cJSON_Delete(ctx.data);
+        return NULL;
+    }
+    if (!result && ctx.code == 0)
+        hpd_rpc_fail(&ctx, HPD_INTERNAL_ERROR, NULL, "%s failed without a reason", m->name);
+    if (ctx.code != 0) {
+        cJSON_Delete(result);
+        return reply(cJSON_Duplicate(id, 1), NULL, error_object(ctx.code, ctx.message, ctx.data));
+    }
+    return reply(cJSON_Duplicate(id, 1), result, NULL);
+}
+
+static char *batch_body(hpd_batch *b)
+{
+    cJSON *out;
+    char *text;
+
+    if (!b->is_batch) {
+        out = b->replies[0];
+        b->replies[0] = NULL;
+    } else {
+        out = cJSON_CreateArray();
+        for (size_t i = 0; i < b->n; i++)
+            if (b->replies[i]) {
+                cJSON_AddItemToArray(out, b->replies[i]);
+                b->replies[i] = NULL;
+            }
+        if (cJSON_GetArraySize(out) == 0) {
+            cJSON_Delete(out);
+            out = NULL;
+        }
+    }
+    text = out ? cJSON_PrintUnformatted(out) : NULL;
+    cJSON_Delete(out);
+    return text;
+}
+
+static void batch_free(hpd_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        cJSON_Delete(b->replies[i]);
+    free(b->replies);
+    free(b);
+}
+
+hpd_batch *hpd_rpc_handle(struct hpd_server *srv, const hpd_method *methods, const char *body,
+                          size_t len, char **out, hpd_rpc_done_fn done, void *ud)
+{
+    char why[160];
+    cJSON *req;
+    hpd_batch *b;
+
+    *out = NULL;
+    if (hpd_rpc_check_bounds(body, len, why, sizeof(why)) != 0) {
+        *out = hpd_rpc_error_body(HPD_INVALID_REQUEST, why);
+        return NULL;
+    }
+    req = cJSON_ParseWithLength(body, len);
+    if (!req) {
+        *out = hpd_rpc_error_body(HPD_PARSE_ERROR, "the request is not valid JSON");
+        return NULL;
+    }
+    if (cJSON_IsArray(req) && cJSON_GetArraySize(req) == 0) {
+        cJSON_Delete(req);
+        *out = hpd_rpc_error_body(HPD_INVALID_REQUEST, "an empty batch holds no request");
+        return NULL;
+    }
+    if (cJSON_IsArray(req) && cJSON_GetArraySize(req) > HPD_MAX_BATCH) {
+        cJSON_Delete(req);
+        snprintf(why, sizeof(why), "a batch holds at most %d requests", HPD_MAX_BATCH);
+        *out = hpd_rpc_error_body(HPD_INVALID_REQUEST, why);
+        return NULL;
+    }
+    b = calloc(1, sizeof(*b));
+    if (b) {
+        b->is_batch = cJSON_IsArray(req);
+        b->n = b->is_batch ? (size_t)cJSON_GetArraySize(req) : 1;
+        b->replies = calloc(b->n, sizeof(*b->replies));
+    }
+    if (!b || !b->replies) {
+        free(b);
+        cJSON_Delete(req);
+        *out = hpd_rpc_error_body(HPD_INTERNAL_ERROR, "out of memory");
+        return NULL;
+    }
+    if (b->is_batch) {
+        size_t i = 0;
+        const cJSON *r;
+        cJSON_ArrayForEach (r, req)
+            b->replies[i] = call_one(srv, methods, r, b, i), i++;
+    } else {
+        b->replies[0] = call_one(srv, methods, req, b, 0);
+    }
+    cJSON_Delete(req);
+    if (b->waiting > 0) {
+        b->done = done;
+        b->ud = ud;
+        return b;
+    }
+    *out = batch_body(b);
+    batch_free(b);
+    return NULL;
+}
+
+static void pending_finish(hpd_pending *p, cJSON *r)
+{
+    hpd_batch *b = p->batch;
+    hpd_pending **link = &b->pendings;
+
+    while (*link != p)
+        link = &(*link)->next;
+    *link = p->next;
+    if (p->id)
+        b->replies[p->slot] = r;
+    else
+        cJSON_Delete(r);
+    free(p);
+    if (--b->waiting == 0) {
+        b->done(b->ud, batch_body(b));
+        batch_free(b);
+    }
+}
+
+void hpd_pending_resolve(hpd_pending *p, cJSON *result)
+{
+    pending_finish(p, reply(p->id, result, NULL));
+}
+
+void hpd_pending_reject(hpd_pending *p, int code, cJSON *data, const char *message)
+{
+    pending_finish(p, reply(p->id, NULL, error_object(code, message, data)));
+}
+
+void hpd_rpc_abandon(hpd_batch *b)
+{
+    while (b->pendings) {
+        hpd_pending *p = b->pendings;
+        b->pendings = p->next;
+        if (p->cancel)
+            p->cancel(p, p->data);
+        cJSON_Delete(p->id);
+        free(p);
+    }
+    batch_free(b);
+}

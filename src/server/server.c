@@ -1,0 +1,638 @@
+/* The daemon's lifetime: data dir and socket set-up (stale or live socket), the store
+ * loaded into the model, crash recovery, the signalfd, the HTTP front, --daemon, and a
+ * graceful stop on SIGTERM/SIGINT. Also the model look-ups the other files share. */
+#include "config.h"
+
+#include "server/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+enum { EXIT_CANNOT_START = 111 };
+
+void hpd_log(hpd_server *srv, int level, const char *fmt, ...)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    va_list ap;
+
+    if (level > srv->opt.log_level)
+        return;
+    fprintf(stderr, "hero_proc_server: %s: ", names[level < 0 ? 0 : level > 3 ? 3 : level]);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void hpd_changed(hpd_server *srv)
+{
+    srv->rev++;
+}
+
+/* ---- model look-ups --------------------------------------------------------------- */
+
+static size_t service_slot(hpd_server *srv, const char *name, int *found)
+{
+    size_t lo = 0, hi = srv->n_services;
+
+    *found = 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(srv->services[mid]->config.name, name);
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+hpd_service *hpd_service_find(hpd_server *srv, const char *name)
+{
+    int found;
+    size_t i = service_slot(srv, name, &found);
+
+    return found ? srv->services[i] : NULL;
+}
+
+/* Inserts svc (taken) in name order; 0, or -1 without memory. */
+int hpd_service_insert(hpd_server *srv, hpd_service *svc);
+int hpd_service_insert(hpd_server *srv, hpd_service *svc)
+{
+    int found;
+    size_t i = service_slot(srv, svc->config.name, &found);
+
+    if (srv->n_services == srv->cap_services) {
+        size_t cap = srv->cap_services ? srv->cap_services * 2 : 16;
+        hpd_service **grown = realloc(srv->services, cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        srv->services = grown;
+        srv->cap_services = cap;
+    }
+    memmove(&srv->services[i + 1], &srv->services[i],
+            (srv->n_services - i) * sizeof(*srv->services));
+    srv->services[i] = svc;
+    srv->n_services++;
+    return 0;
+}
+
+hpd_run *hpd_run_find(hpd_server *srv, int64_t id)
+{
+    for (hpd_run *run = srv->runs_tail; run; run = run->prev)
+        if (run->id == id)
+            return run;
+    return NULL;
+}
+
+hpd_job *hpd_job_find(hpd_server *srv, int64_t id)
+{
+    for (hpd_run *run = srv->runs_tail; run; run = run->prev) {
+        if (run->n_actions == 0 || run->jobs[0]->id > id)
+            continue;
+        for (size_t i = 0; i < run->n_actions; i++)
+            if (run->jobs[i]->id == id)
+                return run->jobs[i];
+    }
+    return NULL;
+}
+
+hpd_run *hpd_service_run(hpd_server *srv, const hpd_service *svc)
+{
+    return svc->run_id ? hpd_run_find(srv, svc->run_id) : NULL;
+}
+
+int hpd_run_active(const hpd_run *run)
+{
+    return run->status == HPD_RUN_PENDING || run->status == HPD_RUN_RUNNING;
+}
+
+const char *hpd_service_state(hpd_server *srv, const hpd_service *svc)
+{
+    hpd_run *run = hpd_service_run(srv, svc);
+    int running = 0, waiting_after_failure = 0, waiting_after_exit = 0;
+
+    if (svc->pending_start) {
+        hpd_run *old = hpd_run_find(srv, svc->pending_start);
+        if (old && hpd_run_active(old))
+            return "running"; /* restarting: the old run is still stopping */
+    }
+    if (!run)
+        return "inactive";
+    switch (run->status) {
+    case HPD_RUN_SUCCEEDED:
+        return "success";
+    case HPD_RUN_FAILED:
+        return "failed";
+    case HPD_RUN_CANCELLED:
+        return "inactive";
+    case HPD_RUN_PENDING:
+    case HPD_RUN_RUNNING:
+        break;
+    }
+    for (size_t i = 0; i < run->n_actions; i++) {
+        const hpd_job *job = run->jobs[i];
+        if (job->status == HPD_JOB_RUNNING)
+            running = 1;
+        else if (job->status == HPD_JOB_RETRYING && job->error)
+            waiting_after_failure = 1;
+        else if (job->status == HPD_JOB_RETRYING)
+            waiting_after_exit = 1;
+        else if (job->status == HPD_JOB_FAILED || job->status == HPD_JOB_TIMED_OUT)
+            waiting_after_failure = 1;
+    }
+    if (running)
+        return "running";
+    if (waiting_after_failure)
+        return "failed";
+    if (waiting_after_exit)
+        return "exited";
+    return "running";
+}
+
+/* ---- loading the store ------------------------------------------------------------ */
+
+static void load_service(void *ctx, const hpd_service *stored)
+{
+    hpd_server *srv = ctx;
+    hpd_service *svc = calloc(1, sizeof(*svc));
+
+    if (!svc)
+        return;
+    *svc = *stored;
+    memset(&svc->config, 0, sizeof(svc->config));
+    svc->config.name = strdup(stored->config.name);
+    svc->config.description =
+        stored->config.description ? strdup(stored->config.description) : NULL;
+    svc->config.wanted_start = stored->config.wanted_start;
+    svc->config.actions = calloc(stored->config.n_actions, sizeof(hp_action_spec));
+    svc->pending_start = 0;
+    if (!svc->config.name || !svc->config.actions) {
+        hp_service_config_free(&svc->config);
+        free(svc);
+        return;
+    }
+    for (size_t i = 0; i < stored->config.n_actions; i++) {
+        if (hp_action_spec_copy(&svc->config.actions[i], &stored->config.actions[i]) != 0)
+            break;
+        svc->config.n_actions++;
+    }
+    if (hpd_service_insert(srv, svc) != 0) {
+        hp_service_config_free(&svc->config);
+        free(svc);
+    }
+}
+
+static void load_run(void *ctx, const hpd_run *stored)
+{
+    hpd_server *srv = ctx;
+    hpd_run *run = calloc(1, sizeof(*run));
+
+    if (!run)
+        return;
+    *run = *stored;
+    run->srv = srv;
+    run->name = strdup(stored->name);
+    run->service = stored->service ? strdup(stored->service) : NULL;
+    run->actions = calloc(stored->n_actions ? stored->n_actions : 1, sizeof(hp_action_spec));
+    run->jobs = calloc(stored->n_actions ? stored->n_actions : 1, sizeof(hpd_job *));
+    run->waiters = NULL;
+    run->n_actions = 0;
+    if (run->name && run->actions && run->jobs)
+        for (size_t i = 0; i < stored->n_actions; i++) {
+            if (hp_action_spec_copy(&run->actions[i], &stored->actions[i]) != 0)
+                break;
+            run->n_actions++;
+        }
+    run->prev = srv->runs_tail;
+    run->next = NULL;
+    if (srv->runs_tail)
+        srv->runs_tail->next = run;
+    else
+        srv->runs_head = run;
+    srv->runs_tail = run;
+    srv->n_runs++;
+    if (run->id >= srv->next_run_id)
+        srv->next_run_id = run->id + 1;
+}
+
+static void load_job(void *ctx, int64_t run_id, const hpd_job *stored)
+{
+    hpd_server *srv = ctx;
+    hpd_run *run = hpd_run_find(srv, run_id);
+    hpd_job *job;
+
+    if (stored->id >= srv->next_job_id)
+        srv->next_job_id = stored->id + 1;
+    if (!run || stored->index >= run->n_actions || run->jobs[stored->index])
+        return;
+    job = calloc(1, sizeof(*job));
+    if (!job)
+        return;
+    *job = *stored;
+    job->run = run;
+    job->error = stored->error ? strdup(stored->error) : NULL;
+    job->pidfd = -1;
+    job->out[0] = (hpd_linebuf){.fd = -1};
+    job->out[1] = (hpd_linebuf){.fd = -1};
+    job->timer = job->kill_timer = job->drain_timer = 0;
+    run->jobs[stored->index] = job;
+}
+
+/* Runs whose jobs did not all load (a damaged store) are dropped rather than half-kept. */
+static void drop_incomplete_runs(hpd_server *srv)
+{
+    hpd_run *run, *next;
+
+    for (run = srv->runs_head; run; run = next) {
+        int complete = run->n_actions > 0;
+        next = run->next;
+        for (size_t i = 0; complete && i < run->n_actions; i++)
+            complete = run->jobs[i] != NULL;
+        if (!complete) {
+            hpd_log(srv, 1, "dropping run %lld: its jobs are missing from the store",
+                    (long long)run->id);
+            hpd_run_delete(srv, run);
+        }
+    }
+}
+
+/* ---- set-up ----------------------------------------------------------------------- */
+
+static char *join(const char *a, const char *b)
+{
+    size_t len = strlen(a) + strlen(b) + 2;
+    char *s = malloc(len);
+
+    if (s)
+        snprintf(s, len, "%s/%s", a, b);
+    return s;
+}
+
+/* mkdir -p with mode for the directories it creates. */
+static int make_dirs(const char *path, mode_t mode)
+{
+    char buf[4096];
+    size_t len = strlen(path);
+
+    if (len >= sizeof(buf)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, mode) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, mode) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static char *default_socket_path(void)
+{
+    const char *dir = getenv("PATH_SOCKET");
+    const char *home = getenv("HOME");
+    char buf[4096];
+
+    if (dir && *dir)
+        snprintf(buf, sizeof(buf), "%s/hero_proc/rpc.sock", dir);
+    else if ((dir = getenv("HERO_SOCKET_DIR")) && *dir)
+        snprintf(buf, sizeof(buf), "%s/hero_proc/rpc.sock", dir);
+    else
+        snprintf(buf, sizeof(buf), "%s/hero/var/sockets/hero_proc/rpc.sock",
+                 home && *home ? home : "/tmp");
+    return strdup(buf);
+}
+
+/* Binds the Unix socket: refuses a live server's socket, replaces a stale one. Returns
+ * the listening fd or -1 with err. */
+static int bind_socket(const char *path, hp_error *err)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    char dir[sizeof(addr.sun_path)];
+    char *slash;
+    int fd;
+    mode_t old;
+
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return hp_error_set(err, HP_E_USAGE, "socket path too long (%zu bytes at most): %s",
+                            sizeof(addr.sun_path) - 1, path),
+               -1;
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    memcpy(dir, path, strlen(path) + 1);
+    slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        struct stat st;
+        *slash = '\0';
+        if (stat(dir, &st) != 0) {
+            if (make_dirs(dir, 0700) != 0)
+                return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot create %s", dir), -1;
+        }
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "socket"), -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+        close(fd);
+        return hp_error_set(err, HP_E_CONFLICT,
+                            "another hero_proc_server is already listening on %s", path),
+               -1;
+    }
+    if (errno == ECONNREFUSED) {
+        unlink(path); /* left by a server that died */
+    } else if (errno != ENOENT) {
+        int e = errno;
+        close(fd);
+        return hp_error_set_errno(err, HP_E_SYSTEM, e, "cannot check %s", path), -1;
+    }
+    close(fd);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "socket"), -1;
+    old = umask(0177);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        int e = errno;
+        umask(old);
+        close(fd);
+        return hp_error_set_errno(err, HP_E_SYSTEM, e, "cannot bind %s", path), -1;
+    }
+    umask(old);
+    chmod(path, 0600);
+    if (listen(fd, 128) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        return hp_error_set_errno(err, HP_E_SYSTEM, e, "cannot listen on %s", path), -1;
+    }
+    return fd;
+}
+
+/* The bearer token for TCP: <data-dir>/token, created 0600 with 32 random bytes. */
+static char *load_token(const char *data_dir, hp_error *err)
+{
+    char *path = join(data_dir, "token");
+    char buf[128];
+    unsigned char raw[32];
+    ssize_t n;
+    int fd;
+
+    if (!path) {
+        hp_error_set_code(err, HP_E_NOMEM);
+        return NULL;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n > 0) {
+            buf[n] = '\0';
+            buf[strcspn(buf, "\r\n")] = '\0';
+            free(path);
+            return strdup(buf);
+        }
+    }
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+        hp_error_set_errno(err, HP_E_SYSTEM, errno, "getrandom");
+        free(path);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, buf, 64) != 64 || write(fd, "\n", 1) != 1) {
+        hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot write %s", path);
+        if (fd >= 0)
+            close(fd);
+        free(path);
+        return NULL;
+    }
+    close(fd);
+    free(path);
+    return strdup(buf);
+}
+
+/* ---- signals and shutdown --------------------------------------------------------- */
+
+static void on_shutdown_deadline(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_server *srv = data;
+
+    (void)id;
+    hpd_log(srv, 1, "processes still running after the grace period; exiting");
+    hpd_loop_stop(loop);
+}
+
+static void check_stopped(hpd_server *srv)
+{
+    if (srv->stopping && !hpd_stop_all(srv))
+        hpd_loop_stop(srv->loop);
+}
+
+static void on_signal(hpd_loop *loop, int fd, uint32_t events, void *data)
+{
+    hpd_server *srv = data;
+    struct signalfd_siginfo si;
+
+    (void)events;
+    while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGCHLD) {
+            hpd_reap(srv);
+        } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            if (!srv->stopping) {
+                hpd_log(srv, 2, "stopping on %s", strsignal((int)si.ssi_signo));
+                srv->stopping = 1;
+                hpd_loop_timer(loop, srv->opt.kill_grace_ms + 2000, on_shutdown_deadline, srv);
+            }
+        }
+    }
+    check_stopped(srv);
+}
+
+static void start_wanted_services(hpd_server *srv)
+{
+    for (size_t i = 0; i < srv->n_services; i++) {
+        hpd_service *svc = srv->services[i];
+        hp_error err;
+        if (svc->wanted_start && !hpd_service_start(srv, svc, &err))
+            hpd_log(srv, 0, "cannot start service %s: %s", svc->config.name, err.message);
+    }
+}
+
+static void free_model(hpd_server *srv)
+{
+    while (srv->runs_head) {
+        hpd_run *run = srv->runs_head;
+        srv->runs_head = run->next;
+        for (size_t i = 0; i < run->n_actions; i++) {
+            for (int s = 0; s < 2; s++) {
+                if (run->jobs[i]->out[s].fd >= 0)
+                    close(run->jobs[i]->out[s].fd);
+                free(run->jobs[i]->out[s].buf);
+            }
+            if (run->jobs[i]->pidfd >= 0)
+                close(run->jobs[i]->pidfd);
+            free(run->jobs[i]->error);
+            free(run->jobs[i]);
+        }
+        free(run->jobs);
+        hp_actions_free(run->actions, run->n_actions);
+        free(run->name);
+        free(run->service);
+        free(run);
+    }
+    for (size_t i = 0; i < srv->n_services; i++) {
+        hp_service_config_free(&srv->services[i]->config);
+        free(srv->services[i]);
+    }
+    free(srv->services);
+}
+
+static void daemonize(void)
+{
+    pid_t pid = fork();
+    int fd;
+
+    if (pid < 0) {
+        fprintf(stderr, "hero_proc_server: cannot fork: %s\n", strerror(errno));
+        _exit(EXIT_CANNOT_START);
+    }
+    if (pid > 0)
+        _exit(0);
+    setsid();
+    fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+}
+
+int hpd_server_main(const hpd_options *opt)
+{
+    hpd_server srv = {.opt = *opt, .sigfd = -1, .next_run_id = 1, .next_job_id = 1};
+    hpd_store_limits limits = {.lines_per_job = opt->lines_per_job, .log_bytes = opt->log_bytes};
+    hpd_http_options hopt = {.max_body = opt->max_body};
+    hp_error err;
+    sigset_t mask;
+    char *token = NULL;
+    int listen_fd = -1, rc = EXIT_CANNOT_START;
+    const char *home = getenv("HOME");
+
+    hp_error_clear(&err);
+    srv.started_at_ms = hpd_now_ms();
+    if (opt->data_dir)
+        srv.data_dir = strdup(opt->data_dir);
+    else
+        srv.data_dir = join(home && *home ? home : "/tmp", "hero/var/hero_proc");
+    srv.socket_path = opt->socket_path ? strdup(opt->socket_path) : default_socket_path();
+    if (!srv.data_dir || !srv.socket_path)
+        goto out;
+    if (make_dirs(srv.data_dir, 0700) != 0 || access(srv.data_dir, W_OK) != 0) {
+        fprintf(stderr, "hero_proc_server: data dir %s is not writable: %s\n", srv.data_dir,
+                strerror(errno));
+        goto out;
+    }
+    srv.store = hpd_store_open(srv.data_dir, &limits, &err);
+    if (!srv.store) {
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        goto out;
+    }
+    srv.rev = hpd_store_get_meta(srv.store, "rev", 0) + 1;
+    if (hpd_store_load(srv.store, &srv, load_service, load_run, load_job, &err) != 0) {
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        goto out;
+    }
+    drop_incomplete_runs(&srv);
+    listen_fd = bind_socket(srv.socket_path, &err);
+    if (listen_fd < 0) {
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        goto out;
+    }
+    if (opt->daemonize)
+        daemonize();
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    srv.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    srv.loop = hpd_loop_new();
+    if (srv.sigfd < 0 || !srv.loop ||
+        hpd_loop_watch(srv.loop, srv.sigfd, EPOLLIN, on_signal, &srv) != 0) {
+        fprintf(stderr, "hero_proc_server: cannot set up the event loop: %s\n", strerror(errno));
+        goto out;
+    }
+    if (hpd_supervisor_init(&srv, &err) != HP_OK) {
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        goto out;
+    }
+    hpd_recover(&srv);
+
+    if (opt->http_addr && !(token = load_token(srv.data_dir, &err))) {
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        goto out;
+    }
+    hopt.token = token;
+    hopt.openrpc = hpd_openrpc_json;
+    hopt.openrpc_len = (size_t)(hpd_openrpc_json_end - hpd_openrpc_json);
+    srv.http = hpd_http_new(&srv, srv.loop, hpd_methods, &hopt, &err);
+    if (!srv.http || hpd_http_serve_unix(srv.http, listen_fd, &err) != HP_OK) {
+        listen_fd = -1;
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        goto out;
+    }
+    listen_fd = -1;
+    if (opt->http_addr &&
+        hpd_http_serve_tcp(srv.http, opt->http_addr, opt->http_allow_remote, &err) != HP_OK) {
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        rc = err.code == HP_E_USAGE ? 100 : EXIT_CANNOT_START;
+        goto out;
+    }
+    hpd_log(&srv, 2, "listening on %s (data in %s)", srv.socket_path, srv.data_dir);
+    start_wanted_services(&srv);
+    if (hpd_loop_run(srv.loop) != 0)
+        hpd_log(&srv, 0, "event loop failed: %s", strerror(errno));
+    hpd_stop_all(&srv);
+    rc = 0;
+out:
+    if (srv.store)
+        hpd_store_set_meta(srv.store, "rev", srv.rev);
+    hpd_http_free(srv.http);
+    if (listen_fd >= 0)
+        close(listen_fd);
+    if (rc == 0 || srv.http)
+        unlink(srv.socket_path);
+    hpd_store_close(srv.store);
+    free_model(&srv);
+    if (srv.sigfd >= 0)
+        close(srv.sigfd);
+    hpd_loop_free(srv.loop);
+    free(token);
+    free(srv.data_dir);
+    free(srv.socket_path);
+    return rc;
+}

@@ -1,0 +1,116 @@
+/* The daemon as one object: its loop, store, HTTP front, and the in-memory model of
+ * services, runs and jobs; plus the supervisor operations the methods call. The
+ * supervisor (supervisor.c) spawns, watches, stops and reaps processes; methods.c maps
+ * JSON-RPC calls onto these functions. */
+#ifndef HPD_SERVER_H
+#define HPD_SERVER_H
+
+#include "server/http.h"
+#include "server/loop.h"
+#include "server/model.h"
+#include "server/store.h"
+
+#include <stdint.h>
+
+typedef struct hpd_options {
+    const char *socket_path;
+    const char *data_dir;
+    const char *http_addr;
+    int http_allow_remote;
+    int daemonize;
+    int log_level;             /* 0 error, 1 warn, 2 info, 3 debug */
+    size_t max_body;           /* default 1 MiB */
+    uint64_t kill_grace_ms;    /* SIGTERM -> SIGKILL, default 5000 */
+    int64_t lines_per_job;     /* default 10000 */
+    int64_t log_bytes;         /* default 64 MiB */
+    int64_t max_finished_runs; /* default 1000 */
+    uint64_t backoff_min_ms;   /* default 1000 */
+    uint64_t backoff_max_ms;   /* default 30000 */
+    uint64_t stable_ms;        /* default 10000 */
+} hpd_options;
+
+typedef struct hpd_server {
+    hpd_options opt;
+    char *socket_path, *data_dir;
+    hpd_loop *loop;
+    hpd_store *store;
+    hpd_http *http;
+    int sigfd;
+    int stopping; /* SIGTERM/SIGINT received: stop every job, then exit */
+    int64_t rev;  /* change counter; bumps on every model change */
+    int64_t next_run_id, next_job_id;
+    int64_t started_at_ms;
+    hpd_service **services; /* sorted by name */
+    size_t n_services, cap_services;
+    hpd_run *runs_head, *runs_tail; /* oldest first */
+    size_t n_runs;
+    uint64_t flush_timer;
+} hpd_server;
+
+/* Daemon lifetime (server.c). */
+int hpd_server_main(const hpd_options *opt);
+void hpd_log(hpd_server *srv, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void hpd_changed(hpd_server *srv); /* bump rev */
+
+/* Model access. */
+hpd_service *hpd_service_find(hpd_server *srv, const char *name);
+hpd_run *hpd_run_find(hpd_server *srv, int64_t id);
+hpd_job *hpd_job_find(hpd_server *srv, int64_t id);
+hpd_run *hpd_service_run(hpd_server *srv, const hpd_service *svc); /* current run or NULL */
+const char *hpd_service_state(hpd_server *srv, const hpd_service *svc);
+int hpd_run_active(const hpd_run *run); /* pending or running */
+
+/* Supervisor (supervisor.c). */
+int hpd_supervisor_init(hpd_server *srv, hp_error *err);
+/* Creates a run from actions (copied) and starts what is ready; NULL with err. */
+hpd_run *hpd_run_create(hpd_server *srv, const char *name, const char *service,
+                        const hp_action_spec *actions, size_t n, int start_now, hp_error *err);
+void hpd_run_start(hpd_server *srv, hpd_run *run);
+/* Asks every job of the run to stop (SIGTERM, SIGKILL after the grace); ends cancelled. */
+void hpd_run_cancel(hpd_server *srv, hpd_run *run);
+void hpd_job_cancel(hpd_server *srv, hpd_job *job);
+/* Removes a finished run from memory and the store. */
+void hpd_run_delete(hpd_server *srv, hpd_run *run);
+/* Called when a run reached a final state (waiters, restarts waiting on it, caps). */
+void hpd_run_ended(hpd_server *srv, hpd_run *run);
+/* Service operations behind the methods. */
+hpd_run *hpd_service_start(hpd_server *srv, hpd_service *svc, hp_error *err);
+void hpd_service_stop(hpd_server *srv, hpd_service *svc);
+hpd_run *hpd_service_restart(hpd_server *srv, hpd_service *svc, int keep_history, hp_error *err);
+void hpd_service_remove(hpd_server *srv, hpd_service *svc);
+/* Saves the model object to the store (logs failures). */
+void hpd_save_run(hpd_server *srv, const hpd_run *run);
+void hpd_save_job(hpd_server *srv, const hpd_job *job);
+void hpd_save_service(hpd_server *srv, const hpd_service *svc);
+/* A line on the job's system stream (also used for spawn/exit records). */
+void hpd_job_syslog(hpd_server *srv, hpd_job *job, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Number of jobs with a live process. */
+size_t hpd_running_jobs(hpd_server *srv);
+/* Reaps children (SIGCHLD). */
+void hpd_reap(hpd_server *srv);
+/* Stop everything for shutdown; returns 1 while processes remain. */
+int hpd_stop_all(hpd_server *srv);
+/* Recovery after a crash: jobs recorded running are checked and terminated. */
+void hpd_recover(hpd_server *srv);
+
+/* Waiters of run.wait (methods.c registers them, supervisor fires them). */
+struct hpd_waiter {
+    hpd_pending *pending;
+    hpd_server *srv;
+    hpd_run *run;
+    uint64_t timer;
+    struct hpd_waiter *next;
+};
+void hpd_waiters_fire(hpd_server *srv, hpd_run *run);
+
+/* JSON views (methods.c). */
+cJSON *hpd_job_json(hpd_server *srv, const hpd_job *job);
+cJSON *hpd_run_json(hpd_server *srv, const hpd_run *run, int with_jobs);
+
+extern const hpd_method hpd_methods[];
+extern const char hpd_openrpc_json[];
+extern const char hpd_openrpc_json_end[];
+
+#endif

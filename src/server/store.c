@@ -1,0 +1,1540 @@
+/* The daemon's SQLite store: schema, write-through of services, runs, jobs and secrets,
+ * the batched log with its caps (per job and total bytes, oldest evicted first), and the
+ * paged log queries. It holds no model state and decides nothing about processes: the
+ * daemon hands it objects to save and gets them back, unchanged, at load. */
+#include "config.h"
+
+#include "server/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SCHEMA_VERSION        1
+#define DEFAULT_LINES_PER_JOB 10000
+#define DEFAULT_LOG_BYTES     (64 * 1024 * 1024)
+/* Lines held in memory before an append flushes by itself; if that flush fails the batch
+ * is discarded (and counted as dropped) so a failing disk cannot grow the daemon. */
+#define PENDING_MAX 65536
+/* A tail merges the newest lines of each matching source through the (src, seq) index;
+ * past this many sources a scan by seq is cheaper. */
+#define TAIL_SRCS_MAX 128
+
+/* Log lines carry their byte length: length(line) counts characters, the caps count bytes. */
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS services(name TEXT PRIMARY KEY, config TEXT NOT NULL,"
+    " wanted INTEGER NOT NULL, created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL,"
+    " run_id INTEGER NOT NULL, restarts INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, name TEXT NOT NULL, service TEXT,"
+    " status TEXT NOT NULL, actions TEXT NOT NULL, created_at_ms INTEGER NOT NULL,"
+    " started_at_ms INTEGER NOT NULL, ended_at_ms INTEGER NOT NULL,"
+    " cancelling INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS jobs(id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, idx INTEGER NOT NULL,"
+    " \"action\" TEXT NOT NULL, status TEXT NOT NULL, attempt INTEGER NOT NULL,"
+    " restarts INTEGER NOT NULL, pid INTEGER NOT NULL, pid_start INTEGER NOT NULL,"
+    " has_exit INTEGER NOT NULL, exit_code INTEGER NOT NULL, signal INTEGER NOT NULL,"
+    " started_at_ms INTEGER NOT NULL, ended_at_ms INTEGER NOT NULL, error TEXT,"
+    " dropped INTEGER NOT NULL, crash_loop INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS jobs_run ON jobs(run_id);"
+    "CREATE TABLE IF NOT EXISTS secrets(name TEXT PRIMARY KEY, value TEXT NOT NULL,"
+    " created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS logs(seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
+    " src TEXT NOT NULL, job_id INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+    " stream INTEGER NOT NULL, line TEXT NOT NULL, bytes INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS logs_job ON logs(job_id, seq);"
+    "CREATE INDEX IF NOT EXISTS logs_src ON logs(src, seq);"
+    "CREATE TABLE IF NOT EXISTS job_log_counts(job_id INTEGER PRIMARY KEY,"
+    " lines INTEGER NOT NULL, dropped INTEGER NOT NULL);";
+
+#define LOG_COLS  "seq, ts_ms, src, job_id, stream, line, attempt"
+#define SRC_MATCH "(?1 OR src = ?2 OR (src >= ?3 AND src < ?4))"
+
+/* X(id, sql): every statement, prepared once at open and reset after each use. */
+#define STATEMENTS(X)                                                                              \
+    X(ST_BEGIN, "BEGIN")                                                                           \
+    X(ST_COMMIT, "COMMIT")                                                                         \
+    X(ST_ROLLBACK, "ROLLBACK")                                                                     \
+    X(ST_META_GET, "SELECT value FROM meta WHERE key = ?1")                                        \
+    X(ST_META_SET, "INSERT INTO meta(key, value) VALUES(?1, ?2)"                                   \
+                   " ON CONFLICT(key) DO UPDATE SET value = excluded.value")                       \
+    X(ST_PUT_SERVICE,                                                                              \
+      "INSERT INTO services(name, config, wanted, created_at_ms, updated_at_ms, run_id,"           \
+      " restarts) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET"              \
+      " config = excluded.config, wanted = excluded.wanted,"                                       \
+      " created_at_ms = excluded.created_at_ms, updated_at_ms = excluded.updated_at_ms,"           \
+      " run_id = excluded.run_id, restarts = excluded.restarts")                                   \
+    X(ST_DELETE_SERVICE, "DELETE FROM services WHERE name = ?1")                                   \
+    X(ST_UPDATE_RUN, "UPDATE runs SET name = ?2, service = ?3, status = ?4, created_at_ms = ?5,"   \
+                     " started_at_ms = ?6, ended_at_ms = ?7, cancelling = ?8 WHERE id = ?1")       \
+    X(ST_INSERT_RUN, "INSERT INTO runs(id, name, service, status, created_at_ms, started_at_ms,"   \
+                     " ended_at_ms, cancelling, actions) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"   \
+                     " ?9)")                                                                       \
+    X(ST_PUT_JOB,                                                                                  \
+      "INSERT INTO jobs(id, run_id, idx, \"action\", status, attempt, restarts, pid, pid_start,"   \
+      " has_exit, exit_code, signal, started_at_ms, ended_at_ms, error, dropped, crash_loop)"      \
+      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"        \
+      " ON CONFLICT(id) DO UPDATE SET run_id = excluded.run_id, idx = excluded.idx,"               \
+      " \"action\" = excluded.\"action\", status = excluded.status,"                               \
+      " attempt = excluded.attempt, restarts = excluded.restarts, pid = excluded.pid,"             \
+      " pid_start = excluded.pid_start, has_exit = excluded.has_exit,"                             \
+      " exit_code = excluded.exit_code, signal = excluded.signal,"                                 \
+      " started_at_ms = excluded.started_at_ms, ended_at_ms = excluded.ended_at_ms,"               \
+      " error = excluded.error, dropped = excluded.dropped, crash_loop = excluded.crash_loop")     \
+    X(ST_RUN_LOG_TOTALS, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM logs"                      \
+                         " WHERE job_id IN (SELECT id FROM jobs WHERE run_id = ?1)")               \
+    X(ST_RUN_DELETE_LOGS,                                                                          \
+      "DELETE FROM logs WHERE job_id IN (SELECT id FROM jobs WHERE run_id = ?1)")                  \
+    X(ST_RUN_DELETE_COUNTS,                                                                        \
+      "DELETE FROM job_log_counts WHERE job_id IN (SELECT id FROM jobs WHERE run_id = ?1)")        \
+    X(ST_RUN_DELETE_JOBS, "DELETE FROM jobs WHERE run_id = ?1")                                    \
+    X(ST_RUN_DELETE, "DELETE FROM runs WHERE id = ?1")                                             \
+    X(ST_LOAD_SERVICES, "SELECT name, config, wanted, created_at_ms, updated_at_ms, run_id,"       \
+                        " restarts FROM services ORDER BY name")                                   \
+    X(ST_LOAD_RUNS, "SELECT id, name, service, status, actions, created_at_ms, started_at_ms,"     \
+                    " ended_at_ms, cancelling FROM runs ORDER BY id")                              \
+    X(ST_LOAD_JOBS,                                                                                \
+      "SELECT j.id, j.run_id, j.idx, j.status, j.attempt, j.restarts, j.pid, j.pid_start,"         \
+      " j.has_exit, j.exit_code, j.signal, j.started_at_ms, j.ended_at_ms, j.error,"               \
+      " max(j.dropped, COALESCE(c.dropped, 0)), COALESCE(c.lines, 0), j.crash_loop"                \
+      " FROM jobs j LEFT JOIN job_log_counts c ON c.job_id = j.id ORDER BY j.id")                  \
+    X(ST_SECRET_SET, "INSERT INTO secrets(name, value, created_at_ms, updated_at_ms)"              \
+                     " VALUES(?1, ?2, ?3, ?3) ON CONFLICT(name) DO UPDATE SET"                     \
+                     " value = excluded.value, updated_at_ms = excluded.updated_at_ms")            \
+    X(ST_SECRET_GET, "SELECT value, created_at_ms, updated_at_ms FROM secrets WHERE name = ?1")    \
+    X(ST_SECRET_LIST, "SELECT name, created_at_ms, updated_at_ms FROM secrets ORDER BY name")      \
+    X(ST_SECRET_DELETE, "DELETE FROM secrets WHERE name = ?1")                                     \
+    X(ST_SECRET_COUNT, "SELECT COUNT(*) FROM secrets")                                             \
+    X(ST_LOG_INSERT, "INSERT INTO logs(seq, ts_ms, src, job_id, attempt, stream, line, bytes)"     \
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                    \
+    X(ST_LOG_MAX_SEQ, "SELECT COALESCE(MAX(seq), 0) FROM logs")                                    \
+    X(ST_LOG_TOTALS, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM logs")                         \
+    X(ST_COUNTS_GET, "SELECT lines, dropped FROM job_log_counts WHERE job_id = ?1")                \
+    X(ST_COUNTS_PUT, "INSERT INTO job_log_counts(job_id, lines, dropped) VALUES(?1, ?2, ?3)"       \
+                     " ON CONFLICT(job_id) DO UPDATE SET lines = excluded.lines,"                  \
+                     " dropped = excluded.dropped")                                                \
+    X(ST_COUNTS_EVICT, "INSERT INTO job_log_counts(job_id, lines, dropped) VALUES(?1, 0, ?2)"      \
+                       " ON CONFLICT(job_id) DO UPDATE SET"                                        \
+                       " lines = max(0, lines - excluded.dropped),"                                \
+                       " dropped = dropped + excluded.dropped")                                    \
+    X(ST_JOB_OLDEST, "SELECT COUNT(*), COALESCE(SUM(bytes), 0), COALESCE(MAX(seq), 0) FROM"        \
+                     " (SELECT seq, bytes FROM logs WHERE job_id = ?1 ORDER BY seq LIMIT ?2)")     \
+    X(ST_JOB_DELETE_UPTO, "DELETE FROM logs WHERE job_id = ?1 AND seq <= ?2")                      \
+    X(ST_LOG_OLDEST, "SELECT seq, job_id, bytes FROM logs ORDER BY seq")                           \
+    X(ST_LOG_DELETE_UPTO, "DELETE FROM logs WHERE seq <= ?1")                                      \
+    X(ST_JOB_LOGS, "SELECT " LOG_COLS " FROM logs WHERE job_id = ?1 AND seq > ?2"                  \
+                   " AND (?3 <= 0 OR attempt = ?3) ORDER BY seq LIMIT ?4")                         \
+    X(ST_SRC_FIRST, "SELECT src FROM logs WHERE src >= ?1 AND src < ?2 ORDER BY src LIMIT 1")      \
+    X(ST_SRC_NEXT, "SELECT src FROM logs WHERE src > ?1 AND src < ?2 ORDER BY src LIMIT 1")        \
+    X(ST_SRC_LAST, "SELECT " LOG_COLS " FROM logs WHERE src = ?1 AND seq > ?2"                     \
+                   " ORDER BY seq DESC LIMIT ?3")                                                  \
+    X(ST_SRC_AFTER, "SELECT " LOG_COLS " FROM logs WHERE src = ?1 AND seq > ?2 AND seq < ?3"       \
+                    " ORDER BY seq LIMIT ?4")                                                      \
+    X(ST_SCAN_LAST,                                                                                \
+      "SELECT " LOG_COLS " FROM logs NOT INDEXED WHERE " SRC_MATCH " ORDER BY seq DESC LIMIT ?5")  \
+    X(ST_SCAN_AFTER, "SELECT " LOG_COLS " FROM logs NOT INDEXED WHERE seq > ?5 AND " SRC_MATCH     \
+                     " ORDER BY seq LIMIT ?6")
+
+enum {
+#define STMT_ENUM(id, sql) id,
+    STATEMENTS(STMT_ENUM)
+#undef STMT_ENUM
+        N_STATEMENTS
+};
+
+static const char *const statement_sql[] = {
+#define STMT_SQL(id, sql) [id] = sql,
+    STATEMENTS(STMT_SQL)
+#undef STMT_SQL
+};
+
+/* A line waiting for the next flush; its src and text live in the store's arena. */
+typedef struct pending_line {
+    int64_t seq, ts_ms, job_id;
+    int attempt;
+    hpd_stream stream;
+    size_t src_off, src_len, line_off, len;
+} pending_line;
+
+struct hpd_store {
+    sqlite3 *db;
+    char *path;
+    hpd_store_limits limits;
+    sqlite3_stmt *stmt[N_STATEMENTS];
+
+    pending_line *pending;
+    size_t n_pending, cap_pending;
+    char *text; /* arena of pending src and line bytes */
+    size_t text_len, text_cap;
+
+    int64_t last_seq;  /* highest seq handed out */
+    int64_t log_lines; /* lines stored (flushed) */
+    int64_t log_bytes; /* their bytes */
+    int64_t dropped;   /* lines evicted by the caps, ever */
+};
+
+/* A row of the log, gathered before it goes into the answer in seq order. */
+typedef struct log_row {
+    int64_t seq;
+    cJSON *obj;
+} log_row;
+
+typedef struct log_rows {
+    log_row *v;
+    size_t n, cap;
+} log_rows;
+
+const char *hpd_stream_name(hpd_stream s)
+{
+    switch (s) {
+    case HPD_STDOUT:
+        return "stdout";
+    case HPD_STDERR:
+        return "stderr";
+    case HPD_SYSTEM:
+        return "system";
+    }
+    return "unknown";
+}
+
+/* ---- errors and statement helpers ------------------------------------------------------ */
+
+static int db_failv(hpd_store *st, hp_error *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static int db_failv(hpd_store *st, hp_error *err, const char *fmt, va_list ap)
+{
+    char what[160];
+    int code = sqlite3_errcode(st->db);
+
+    vsnprintf(what, sizeof(what), fmt, ap);
+    hp_error_set(err, code == SQLITE_NOMEM ? HP_E_NOMEM : HP_E_SYSTEM, "store: %s: %s", what,
+                 sqlite3_errmsg(st->db));
+    return -1;
+}
+
+static int db_fail(hpd_store *st, hp_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int db_fail(hpd_store *st, hp_error *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    db_failv(st, err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int nomem(hp_error *err, const char *what)
+{
+    hp_error_set(err, HP_E_NOMEM, "store: %s: out of memory", what);
+    return -1;
+}
+
+/* Ends one use of a cached statement: no read transaction stays open and no bound
+ * pointer outlives the call. */
+static void finish(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+/* Steps a statement that returns no row we need; 0 or -1 with err. */
+static int run_stmt(hpd_store *st, sqlite3_stmt *s, hp_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int run_stmt(hpd_store *st, sqlite3_stmt *s, hp_error *err, const char *fmt, ...)
+{
+    int rc = sqlite3_step(s);
+
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        db_failv(st, err, fmt, ap);
+        va_end(ap);
+        finish(s);
+        return -1;
+    }
+    finish(s);
+    return 0;
+}
+
+/* Steps a statement expected to give one row or none: 1 row (left for the caller to read
+ * and finish), 0 none (finished), -1 error (finished, err set). */
+static int step_row(hpd_store *st, sqlite3_stmt *s, hp_error *err, const char *what)
+{
+    int rc = sqlite3_step(s);
+
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc != SQLITE_DONE)
+        db_fail(st, err, "%s", what);
+    finish(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *text)
+{
+    sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
+}
+
+static char *dup_column(sqlite3_stmt *s, int col)
+{
+    const unsigned char *text = sqlite3_column_text(s, col);
+
+    return text ? strdup((const char *)text) : NULL;
+}
+
+static int begin(hpd_store *st, hp_error *err)
+{
+    return run_stmt(st, st->stmt[ST_BEGIN], err, "cannot begin a transaction");
+}
+
+static int commit(hpd_store *st, hp_error *err)
+{
+    return run_stmt(st, st->stmt[ST_COMMIT], err, "cannot commit");
+}
+
+static void rollback(hpd_store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        run_stmt(st, st->stmt[ST_ROLLBACK], NULL, "cannot roll back");
+}
+
+/* ---- meta ---------------------------------------------------------------------------- */
+
+/* 1 found (*out set), 0 missing, -1 error. */
+static int meta_read(hpd_store *st, const char *key, int64_t *out, hp_error *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_META_GET];
+    int rc;
+
+    bind_text(s, 1, key);
+    rc = step_row(st, s, err, "cannot read meta");
+    if (rc == 1) {
+        *out = sqlite3_column_int64(s, 0);
+        finish(s);
+    }
+    return rc;
+}
+
+static int meta_write(hpd_store *st, const char *key, int64_t value, hp_error *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_META_SET];
+
+    bind_text(s, 1, key);
+    sqlite3_bind_int64(s, 2, value);
+    return run_stmt(st, s, err, "cannot write meta '%s'", key);
+}
+
+int64_t hpd_store_get_meta(hpd_store *st, const char *key, int64_t fallback)
+{
+    int64_t value;
+
+    if (!st || !key)
+        return fallback;
+    return meta_read(st, key, &value, NULL) == 1 ? value : fallback;
+}
+
+int hpd_store_set_meta(hpd_store *st, const char *key, int64_t value)
+{
+    if (!st || !key)
+        return -1;
+    return meta_write(st, key, value, NULL);
+}
+
+/* ---- open and close ------------------------------------------------------------------ */
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(len);
+
+    if (path)
+        snprintf(path, len, "%s/%s", dir, name);
+    return path;
+}
+
+/* The -wal and -shm files take the database's mode; this makes sure of it. */
+static int restrict_sidecars(const char *path, hp_error *err)
+{
+    static const char *const suffixes[] = {"-wal", "-shm"};
+
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        char side[4096];
+
+        if ((size_t)snprintf(side, sizeof(side), "%s%s", path, suffixes[i]) >= sizeof(side))
+            continue;
+        if (chmod(side, 0600) != 0 && errno != ENOENT) {
+            hp_error_set_errno(err, HP_E_SYSTEM, errno, "store: cannot chmod %s", side);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int create_file(const char *path, hp_error *err)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0) {
+        hp_error_set_errno(err, HP_E_SYSTEM, errno, "store: cannot open %s", path);
+        return -1;
+    }
+    if (fchmod(fd, 0600) != 0) {
+        hp_error_set_errno(err, HP_E_SYSTEM, errno, "store: cannot chmod %s", path);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+static int init_schema(hpd_store *st, hp_error *err)
+{
+    /* A flush rewrites one index page per active job and source: checkpointing every
+     * 32 MiB of WAL instead of 4 writes each hot page back once for many flushes. */
+    static const char pragmas[] = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                                  " PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+                                  " PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 8192;"
+                                  " PRAGMA journal_size_limit = 33554432;";
+
+    if (sqlite3_busy_timeout(st->db, 5000) != SQLITE_OK ||
+        sqlite3_exec(st->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(st, err, "cannot configure %s", st->path);
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(st, err, "cannot lock %s", st->path);
+    if (sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+        db_fail(st, err, "cannot create the tables of %s", st->path);
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        db_fail(st, err, "cannot create the tables of %s", st->path);
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int prepare_all(hpd_store *st, hp_error *err)
+{
+    for (int i = 0; i < N_STATEMENTS; i++)
+        if (sqlite3_prepare_v3(st->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &st->stmt[i], NULL) != SQLITE_OK)
+            return db_fail(st, err, "cannot prepare statement %d", i);
+    return 0;
+}
+
+/* Schema version, the highest seq ever given, and the log totals kept in meta (counted
+ * from the table only when meta lacks them, e.g. after an older daemon). */
+static int load_counters(hpd_store *st, hp_error *err)
+{
+    int64_t version, seq = 0, lines = 0, bytes = 0;
+    int have_lines, have_bytes, rc;
+    sqlite3_stmt *s;
+
+    rc = meta_read(st, "schema_version", &version, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 0 && meta_write(st, "schema_version", SCHEMA_VERSION, err) != 0)
+        return -1;
+    if (rc == 1 && version > SCHEMA_VERSION) {
+        hp_error_set(err, HP_E_SYSTEM,
+                     "store: %s has schema version %lld, newer than this hero_proc (%d)", st->path,
+                     (long long)version, SCHEMA_VERSION);
+        return -1;
+    }
+
+    s = st->stmt[ST_LOG_MAX_SEQ];
+    if (step_row(st, s, err, "cannot read the last log seq") != 1)
+        return -1;
+    st->last_seq = sqlite3_column_int64(s, 0);
+    finish(s);
+    if (meta_read(st, "last_seq", &seq, err) < 0)
+        return -1;
+    if (seq > st->last_seq)
+        st->last_seq = seq;
+
+    if ((have_lines = meta_read(st, "log_lines", &lines, err)) < 0 ||
+        (have_bytes = meta_read(st, "log_bytes", &bytes, err)) < 0)
+        return -1;
+    if (!have_lines || !have_bytes) {
+        s = st->stmt[ST_LOG_TOTALS];
+        if (step_row(st, s, err, "cannot count the log") != 1)
+            return -1;
+        lines = sqlite3_column_int64(s, 0);
+        bytes = sqlite3_column_int64(s, 1);
+        finish(s);
+        if (meta_write(st, "log_lines", lines, err) != 0 ||
+            meta_write(st, "log_bytes", bytes, err) != 0)
+            return -1;
+    }
+    st->log_lines = lines;
+    st->log_bytes = bytes;
+    if (meta_read(st, "log_dropped", &st->dropped, err) < 0)
+        return -1;
+    return 0;
+}
+
+hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_error *err)
+{
+    hpd_store *st;
+    mode_t old_mask;
+    int rc;
+
+    if (!dir || !*dir) {
+        hp_error_set(err, HP_E_INVALID, "store: no data directory given");
+        return NULL;
+    }
+    st = calloc(1, sizeof(*st));
+    if (!st || !(st->path = path_join(dir, "hero_proc.db"))) {
+        free(st);
+        nomem(err, "cannot open the store");
+        return NULL;
+    }
+    st->limits.lines_per_job =
+        limits && limits->lines_per_job > 0 ? limits->lines_per_job : DEFAULT_LINES_PER_JOB;
+    st->limits.log_bytes = limits && limits->log_bytes > 0 ? limits->log_bytes : DEFAULT_LOG_BYTES;
+
+    if (create_file(st->path, err) != 0)
+        goto fail;
+    /* Whatever SQLite creates next to the file (-wal, -shm) is private too. */
+    old_mask = umask(077);
+    rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        umask(old_mask);
+        hp_error_set(err, rc == SQLITE_NOMEM ? HP_E_NOMEM : HP_E_SYSTEM,
+                     "store: cannot open %s: %s", st->path,
+                     st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    rc = init_schema(st, err);
+    umask(old_mask);
+    if (rc != 0 || restrict_sidecars(st->path, err) != 0 || prepare_all(st, err) != 0 ||
+        load_counters(st, err) != 0)
+        goto fail;
+    return st;
+
+fail:
+    hpd_store_close(st);
+    return NULL;
+}
+
+void hpd_store_close(hpd_store *st)
+{
+    if (!st)
+        return;
+    if (st->db && st->stmt[N_STATEMENTS - 1])
+        hpd_store_log_flush(st, NULL);
+    for (int i = 0; i < N_STATEMENTS; i++)
+        sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->db);
+    free(st->pending);
+    free(st->text);
+    free(st->path);
+    free(st);
+}
+
+/* ---- services, runs, jobs -------------------------------------------------------------- */
+
+int hpd_store_put_service(hpd_store *st, const hpd_service *svc, hp_error *err)
+{
+    const char *name = svc ? svc->config.name : NULL;
+    sqlite3_stmt *s;
+    cJSON *json;
+    char *text;
+    int rc;
+
+    if (!st || !name)
+        return hp_error_set(err, HP_E_INVALID, "store: a service without a name"), -1;
+    json = hp_service_config_to_json(&svc->config);
+    text = json ? cJSON_PrintUnformatted(json) : NULL;
+    cJSON_Delete(json);
+    if (!text)
+        return nomem(err, "cannot encode a service");
+    s = st->stmt[ST_PUT_SERVICE];
+    bind_text(s, 1, name);
+    bind_text(s, 2, text);
+    sqlite3_bind_int(s, 3, svc->wanted_start ? 1 : 0);
+    sqlite3_bind_int64(s, 4, svc->created_at_ms);
+    sqlite3_bind_int64(s, 5, svc->updated_at_ms);
+    sqlite3_bind_int64(s, 6, svc->run_id);
+    sqlite3_bind_int(s, 7, svc->restarts);
+    rc = run_stmt(st, s, err, "cannot save service '%s'", name);
+    cJSON_free(text);
+    return rc;
+}
+
+int hpd_store_delete_service(hpd_store *st, const char *name, hp_error *err)
+{
+    sqlite3_stmt *s;
+
+    if (!st || !name)
+        return hp_error_set(err, HP_E_INVALID, "store: a service without a name"), -1;
+    s = st->stmt[ST_DELETE_SERVICE];
+    bind_text(s, 1, name);
+    return run_stmt(st, s, err, "cannot delete service '%s'", name);
+}
+
+static char *actions_text(const hp_action_spec *actions, size_t n)
+{
+    cJSON *array = cJSON_CreateArray();
+    char *text = NULL;
+
+    if (!array)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *one = hp_action_spec_to_json(&actions[i]);
+
+        if (!one || !cJSON_AddItemToArray(array, one)) {
+            cJSON_Delete(one);
+            goto out;
+        }
+    }
+    text = cJSON_PrintUnformatted(array);
+out:
+    cJSON_Delete(array);
+    return text;
+}
+
+static void bind_run_fields(sqlite3_stmt *s, const hpd_run *run)
+{
+    sqlite3_bind_int64(s, 1, run->id);
+    bind_text(s, 2, run->name ? run->name : "");
+    bind_text(s, 3, run->service);
+    bind_text(s, 4, hpd_run_state_name(run->status));
+    sqlite3_bind_int64(s, 5, run->created_at_ms);
+    sqlite3_bind_int64(s, 6, run->started_at_ms);
+    sqlite3_bind_int64(s, 7, run->ended_at_ms);
+    sqlite3_bind_int(s, 8, run->cancelling ? 1 : 0);
+}
+
+/* A run's actions never change after it was created: updates leave them alone, so the
+ * frequent status writes do not encode them again. */
+int hpd_store_put_run(hpd_store *st, const hpd_run *run, hp_error *err)
+{
+    sqlite3_stmt *s;
+    char *text;
+    int rc;
+
+    if (!st || !run)
+        return hp_error_set(err, HP_E_INVALID, "store: no run given"), -1;
+    s = st->stmt[ST_UPDATE_RUN];
+    bind_run_fields(s, run);
+    if (run_stmt(st, s, err, "cannot save run %lld", (long long)run->id) != 0)
+        return -1;
+    if (sqlite3_changes(st->db) > 0)
+        return 0;
+    text = actions_text(run->actions, run->n_actions);
+    if (!text)
+        return nomem(err, "cannot encode the actions of a run");
+    s = st->stmt[ST_INSERT_RUN];
+    bind_run_fields(s, run);
+    bind_text(s, 9, text);
+    rc = run_stmt(st, s, err, "cannot save run %lld", (long long)run->id);
+    cJSON_free(text);
+    return rc;
+}
+
+int hpd_store_put_job(hpd_store *st, const hpd_job *job, hp_error *err)
+{
+    const hpd_run *run = job ? job->run : NULL;
+    const char *action = "";
+    sqlite3_stmt *s;
+
+    if (!st || !run)
+        return hp_error_set(err, HP_E_INVALID, "store: a job without its run"), -1;
+    if (job->index < run->n_actions && run->actions[job->index].name)
+        action = run->actions[job->index].name;
+    s = st->stmt[ST_PUT_JOB];
+    sqlite3_bind_int64(s, 1, job->id);
+    sqlite3_bind_int64(s, 2, run->id);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)job->index);
+    bind_text(s, 4, action);
+    bind_text(s, 5, hpd_job_state_name(job->status));
+    sqlite3_bind_int(s, 6, job->attempt);
+    sqlite3_bind_int(s, 7, job->restarts);
+    sqlite3_bind_int64(s, 8, job->pid);
+    sqlite3_bind_int64(s, 9, (sqlite3_int64)job->pid_start);
+    sqlite3_bind_int(s, 10, job->has_exit);
+    sqlite3_bind_int(s, 11, job->exit_code);
+    sqlite3_bind_int(s, 12, job->signal);
+    sqlite3_bind_int64(s, 13, job->started_at_ms);
+    sqlite3_bind_int64(s, 14, job->ended_at_ms);
+    bind_text(s, 15, job->error);
+    sqlite3_bind_int64(s, 16, job->dropped);
+    sqlite3_bind_int(s, 17, job->crash_loop);
+    return run_stmt(st, s, err, "cannot save job %lld of run %lld", (long long)job->id,
+                    (long long)run->id);
+}
+
+int hpd_store_delete_run(hpd_store *st, int64_t run_id, hp_error *err)
+{
+    static const int deletes[] = {ST_RUN_DELETE_LOGS, ST_RUN_DELETE_COUNTS, ST_RUN_DELETE_JOBS,
+                                  ST_RUN_DELETE};
+    int64_t lines, bytes;
+    sqlite3_stmt *s;
+
+    if (!st)
+        return hp_error_set(err, HP_E_INVALID, "store: no store given"), -1;
+    /* Pending lines of its jobs would otherwise land after the run is gone. */
+    if (hpd_store_log_flush(st, err) != 0 || begin(st, err) != 0)
+        return -1;
+    s = st->stmt[ST_RUN_LOG_TOTALS];
+    sqlite3_bind_int64(s, 1, run_id);
+    if (step_row(st, s, err, "cannot count the log lines of a run") != 1)
+        goto fail;
+    lines = sqlite3_column_int64(s, 0);
+    bytes = sqlite3_column_int64(s, 1);
+    finish(s);
+    for (size_t i = 0; i < sizeof(deletes) / sizeof(deletes[0]); i++) {
+        s = st->stmt[deletes[i]];
+        sqlite3_bind_int64(s, 1, run_id);
+        if (run_stmt(st, s, err, "cannot delete run %lld", (long long)run_id) != 0)
+            goto fail;
+    }
+    if (meta_write(st, "log_lines", st->log_lines - lines, err) != 0 ||
+        meta_write(st, "log_bytes", st->log_bytes - bytes, err) != 0 || commit(st, err) != 0)
+        goto fail;
+    st->log_lines -= lines;
+    st->log_bytes -= bytes;
+    return 0;
+
+fail:
+    rollback(st);
+    return -1;
+}
+
+/* ---- load ---------------------------------------------------------------------------- */
+
+static int load_services(hpd_store *st, void *ctx, hpd_service_fn fn, hp_error *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_LOAD_SERVICES];
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+        cJSON *json = cJSON_Parse((const char *)sqlite3_column_text(s, 1));
+        hp_problems pb = {0};
+        hpd_service svc;
+        int bad;
+
+        memset(&svc, 0, sizeof(svc));
+        bad = !json || hp_service_config_from_json(json, &svc.config, &pb) != 0;
+        cJSON_Delete(json);
+        if (bad) {
+            hp_error_set(err, HP_E_INTERNAL, "store: service '%s': stored config is unreadable%s%s",
+                         name ? name : "", pb.count ? ": " : "", pb.count ? pb.items[0] : "");
+            hp_problems_free(&pb);
+            hp_service_config_free(&svc.config);
+            finish(s);
+            return -1;
+        }
+        hp_problems_free(&pb);
+        svc.wanted_start = sqlite3_column_int(s, 2);
+        svc.created_at_ms = sqlite3_column_int64(s, 3);
+        svc.updated_at_ms = sqlite3_column_int64(s, 4);
+        svc.run_id = sqlite3_column_int64(s, 5);
+        svc.restarts = sqlite3_column_int(s, 6);
+        if (fn)
+            fn(ctx, &svc);
+        hp_service_config_free(&svc.config);
+    }
+    if (rc != SQLITE_DONE)
+        db_fail(st, err, "cannot load the services");
+    finish(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int load_runs(hpd_store *st, void *ctx, hpd_run_fn fn, hp_error *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_LOAD_RUNS];
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(s, 3);
+        cJSON *json = cJSON_Parse((const char *)sqlite3_column_text(s, 4));
+        hp_problems pb = {0};
+        hpd_run run;
+        int bad;
+
+        memset(&run, 0, sizeof(run));
+        run.id = sqlite3_column_int64(s, 0);
+        bad = !json || hp_actions_from_json(json, &run.actions, &run.n_actions, NULL, &pb) != 0;
+        cJSON_Delete(json);
+        if (!bad && hpd_run_state_parse(status, &run.status) != 0) {
+            bad = 1;
+            hp_problems_add(&pb, "unknown status '%s'", status ? status : "");
+        }
+        run.name = dup_column(s, 1);
+        run.service = dup_column(s, 2);
+        if (bad || !run.name || (!run.service && sqlite3_column_type(s, 2) != SQLITE_NULL)) {
+            if (bad)
+                hp_error_set(err, HP_E_INTERNAL, "store: run %lld is unreadable%s%s",
+                             (long long)run.id, pb.count ? ": " : "", pb.count ? pb.items[0] : "");
+            else
+                nomem(err, "cannot load a run");
+            rc = SQLITE_ERROR;
+        } else {
+            run.created_at_ms = sqlite3_column_int64(s, 5);
+            run.started_at_ms = sqlite3_column_int64(s, 6);
+            run.ended_at_ms = sqlite3_column_int64(s, 7);
+            run.cancelling = sqlite3_column_int(s, 8);
+            if (fn)
+                fn(ctx, &run);
+        }
+        hp_problems_free(&pb);
+        hp_actions_free(run.actions, run.n_actions);
+        free(run.name);
+        free(run.service);
+        if (rc != SQLITE_ROW) {
+            finish(s);
+            return -1;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        db_fail(st, err, "cannot load the runs");
+    finish(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int load_jobs(hpd_store *st, void *ctx, hpd_job_fn fn, hp_error *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_LOAD_JOBS];
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(s, 3);
+        hpd_job job;
+
+        memset(&job, 0, sizeof(job));
+        job.id = sqlite3_column_int64(s, 0);
+        if (hpd_job_state_parse(status, &job.status) != 0) {
+            hp_error_set(err, HP_E_INTERNAL, "store: job %lld has an unknown status '%s'",
+                         (long long)job.id, status ? status : "");
+            finish(s);
+            return -1;
+        }
+        job.index = (size_t)sqlite3_column_int64(s, 2);
+        job.attempt = sqlite3_column_int(s, 4);
+        job.restarts = sqlite3_column_int(s, 5);
+        job.pid = (pid_t)sqlite3_column_int64(s, 6);
+        job.pidfd = -1;
+        job.pid_start = (unsigned long long)sqlite3_column_int64(s, 7);
+        job.has_exit = sqlite3_column_int(s, 8);
+        job.exit_code = sqlite3_column_int(s, 9);
+        job.signal = sqlite3_column_int(s, 10);
+        job.started_at_ms = sqlite3_column_int64(s, 11);
+        job.ended_at_ms = sqlite3_column_int64(s, 12);
+        job.error = dup_column(s, 13);
+        if (!job.error && sqlite3_column_type(s, 13) != SQLITE_NULL) {
+            nomem(err, "cannot load a job");
+            finish(s);
+            return -1;
+        }
+        job.dropped = sqlite3_column_int64(s, 14);
+        job.lines = sqlite3_column_int64(s, 15);
+        job.crash_loop = sqlite3_column_int(s, 16);
+        job.out[0].fd = -1;
+        job.out[1].fd = -1;
+        if (fn)
+            fn(ctx, sqlite3_column_int64(s, 1), &job);
+        free(job.error);
+    }
+    if (rc != SQLITE_DONE)
+        db_fail(st, err, "cannot load the jobs");
+    finish(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Callbacks run while a read is in progress; they may write to the store (SQLite allows
+ * it on the same connection) but must not call hpd_store_load again. */
+int hpd_store_load(hpd_store *st, void *ctx, hpd_service_fn on_service, hpd_run_fn on_run,
+                   hpd_job_fn on_job, hp_error *err)
+{
+    if (!st)
+        return hp_error_set(err, HP_E_INVALID, "store: no store given"), -1;
+    if (load_services(st, ctx, on_service, err) != 0 || load_runs(st, ctx, on_run, err) != 0 ||
+        load_jobs(st, ctx, on_job, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* ---- secrets ------------------------------------------------------------------------- */
+
+int hpd_store_secret_set(hpd_store *st, const char *name, const char *value, int64_t now_ms,
+                         int64_t *created_at_ms, hp_error *err)
+{
+    sqlite3_stmt *s;
+
+    if (!st || !name || !value)
+        return hp_error_set(err, HP_E_INVALID, "store: a secret needs a name and a value"), -1;
+    s = st->stmt[ST_SECRET_SET];
+    bind_text(s, 1, name);
+    bind_text(s, 2, value);
+    sqlite3_bind_int64(s, 3, now_ms);
+    if (run_stmt(st, s, err, "cannot save secret '%s'", name) != 0)
+        return -1;
+    if (created_at_ms) {
+        s = st->stmt[ST_SECRET_GET];
+        bind_text(s, 1, name);
+        if (step_row(st, s, err, "cannot read a secret") != 1)
+            return -1;
+        *created_at_ms = sqlite3_column_int64(s, 1);
+        finish(s);
+    }
+    return 0;
+}
+
+int hpd_store_secret_get(hpd_store *st, const char *name, char **value, int64_t *created_at_ms,
+                         int64_t *updated_at_ms, hp_error *err)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (value)
+        *value = NULL;
+    if (!st || !name)
+        return hp_error_set(err, HP_E_INVALID, "store: a secret needs a name"), -1;
+    s = st->stmt[ST_SECRET_GET];
+    bind_text(s, 1, name);
+    rc = step_row(st, s, err, "cannot read a secret");
+    if (rc != 1)
+        return rc;
+    if (value && !(*value = dup_column(s, 0))) {
+        finish(s);
+        return nomem(err, "cannot read a secret");
+    }
+    if (created_at_ms)
+        *created_at_ms = sqlite3_column_int64(s, 1);
+    if (updated_at_ms)
+        *updated_at_ms = sqlite3_column_int64(s, 2);
+    finish(s);
+    return 1;
+}
+
+cJSON *hpd_store_secret_list(hpd_store *st, hp_error *err)
+{
+    sqlite3_stmt *s;
+    cJSON *list;
+    int rc;
+
+    if (!st)
+        return hp_error_set(err, HP_E_INVALID, "store: no store given"), NULL;
+    if (!(list = cJSON_CreateArray()))
+        return nomem(err, "cannot list the secrets"), NULL;
+    s = st->stmt[ST_SECRET_LIST];
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+        cJSON *one = cJSON_CreateObject();
+
+        if (!one || !cJSON_AddStringToObject(one, "name", name ? name : "") ||
+            !cJSON_AddNumberToObject(one, "created_at_ms", (double)sqlite3_column_int64(s, 1)) ||
+            !cJSON_AddNumberToObject(one, "updated_at_ms", (double)sqlite3_column_int64(s, 2)) ||
+            !cJSON_AddItemToArray(list, one)) {
+            cJSON_Delete(one);
+            finish(s);
+            cJSON_Delete(list);
+            return nomem(err, "cannot list the secrets"), NULL;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(st, err, "cannot list the secrets");
+        finish(s);
+        cJSON_Delete(list);
+        return NULL;
+    }
+    finish(s);
+    return list;
+}
+
+int hpd_store_secret_delete(hpd_store *st, const char *name, hp_error *err)
+{
+    sqlite3_stmt *s;
+
+    if (!st || !name)
+        return hp_error_set(err, HP_E_INVALID, "store: a secret needs a name"), -1;
+    s = st->stmt[ST_SECRET_DELETE];
+    bind_text(s, 1, name);
+    if (run_stmt(st, s, err, "cannot delete secret '%s'", name) != 0)
+        return -1;
+    return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int64_t hpd_store_secret_count(hpd_store *st)
+{
+    sqlite3_stmt *s;
+    int64_t n;
+
+    if (!st)
+        return -1;
+    s = st->stmt[ST_SECRET_COUNT];
+    if (step_row(st, s, NULL, "cannot count the secrets") != 1)
+        return -1;
+    n = sqlite3_column_int64(s, 0);
+    finish(s);
+    return n;
+}
+
+/* ---- log batch ----------------------------------------------------------------------- */
+
+static int grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+    size_t n = *cap ? *cap : 64;
+    void *p;
+
+    if (need <= *cap)
+        return 0;
+    while (n < need) {
+        if (n > SIZE_MAX / 2 / elem)
+            return -1;
+        n *= 2;
+    }
+    if (!(p = realloc(*buf, n * elem)))
+        return -1;
+    *buf = p;
+    *cap = n;
+    return 0;
+}
+
+static void discard_pending(hpd_store *st)
+{
+    st->n_pending = 0;
+    st->text_len = 0;
+    /* One burst must not pin a large arena for the daemon's lifetime. */
+    if (st->text_cap > (size_t)4 << 20) {
+        free(st->text);
+        st->text = NULL;
+        st->text_cap = 0;
+    }
+}
+
+int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int64_t job_id,
+                             int attempt, hpd_stream stream, const char *line, size_t len)
+{
+    size_t src_len = src ? strlen(src) : 0;
+    pending_line *p;
+
+    if (!st)
+        return -1;
+    if (!line)
+        len = 0;
+    if (st->n_pending >= PENDING_MAX && hpd_store_log_flush(st, NULL) != 0) {
+        st->dropped += (int64_t)st->n_pending;
+        discard_pending(st);
+    }
+    if (len > SIZE_MAX / 2 ||
+        grow((void **)&st->pending, &st->cap_pending, st->n_pending + 1, sizeof(*st->pending)) !=
+            0 ||
+        grow((void **)&st->text, &st->text_cap, st->text_len + src_len + len + 2, 1) != 0) {
+        st->dropped++;
+        return -1;
+    }
+    p = &st->pending[st->n_pending++];
+    p->seq = ++st->last_seq;
+    p->ts_ms = ts_ms;
+    p->job_id = job_id;
+    p->attempt = attempt;
+    p->stream = stream;
+    p->src_off = st->text_len;
+    p->src_len = src_len;
+    if (src_len)
+        memcpy(st->text + st->text_len, src, src_len);
+    st->text[st->text_len + src_len] = '\0';
+    st->text_len += src_len + 1;
+    p->line_off = st->text_len;
+    p->len = len;
+    if (len)
+        memcpy(st->text + st->text_len, line, len);
+    st->text[st->text_len + len] = '\0';
+    st->text_len += len + 1;
+    return p->seq;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Per-job cap: every job that got lines in this batch loses its oldest lines past
+ * lines_per_job. Counts live in job_log_counts, read once per job and batch. */
+static int cap_jobs(hpd_store *st, hp_error *err)
+{
+    int64_t *ids = malloc(st->n_pending * sizeof(*ids));
+    size_t n = 0;
+    int rc = -1;
+
+    if (!ids)
+        return nomem(err, "cannot flush the log");
+    for (size_t i = 0; i < st->n_pending; i++)
+        if (st->pending[i].job_id != 0)
+            ids[n++] = st->pending[i].job_id;
+    if (n > 1)
+        qsort(ids, n, sizeof(*ids), cmp_i64);
+    for (size_t i = 0, j; i < n; i = j) {
+        int64_t job = ids[i], lines = 0, dropped = 0;
+        sqlite3_stmt *s = st->stmt[ST_COUNTS_GET];
+        int found;
+
+        for (j = i; j < n && ids[j] == job; j++)
+            ;
+        sqlite3_bind_int64(s, 1, job);
+        if ((found = step_row(st, s, err, "cannot read the log counts of a job")) < 0)
+            goto out;
+        if (found) {
+            lines = sqlite3_column_int64(s, 0);
+            dropped = sqlite3_column_int64(s, 1);
+            finish(s);
+        }
+        lines += (int64_t)(j - i);
+        if (lines > st->limits.lines_per_job) {
+            int64_t cnt, bytes, upto;
+
+            s = st->stmt[ST_JOB_OLDEST];
+            sqlite3_bind_int64(s, 1, job);
+            sqlite3_bind_int64(s, 2, lines - st->limits.lines_per_job);
+            if (step_row(st, s, err, "cannot find the oldest lines of a job") != 1)
+                goto out;
+            cnt = sqlite3_column_int64(s, 0);
+            bytes = sqlite3_column_int64(s, 1);
+            upto = sqlite3_column_int64(s, 2);
+            finish(s);
+            s = st->stmt[ST_JOB_DELETE_UPTO];
+            sqlite3_bind_int64(s, 1, job);
+            sqlite3_bind_int64(s, 2, upto);
+            if (run_stmt(st, s, err, "cannot evict log lines of job %lld", (long long)job) != 0)
+                goto out;
+            lines -= cnt;
+            dropped += cnt;
+            st->log_lines -= cnt;
+            st->log_bytes -= bytes;
+            st->dropped += cnt;
+        }
+        s = st->stmt[ST_COUNTS_PUT];
+        sqlite3_bind_int64(s, 1, job);
+        sqlite3_bind_int64(s, 2, lines);
+        sqlite3_bind_int64(s, 3, dropped);
+        if (run_stmt(st, s, err, "cannot save the log counts of job %lld", (long long)job) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(ids);
+    return rc;
+}
+
+/* Total cap: the oldest lines of the whole log go first until the bytes fit again; each
+ * is counted against its job. */
+static int cap_bytes(hpd_store *st, hp_error *err)
+{
+    int64_t excess = st->log_bytes - st->limits.log_bytes, freed = 0, cnt = 0, upto = 0;
+    int64_t *jobs = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *s = st->stmt[ST_LOG_OLDEST];
+    int rc = -1, step;
+
+    if (excess <= 0)
+        return 0;
+    while (freed < excess && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t job = sqlite3_column_int64(s, 1);
+
+        upto = sqlite3_column_int64(s, 0);
+        freed += sqlite3_column_int64(s, 2);
+        cnt++;
+        if (job != 0) {
+            if (grow((void **)&jobs, &cap, n + 1, sizeof(*jobs)) != 0) {
+                finish(s);
+                nomem(err, "cannot flush the log");
+                goto out;
+            }
+            jobs[n++] = job;
+        }
+    }
+    if (freed < excess && step != SQLITE_DONE) {
+        db_fail(st, err, "cannot find the oldest log lines");
+        finish(s);
+        goto out;
+    }
+    finish(s);
+    if (cnt == 0) {
+        rc = 0;
+        goto out;
+    }
+    s = st->stmt[ST_LOG_DELETE_UPTO];
+    sqlite3_bind_int64(s, 1, upto);
+    if (run_stmt(st, s, err, "cannot evict the oldest log lines") != 0)
+        goto out;
+    if (n > 1)
+        qsort(jobs, n, sizeof(*jobs), cmp_i64);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i; j < n && jobs[j] == jobs[i]; j++)
+            ;
+        s = st->stmt[ST_COUNTS_EVICT];
+        sqlite3_bind_int64(s, 1, jobs[i]);
+        sqlite3_bind_int64(s, 2, (int64_t)(j - i));
+        if (run_stmt(st, s, err, "cannot count evicted lines of job %lld", (long long)jobs[i]) != 0)
+            goto out;
+    }
+    st->log_lines -= cnt;
+    st->log_bytes -= freed;
+    st->dropped += cnt;
+    rc = 0;
+out:
+    free(jobs);
+    return rc;
+}
+
+int hpd_store_log_flush(hpd_store *st, hp_error *err)
+{
+    int64_t lines = st ? st->log_lines : 0, bytes = st ? st->log_bytes : 0;
+    int64_t dropped = st ? st->dropped : 0;
+    sqlite3_stmt *s;
+
+    if (!st || st->n_pending == 0)
+        return 0;
+    if (begin(st, err) != 0)
+        return -1;
+    s = st->stmt[ST_LOG_INSERT];
+    for (size_t i = 0; i < st->n_pending; i++) {
+        const pending_line *p = &st->pending[i];
+
+        sqlite3_bind_int64(s, 1, p->seq);
+        sqlite3_bind_int64(s, 2, p->ts_ms);
+        sqlite3_bind_text(s, 3, st->text + p->src_off, (int)p->src_len, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, p->job_id);
+        sqlite3_bind_int(s, 5, p->attempt);
+        sqlite3_bind_int(s, 6, (int)p->stream);
+        sqlite3_bind_text64(s, 7, st->text + p->line_off, p->len, SQLITE_STATIC, SQLITE_UTF8);
+        sqlite3_bind_int64(s, 8, (int64_t)p->len);
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            db_fail(st, err, "cannot write log line %lld", (long long)p->seq);
+            finish(s);
+            goto fail;
+        }
+        sqlite3_reset(s);
+        st->log_lines++;
+        st->log_bytes += (int64_t)p->len;
+    }
+    sqlite3_clear_bindings(s);
+    if (cap_jobs(st, err) != 0 || cap_bytes(st, err) != 0 ||
+        meta_write(st, "last_seq", st->last_seq, err) != 0 ||
+        meta_write(st, "log_lines", st->log_lines, err) != 0 ||
+        meta_write(st, "log_bytes", st->log_bytes, err) != 0 ||
+        meta_write(st, "log_dropped", st->dropped, err) != 0 || commit(st, err) != 0)
+        goto fail;
+    discard_pending(st);
+    return 0;
+
+fail:
+    rollback(st);
+    st->log_lines = lines;
+    st->log_bytes = bytes;
+    st->dropped = dropped;
+    return -1;
+}
+
+size_t hpd_store_log_pending(const hpd_store *st)
+{
+    return st ? st->n_pending : 0;
+}
+
+int64_t hpd_store_dropped(const hpd_store *st)
+{
+    return st ? st->dropped : 0;
+}
+
+/* -1 on error. */
+int64_t hpd_store_job_dropped(hpd_store *st, int64_t job_id)
+{
+    sqlite3_stmt *s;
+    int64_t n = 0;
+    int rc;
+
+    if (!st)
+        return -1;
+    s = st->stmt[ST_COUNTS_GET];
+    sqlite3_bind_int64(s, 1, job_id);
+    rc = step_row(st, s, NULL, "cannot read the log counts of a job");
+    if (rc == 1) {
+        n = sqlite3_column_int64(s, 1);
+        finish(s);
+    }
+    return rc < 0 ? -1 : n;
+}
+
+/* Stored lines plus those waiting for the next flush. */
+int64_t hpd_store_log_count(hpd_store *st)
+{
+    return st ? st->log_lines + (int64_t)st->n_pending : 0;
+}
+
+/* ---- log queries --------------------------------------------------------------------- */
+
+static cJSON *row_json(sqlite3_stmt *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    int64_t job_id = sqlite3_column_int64(s, 3);
+    const char *src = (const char *)sqlite3_column_text(s, 2);
+    const char *line = (const char *)sqlite3_column_text(s, 5);
+
+    if (!o || !cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(s, 0)) ||
+        !cJSON_AddNumberToObject(o, "ts_ms", (double)sqlite3_column_int64(s, 1)) ||
+        !cJSON_AddStringToObject(o, "src", src ? src : "") ||
+        !(job_id ? cJSON_AddNumberToObject(o, "job_id", (double)job_id)
+                 : cJSON_AddNullToObject(o, "job_id")) ||
+        !cJSON_AddStringToObject(o, "stream",
+                                 hpd_stream_name((hpd_stream)sqlite3_column_int(s, 4))) ||
+        !cJSON_AddStringToObject(o, "line", line ? line : "") ||
+        !cJSON_AddNumberToObject(o, "attempt", (double)sqlite3_column_int(s, 6))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void rows_free(log_rows *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        cJSON_Delete(r->v[i].obj);
+    free(r->v);
+    r->v = NULL;
+    r->n = r->cap = 0;
+}
+
+/* Appends every row the statement gives, then finishes it. */
+static int rows_fetch(hpd_store *st, sqlite3_stmt *s, log_rows *r, hp_error *err)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        cJSON *o;
+
+        if (grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)) != 0 || !(o = row_json(s))) {
+            finish(s);
+            return nomem(err, "cannot read the log");
+        }
+        r->v[r->n].seq = sqlite3_column_int64(s, 0);
+        r->v[r->n++].obj = o;
+    }
+    if (rc != SQLITE_DONE)
+        db_fail(st, err, "cannot read the log");
+    finish(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    int64_t x = ((const log_row *)a)->seq, y = ((const log_row *)b)->seq;
+
+    return (x > y) - (x < y);
+}
+
+/* Sorts by seq and keeps the newest (last) or the oldest limit rows. */
+static void rows_trim(log_rows *r, size_t limit, int keep_last)
+{
+    size_t extra;
+
+    if (r->n > 1)
+        qsort(r->v, r->n, sizeof(*r->v), cmp_row);
+    if (r->n <= limit)
+        return;
+    extra = r->n - limit;
+    if (keep_last) {
+        for (size_t i = 0; i < extra; i++)
+            cJSON_Delete(r->v[i].obj);
+        memmove(r->v, r->v + extra, limit * sizeof(*r->v));
+    } else {
+        for (size_t i = limit; i < r->n; i++)
+            cJSON_Delete(r->v[i].obj);
+    }
+    r->n = limit;
+}
+
+/* Moves the rows into a new array; *next_seq gets the last seq, or after_seq. */
+static cJSON *rows_to_array(log_rows *r, int64_t after_seq, int64_t *next_seq, hp_error *err)
+{
+    cJSON *array = cJSON_CreateArray();
+    size_t i;
+
+    if (!array) {
+        rows_free(r);
+        return nomem(err, "cannot read the log"), NULL;
+    }
+    /* Adding a non-NULL item to an array cannot fail. */
+    for (i = 0; i < r->n; i++)
+        cJSON_AddItemToArray(array, r->v[i].obj);
+    if (next_seq)
+        *next_seq = r->n ? r->v[r->n - 1].seq : after_seq;
+    r->n = 0;
+    rows_free(r);
+    return array;
+}
+
+cJSON *hpd_store_job_logs(hpd_store *st, int64_t job_id, int64_t after_seq, int limit, int attempt,
+                          int64_t *next_seq, hp_error *err)
+{
+    log_rows rows = {0};
+    sqlite3_stmt *s;
+
+    if (!st)
+        return hp_error_set(err, HP_E_INVALID, "store: no store given"), NULL;
+    if (hpd_store_log_flush(st, err) != 0)
+        return NULL;
+    s = st->stmt[ST_JOB_LOGS];
+    sqlite3_bind_int64(s, 1, job_id);
+    sqlite3_bind_int64(s, 2, after_seq);
+    sqlite3_bind_int(s, 3, attempt);
+    sqlite3_bind_int(s, 4, limit > 0 ? limit : 0);
+    if (rows_fetch(st, s, &rows, err) != 0) {
+        rows_free(&rows);
+        return NULL;
+    }
+    return rows_to_array(&rows, after_seq, next_seq, err);
+}
+
+/* Up to TAIL_SRCS_MAX + 1 distinct sources under prefix (the exact one excluded), walked
+ * through the (src, seq) index one seek each. *srcs gets malloc'd copies. */
+static int list_sources(hpd_store *st, const char *lo, const char *hi, char ***srcs, size_t *n,
+                        hp_error *err)
+{
+    char **v = NULL;
+    size_t cap = 0;
+
+    *n = 0;
+    for (;;) {
+        sqlite3_stmt *s = st->stmt[*n ? ST_SRC_NEXT : ST_SRC_FIRST];
+        int rc;
+
+        bind_text(s, 1, *n ? v[*n - 1] : lo);
+        bind_text(s, 2, hi);
+        rc = step_row(st, s, err, "cannot read the log sources");
+        if (rc <= 0) {
+            *srcs = v;
+            return rc;
+        }
+        if (grow((void **)&v, &cap, *n + 1, sizeof(*v)) != 0 || !(v[*n] = dup_column(s, 0))) {
+            finish(s);
+            *srcs = v;
+            return nomem(err, "cannot read the log sources");
+        }
+        finish(s);
+        if (++*n > TAIL_SRCS_MAX) {
+            *srcs = v;
+            return 0;
+        }
+    }
+}
+
+/* Newest (after_seq 0) or next lines of one source by index, merged into rows. A bound
+ * from the rows already kept narrows the query. */
+static int tail_source(hpd_store *st, const char *src, int64_t after_seq, int limit, log_rows *rows,
+                       hp_error *err)
+{
+    int full = rows->n >= (size_t)limit;
+    sqlite3_stmt *s;
+
+    if (after_seq == 0) {
+        s = st->stmt[ST_SRC_LAST];
+        bind_text(s, 1, src);
+        sqlite3_bind_int64(s, 2, full ? rows->v[0].seq : 0);
+        sqlite3_bind_int(s, 3, limit);
+    } else {
+        s = st->stmt[ST_SRC_AFTER];
+        bind_text(s, 1, src);
+        sqlite3_bind_int64(s, 2, after_seq);
+        sqlite3_bind_int64(s, 3, full ? rows->v[rows->n - 1].seq : INT64_MAX);
+        sqlite3_bind_int(s, 4, limit);
+    }
+    if (rows_fetch(st, s, rows, err) != 0)
+        return -1;
+    rows_trim(rows, (size_t)limit, after_seq == 0);
+    return 0;
+}
+
+static int tail_scan(hpd_store *st, const char *src, const char *lo, const char *hi,
+                     int64_t after_seq, int limit, log_rows *rows, hp_error *err)
+{
+    sqlite3_stmt *s = st->stmt[after_seq == 0 ? ST_SCAN_LAST : ST_SCAN_AFTER];
+
+    sqlite3_bind_int(s, 1, src ? 0 : 1);
+    bind_text(s, 2, src ? src : "");
+    bind_text(s, 3, lo ? lo : "");
+    bind_text(s, 4, hi ? hi : "");
+    if (after_seq == 0) {
+        sqlite3_bind_int(s, 5, limit);
+    } else {
+        sqlite3_bind_int64(s, 5, after_seq);
+        sqlite3_bind_int(s, 6, limit);
+    }
+    if (rows_fetch(st, s, rows, err) != 0)
+        return -1;
+    rows_trim(rows, (size_t)limit, after_seq == 0);
+    return 0;
+}
+
+cJSON *hpd_store_tail_logs(hpd_store *st, const char *src, int64_t after_seq, int limit,
+                           int64_t *next_seq, hp_error *err)
+{
+    log_rows rows = {0};
+    char *lo = NULL, *hi = NULL, **srcs = NULL;
+    size_t n_srcs = 0, len;
+    int rc;
+
+    if (!st)
+        return hp_error_set(err, HP_E_INVALID, "store: no store given"), NULL;
+    if (hpd_store_log_flush(st, err) != 0)
+        return NULL;
+    if (limit <= 0)
+        return rows_to_array(&rows, after_seq, next_seq, err);
+    if (after_seq < 0)
+        after_seq = 0;
+    if (!src || !*src) {
+        rc = tail_scan(st, NULL, NULL, NULL, after_seq, limit, &rows, err);
+        goto out;
+    }
+    /* "run.1" matches itself and "run.1.<anything>": the range ["run.1.", "run.1/"),
+     * '/' being the byte after '.'. */
+    len = strlen(src);
+    lo = malloc(len + 2);
+    hi = malloc(len + 2);
+    if (!lo || !hi) {
+        rc = nomem(err, "cannot read the log");
+        goto out;
+    }
+    memcpy(lo, src, len);
+    memcpy(hi, src, len);
+    lo[len] = '.';
+    hi[len] = '/';
+    lo[len + 1] = hi[len + 1] = '\0';
+    rc = list_sources(st, lo, hi, &srcs, &n_srcs, err);
+    if (rc == 0 && n_srcs > TAIL_SRCS_MAX) {
+        rc = tail_scan(st, src, lo, hi, after_seq, limit, &rows, err);
+    } else if (rc == 0) {
+        rc = tail_source(st, src, after_seq, limit, &rows, err);
+        for (size_t i = 0; rc == 0 && i < n_srcs; i++)
+            rc = tail_source(st, srcs[i], after_seq, limit, &rows, err);
+    }
+out:
+    for (size_t i = 0; i < n_srcs; i++)
+        free(srcs[i]);
+    free(srcs);
+    free(lo);
+    free(hi);
+    if (rc != 0) {
+        rows_free(&rows);
+        return NULL;
+    }
+    return rows_to_array(&rows, after_seq, next_seq, err);
+}

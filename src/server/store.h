@@ -1,0 +1,85 @@
+/* Persistence of the daemon: one SQLite file (WAL, mode 0600) holding services, runs,
+ * jobs, secrets and log lines. The in-memory model (model.h) is the truth while the
+ * daemon runs; every change is written through here, and loaded back at start. Log lines
+ * are appended to a batch and written in one transaction per flush. */
+#ifndef HPD_STORE_H
+#define HPD_STORE_H
+
+#include "common/status.h"
+#include "server/model.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+typedef struct hpd_store hpd_store;
+
+typedef struct hpd_store_limits {
+    int64_t lines_per_job; /* default 10000 */
+    int64_t log_bytes;     /* total bytes of log text kept, default 64 MiB */
+} hpd_store_limits;
+
+typedef enum hpd_stream { HPD_STDOUT = 0, HPD_STDERR = 1, HPD_SYSTEM = 2 } hpd_stream;
+const char *hpd_stream_name(hpd_stream s); /* "stdout" "stderr" "system" */
+
+/* Opens or creates <dir>/hero_proc.db (0600; dir must exist). NULL with err on failure. */
+hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_error *err);
+/* Flushes pending log lines and closes. NULL safe. */
+void hpd_store_close(hpd_store *st);
+
+/* Counters kept in the meta table; loaded values survive restarts. */
+int64_t hpd_store_get_meta(hpd_store *st, const char *key, int64_t fallback);
+int hpd_store_set_meta(hpd_store *st, const char *key, int64_t value);
+
+/* Write-through of the model; each returns 0 or -1 (err set). */
+int hpd_store_put_service(hpd_store *st, const hpd_service *svc, hp_error *err);
+int hpd_store_delete_service(hpd_store *st, const char *name, hp_error *err);
+int hpd_store_put_run(hpd_store *st, const hpd_run *run, hp_error *err); /* run row only */
+int hpd_store_put_job(hpd_store *st, const hpd_job *job, hp_error *err);
+/* Deletes a run with its jobs and their log lines. */
+int hpd_store_delete_run(hpd_store *st, int64_t run_id, hp_error *err);
+
+/* Loading at start. Callbacks get borrowed objects valid during the call only; the
+ * callee copies what it keeps. Order: services by name, runs by id, jobs by id. */
+typedef void (*hpd_service_fn)(void *ctx, const hpd_service *svc);
+typedef void (*hpd_run_fn)(void *ctx, const hpd_run *run); /* run->jobs NULL here */
+typedef void (*hpd_job_fn)(void *ctx, int64_t run_id, const hpd_job *job);
+int hpd_store_load(hpd_store *st, void *ctx, hpd_service_fn on_service, hpd_run_fn on_run,
+                   hpd_job_fn on_job, hp_error *err);
+
+/* Secrets. Values never leave through any other function. */
+int hpd_store_secret_set(hpd_store *st, const char *name, const char *value, int64_t now_ms,
+                         int64_t *created_at_ms, hp_error *err);
+/* 1 found (value malloc'd into *value, caller frees), 0 not found, -1 error. */
+int hpd_store_secret_get(hpd_store *st, const char *name, char **value, int64_t *created_at_ms,
+                         int64_t *updated_at_ms, hp_error *err);
+/* Array of {name, created_at_ms, updated_at_ms} by name; NULL on error. */
+cJSON *hpd_store_secret_list(hpd_store *st, hp_error *err);
+/* 1 deleted, 0 not found, -1 error. */
+int hpd_store_secret_delete(hpd_store *st, const char *name, hp_error *err);
+int64_t hpd_store_secret_count(hpd_store *st);
+
+/* Log lines. append copies the line into the pending batch and returns its seq (global,
+ * increasing, starting after the highest seq ever stored). flush writes the batch in one
+ * transaction and applies the caps (per-job lines, total bytes: oldest first), counting
+ * what it evicted: per job via hpd_store_job_dropped and in total via hpd_store_dropped. */
+int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int64_t job_id,
+                             int attempt, hpd_stream stream, const char *line, size_t len);
+int hpd_store_log_flush(hpd_store *st, hp_error *err);
+size_t hpd_store_log_pending(const hpd_store *st);
+int64_t hpd_store_dropped(const hpd_store *st);
+/* Lines of job_id evicted so far (also those evicted from jobs before a restart). */
+int64_t hpd_store_job_dropped(hpd_store *st, int64_t job_id);
+int64_t hpd_store_log_count(hpd_store *st);
+
+/* Pages of LogLine objects (seq, ts_ms, src, job_id, stream, line [, attempt]) as a cJSON
+ * array, after flushing. job: lines with seq > after_seq, oldest first, at most limit,
+ * only that attempt when attempt > 0. tail: src matched by dotted segment ("run.1" matches
+ * "run.1" and "run.1.x", never "run.12"; NULL or "" matches all); with after_seq 0 the
+ * LAST limit lines, else lines after the cursor; oldest first either way. *next_seq is
+ * the seq of the last line returned, or after_seq when none. NULL on error. */
+cJSON *hpd_store_job_logs(hpd_store *st, int64_t job_id, int64_t after_seq, int limit, int attempt,
+                          int64_t *next_seq, hp_error *err);
+cJSON *hpd_store_tail_logs(hpd_store *st, const char *src, int64_t after_seq, int limit,
+                           int64_t *next_seq, hp_error *err);
+
+#endif

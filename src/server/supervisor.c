@@ -1,0 +1,1221 @@
+/* The supervisor: spawns each job in its own process group, captures its output into
+ * the store line by line, enforces timeouts, retries and restarts with backoff, orders
+ * jobs by their dependencies, reaps every child, and stops groups with SIGTERM then
+ * SIGKILL. Every signal goes through signal_group(). It does not parse JSON-RPC. */
+#include "config.h"
+
+#include "server/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MAX_LINE = 16 * 1024, READ_CHUNK = 64 * 1024, FLUSH_LINES = 4096, FLUSH_MS = 20 };
+enum { DRAIN_MS = 2000, CRASH_LOOP_AFTER = 5 };
+
+static void schedule(hpd_server *srv, hpd_run *run);
+static void spawn_job(hpd_server *srv, hpd_job *job);
+
+/* ---- signals ---------------------------------------------------------------------- */
+
+static unsigned long long proc_start_time(pid_t pid)
+{
+    char path[64], buf[1024];
+    const char *p;
+    unsigned long long start = 0;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* The command name may hold spaces and parens: fields count from the last ')'. */
+    p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    p++;
+    for (int field = 2; field < 22 && p; field++)
+        p = strchr(p + 1, ' ');
+    if (p)
+        start = strtoull(p + 1, NULL, 10);
+    return start;
+}
+
+/* The one way the daemon signals a process group. Refuses a group of 1 or less (kill(-1)
+ * as root would hit every process). With a pidfd the leader is known to be ours (alive or
+ * an unreaped zombie, so its group id cannot be reused); without one, the stored start
+ * time must match /proc before the numeric id is trusted. */
+static int signal_group(pid_t pgid, int pidfd, unsigned long long start, int sig)
+{
+    if (pgid <= 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (pidfd >= 0) {
+        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) != 0 && errno != ESRCH)
+            return -1;
+    } else if (start == 0 || proc_start_time(pgid) != start) {
+        errno = ESRCH;
+        return -1;
+    }
+    return kill(-pgid, sig);
+}
+
+/* ---- logging ---------------------------------------------------------------------- */
+
+static void flush_logs(hpd_server *srv)
+{
+    hp_error err;
+
+    hpd_loop_timer_cancel(srv->loop, srv->flush_timer);
+    srv->flush_timer = 0;
+    if (hpd_store_log_flush(srv->store, &err) != 0)
+        hpd_log(srv, 0, "%s", err.message);
+}
+
+static void on_flush_timer(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_server *srv = data;
+
+    (void)loop;
+    if (srv->flush_timer == id)
+        srv->flush_timer = 0;
+    flush_logs(srv);
+}
+
+static void job_src(const hpd_job *job, char *buf, size_t size)
+{
+    const hpd_run *run = job->run;
+    const char *action = run->actions[job->index].name;
+
+    if (run->service)
+        snprintf(buf, size, "service.%s.%s", run->service, action);
+    else
+        snprintf(buf, size, "run.%lld.%s", (long long)run->id, action);
+}
+
+static void job_line(hpd_server *srv, hpd_job *job, hpd_stream stream, const char *line, size_t len)
+{
+    char src[160];
+
+    job_src(job, src, sizeof(src));
+    hpd_store_log_append(srv->store, hpd_now_ms(), src, job->id, job->attempt, stream, line, len);
+    job->lines++;
+    if (hpd_store_log_pending(srv->store) >= FLUSH_LINES)
+        flush_logs(srv);
+    else if (!srv->flush_timer)
+        srv->flush_timer = hpd_loop_timer(srv->loop, FLUSH_MS, on_flush_timer, srv);
+}
+
+void hpd_job_syslog(hpd_server *srv, hpd_job *job, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    job_line(srv, job, HPD_SYSTEM, line, strlen(line));
+}
+
+/* ---- persistence helpers ---------------------------------------------------------- */
+
+void hpd_save_run(hpd_server *srv, const hpd_run *run)
+{
+    hp_error err;
+
+    if (hpd_store_put_run(srv->store, run, &err) != 0)
+        hpd_log(srv, 0, "%s", err.message);
+    hpd_changed(srv);
+}
+
+void hpd_save_job(hpd_server *srv, const hpd_job *job)
+{
+    hp_error err;
+
+    if (hpd_store_put_job(srv->store, job, &err) != 0)
+        hpd_log(srv, 0, "%s", err.message);
+    hpd_changed(srv);
+}
+
+void hpd_save_service(hpd_server *srv, const hpd_service *svc)
+{
+    hp_error err;
+
+    if (hpd_store_put_service(srv->store, svc, &err) != 0)
+        hpd_log(srv, 0, "%s", err.message);
+    hpd_changed(srv);
+}
+
+/* ---- output capture --------------------------------------------------------------- */
+
+static void job_maybe_finish(hpd_server *srv, hpd_job *job);
+
+static void emit_lines(hpd_server *srv, hpd_job *job, hpd_stream stream, int at_eof)
+{
+    hpd_linebuf *lb = &job->out[stream];
+    size_t start = 0;
+
+    for (;;) {
+        char *nl = memchr(lb->buf + start, '\n', lb->len - start);
+        size_t end = nl ? (size_t)(nl - lb->buf) : lb->len;
+
+        if (!nl && !(at_eof && end > start) && end - start < MAX_LINE)
+            break;
+        if (!nl && end - start >= MAX_LINE)
+            end = start + MAX_LINE;
+        if (lb->cutting) {
+            /* The rest of a line already cut: dropped up to its newline. */
+            if (nl)
+                lb->cutting = 0;
+        } else if (!nl && end - start == MAX_LINE) {
+            char cut[MAX_LINE + 32];
+            memcpy(cut, lb->buf + start, MAX_LINE);
+            memcpy(cut + MAX_LINE, " [line cut]", 11);
+            job_line(srv, job, stream, cut, MAX_LINE + 11);
+            lb->cutting = 1;
+        } else {
+            size_t len = end - start;
+            if (len > 0 && lb->buf[start + len - 1] == '\r')
+                len--;
+            job_line(srv, job, stream, lb->buf + start, len);
+        }
+        start = nl ? end + 1 : end;
+        if (start >= lb->len)
+            break;
+    }
+    memmove(lb->buf, lb->buf + start, lb->len - start);
+    lb->len -= start;
+}
+
+static void close_stream(hpd_server *srv, hpd_job *job, int stream)
+{
+    hpd_linebuf *lb = &job->out[stream];
+
+    if (lb->fd < 0)
+        return;
+    hpd_loop_unwatch(srv->loop, lb->fd);
+    close(lb->fd);
+    lb->fd = -1;
+    if (lb->len > 0 && !lb->cutting)
+        emit_lines(srv, job, (hpd_stream)stream, 1);
+    free(lb->buf);
+    lb->buf = NULL;
+    lb->len = lb->cap = 0;
+    lb->cutting = 0;
+}
+
+static void on_output(hpd_loop *loop, int fd, uint32_t events, void *data)
+{
+    hpd_job *job = data;
+    hpd_server *srv = job->run->srv;
+    int stream = job->out[0].fd == fd ? 0 : 1;
+    hpd_linebuf *lb = &job->out[stream];
+    size_t budget = 4 * READ_CHUNK; /* then let other fds have their turn */
+
+    (void)loop;
+    (void)events;
+    while (budget > 0) {
+        ssize_t n;
+        if (lb->cap - lb->len < READ_CHUNK) {
+            size_t cap = lb->len + READ_CHUNK + MAX_LINE;
+            char *grown = realloc(lb->buf, cap);
+            if (!grown)
+                return;
+            lb->buf = grown;
+            lb->cap = cap;
+        }
+        n = read(fd, lb->buf + lb->len, READ_CHUNK);
+        if (n > 0) {
+            lb->len += (size_t)n;
+            budget -= (size_t)n < budget ? (size_t)n : budget;
+            emit_lines(srv, job, (hpd_stream)stream, 0);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        close_stream(srv, job, stream); /* EOF or a read error */
+        job_maybe_finish(srv, job);
+        return;
+    }
+}
+
+/* ---- spawning --------------------------------------------------------------------- */
+
+/* Replaces every ${secret:NAME} in value; NULL with *missing set when a secret is not
+ * set (its name is copied into missing, never its value). */
+static char *resolve_secrets(hpd_server *srv, const char *value, char *missing, size_t msize)
+{
+    size_t cap = strlen(value) + 1, len = 0;
+    char *out = malloc(cap);
+    const char *p = value;
+
+    if (!out)
+        return NULL;
+    while (*p) {
+        const char *end;
+        if (strncmp(p, "${secret:", 9) == 0 && (end = strchr(p + 9, '}')) != NULL) {
+            char name[128], *secret = NULL;
+            size_t nl = (size_t)(end - p - 9), sl;
+            if (nl >= sizeof(name))
+                nl = sizeof(name) - 1;
+            memcpy(name, p + 9, nl);
+            name[nl] = '\0';
+            if (hpd_store_secret_get(srv->store, name, &secret, NULL, NULL, NULL) != 1) {
+                snprintf(missing, msize, "%s", name);
+                free(out);
+                return NULL;
+            }
+            sl = strlen(secret);
+            if (len + sl + strlen(end + 1) + 1 > cap) {
+                char *grown;
+                cap = len + sl + strlen(end + 1) + 1;
+                grown = realloc(out, cap);
+                if (!grown) {
+                    free(secret);
+                    free(out);
+                    return NULL;
+                }
+                out = grown;
+            }
+            memcpy(out + len, secret, sl);
+            len += sl;
+            free(secret);
+            p = end + 1;
+            continue;
+        }
+        if (len + 2 > cap) {
+            char *grown = realloc(out, cap * 2);
+            if (!grown) {
+                free(out);
+                return NULL;
+            }
+            out = grown;
+            cap *= 2;
+        }
+        out[len++] = *p++;
+    }
+    out[len] = '\0';
+    return out;
+}
+
+static void free_strv(char **v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* The child's environment: the daemon's, with the action's env on top. NULL with a
+ * readable reason in why. */
+static char **build_env(hpd_server *srv, const hp_action_spec *a, char *why, size_t why_len)
+{
+    size_t n = 0, k = 0;
+    char **envp;
+
+    while (environ[n])
+        n++;
+    envp = calloc(n + a->n_env + 1, sizeof(*envp));
+    if (!envp) {
+        snprintf(why, why_len, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(environ[i], '=');
+        size_t kl = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+        int overridden = 0;
+        for (size_t j = 0; j < a->n_env; j++)
+            if (strlen(a->env[j].key) == kl && strncmp(a->env[j].key, environ[i], kl) == 0)
+                overridden = 1;
+        if (!overridden && !(envp[k++] = strdup(environ[i])))
+            goto oom;
+    }
+    for (size_t j = 0; j < a->n_env; j++) {
+        char missing[128] = "";
+        char *value = resolve_secrets(srv, a->env[j].value, missing, sizeof(missing));
+        size_t len;
+        if (!value) {
+            if (missing[0])
+                snprintf(why, why_len, "env %s uses secret '%s', which is not set", a->env[j].key,
+                         missing);
+            else
+                snprintf(why, why_len, "out of memory");
+            free_strv(envp);
+            return NULL;
+        }
+        len = strlen(a->env[j].key) + strlen(value) + 2;
+        envp[k] = malloc(len);
+        if (envp[k])
+            snprintf(envp[k], len, "%s=%s", a->env[j].key, value);
+        free(value);
+        if (!envp[k++])
+            goto oom;
+    }
+    return envp;
+oom:
+    snprintf(why, why_len, "out of memory");
+    free_strv(envp);
+    return NULL;
+}
+
+static char **build_argv(const hp_action_spec *a, char *why, size_t why_len)
+{
+    hp_error err;
+    char **argv;
+    size_t n = 0;
+
+    if (a->command) {
+        argv = hp_split_command(a->command, &err);
+        if (!argv)
+            snprintf(why, why_len, "%s", err.message);
+        return argv;
+    }
+    argv = hp_split_command(a->interpreter ? a->interpreter : "/bin/sh", &err);
+    if (!argv) {
+        snprintf(why, why_len, "interpreter: %s", err.message);
+        return NULL;
+    }
+    while (argv[n])
+        n++;
+    {
+        char **grown = realloc(argv, (n + 3) * sizeof(*argv));
+        if (!grown) {
+            hp_argv_free(argv);
+            snprintf(why, why_len, "out of memory");
+            return NULL;
+        }
+        argv = grown;
+    }
+    argv[n] = strdup("-c");
+    argv[n + 1] = strdup(a->script);
+    argv[n + 2] = NULL;
+    if (!argv[n] || !argv[n + 1]) {
+        hp_argv_free(argv);
+        snprintf(why, why_len, "out of memory");
+        return NULL;
+    }
+    return argv;
+}
+
+typedef struct child_failure {
+    int stage; /* 1 chdir, 2 exec, 3 setup */
+    int err;
+} child_failure;
+
+/* In the child between fork and exec: only async-signal-safe calls. */
+static void __attribute__((noreturn))
+child_exec(int out_fd, int err_fd, int report_fd, const char *cwd, char **argv, char **envp)
+{
+    sigset_t all;
+    child_failure f = {3, 0};
+    int devnull;
+
+    setsid();
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    devnull = open("/dev/null", O_RDONLY);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
+        dup2(report_fd, 3) < 0)
+        goto fail;
+    /* Nothing of the daemon's leaks into the job: only 0, 1, 2 and the report pipe. */
+    syscall(SYS_close_range, 4U, ~0U, 0U);
+    fcntl(3, F_SETFD, FD_CLOEXEC);
+    if (cwd && chdir(cwd) != 0) {
+        f.stage = 1;
+        goto fail;
+    }
+    f.stage = 2;
+    execvpe(argv[0], argv, envp);
+fail:
+    f.err = errno;
+    if (write(3, &f, sizeof(f)) < 0) {
+        /* nothing left to tell */
+    }
+    _exit(127);
+}
+
+static void on_timeout(hpd_loop *loop, uint64_t id, void *data);
+
+/* Marks a job ended with a final state and a reason; runs the scheduler afterwards. */
+static void job_end(hpd_server *srv, hpd_job *job, hpd_job_state state, const char *error)
+{
+    hpd_loop_timer_cancel(srv->loop, job->timer);
+    hpd_loop_timer_cancel(srv->loop, job->kill_timer);
+    hpd_loop_timer_cancel(srv->loop, job->drain_timer);
+    job->timer = job->kill_timer = job->drain_timer = 0;
+    job->status = state;
+    job->ended_at_ms = hpd_now_ms();
+    if (error) {
+        free(job->error);
+        job->error = strdup(error);
+    }
+    hpd_save_job(srv, job);
+}
+
+static void spawn_failed(hpd_server *srv, hpd_job *job, const char *why)
+{
+    hpd_job_syslog(srv, job, "cannot start: %s", why);
+    job->pid = 0;
+    job_end(srv, job, HPD_JOB_FAILED, why);
+}
+
+static void spawn_job(hpd_server *srv, hpd_job *job)
+{
+    hpd_run *run = job->run;
+    const hp_action_spec *a = &run->actions[job->index];
+    char why[512] = "";
+    char **argv = NULL, **envp = NULL;
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1};
+    child_failure f;
+    ssize_t n;
+    pid_t pid;
+
+    job->attempt++;
+    job->has_exit = 0;
+    job->exit_code = job->signal = 0;
+    job->reaped = 0;
+    job->stop_as = HPD_JOB_PENDING;
+    job->started_at_ms = hpd_now_ms();
+    job->ended_at_ms = 0;
+    argv = build_argv(a, why, sizeof(why));
+    if (argv)
+        envp = build_env(srv, a, why, sizeof(why));
+    if (!argv || !envp)
+        goto failed;
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+        snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
+        goto failed;
+    }
+    pid = fork();
+    if (pid < 0) {
+        snprintf(why, sizeof(why), "fork: %s", strerror(errno));
+        goto failed;
+    }
+    if (pid == 0)
+        child_exec(out[1], err[1], report[1], a->cwd, argv, envp);
+    close(out[1]);
+    close(err[1]);
+    close(report[1]);
+    out[1] = err[1] = report[1] = -1;
+    do
+        n = read(report[0], &f, sizeof(f));
+    while (n < 0 && errno == EINTR);
+    close(report[0]);
+    report[0] = -1;
+    if (n == (ssize_t)sizeof(f)) {
+        waitpid(pid, NULL, 0);
+        if (f.stage == 1)
+            snprintf(why, sizeof(why), "cwd '%s': %s", a->cwd, strerror(f.err));
+        else if (f.stage == 2)
+            snprintf(why, sizeof(why), "cannot execute '%s': %s", argv[0], strerror(f.err));
+        else
+            snprintf(why, sizeof(why), "cannot set up the process: %s", strerror(f.err));
+        goto failed;
+    }
+    job->pid = pid;
+    job->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    job->pid_start = proc_start_time(pid);
+    job->spawned_mono_ms = hpd_now_mono_ms();
+    job->out[0] = (hpd_linebuf){.fd = out[0]};
+    job->out[1] = (hpd_linebuf){.fd = err[0]};
+    for (int i = 0; i < 2; i++) {
+        fcntl(job->out[i].fd, F_SETFL, O_NONBLOCK);
+        hpd_loop_watch(srv->loop, job->out[i].fd, EPOLLIN, on_output, job);
+    }
+    job->status = HPD_JOB_RUNNING;
+    if (a->timeout_secs > 0)
+        job->timer = hpd_loop_timer(srv->loop, (uint64_t)a->timeout_secs * 1000u, on_timeout, job);
+    hpd_job_syslog(srv, job, "spawned pid %d (attempt %d)", (int)pid, job->attempt);
+    if (run->status == HPD_RUN_PENDING) {
+        run->status = HPD_RUN_RUNNING;
+        run->started_at_ms = job->started_at_ms;
+        hpd_save_run(srv, run);
+    }
+    hpd_save_job(srv, job);
+    hp_argv_free(argv);
+    free_strv(envp);
+    return;
+failed:
+    for (int i = 0; i < 2; i++) {
+        if (out[i] >= 0)
+            close(out[i]);
+        if (err[i] >= 0)
+            close(err[i]);
+        if (report[i] >= 0)
+            close(report[i]);
+    }
+    hp_argv_free(argv);
+    free_strv(envp);
+    spawn_failed(srv, job, why);
+}
+
+/* ---- stopping --------------------------------------------------------------------- */
+
+static void on_kill_timer(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_job *job = data;
+
+    (void)loop;
+    (void)id;
+    job->kill_timer = 0;
+    if (job->pid > 0 && !job->reaped) {
+        hpd_job_syslog(job->run->srv, job, "still running after %llu ms: sending SIGKILL",
+                       (unsigned long long)job->run->srv->opt.kill_grace_ms);
+        signal_group(job->pid, job->pidfd, job->pid_start, SIGKILL);
+    }
+}
+
+/* SIGTERM to the group now, SIGKILL after the grace period; as = the final state. */
+static void stop_job(hpd_server *srv, hpd_job *job, hpd_job_state as)
+{
+    if (job->pid <= 0 || job->reaped)
+        return;
+    if (job->stop_as == HPD_JOB_PENDING)
+        job->stop_as = as;
+    if (job->kill_timer)
+        return;
+    signal_group(job->pid, job->pidfd, job->pid_start, SIGTERM);
+    job->kill_timer = hpd_loop_timer(srv->loop, srv->opt.kill_grace_ms, on_kill_timer, job);
+}
+
+static void on_timeout(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_job *job = data;
+    hpd_server *srv = job->run->srv;
+
+    (void)loop;
+    (void)id;
+    job->timer = 0;
+    hpd_job_syslog(srv, job, "timed out after %ld s: sending SIGTERM to the process group",
+                   job->run->actions[job->index].timeout_secs);
+    stop_job(srv, job, HPD_JOB_TIMED_OUT);
+}
+
+/* ---- exits, retries, restarts ----------------------------------------------------- */
+
+static void on_retry_timer(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_job *job = data;
+
+    (void)loop;
+    (void)id;
+    job->timer = 0;
+    if (job->status == HPD_JOB_RETRYING && !job->run->cancelling && !job->run->srv->stopping)
+        spawn_job(job->run->srv, job);
+    schedule(job->run->srv, job->run);
+}
+
+static void on_drain_timer(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_job *job = data;
+    hpd_server *srv = job->run->srv;
+
+    (void)loop;
+    (void)id;
+    job->drain_timer = 0;
+    /* A process outside the group still holds the pipes: stop waiting for them. */
+    close_stream(srv, job, 0);
+    close_stream(srv, job, 1);
+    job_maybe_finish(srv, job);
+}
+
+/* Called when the process was reaped and when a pipe closed: the attempt is over once
+ * both happened (or the drain timer gave up on the pipes). */
+static void job_maybe_finish(hpd_server *srv, hpd_job *job)
+{
+    const hp_action_spec *a = &job->run->actions[job->index];
+    int ok, can_retry;
+    char reason[160];
+
+    if (!job->reaped || job->status != HPD_JOB_RUNNING)
+        return;
+    if (job->out[0].fd >= 0 || job->out[1].fd >= 0) {
+        if (!job->drain_timer)
+            job->drain_timer = hpd_loop_timer(srv->loop, DRAIN_MS, on_drain_timer, job);
+        return;
+    }
+    hpd_loop_timer_cancel(srv->loop, job->timer);
+    hpd_loop_timer_cancel(srv->loop, job->kill_timer);
+    hpd_loop_timer_cancel(srv->loop, job->drain_timer);
+    job->timer = job->kill_timer = job->drain_timer = 0;
+    if (job->pidfd >= 0)
+        close(job->pidfd);
+    job->pidfd = -1;
+    ok = job->has_exit && job->exit_code == 0 && job->signal == 0;
+    if (job->signal)
+        snprintf(reason, sizeof(reason), "killed by signal %d (%s)", job->signal,
+                 strsignal(job->signal));
+    else
+        snprintf(reason, sizeof(reason), "exited with code %d", job->exit_code);
+    hpd_job_syslog(srv, job, "pid %d %s", (int)job->pid, reason);
+
+    if (job->stop_as == HPD_JOB_CANCELLED || job->run->cancelling || srv->stopping) {
+        job_end(srv, job, HPD_JOB_CANCELLED, NULL);
+        schedule(srv, job->run);
+        return;
+    }
+    if (job->stop_as == HPD_JOB_TIMED_OUT)
+        snprintf(reason, sizeof(reason), "timed out after %ld s", a->timeout_secs);
+    if (a->restart == HP_RESTART_ALWAYS || (a->restart == HP_RESTART_ON_FAILURE && !ok)) {
+        uint64_t ran = hpd_now_mono_ms() - job->spawned_mono_ms;
+        hpd_service *svc = job->run->service ? hpd_service_find(srv, job->run->service) : NULL;
+        if (ran >= srv->opt.stable_ms) {
+            job->backoff_ms = srv->opt.backoff_min_ms;
+            job->quick_failures = 0;
+        } else {
+            job->backoff_ms = job->backoff_ms ? job->backoff_ms * 2 : srv->opt.backoff_min_ms;
+            if (job->backoff_ms > srv->opt.backoff_max_ms)
+                job->backoff_ms = srv->opt.backoff_max_ms;
+            job->quick_failures++;
+        }
+        job->crash_loop = job->quick_failures >= CRASH_LOOP_AFTER;
+        job->restarts++;
+        if (svc) {
+            svc->restarts++;
+            hpd_save_service(srv, svc);
+        }
+        if (!ok) {
+            free(job->error);
+            job->error = strdup(reason);
+        }
+        job->status = HPD_JOB_RETRYING;
+        job->ended_at_ms = hpd_now_ms();
+        hpd_job_syslog(srv, job, "restarting in %llu ms (restart %d%s)",
+                       (unsigned long long)job->backoff_ms, job->restarts,
+                       job->crash_loop ? ", crash loop" : "");
+        job->timer = hpd_loop_timer(srv->loop, job->backoff_ms, on_retry_timer, job);
+        hpd_save_job(srv, job);
+        schedule(srv, job->run);
+        return;
+    }
+    if (ok) {
+        job_end(srv, job, HPD_JOB_SUCCEEDED, NULL);
+        free(job->error);
+        job->error = NULL;
+        schedule(srv, job->run);
+        return;
+    }
+    can_retry = job->attempt < 1 + a->retry;
+    if (can_retry) {
+        free(job->error);
+        job->error = strdup(reason);
+        job->status = HPD_JOB_RETRYING;
+        job->ended_at_ms = hpd_now_ms();
+        hpd_job_syslog(srv, job, "retrying in %ld ms (attempt %d of %d)", a->retry_delay_ms,
+                       job->attempt + 1, 1 + a->retry);
+        job->timer = hpd_loop_timer(srv->loop, (uint64_t)a->retry_delay_ms, on_retry_timer, job);
+        hpd_save_job(srv, job);
+        return;
+    }
+    job_end(srv, job, job->stop_as == HPD_JOB_TIMED_OUT ? HPD_JOB_TIMED_OUT : HPD_JOB_FAILED,
+            reason);
+    schedule(srv, job->run);
+}
+
+static hpd_job *job_by_pid(hpd_server *srv, pid_t pid)
+{
+    for (hpd_run *run = srv->runs_tail; run; run = run->prev) {
+        if (!hpd_run_active(run))
+            continue;
+        for (size_t i = 0; i < run->n_actions; i++)
+            if (run->jobs[i]->pid == pid && !run->jobs[i]->reaped &&
+                run->jobs[i]->status == HPD_JOB_RUNNING)
+                return run->jobs[i];
+    }
+    return NULL;
+}
+
+void hpd_reap(hpd_server *srv)
+{
+    for (;;) {
+        siginfo_t si;
+        int status;
+        hpd_job *job;
+
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+            return;
+        job = job_by_pid(srv, si.si_pid);
+        if (job) {
+            /* The leader is a zombie, so its group id is still reserved: whatever it left
+             * running in its group goes with it. */
+            signal_group(job->pid, job->pidfd, job->pid_start, SIGKILL);
+        }
+        if (waitpid(si.si_pid, &status, 0) < 0)
+            continue;
+        if (!job)
+            continue; /* an orphan handed to us as subreaper */
+        job->reaped = 1;
+        job->has_exit = WIFEXITED(status);
+        job->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+        job->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        job_maybe_finish(srv, job);
+    }
+}
+
+/* ---- the scheduler ---------------------------------------------------------------- */
+
+static hpd_job *job_named(hpd_run *run, const char *name)
+{
+    for (size_t i = 0; i < run->n_actions; i++)
+        if (strcmp(run->actions[i].name, name) == 0)
+            return run->jobs[i];
+    return NULL;
+}
+
+/* 1 ready, 0 wait, -1 a dependency can never be satisfied (name in *blocker). */
+static int deps_ready(hpd_run *run, hpd_job *job, const char **blocker)
+{
+    const hp_action_spec *a = &run->actions[job->index];
+    int ready = 1;
+
+    for (size_t d = 0; d < a->n_depends_on; d++) {
+        hpd_job *dep = job_named(run, a->depends_on[d]);
+        const hp_action_spec *da;
+        if (!dep) {
+            *blocker = a->depends_on[d];
+            return -1;
+        }
+        da = &run->actions[dep->index];
+        if (dep->status == HPD_JOB_SUCCEEDED)
+            continue;
+        if (da->restart == HP_RESTART_ALWAYS && dep->status == HPD_JOB_RUNNING)
+            continue;
+        if (hpd_job_state_final(dep->status)) {
+            *blocker = a->depends_on[d];
+            return -1;
+        }
+        ready = 0;
+    }
+    return ready;
+}
+
+static void run_finish_if_done(hpd_server *srv, hpd_run *run)
+{
+    int all_ok = 1;
+
+    if (!hpd_run_active(run))
+        return;
+    for (size_t i = 0; i < run->n_actions; i++) {
+        if (!hpd_job_state_final(run->jobs[i]->status))
+            return;
+        if (run->jobs[i]->status != HPD_JOB_SUCCEEDED)
+            all_ok = 0;
+    }
+    run->status = run->cancelling ? HPD_RUN_CANCELLED : all_ok ? HPD_RUN_SUCCEEDED : HPD_RUN_FAILED;
+    run->ended_at_ms = hpd_now_ms();
+    if (!run->started_at_ms)
+        run->started_at_ms = run->ended_at_ms;
+    hpd_save_run(srv, run);
+    hpd_run_ended(srv, run);
+}
+
+static void schedule(hpd_server *srv, hpd_run *run)
+{
+    int changed = 1;
+
+    if (!hpd_run_active(run))
+        return;
+    while (changed) {
+        changed = 0;
+        for (size_t i = 0; i < run->n_actions; i++) {
+            hpd_job *job = run->jobs[i];
+            const char *blocker = NULL;
+            int ready;
+            if (job->status != HPD_JOB_PENDING)
+                continue;
+            if (run->cancelling || srv->stopping) {
+                job_end(srv, job, HPD_JOB_CANCELLED, NULL);
+                changed = 1;
+                continue;
+            }
+            ready = deps_ready(run, job, &blocker);
+            if (ready < 0) {
+                char why[160];
+                snprintf(why, sizeof(why), "dependency '%s' did not succeed", blocker);
+                hpd_job_syslog(srv, job, "skipped: %s", why);
+                job_end(srv, job, HPD_JOB_SKIPPED, why);
+                changed = 1;
+            } else if (ready) {
+                spawn_job(srv, job);
+                changed = 1;
+            }
+        }
+    }
+    run_finish_if_done(srv, run);
+}
+
+/* ---- runs ------------------------------------------------------------------------- */
+
+static void run_link(hpd_server *srv, hpd_run *run)
+{
+    run->prev = srv->runs_tail;
+    run->next = NULL;
+    if (srv->runs_tail)
+        srv->runs_tail->next = run;
+    else
+        srv->runs_head = run;
+    srv->runs_tail = run;
+    srv->n_runs++;
+}
+
+static void run_free(hpd_run *run)
+{
+    if (!run)
+        return;
+    for (size_t i = 0; run->jobs && i < run->n_actions; i++) {
+        if (run->jobs[i]) {
+            free(run->jobs[i]->error);
+            free(run->jobs[i]);
+        }
+    }
+    free(run->jobs);
+    hp_actions_free(run->actions, run->n_actions);
+    free(run->name);
+    free(run->service);
+    free(run);
+}
+
+hpd_run *hpd_run_create(hpd_server *srv, const char *name, const char *service,
+                        const hp_action_spec *actions, size_t n, int start_now, hp_error *err)
+{
+    hpd_run *run = calloc(1, sizeof(*run));
+
+    if (!run)
+        goto oom;
+    run->srv = srv;
+    run->name = strdup(name);
+    run->service = service ? strdup(service) : NULL;
+    run->actions = calloc(n, sizeof(*run->actions));
+    run->jobs = calloc(n, sizeof(*run->jobs));
+    if (!run->name || (service && !run->service) || !run->actions || !run->jobs)
+        goto oom;
+    run->n_actions = n;
+    for (size_t i = 0; i < n; i++) {
+        if (hp_action_spec_copy(&run->actions[i], &actions[i]) != 0)
+            goto oom;
+        run->jobs[i] = calloc(1, sizeof(hpd_job));
+        if (!run->jobs[i])
+            goto oom;
+    }
+    run->id = srv->next_run_id++;
+    run->status = HPD_RUN_PENDING;
+    run->created_at_ms = hpd_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        hpd_job *job = run->jobs[i];
+        job->id = srv->next_job_id++;
+        job->run = run;
+        job->index = i;
+        job->status = HPD_JOB_PENDING;
+        job->pidfd = -1;
+        job->out[0].fd = job->out[1].fd = -1;
+    }
+    run_link(srv, run);
+    hpd_save_run(srv, run);
+    for (size_t i = 0; i < n; i++)
+        hpd_save_job(srv, run->jobs[i]);
+    if (start_now)
+        hpd_run_start(srv, run);
+    return run;
+oom:
+    run_free(run);
+    hp_error_set_code(err, HP_E_NOMEM);
+    return NULL;
+}
+
+void hpd_run_start(hpd_server *srv, hpd_run *run)
+{
+    schedule(srv, run);
+}
+
+void hpd_job_cancel(hpd_server *srv, hpd_job *job)
+{
+    if (hpd_job_state_final(job->status))
+        return;
+    if (job->status == HPD_JOB_RUNNING && job->pid > 0 && !job->reaped) {
+        hpd_job_syslog(srv, job, "stop requested: sending SIGTERM to the process group");
+        stop_job(srv, job, HPD_JOB_CANCELLED);
+        return;
+    }
+    job_end(srv, job, HPD_JOB_CANCELLED, NULL);
+    schedule(srv, job->run);
+}
+
+void hpd_run_cancel(hpd_server *srv, hpd_run *run)
+{
+    if (!hpd_run_active(run))
+        return;
+    run->cancelling = 1;
+    hpd_save_run(srv, run);
+    for (size_t i = 0; i < run->n_actions; i++) {
+        hpd_job *job = run->jobs[i];
+        if (job->status == HPD_JOB_RUNNING)
+            hpd_job_cancel(srv, job);
+        else if (!hpd_job_state_final(job->status))
+            job_end(srv, job, HPD_JOB_CANCELLED, NULL);
+    }
+    schedule(srv, run);
+}
+
+void hpd_run_delete(hpd_server *srv, hpd_run *run)
+{
+    hp_error err;
+
+    if (run->prev)
+        run->prev->next = run->next;
+    else
+        srv->runs_head = run->next;
+    if (run->next)
+        run->next->prev = run->prev;
+    else
+        srv->runs_tail = run->prev;
+    srv->n_runs--;
+    if (hpd_store_delete_run(srv->store, run->id, &err) != 0)
+        hpd_log(srv, 0, "%s", err.message);
+    hpd_changed(srv);
+    run_free(run);
+}
+
+/* Keeps at most max_finished_runs finished runs, oldest removed first; a service's
+ * current run is never removed. */
+static void enforce_run_cap(hpd_server *srv)
+{
+    int64_t finished = 0;
+    hpd_run *run, *next;
+
+    for (run = srv->runs_head; run; run = run->next)
+        finished += !hpd_run_active(run);
+    for (run = srv->runs_head; run && finished > srv->opt.max_finished_runs; run = next) {
+        hpd_service *svc = run->service ? hpd_service_find(srv, run->service) : NULL;
+        next = run->next;
+        if (hpd_run_active(run) || (svc && svc->run_id == run->id) || run->waiters)
+            continue;
+        hpd_run_delete(srv, run);
+        finished--;
+    }
+}
+
+void hpd_run_ended(hpd_server *srv, hpd_run *run)
+{
+    hpd_service *svc = run->service ? hpd_service_find(srv, run->service) : NULL;
+
+    hpd_waiters_fire(srv, run);
+    if (run->delete_when_done) {
+        hpd_run_delete(srv, run);
+        return;
+    }
+    if (svc && svc->pending_start == run->id) {
+        hpd_run *next = NULL;
+        svc->pending_start = 0;
+        for (hpd_run *r = srv->runs_tail; r; r = r->prev)
+            if (r->id == svc->run_id) {
+                next = r;
+                break;
+            }
+        if (!svc->keep_history)
+            hpd_run_delete(srv, run);
+        if (next)
+            hpd_run_start(srv, next);
+    }
+    enforce_run_cap(srv);
+}
+
+/* ---- services --------------------------------------------------------------------- */
+
+hpd_run *hpd_service_start(hpd_server *srv, hpd_service *svc, hp_error *err)
+{
+    hpd_run *run = hpd_service_run(srv, svc);
+
+    if (!svc->wanted_start) {
+        svc->wanted_start = 1;
+        svc->config.wanted_start = 1;
+        hpd_save_service(srv, svc);
+    }
+    if (run && hpd_run_active(run))
+        return run;
+    run = hpd_run_create(srv, svc->config.name, svc->config.name, svc->config.actions,
+                         svc->config.n_actions, 0, err);
+    if (!run)
+        return NULL;
+    svc->run_id = run->id;
+    hpd_save_service(srv, svc);
+    hpd_run_start(srv, run);
+    return run;
+}
+
+void hpd_service_stop(hpd_server *srv, hpd_service *svc)
+{
+    hpd_run *run = hpd_service_run(srv, svc);
+
+    svc->wanted_start = 0;
+    svc->config.wanted_start = 0;
+    hpd_save_service(srv, svc);
+    if (run)
+        hpd_run_cancel(srv, run);
+}
+
+hpd_run *hpd_service_restart(hpd_server *srv, hpd_service *svc, int keep_history, hp_error *err)
+{
+    hpd_run *old = hpd_service_run(srv, svc), *run;
+
+    run = hpd_run_create(srv, svc->config.name, svc->config.name, svc->config.actions,
+                         svc->config.n_actions, 0, err);
+    if (!run)
+        return NULL;
+    svc->wanted_start = 1;
+    svc->config.wanted_start = 1;
+    svc->run_id = run->id;
+    svc->restarts++;
+    svc->keep_history = keep_history;
+    if (old && hpd_run_active(old)) {
+        /* The new run starts once the old one has stopped (ports, files, locks). */
+        svc->pending_start = old->id;
+        hpd_save_service(srv, svc);
+        hpd_run_cancel(srv, old);
+        return run;
+    }
+    if (old && !keep_history && !old->waiters)
+        hpd_run_delete(srv, old);
+    hpd_save_service(srv, svc);
+    hpd_run_start(srv, run);
+    return run;
+}
+
+void hpd_service_remove(hpd_server *srv, hpd_service *svc)
+{
+    hp_error err;
+    hpd_run *run, *next;
+    size_t i;
+
+    for (run = srv->runs_head; run; run = next) {
+        next = run->next;
+        if (!run->service || strcmp(run->service, svc->config.name) != 0)
+            continue;
+        if (hpd_run_active(run)) {
+            run->delete_when_done = 1;
+            hpd_run_cancel(srv, run);
+        } else if (!run->waiters) {
+            hpd_run_delete(srv, run);
+        }
+    }
+    if (hpd_store_delete_service(srv->store, svc->config.name, &err) != 0)
+        hpd_log(srv, 0, "%s", err.message);
+    for (i = 0; i < srv->n_services && srv->services[i] != svc; i++)
+        ;
+    if (i < srv->n_services) {
+        memmove(&srv->services[i], &srv->services[i + 1],
+                (srv->n_services - i - 1) * sizeof(*srv->services));
+        srv->n_services--;
+    }
+    hp_service_config_free(&svc->config);
+    free(svc);
+    hpd_changed(srv);
+}
+
+/* ---- whole daemon ----------------------------------------------------------------- */
+
+size_t hpd_running_jobs(hpd_server *srv)
+{
+    size_t n = 0;
+
+    for (hpd_run *run = srv->runs_head; run; run = run->next)
+        for (size_t i = 0; hpd_run_active(run) && i < run->n_actions; i++)
+            n += run->jobs[i]->status == HPD_JOB_RUNNING;
+    return n;
+}
+
+int hpd_stop_all(hpd_server *srv)
+{
+    int remaining = 0;
+
+    for (hpd_run *run = srv->runs_head; run; run = run->next) {
+        if (!hpd_run_active(run))
+            continue;
+        for (size_t i = 0; i < run->n_actions; i++) {
+            hpd_job *job = run->jobs[i];
+            if (job->status == HPD_JOB_RUNNING) {
+                if (!job->kill_timer)
+                    hpd_job_syslog(srv, job, "supervisor stopping: sending SIGTERM");
+                stop_job(srv, job, HPD_JOB_CANCELLED);
+                remaining = 1;
+            } else if (job->status == HPD_JOB_RETRYING || job->status == HPD_JOB_PENDING) {
+                job_end(srv, job, HPD_JOB_CANCELLED, NULL);
+            }
+        }
+        schedule(srv, run);
+    }
+    flush_logs(srv);
+    return remaining;
+}
+
+int hpd_supervisor_init(hpd_server *srv, hp_error *err)
+{
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot become a subreaper");
+    return HP_OK;
+}
+
+/* A job recorded as running by a daemon that died: its process group, if that very
+ * process still exists (same start time), is terminated, then the job is failed. */
+static void recover_job(hpd_server *srv, hpd_job *job)
+{
+    if (job->pid > 1 && job->pid_start && proc_start_time(job->pid) == job->pid_start) {
+        uint64_t deadline = hpd_now_mono_ms() + srv->opt.kill_grace_ms;
+        hpd_job_syslog(srv, job, "supervisor restarted: terminating leftover group %d",
+                       (int)job->pid);
+        signal_group(job->pid, -1, job->pid_start, SIGTERM);
+        while (kill(-job->pid, 0) == 0 && hpd_now_mono_ms() < deadline) {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            hpd_reap(srv);
+        }
+        if (kill(-job->pid, 0) == 0)
+            kill(-job->pid, SIGKILL);
+    }
+    job->pid = 0;
+    hpd_job_syslog(srv, job, "marked failed: the supervisor stopped while it ran");
+    job_end(srv, job, HPD_JOB_FAILED, "the supervisor stopped while it ran");
+}
+
+void hpd_recover(hpd_server *srv)
+{
+    for (hpd_run *run = srv->runs_head; run; run = run->next) {
+        if (!hpd_run_active(run))
+            continue;
+        for (size_t i = 0; i < run->n_actions; i++) {
+            hpd_job *job = run->jobs[i];
+            if (job->status == HPD_JOB_RUNNING)
+                recover_job(srv, job);
+            else if (!hpd_job_state_final(job->status))
+                job_end(srv, job, HPD_JOB_CANCELLED, "the supervisor stopped before it ran");
+        }
+        run_finish_if_done(srv, run);
+    }
+    flush_logs(srv);
+}

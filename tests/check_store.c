@@ -1,0 +1,897 @@
+/* The SQLite store: a private file, services, runs and jobs that come back intact after
+ * a restart, secrets that never leak through lists, and the log with its cursors, dotted
+ * tails and caps. Every test opens a store in its own temporary directory. */
+#include "config.h"
+
+#include "check_common.h"
+#include "server/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+static hpd_store *open_store(int64_t lines_per_job, int64_t log_bytes)
+{
+    hpd_store_limits limits = {.lines_per_job = lines_per_job, .log_bytes = log_bytes};
+    hp_error err = {0};
+    hpd_store *st = hpd_store_open(hp_test_tmpdir(), &limits, &err);
+
+    ck_assert_msg(st != NULL, "open: %s", err.message);
+    return st;
+}
+
+static char **str_list(const char *a, const char *b)
+{
+    char **v = calloc(2, sizeof(*v));
+
+    ck_assert_ptr_nonnull(v);
+    v[0] = strdup(a);
+    v[1] = b ? strdup(b) : NULL;
+    return v;
+}
+
+/* Two actions with every field of an ActionSpec set to something other than its default. */
+static hp_action_spec *sample_actions(size_t *n)
+{
+    hp_action_spec *a = calloc(2, sizeof(*a));
+
+    ck_assert_ptr_nonnull(a);
+    a[0].name = strdup("build");
+    a[0].script = strdup("make -j4\necho done");
+    a[0].interpreter = strdup("/bin/bash");
+    a[0].cwd = strdup("/srv/app");
+    a[0].env = calloc(2, sizeof(*a[0].env));
+    a[0].env[0].key = strdup("TOKEN");
+    a[0].env[0].value = strdup("${secret:GH}");
+    a[0].env[1].key = strdup("MODE");
+    a[0].env[1].value = strdup("release");
+    a[0].n_env = 2;
+    a[0].timeout_secs = 90;
+    a[0].retry = 3;
+    a[0].retry_delay_ms = 1500;
+    a[0].restart = HP_RESTART_ON_FAILURE;
+    a[0].tags = str_list("ci", "fast");
+    a[0].n_tags = 2;
+
+    a[1].name = strdup("serve");
+    a[1].command = strdup("./server --port 8080 'quoted arg'");
+    a[1].depends_on = str_list("build", NULL);
+    a[1].n_depends_on = 1;
+    a[1].restart = HP_RESTART_ALWAYS;
+    *n = 2;
+    return a;
+}
+
+static char *actions_json(const hp_action_spec *a, size_t n)
+{
+    cJSON *array = cJSON_CreateArray();
+    char *text;
+
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(array, hp_action_spec_to_json(&a[i]));
+    text = cJSON_PrintUnformatted(array);
+    cJSON_Delete(array);
+    return text;
+}
+
+static char *config_json(const hp_service_config *c)
+{
+    cJSON *json = hp_service_config_to_json(c);
+    char *text = cJSON_PrintUnformatted(json);
+
+    cJSON_Delete(json);
+    return text;
+}
+
+/* What hpd_store_load handed over, copied out of the callbacks. */
+typedef struct loaded {
+    int n_services, n_runs, n_jobs;
+    char *svc_name, *svc_config;
+    hpd_service svc; /* scalars only */
+    int64_t run_ids[8];
+    char *run_name, *run_service, *run_actions;
+    hpd_run run; /* scalars of the first run */
+    hpd_job jobs[8];
+    int64_t job_run_ids[8];
+    char *job_errors[8];
+} loaded;
+
+static void on_service(void *ctx, const hpd_service *svc)
+{
+    loaded *l = ctx;
+
+    if (l->n_services++ == 0) {
+        l->svc_name = strdup(svc->config.name);
+        l->svc_config = config_json(&svc->config);
+        l->svc = *svc;
+        memset(&l->svc.config, 0, sizeof(l->svc.config));
+    }
+}
+
+static void on_run(void *ctx, const hpd_run *run)
+{
+    loaded *l = ctx;
+
+    ck_assert_ptr_null(run->jobs);
+    if (l->n_runs < 8)
+        l->run_ids[l->n_runs] = run->id;
+    if (l->n_runs++ == 0) {
+        l->run_name = strdup(run->name);
+        l->run_service = run->service ? strdup(run->service) : NULL;
+        l->run_actions = actions_json(run->actions, run->n_actions);
+        l->run = *run;
+        l->run.name = l->run.service = NULL;
+        l->run.actions = NULL;
+    }
+}
+
+static void on_job(void *ctx, int64_t run_id, const hpd_job *job)
+{
+    loaded *l = ctx;
+
+    ck_assert_ptr_null(job->run);
+    if (l->n_jobs < 8) {
+        l->jobs[l->n_jobs] = *job;
+        l->jobs[l->n_jobs].error = NULL;
+        l->job_errors[l->n_jobs] = job->error ? strdup(job->error) : NULL;
+        l->job_run_ids[l->n_jobs] = run_id;
+    }
+    l->n_jobs++;
+}
+
+static void load_all(hpd_store *st, loaded *l)
+{
+    hp_error err = {0};
+
+    memset(l, 0, sizeof(*l));
+    ck_assert_msg(hpd_store_load(st, l, on_service, on_run, on_job, &err) == 0, "load: %s",
+                  err.message);
+}
+
+static void loaded_free(loaded *l)
+{
+    free(l->svc_name);
+    free(l->svc_config);
+    free(l->run_name);
+    free(l->run_service);
+    free(l->run_actions);
+    for (int i = 0; i < 8; i++)
+        free(l->job_errors[i]);
+}
+
+/* A run with the sample actions and one job per action, saved. Caller frees. */
+typedef struct fixture_run {
+    hpd_run run;
+    hpd_job jobs[2];
+    hpd_job *job_ptrs[2];
+} fixture_run;
+
+static void make_run(fixture_run *f, int64_t id, const char *service)
+{
+    memset(f, 0, sizeof(*f));
+    f->run.id = id;
+    f->run.name = strdup(service ? service : "adhoc");
+    f->run.service = service ? strdup(service) : NULL;
+    f->run.status = HPD_RUN_RUNNING;
+    f->run.created_at_ms = 1700000000000 + id;
+    f->run.started_at_ms = 1700000000100 + id;
+    f->run.actions = sample_actions(&f->run.n_actions);
+    f->run.jobs = f->job_ptrs;
+    for (int i = 0; i < 2; i++) {
+        f->jobs[i].id = id * 10 + i;
+        f->jobs[i].run = &f->run;
+        f->jobs[i].index = (size_t)i;
+        f->jobs[i].pidfd = -1;
+        f->job_ptrs[i] = &f->jobs[i];
+    }
+}
+
+static void save_run(hpd_store *st, const fixture_run *f)
+{
+    hp_error err = {0};
+
+    ck_assert_msg(hpd_store_put_run(st, &f->run, &err) == 0, "put_run: %s", err.message);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(hpd_store_put_job(st, &f->jobs[i], &err) == 0, "put_job: %s", err.message);
+}
+
+static void free_run(fixture_run *f)
+{
+    free(f->run.name);
+    free(f->run.service);
+    hp_actions_free(f->run.actions, f->run.n_actions);
+    for (int i = 0; i < 2; i++)
+        free(f->jobs[i].error);
+}
+
+static int64_t append(hpd_store *st, const char *src, int64_t job_id, int attempt, const char *line)
+{
+    int64_t seq =
+        hpd_store_log_append(st, 1000, src, job_id, attempt, HPD_STDOUT, line, strlen(line));
+
+    ck_assert_int_gt(seq, 0);
+    return seq;
+}
+
+static void flush(hpd_store *st)
+{
+    hp_error err = {0};
+
+    ck_assert_msg(hpd_store_log_flush(st, &err) == 0, "flush: %s", err.message);
+}
+
+static cJSON *job_logs(hpd_store *st, int64_t job_id, int64_t after, int limit, int attempt,
+                       int64_t *next)
+{
+    hp_error err = {0};
+    cJSON *a = hpd_store_job_logs(st, job_id, after, limit, attempt, next, &err);
+
+    ck_assert_msg(a != NULL, "job_logs: %s", err.message);
+    return a;
+}
+
+static cJSON *tail(hpd_store *st, const char *src, int64_t after, int limit, int64_t *next)
+{
+    hp_error err = {0};
+    cJSON *a = hpd_store_tail_logs(st, src, after, limit, next, &err);
+
+    ck_assert_msg(a != NULL, "tail: %s", err.message);
+    return a;
+}
+
+/* The "line" fields of a page joined with ',' (caller frees). */
+static char *lines_of(const cJSON *array)
+{
+    size_t cap = 4096, len = 0;
+    char *out = calloc(1, cap);
+    const cJSON *row;
+
+    ck_assert_ptr_nonnull(out);
+    cJSON_ArrayForEach (row, array) {
+        const char *line = cJSON_GetStringValue(cJSON_GetObjectItem(row, "line"));
+        size_t n = strlen(line);
+
+        ck_assert(len + n + 2 < cap);
+        if (len)
+            out[len++] = ',';
+        memcpy(out + len, line, n + 1);
+        len += n;
+    }
+    return out;
+}
+
+static void assert_lines(cJSON *page, const char *expected)
+{
+    char *got = lines_of(page);
+
+    ck_assert_str_eq(got, expected);
+    free(got);
+    cJSON_Delete(page);
+}
+
+static mode_t file_mode(const char *name)
+{
+    char *path = hp_test_join(hp_test_tmpdir(), name);
+    struct stat sb;
+    int rc = stat(path, &sb);
+
+    free(path);
+    return rc == 0 ? (sb.st_mode & 07777) : (mode_t)-1;
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+START_TEST(store_creates_a_database_only_its_owner_can_read)
+{
+    hpd_store *st = open_store(0, 0);
+    hp_error err = {0};
+
+    ck_assert_int_eq(hpd_store_secret_set(st, "K", "v", 1, NULL, &err), 0);
+    ck_assert_int_eq(file_mode("hero_proc.db"), 0600);
+    ck_assert_int_eq(file_mode("hero_proc.db-wal"), 0600);
+    ck_assert_int_eq(file_mode("hero_proc.db-shm"), 0600);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(store_makes_an_existing_readable_database_private)
+{
+    char *path = hp_test_join(hp_test_tmpdir(), "hero_proc.db");
+
+    hpd_store_close(open_store(0, 0));
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    hpd_store_close(open_store(0, 0));
+    ck_assert_int_eq(file_mode("hero_proc.db"), 0600);
+    free(path);
+}
+END_TEST
+
+START_TEST(store_open_names_the_file_it_cannot_open)
+{
+    char *dir = hp_test_join(hp_test_tmpdir(), "missing");
+    hp_error err = {0};
+
+    ck_assert_ptr_null(hpd_store_open(dir, NULL, &err));
+    ck_assert_int_eq(err.code, HP_E_SYSTEM);
+    ck_assert_msg(strstr(err.message, "store: cannot open ") && strstr(err.message, dir) &&
+                      strstr(err.message, "hero_proc.db"),
+                  "message: %s", err.message);
+    free(dir);
+}
+END_TEST
+
+START_TEST(service_run_and_jobs_come_back_intact_after_a_restart)
+{
+    hpd_store *st = open_store(0, 0);
+    hp_error err = {0};
+    hpd_service svc;
+    fixture_run f;
+    char *want_config, *want_actions;
+    loaded l;
+
+    memset(&svc, 0, sizeof(svc));
+    svc.config.name = strdup("web");
+    svc.config.description = strdup("the web site");
+    svc.config.actions = sample_actions(&svc.config.n_actions);
+    svc.config.wanted_start = 1;
+    svc.wanted_start = 1;
+    svc.created_at_ms = 1700000000001;
+    svc.updated_at_ms = 1700000000002;
+    svc.run_id = 5;
+    svc.restarts = 4;
+    ck_assert_msg(hpd_store_put_service(st, &svc, &err) == 0, "%s", err.message);
+
+    make_run(&f, 5, "web");
+    f.run.status = HPD_RUN_FAILED;
+    f.run.ended_at_ms = 1700000009999;
+    f.run.cancelling = 1;
+    f.jobs[0].status = HPD_JOB_FAILED;
+    f.jobs[0].attempt = 3;
+    f.jobs[0].restarts = 2;
+    f.jobs[0].pid = 4242;
+    f.jobs[0].pid_start = 123456789012ULL;
+    f.jobs[0].has_exit = 1;
+    f.jobs[0].exit_code = 2;
+    f.jobs[0].signal = 9;
+    f.jobs[0].started_at_ms = 1700000001000;
+    f.jobs[0].ended_at_ms = 1700000002000;
+    f.jobs[0].error = strdup("exited with code 2");
+    f.jobs[0].crash_loop = 1;
+    f.jobs[1].status = HPD_JOB_SKIPPED;
+    save_run(st, &f);
+    hpd_store_close(st);
+
+    st = open_store(0, 0);
+    load_all(st, &l);
+    ck_assert_int_eq(l.n_services, 1);
+    ck_assert_str_eq(l.svc_name, "web");
+    want_config = config_json(&svc.config);
+    ck_assert_str_eq(l.svc_config, want_config);
+    ck_assert_int_eq(l.svc.wanted_start, 1);
+    ck_assert_int_eq(l.svc.created_at_ms, 1700000000001);
+    ck_assert_int_eq(l.svc.updated_at_ms, 1700000000002);
+    ck_assert_int_eq(l.svc.run_id, 5);
+    ck_assert_int_eq(l.svc.restarts, 4);
+
+    ck_assert_int_eq(l.n_runs, 1);
+    ck_assert_int_eq(l.run.id, 5);
+    ck_assert_str_eq(l.run_name, "web");
+    ck_assert_str_eq(l.run_service, "web");
+    ck_assert_int_eq(l.run.status, HPD_RUN_FAILED);
+    ck_assert_int_eq(l.run.created_at_ms, 1700000000005);
+    ck_assert_int_eq(l.run.started_at_ms, 1700000000105);
+    ck_assert_int_eq(l.run.ended_at_ms, 1700000009999);
+    ck_assert_int_eq(l.run.cancelling, 1);
+    ck_assert_uint_eq(l.run.n_actions, 2);
+    want_actions = actions_json(f.run.actions, f.run.n_actions);
+    ck_assert_str_eq(l.run_actions, want_actions);
+
+    ck_assert_int_eq(l.n_jobs, 2);
+    ck_assert_int_eq(l.jobs[0].id, 50);
+    ck_assert_int_eq(l.job_run_ids[0], 5);
+    ck_assert_uint_eq(l.jobs[0].index, 0);
+    ck_assert_int_eq(l.jobs[0].status, HPD_JOB_FAILED);
+    ck_assert_int_eq(l.jobs[0].attempt, 3);
+    ck_assert_int_eq(l.jobs[0].restarts, 2);
+    ck_assert_int_eq(l.jobs[0].pid, 4242);
+    ck_assert(l.jobs[0].pid_start == 123456789012ULL);
+    ck_assert_int_eq(l.jobs[0].has_exit, 1);
+    ck_assert_int_eq(l.jobs[0].exit_code, 2);
+    ck_assert_int_eq(l.jobs[0].signal, 9);
+    ck_assert_int_eq(l.jobs[0].started_at_ms, 1700000001000);
+    ck_assert_int_eq(l.jobs[0].ended_at_ms, 1700000002000);
+    ck_assert_str_eq(l.job_errors[0], "exited with code 2");
+    ck_assert_int_eq(l.jobs[0].crash_loop, 1);
+    ck_assert_int_eq(l.jobs[0].pidfd, -1);
+    ck_assert_int_eq(l.jobs[0].out[0].fd, -1);
+    ck_assert_int_eq(l.jobs[0].out[1].fd, -1);
+    ck_assert_int_eq(l.jobs[1].id, 51);
+    ck_assert_uint_eq(l.jobs[1].index, 1);
+    ck_assert_int_eq(l.jobs[1].status, HPD_JOB_SKIPPED);
+    ck_assert_ptr_null(l.job_errors[1]);
+
+    free(want_config);
+    free(want_actions);
+    loaded_free(&l);
+    free_run(&f);
+    hp_service_config_free(&svc.config);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(saving_a_run_again_updates_its_state_and_keeps_its_actions)
+{
+    hpd_store *st = open_store(0, 0);
+    fixture_run f;
+    char *want;
+    loaded l;
+
+    make_run(&f, 3, NULL);
+    save_run(st, &f);
+    f.run.status = HPD_RUN_SUCCEEDED;
+    f.run.ended_at_ms = 99;
+    f.jobs[1].status = HPD_JOB_SUCCEEDED;
+    save_run(st, &f);
+    load_all(st, &l);
+    ck_assert_int_eq(l.n_runs, 1);
+    ck_assert_int_eq(l.n_jobs, 2);
+    ck_assert_int_eq(l.run.status, HPD_RUN_SUCCEEDED);
+    ck_assert_int_eq(l.run.ended_at_ms, 99);
+    ck_assert_ptr_null(l.run_service);
+    ck_assert_int_eq(l.jobs[1].status, HPD_JOB_SUCCEEDED);
+    want = actions_json(f.run.actions, f.run.n_actions);
+    ck_assert_str_eq(l.run_actions, want);
+    free(want);
+    loaded_free(&l);
+    free_run(&f);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(deleting_a_service_removes_only_that_service)
+{
+    hpd_store *st = open_store(0, 0);
+    hp_error err = {0};
+    hpd_service svc;
+    loaded l;
+
+    memset(&svc, 0, sizeof(svc));
+    svc.config.name = strdup("a");
+    svc.config.actions = sample_actions(&svc.config.n_actions);
+    ck_assert_int_eq(hpd_store_put_service(st, &svc, &err), 0);
+    free(svc.config.name);
+    svc.config.name = strdup("b");
+    ck_assert_int_eq(hpd_store_put_service(st, &svc, &err), 0);
+    svc.restarts = 7;
+    ck_assert_int_eq(hpd_store_put_service(st, &svc, &err), 0);
+    ck_assert_int_eq(hpd_store_delete_service(st, "a", &err), 0);
+    load_all(st, &l);
+    ck_assert_int_eq(l.n_services, 1);
+    ck_assert_str_eq(l.svc_name, "b");
+    ck_assert_int_eq(l.svc.restarts, 7);
+    loaded_free(&l);
+    hp_service_config_free(&svc.config);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(deleting_a_run_removes_its_jobs_and_their_log_lines)
+{
+    hpd_store *st = open_store(0, 0);
+    hp_error err = {0};
+    fixture_run a, b;
+    int64_t next;
+    loaded l;
+
+    make_run(&a, 1, NULL);
+    make_run(&b, 2, NULL);
+    save_run(st, &a);
+    save_run(st, &b);
+    append(st, "run.1.build", 10, 1, "a0");
+    append(st, "run.1.serve", 11, 1, "a1");
+    append(st, "run.2.build", 20, 1, "b0");
+    flush(st);
+    append(st, "run.1.build", 10, 1, "a2"); /* still pending at the delete */
+    ck_assert_int_eq(hpd_store_log_count(st), 4);
+
+    ck_assert_msg(hpd_store_delete_run(st, 1, &err) == 0, "%s", err.message);
+    ck_assert_int_eq(hpd_store_log_count(st), 1);
+    load_all(st, &l);
+    ck_assert_int_eq(l.n_runs, 1);
+    ck_assert_int_eq(l.run_ids[0], 2);
+    ck_assert_int_eq(l.n_jobs, 2);
+    ck_assert_int_eq(l.jobs[0].id, 20);
+    loaded_free(&l);
+    assert_lines(job_logs(st, 10, 0, 100, 0, &next), "");
+    assert_lines(tail(st, "", 0, 100, &next), "b0");
+    hpd_store_close(st);
+
+    st = open_store(0, 0);
+    ck_assert_int_eq(hpd_store_log_count(st), 1);
+    free_run(&a);
+    free_run(&b);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(secrets_are_set_read_listed_without_values_and_deleted)
+{
+    hpd_store *st = open_store(0, 0);
+    hp_error err = {0};
+    int64_t created = 0, updated = 0;
+    char *value = NULL;
+    cJSON *list;
+
+    ck_assert_int_eq(hpd_store_secret_set(st, "GH", "ghp_123", 100, &created, &err), 0);
+    ck_assert_int_eq(created, 100);
+    ck_assert_int_eq(hpd_store_secret_set(st, "AWS", "AKIA", 200, NULL, &err), 0);
+    ck_assert_int_eq(hpd_store_secret_count(st), 2);
+
+    ck_assert_int_eq(hpd_store_secret_get(st, "GH", &value, &created, &updated, &err), 1);
+    ck_assert_str_eq(value, "ghp_123");
+    ck_assert_int_eq(created, 100);
+    ck_assert_int_eq(updated, 100);
+    free(value);
+    ck_assert_int_eq(hpd_store_secret_get(st, "NOPE", &value, NULL, NULL, &err), 0);
+    ck_assert_ptr_null(value);
+
+    list = hpd_store_secret_list(st, &err);
+    ck_assert_ptr_nonnull(list);
+    ck_assert_int_eq(cJSON_GetArraySize(list), 2);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "name")),
+                     "AWS");
+    ck_assert_int_eq((int)cJSON_GetNumberValue(
+                         cJSON_GetObjectItem(cJSON_GetArrayItem(list, 1), "created_at_ms")),
+                     100);
+    for (int i = 0; i < 2; i++)
+        ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetArrayItem(list, i), "value"));
+    {
+        char *text = cJSON_PrintUnformatted(list);
+
+        ck_assert_ptr_null(strstr(text, "ghp_123"));
+        ck_assert_ptr_null(strstr(text, "AKIA"));
+        free(text);
+    }
+    cJSON_Delete(list);
+
+    ck_assert_int_eq(hpd_store_secret_delete(st, "GH", &err), 1);
+    ck_assert_int_eq(hpd_store_secret_delete(st, "GH", &err), 0);
+    ck_assert_int_eq(hpd_store_secret_get(st, "GH", &value, NULL, NULL, &err), 0);
+    ck_assert_int_eq(hpd_store_secret_count(st), 1);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(setting_a_secret_again_keeps_its_creation_time)
+{
+    hpd_store *st = open_store(0, 0);
+    hp_error err = {0};
+    int64_t created = 0, updated = 0;
+    char *value = NULL;
+
+    ck_assert_int_eq(hpd_store_secret_set(st, "GH", "old", 100, &created, &err), 0);
+    ck_assert_int_eq(hpd_store_secret_set(st, "GH", "new", 500, &created, &err), 0);
+    ck_assert_int_eq(created, 100);
+    hpd_store_close(st);
+    st = open_store(0, 0);
+    ck_assert_int_eq(hpd_store_secret_get(st, "GH", &value, &created, &updated, &err), 1);
+    ck_assert_str_eq(value, "new");
+    ck_assert_int_eq(created, 100);
+    ck_assert_int_eq(updated, 500);
+    free(value);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(meta_counters_survive_a_restart)
+{
+    hpd_store *st = open_store(0, 0);
+
+    ck_assert_int_eq(hpd_store_get_meta(st, "next_run_id", 1), 1);
+    ck_assert_int_eq(hpd_store_set_meta(st, "next_run_id", 42), 0);
+    hpd_store_close(st);
+    st = open_store(0, 0);
+    ck_assert_int_eq(hpd_store_get_meta(st, "next_run_id", 1), 42);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(log_seq_keeps_increasing_across_restarts_even_when_lines_are_gone)
+{
+    hpd_store *st = open_store(0, 0);
+    hp_error err = {0};
+    fixture_run f;
+    int64_t a, b, c;
+
+    make_run(&f, 1, NULL);
+    save_run(st, &f);
+    a = append(st, "run.1.build", 10, 1, "one");
+    b = append(st, "run.1.build", 10, 1, "two");
+    ck_assert_int_gt(b, a);
+    hpd_store_close(st); /* close flushes */
+
+    st = open_store(0, 0);
+    ck_assert_int_eq(hpd_store_log_count(st), 2);
+    ck_assert_int_eq(hpd_store_delete_run(st, 1, &err), 0);
+    ck_assert_int_eq(hpd_store_log_count(st), 0);
+    hpd_store_close(st);
+
+    st = open_store(0, 0);
+    c = append(st, "run.2.x", 0, 0, "three");
+    ck_assert_int_gt(c, b);
+    free_run(&f);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(job_logs_page_with_a_cursor_and_a_limit)
+{
+    hpd_store *st = open_store(0, 0);
+    int64_t seq[5], next = -1;
+    char line[16];
+    cJSON *page, *row;
+
+    for (int i = 0; i < 5; i++) {
+        snprintf(line, sizeof(line), "l%d", i);
+        seq[i] = append(st, "run.1.build", 10, 1, line);
+        append(st, "run.1.serve", 11, 1, "other");
+    }
+    flush(st);
+    page = job_logs(st, 10, 0, 2, 0, &next);
+    ck_assert_int_eq(next, seq[1]);
+    row = cJSON_GetArrayItem(page, 0);
+    ck_assert_int_eq((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "seq")), seq[0]);
+    ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "ts_ms")), 1000);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(row, "src")), "run.1.build");
+    ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "job_id")), 10);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(row, "stream")), "stdout");
+    ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "attempt")), 1);
+    assert_lines(page, "l0,l1");
+    assert_lines(job_logs(st, 10, next, 2, 0, &next), "l2,l3");
+    assert_lines(job_logs(st, 10, next, 2, 0, &next), "l4");
+    ck_assert_int_eq(next, seq[4]);
+    assert_lines(job_logs(st, 10, next, 2, 0, &next), "");
+    ck_assert_int_eq(next, seq[4]);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(job_logs_can_show_one_attempt)
+{
+    hpd_store *st = open_store(0, 0);
+    int64_t next;
+
+    append(st, "run.1.build", 10, 1, "first try");
+    append(st, "run.1.build", 10, 2, "second try");
+    append(st, "run.1.build", 10, 2, "second again");
+    append(st, "run.1.build", 10, 3, "third try");
+    assert_lines(job_logs(st, 10, 0, 100, 2, &next), "second try,second again");
+    assert_lines(job_logs(st, 10, 0, 100, 0, &next), "first try,second try,second again,third try");
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(lines_without_a_job_and_system_lines_are_named_on_the_wire)
+{
+    hpd_store *st = open_store(0, 0);
+    int64_t next;
+    cJSON *page, *row;
+
+    hpd_store_log_append(st, 5, "ext.feed", 0, 0, HPD_SYSTEM, "spawned pid 12", 14);
+    hpd_store_log_append(st, 6, "ext.feed", 0, 0, HPD_STDERR, "oops", 4);
+    page = tail(st, "ext", 0, 10, &next);
+    ck_assert_int_eq(cJSON_GetArraySize(page), 2);
+    row = cJSON_GetArrayItem(page, 0);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(row, "job_id")));
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(row, "stream")), "system");
+    row = cJSON_GetArrayItem(page, 1);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(row, "stream")), "stderr");
+    cJSON_Delete(page);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(tail_matches_whole_dotted_segments_only)
+{
+    hpd_store *st = open_store(0, 0);
+    int64_t next;
+
+    append(st, "run.1", 0, 0, "r1");
+    append(st, "run.12.build", 120, 1, "r12");
+    append(st, "run.1.build", 10, 1, "r1b");
+    append(st, "run.1-x.build", 0, 0, "dash");
+    append(st, "run.10", 0, 0, "r10");
+    append(st, "run.1.serve.sub", 11, 1, "r1s");
+    flush(st);
+    assert_lines(tail(st, "run.1", 0, 100, &next), "r1,r1b,r1s");
+    assert_lines(tail(st, "run.1.build", 0, 100, &next), "r1b");
+    assert_lines(tail(st, "run.12", 0, 100, &next), "r12");
+    assert_lines(tail(st, "run", 0, 100, &next), "r1,r12,r1b,dash,r10,r1s");
+    assert_lines(tail(st, "", 0, 100, &next), "r1,r12,r1b,dash,r10,r1s");
+    assert_lines(tail(st, NULL, 0, 100, &next), "r1,r12,r1b,dash,r10,r1s");
+    assert_lines(tail(st, "ru", 0, 100, &next), "");
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(tail_without_a_cursor_answers_the_last_lines_oldest_first)
+{
+    hpd_store *st = open_store(0, 0);
+    int64_t next = 0, last = 0;
+    char line[16];
+
+    for (int i = 0; i < 10; i++) {
+        snprintf(line, sizeof(line), "%d", i);
+        last = append(st, i % 2 ? "svc.web.a" : "svc.web.b", 1 + i % 2, 1, line);
+        append(st, "svc.db.a", 3, 1, "db");
+    }
+    assert_lines(tail(st, "svc.web", 0, 3, &next), "7,8,9");
+    ck_assert_int_eq(next, last);
+    assert_lines(tail(st, "svc.web", 0, 100, &next), "0,1,2,3,4,5,6,7,8,9");
+    /* with a cursor: the lines after it, oldest first */
+    cJSON_Delete(tail(st, "svc.web", 0, 10, &next));
+    assert_lines(tail(st, "svc.web", next, 10, &next), "");
+    ck_assert_int_eq(next, last);
+    append(st, "svc.web.b", 2, 1, "new1");
+    append(st, "svc.db.a", 3, 1, "db");
+    append(st, "svc.web.a", 1, 1, "new2");
+    append(st, "svc.web.a", 1, 1, "new3");
+    assert_lines(tail(st, "svc.web", next, 2, &next), "new1,new2");
+    assert_lines(tail(st, "svc.web", next, 2, &next), "new3");
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(tail_over_many_sources_keeps_the_same_answers)
+{
+    hpd_store *st = open_store(0, 0);
+    int64_t next, cursor;
+    char src[32], line[16];
+
+    /* More sources under the prefix than the index merge takes: the scan answers. */
+    for (int i = 0; i < 300; i++) {
+        snprintf(src, sizeof(src), "run.%d.a", i);
+        snprintf(line, sizeof(line), "%d", i);
+        append(st, src, 0, 0, line);
+        append(st, "other.x", 0, 0, "o");
+    }
+    append(st, "run", 0, 0, "exact");
+    assert_lines(tail(st, "run", 0, 3, &next), "298,299,exact");
+    cJSON_Delete(tail(st, "run", 0, 4, &cursor));
+    append(st, "run.5.b", 0, 0, "late");
+    assert_lines(tail(st, "run", cursor - 3, 10, &next), "299,exact,late");
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(pending_lines_are_visible_to_queries)
+{
+    hpd_store *st = open_store(0, 0);
+    int64_t next;
+
+    append(st, "run.1.build", 10, 1, "not flushed yet");
+    ck_assert_uint_eq(hpd_store_log_pending(st), 1);
+    assert_lines(job_logs(st, 10, 0, 10, 0, &next), "not flushed yet");
+    ck_assert_uint_eq(hpd_store_log_pending(st), 0);
+    append(st, "run.1.build", 10, 1, "again");
+    assert_lines(tail(st, "run.1", 0, 10, &next), "not flushed yet,again");
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(a_job_over_its_line_cap_loses_its_oldest_lines_and_counts_them)
+{
+    hpd_store *st = open_store(5, 0);
+    int64_t next;
+    char line[16];
+
+    for (int i = 0; i < 8; i++) {
+        snprintf(line, sizeof(line), "a%d", i);
+        append(st, "run.1.a", 10, 1, line);
+        if (i < 3)
+            append(st, "run.1.b", 11, 1, "b");
+    }
+    flush(st);
+    for (int i = 8; i < 10; i++) {
+        snprintf(line, sizeof(line), "a%d", i);
+        append(st, "run.1.a", 10, 1, line);
+    }
+    assert_lines(job_logs(st, 10, 0, 100, 0, &next), "a5,a6,a7,a8,a9");
+    ck_assert_int_eq(hpd_store_job_dropped(st, 10), 5);
+    ck_assert_int_eq(hpd_store_job_dropped(st, 11), 0);
+    ck_assert_int_eq(hpd_store_dropped(st), 5);
+    ck_assert_int_eq(hpd_store_log_count(st), 8);
+    hpd_store_close(st);
+
+    st = open_store(5, 0);
+    ck_assert_int_eq(hpd_store_job_dropped(st, 10), 5);
+    ck_assert_int_eq(hpd_store_dropped(st), 5);
+    append(st, "run.1.a", 10, 1, "a10");
+    assert_lines(job_logs(st, 10, 0, 100, 0, &next), "a6,a7,a8,a9,a10");
+    ck_assert_int_eq(hpd_store_job_dropped(st, 10), 6);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(the_byte_cap_evicts_the_oldest_lines_of_any_job_first)
+{
+    /* 10-byte lines, 50 bytes kept: five lines at most. */
+    hpd_store *st = open_store(0, 50);
+    fixture_run f;
+    int64_t next;
+    loaded l;
+
+    make_run(&f, 1, NULL);
+    save_run(st, &f);
+    append(st, "run.1.build", 10, 1, "aaaaaaaaa1");
+    append(st, "run.1.serve", 11, 1, "bbbbbbbbb1");
+    append(st, "run.1.build", 10, 1, "aaaaaaaaa2");
+    flush(st);
+    ck_assert_int_eq(hpd_store_dropped(st), 0);
+    append(st, "run.1.serve", 11, 1, "bbbbbbbbb2");
+    append(st, "run.1.serve", 11, 1, "bbbbbbbbb3");
+    append(st, "run.1.serve", 11, 1, "bbbbbbbbb4");
+    append(st, "run.1.build", 10, 1, "aaaaaaaaa3");
+    flush(st);
+    assert_lines(tail(st, "", 0, 100, &next),
+                 "aaaaaaaaa2,bbbbbbbbb2,bbbbbbbbb3,bbbbbbbbb4,aaaaaaaaa3");
+    ck_assert_int_eq(hpd_store_dropped(st), 2);
+    ck_assert_int_eq(hpd_store_job_dropped(st, 10), 1);
+    ck_assert_int_eq(hpd_store_job_dropped(st, 11), 1);
+    ck_assert_int_eq(hpd_store_log_count(st), 5);
+    hpd_store_close(st);
+
+    st = open_store(0, 50);
+    ck_assert_int_eq(hpd_store_dropped(st), 2);
+    load_all(st, &l);
+    ck_assert_int_eq(l.jobs[0].dropped, 1);
+    ck_assert_int_eq(l.jobs[0].lines, 2);
+    ck_assert_int_eq(l.jobs[1].lines, 3);
+    loaded_free(&l);
+    /* one line bigger than the whole cap leaves nothing behind it */
+    append(st, "run.1.build", 10, 1, "0123456789012345678901234567890123456789012345678901234");
+    flush(st);
+    ck_assert_int_eq(hpd_store_log_count(st), 0);
+    ck_assert_int_eq(hpd_store_dropped(st), 8);
+    free_run(&f);
+    hpd_store_close(st);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("store");
+
+    tcase_add_checked_fixture(tc, hp_test_tmpdir_setup, hp_test_tmpdir_teardown);
+    tcase_add_test(tc, store_creates_a_database_only_its_owner_can_read);
+    tcase_add_test(tc, store_makes_an_existing_readable_database_private);
+    tcase_add_test(tc, store_open_names_the_file_it_cannot_open);
+    tcase_add_test(tc, service_run_and_jobs_come_back_intact_after_a_restart);
+    tcase_add_test(tc, saving_a_run_again_updates_its_state_and_keeps_its_actions);
+    tcase_add_test(tc, deleting_a_service_removes_only_that_service);
+    tcase_add_test(tc, deleting_a_run_removes_its_jobs_and_their_log_lines);
+    tcase_add_test(tc, secrets_are_set_read_listed_without_values_and_deleted);
+    tcase_add_test(tc, setting_a_secret_again_keeps_its_creation_time);
+    tcase_add_test(tc, meta_counters_survive_a_restart);
+    tcase_add_test(tc, log_seq_keeps_increasing_across_restarts_even_when_lines_are_gone);
+    tcase_add_test(tc, job_logs_page_with_a_cursor_and_a_limit);
+    tcase_add_test(tc, job_logs_can_show_one_attempt);
+    tcase_add_test(tc, lines_without_a_job_and_system_lines_are_named_on_the_wire);
+    tcase_add_test(tc, tail_matches_whole_dotted_segments_only);
+    tcase_add_test(tc, tail_without_a_cursor_answers_the_last_lines_oldest_first);
+    tcase_add_test(tc, tail_over_many_sources_keeps_the_same_answers);
+    tcase_add_test(tc, pending_lines_are_visible_to_queries);
+    tcase_add_test(tc, a_job_over_its_line_cap_loses_its_oldest_lines_and_counts_them);
+    tcase_add_test(tc, the_byte_cap_evicts_the_oldest_lines_of_any_job_first);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return hp_test_run(store_suite());
+}

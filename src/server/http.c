@@ -41,6 +41,7 @@ struct hpd_http {
 
 typedef struct request {
     hpd_http *http;
+    daemon_slot *slot;
     struct MHD_Connection *conn;
     int is_rpc;
     char *body;
@@ -123,14 +124,21 @@ static int bearer_ok(hpd_http *h, struct MHD_Connection *conn)
     return hpd_token_equal(auth + 7, h->token);
 }
 
+static void on_timer(hpd_loop *loop, uint64_t id, void *data);
+
 static void answer_ready(void *ud, char *body)
 {
     request *req = ud;
+    daemon_slot *slot = req->slot;
 
     req->batch = NULL;
     req->answer = body;
     req->answered = 1;
     MHD_resume_connection(req->conn);
+    /* In external-epoll mode nothing wakes MHD for a resume: run it on the next turn of
+     * the loop, or the answer waits for the next unrelated request. */
+    hpd_loop_timer_cancel(slot->http->loop, slot->timer);
+    slot->timer = hpd_loop_timer(slot->http->loop, 0, on_timer, slot);
 }
 
 static enum MHD_Result finish_rpc(request *req)
@@ -174,6 +182,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!req)
             return MHD_NO;
         req->http = h;
+        req->slot = slot;
         req->conn = conn;
         *con_cls = req;
         if (slot->tcp ? !bearer_ok(h, conn) : !peer_allowed(conn))

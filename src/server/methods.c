@@ -306,20 +306,24 @@ static cJSON *m_service_set(hpd_rpc_ctx *ctx)
     }
     svc = hpd_service_find(srv, cfg.name);
     if (!svc) {
+        /* Inserted with its config in place: the service table is kept sorted by name. */
         svc = calloc(1, sizeof(*svc));
+        if (svc) {
+            svc->config = cfg;
+            svc->created_at_ms = hpd_now_ms();
+        }
         if (!svc || hpd_service_insert(srv, svc) != 0) {
             free(svc);
             hp_service_config_free(&cfg);
             return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "out of memory");
         }
-        svc->created_at_ms = hpd_now_ms();
         created = 1;
     } else {
         if (!cJSON_HasObjectItem(json, "wanted"))
             cfg.wanted_start = svc->wanted_start;
         hp_service_config_free(&svc->config);
+        svc->config = cfg;
     }
-    svc->config = cfg;
     svc->wanted_start = cfg.wanted_start;
     svc->updated_at_ms = hpd_now_ms();
     hpd_save_service(srv, svc);

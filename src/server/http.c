@@ -380,7 +380,8 @@ static int is_loopback(const struct sockaddr *sa)
     return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
 }
 
-int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_error *err)
+int hpd_parse_listen_addr(const char *addr_port, int allow_remote, struct sockaddr_storage *out,
+                          hp_error *err)
 {
     struct sockaddr_storage ss;
     char host[64];
@@ -419,6 +420,17 @@ int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_
                             "--http %s is not a loopback address; add --http-allow-remote to "
                             "listen there",
                             host);
+    *out = ss;
+    return HP_OK;
+}
+
+int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_error *err)
+{
+    struct sockaddr_storage ss;
+    int rc = hpd_parse_listen_addr(addr_port, allow_remote, &ss, err);
+
+    if (rc != HP_OK)
+        return rc;
     return start_daemon(h, 1, -1, (struct sockaddr *)&ss, err);
 }
 

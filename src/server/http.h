@@ -10,6 +10,7 @@
 #include "server/rpc.h"
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 struct hpd_server;
 typedef struct hpd_http hpd_http;
@@ -29,6 +30,9 @@ int hpd_http_serve_unix(hpd_http *h, int listen_fd, hp_error *err);
 /* Listens on TCP "ADDR:PORT" ("[::1]:PORT" for IPv6); non-loopback addresses only when
  * allow_remote. */
 int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_error *err);
+/* Parses and checks "ADDR:PORT" as hpd_http_serve_tcp does, without listening. */
+int hpd_parse_listen_addr(const char *addr_port, int allow_remote, struct sockaddr_storage *out,
+                          hp_error *err);
 /* Stops every daemon and frees; pending calls are abandoned. NULL safe. */
 void hpd_http_free(hpd_http *h);
 

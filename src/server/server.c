@@ -325,6 +325,23 @@ static char *default_socket_path(void)
     return strdup(buf);
 }
 
+/* 1 when a server answers connections on path. */
+static int socket_in_use(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int fd, live;
+
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return 0;
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    live = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    close(fd);
+    return live;
+}
+
 /* Binds the Unix socket: refuses a live server's socket, replaces a stale one. Returns
  * the listening fd or -1 with err. */
 static int bind_socket(const char *path, hp_error *err)
@@ -549,6 +566,19 @@ int hpd_server_main(const hpd_options *opt)
     srv.socket_path = opt->socket_path ? strdup(opt->socket_path) : default_socket_path();
     if (!srv.data_dir || !srv.socket_path)
         goto out;
+    if (opt->http_addr) {
+        struct sockaddr_storage ss;
+        if (hpd_parse_listen_addr(opt->http_addr, opt->http_allow_remote, &ss, &err) != HP_OK) {
+            fprintf(stderr, "hero_proc_server: %s\n", err.message);
+            rc = 100;
+            goto out;
+        }
+    }
+    if (socket_in_use(srv.socket_path)) {
+        fprintf(stderr, "hero_proc_server: another hero_proc_server is already listening on %s\n",
+                srv.socket_path);
+        goto out;
+    }
     if (make_dirs(srv.data_dir, 0700) != 0 || access(srv.data_dir, W_OK) != 0) {
         fprintf(stderr, "hero_proc_server: data dir %s is not writable: %s\n", srv.data_dir,
                 strerror(errno));

@@ -818,17 +818,23 @@ static int deps_ready(hpd_run *run, hpd_job *job, const char **blocker)
 
 static void run_finish_if_done(hpd_server *srv, hpd_run *run)
 {
-    int all_ok = 1;
+    int failed = 0, cancelled = 0;
 
     if (!hpd_run_active(run))
         return;
     for (size_t i = 0; i < run->n_actions; i++) {
-        if (!hpd_job_state_final(run->jobs[i]->status))
+        hpd_job_state s = run->jobs[i]->status;
+        if (!hpd_job_state_final(s))
             return;
-        if (run->jobs[i]->status != HPD_JOB_SUCCEEDED)
-            all_ok = 0;
+        failed |= s == HPD_JOB_FAILED || s == HPD_JOB_TIMED_OUT;
+        cancelled |= s == HPD_JOB_CANCELLED;
     }
-    run->status = run->cancelling ? HPD_RUN_CANCELLED : all_ok ? HPD_RUN_SUCCEEDED : HPD_RUN_FAILED;
+    /* The contract's order (RunState): a stopped run is cancelled; else a failure wins;
+     * else a cancelled job (job.cancel, supervisor shutdown) makes the run cancelled. */
+    run->status = run->cancelling ? HPD_RUN_CANCELLED
+                  : failed        ? HPD_RUN_FAILED
+                  : cancelled     ? HPD_RUN_CANCELLED
+                                  : HPD_RUN_SUCCEEDED;
     run->ended_at_ms = hpd_now_ms();
     if (!run->started_at_ms)
         run->started_at_ms = run->ended_at_ms;

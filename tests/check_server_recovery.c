@@ -1,0 +1,301 @@
+/* A real hero_proc_server across its own death: kill -9 while jobs run (no orphan left,
+ * the job failed with a system line, the service started again exactly once), SIGTERM
+ * with running jobs (exit 0, processes gone), what survives a restart, and a second
+ * server refused on a live socket. */
+#include "config.h"
+
+#include "check_common.h"
+#include "server_harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { DEADLINE_MS = 20000, GONE_DEADLINE_MS = 5000 };
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+static cJSON *restart_always(cJSON *action)
+{
+    cJSON_AddStringToObject(action, "restart", "always");
+    return action;
+}
+
+typedef struct want_running {
+    const char *service, *action;
+    pid_t not_pid;
+    pid_t pid; /* out */
+} want_running;
+
+static int service_running(void *ud)
+{
+    want_running *w = ud;
+    cJSON *st = hpt_ok("service.status", hpt_name(w->service));
+    const cJSON *job;
+    int ok = 0;
+
+    w->pid = 0;
+    if (strcmp(hpt_str(st, "status"), "running") == 0) {
+        job = hpt_job_of(st, w->action);
+        if (strcmp(hpt_str(job, "status"), "running") == 0 && hpt_int_or0(job, "pid") > 0 &&
+            hpt_int_or0(job, "pid") != w->not_pid) {
+            w->pid = (pid_t)hpt_int(job, "pid");
+            ok = 1;
+        }
+    }
+    cJSON_Delete(st);
+    return ok;
+}
+
+static pid_t wait_running(const char *service, const char *action, pid_t not_pid)
+{
+    want_running w = {service, action, not_pid, 0};
+
+    ck_assert_msg(hpt_wait_until(service_running, &w, DEADLINE_MS),
+                  "service '%s' action '%s' did not run with a pid other than %d", service, action,
+                  (int)not_pid);
+    return w.pid;
+}
+
+typedef struct run_job {
+    int64_t run_id;
+    const char *action;
+    pid_t pid; /* out */
+} run_job;
+
+static int job_running(void *ud)
+{
+    run_job *rj = ud;
+    cJSON *run = hpt_ok("run.get", hpt_id(rj->run_id));
+    const cJSON *job = hpt_job_of(run, rj->action);
+
+    rj->pid = strcmp(hpt_str(job, "status"), "running") == 0 ? (pid_t)hpt_int_or0(job, "pid") : 0;
+    cJSON_Delete(run);
+    return rj->pid > 0;
+}
+
+static int group_is_gone(void *ud)
+{
+    return hpt_group_count(*(pid_t *)ud) == 0;
+}
+
+static int group_has_two(void *ud)
+{
+    return hpt_group_count(*(pid_t *)ud) >= 2;
+}
+
+typedef struct instances {
+    const char *marker;
+    int want;
+} instances;
+
+static int instances_are(void *ud)
+{
+    instances *in = ud;
+
+    return hpt_count_cmdline(in->marker) == in->want;
+}
+
+static int64_t service_job_id(const char *service, const char *action)
+{
+    cJSON *st = hpt_ok("service.status", hpt_name(service));
+    int64_t id = hpt_int(hpt_job_of(st, action), "id");
+
+    cJSON_Delete(st);
+    return id;
+}
+
+static void assert_exited_zero(int status)
+{
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the server should exit 0, wait status 0x%x", status);
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+START_TEST(crashed_server_leaves_no_orphan_and_runs_the_service_once_again)
+{
+    char marker[64], script[160];
+    instances one = {marker, 1};
+    int64_t old_job;
+    pid_t old, fresh;
+    cJSON *job, *lines;
+
+    /* A marker only the job's shell carries on its command line. */
+    snprintf(marker, sizeof(marker), "keeper-%d-%lld", (int)getpid(), (long long)hpt_now_ms());
+    snprintf(script, sizeof(script), "echo $$ >> instances; sleep 300 & wait # %s", marker);
+    hpt_service_set("keeper", "start", restart_always(hpt_script("main", script)), NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("keeper")));
+    old = wait_running("keeper", "main", 0);
+    old_job = service_job_id("keeper", "main");
+    ck_assert(hpt_wait_until(instances_are, &one, DEADLINE_MS));
+    ck_assert(hpt_wait_until(group_has_two, &old, DEADLINE_MS)); /* sh and its sleep */
+
+    hpt_server_crash();
+    ck_assert_msg(hpt_pid_alive(old), "the job should outlive a crashed server");
+    ck_assert_int_ge(hpt_group_count(old), 2);
+    hpt_server_start();
+
+    ck_assert_msg(hpt_wait_until(group_is_gone, &old, GONE_DEADLINE_MS),
+                  "the old job's process group %d survived the restart", (int)old);
+    job = hpt_ok("job.get", hpt_id(old_job));
+    ck_assert_str_eq(hpt_str(job, "status"), "failed");
+    ck_assert_ptr_nonnull(hpt_str(job, "error"));
+    cJSON_Delete(job);
+    lines = hpt_job_lines(old_job);
+    ck_assert_msg(hpt_find_line(lines, "system", "supervisor", 1) >= 0,
+                  "no system line says what happened: %s", cJSON_PrintUnformatted(lines));
+    cJSON_Delete(lines);
+
+    fresh = wait_running("keeper", "main", old);
+    ck_assert_int_ne(fresh, old);
+    ck_assert_msg(hpt_wait_until(instances_are, &one, DEADLINE_MS),
+                  "%d instances of the service run", hpt_count_cmdline(marker));
+    ck_assert_int_ne(service_job_id("keeper", "main"), old_job);
+}
+END_TEST
+
+START_TEST(crashed_server_fails_the_run_it_was_running)
+{
+    int64_t id = hpt_submit("adhoc", hpt_script("long", "sleep 300"), NULL);
+    run_job rj = {id, "long", 0};
+    cJSON *run;
+    pid_t pid;
+
+    ck_assert(hpt_wait_until(job_running, &rj, DEADLINE_MS));
+    pid = rj.pid;
+    hpt_server_crash_and_restart();
+    ck_assert_msg(hpt_wait_until(group_is_gone, &pid, GONE_DEADLINE_MS),
+                  "the run's process group %d survived the restart", (int)pid);
+    run = hpt_wait_run(id, DEADLINE_MS);
+    ck_assert_str_eq(hpt_str(run, "status"), "failed");
+    ck_assert_str_eq(hpt_str(hpt_job_of(run, "long"), "status"), "failed");
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(hpt_job_of(run, "long"), "pid")));
+    cJSON_Delete(run);
+}
+END_TEST
+
+START_TEST(sigterm_with_running_jobs_exits_zero_and_stops_them)
+{
+    int64_t id = hpt_submit("adhoc", hpt_script("long", "sleep 30 & wait"), NULL);
+    run_job rj = {id, "long", 0};
+    pid_t run_pid, svc_pid;
+    cJSON *run, *lines;
+
+    hpt_service_set("web", NULL, restart_always(hpt_script("main", "sleep 30")), NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("web")));
+    svc_pid = wait_running("web", "main", 0);
+    ck_assert(hpt_wait_until(job_running, &rj, DEADLINE_MS));
+    run_pid = rj.pid;
+
+    assert_exited_zero(hpt_server_signal_and_wait(SIGTERM, 15000));
+    ck_assert_msg(hpt_wait_until(group_is_gone, &run_pid, GONE_DEADLINE_MS),
+                  "the run's processes outlived the server");
+    ck_assert_msg(hpt_wait_until(group_is_gone, &svc_pid, GONE_DEADLINE_MS),
+                  "the service's processes outlived the server");
+
+    /* Started again, it tells what happened, and the wanted service comes back. */
+    hpt_server_start();
+    run = hpt_ok("run.get", hpt_id(id));
+    ck_assert_str_eq(hpt_str(run, "status"), "cancelled");
+    lines = hpt_job_lines(hpt_int(hpt_job_of(run, "long"), "id"));
+    ck_assert_int_ge(hpt_find_line(lines, "system", "stopping", 1), 0);
+    cJSON_Delete(lines);
+    cJSON_Delete(run);
+    ck_assert_int_ne(wait_running("web", "main", svc_pid), svc_pid);
+}
+END_TEST
+
+START_TEST(finished_runs_logs_and_secrets_survive_a_restart)
+{
+    int64_t id = hpt_submit("keep", hpt_script("say", "echo kept"), NULL), job, next;
+    cJSON *run, *lines, *secret;
+
+    run = hpt_wait_run(id, DEADLINE_MS);
+    job = hpt_int(hpt_job_of(run, "say"), "id");
+    cJSON_Delete(run);
+    cJSON_Delete(hpt_ok("secret.set", hpt_jsonf("{\"name\":\"K\",\"value\":\"v1\"}")));
+    assert_exited_zero(hpt_server_signal_and_wait(SIGTERM, 15000));
+    hpt_server_start();
+
+    run = hpt_ok("run.get", hpt_id(id));
+    ck_assert_str_eq(hpt_str(run, "status"), "succeeded");
+    cJSON_Delete(run);
+    lines = hpt_job_lines(job);
+    ck_assert_int_ge(hpt_find_line(lines, "stdout", "kept", 0), 0);
+    cJSON_Delete(lines);
+    secret = hpt_ok("secret.get", hpt_name("K"));
+    ck_assert_str_eq(hpt_str(secret, "value"), "v1");
+    cJSON_Delete(secret);
+    /* Ids are never reused. */
+    next = hpt_submit("next", hpt_script("say", "true"), NULL);
+    ck_assert_int_gt(next, id);
+    cJSON_Delete(hpt_wait_run(next, DEADLINE_MS));
+}
+END_TEST
+
+typedef struct child {
+    pid_t pid;
+    int status;
+} child;
+
+static int child_exited(void *ud)
+{
+    child *c = ud;
+
+    return waitpid(c->pid, &c->status, WNOHANG) == c->pid;
+}
+
+START_TEST(second_server_on_a_live_socket_exits_111)
+{
+    char *data2 = hpt_path("data2"), *log = hpt_path("second.log");
+    child c = {0, 0};
+
+    c.pid = fork();
+    ck_assert_int_ge(c.pid, 0);
+    if (c.pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(126);
+        execl(hpt_server_binary(), hpt_server_binary(), "--socket", hpt_socket_path(), "--data-dir",
+              data2, (char *)NULL);
+        _exit(127);
+    }
+    if (!hpt_wait_until(child_exited, &c, 10000)) {
+        kill(c.pid, SIGKILL);
+        waitpid(c.pid, &c.status, 0);
+        ck_abort_msg("a second server on a live socket kept running");
+    }
+    ck_assert_msg(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 111, "wait status 0x%x",
+                  c.status);
+    cJSON_Delete(hpt_ok("system.ping", NULL));
+    free(data2);
+    free(log);
+}
+END_TEST
+
+static Suite *server_recovery_suite(void)
+{
+    Suite *s = suite_create("server_recovery");
+    TCase *tc = tcase_create("server_recovery");
+
+    tcase_add_checked_fixture(tc, hpt_setup, hpt_teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, crashed_server_leaves_no_orphan_and_runs_the_service_once_again);
+    tcase_add_test(tc, crashed_server_fails_the_run_it_was_running);
+    tcase_add_test(tc, sigterm_with_running_jobs_exits_zero_and_stops_them);
+    tcase_add_test(tc, finished_runs_logs_and_secrets_survive_a_restart);
+    tcase_add_test(tc, second_server_on_a_live_socket_exits_111);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return hp_test_run(server_recovery_suite());
+}

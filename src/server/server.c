@@ -220,14 +220,7 @@ static void load_run(void *ctx, const hpd_run *stored)
                 break;
             run->n_actions++;
         }
-    run->prev = srv->runs_tail;
-    run->next = NULL;
-    if (srv->runs_tail)
-        srv->runs_tail->next = run;
-    else
-        srv->runs_head = run;
-    srv->runs_tail = run;
-    srv->n_runs++;
+    hpd_run_link(srv, run);
     if (run->id >= srv->next_run_id)
         srv->next_run_id = run->id + 1;
 }
@@ -501,22 +494,7 @@ static void free_model(hpd_server *srv)
     while (srv->runs_head) {
         hpd_run *run = srv->runs_head;
         srv->runs_head = run->next;
-        for (size_t i = 0; i < run->n_actions; i++) {
-            for (int s = 0; s < 2; s++) {
-                if (run->jobs[i]->out[s].fd >= 0)
-                    close(run->jobs[i]->out[s].fd);
-                free(run->jobs[i]->out[s].buf);
-            }
-            if (run->jobs[i]->pidfd >= 0)
-                close(run->jobs[i]->pidfd);
-            free(run->jobs[i]->error);
-            free(run->jobs[i]);
-        }
-        free(run->jobs);
-        hp_actions_free(run->actions, run->n_actions);
-        free(run->name);
-        free(run->service);
-        free(run);
+        hpd_run_free(run);
     }
     for (size_t i = 0; i < srv->n_services; i++) {
         hp_service_config_free(&srv->services[i]->config);

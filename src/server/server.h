@@ -70,6 +70,10 @@ void hpd_run_start(hpd_server *srv, hpd_run *run);
 /* Asks every job of the run to stop (SIGTERM, SIGKILL after the grace); ends cancelled. */
 void hpd_run_cancel(hpd_server *srv, hpd_run *run);
 void hpd_job_cancel(hpd_server *srv, hpd_job *job);
+/* Appends run (taken) to the daemon's list of runs, newest last. */
+void hpd_run_link(hpd_server *srv, hpd_run *run);
+/* Frees a run unlinked from the list, with its jobs, their fds and buffers. NULL safe. */
+void hpd_run_free(hpd_run *run);
 /* Removes a finished run from memory and the store. */
 void hpd_run_delete(hpd_server *srv, hpd_run *run);
 /* Called when a run reached a final state (waiters, restarts waiting on it, caps). */

@@ -879,7 +879,7 @@ static void schedule(hpd_server *srv, hpd_run *run)
 
 /* ---- runs ------------------------------------------------------------------------- */
 
-static void run_link(hpd_server *srv, hpd_run *run)
+void hpd_run_link(hpd_server *srv, hpd_run *run)
 {
     run->prev = srv->runs_tail;
     run->next = NULL;
@@ -891,15 +891,23 @@ static void run_link(hpd_server *srv, hpd_run *run)
     srv->n_runs++;
 }
 
-static void run_free(hpd_run *run)
+void hpd_run_free(hpd_run *run)
 {
     if (!run)
         return;
     for (size_t i = 0; run->jobs && i < run->n_actions; i++) {
-        if (run->jobs[i]) {
-            free(run->jobs[i]->error);
-            free(run->jobs[i]);
+        hpd_job *job = run->jobs[i];
+        if (!job)
+            continue;
+        for (int s = 0; s < 2; s++) {
+            if (job->out[s].fd >= 0)
+                close(job->out[s].fd);
+            free(job->out[s].buf);
         }
+        if (job->pidfd >= 0)
+            close(job->pidfd);
+        free(job->error);
+        free(job);
     }
     free(run->jobs);
     hp_actions_free(run->actions, run->n_actions);
@@ -929,6 +937,8 @@ hpd_run *hpd_run_create(hpd_server *srv, const char *name, const char *service,
         run->jobs[i] = calloc(1, sizeof(hpd_job));
         if (!run->jobs[i])
             goto oom;
+        run->jobs[i]->pidfd = -1;
+        run->jobs[i]->out[0].fd = run->jobs[i]->out[1].fd = -1;
     }
     run->id = srv->next_run_id++;
     run->status = HPD_RUN_PENDING;
@@ -942,7 +952,7 @@ hpd_run *hpd_run_create(hpd_server *srv, const char *name, const char *service,
         job->pidfd = -1;
         job->out[0].fd = job->out[1].fd = -1;
     }
-    run_link(srv, run);
+    hpd_run_link(srv, run);
     hpd_save_run(srv, run);
     for (size_t i = 0; i < n; i++)
         hpd_save_job(srv, run->jobs[i]);
@@ -950,7 +960,7 @@ hpd_run *hpd_run_create(hpd_server *srv, const char *name, const char *service,
         hpd_run_start(srv, run);
     return run;
 oom:
-    run_free(run);
+    hpd_run_free(run);
     hp_error_set_code(err, HP_E_NOMEM);
     return NULL;
 }
@@ -1005,7 +1015,7 @@ void hpd_run_delete(hpd_server *srv, hpd_run *run)
     if (hpd_store_delete_run(srv->store, run->id, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);
     hpd_changed(srv);
-    run_free(run);
+    hpd_run_free(run);
 }
 
 /* Keeps at most max_finished_runs finished runs, oldest removed first; a service's

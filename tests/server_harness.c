@@ -37,6 +37,7 @@ static struct {
     long next_id;
     char errmsg[1024];
     cJSON *errdata;
+    char *extra[3]; /* more server arguments for the next start, NULL-terminated */
 } H;
 
 /* ---- small utilities ---------------------------------------------------------------- */
@@ -403,6 +404,8 @@ static void __attribute__((noreturn)) exec_server(pid_t parent, int log_fd)
                           H.data,
                           (char *)(uintptr_t) "--kill-grace-ms",
                           (char *)(uintptr_t) "1000",
+                          H.extra[0],
+                          H.extra[1],
                           NULL};
     const char *wrapper = getenv("HPT_SERVER_WRAPPER");
     sigset_t none;
@@ -433,6 +436,8 @@ static void __attribute__((noreturn)) exec_server(pid_t parent, int log_fd)
                                  argv[4],
                                  argv[5],
                                  argv[6],
+                                 argv[7],
+                                 argv[8],
                                  NULL};
         execv(wrapped[0], wrapped);
     } else {
@@ -537,6 +542,14 @@ void hpt_server_crash_and_restart(void)
     hpt_server_start();
 }
 
+void hpt_server_extra_args(const char *a, const char *b)
+{
+    free(H.extra[0]);
+    free(H.extra[1]);
+    H.extra[0] = a ? strdup(a) : NULL;
+    H.extra[1] = a && b ? strdup(b) : NULL;
+}
+
 void hpt_setup(void)
 {
     const char *dir;
@@ -561,6 +574,7 @@ void hpt_teardown(void)
     curl_reset_connection();
     cJSON_Delete(H.errdata);
     H.errdata = NULL;
+    hpt_server_extra_args(NULL, NULL);
     hp_test_tmpdir_teardown();
     if (ran)
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,

@@ -25,6 +25,8 @@ void hpt_teardown(void);
 /* Starts the server on the temporary directory's socket and data dir (again after a
  * stop); waits until GET /health answers. */
 void hpt_server_start(void);
+/* Up to two more arguments (copied) for the server's next start, e.g. "--http", ADDR. */
+void hpt_server_extra_args(const char *a, const char *b);
 /* Sends sig and waits up to deadline_ms for the exit; returns the wait status. Fails the
  * test (after SIGKILL) when the server outlives the deadline. */
 int hpt_server_signal_and_wait(int sig, int deadline_ms);

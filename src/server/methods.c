@@ -10,6 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Bounds on what clients may create: the daemon's memory stays bounded whatever they
+ * send. Finished runs are bounded by --max-runs (oldest removed first). */
+enum { MAX_SERVICES = 10000, MAX_ACTIVE_RUNS = 1000, MAX_SECRETS = 10000 };
+
 /* ---- JSON views ------------------------------------------------------------------- */
 
 static void add_opt_int(cJSON *o, const char *key, int64_t v, int present)
@@ -305,6 +309,11 @@ static cJSON *m_service_set(hpd_rpc_ctx *ctx)
         return invalid(ctx, &pb);
     }
     svc = hpd_service_find(srv, cfg.name);
+    if (!svc && srv->n_services >= MAX_SERVICES) {
+        hp_service_config_free(&cfg);
+        return hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
+                            "at most %d services; delete one before adding another", MAX_SERVICES);
+    }
     if (!svc) {
         /* Inserted with its config in place: the service table is kept sorted by name. */
         svc = calloc(1, sizeof(*svc));
@@ -424,6 +433,15 @@ static cJSON *m_service_delete(hpd_rpc_ctx *ctx)
 
 /* ---- runs ------------------------------------------------------------------------- */
 
+static size_t active_runs(hpd_server *srv)
+{
+    size_t n = 0;
+
+    for (hpd_run *run = srv->runs_tail; run; run = run->prev)
+        n += hpd_run_active(run);
+    return n;
+}
+
 static cJSON *m_run_submit(hpd_rpc_ctx *ctx)
 {
     const char *name = str_param(ctx, "name");
@@ -441,6 +459,11 @@ static cJSON *m_run_submit(hpd_rpc_ctx *ctx)
     if (pb.count > 0) {
         hp_actions_free(actions, n);
         return invalid(ctx, &pb);
+    }
+    if (active_runs(ctx->srv) >= MAX_ACTIVE_RUNS) {
+        hp_actions_free(actions, n);
+        return hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
+                            "%d runs are already active; wait for some to end", MAX_ACTIVE_RUNS);
     }
     run = hpd_run_create(ctx->srv, name, NULL, actions, n, 1, &err);
     hp_actions_free(actions, n);
@@ -778,6 +801,10 @@ static cJSON *m_secret_set(hpd_rpc_ctx *ctx)
     if (strlen(value) > 65536)
         return hpd_rpc_fail(ctx, HPD_INVALID_PARAMS, NULL,
                             "secret '%s': the value is longer than 65536 bytes", name);
+    if (hpd_store_secret_count(ctx->srv->store) >= MAX_SECRETS &&
+        hpd_store_secret_get(ctx->srv->store, name, NULL, NULL, NULL, NULL) != 1)
+        return hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
+                            "at most %d secrets; delete one before adding another", MAX_SECRETS);
     if (hpd_store_secret_set(ctx->srv->store, name, value, now, &created, &err) != 0)
         return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
     hpd_changed(ctx->srv);

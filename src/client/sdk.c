@@ -1,0 +1,731 @@
+/* The domain wrappers of hero_proc_sdk: one function per method of data/openrpc.json,
+ * typed params in, typed results out (types.c), over the JSON-RPC core (jsonrpc.c).
+ * They check only what would make a request impossible (NULL handle or name); every rule
+ * of the contract is the server's to enforce and report. */
+#include "client/sdk.h"
+
+#include "client/jsonrpc.h"
+#include "client/transport.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WAIT_MARGIN_MS 5000L /* run.wait: time for the answer beyond the wait itself */
+
+struct hp_sdk {
+    hp__rpc rpc;
+};
+
+hp_sdk *hp_sdk_new(const hp_sdk_options *opts, hp_error *err)
+{
+    hp__transport_options to = {0};
+    hp_sdk *sdk;
+
+    if (!opts) {
+        hp_error_set(err, HP_E_INVALID, "hp_sdk_new needs options");
+        return NULL;
+    }
+    to.socket_path = opts->socket_path;
+    to.url = opts->url;
+    to.token = opts->token;
+    to.connect_timeout_ms = opts->connect_timeout_ms;
+    to.timeout_ms = opts->timeout_ms;
+    to.max_reply_bytes = opts->max_reply_bytes;
+    sdk = calloc(1, sizeof(*sdk));
+    if (!sdk) {
+        hp_error_set_code(err, HP_E_NOMEM);
+        return NULL;
+    }
+    sdk->rpc.next_id = 1;
+    sdk->rpc.transport = hp__transport_new(&to, err);
+    if (!sdk->rpc.transport) {
+        free(sdk);
+        return NULL;
+    }
+    return sdk;
+}
+
+hp_sdk *hp_sdk_new_auto(const char *socket_flag, const char *url_flag, long timeout_ms,
+                        hp_error *err)
+{
+    hp_endpoint ep;
+    hp_sdk_options o = {0};
+    hp_sdk *sdk;
+
+    if (hp_endpoint_resolve(socket_flag, url_flag, &ep, err) != HP_OK)
+        return NULL;
+    o.socket_path = ep.socket_path;
+    o.url = ep.url;
+    o.token = ep.token;
+    o.timeout_ms = timeout_ms;
+    sdk = hp_sdk_new(&o, err);
+    hp_endpoint_clear(&ep);
+    return sdk;
+}
+
+void hp_sdk_free(hp_sdk *sdk)
+{
+    if (!sdk)
+        return;
+    hp__transport_free(sdk->rpc.transport);
+    hp_problems_free(&sdk->rpc.problems);
+    free(sdk);
+}
+
+const char *hp_sdk_endpoint(const hp_sdk *sdk)
+{
+    return sdk ? hp__transport_endpoint(sdk->rpc.transport) : "";
+}
+
+const hp_problems *hp_sdk_problems(const hp_sdk *sdk)
+{
+    static const hp_problems none = {0};
+
+    return sdk ? &sdk->rpc.problems : &none;
+}
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+/* Builders that tolerate a NULL object (an earlier allocation failed): -1 then. */
+static int add_str(cJSON *o, const char *key, const char *v)
+{
+    return o && cJSON_AddStringToObject(o, key, v) ? 0 : -1;
+}
+
+static int add_int(cJSON *o, const char *key, int64_t v)
+{
+    return o && cJSON_AddNumberToObject(o, key, (double)v) ? 0 : -1;
+}
+
+static int add_item(cJSON *o, const char *key, cJSON *taken)
+{
+    if (o && taken && cJSON_AddItemToObject(o, key, taken))
+        return 0;
+    cJSON_Delete(taken);
+    return -1;
+}
+
+/* The common path of every wrapper: params (NULL = allocation failed when want_params)
+ * consumed; the result (caller deletes) or NULL with *st and err. */
+static cJSON *call(hp_sdk *sdk, const char *method, int want_params, cJSON *params, int bad,
+                   long timeout_ms, hp_status *st, hp_error *err)
+{
+    hp_error local;
+    cJSON *result;
+
+    if (!sdk) {
+        cJSON_Delete(params);
+        *st = hp_error_set(err, HP_E_INVALID, "%s: no client (hp_sdk is NULL)", method);
+        return NULL;
+    }
+    if (bad || (want_params && !params)) {
+        cJSON_Delete(params);
+        *st = hp_error_set_code(err, HP_E_NOMEM);
+        return NULL;
+    }
+    hp_error_clear(&local);
+    result = hp__rpc_call(&sdk->rpc, method, params, timeout_ms, &local);
+    *st = result ? HP_OK : local.code;
+    if (!result && err)
+        *err = local;
+    return result;
+}
+
+/* Parses a result with the type's from_json, setting st and err on failure; deletes
+ * result. A GNU statement expression: the one place that knows every type's name. */
+#define TYPED(T, result, st, err)                                                                  \
+    ({                                                                                             \
+        hp_##T *v_ = NULL;                                                                         \
+        if (result) {                                                                              \
+            hp_error e_;                                                                           \
+            v_ = hp_##T##_from_json(result, &e_);                                                  \
+            if (!v_) {                                                                             \
+                st = e_.code;                                                                      \
+                if (err)                                                                           \
+                    *(hp_error *)(err) = e_;                                                       \
+            }                                                                                      \
+            cJSON_Delete(result);                                                                  \
+        }                                                                                          \
+        v_;                                                                                        \
+    })
+
+/* Hands v to *out, or frees it when the caller did not want it (out NULL). */
+#define DELIVER(T, out, v)                                                                         \
+    do {                                                                                           \
+        if (out)                                                                                   \
+            *(out) = (v);                                                                          \
+        else                                                                                       \
+            hp_##T##_free(v);                                                                      \
+    } while (0)
+
+static hp_status missing(hp_error *err, const char *method, const char *what)
+{
+    return hp_error_set(err, HP_E_INVALID, "%s needs %s", method, what);
+}
+
+static hp_status expect_object(cJSON *result, hp_status st, const char *method, hp_error *err)
+{
+    if (st == HP_OK && !cJSON_IsObject(result))
+        st = hp_error_set(err, HP_E_PROTOCOL, "malformed answer to %s: not an object", method);
+    cJSON_Delete(result);
+    return st;
+}
+
+static cJSON *name_params(const char *key, const char *name)
+{
+    cJSON *p = cJSON_CreateObject();
+
+    if (add_str(p, key, name) != 0) {
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
+}
+
+static cJSON *id_params(int64_t id)
+{
+    cJSON *p = cJSON_CreateObject();
+
+    if (add_int(p, "id", id) != 0) {
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- raw ---------------------------------------------------------------------------- */
+
+hp_status hp_sdk_call(hp_sdk *sdk, const char *method, cJSON *params_taken, cJSON **result,
+                      hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (result)
+        *result = NULL;
+    if (!method) {
+        cJSON_Delete(params_taken);
+        return missing(err, "hp_sdk_call", "a method");
+    }
+    r = call(sdk, method, 0, params_taken, 0, 0, &st, err);
+    if (result)
+        *result = r;
+    else
+        cJSON_Delete(r);
+    return st;
+}
+
+hp_status hp_sdk_batch(hp_sdk *sdk, hp_batch_call *calls, size_t n, hp_error *err)
+{
+    if (!sdk || (n && !calls))
+        return missing(err, "hp_sdk_batch", "a client and calls");
+    for (size_t i = 0; i < n; i++)
+        if (!calls[i].method) {
+            for (size_t k = 0; k < n; k++) {
+                cJSON_Delete(calls[k].params);
+                calls[k].params = NULL;
+                calls[k].result = NULL;
+            }
+            return missing(err, "hp_sdk_batch", "a method in every call");
+        }
+    return hp__rpc_batch(&sdk->rpc, calls, n, err);
+}
+
+/* ---- system ----------------------------------------------------------------------- */
+
+hp_status hp_sdk_ping(hp_sdk *sdk, hp_pong **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r = call(sdk, "system.ping", 0, NULL, 0, 0, &st, err);
+    hp_pong *v = TYPED(pong, r, st, err);
+
+    if (out)
+        *out = NULL;
+    DELIVER(pong, out, v);
+    return st;
+}
+
+hp_status hp_sdk_info(hp_sdk *sdk, hp_system_info **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+    hp_system_info *v;
+
+    if (!out)
+        return missing(err, "system.info", "an out parameter");
+    *out = NULL;
+    r = call(sdk, "system.info", 0, NULL, 0, 0, &st, err);
+    v = TYPED(system_info, r, st, err);
+    *out = v;
+    return st;
+}
+
+hp_status hp_sdk_discover(hp_sdk *sdk, cJSON **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!out)
+        return missing(err, "rpc.discover", "an out parameter");
+    *out = NULL;
+    r = call(sdk, "rpc.discover", 0, NULL, 0, 0, &st, err);
+    if (r && !cJSON_IsObject(r)) {
+        cJSON_Delete(r);
+        return hp_error_set(err, HP_E_PROTOCOL, "malformed answer to rpc.discover");
+    }
+    *out = r;
+    return st;
+}
+
+/* ---- services --------------------------------------------------------------------- */
+
+hp_status hp_services_put(hp_sdk *sdk, const hp_service_config *cfg, int *created, hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *r;
+    const cJSON *c;
+
+    if (created)
+        *created = 0;
+    if (!cfg)
+        return missing(err, "service.set", "a service config");
+    p = cJSON_CreateObject();
+    r = call(sdk, "service.set", 1, p, add_item(p, "config", hp_service_config_to_json(cfg)), 0,
+             &st, err);
+    if (!r)
+        return st;
+    c = cJSON_GetObjectItemCaseSensitive(r, "created");
+    if (!cJSON_IsBool(c)) {
+        cJSON_Delete(r);
+        return hp_error_set(err, HP_E_PROTOCOL,
+                            "malformed answer to service.set: 'created' must be a boolean");
+    }
+    if (created)
+        *created = cJSON_IsTrue(c);
+    cJSON_Delete(r);
+    return HP_OK;
+}
+
+hp_status hp_services_get(hp_sdk *sdk, const char *name, hp_service_record **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!out)
+        return missing(err, "service.get", "an out parameter");
+    *out = NULL;
+    if (!name)
+        return missing(err, "service.get", "a service name");
+    r = call(sdk, "service.get", 1, name_params("name", name), 0, 0, &st, err);
+    *out = TYPED(service_record, r, st, err);
+    return st;
+}
+
+static cJSON *rev_params(int64_t if_changed_since)
+{
+    cJSON *p = cJSON_CreateObject();
+
+    if (p && if_changed_since > 0 && add_int(p, "if_changed_since", if_changed_since) != 0) {
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
+}
+
+hp_status hp_services_list(hp_sdk *sdk, int64_t if_changed_since, hp_service_list **out,
+                           hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!out)
+        return missing(err, "service.list", "an out parameter");
+    *out = NULL;
+    r = call(sdk, "service.list", 1, rev_params(if_changed_since), 0, 0, &st, err);
+    *out = TYPED(service_list, r, st, err);
+    return st;
+}
+
+hp_status hp_services_status(hp_sdk *sdk, const char *name, hp_service_status **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!out)
+        return missing(err, "service.status", "an out parameter");
+    *out = NULL;
+    if (!name)
+        return missing(err, "service.status", "a service name");
+    r = call(sdk, "service.status", 1, name_params("name", name), 0, 0, &st, err);
+    *out = TYPED(service_status, r, st, err);
+    return st;
+}
+
+hp_status hp_services_start(hp_sdk *sdk, const char *name, hp_run **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+    hp_run *v;
+
+    if (out)
+        *out = NULL;
+    if (!name)
+        return missing(err, "service.start", "a service name");
+    r = call(sdk, "service.start", 1, name_params("name", name), 0, 0, &st, err);
+    v = TYPED(run, r, st, err);
+    DELIVER(run, out, v);
+    return st;
+}
+
+hp_status hp_services_stop(hp_sdk *sdk, const char *name, hp_service_status **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+    hp_service_status *v;
+
+    if (out)
+        *out = NULL;
+    if (!name)
+        return missing(err, "service.stop", "a service name");
+    r = call(sdk, "service.stop", 1, name_params("name", name), 0, 0, &st, err);
+    v = TYPED(service_status, r, st, err);
+    DELIVER(service_status, out, v);
+    return st;
+}
+
+hp_status hp_services_restart(hp_sdk *sdk, const char *name, int keep_history, hp_run **out,
+                              hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *r;
+    hp_run *v;
+    int bad;
+
+    if (out)
+        *out = NULL;
+    if (!name)
+        return missing(err, "service.restart", "a service name");
+    p = name_params("name", name);
+    bad = keep_history && add_item(p, "keep_history", cJSON_CreateTrue()) != 0;
+    r = call(sdk, "service.restart", 1, p, bad, 0, &st, err);
+    v = TYPED(run, r, st, err);
+    DELIVER(run, out, v);
+    return st;
+}
+
+hp_status hp_services_delete(hp_sdk *sdk, const char *name, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!name)
+        return missing(err, "service.delete", "a service name");
+    r = call(sdk, "service.delete", 1, name_params("name", name), 0, 0, &st, err);
+    return expect_object(r, st, "service.delete", err);
+}
+
+/* ---- runs ------------------------------------------------------------------------- */
+
+hp_status hp_runs_submit(hp_sdk *sdk, const char *name, const hp_action_spec *actions, size_t n,
+                         hp_run **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *a, *r;
+    hp_run *v;
+    int bad = 0;
+
+    if (out)
+        *out = NULL;
+    if (!name || (n && !actions))
+        return missing(err, "run.submit", "a run name and its actions");
+    p = name_params("name", name);
+    a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *one = hp_action_spec_to_json(&actions[i]);
+        if (!one || !cJSON_AddItemToArray(a, one)) {
+            cJSON_Delete(one);
+            bad = 1;
+            break;
+        }
+    }
+    bad |= add_item(p, "actions", a) != 0;
+    r = call(sdk, "run.submit", 1, p, bad, 0, &st, err);
+    v = TYPED(run, r, st, err);
+    DELIVER(run, out, v);
+    return st;
+}
+
+hp_status hp_runs_get(hp_sdk *sdk, int64_t id, hp_run **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!out)
+        return missing(err, "run.get", "an out parameter");
+    *out = NULL;
+    r = call(sdk, "run.get", 1, id_params(id), 0, 0, &st, err);
+    *out = TYPED(run, r, st, err);
+    return st;
+}
+
+hp_status hp_runs_list(hp_sdk *sdk, const hp_run_filter *f, hp_run_list **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *r;
+    int bad = 0;
+
+    if (!out)
+        return missing(err, "run.list", "an out parameter");
+    *out = NULL;
+    p = rev_params(f ? f->if_changed_since : 0);
+    if (f && f->service)
+        bad |= add_str(p, "service", f->service);
+    if (f && f->status)
+        bad |= add_str(p, "status", f->status);
+    if (f && f->limit)
+        bad |= add_int(p, "limit", f->limit);
+    r = call(sdk, "run.list", 1, p, bad, 0, &st, err);
+    *out = TYPED(run_list, r, st, err);
+    return st;
+}
+
+hp_status hp_runs_wait(hp_sdk *sdk, int64_t id, long timeout_ms, hp_run **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *r;
+    hp_run *v;
+    int bad;
+
+    if (out)
+        *out = NULL;
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    p = id_params(id);
+    bad = add_int(p, "timeout_ms", timeout_ms);
+    r = call(sdk, "run.wait", 1, p, bad, timeout_ms + WAIT_MARGIN_MS, &st, err);
+    v = TYPED(run, r, st, err);
+    DELIVER(run, out, v);
+    return st;
+}
+
+hp_status hp_runs_cancel(hp_sdk *sdk, int64_t id, hp_run **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+    hp_run *v;
+
+    if (out)
+        *out = NULL;
+    r = call(sdk, "run.cancel", 1, id_params(id), 0, 0, &st, err);
+    v = TYPED(run, r, st, err);
+    DELIVER(run, out, v);
+    return st;
+}
+
+hp_status hp_runs_delete(hp_sdk *sdk, int64_t id, hp_error *err)
+{
+    hp_status st;
+    cJSON *r = call(sdk, "run.delete", 1, id_params(id), 0, 0, &st, err);
+
+    return expect_object(r, st, "run.delete", err);
+}
+
+/* ---- jobs ------------------------------------------------------------------------- */
+
+hp_status hp_jobs_list(hp_sdk *sdk, const hp_job_filter *f, hp_job_list **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *r;
+    int bad = 0;
+
+    if (!out)
+        return missing(err, "job.list", "an out parameter");
+    *out = NULL;
+    p = rev_params(f ? f->if_changed_since : 0);
+    if (f && f->run_id)
+        bad |= add_int(p, "run_id", f->run_id);
+    if (f && f->service)
+        bad |= add_str(p, "service", f->service);
+    if (f && f->status)
+        bad |= add_str(p, "status", f->status);
+    if (f && f->limit)
+        bad |= add_int(p, "limit", f->limit);
+    r = call(sdk, "job.list", 1, p, bad, 0, &st, err);
+    *out = TYPED(job_list, r, st, err);
+    return st;
+}
+
+hp_status hp_jobs_get(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!out)
+        return missing(err, "job.get", "an out parameter");
+    *out = NULL;
+    r = call(sdk, "job.get", 1, id_params(id), 0, 0, &st, err);
+    *out = TYPED(job, r, st, err);
+    return st;
+}
+
+hp_status hp_jobs_logs(hp_sdk *sdk, int64_t id, int64_t after_seq, int limit, int attempt,
+                       hp_log_page **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *r;
+    int bad = 0;
+
+    if (!out)
+        return missing(err, "job.logs", "an out parameter");
+    *out = NULL;
+    p = id_params(id);
+    if (after_seq)
+        bad |= add_int(p, "after_seq", after_seq);
+    if (limit)
+        bad |= add_int(p, "limit", limit);
+    if (attempt)
+        bad |= add_int(p, "attempt", attempt);
+    r = call(sdk, "job.logs", 1, p, bad, 0, &st, err);
+    *out = TYPED(log_page, r, st, err);
+    return st;
+}
+
+hp_status hp_jobs_cancel(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+    hp_job *v;
+
+    if (out)
+        *out = NULL;
+    r = call(sdk, "job.cancel", 1, id_params(id), 0, 0, &st, err);
+    v = TYPED(job, r, st, err);
+    DELIVER(job, out, v);
+    return st;
+}
+
+/* ---- logs ------------------------------------------------------------------------- */
+
+hp_status hp_logs_tail(hp_sdk *sdk, const char *src, int64_t after_seq, int limit,
+                       hp_log_page **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *r;
+    int bad = 0;
+
+    if (!out)
+        return missing(err, "logs.tail", "an out parameter");
+    *out = NULL;
+    p = cJSON_CreateObject();
+    if (src)
+        bad |= add_str(p, "src", src);
+    if (after_seq)
+        bad |= add_int(p, "after_seq", after_seq);
+    if (limit)
+        bad |= add_int(p, "limit", limit);
+    r = call(sdk, "logs.tail", 1, p, bad, 0, &st, err);
+    *out = TYPED(log_page, r, st, err);
+    return st;
+}
+
+hp_status hp_logs_insert(hp_sdk *sdk, const char *src, const char *const *lines, size_t n,
+                         hp_log_stream stream, int64_t *last_seq, hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *a, *r;
+    const cJSON *seq;
+    int bad = 0;
+
+    if (last_seq)
+        *last_seq = 0;
+    if (!src || (n && !lines))
+        return missing(err, "logs.insert", "a src and lines");
+    p = name_params("src", src);
+    a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *s = lines[i] ? cJSON_CreateString(lines[i]) : NULL;
+        if (!s || !cJSON_AddItemToArray(a, s)) {
+            cJSON_Delete(s);
+            cJSON_Delete(p);
+            cJSON_Delete(a);
+            return lines[i] ? hp_error_set_code(err, HP_E_NOMEM)
+                            : missing(err, "logs.insert", "no NULL line");
+        }
+    }
+    bad |= add_item(p, "lines", a);
+    if (stream != HP_STREAM_STDOUT)
+        bad |= add_str(p, "stream", hp_log_stream_name(stream));
+    r = call(sdk, "logs.insert", 1, p, bad, 0, &st, err);
+    if (!r)
+        return st;
+    seq = cJSON_GetObjectItemCaseSensitive(r, "last_seq");
+    if (!cJSON_IsNumber(seq)) {
+        cJSON_Delete(r);
+        return hp_error_set(err, HP_E_PROTOCOL,
+                            "malformed answer to logs.insert: 'last_seq' must be an integer");
+    }
+    if (last_seq)
+        *last_seq = (int64_t)seq->valuedouble;
+    cJSON_Delete(r);
+    return HP_OK;
+}
+
+/* ---- secrets ---------------------------------------------------------------------- */
+
+hp_status hp_secrets_set(hp_sdk *sdk, const char *name, const char *value, hp_secret_meta **out,
+                         hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *r;
+    hp_secret_meta *v;
+
+    if (out)
+        *out = NULL;
+    if (!name || !value)
+        return missing(err, "secret.set", "a name and a value");
+    p = name_params("name", name);
+    r = call(sdk, "secret.set", 1, p, add_str(p, "value", value), 0, &st, err);
+    v = TYPED(secret_meta, r, st, err);
+    DELIVER(secret_meta, out, v);
+    return st;
+}
+
+hp_status hp_secrets_get(hp_sdk *sdk, const char *name, hp_secret **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!out)
+        return missing(err, "secret.get", "an out parameter");
+    *out = NULL;
+    if (!name)
+        return missing(err, "secret.get", "a secret name");
+    r = call(sdk, "secret.get", 1, name_params("name", name), 0, 0, &st, err);
+    *out = TYPED(secret, r, st, err);
+    return st;
+}
+
+hp_status hp_secrets_list(hp_sdk *sdk, int64_t if_changed_since, hp_secret_list **out,
+                          hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!out)
+        return missing(err, "secret.list", "an out parameter");
+    *out = NULL;
+    r = call(sdk, "secret.list", 1, rev_params(if_changed_since), 0, 0, &st, err);
+    *out = TYPED(secret_list, r, st, err);
+    return st;
+}
+
+hp_status hp_secrets_delete(hp_sdk *sdk, const char *name, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!name)
+        return missing(err, "secret.delete", "a secret name");
+    r = call(sdk, "secret.delete", 1, name_params("name", name), 0, 0, &st, err);
+    return expect_object(r, st, "secret.delete", err);
+}

@@ -1,0 +1,169 @@
+/* hero_proc_sdk: the public C API of the hero_proc wire contract (data/openrpc.json).
+ * One hp_sdk is one connection (Unix socket or HTTP with a bearer token) with its own
+ * request ids; use it from one thread at a time. Every call returns HP_OK or the
+ * failure's code with err (caller-owned, last, may be NULL) filled; out-params are set
+ * to a new object the caller frees with its hp_*_free, and to NULL on failure. An out
+ * parameter documented "may be NULL" can be skipped when the answer is not wanted.
+ * No builders and no UX here: those are src/builders'. */
+#ifndef HP_CLIENT_SDK_H
+#define HP_CLIENT_SDK_H
+
+#include "client/endpoint.h"
+#include "client/types.h"
+#include "common/spec.h"
+#include "common/status.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hp_sdk hp_sdk;
+
+/* Give socket_path, or url (e.g. "http://127.0.0.1:8000") with its token. Timeouts in
+ * milliseconds, <= 0 for the defaults (2 s to connect, 30 s per call); run.wait adds its
+ * own wait to the total. max_reply_bytes 0 = 64 MiB. Strings are copied. */
+typedef struct hp_sdk_options {
+    const char *socket_path;
+    const char *url;
+    const char *token;
+    long connect_timeout_ms;
+    long timeout_ms;
+    size_t max_reply_bytes;
+} hp_sdk_options;
+
+/* A new client (free with hp_sdk_free); no connection is made until the first call.
+ * NULL with err: HP_E_INVALID (neither or both of socket_path and url, a bad URL, a
+ * socket path too long), HP_E_NOMEM. */
+hp_sdk *hp_sdk_new(const hp_sdk_options *opts, hp_error *err);
+
+/* A client for the endpoint that hp_endpoint_resolve finds from the flag values (may be
+ * NULL) and the environment; timeouts as in hp_sdk_options (<= 0: defaults). */
+hp_sdk *hp_sdk_new_auto(const char *socket_flag, const char *url_flag, long timeout_ms,
+                        hp_error *err);
+
+/* Closes the connection and frees the client. NULL safe. */
+void hp_sdk_free(hp_sdk *sdk);
+
+/* The socket path or base URL, owned by sdk. */
+const char *hp_sdk_endpoint(const hp_sdk *sdk);
+
+/* The data.problems sentences of the last call when it failed with them (validation),
+ * else empty; owned by sdk and valid until its next call. */
+const hp_problems *hp_sdk_problems(const hp_sdk *sdk);
+
+/* ---- raw JSON-RPC ----------------------------------------------------------------- */
+
+/* Any method: params_taken (an object or NULL) is consumed on every path; *result (may
+ * be NULL) gets the result, which the caller deletes with cJSON_Delete. */
+hp_status hp_sdk_call(hp_sdk *sdk, const char *method, cJSON *params_taken, cJSON **result,
+                      hp_error *err);
+
+/* The n calls in one batch request (see hp_batch_call in client/types.h): each gets its
+ * own result or error. Returns HP_OK when every call succeeded, else the first failure
+ * (also in err). */
+hp_status hp_sdk_batch(hp_sdk *sdk, hp_batch_call *calls, size_t n, hp_error *err);
+
+/* ---- system ----------------------------------------------------------------------- */
+
+/* system.ping; *out may be NULL. */
+hp_status hp_sdk_ping(hp_sdk *sdk, hp_pong **out, hp_error *err);
+/* system.info. */
+hp_status hp_sdk_info(hp_sdk *sdk, hp_system_info **out, hp_error *err);
+/* rpc.discover: the OpenRPC document, caller deletes with cJSON_Delete. */
+hp_status hp_sdk_discover(hp_sdk *sdk, cJSON **out, hp_error *err);
+
+/* ---- services --------------------------------------------------------------------- */
+
+/* service.set: creates or replaces cfg (borrowed). *created (may be NULL) = 1 when the
+ * service is new. A config the server rejects is HP_E_VALIDATION with every problem in
+ * the message and in hp_sdk_problems. */
+hp_status hp_services_put(hp_sdk *sdk, const hp_service_config *cfg, int *created, hp_error *err);
+/* service.get: the stored configuration. HP_E_NOT_FOUND when there is no such service. */
+hp_status hp_services_get(hp_sdk *sdk, const char *name, hp_service_record **out, hp_error *err);
+/* service.list; if_changed_since 0 always answers the list, a rev from an earlier answer
+ * answers (*out)->unchanged = 1 when nothing changed since. */
+hp_status hp_services_list(hp_sdk *sdk, int64_t if_changed_since, hp_service_list **out,
+                           hp_error *err);
+/* service.status. */
+hp_status hp_services_status(hp_sdk *sdk, const char *name, hp_service_status **out, hp_error *err);
+/* service.start: the new run; *out may be NULL. */
+hp_status hp_services_start(hp_sdk *sdk, const char *name, hp_run **out, hp_error *err);
+/* service.stop: the status after the stop; *out may be NULL. */
+hp_status hp_services_stop(hp_sdk *sdk, const char *name, hp_service_status **out, hp_error *err);
+/* service.restart; keep_history 1 keeps the previous run and its jobs. *out may be NULL. */
+hp_status hp_services_restart(hp_sdk *sdk, const char *name, int keep_history, hp_run **out,
+                              hp_error *err);
+/* service.delete (stops it first). */
+hp_status hp_services_delete(hp_sdk *sdk, const char *name, hp_error *err);
+
+/* ---- runs ------------------------------------------------------------------------- */
+
+/* run.submit of n actions (borrowed) under name; *out (may be NULL) gets the new run. */
+hp_status hp_runs_submit(hp_sdk *sdk, const char *name, const hp_action_spec *actions, size_t n,
+                         hp_run **out, hp_error *err);
+/* run.get, with the run's jobs. */
+hp_status hp_runs_get(hp_sdk *sdk, int64_t id, hp_run **out, hp_error *err);
+
+/* Filters of run.list: NULL or 0 fields are not sent. */
+typedef struct hp_run_filter {
+    const char *service;
+    const char *status; /* a run state name, e.g. "failed" */
+    int limit;          /* 1..1000, 0 = the server's default (100) */
+    int64_t if_changed_since;
+} hp_run_filter;
+/* run.list; filter may be NULL. */
+hp_status hp_runs_list(hp_sdk *sdk, const hp_run_filter *filter, hp_run_list **out, hp_error *err);
+/* run.wait: waits up to timeout_ms (0..3600000) for the run to end and answers it.
+ * HP_E_TIMEOUT when it is still going; *out may be NULL. */
+hp_status hp_runs_wait(hp_sdk *sdk, int64_t id, long timeout_ms, hp_run **out, hp_error *err);
+/* run.cancel: the run after the cancel; *out may be NULL. */
+hp_status hp_runs_cancel(hp_sdk *sdk, int64_t id, hp_run **out, hp_error *err);
+/* run.delete. */
+hp_status hp_runs_delete(hp_sdk *sdk, int64_t id, hp_error *err);
+
+/* ---- jobs ------------------------------------------------------------------------- */
+
+/* Filters of job.list: NULL or 0 fields are not sent. */
+typedef struct hp_job_filter {
+    int64_t run_id;
+    const char *service;
+    const char *status; /* a job state name */
+    int limit;          /* 1..10000, 0 = the server's default (500) */
+    int64_t if_changed_since;
+} hp_job_filter;
+/* job.list; filter may be NULL. */
+hp_status hp_jobs_list(hp_sdk *sdk, const hp_job_filter *filter, hp_job_list **out, hp_error *err);
+/* job.get. */
+hp_status hp_jobs_get(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err);
+/* job.logs: lines after the cursor after_seq (0 = from the start), at most limit
+ * (0 = server default 1000), of attempt (0 = every attempt). */
+hp_status hp_jobs_logs(hp_sdk *sdk, int64_t id, int64_t after_seq, int limit, int attempt,
+                       hp_log_page **out, hp_error *err);
+/* job.cancel: the job after the cancel; *out may be NULL. */
+hp_status hp_jobs_cancel(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err);
+
+/* ---- logs ------------------------------------------------------------------------- */
+
+/* logs.tail: lines whose src starts with src (NULL = all) after after_seq, at most limit
+ * (0 = server default). */
+hp_status hp_logs_tail(hp_sdk *sdk, const char *src, int64_t after_seq, int limit,
+                       hp_log_page **out, hp_error *err);
+/* logs.insert of n lines (borrowed) under src on stream; *last_seq (may be NULL) gets
+ * the seq of the last line stored. */
+hp_status hp_logs_insert(hp_sdk *sdk, const char *src, const char *const *lines, size_t n,
+                         hp_log_stream stream, int64_t *last_seq, hp_error *err);
+
+/* ---- secrets ---------------------------------------------------------------------- */
+
+/* secret.set; *out (may be NULL) gets its name and times. */
+hp_status hp_secrets_set(hp_sdk *sdk, const char *name, const char *value, hp_secret_meta **out,
+                         hp_error *err);
+/* secret.get, with the value. */
+hp_status hp_secrets_get(hp_sdk *sdk, const char *name, hp_secret **out, hp_error *err);
+/* secret.list: names and times only; if_changed_since as for hp_services_list. */
+hp_status hp_secrets_list(hp_sdk *sdk, int64_t if_changed_since, hp_secret_list **out,
+                          hp_error *err);
+/* secret.delete. */
+hp_status hp_secrets_delete(hp_sdk *sdk, const char *name, hp_error *err);
+
+#endif

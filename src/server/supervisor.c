@@ -170,38 +170,35 @@ void hpd_save_service(hpd_server *srv, const hpd_service *svc)
 
 static void job_maybe_finish(hpd_server *srv, hpd_job *job);
 
+/* Splits the buffered bytes into lines. A line longer than MAX_LINE is stored cut and
+ * marked, whether its newline came in the same read or not; the rest of it is dropped. */
 static void emit_lines(hpd_server *srv, hpd_job *job, hpd_stream stream, int at_eof)
 {
+    static const char mark[] = " [line cut]";
     hpd_linebuf *lb = &job->out[stream];
     size_t start = 0;
 
-    for (;;) {
-        char *nl = memchr(lb->buf + start, '\n', lb->len - start);
-        size_t end = nl ? (size_t)(nl - lb->buf) : lb->len;
+    while (start < lb->len) {
+        size_t avail = lb->len - start;
+        char *nl = memchr(lb->buf + start, '\n', avail);
+        size_t len = nl ? (size_t)(nl - (lb->buf + start)) : avail;
 
-        if (!nl && !(at_eof && end > start) && end - start < MAX_LINE)
-            break;
-        if (!nl && end - start >= MAX_LINE)
-            end = start + MAX_LINE;
+        if (!nl && len < MAX_LINE && !at_eof)
+            break; /* wait for the rest of the line */
         if (lb->cutting) {
-            /* The rest of a line already cut: dropped up to its newline. */
-            if (nl)
-                lb->cutting = 0;
-        } else if (!nl && end - start == MAX_LINE) {
-            char cut[MAX_LINE + 32];
+            /* The tail of a line already stored cut: dropped up to its newline. */
+            lb->cutting = !nl;
+        } else if (len > MAX_LINE || (!nl && len == MAX_LINE && !at_eof)) {
+            char cut[MAX_LINE + sizeof(mark)];
             memcpy(cut, lb->buf + start, MAX_LINE);
-            memcpy(cut + MAX_LINE, " [line cut]", 11);
-            job_line(srv, job, stream, cut, MAX_LINE + 11);
-            lb->cutting = 1;
+            memcpy(cut + MAX_LINE, mark, sizeof(mark) - 1);
+            job_line(srv, job, stream, cut, MAX_LINE + sizeof(mark) - 1);
+            lb->cutting = !nl;
         } else {
-            size_t len = end - start;
-            if (len > 0 && lb->buf[start + len - 1] == '\r')
-                len--;
-            job_line(srv, job, stream, lb->buf + start, len);
+            size_t keep = len > 0 && lb->buf[start + len - 1] == '\r' ? len - 1 : len;
+            job_line(srv, job, stream, lb->buf + start, keep);
         }
-        start = nl ? end + 1 : end;
-        if (start >= lb->len)
-            break;
+        start += nl ? len + 1 : len;
     }
     memmove(lb->buf, lb->buf + start, lb->len - start);
     lb->len -= start;

@@ -481,8 +481,10 @@ static void apply_def(hp_action *a, const hp_action_def *d)
         const char *eq = strchr(*e, '=');
         char key[256];
         if (!eq || (size_t)(eq - *e) >= sizeof(key)) {
-            stick(a ? a->owner : NULL, HP_E_INVALID,
-                  "action '%s': env entry '%.64s' is not KEY=VALUE", d->name, *e);
+            if (a) /* else the builder already holds its error */
+                stick(a->owner, HP_E_INVALID,
+                      "%s '%s': action '%s': env entry '%.64s' is not KEY=VALUE", a->owner->kind,
+                      a->owner->name ? a->owner->name : "", d->name, *e);
             continue;
         }
         memcpy(key, *e, (size_t)(eq - *e));

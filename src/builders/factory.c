@@ -211,12 +211,19 @@ hp_client *hp_factory_auto(const hp_factory_options *opts, hp_error *err)
         return NULL;
     }
     hp_error_clear(&ping_err);
-    if (hp_sdk_ping(c->sdk, NULL, &ping_err) == HP_OK || ping_err.code != HP_E_CONNECT ||
-        o->no_spawn) {
+    if (hp_sdk_ping(c->sdk, NULL, &ping_err) == HP_OK || ping_err.code != HP_E_CONNECT) {
         /* Answering, or failing for another reason than "nobody there": the caller
          * sees that reason on its first call. */
         hp_endpoint_clear(&ep);
         return c;
+    }
+    if (o->no_spawn) {
+        /* Nobody there and nothing to be started: the ping's message names the socket. */
+        if (err)
+            *err = ping_err;
+        hp_client_free(c);
+        hp_endpoint_clear(&ep);
+        return NULL;
     }
     if (spawn_server(o, ep.socket_path, err) != HP_OK) {
         hp_client_free(c);
@@ -398,18 +405,21 @@ out:
 hp_status hp_client_run_logs(hp_client *c, int64_t run_id, int64_t *cursor, int follow,
                              hp_log_fn fn, void *ud, hp_error *err)
 {
+    hp_error e; /* the failure's code is returned even when err is NULL */
+
+    hp_error_clear(&e);
     for (;;) {
         hp_run *run = NULL;
         int ended;
         long got;
 
-        if (hp_runs_get(hp_client_sdk(c), run_id, &run, err) != HP_OK)
-            return err ? err->code : HP_E_RPC;
+        if (hp_runs_get(hp_client_sdk(c), run_id, &run, &e) != HP_OK)
+            break;
         ended = run->status != HP_RUN_PENDING && run->status != HP_RUN_RUNNING;
-        got = deliver_page(c, run, cursor, fn, ud, err);
+        got = deliver_page(c, run, cursor, fn, ud, &e);
         hp_run_free(run);
         if (got == -1)
-            return err ? err->code : HP_E_RPC;
+            break;
         if (got == -2)
             return HP_OK;
         if (got > 0)
@@ -418,4 +428,7 @@ hp_status hp_client_run_logs(hp_client *c, int64_t run_id, int64_t *cursor, int 
             return HP_OK;
         sleep_ms(200);
     }
+    if (err)
+        *err = e;
+    return e.code;
 }

@@ -1,0 +1,304 @@
+/* The `service` group: list, status, start, stop, restart, delete and set. `set` reads a
+ * ServiceConfig as JSON and checks it with the shared rules of common/spec.h before
+ * anything is sent, so a bad file costs no round trip and changes nothing. Tables and
+ * glyphs come from output.c; the jobs table is shared with run.c. */
+#include "config.h"
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_MAX (4L * 1024 * 1024)
+
+static cJSON *name_params(const char *name)
+{
+    cJSON *p = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(p, "name", name);
+    return p;
+}
+
+static int cmd_list(hp_cli *cli, int argc, char **argv)
+{
+    static const char *const head[] = {"NAME",     "STATUS", "WANTED", "RUN",
+                                       "RESTARTS", "PIDS",   "UPTIME", "DESCRIPTION"};
+    cJSON *res;
+    hp_service_list *list;
+    hp_error err;
+    hp__table *t;
+    int rc;
+
+    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
+        return HP_CLI_USAGE;
+    if ((rc = hp__cli_positionals(cli, argc, 0, 0)) != 0)
+        return rc;
+    if ((rc = hp__cli_call(cli, "service.list", NULL, &res, "service list")) != 0)
+        return rc;
+    if (cli->json) {
+        hp__out_json(res, 0);
+        cJSON_Delete(res);
+        return HP_CLI_OK;
+    }
+    list = hp_service_list_from_json(res, &err);
+    cJSON_Delete(res);
+    if (!list)
+        return hp__cli_fail(cli, "service list", &err);
+    if (list->n_services == 0) {
+        printf("No services. Define one with: hero_proc service set FILE\n");
+        hp_service_list_free(list);
+        return HP_CLI_OK;
+    }
+    t = hp__table_new(8, head);
+    for (size_t i = 0; i < list->n_services; i++) {
+        const hp_service_summary *s = &list->services[i];
+        char status[64], run[24], restarts[24], pids[96] = "", up[32], *desc;
+        const char *cells[8];
+        size_t used = 0;
+        hp__out_status(hp_service_state_name(s->status), status, sizeof(status));
+        snprintf(run, sizeof(run), "%lld", (long long)s->run_id);
+        snprintf(restarts, sizeof(restarts), "%lld%s", (long long)s->restarts,
+                 s->crash_loop ? " crash-loop" : "");
+        for (size_t k = 0; k < s->n_pids && used < sizeof(pids) - 24; k++)
+            used += (size_t)snprintf(pids + used, sizeof(pids) - used, "%s%lld", k ? "," : "",
+                                     (long long)s->pids[k]);
+        if (s->status == HP_SERVICE_RUNNING && s->started_at_ms > 0)
+            hp__out_duration(hp__out_now_ms() - s->started_at_ms, up, sizeof(up));
+        else
+            snprintf(up, sizeof(up), "-");
+        desc = hp__out_escape(s->description && *s->description ? s->description : "-");
+        cells[0] = s->name;
+        cells[1] = status;
+        cells[2] = s->wanted_start ? "start" : "stop";
+        cells[3] = s->run_id ? run : "-";
+        cells[4] = restarts;
+        cells[5] = used ? pids : "-";
+        cells[6] = up;
+        cells[7] = desc;
+        hp__table_row(t, cells);
+        free(desc);
+    }
+    hp__table_print(t, stdout);
+    hp__table_free(t);
+    hp_service_list_free(list);
+    return HP_CLI_OK;
+}
+
+static int cmd_status(hp_cli *cli, int argc, char **argv)
+{
+    cJSON *res;
+    hp_service_status *st;
+    hp_error err;
+    char status[64];
+    int rc;
+
+    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
+        return HP_CLI_USAGE;
+    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
+        return rc;
+    if ((rc = hp__cli_call(cli, "service.status", name_params(argv[optind]), &res,
+                           "service status")) != 0)
+        return rc;
+    if (cli->json) {
+        hp__out_json(res, 0);
+        cJSON_Delete(res);
+        return HP_CLI_OK;
+    }
+    st = hp_service_status_from_json(res, &err);
+    cJSON_Delete(res);
+    if (!st)
+        return hp__cli_fail(cli, "service status", &err);
+    printf("%s  %s  wanted %s", st->name,
+           hp__out_status(hp_service_state_name(st->status), status, sizeof(status)),
+           st->wanted_start ? "start" : "stop");
+    if (st->run_id)
+        printf("  run %lld", (long long)st->run_id);
+    printf("  restarts %lld%s\n", (long long)st->restarts, st->crash_loop ? " (crash loop)" : "");
+    if (st->n_jobs) {
+        putchar('\n');
+        hp__cli_print_jobs(st->jobs, st->n_jobs, 0);
+    }
+    hp_service_status_free(st);
+    return HP_CLI_OK;
+}
+
+/* start and restart answer the new run. */
+static int print_started(hp_cli *cli, cJSON *res, const char *verb, const char *name)
+{
+    hp_run *run;
+    hp_error err;
+
+    if (cli->json) {
+        hp__out_json(res, 0);
+        cJSON_Delete(res);
+        return HP_CLI_OK;
+    }
+    run = hp_run_from_json(res, &err);
+    cJSON_Delete(res);
+    if (!run)
+        return hp__cli_fail(cli, verb, &err);
+    printf("%s service '%s': run %lld\n", verb, name, (long long)run->id);
+    if (run->n_jobs)
+        hp__cli_print_jobs(run->jobs, run->n_jobs, 0);
+    hp_run_free(run);
+    return HP_CLI_OK;
+}
+
+static int cmd_start(hp_cli *cli, int argc, char **argv)
+{
+    cJSON *res;
+    int rc;
+
+    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
+        return HP_CLI_USAGE;
+    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
+        return rc;
+    if ((rc = hp__cli_call(cli, "service.start", name_params(argv[optind]), &res,
+                           "service start")) != 0)
+        return rc;
+    return print_started(cli, res, "started", argv[optind]);
+}
+
+static int cmd_restart(hp_cli *cli, int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"keep-history", no_argument, NULL, 'k'}, HP__CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    int keep = 0, c, rc;
+    cJSON *res, *params;
+
+    while ((c = hp__cli_getopt(cli, argc, argv, "", longs)) != -1) {
+        if (c != 'k')
+            return HP_CLI_USAGE;
+        keep = 1;
+    }
+    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
+        return rc;
+    params = name_params(argv[optind]);
+    if (keep)
+        cJSON_AddBoolToObject(params, "keep_history", 1);
+    if ((rc = hp__cli_call(cli, "service.restart", params, &res, "service restart")) != 0)
+        return rc;
+    return print_started(cli, res, "restarted", argv[optind]);
+}
+
+static int cmd_stop(hp_cli *cli, int argc, char **argv)
+{
+    cJSON *res;
+    hp_service_status *st;
+    hp_error err;
+    char status[64];
+    int rc;
+
+    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
+        return HP_CLI_USAGE;
+    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
+        return rc;
+    if ((rc = hp__cli_call(cli, "service.stop", name_params(argv[optind]), &res, "service stop")) !=
+        0)
+        return rc;
+    if (cli->json) {
+        hp__out_json(res, 0);
+        cJSON_Delete(res);
+        return HP_CLI_OK;
+    }
+    st = hp_service_status_from_json(res, &err);
+    cJSON_Delete(res);
+    if (!st)
+        return hp__cli_fail(cli, "service stop", &err);
+    if (st->status == HP_SERVICE_RUNNING)
+        printf("stopping service '%s' (wanted stop): its processes are being terminated\n",
+               st->name);
+    else
+        printf("stopped service '%s': %s\n", st->name,
+               hp__out_status(hp_service_state_name(st->status), status, sizeof(status)));
+    hp_service_status_free(st);
+    return HP_CLI_OK;
+}
+
+static int cmd_delete(hp_cli *cli, int argc, char **argv)
+{
+    cJSON *res;
+    int rc;
+
+    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
+        return HP_CLI_USAGE;
+    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
+        return rc;
+    if ((rc = hp__cli_call(cli, "service.delete", name_params(argv[optind]), &res,
+                           "service delete")) != 0)
+        return rc;
+    if (cli->json)
+        hp__out_json(res, 0);
+    else
+        printf("deleted service '%s'\n", argv[optind]);
+    cJSON_Delete(res);
+    return HP_CLI_OK;
+}
+
+static int cmd_set(hp_cli *cli, int argc, char **argv)
+{
+    hp_service_config cfg = {0};
+    hp_problems pb = {0};
+    cJSON *json = NULL, *params = NULL, *res = NULL;
+    const char *path;
+    char *text = NULL;
+    size_t len, count;
+    int rc;
+
+    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
+        return HP_CLI_USAGE;
+    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
+        return rc;
+    path = argv[optind];
+    if ((rc = hp__cli_read_file(cli, path, CONFIG_MAX, &text, &len)) != 0)
+        return rc;
+    if ((rc = hp__cli_parse_json(text, len, path, &json)) != 0)
+        goto out;
+    /* Both passes, so that every problem is told at once, as the server would. */
+    count = hp_service_config_from_json(json, &cfg, &pb) != 0 ? 1 : 0;
+    count += hp_service_config_validate(&cfg, &pb);
+    if (count) {
+        rc = hp__cli_print_problems(path, &pb);
+        goto out;
+    }
+    params = cJSON_CreateObject();
+    cJSON_AddItemToObject(params, "config", hp_service_config_to_json(&cfg));
+    if ((rc = hp__cli_call(cli, "service.set", params, &res, "service set")) != 0)
+        goto out;
+    if (cli->json) {
+        hp__out_json(res, 0);
+    } else {
+        const cJSON *created = cJSON_GetObjectItemCaseSensitive(res, "created");
+        printf("%s service '%s' (%zu action%s)\n", cJSON_IsTrue(created) ? "created" : "updated",
+               cfg.name, cfg.n_actions, cfg.n_actions == 1 ? "" : "s");
+    }
+out:
+    cJSON_Delete(res);
+    cJSON_Delete(json);
+    hp_service_config_free(&cfg);
+    hp_problems_free(&pb);
+    free(text);
+    return rc;
+}
+
+const hp__cli_verb hp__cli_service_verbs[] = {
+    {"list", "", "list every service with its status, wanted state, pids and uptime", NULL,
+     cmd_list},
+    {"status", "NAME", "show a service's status and the jobs of its latest run", NULL, cmd_status},
+    {"start", "NAME", "start a service: a new run of its actions", NULL, cmd_start},
+    {"stop", "NAME", "stop a service's run and set it wanted=stop", NULL, cmd_stop},
+    {"restart", "NAME [--keep-history]", "stop the current run and start a new one",
+     "  --keep-history    keep the previous run and its jobs (deleted by default)\n", cmd_restart},
+    {"delete", "NAME", "stop and delete a service", NULL, cmd_delete},
+    {"set", "FILE|-", "create or replace a service from a JSON ServiceConfig",
+     "FILE (or - for stdin) holds a ServiceConfig: {\"name\": \"api\", \"description\": ...,\n"
+     "\"wanted\": \"start\"|\"stop\", \"actions\": [{\"name\": \"start\", \"script\": ...,\n"
+     "\"depends_on\": [...], \"restart\": \"always\", ...}]}. It is checked here with the\n"
+     "server's rules (names, duplicates, unknown dependencies, cycles, script xor\n"
+     "command, bounds); every problem is printed and nothing is sent (exit 2).\n",
+     cmd_set},
+    {NULL, NULL, NULL, NULL, NULL},
+};

@@ -473,6 +473,10 @@ static void job_end(hpd_server *srv, hpd_job *job, hpd_job_state state, const ch
         job->error = strdup(error);
     }
     hpd_save_job(srv, job);
+    /* While stopping, the last job to end lets the daemon exit at once (what is left
+     * pending is settled by the final hpd_stop_all after the loop). */
+    if (srv->stopping && hpd_running_jobs(srv) == 0)
+        hpd_loop_stop(srv->loop);
 }
 
 static void spawn_failed(hpd_server *srv, hpd_job *job, const char *why)

@@ -386,9 +386,11 @@ static int parse_field(const type *t, const field *f, const cJSON *j, void *v, h
             return hp_error_set_code(err, HP_E_NOMEM), -1;
         *AT(v, f->off, char *) = items;
         cJSON_ArrayForEach (e, j) {
-            if (parse(f->sub, e, items + k * f->sub->size, err) != 0)
-                return -1;
+            /* Counted before it is parsed, so that clear() also frees what a failed
+             * item had already taken (its calloc'd slot is safe to clear). */
             *AT(v, f->aux, size_t) = ++k;
+            if (parse(f->sub, e, items + (k - 1) * f->sub->size, err) != 0)
+                return -1;
         }
         if (f->flag != NO_OFF)
             *AT(v, f->flag, int) = 1;

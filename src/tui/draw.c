@@ -1,0 +1,350 @@
+/* Drawing helpers shared by every view: escaped, wcwidth-measured text, the status
+ * glyph/word/colour table, colours (NO_COLOR aware), times and table columns. They
+ * write into a WINDOW; they know nothing of the model or of the keys. */
+#include "config.h"
+
+#include "tui/draw.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <wchar.h>
+
+static int use_colour;
+static int use_utf8;
+
+static const struct {
+    const char *word, *glyph, *ascii;
+    int colour;
+} statuses[] = {
+#define TUI__ST_ROW(id, word, glyph, ascii, colour) {word, glyph, ascii, colour},
+    TUI_STATUS_TABLE(TUI__ST_ROW)
+#undef TUI__ST_ROW
+};
+
+void tui_draw_init(int colour, int utf8)
+{
+    use_colour = colour;
+    use_utf8 = utf8;
+    if (!colour)
+        return;
+    start_color();
+    use_default_colors();
+    init_pair(TUI_C_GREEN, COLOR_GREEN, -1);
+    init_pair(TUI_C_RED, COLOR_RED, -1);
+    init_pair(TUI_C_YELLOW, COLOR_YELLOW, -1);
+    init_pair(TUI_C_CYAN, COLOR_CYAN, -1);
+    init_pair(TUI_C_MAGENTA, COLOR_MAGENTA, -1);
+    init_pair(TUI_C_BLUE, COLOR_BLUE, -1);
+    init_pair(TUI_C_BAR, COLOR_BLACK, COLOR_CYAN);
+}
+
+int tui_draw_utf8(void)
+{
+    return use_utf8;
+}
+
+attr_t tui_attr(int colour)
+{
+    if (!use_colour || colour == TUI_C_NONE)
+        return colour == TUI_C_BAR ? A_REVERSE : 0;
+    return COLOR_PAIR(colour);
+}
+
+tui_status tui_status_of_service(hp_service_state s)
+{
+    switch (s) {
+    case HP_SERVICE_INACTIVE:
+        return TUI_ST_INACTIVE;
+    case HP_SERVICE_RUNNING:
+        return TUI_ST_RUNNING;
+    case HP_SERVICE_SUCCESS:
+        return TUI_ST_SUCCESS;
+    case HP_SERVICE_FAILED:
+        return TUI_ST_FAILED;
+    case HP_SERVICE_EXITED:
+        return TUI_ST_EXITED;
+    }
+    return TUI_ST_UNKNOWN;
+}
+
+tui_status tui_status_of_run(hp_run_state s)
+{
+    switch (s) {
+    case HP_RUN_PENDING:
+        return TUI_ST_PENDING;
+    case HP_RUN_RUNNING:
+        return TUI_ST_RUNNING;
+    case HP_RUN_SUCCEEDED:
+        return TUI_ST_SUCCEEDED;
+    case HP_RUN_FAILED:
+        return TUI_ST_FAILED;
+    case HP_RUN_CANCELLED:
+        return TUI_ST_CANCELLED;
+    }
+    return TUI_ST_UNKNOWN;
+}
+
+tui_status tui_status_of_job(hp_job_state s)
+{
+    switch (s) {
+    case HP_JOB_PENDING:
+        return TUI_ST_PENDING;
+    case HP_JOB_RUNNING:
+        return TUI_ST_RUNNING;
+    case HP_JOB_RETRYING:
+        return TUI_ST_RETRYING;
+    case HP_JOB_SUCCEEDED:
+        return TUI_ST_SUCCEEDED;
+    case HP_JOB_FAILED:
+        return TUI_ST_FAILED;
+    case HP_JOB_TIMED_OUT:
+        return TUI_ST_TIMED_OUT;
+    case HP_JOB_CANCELLED:
+        return TUI_ST_CANCELLED;
+    case HP_JOB_SKIPPED:
+        return TUI_ST_SKIPPED;
+    }
+    return TUI_ST_UNKNOWN;
+}
+
+const char *tui_status_word(tui_status s)
+{
+    return s < TUI_ST__COUNT ? statuses[s].word : "unknown";
+}
+
+int tui_status_colour(tui_status s)
+{
+    return s < TUI_ST__COUNT ? statuses[s].colour : TUI_C_NONE;
+}
+
+/* Walks s as tui_put draws it, in at most width columns; draws only when w is not NULL.
+ * *consumed (may be NULL) gets the bytes of s that fit. */
+static int walk(WINDOW *w, int width, const char *s, size_t *consumed)
+{
+    mbstate_t st;
+    size_t len = s ? strlen(s) : 0, i = 0;
+    int used = 0;
+    char esc[16];
+
+    memset(&st, 0, sizeof(st));
+    while (i < len && used < width) {
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, s + i, len - i, &st);
+        int cw;
+
+        if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+            memset(&st, 0, sizeof(st));
+            snprintf(esc, sizeof(esc), "\\x%02X", (unsigned char)s[i]);
+            n = 1;
+            cw = 4;
+        } else if (wc == L'\t') {
+            int to = (used / 8 + 1) * 8;
+            snprintf(esc, sizeof(esc), "%*s", to - used, "");
+            cw = to - used;
+        } else if (wc < 0x20 || wc == 0x7f) {
+            snprintf(esc, sizeof(esc), "^%c", wc == 0x7f ? '?' : (char)(wc + '@'));
+            cw = 2;
+        } else if ((cw = wcwidth(wc)) < 0) {
+            snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)wc);
+            cw = (int)strlen(esc);
+        } else {
+            if (used + cw > width)
+                break;
+            if (w)
+                waddnwstr(w, &wc, 1);
+            used += cw;
+            i += n;
+            continue;
+        }
+        if (used + cw > width)
+            break;
+        if (w)
+            waddnstr(w, esc, cw);
+        used += cw;
+        i += n;
+    }
+    if (consumed)
+        *consumed = i;
+    return used;
+}
+
+int tui_put(WINDOW *w, int y, int x, int width, const char *s)
+{
+    if (width <= 0)
+        return 0;
+    wmove(w, y, x);
+    return walk(w, width, s, NULL);
+}
+
+int tui_width(const char *s)
+{
+    return walk(NULL, 1 << 30, s, NULL);
+}
+
+int tui_put_wrapped(WINDOW *w, int y, int x, int width, int max_rows, const char *s)
+{
+    size_t len = s ? strlen(s) : 0, off = 0, step;
+    int rows = 0;
+
+    if (width <= 0)
+        return 0;
+    do {
+        if (w && rows < max_rows)
+            wmove(w, y + rows, x);
+        walk(w && rows < max_rows ? w : NULL, width, s + off, &step);
+        if (step == 0 && off < len)
+            step = 1; /* a character wider than the window: skip it rather than loop */
+        off += step;
+        rows++;
+    } while (off < len && (!w || rows < max_rows));
+    return rows;
+}
+
+void tui_blank(WINDOW *w, int y, int x, int width)
+{
+    if (width > 0)
+        mvwhline(w, y, x, ' ', width);
+}
+
+int tui_put_status(WINDOW *w, int y, int x, int width, tui_status s)
+{
+    char buf[64];
+    attr_t old_attr;
+    short old_pair;
+    int used;
+
+    if (s >= TUI_ST__COUNT)
+        s = TUI_ST_UNKNOWN;
+    wattr_get(w, &old_attr, &old_pair, NULL);
+    snprintf(buf, sizeof(buf), "%s %s", use_utf8 ? statuses[s].glyph : statuses[s].ascii,
+             statuses[s].word);
+    wattron(w, tui_attr(statuses[s].colour) | (s == TUI_ST_FAILED ? A_BOLD : 0));
+    used = tui_put(w, y, x, width, buf);
+    wattr_set(w, old_attr, old_pair, NULL);
+    return used;
+}
+
+void tui_fmt_duration(int64_t ms, char *buf, size_t size)
+{
+    long long s = ms / 1000;
+
+    if (ms < 0)
+        snprintf(buf, size, "-");
+    else if (s < 60)
+        snprintf(buf, size, "%llds", s);
+    else if (s < 3600)
+        snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+    else
+        snprintf(buf, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+}
+
+static int64_t fixed_clock_ms;
+
+void tui_draw_fix_clock(int64_t wall_ms)
+{
+    fixed_clock_ms = wall_ms;
+}
+
+int64_t tui_wall_ms(void)
+{
+    struct timespec ts;
+
+    if (fixed_clock_ms)
+        return fixed_clock_ms;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void tui_fmt_clock(int64_t epoch_ms, char *buf, size_t size)
+{
+    time_t t = (time_t)(epoch_ms / 1000);
+    struct tm tm;
+
+    if (epoch_ms <= 0 || !localtime_r(&t, &tm))
+        snprintf(buf, size, "--:--:--.---");
+    else
+        snprintf(buf, size, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)(epoch_ms % 1000));
+}
+
+void tui_fmt_time(int64_t epoch_ms, char *buf, size_t size)
+{
+    time_t t = (time_t)(epoch_ms / 1000), now = (time_t)(tui_wall_ms() / 1000);
+    struct tm tm, today;
+
+    if (epoch_ms <= 0 || !localtime_r(&t, &tm) || !localtime_r(&now, &today)) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    if (tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday)
+        strftime(buf, size, "%H:%M:%S", &tm);
+    else
+        strftime(buf, size, "%m-%d %H:%M", &tm);
+}
+
+void tui_columns_fit(const tui_column *cols, size_t n, int total, int *out)
+{
+    int used = 0, flex = -1;
+
+    for (size_t i = 0; i < n; i++) {
+        out[i] = 0;
+        if (cols[i].width == 0) {
+            flex = (int)i;
+            continue;
+        }
+        if (used + cols[i].width + (used ? 1 : 0) <= total) {
+            out[i] = cols[i].width;
+            used += cols[i].width + (used ? 1 : 0);
+        }
+    }
+    if (flex >= 0 && total - used - 1 > 0)
+        out[flex] = total - used - 1;
+}
+
+void tui_columns_header(WINDOW *w, int y, int x, const tui_column *cols, const int *widths,
+                        size_t n)
+{
+    wattron(w, A_BOLD);
+    tui_blank(w, y, x, getmaxx(w) - x);
+    for (size_t i = 0; i < n; i++) {
+        if (!widths[i])
+            continue;
+        tui_put(w, y, x, widths[i], cols[i].header);
+        x += widths[i] + 1;
+    }
+    wattroff(w, A_BOLD);
+}
+
+void tui_cell(tui_cells *t, const char *s)
+{
+    int wd = t->widths[t->col++];
+
+    if (!wd)
+        return;
+    tui_put(t->w, t->y, t->x, wd, s);
+    t->x += wd + 1;
+}
+
+void tui_cell_status(tui_cells *t, tui_status s)
+{
+    int wd = t->widths[t->col++];
+
+    if (!wd)
+        return;
+    tui_put_status(t->w, t->y, t->x, wd, s);
+    t->x += wd + 1;
+}
+
+void tui_cell_attr(tui_cells *t, const char *s, attr_t attr)
+{
+    attr_t old_attr;
+    short old_pair;
+
+    wattr_get(t->w, &old_attr, &old_pair, NULL);
+    wattron(t->w, attr);
+    tui_cell(t, s);
+    wattr_set(t->w, old_attr, old_pair, NULL);
+}

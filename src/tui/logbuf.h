@@ -1,0 +1,31 @@
+/* A bounded ring of log lines for the Logs view: a line cap and a byte cap, oldest
+ * evicted first and counted as dropped. Lines are copied in; the ring owns them. */
+#ifndef HP_TUI_LOGBUF_H
+#define HP_TUI_LOGBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tui_log_entry {
+    char *text;
+    int64_t ts_ms;
+    int64_t seq;
+    int stream; /* hp_log_stream */
+} tui_log_entry;
+
+typedef struct tui_logbuf {
+    tui_log_entry *ring;
+    size_t cap, head, count; /* head: index of the oldest */
+    size_t bytes, max_bytes;
+    int64_t dropped; /* evicted here plus what the server reported dropped */
+} tui_logbuf;
+
+/* A new ring of max_lines lines and max_bytes bytes of text; NULL without memory. */
+tui_logbuf *tui_logbuf_new(size_t max_lines, size_t max_bytes);
+void tui_logbuf_free(tui_logbuf *b); /* NULL safe */
+/* Appends a copy of text; evicts the oldest as needed. -1 without memory. */
+int tui_logbuf_push(tui_logbuf *b, const char *text, int64_t ts_ms, int64_t seq, int stream);
+/* The i-th line, 0 = the oldest kept; NULL past the end. Borrowed. */
+const tui_log_entry *tui_logbuf_at(const tui_logbuf *b, size_t i);
+
+#endif

@@ -1,0 +1,263 @@
+/* The dashboard's data source: every SDK call of hero_proc_tui goes through here, so
+ * connection state, backoff and the cached lists live in one place. It keeps plain SDK
+ * structs for the views and never touches the terminal. */
+#include "config.h"
+
+#include "tui/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { BACKOFF_MIN_MS = 500, BACKOFF_MAX_MS = 8000 };
+
+long long tui_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void tui_model_init(tui_model *m, hp_client *client, const char *endpoint, const char *reason)
+{
+    const char *home = getenv("HOME");
+    size_t n = home ? strlen(home) : 0;
+
+    memset(m, 0, sizeof(*m));
+    /* Shown in the header and the banner: ~ keeps the long default path readable. */
+    if (endpoint && n > 1 && strncmp(endpoint, home, n) == 0 && endpoint[n] == '/')
+        snprintf(m->endpoint, sizeof(m->endpoint), "~%s", endpoint + n);
+    else
+        snprintf(m->endpoint, sizeof(m->endpoint), "%s", endpoint ? endpoint : "?");
+    snprintf(m->endpoint_full, sizeof(m->endpoint_full), "%s", endpoint ? endpoint : "?");
+    m->client = client;
+    snprintf(m->reason, sizeof(m->reason), "%s", reason ? reason : "");
+    m->backoff_ms = BACKOFF_MIN_MS;
+}
+
+void tui_model_free(tui_model *m)
+{
+    if (!m)
+        return;
+    hp_service_list_free(m->services);
+    hp_run_list_free(m->runs);
+    hp_job_list_free(m->jobs);
+    hp_secret_list_free(m->secrets);
+    hp_client_free(m->client);
+    memset(m, 0, sizeof(*m));
+}
+
+int tui_model_ready(const tui_model *m)
+{
+    return m->client && (m->connected || tui_now_ms() >= m->retry_at_ms);
+}
+
+static int unreachable(hp_status rc)
+{
+    return rc == HP_E_CONNECT || rc == HP_E_TIMEOUT || rc == HP_E_HTTP || rc == HP_E_PROTOCOL ||
+           rc == HP_E_UNAUTHORIZED || rc == HP_E_SYSTEM;
+}
+
+/* Books the outcome of one call: the connection state and the backoff. */
+static hp_status note(tui_model *m, hp_status rc, const hp_error *err)
+{
+    m->calls++;
+    if (rc == HP_OK || !unreachable(rc)) {
+        m->connected = 1;
+        m->ever_connected = 1;
+        m->backoff_ms = BACKOFF_MIN_MS;
+        return rc;
+    }
+    if (m->connected)
+        m->backoff_ms = BACKOFF_MIN_MS;
+    else if (m->backoff_ms < BACKOFF_MAX_MS)
+        m->backoff_ms *= 2;
+    m->connected = 0;
+    snprintf(m->reason, sizeof(m->reason), "%s", err->message[0] ? err->message : hp_strerror(rc));
+    m->retry_at_ms = tui_now_ms() + m->backoff_ms;
+    return rc;
+}
+
+static hp_sdk *sdk(tui_model *m)
+{
+    return hp_client_sdk(m->client);
+}
+
+int tui_model_services(tui_model *m, int force)
+{
+    hp_service_list *l = NULL;
+    hp_error err = {0};
+    int64_t since = (!force && m->services && m->connected) ? m->services->rev : 0;
+
+    if (!tui_model_ready(m))
+        return -1;
+    if (note(m, hp_services_list(sdk(m), since, &l, &err), &err) != HP_OK)
+        return -1;
+    if (l->unchanged) {
+        hp_service_list_free(l);
+        return 0;
+    }
+    hp_service_list_free(m->services);
+    m->services = l;
+    return 1;
+}
+
+int tui_model_runs(tui_model *m, const char *service, int force)
+{
+    hp_run_list *l = NULL;
+    hp_error err = {0};
+    hp_run_filter f = {.service = service && *service ? service : NULL, .limit = 200};
+
+    if (strcmp(m->runs_service, service ? service : "") != 0)
+        force = 1;
+    f.if_changed_since = (!force && m->runs && m->connected) ? m->runs->rev : 0;
+    if (!tui_model_ready(m))
+        return -1;
+    if (note(m, hp_runs_list(sdk(m), &f, &l, &err), &err) != HP_OK)
+        return -1;
+    if (l->unchanged) {
+        hp_run_list_free(l);
+        return 0;
+    }
+    hp_run_list_free(m->runs);
+    m->runs = l;
+    snprintf(m->runs_service, sizeof(m->runs_service), "%s", service ? service : "");
+    return 1;
+}
+
+int tui_model_jobs(tui_model *m, const char *service, int64_t run_id, int force)
+{
+    hp_job_list *l = NULL;
+    hp_error err = {0};
+    hp_job_filter f = {
+        .service = service && *service ? service : NULL, .run_id = run_id, .limit = 1000};
+
+    if (strcmp(m->jobs_service, service ? service : "") != 0 || m->jobs_run_id != run_id)
+        force = 1;
+    f.if_changed_since = (!force && m->jobs && m->connected) ? m->jobs->rev : 0;
+    if (!tui_model_ready(m))
+        return -1;
+    if (note(m, hp_jobs_list(sdk(m), &f, &l, &err), &err) != HP_OK)
+        return -1;
+    if (l->unchanged) {
+        hp_job_list_free(l);
+        return 0;
+    }
+    hp_job_list_free(m->jobs);
+    m->jobs = l;
+    snprintf(m->jobs_service, sizeof(m->jobs_service), "%s", service ? service : "");
+    m->jobs_run_id = run_id;
+    return 1;
+}
+
+int tui_model_secrets(tui_model *m, int force)
+{
+    hp_secret_list *l = NULL;
+    hp_error err = {0};
+    int64_t since = (!force && m->secrets && m->connected) ? m->secrets->rev : 0;
+
+    if (!tui_model_ready(m))
+        return -1;
+    if (note(m, hp_secrets_list(sdk(m), since, &l, &err), &err) != HP_OK)
+        return -1;
+    if (l->unchanged) {
+        hp_secret_list_free(l);
+        return 0;
+    }
+    hp_secret_list_free(m->secrets);
+    m->secrets = l;
+    return 1;
+}
+
+int tui_model_job_logs(tui_model *m, int64_t job_id, int64_t after_seq, hp_log_page **out,
+                       char *msg, size_t size)
+{
+    hp_error err = {0};
+
+    *out = NULL;
+    if (!tui_model_ready(m))
+        return -1;
+    if (note(m, hp_jobs_logs(sdk(m), job_id, after_seq, 1000, 0, out, &err), &err) != HP_OK) {
+        if (msg)
+            snprintf(msg, size, "%s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+int64_t tui_model_latest_job(tui_model *m, const char *service)
+{
+    hp_job_list *l = NULL;
+    hp_error err = {0};
+    hp_job_filter f = {.service = service, .limit = 1};
+    int64_t id = 0;
+
+    if (!tui_model_ready(m))
+        return 0;
+    if (note(m, hp_jobs_list(sdk(m), &f, &l, &err), &err) != HP_OK)
+        return 0;
+    for (size_t i = 0; i < l->n_jobs; i++)
+        if (l->jobs[i].id > id)
+            id = l->jobs[i].id;
+    hp_job_list_free(l);
+    return id;
+}
+
+int tui_model_act(tui_model *m, const tui_action *act, char *msg, size_t size)
+{
+    hp_error err = {0};
+    hp_run *run = NULL;
+    hp_status rc;
+
+    if (!m->client) {
+        snprintf(msg, size, "not connected: %s", m->reason);
+        return -1;
+    }
+    switch (act->kind) {
+    case TUI_ACT_START:
+        rc = hp_services_start(sdk(m), act->service, &run, &err);
+        if (rc == HP_OK)
+            snprintf(msg, size, "started service '%s': run %lld", act->service, (long long)run->id);
+        break;
+    case TUI_ACT_STOP:
+        rc = hp_services_stop(sdk(m), act->service, NULL, &err);
+        if (rc == HP_OK)
+            snprintf(msg, size, "stopped service '%s'", act->service);
+        break;
+    case TUI_ACT_RESTART:
+        rc = hp_services_restart(sdk(m), act->service, 0, &run, &err);
+        if (rc == HP_OK)
+            snprintf(msg, size, "restarted service '%s': run %lld", act->service,
+                     (long long)run->id);
+        break;
+    case TUI_ACT_DELETE:
+        rc = hp_services_delete(sdk(m), act->service, &err);
+        if (rc == HP_OK)
+            snprintf(msg, size, "deleted service '%s'", act->service);
+        break;
+    case TUI_ACT_CANCEL:
+    default:
+        rc = hp_runs_cancel(sdk(m), act->run_id, &run, &err);
+        if (rc == HP_OK)
+            snprintf(msg, size, "cancelled run %lld", (long long)act->run_id);
+        break;
+    }
+    hp_run_free(run);
+    if (note(m, rc, &err) != HP_OK) {
+        snprintf(msg, size, "%s", err.message[0] ? err.message : hp_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+const hp_service_summary *tui_model_find_service(const tui_model *m, const char *name)
+{
+    if (!m->services)
+        return NULL;
+    for (size_t i = 0; i < m->services->n_services; i++)
+        if (strcmp(m->services->services[i].name, name) == 0)
+            return &m->services->services[i];
+    return NULL;
+}

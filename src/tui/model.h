@@ -1,0 +1,76 @@
+/* hero_proc_tui's one interface to the world: the connection to the server, the lists
+ * the views draw (plain SDK structs, kept while the server is away so the rows can be
+ * shown stale), reconnection with backoff, and the actions. Nothing here draws. */
+#ifndef HP_TUI_MODEL_H
+#define HP_TUI_MODEL_H
+
+#include "builders/factory.h"
+#include "client/types.h"
+
+#include <stdint.h>
+
+typedef enum tui_act {
+    TUI_ACT_START,
+    TUI_ACT_STOP,
+    TUI_ACT_RESTART,
+    TUI_ACT_DELETE,
+    TUI_ACT_CANCEL
+} tui_act;
+
+typedef struct tui_action {
+    tui_act kind;
+    char service[HP_NAME_MAX + 1]; /* start, stop, restart, delete */
+    int64_t run_id;                /* cancel */
+} tui_action;
+
+typedef struct tui_model {
+    hp_client *client;       /* owned; NULL when the endpoint could not even be set up */
+    char endpoint[512];      /* for display: $HOME shown as ~ */
+    char endpoint_full[512]; /* as given */
+    int connected;           /* the last call reached the server */
+    int ever_connected;      /* some call did, once */
+    char reason[256];        /* why the last call failed to reach it */
+    long long retry_at_ms;
+    long backoff_ms;
+    int64_t calls; /* RPCs made, for the status of idle cost */
+
+    hp_service_list *services; /* owned, NULL until fetched */
+    hp_run_list *runs;
+    char runs_service[HP_NAME_MAX + 1]; /* the filter runs was fetched with */
+    hp_job_list *jobs;
+    char jobs_service[HP_NAME_MAX + 1];
+    int64_t jobs_run_id;
+    hp_secret_list *secrets;
+} tui_model;
+
+/* Takes client (may be NULL, then reason says why) on every path. */
+void tui_model_init(tui_model *m, hp_client *client, const char *endpoint, const char *reason);
+void tui_model_free(tui_model *m); /* frees what it owns; m itself is the caller's */
+
+long long tui_now_ms(void); /* monotonic */
+
+/* 1 when a call may be tried now (connected, or the backoff delay has passed). */
+int tui_model_ready(const tui_model *m);
+
+/* The list fetchers: 1 changed (the list was replaced), 0 unchanged, -1 failed (the old
+ * list is kept; m->reason says why when the server is unreachable). force ignores the
+ * rev. A filter different from the last fetch always fetches. */
+int tui_model_services(tui_model *m, int force);
+int tui_model_runs(tui_model *m, const char *service, int force);
+int tui_model_jobs(tui_model *m, const char *service, int64_t run_id, int force);
+int tui_model_secrets(tui_model *m, int force);
+
+/* job.logs after the cursor: *out (caller frees) or NULL with msg (may be NULL). */
+int tui_model_job_logs(tui_model *m, int64_t job_id, int64_t after_seq, hp_log_page **out,
+                       char *msg, size_t size);
+/* The newest job of a service (highest id), 0 when it has none. */
+int64_t tui_model_latest_job(tui_model *m, const char *service);
+
+/* Runs act; msg (caller's, size bytes) gets the result sentence or the server's
+ * message. Returns 0 on success, -1 otherwise. */
+int tui_model_act(tui_model *m, const tui_action *act, char *msg, size_t size);
+
+/* A service from the last list by name, NULL when absent. Borrowed. */
+const hp_service_summary *tui_model_find_service(const tui_model *m, const char *name);
+
+#endif

@@ -1,0 +1,141 @@
+/* hero_proc_tui's shared types: the app, the stack of view frames, the view ops table,
+ * the commands the key table maps to and the flags key handlers return. Views draw only
+ * the plain structs of the model (model.h); they never call the SDK themselves. */
+#ifndef HP_TUI_TUI_H
+#define HP_TUI_TUI_H
+
+#include "tui/model.h"
+
+#include <curses.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a key handler did: the loop redraws, refetches or quits accordingly. */
+enum { TUI_HANDLED = 1, TUI_REDRAW = 2, TUI_REFRESH = 4, TUI_QUIT = 8 };
+
+/* The views a key applies to (a mask in the key table). */
+enum {
+    TUI_SCOPE_SERVICES = 1,
+    TUI_SCOPE_RUNS = 2,
+    TUI_SCOPE_JOBS = 4,
+    TUI_SCOPE_LOGS = 8,
+    TUI_SCOPE_SECRETS = 16,
+    TUI_SCOPE_LISTS = 1 | 2 | 4 | 16,
+    TUI_SCOPE_ALL = 31
+};
+
+typedef enum tui_cmd {
+    TUI_CMD_NONE,
+    TUI_CMD_QUIT,
+    TUI_CMD_BACK,
+    TUI_CMD_HELP,
+    TUI_CMD_VIEW_SERVICES,
+    TUI_CMD_VIEW_RUNS,
+    TUI_CMD_VIEW_JOBS,
+    TUI_CMD_VIEW_SECRETS,
+    TUI_CMD_NEXT_VIEW,
+    TUI_CMD_UP,
+    TUI_CMD_DOWN,
+    TUI_CMD_PAGE_UP,
+    TUI_CMD_PAGE_DOWN,
+    TUI_CMD_TOP,
+    TUI_CMD_BOTTOM,
+    TUI_CMD_ENTER,
+    TUI_CMD_LOGS,
+    TUI_CMD_FOLLOW,
+    TUI_CMD_WRAP,
+    TUI_CMD_TIMESTAMPS,
+    TUI_CMD_REFRESH,
+    TUI_CMD_FILTER,
+    TUI_CMD_START,
+    TUI_CMD_STOP,
+    TUI_CMD_RESTART,
+    TUI_CMD_DELETE,
+    TUI_CMD_CANCEL
+} tui_cmd;
+
+typedef struct tui_app tui_app;
+typedef struct tui_frame tui_frame;
+
+/* One view: a const table per file (view_*.c). rows/draw/key see only the model. */
+typedef struct tui_view_ops {
+    const char *name; /* "Services": the breadcrumb when title is NULL */
+    unsigned scope;   /* TUI_SCOPE_* bit of this view */
+    /* The breadcrumb of this frame, e.g. "Jobs of web". */
+    void (*title)(const tui_frame *f, char *buf, size_t size);
+    /* Fetches what the view shows; 1 when it changed, 0 unchanged, -1 on failure. */
+    int (*update)(tui_app *app, tui_frame *f, int force);
+    /* Number of rows in the model (before the filter). */
+    size_t (*rows)(tui_app *app, const tui_frame *f);
+    /* 1 when model row i has needle in its name or status word (NULL: no `/` filter and
+     * no reordering; rows are shown as the model has them). */
+    int (*match)(tui_app *app, const tui_frame *f, size_t i, const char *needle);
+    /* 0 for a row in trouble (failed, crash loop, retrying), shown first; 1 otherwise.
+     * NULL: every row ranks the same. */
+    int (*rank)(tui_app *app, const tui_frame *f, size_t i);
+    /* Draws into w inside the rectangle (y, x, h, wd). */
+    void (*draw)(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int wd);
+    /* A command for this view; returns TUI_* flags, 0 when not handled. */
+    int (*key)(tui_app *app, tui_frame *f, tui_cmd cmd);
+    /* Frees the frame's private state (NULL: nothing to free). */
+    void (*leave)(tui_frame *f);
+    /* The identity of row i (a name or an id) into buf, so the selection stays on the
+     * same object when rows move (NULL: the selection stays on its index). */
+    void (*row_key)(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size);
+} tui_view_ops;
+
+struct tui_frame {
+    const tui_view_ops *ops;
+    size_t sel;                    /* selected row */
+    size_t top;                    /* first visible row */
+    int page;                      /* visible rows at the last draw */
+    char service[HP_NAME_MAX + 1]; /* filter: "" = every service */
+    int64_t run_id;                /* filter: 0 = every run */
+    int64_t job_id;                /* logs: the job shown */
+    void *state;                   /* view-private, freed by ops->leave */
+    char filter[64];               /* `/`: shown rows contain it in their name or status */
+    size_t *map;                   /* shown row -> model row (problems first, filtered) */
+    size_t n_map;
+};
+
+extern const tui_view_ops tui_view_services;
+extern const tui_view_ops tui_view_runs;
+extern const tui_view_ops tui_view_jobs;
+extern const tui_view_ops tui_view_logs;
+extern const tui_view_ops tui_view_secrets;
+/* Appends a page of lines to a Logs frame, as its update does (headless tests). */
+void tui_view_logs_feed(tui_frame *f, const hp_log_page *p);
+
+/* ---- what views may ask of the app (app.c) ----------------------------------------- */
+tui_model *tui_app_model(tui_app *app);
+int tui_app_read_only(const tui_app *app);
+int tui_app_stale(const tui_app *app); /* 1 when rows are from before a lost connection */
+/* Pushes a new frame (ops, filters copied from proto, may be NULL); returns it. */
+tui_frame *tui_app_push(tui_app *app, const tui_view_ops *ops, const tui_frame *proto);
+/* Runs act, asking first when it is destructive (stop, restart, delete, cancel). */
+void tui_app_request(tui_app *app, const tui_action *act);
+/* The status line: printf-style, error 1 shows it as a problem. */
+void tui_app_status(tui_app *app, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- headless (screen tests): an app without a server, drawn on the current SCREEN -- */
+/* A new app whose model has no client; the caller fills tui_app_model(app)'s lists. */
+tui_app *tui_app_headless_new(const char *endpoint, int read_only);
+void tui_app_headless_free(tui_app *app); /* NULL safe */
+/* Replaces the frame stack with one frame of ops (filters from proto, may be NULL). */
+tui_frame *tui_app_show(tui_app *app, const tui_view_ops *ops, const tui_frame *proto);
+/* Opens the help overlay (help 1) and/or the confirmation of act (may be NULL). */
+void tui_app_overlay(tui_app *app, int help, const tui_action *act);
+/* Draws everything and updates the screen, as the loop does. */
+void tui_app_render(tui_app *app);
+/* One key (func 1 for KEY_* codes, KEY_MOUSE reads the mouse queue) as the loop handles
+ * it; returns 1 when it asked to quit. */
+int tui_app_key(tui_app *app, int code, int func);
+/* The frame shown (borrowed). */
+const tui_frame *tui_app_top(tui_app *app);
+
+/* The whole program: parses argv, runs the dashboard, restores the terminal. Returns
+ * the exit status (0, 2 usage, 3 unreachable at start with no way on). */
+int tui_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,23 @@
+/* Helpers the list views share (implemented in app.c): scrolling a frame so its
+ * selection is visible, the attributes of a row (selected, stale), and the mapping of
+ * shown rows (filtered, problems first) to model rows. */
+#ifndef HP_TUI_VIEW_H
+#define HP_TUI_VIEW_H
+
+#include "tui/tui.h"
+
+/* Clamps f->sel to n rows and moves f->top so the selection is within h rows. */
+void tui_list_scroll(tui_frame *f, size_t n, int h);
+/* Sets the attributes of row i (reverse when selected, dim when stale) and blanks it. */
+void tui_row_begin(tui_app *app, const tui_frame *f, WINDOW *w, int y, int x, int width, size_t i);
+void tui_row_end(WINDOW *w);
+
+/* Rows shown (after the filter) and the model row of shown row i. */
+size_t tui_frame_count(tui_app *app, const tui_frame *f);
+size_t tui_frame_row(const tui_frame *f, size_t shown);
+/* The model row selected, or (size_t)-1 when nothing is. */
+size_t tui_frame_selected(tui_app *app, const tui_frame *f);
+/* The line to show when no row is: "no runs", or that the filter matched none. */
+const char *tui_frame_empty(const tui_frame *f, const char *none, char *buf, size_t size);
+
+#endif

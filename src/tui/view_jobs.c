@@ -1,0 +1,145 @@
+/* The Jobs view: every job (or a service's, or a run's), newest first, with its run,
+ * action, status, attempt, pid, exit and duration; Enter or l opens its log. It draws
+ * the model's list only. */
+#include "config.h"
+
+#include "tui/draw.h"
+#include "tui/tui.h"
+#include "tui/view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const tui_column cols[] = {
+    {"ID", 6},      {"RUN", 6}, {"SERVICE", 12}, {"ACTION", 14},  {"STATUS", 12},
+    {"ATTEMPT", 7}, {"PID", 8}, {"EXIT", 6},     {"DURATION", 9}, {"ERROR", 0},
+};
+#define N_COLS (sizeof(cols) / sizeof(cols[0]))
+
+static size_t rows(tui_app *app, const tui_frame *f)
+{
+    const tui_model *m = tui_app_model(app);
+
+    return m->jobs ? m->jobs->n_jobs : 0;
+}
+
+static void title(const tui_frame *f, char *buf, size_t size)
+{
+    if (f->run_id)
+        snprintf(buf, size, "Jobs of run %lld", (long long)f->run_id);
+    else if (f->service[0])
+        snprintf(buf, size, "Jobs of %s", f->service);
+    else
+        snprintf(buf, size, "Jobs");
+}
+
+static int match(tui_app *app, const tui_frame *f, size_t i, const char *needle)
+{
+    const hp_job *j = &tui_app_model(app)->jobs->jobs[i];
+
+    return strstr(j->action, needle) || (j->service && strstr(j->service, needle)) ||
+           strstr(tui_status_word(tui_status_of_job(j->status)), needle);
+}
+
+static int rank(tui_app *app, const tui_frame *f, size_t i)
+{
+    hp_job_state st = tui_app_model(app)->jobs->jobs[i].status;
+
+    return st == HP_JOB_FAILED || st == HP_JOB_TIMED_OUT || st == HP_JOB_RETRYING ? 0 : 1;
+}
+
+static int update(tui_app *app, tui_frame *f, int force)
+{
+    return tui_model_jobs(tui_app_model(app), f->service, f->run_id, force);
+}
+
+static void draw_row(tui_cells *t, const hp_job *j)
+{
+    char buf[64];
+    int64_t end = j->ended_at_ms ? j->ended_at_ms : tui_wall_ms();
+
+    snprintf(buf, sizeof(buf), "%lld", (long long)j->id);
+    tui_cell(t, buf);
+    snprintf(buf, sizeof(buf), "%lld", (long long)j->run_id);
+    tui_cell(t, buf);
+    tui_cell(t, j->service ? j->service : "-");
+    tui_cell(t, j->action);
+    tui_cell_status(t, tui_status_of_job(j->status));
+    snprintf(buf, sizeof(buf), "%lld", (long long)j->attempt);
+    tui_cell(t, buf);
+    if (j->has_pid && j->pid > 0)
+        snprintf(buf, sizeof(buf), "%lld", (long long)j->pid);
+    else
+        snprintf(buf, sizeof(buf), "-");
+    tui_cell(t, buf);
+    if (j->has_exit_code)
+        snprintf(buf, sizeof(buf), "%lld", (long long)j->exit_code);
+    else if (j->has_signal)
+        snprintf(buf, sizeof(buf), "sig%lld", (long long)j->signal);
+    else
+        snprintf(buf, sizeof(buf), "-");
+    tui_cell_attr(
+        t, buf, (j->has_exit_code && j->exit_code != 0) || j->has_signal ? tui_attr(TUI_C_RED) : 0);
+    if (j->started_at_ms)
+        tui_fmt_duration(end - j->started_at_ms, buf, sizeof(buf));
+    else
+        snprintf(buf, sizeof(buf), "-");
+    tui_cell(t, buf);
+    tui_cell(t, j->error ? j->error : "");
+}
+
+static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
+{
+    const tui_model *m = tui_app_model(app);
+    int wd[N_COLS];
+    size_t n = tui_frame_count(app, f);
+    char empty[160];
+
+    tui_columns_fit(cols, N_COLS, width, wd);
+    tui_columns_header(w, y, x, cols, wd, N_COLS);
+    tui_list_scroll(f, n, h - 1);
+    if (n == 0) {
+        tui_put(w, y + 1, x, width,
+                m->jobs ? tui_frame_empty(f, "no jobs", empty, sizeof(empty))
+                        : "waiting for the server...");
+        return;
+    }
+    for (int r = 0; r < h - 1 && f->top + (size_t)r < n; r++) {
+        size_t i = tui_frame_row(f, f->top + (size_t)r);
+        tui_cells t = {w, y + 1 + r, x, wd, 0};
+        tui_row_begin(app, f, w, y + 1 + r, x, width, f->top + (size_t)r);
+        draw_row(&t, &m->jobs->jobs[i]);
+        tui_row_end(w);
+    }
+}
+
+static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
+{
+    const tui_model *m = tui_app_model(app);
+    tui_frame proto = {0};
+
+    size_t i = tui_frame_selected(app, f);
+
+    if (i == (size_t)-1 || (cmd != TUI_CMD_ENTER && cmd != TUI_CMD_LOGS))
+        return 0;
+    proto.job_id = m->jobs->jobs[i].id;
+    tui_app_push(app, &tui_view_logs, &proto);
+    return TUI_HANDLED | TUI_REFRESH;
+}
+static void row_key(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size)
+{
+    snprintf(buf, size, "%lld", (long long)tui_app_model(app)->jobs->jobs[i].id);
+}
+
+const tui_view_ops tui_view_jobs = {
+    .name = "Jobs",
+    .scope = TUI_SCOPE_JOBS,
+    .title = title,
+    .update = update,
+    .rows = rows,
+    .match = match,
+    .rank = rank,
+    .draw = draw,
+    .row_key = row_key,
+    .key = key,
+};

@@ -1,0 +1,142 @@
+/* The Runs view: every run (or a service's), newest first, with its status, job counts
+ * ok/failed/running (OK/FAIL/RUN), start time and duration; Enter opens its jobs, c cancels it. It
+ * draws the model's list only. */
+#include "config.h"
+
+#include "tui/draw.h"
+#include "tui/tui.h"
+#include "tui/view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const tui_column cols[] = {
+    {"ID", 6},           {"NAME", 14},    {"SERVICE", 12}, {"STATUS", 12},
+    {"OK/FAIL/RUN", 11}, {"STARTED", 11}, {"DURATION", 0},
+};
+#define N_COLS (sizeof(cols) / sizeof(cols[0]))
+
+static size_t rows(tui_app *app, const tui_frame *f)
+{
+    const tui_model *m = tui_app_model(app);
+
+    return m->runs ? m->runs->n_runs : 0;
+}
+
+static void title(const tui_frame *f, char *buf, size_t size)
+{
+    if (f->service[0])
+        snprintf(buf, size, "Runs of %s", f->service);
+    else
+        snprintf(buf, size, "Runs");
+}
+
+static int match(tui_app *app, const tui_frame *f, size_t i, const char *needle)
+{
+    const hp_run *r = &tui_app_model(app)->runs->runs[i];
+
+    return strstr(r->name, needle) || (r->service && strstr(r->service, needle)) ||
+           strstr(tui_status_word(tui_status_of_run(r->status)), needle);
+}
+
+static int rank(tui_app *app, const tui_frame *f, size_t i)
+{
+    const hp_run *r = &tui_app_model(app)->runs->runs[i];
+
+    return r->status == HP_RUN_FAILED ? 0 : 1;
+}
+
+static int update(tui_app *app, tui_frame *f, int force)
+{
+    return tui_model_runs(tui_app_model(app), f->service, force);
+}
+
+static void draw_row(tui_cells *t, const hp_run *r)
+{
+    char buf[64];
+    int64_t end = r->ended_at_ms ? r->ended_at_ms : tui_wall_ms();
+
+    snprintf(buf, sizeof(buf), "%lld", (long long)r->id);
+    tui_cell(t, buf);
+    tui_cell(t, r->name);
+    tui_cell(t, r->service ? r->service : "-");
+    tui_cell_status(t, tui_status_of_run(r->status));
+    snprintf(buf, sizeof(buf), "%lld/%lld/%lld", (long long)r->counts.succeeded,
+             (long long)r->counts.failed, (long long)r->counts.running);
+    tui_cell_attr(t, buf, r->counts.failed ? tui_attr(TUI_C_RED) : 0);
+    tui_fmt_time(r->started_at_ms ? r->started_at_ms : r->created_at_ms, buf, sizeof(buf));
+    tui_cell(t, buf);
+    if (r->started_at_ms)
+        tui_fmt_duration(end - r->started_at_ms, buf, sizeof(buf));
+    else
+        snprintf(buf, sizeof(buf), "-");
+    tui_cell(t, buf);
+}
+
+static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
+{
+    const tui_model *m = tui_app_model(app);
+    int wd[N_COLS];
+    size_t n = tui_frame_count(app, f);
+    char empty[160];
+
+    tui_columns_fit(cols, N_COLS, width, wd);
+    tui_columns_header(w, y, x, cols, wd, N_COLS);
+    tui_list_scroll(f, n, h - 1);
+    if (n == 0) {
+        tui_put(w, y + 1, x, width,
+                m->runs ? tui_frame_empty(f, "no runs", empty, sizeof(empty))
+                        : "waiting for the server...");
+        return;
+    }
+    for (int r = 0; r < h - 1 && f->top + (size_t)r < n; r++) {
+        size_t i = tui_frame_row(f, f->top + (size_t)r);
+        tui_cells t = {w, y + 1 + r, x, wd, 0};
+        tui_row_begin(app, f, w, y + 1 + r, x, width, f->top + (size_t)r);
+        draw_row(&t, &m->runs->runs[i]);
+        tui_row_end(w);
+    }
+}
+
+static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
+{
+    const tui_model *m = tui_app_model(app);
+    const hp_run *r;
+    tui_action act = {.kind = TUI_ACT_CANCEL};
+    tui_frame proto = {0};
+
+    size_t i = tui_frame_selected(app, f);
+
+    if (i == (size_t)-1)
+        return 0;
+    r = &m->runs->runs[i];
+    switch (cmd) {
+    case TUI_CMD_ENTER:
+        proto.run_id = r->id;
+        tui_app_push(app, &tui_view_jobs, &proto);
+        return TUI_HANDLED | TUI_REFRESH;
+    case TUI_CMD_CANCEL:
+        act.run_id = r->id;
+        tui_app_request(app, &act);
+        return TUI_HANDLED | TUI_REDRAW;
+    default:
+        return 0;
+    }
+}
+static void row_key(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size)
+{
+    snprintf(buf, size, "%lld", (long long)tui_app_model(app)->runs->runs[i].id);
+}
+
+const tui_view_ops tui_view_runs = {
+    .name = "Runs",
+    .scope = TUI_SCOPE_RUNS,
+    .title = title,
+    .update = update,
+    .rows = rows,
+    .match = match,
+    .rank = rank,
+    .draw = draw,
+    .row_key = row_key,
+    .key = key,
+};

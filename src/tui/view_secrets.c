@@ -1,0 +1,75 @@
+/* The Secrets view: names and times of the server's secrets. Values are never fetched,
+ * so they cannot be shown. */
+#include "config.h"
+
+#include "tui/draw.h"
+#include "tui/tui.h"
+#include "tui/view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const tui_column cols[] = {{"NAME", 32}, {"CREATED", 11}, {"UPDATED", 0}};
+#define N_COLS (sizeof(cols) / sizeof(cols[0]))
+
+static size_t rows(tui_app *app, const tui_frame *f)
+{
+    const tui_model *m = tui_app_model(app);
+
+    return m->secrets ? m->secrets->n_secrets : 0;
+}
+
+static int match(tui_app *app, const tui_frame *f, size_t i, const char *needle)
+{
+    return strstr(tui_app_model(app)->secrets->secrets[i].name, needle) != NULL;
+}
+
+static int update(tui_app *app, tui_frame *f, int force)
+{
+    return tui_model_secrets(tui_app_model(app), force);
+}
+
+static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
+{
+    const tui_model *m = tui_app_model(app);
+    int wd[N_COLS];
+    size_t n = tui_frame_count(app, f);
+    char empty[160];
+    char buf[32];
+
+    tui_columns_fit(cols, N_COLS, width, wd);
+    tui_columns_header(w, y, x, cols, wd, N_COLS);
+    tui_list_scroll(f, n, h - 1);
+    if (n == 0) {
+        tui_put(w, y + 1, x, width,
+                m->secrets ? tui_frame_empty(f, "no secrets", empty, sizeof(empty))
+                           : "waiting for the server...");
+        return;
+    }
+    for (int r = 0; r < h - 1 && f->top + (size_t)r < n; r++) {
+        size_t i = tui_frame_row(f, f->top + (size_t)r);
+        const hp_secret_meta *s = &m->secrets->secrets[i];
+        tui_cells t = {w, y + 1 + r, x, wd, 0};
+        tui_row_begin(app, f, w, y + 1 + r, x, width, f->top + (size_t)r);
+        tui_cell(&t, s->name);
+        tui_fmt_time(s->created_at_ms, buf, sizeof(buf));
+        tui_cell(&t, buf);
+        tui_fmt_time(s->updated_at_ms, buf, sizeof(buf));
+        tui_cell(&t, buf);
+        tui_row_end(w);
+    }
+}
+static void row_key(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", tui_app_model(app)->secrets->secrets[i].name);
+}
+
+const tui_view_ops tui_view_secrets = {
+    .name = "Secrets",
+    .scope = TUI_SCOPE_SECRETS,
+    .update = update,
+    .rows = rows,
+    .match = match,
+    .draw = draw,
+    .row_key = row_key,
+};

@@ -1,0 +1,164 @@
+/* The Services view: one row per service with its status (glyph, word, colour), wanted
+ * state, actions, pids, restarts, uptime and description; Enter opens its jobs, l its
+ * latest log, s/S/r/D act on it. It draws the model's list and fetches nothing itself
+ * except through the model. */
+#include "config.h"
+
+#include "tui/draw.h"
+#include "tui/tui.h"
+#include "tui/view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const tui_column cols[] = {
+    {"NAME", 16}, {"STATUS", 12},  {"WANTED", 6}, {"ACT", 3},
+    {"PID", 12},  {"RESTARTS", 8}, {"UPTIME", 8}, {"DESCRIPTION", 0},
+};
+#define N_COLS (sizeof(cols) / sizeof(cols[0]))
+
+static size_t rows(tui_app *app, const tui_frame *f)
+{
+    const tui_model *m = tui_app_model(app);
+
+    return m->services ? m->services->n_services : 0;
+}
+
+static const hp_service_summary *selected(tui_app *app, const tui_frame *f)
+{
+    const tui_model *m = tui_app_model(app);
+
+    size_t i = tui_frame_selected(app, f);
+
+    return i == (size_t)-1 ? NULL : &m->services->services[i];
+}
+
+static int match(tui_app *app, const tui_frame *f, size_t i, const char *needle)
+{
+    const hp_service_summary *s = &tui_app_model(app)->services->services[i];
+
+    return strstr(s->name, needle) ||
+           strstr(tui_status_word(tui_status_of_service(s->status)), needle);
+}
+
+static int rank(tui_app *app, const tui_frame *f, size_t i)
+{
+    const hp_service_summary *s = &tui_app_model(app)->services->services[i];
+
+    return s->status == HP_SERVICE_FAILED || s->crash_loop ? 0 : 1;
+}
+
+static int update(tui_app *app, tui_frame *f, int force)
+{
+    return tui_model_services(tui_app_model(app), force);
+}
+
+static void draw_row(tui_cells *t, const hp_service_summary *s)
+{
+    char buf[128];
+    size_t len = 0;
+
+    tui_cell(t, s->name);
+    tui_cell_status(t, tui_status_of_service(s->status));
+    tui_cell(t, s->wanted_start ? "start" : "stop");
+    snprintf(buf, sizeof(buf), "%3lld", (long long)s->actions);
+    tui_cell(t, buf);
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n_pids && len + 1 < sizeof(buf); i++)
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%lld", i ? "," : "",
+                                (long long)s->pids[i]);
+    tui_cell(t, s->n_pids ? buf : "-");
+    snprintf(buf, sizeof(buf), "%lld%s", (long long)s->restarts, s->crash_loop ? " loop" : "");
+    tui_cell_attr(t, buf, s->crash_loop ? tui_attr(TUI_C_RED) : 0);
+    if (s->status == HP_SERVICE_RUNNING && s->started_at_ms > 0)
+        tui_fmt_duration(tui_wall_ms() - s->started_at_ms, buf, sizeof(buf));
+    else
+        snprintf(buf, sizeof(buf), "-");
+    tui_cell(t, buf);
+    tui_cell(t, s->description ? s->description : "");
+}
+
+static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
+{
+    const tui_model *m = tui_app_model(app);
+    int wd[N_COLS];
+    size_t n = tui_frame_count(app, f);
+    char empty[160];
+
+    tui_columns_fit(cols, N_COLS, width, wd);
+    tui_columns_header(w, y, x, cols, wd, N_COLS);
+    tui_list_scroll(f, n, h - 1);
+    if (n == 0) {
+        tui_put(w, y + 1, x, width,
+                !m->services ? "waiting for the server..."
+                             : tui_frame_empty(f,
+                                               "no services yet: add one with `hero_proc "
+                                               "service set FILE`, or start with --demo",
+                                               empty, sizeof(empty)));
+        return;
+    }
+    for (int r = 0; r < h - 1 && f->top + (size_t)r < n; r++) {
+        size_t i = tui_frame_row(f, f->top + (size_t)r);
+        tui_cells t = {w, y + 1 + r, x, wd, 0};
+        tui_row_begin(app, f, w, y + 1 + r, x, width, f->top + (size_t)r);
+        draw_row(&t, &m->services->services[i]);
+        tui_row_end(w);
+    }
+}
+
+static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
+{
+    const hp_service_summary *s = selected(app, f);
+    tui_action act = {0};
+    tui_frame proto = {0};
+
+    if (!s)
+        return 0;
+    snprintf(act.service, sizeof(act.service), "%s", s->name);
+    switch (cmd) {
+    case TUI_CMD_ENTER:
+        snprintf(proto.service, sizeof(proto.service), "%s", s->name);
+        tui_app_push(app, &tui_view_jobs, &proto);
+        return TUI_HANDLED | TUI_REFRESH;
+    case TUI_CMD_LOGS:
+        proto.job_id = tui_model_latest_job(tui_app_model(app), s->name);
+        if (!proto.job_id) {
+            tui_app_status(app, 1, "service '%s' has no job yet: start it with s", s->name);
+            return TUI_HANDLED | TUI_REDRAW;
+        }
+        tui_app_push(app, &tui_view_logs, &proto);
+        return TUI_HANDLED | TUI_REFRESH;
+    case TUI_CMD_START:
+        act.kind = TUI_ACT_START;
+        break;
+    case TUI_CMD_STOP:
+        act.kind = TUI_ACT_STOP;
+        break;
+    case TUI_CMD_RESTART:
+        act.kind = TUI_ACT_RESTART;
+        break;
+    case TUI_CMD_DELETE:
+        act.kind = TUI_ACT_DELETE;
+        break;
+    default:
+        return 0;
+    }
+    tui_app_request(app, &act);
+    return TUI_HANDLED | TUI_REDRAW;
+}
+static void row_key(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", tui_app_model(app)->services->services[i].name);
+}
+
+const tui_view_ops tui_view_services = {
+    .name = "Services",
+    .scope = TUI_SCOPE_SERVICES,
+    .update = update,
+    .rows = rows,
+    .match = match,
+    .rank = rank,
+    .draw = draw,
+    .row_key = row_key,
+    .key = key,
+};

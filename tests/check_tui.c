@@ -1,0 +1,471 @@
+/* hero_proc_tui's screens, headless: each view is drawn by ncurses on a terminal that
+ * writes to /dev/null, the screen is read back as text and compared with a golden file
+ * under tests/tui/ at 120x40 and 80x24. HP_UPDATE_GOLDENS=1 rewrites the goldens. Also
+ * the key table, the log ring and the text helpers, without a terminal. */
+#include "config.h"
+
+#include "check_common.h"
+#include "tui/draw.h"
+#include "tui/keys.h"
+#include "tui/logbuf.h"
+#include "tui/tui.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+typedef struct screen_case {
+    const char *name;
+    int cols, rows;
+} screen_case;
+
+static const screen_case cases[] = {
+    {"services", 120, 40},    {"services", 80, 24},     {"runs", 120, 40},    {"runs", 80, 24},
+    {"jobs", 120, 40},        {"jobs", 80, 24},         {"secrets", 120, 40}, {"secrets", 80, 24},
+    {"help", 120, 40},        {"help", 80, 24},         {"confirm", 120, 40}, {"confirm", 80, 24},
+    {"unreachable", 120, 40}, {"unreachable", 80, 24},  {"services", 40, 12}, {"logs", 120, 40},
+    {"logs", 80, 24},         {"logs-wrapped", 80, 24},
+};
+#define N_CASES ((int)(sizeof(cases) / sizeof(cases[0])))
+
+static cJSON *fixtures(void)
+{
+    char *path = hp_test_join(hp_test_srcdir(), "tests/tui/fixtures.json");
+    char *text = hp_test_read_file(path, NULL);
+    cJSON *json;
+
+    ck_assert_msg(text != NULL, "cannot read %s", path);
+    json = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(json);
+    free(text);
+    free(path);
+    return json;
+}
+
+/* The app with the fixtures' lists in its model. */
+static tui_app *fixture_app(const cJSON *fx)
+{
+    tui_app *app = tui_app_headless_new("/home/me/hero/var/sockets/hero_proc/rpc.sock", 0);
+    tui_model *m = tui_app_model(app);
+
+    m->services = hp_service_list_from_json(cJSON_GetObjectItem(fx, "services"), NULL);
+    m->runs = hp_run_list_from_json(cJSON_GetObjectItem(fx, "runs"), NULL);
+    m->jobs = hp_job_list_from_json(cJSON_GetObjectItem(fx, "jobs"), NULL);
+    m->secrets = hp_secret_list_from_json(cJSON_GetObjectItem(fx, "secrets"), NULL);
+    ck_assert(m->services && m->runs && m->jobs && m->secrets);
+    return app;
+}
+
+/* The line-drawing characters of the alternate character set, as Unicode. */
+static wchar_t acs_char(wchar_t c)
+{
+    static const char from[] = "qxlkmjtuvwn";
+    static const wchar_t to[] =
+        L"\u2500\u2502\u250c\u2510\u2514\u2518\u251c\u2524\u2534\u252c\u253c";
+    const char *p = c < 128 ? strchr(from, (int)c) : NULL;
+
+    return p && c ? to[p - from] : c;
+}
+
+/* The screen as UTF-8 text, trailing blanks cut, one line per row. */
+static char *dump(int rows, int cols)
+{
+    size_t cap = (size_t)rows * ((size_t)cols * 4 + 2) + 1, len = 0;
+    char *out = malloc(cap);
+
+    ck_assert_ptr_nonnull(out);
+    for (int y = 0; y < rows; y++) {
+        mbstate_t st;
+        size_t start = len;
+        memset(&st, 0, sizeof(st));
+        for (int x = 0; x < cols; x++) {
+            cchar_t cc;
+            wchar_t wc[CCHARW_MAX + 1] = {0};
+            attr_t attrs;
+            short pair;
+            int w;
+            mvwin_wch(curscr, y, x, &cc);
+            getcchar(&cc, wc, &attrs, &pair, NULL);
+            if (attrs & A_ALTCHARSET)
+                wc[0] = acs_char(wc[0]);
+            for (int i = 0; wc[i]; i++) {
+                size_t n = wcrtomb(out + len, wc[i], &st);
+                if (n != (size_t)-1)
+                    len += n;
+            }
+            w = wc[0] ? wcwidth(wc[0]) : 1;
+            if (w > 1)
+                x += w - 1; /* the cells a wide character covers */
+        }
+        while (len > start && out[len - 1] == ' ')
+            len--;
+        out[len++] = '\n';
+    }
+    out[len] = '\0';
+    return out;
+}
+
+static void render_case(const screen_case *c, char **text)
+{
+    cJSON *fx = fixtures();
+    FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+    SCREEN *scr;
+    tui_app *app;
+    char lines[8], cols[8];
+
+    snprintf(lines, sizeof(lines), "%d", c->rows);
+    snprintf(cols, sizeof(cols), "%d", c->cols);
+    setenv("LINES", lines, 1);
+    setenv("COLUMNS", cols, 1);
+    setenv("TZ", "UTC", 1);
+    ck_assert_ptr_nonnull(setlocale(LC_ALL, "C.UTF-8"));
+    scr = newterm("xterm", out, in);
+    ck_assert_ptr_nonnull(scr);
+    resizeterm(c->rows, c->cols);
+    tui_draw_init(0, 1);
+    tui_draw_fix_clock((int64_t)cJSON_GetObjectItem(fx, "now_ms")->valuedouble);
+    app = fixture_app(fx);
+    if (strcmp(c->name, "runs") == 0)
+        tui_app_show(app, &tui_view_runs, NULL);
+    else if (strcmp(c->name, "jobs") == 0)
+        tui_app_show(app, &tui_view_jobs, NULL);
+    else if (strcmp(c->name, "secrets") == 0)
+        tui_app_show(app, &tui_view_secrets, NULL);
+    else if (strncmp(c->name, "logs", 4) == 0) {
+        tui_frame proto = {.job_id = 5}, *f = tui_app_show(app, &tui_view_logs, &proto);
+        hp_log_page *page = hp_log_page_from_json(cJSON_GetObjectItem(fx, "logs"), NULL);
+        ck_assert_ptr_nonnull(page);
+        tui_view_logs_feed(f, page);
+        hp_log_page_free(page);
+        if (strcmp(c->name, "logs-wrapped") == 0) {
+            f->ops->key(app, f, TUI_CMD_WRAP);
+            f->ops->key(app, f, TUI_CMD_TIMESTAMPS);
+        }
+    } else if (strcmp(c->name, "help") == 0)
+        tui_app_overlay(app, 1, NULL);
+    else if (strcmp(c->name, "confirm") == 0) {
+        tui_action act = {.kind = TUI_ACT_RESTART, .service = "web"};
+        tui_app_overlay(app, 0, &act);
+    } else if (strcmp(c->name, "unreachable") == 0) {
+        tui_model *m = tui_app_model(app);
+        m->connected = 0;
+        snprintf(m->reason, sizeof(m->reason),
+                 "no hero_proc server at /home/me/hero/var/sockets/hero_proc/rpc.sock: "
+                 "Connection refused");
+    }
+    tui_app_render(app);
+    *text = dump(c->rows, c->cols);
+    tui_app_headless_free(app);
+    endwin();
+    delscreen(scr);
+    fclose(out);
+    fclose(in);
+    cJSON_Delete(fx);
+}
+
+START_TEST(view_matches_its_golden)
+{
+    const screen_case *c = &cases[_i];
+    char name[128], *path, *want, *got;
+
+    snprintf(name, sizeof(name), "tests/tui/%s-%dx%d.txt", c->name, c->cols, c->rows);
+    path = hp_test_join(hp_test_srcdir(), name);
+    render_case(c, &got);
+    if (getenv("HP_UPDATE_GOLDENS")) {
+        FILE *fp = fopen(path, "w");
+        ck_assert_ptr_nonnull(fp);
+        fputs(got, fp);
+        fclose(fp);
+    }
+    want = hp_test_read_file(path, NULL);
+    ck_assert_msg(want != NULL, "no golden %s: run with HP_UPDATE_GOLDENS=1", path);
+    ck_assert_msg(strcmp(want, got) == 0, "%s differs from the screen:\n%s", name, got);
+    free(want);
+    free(got);
+    free(path);
+}
+END_TEST
+
+/* A fixture app on a fresh 120x40 headless terminal, drawn once. */
+typedef struct headless {
+    FILE *out, *in;
+    SCREEN *scr;
+    cJSON *fx;
+    tui_app *app;
+} headless;
+
+static void headless_open(headless *h, int read_only)
+{
+    tui_model *m;
+
+    setenv("LINES", "40", 1);
+    setenv("COLUMNS", "120", 1);
+    setenv("TZ", "UTC", 1);
+    ck_assert_ptr_nonnull(setlocale(LC_ALL, "C.UTF-8"));
+    h->out = fopen("/dev/null", "w");
+    h->in = fopen("/dev/null", "r");
+    h->scr = newterm("xterm", h->out, h->in);
+    ck_assert_ptr_nonnull(h->scr);
+    mousemask(BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    tui_draw_init(0, 1);
+    h->fx = fixtures();
+    h->app = fixture_app(h->fx);
+    if (read_only) {
+        /* fixture_app made a read-write app: move its lists to a read-only one. */
+        tui_app *ro = tui_app_headless_new("/home/me/rpc.sock", 1);
+        tui_model *from = tui_app_model(h->app);
+        m = tui_app_model(ro);
+        m->services = from->services;
+        from->services = NULL;
+        tui_app_headless_free(h->app);
+        h->app = ro;
+    }
+    tui_app_render(h->app);
+}
+
+static void headless_close(headless *h)
+{
+    tui_app_headless_free(h->app);
+    endwin();
+    delscreen(h->scr);
+    fclose(h->out);
+    fclose(h->in);
+    cJSON_Delete(h->fx);
+}
+
+static int screen_has(const char *needle)
+{
+    char *text = dump(40, 120);
+    int found = strstr(text, needle) != NULL;
+
+    free(text);
+    return found;
+}
+
+START_TEST(enter_opens_a_services_jobs_and_escape_and_q_go_back)
+{
+    headless h;
+    const tui_frame *f;
+
+    headless_open(&h, 0);
+    tui_app_key(h.app, 'j', 0);
+    ck_assert_uint_eq(tui_app_top(h.app)->sel, 1);
+    ck_assert_int_eq(tui_app_key(h.app, '\r', 0), 0);
+    f = tui_app_top(h.app);
+    ck_assert_ptr_eq(f->ops, &tui_view_jobs);
+    ck_assert_str_eq(f->service, "app"); /* broken, in trouble, comes first */
+    tui_app_key(h.app, 27, 0);
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_services);
+    tui_app_key(h.app, '\r', 0);
+    ck_assert_int_eq(tui_app_key(h.app, 'q', 0), 0); /* back from the sub-view */
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_services);
+    tui_app_key(h.app, '3', 0);
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_jobs);
+    tui_app_key(h.app, '\t', 0);
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_services);
+    ck_assert_int_eq(tui_app_key(h.app, 'q', 0), 1); /* quits from the top view */
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(a_click_selects_a_row_and_the_wheel_scrolls)
+{
+    headless h;
+    MEVENT ev = {.id = 0, .x = 5, .y = 1 + 1 + 2, .bstate = BUTTON1_CLICKED};
+
+    headless_open(&h, 0);
+    ck_assert_int_eq(ungetmouse(&ev), OK);
+    tui_app_key(h.app, KEY_MOUSE, 1);
+    ck_assert_uint_eq(tui_app_top(h.app)->sel, 2);
+    ev.bstate = BUTTON4_PRESSED;
+    ck_assert_int_eq(ungetmouse(&ev), OK);
+    tui_app_key(h.app, KEY_MOUSE, 1);
+    ck_assert_uint_eq(tui_app_top(h.app)->sel, 0);
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(a_confirmation_cancels_by_default)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    tui_app_key(h.app, 'r', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("Restart service 'broken'?"));
+    tui_app_key(h.app, '\r', 0); /* Enter on the focused button: Cancel */
+    tui_app_render(h.app);
+    ck_assert(!screen_has("Restart service"));
+    ck_assert(screen_has("cancelled"));
+    tui_app_key(h.app, 'D', 0);
+    tui_app_key(h.app, 27, 0);
+    tui_app_render(h.app);
+    ck_assert(!screen_has("Delete service"));
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(read_only_refuses_the_actions)
+{
+    headless h;
+
+    headless_open(&h, 1);
+    tui_app_key(h.app, 'r', 0);
+    tui_app_render(h.app);
+    ck_assert(!screen_has("Restart service"));
+    ck_assert(screen_has("read-only: start, stop, restart, delete and cancel are off"));
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(slash_filters_the_rows_and_escape_clears_it)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    tui_app_key(h.app, '/', 0);
+    tui_app_key(h.app, 'w', 0);
+    tui_app_key(h.app, 'e', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("/we_"));
+    ck_assert(screen_has("web "));
+    ck_assert(!screen_has("broken "));
+    tui_app_key(h.app, '\r', 0);
+    tui_app_key(h.app, '\r', 0); /* Enter now opens the one row left */
+    ck_assert_str_eq(tui_app_top(h.app)->service, "web");
+    tui_app_key(h.app, 27, 0);
+    tui_app_key(h.app, '/', 0);
+    tui_app_key(h.app, 'x', 0);
+    tui_app_key(h.app, 'y', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("nothing matches /wexy"));
+    tui_app_key(h.app, KEY_BACKSPACE, 1);
+    tui_app_key(h.app, KEY_BACKSPACE, 1);
+    tui_app_key(h.app, 27, 0); /* Esc while typing clears */
+    tui_app_render(h.app);
+    ck_assert(screen_has("broken "));
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_services);
+    tui_app_key(h.app, '/', 0);
+    tui_app_key(h.app, 'f', 0);
+    tui_app_key(h.app, 'a', 0);
+    tui_app_key(h.app, 'i', 0);
+    tui_app_key(h.app, '\r', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("broken ")); /* the status word matches too */
+    ck_assert(!screen_has("web "));
+    tui_app_key(h.app, 27, 0); /* Esc clears the filter before it goes back */
+    tui_app_render(h.app);
+    ck_assert(screen_has("web "));
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(every_key_in_the_help_maps_to_a_command)
+{
+    for (size_t i = 0; i < tui_n_keys; i++) {
+        ck_assert_int_ne(tui_keys[i].cmd, TUI_CMD_NONE);
+        ck_assert(tui_keys[i].label == NULL || tui_keys[i].help != NULL);
+    }
+    ck_assert_int_eq(tui_key_lookup('r', 0, TUI_SCOPE_SERVICES, 0), TUI_CMD_RESTART);
+    ck_assert_int_eq(tui_key_lookup('r', 0, TUI_SCOPE_SERVICES, 1), TUI_CMD_NONE);
+    ck_assert_int_eq(tui_key_lookup('c', 0, TUI_SCOPE_SERVICES, 0), TUI_CMD_NONE);
+    ck_assert_int_eq(tui_key_lookup(KEY_DOWN, 1, TUI_SCOPE_JOBS, 0), TUI_CMD_DOWN);
+}
+END_TEST
+
+START_TEST(read_only_hints_show_no_actions)
+{
+    char hints[256];
+
+    tui_key_hints(TUI_SCOPE_SERVICES, 1, hints, sizeof(hints));
+    ck_assert_ptr_null(strstr(hints, "restart"));
+    ck_assert_ptr_nonnull(strstr(hints, "[read-only]"));
+    tui_key_hints(TUI_SCOPE_SERVICES, 0, hints, sizeof(hints));
+    ck_assert_ptr_nonnull(strstr(hints, "r restart"));
+}
+END_TEST
+
+START_TEST(log_ring_evicts_the_oldest_and_counts_them)
+{
+    tui_logbuf *b = tui_logbuf_new(3, 1 << 20);
+    char line[16];
+
+    for (int i = 1; i <= 5; i++) {
+        snprintf(line, sizeof(line), "line %d", i);
+        ck_assert_int_eq(tui_logbuf_push(b, line, 0, i, 0), 0);
+    }
+    ck_assert_uint_eq(b->count, 3);
+    ck_assert_int_eq(b->dropped, 2);
+    ck_assert_str_eq(tui_logbuf_at(b, 0)->text, "line 3");
+    ck_assert_str_eq(tui_logbuf_at(b, 2)->text, "line 5");
+    ck_assert_ptr_null(tui_logbuf_at(b, 3));
+    tui_logbuf_free(b);
+}
+END_TEST
+
+START_TEST(log_ring_keeps_within_its_byte_cap)
+{
+    tui_logbuf *b = tui_logbuf_new(100, 32);
+
+    for (int i = 0; i < 10; i++)
+        tui_logbuf_push(b, "0123456789", 0, i, 0);
+    ck_assert_uint_le(b->bytes, 32);
+    ck_assert_int_eq(b->dropped, (int64_t)(10 - b->count));
+    tui_logbuf_free(b);
+}
+END_TEST
+
+START_TEST(text_width_escapes_control_characters_and_counts_wide_ones)
+{
+    ck_assert_ptr_nonnull(setlocale(LC_ALL, "C.UTF-8"));
+    ck_assert_int_eq(tui_width("abc"), 3);
+    ck_assert_int_eq(tui_width("\x1b[31m"), 6); /* ^[ then [31m */
+    ck_assert_int_eq(tui_width("服务"), 4);
+    ck_assert_int_eq(tui_width("\xff"), 4); /* \xFF */
+}
+END_TEST
+
+START_TEST(durations_read_as_people_say_them)
+{
+    char buf[32];
+
+    tui_fmt_duration(42000, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "42s");
+    tui_fmt_duration(185000, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "3m05s");
+    tui_fmt_duration(7620000, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "2h07m");
+    tui_fmt_duration(-1, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "-");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("tui");
+    TCase *tc = tcase_create("screens");
+
+    tcase_add_loop_test(tc, view_matches_its_golden, 0, N_CASES);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("parts");
+    tcase_add_test(tc, every_key_in_the_help_maps_to_a_command);
+    tcase_add_test(tc, enter_opens_a_services_jobs_and_escape_and_q_go_back);
+    tcase_add_test(tc, a_click_selects_a_row_and_the_wheel_scrolls);
+    tcase_add_test(tc, a_confirmation_cancels_by_default);
+    tcase_add_test(tc, read_only_refuses_the_actions);
+    tcase_add_test(tc, slash_filters_the_rows_and_escape_clears_it);
+    tcase_add_test(tc, read_only_hints_show_no_actions);
+    tcase_add_test(tc, log_ring_evicts_the_oldest_and_counts_them);
+    tcase_add_test(tc, log_ring_keeps_within_its_byte_cap);
+    tcase_add_test(tc, text_width_escapes_control_characters_and_counts_wide_ones);
+    tcase_add_test(tc, durations_read_as_people_say_them);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return hp_test_run(suite());
+}

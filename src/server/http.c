@@ -18,6 +18,9 @@
 
 enum { MAX_DAEMONS = 2 };
 
+/* Bodies up to this size are read (and dropped) before a too-large refusal. */
+#define DISCARD_LIMIT (64ULL * 1024 * 1024)
+
 typedef struct daemon_slot {
     hpd_http *http;
     struct MHD_Daemon *mhd;
@@ -196,8 +199,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             length =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             if (length && strtoull(length, NULL, 10) > h->max_body) {
+                /* Answering before the body is read makes the client's upload fail with a
+                 * reset instead of our 413: read and drop a body of a sane size first;
+                 * only an absurd one is refused at once. */
                 req->too_big = 1;
-                return finish_rpc(req);
+                if (strtoull(length, NULL, 10) > DISCARD_LIMIT)
+                    return finish_rpc(req);
             }
             return MHD_YES;
         }

@@ -362,6 +362,189 @@ START_TEST(slash_filters_the_rows_and_escape_clears_it)
 }
 END_TEST
 
+/* The screen's row y (0-based) as text. */
+static char *screen_row(int y)
+{
+    char *text = dump(40, 120), *line = text, *nl;
+
+    for (int i = 0; i < y && (nl = strchr(line, '\n')); i++)
+        line = nl + 1;
+    nl = strchr(line, '\n');
+    if (nl)
+        *nl = '\0';
+    memmove(text, line, strlen(line) + 1);
+    return text;
+}
+
+static void assert_row_starts(int y, const char *prefix)
+{
+    char *row = screen_row(y);
+
+    ck_assert_msg(strncmp(row, prefix, strlen(prefix)) == 0, "row %d is '%s', not '%s...'", y, row,
+                  prefix);
+    free(row);
+}
+
+START_TEST(sort_keys_move_the_column_and_invert_keeping_the_selection)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    assert_row_starts(1, "NAME             STATUS\u25b2 ");
+    assert_row_starts(2, "broken "); /* problems first by default */
+    tui_app_key(h.app, 'j', 0);      /* app */
+    tui_app_key(h.app, '<', 0);
+    tui_app_render(h.app);
+    assert_row_starts(1, "NAME\u25b2 ");
+    assert_row_starts(2, "app ");
+    assert_row_starts(3, "broken ");
+    assert_row_starts(5, "web ");
+    ck_assert_uint_eq(tui_app_top(h.app)->sel, 0); /* still on app */
+    ck_assert(screen_has("sorted by NAME, ascending"));
+    tui_app_key(h.app, '<', 0); /* already the first column */
+    tui_app_key(h.app, 'I', 0);
+    tui_app_render(h.app);
+    assert_row_starts(1, "NAME\u25bc ");
+    assert_row_starts(2, "web ");
+    ck_assert_uint_eq(tui_app_top(h.app)->sel, 3);
+    tui_app_key(h.app, '>', 0);
+    tui_app_key(h.app, '>', 0);
+    tui_app_key(h.app, '>', 0);
+    tui_app_key(h.app, 'I', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("AC\u25b2"));
+    assert_row_starts(5, "app "); /* the one with two actions last */
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(sorting_the_jobs_by_id_and_status_again)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    tui_app_key(h.app, '3', 0);
+    tui_app_render(h.app);
+    assert_row_starts(2, "3 "); /* retrying first */
+    for (int i = 0; i < 4; i++)
+        tui_app_key(h.app, '<', 0);
+    tui_app_render(h.app);
+    assert_row_starts(1, "ID\u25b2 ");
+    assert_row_starts(2, "1 ");
+    tui_app_key(h.app, 'I', 0);
+    tui_app_render(h.app);
+    assert_row_starts(2, "5 ");
+    headless_close(&h);
+}
+END_TEST
+
+/* A Logs frame of 200 lines, "match N" every 50th, "line N" otherwise; drawn once. */
+static tui_frame *logs_of_200(headless *h)
+{
+    static char text[200][32];
+    hp_log_line lines[200];
+    hp_log_page page = {lines, 200, 201, 0};
+    tui_frame proto = {.job_id = 7}, *f = tui_app_show(h->app, &tui_view_logs, &proto);
+
+    memset(lines, 0, sizeof(lines));
+    for (int i = 0; i < 200; i++) {
+        snprintf(text[i], sizeof(text[i]), "%s %d", i % 50 ? "line" : "match", i);
+        lines[i].seq = i + 1;
+        lines[i].line = text[i];
+    }
+    tui_view_logs_feed(f, &page);
+    tui_app_render(h->app);
+    return f;
+}
+
+/* The screen row showing text, -1 when none. */
+static int row_of(const char *text)
+{
+    for (int y = 0; y < 40; y++) {
+        char *row = screen_row(y);
+        int hit = strcmp(row, text) == 0;
+        free(row);
+        if (hit)
+            return y;
+    }
+    return -1;
+}
+
+static void type(tui_app *app, const char *s)
+{
+    for (; *s; s++)
+        tui_app_key(app, (unsigned char)*s, 0);
+}
+
+START_TEST(log_search_pauses_follow_and_n_N_keep_the_match_off_the_edges)
+{
+    headless h;
+    int y;
+
+    headless_open(&h, 0);
+    logs_of_200(&h);
+    ck_assert(screen_has("following"));
+    type(h.app, "/MATCH");
+    tui_app_render(h.app);
+    ck_assert(screen_has("/MATCH_"));
+    tui_app_key(h.app, KEY_BACKSPACE, 1);
+    type(h.app, "H");
+    tui_app_key(h.app, 27, 0); /* Esc drops the search being typed */
+    type(h.app, "/match\r");   /* lower case: any case */
+    tui_app_render(h.app);
+    ck_assert(screen_has("paused"));   /* searching pauses follow */
+    y = row_of("match 150");           /* following: the newest match first */
+    ck_assert_int_gt(y, 2 + 3);        /* lines before it show */
+    ck_assert_int_lt(y, 40 - 2 - 3);   /* and lines after it */
+    ck_assert(screen_has("line 149")); /* context above */
+    ck_assert(screen_has("line 151")); /* and below */
+    tui_app_key(h.app, 'n', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("no later match"));
+    tui_app_key(h.app, 'N', 0);
+    tui_app_key(h.app, 'N', 0);
+    tui_app_render(h.app);
+    y = row_of("match 50");
+    ck_assert_int_gt(y, 2 + 3);
+    ck_assert_int_lt(y, 40 - 2 - 3);
+    ck_assert(!screen_has("match 150"));
+    tui_app_key(h.app, 'n', 0);
+    tui_app_render(h.app);
+    ck_assert_int_gt(row_of("match 100"), 2 + 3);
+    tui_app_key(h.app, 'G', 0); /* G follows again */
+    tui_app_render(h.app);
+    ck_assert(screen_has("following"));
+    ck_assert_int_ge(row_of("line 199"), 30);
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(log_ampersand_shows_only_matching_lines_and_empty_clears)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    logs_of_200(&h);
+    type(h.app, "&match\r");
+    tui_app_render(h.app);
+    ck_assert(screen_has("&match: 4 matching"));
+    ck_assert_int_eq(row_of("match 0"), 2);
+    ck_assert_int_eq(row_of("match 150"), 5);
+    ck_assert(!screen_has("line 1"));
+    type(h.app, "&\r"); /* & with an empty pattern clears */
+    tui_app_render(h.app);
+    ck_assert(screen_has("line 199"));
+    type(h.app, "&line 19\r");
+    tui_app_render(h.app);
+    ck_assert(screen_has("&line 19: 11 matching"));
+    tui_app_key(h.app, 27, 0); /* and so does Esc */
+    tui_app_render(h.app);
+    ck_assert(!screen_has("matching"));
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_logs);
+    headless_close(&h);
+}
+END_TEST
+
 START_TEST(every_key_in_the_help_maps_to_a_command)
 {
     for (size_t i = 0; i < tui_n_keys; i++) {
@@ -456,6 +639,10 @@ static Suite *suite(void)
     tcase_add_test(tc, a_confirmation_cancels_by_default);
     tcase_add_test(tc, read_only_refuses_the_actions);
     tcase_add_test(tc, slash_filters_the_rows_and_escape_clears_it);
+    tcase_add_test(tc, sort_keys_move_the_column_and_invert_keeping_the_selection);
+    tcase_add_test(tc, sorting_the_jobs_by_id_and_status_again);
+    tcase_add_test(tc, log_search_pauses_follow_and_n_N_keep_the_match_off_the_edges);
+    tcase_add_test(tc, log_ampersand_shows_only_matching_lines_and_empty_clears);
     tcase_add_test(tc, read_only_hints_show_no_actions);
     tcase_add_test(tc, log_ring_evicts_the_oldest_and_counts_them);
     tcase_add_test(tc, log_ring_keeps_within_its_byte_cap);

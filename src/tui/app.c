@@ -28,6 +28,7 @@
 
 enum { EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 enum { MAX_DEPTH = 8, BURST_POLLS = 4, BURST_MS = 250, ESC = 27 };
+enum { EDIT_FILTER = 1, EDIT_SEARCH = 2 }; /* f->filter (`/` of lists, `&` of logs), f->search */
 
 typedef struct tui_dialog {
     int open;
@@ -48,7 +49,7 @@ struct tui_app {
     int quit;
     int dirty;
     int view_y;  /* the first row of the view at the last render (mouse clicks) */
-    int editing; /* typing the `/` filter of the top frame */
+    int editing; /* typing a pattern of the top frame: EDIT_FILTER or EDIT_SEARCH */
     tui_dialog dialog;
     char status[256];
     int status_error;
@@ -225,27 +226,54 @@ void tui_app_request(tui_app *app, const tui_action *act)
 
 /* ---- list helpers (view.h) ------------------------------------------------------------ */
 
-/* Rebuilds f->map from the model: the rows matching the filter, problems first, each
- * group in the model's order. Without memory the map is dropped: rows show unfiltered. */
+int tui_frame_sort_col(const tui_frame *f)
+{
+    if (!f->ops->cmp || f->ops->n_columns <= 0)
+        return -1;
+    if (f->sort_col <= 0 || f->sort_col > f->ops->n_columns)
+        return f->ops->default_sort;
+    return f->sort_col - 1;
+}
+
+typedef struct sort_ctx {
+    tui_app *app;
+    const tui_frame *f;
+    int col, desc;
+} sort_ctx;
+
+static int by_column(const void *pa, const void *pb, void *ud)
+{
+    const sort_ctx *c = ud;
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    int r = c->f->ops->cmp(c->app, c->f, c->col, a, b);
+
+    if (r)
+        return c->desc ? -r : r;
+    return a < b ? -1 : a > b; /* ties keep the model's order, inverted or not */
+}
+
+/* Rebuilds f->map from the model: the rows matching the filter, sorted on the frame's
+ * column (by default the status: problems first, each group in the model's order), in
+ * the model's order for a view without columns. Without memory the map is dropped:
+ * rows show unfiltered. */
 static void remap(tui_app *app, tui_frame *f)
 {
     size_t n = f->ops->rows(app, f), k = 0;
     size_t *map;
+    int col = tui_frame_sort_col(f);
 
     free(f->map);
     f->map = NULL;
     f->n_map = 0;
     if (!f->ops->match || n == 0 || !(map = malloc(n * sizeof(*map))))
         return;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < n; i++) {
-            int r = f->ops->rank ? (f->ops->rank(app, f, i) ? 1 : 0) : 1;
-            if (r != pass)
-                continue;
-            if (f->filter[0] && !f->ops->match(app, f, i, f->filter))
-                continue;
+    for (size_t i = 0; i < n; i++)
+        if (!f->filter[0] || f->ops->match(app, f, i, f->filter))
             map[k++] = i;
-        }
+    if (col >= 0) {
+        sort_ctx c = {app, f, col, f->sort_desc};
+        qsort_r(map, k, sizeof(*map), by_column, &c);
+    }
     f->map = map;
     f->n_map = k;
 }
@@ -303,6 +331,12 @@ void tui_row_begin(tui_app *app, const tui_frame *f, WINDOW *w, int y, int x, in
 void tui_row_end(WINDOW *w)
 {
     wattrset(w, A_NORMAL);
+}
+
+void tui_list_header(const tui_frame *f, WINDOW *w, int y, int x, const int *widths)
+{
+    tui_columns_header_sorted(w, y, x, f->ops->columns, widths, (size_t)f->ops->n_columns,
+                              tui_frame_sort_col(f), f->sort_desc);
 }
 
 /* ---- drawing ---------------------------------------------------------------------- */
@@ -466,10 +500,10 @@ static void render(tui_app *app)
     if (rows - 2 - y > 0)
         f->ops->draw(app, f, stdscr, y, 0, rows - 2 - y, cols);
     if (app->editing || f->filter[0]) {
-        int used;
+        int used, search = app->editing == EDIT_SEARCH;
         wattrset(stdscr, A_BOLD);
-        used = tui_put(stdscr, rows - 2, 0, cols, "/");
-        used += tui_put(stdscr, rows - 2, used, cols - used, f->filter);
+        used = tui_put(stdscr, rows - 2, 0, cols, search || f->ops != &tui_view_logs ? "/" : "&");
+        used += tui_put(stdscr, rows - 2, used, cols - used, search ? f->search : f->filter);
         if (app->editing)
             tui_put(stdscr, rows - 2, used, cols - used, "_  (Enter keeps, Esc clears)");
         wattrset(stdscr, A_NORMAL);
@@ -515,28 +549,40 @@ static int live(tui_app *app)
     return 0;
 }
 
+/* The identity of the selected row into buf ("" when none or the view has none). */
+static void selected_key(tui_app *app, const tui_frame *f, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (f->ops->row_key && tui_frame_selected(app, f) != (size_t)-1)
+        f->ops->row_key(app, f, tui_frame_selected(app, f), buf, size);
+}
+
+/* Puts the selection back on the row whose identity is key, after rows moved. */
+static void reselect(tui_app *app, tui_frame *f, const char *key)
+{
+    char other[128];
+    size_t n = key[0] ? tui_frame_count(app, f) : 0;
+
+    for (size_t i = 0; i < n; i++) {
+        f->ops->row_key(app, f, tui_frame_row(f, i), other, sizeof(other));
+        if (strcmp(key, other) == 0) {
+            f->sel = i;
+            return;
+        }
+    }
+}
+
 static void refresh_data(tui_app *app, int force)
 {
     tui_frame *f = top(app);
     int was = app->model.connected, stale = tui_app_stale(app);
+    char key[128];
 
-    char key[128] = "", other[128];
-    size_t n;
-
-    if (f->ops->row_key && tui_frame_selected(app, f) != (size_t)-1)
-        f->ops->row_key(app, f, tui_frame_selected(app, f), key, sizeof(key));
+    selected_key(app, f, key, sizeof(key));
     if (f->ops->update(app, f, force || !was) == 1) {
         app->dirty = 1;
         remap(app, f);
-        /* Keep the selection on the same service, run or job when rows moved. */
-        n = key[0] ? tui_frame_count(app, f) : 0;
-        for (size_t i = 0; i < n; i++) {
-            f->ops->row_key(app, f, tui_frame_row(f, i), other, sizeof(other));
-            if (strcmp(key, other) == 0) {
-                f->sel = i;
-                break;
-            }
-        }
+        reselect(app, f, key);
     }
     if (app->model.connected != was || stale || tui_app_stale(app) || live(app))
         app->dirty = 1;
@@ -599,35 +645,43 @@ static int dialog_key(tui_app *app, int code, int func)
 static const tui_view_ops *const base_views[] = {&tui_view_services, &tui_view_runs,
                                                  &tui_view_jobs};
 
-/* A key while the `/` filter is typed: text, Backspace, Enter keeps, Esc clears. */
+/* A key while a pattern is typed: text, Backspace, Enter keeps, Esc clears. A search
+ * jumps to its first match on Enter. */
 static int filter_key(tui_app *app, tui_frame *f, int code, int func)
 {
-    size_t len = strlen(f->filter);
+    int search = app->editing == EDIT_SEARCH;
+    char *text = search ? f->search : f->filter;
+    size_t size = search ? sizeof(f->search) : sizeof(f->filter);
+    size_t len = strlen(text);
 
     if ((!func && (code == '\n' || code == '\r')) || (func && code == KEY_ENTER)) {
         app->editing = 0;
+        if (search && text[0] && f->ops->key)
+            return f->ops->key(app, f, TUI_CMD_SEARCH) | TUI_REDRAW;
     } else if (!func && code == ESC) {
         app->editing = 0;
-        f->filter[0] = '\0';
+        text[0] = '\0';
     } else if ((func && code == KEY_BACKSPACE) || (!func && (code == 127 || code == 8))) {
-        while (len > 0 && (f->filter[len - 1] & 0xC0) == 0x80)
+        while (len > 0 && (text[len - 1] & 0xC0) == 0x80)
             len--; /* UTF-8 continuation bytes */
         if (len > 0)
             len--;
-        f->filter[len] = '\0';
+        text[len] = '\0';
     } else if (!func && code >= ' ' && code != 127) {
         char mb[MB_LEN_MAX];
         mbstate_t st;
         size_t n;
         memset(&st, 0, sizeof(st));
         n = wcrtomb(mb, (wchar_t)code, &st);
-        if (n != (size_t)-1 && len + n < sizeof(f->filter)) {
-            memcpy(f->filter + len, mb, n);
-            f->filter[len + n] = '\0';
+        if (n != (size_t)-1 && len + n < size) {
+            memcpy(text + len, mb, n);
+            text[len + n] = '\0';
         }
     } else {
         return TUI_REDRAW;
     }
+    if (search)
+        return TUI_REDRAW; /* the matches are highlighted as it is typed */
     f->sel = f->top = 0;
     remap(app, f);
     return TUI_REDRAW;
@@ -672,6 +726,29 @@ static int handle_mouse(tui_app *app)
     return 0;
 }
 
+/* `<` `>` move the sort column, `I` inverts the order; the selection stays on its row. */
+static int sort_key(tui_app *app, tui_frame *f, tui_cmd cmd)
+{
+    int col = tui_frame_sort_col(f);
+    char key[128];
+
+    if (col < 0)
+        return 0;
+    selected_key(app, f, key, sizeof(key));
+    if (cmd == TUI_CMD_SORT_INVERT)
+        f->sort_desc = !f->sort_desc;
+    else if (cmd == TUI_CMD_SORT_LEFT && col > 0)
+        col--;
+    else if (cmd == TUI_CMD_SORT_RIGHT && col + 1 < f->ops->n_columns)
+        col++;
+    f->sort_col = col + 1;
+    remap(app, f);
+    reselect(app, f, key);
+    tui_app_status(app, 0, "sorted by %s, %s", f->ops->columns[col].header,
+                   f->sort_desc ? "descending" : "ascending");
+    return TUI_HANDLED | TUI_REDRAW;
+}
+
 static int handle_key(tui_app *app, int code, int func)
 {
     tui_frame *f = top(app);
@@ -689,8 +766,9 @@ static int handle_key(tui_app *app, int code, int func)
     }
     if (app->editing)
         return filter_key(app, f, code, func);
-    if (!func && code == ESC && f->filter[0]) {
-        f->filter[0] = '\0'; /* Esc clears a filter before it goes back */
+    if (!func && code == ESC && (f->filter[0] || f->search[0])) {
+        f->filter[0] = '\0'; /* Esc clears a filter or search before it goes back */
+        f->search[0] = '\0';
         remap(app, f);
         return TUI_REDRAW;
     }
@@ -736,8 +814,20 @@ static int handle_key(tui_app *app, int code, int func)
     case TUI_CMD_REFRESH:
         return TUI_REFRESH;
     case TUI_CMD_FILTER:
-        app->editing = 1;
+        app->editing = EDIT_FILTER;
         return TUI_REDRAW;
+    case TUI_CMD_GREP: /* a new pattern: & then Enter clears */
+        app->editing = EDIT_FILTER;
+        f->filter[0] = '\0';
+        return TUI_REDRAW;
+    case TUI_CMD_SEARCH:
+        app->editing = EDIT_SEARCH;
+        f->search[0] = '\0';
+        return TUI_REDRAW;
+    case TUI_CMD_SORT_LEFT:
+    case TUI_CMD_SORT_RIGHT:
+    case TUI_CMD_SORT_INVERT:
+        return sort_key(app, f, cmd);
     default:
         break;
     }

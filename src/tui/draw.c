@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <wchar.h>
 
@@ -120,18 +121,63 @@ int tui_status_colour(tui_status s)
 
 /* Walks s as tui_put draws it, in at most width columns; draws only when w is not NULL.
  * *consumed (may be NULL) gets the bytes of s that fit. */
+static int icase(const char *needle)
+{
+    for (const char *p = needle; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            return 0;
+    return 1;
+}
+
+const char *tui_find(const char *s, const char *needle)
+{
+    if (!needle || !*needle || !s)
+        return NULL;
+    return icase(needle) ? strcasestr(s, needle) : strstr(s, needle);
+}
+
+/* The matches of needle for walk to draw with mark on top of the window's attributes. */
+typedef struct mark {
+    const char *needle;
+    size_t len;
+    int icase;
+    attr_t attr;
+} mark;
+
+static int walk_marked(WINDOW *w, int width, const char *s, size_t *consumed, const mark *mk);
+
 static int walk(WINDOW *w, int width, const char *s, size_t *consumed)
 {
-    mbstate_t st;
-    size_t len = s ? strlen(s) : 0, i = 0;
-    int used = 0;
-    char esc[16];
+    return walk_marked(w, width, s, consumed, NULL);
+}
 
+static int walk_marked(WINDOW *w, int width, const char *s, size_t *consumed, const mark *mk)
+{
+    mbstate_t st;
+    size_t len = s ? strlen(s) : 0, i = 0, mark_end = 0;
+    int used = 0, on = 0;
+    char esc[16];
+    attr_t base = 0;
+    short pair = 0;
+
+    if (w && mk)
+        wattr_get(w, &base, &pair, NULL);
     memset(&st, 0, sizeof(st));
     while (i < len && used < width) {
         wchar_t wc;
         size_t n = mbrtowc(&wc, s + i, len - i, &st);
         int cw;
+
+        if (w && mk) {
+            if (i >= mark_end && len - i >= mk->len &&
+                (mk->icase ? strncasecmp(s + i, mk->needle, mk->len)
+                           : strncmp(s + i, mk->needle, mk->len)) == 0)
+                mark_end = i + mk->len;
+            if ((i < mark_end) != on) {
+                on = i < mark_end;
+                wattr_set(w, on ? base | mk->attr : base, pair, NULL);
+            }
+        }
 
         if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
             memset(&st, 0, sizeof(st));
@@ -164,6 +210,8 @@ static int walk(WINDOW *w, int width, const char *s, size_t *consumed)
         used += cw;
         i += n;
     }
+    if (on)
+        wattr_set(w, base, pair, NULL);
     if (consumed)
         *consumed = i;
     return used;
@@ -177,6 +225,17 @@ int tui_put(WINDOW *w, int y, int x, int width, const char *s)
     return walk(w, width, s, NULL);
 }
 
+int tui_put_marked(WINDOW *w, int y, int x, int width, const char *s, const char *needle,
+                   attr_t attr)
+{
+    mark mk = {needle, needle ? strlen(needle) : 0, needle ? icase(needle) : 0, attr};
+
+    if (width <= 0)
+        return 0;
+    wmove(w, y, x);
+    return walk_marked(w, width, s, NULL, mk.len ? &mk : NULL);
+}
+
 int tui_width(const char *s)
 {
     return walk(NULL, 1 << 30, s, NULL);
@@ -184,7 +243,14 @@ int tui_width(const char *s)
 
 int tui_put_wrapped(WINDOW *w, int y, int x, int width, int max_rows, const char *s)
 {
+    return tui_put_wrapped_marked(w, y, x, width, max_rows, s, NULL, 0);
+}
+
+int tui_put_wrapped_marked(WINDOW *w, int y, int x, int width, int max_rows, const char *s,
+                           const char *needle, attr_t attr)
+{
     size_t len = s ? strlen(s) : 0, off = 0, step;
+    mark mk = {needle, needle ? strlen(needle) : 0, needle ? icase(needle) : 0, attr};
     int rows = 0;
 
     if (width <= 0)
@@ -192,7 +258,7 @@ int tui_put_wrapped(WINDOW *w, int y, int x, int width, int max_rows, const char
     do {
         if (w && rows < max_rows)
             wmove(w, y + rows, x);
-        walk(w && rows < max_rows ? w : NULL, width, s + off, &step);
+        walk_marked(w && rows < max_rows ? w : NULL, width, s + off, &step, mk.len ? &mk : NULL);
         if (step == 0 && off < len)
             step = 1; /* a character wider than the window: skip it rather than loop */
         off += step;
@@ -307,12 +373,24 @@ void tui_columns_fit(const tui_column *cols, size_t n, int total, int *out)
 void tui_columns_header(WINDOW *w, int y, int x, const tui_column *cols, const int *widths,
                         size_t n)
 {
+    tui_columns_header_sorted(w, y, x, cols, widths, n, -1, 0);
+}
+
+void tui_columns_header_sorted(WINDOW *w, int y, int x, const tui_column *cols, const int *widths,
+                               size_t n, int sorted, int desc)
+{
     wattron(w, A_BOLD);
     tui_blank(w, y, x, getmaxx(w) - x);
     for (size_t i = 0; i < n; i++) {
+        int used, sort = (int)i == sorted && widths[i] > 1;
         if (!widths[i])
             continue;
-        tui_put(w, y, x, widths[i], cols[i].header);
+        /* The arrow takes the header's last column when the header fills it. */
+        used = tui_put(w, y, x, widths[i] - (sort && tui_width(cols[i].header) >= widths[i]),
+                       cols[i].header);
+        if (sort)
+            tui_put(w, y, x + used, widths[i] - used,
+                    use_utf8 ? (desc ? "\xe2\x96\xbc" : "\xe2\x96\xb2") : (desc ? "v" : "^"));
         x += widths[i] + 1;
     }
     wattroff(w, A_BOLD);

@@ -63,6 +63,15 @@ int tui_put(WINDOW *w, int y, int x, int width, const char *s);
 /* s over as many rows of width columns as it needs, at most max_rows drawn; returns
  * the rows drawn (w NULL: only measures and returns the rows it needs). */
 int tui_put_wrapped(WINDOW *w, int y, int x, int width, int max_rows, const char *s);
+/* tui_put and tui_put_wrapped with each match of needle (NULL: none) drawn with attr on
+ * top; needle matches as tui_find says. */
+int tui_put_marked(WINDOW *w, int y, int x, int width, const char *s, const char *needle,
+                   attr_t attr);
+int tui_put_wrapped_marked(WINDOW *w, int y, int x, int width, int max_rows, const char *s,
+                           const char *needle, attr_t attr);
+/* The first match of needle in s, NULL when none (or needle is empty): a needle without
+ * capitals matches in any case (smart case, as in less -i). */
+const char *tui_find(const char *s, const char *needle);
 /* The display width of s as tui_put would draw it. */
 int tui_width(const char *s);
 /* Fills width columns at (y, x) with blanks. */
@@ -92,6 +101,10 @@ void tui_columns_fit(const tui_column *cols, size_t n, int total, int *out);
 /* The header row of a table in bold. */
 void tui_columns_header(WINDOW *w, int y, int x, const tui_column *cols, const int *widths,
                         size_t n);
+
+/* The same with column sorted (-1: none) marked by an arrow, down when desc. */
+void tui_columns_header_sorted(WINDOW *w, int y, int x, const tui_column *cols, const int *widths,
+                               size_t n, int sorted, int desc);
 
 /* Walks the cells of one table row: each call fills the next column (skipped when the
  * column did not fit). */

@@ -5,6 +5,7 @@
 
 #include "tui/model.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,123 @@ int tui_model_job_logs(tui_model *m, int64_t job_id, int64_t after_seq, hp_log_p
         return -1;
     }
     return 0;
+}
+
+enum { RUN_LOG_PAGE = 1000 };
+
+static int by_seq(const void *a, const void *b)
+{
+    const hp_log_line *x = a, *y = b;
+
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The lines of the n pages in seq order into *out; a page that came back full may have
+ * more, so everything after its last line waits for the next call. */
+static int merge_pages(const hp_run *run, hp_batch_call *calls, int64_t after_seq,
+                       hp_log_page **out, hp_error *err)
+{
+    hp_log_page *all = calloc(1, sizeof(*all));
+    int64_t limit = INT64_MAX;
+    size_t keep;
+
+    if (!all)
+        return -1;
+    all->next_seq = after_seq;
+    for (size_t i = 0; i < run->n_jobs; i++) {
+        hp_log_page *page = hp_log_page_from_json(calls[i].result, err);
+        hp_log_line *grown;
+        if (!page)
+            goto fail;
+        grown = realloc(all->lines, (all->n_lines + page->n_lines + 1) * sizeof(*grown));
+        if (!grown) {
+            hp_log_page_free(page);
+            goto fail;
+        }
+        all->lines = grown;
+        for (size_t k = 0; k < page->n_lines; k++) {
+            hp_log_line *l = &page->lines[k];
+            free(l->src); /* the prefix shown is the action's name */
+            l->src = strdup(run->jobs[i].action ? run->jobs[i].action : "?");
+            all->lines[all->n_lines++] = *l;
+        }
+        if (page->n_lines == RUN_LOG_PAGE && page->lines[RUN_LOG_PAGE - 1].seq < limit)
+            limit = page->lines[RUN_LOG_PAGE - 1].seq;
+        all->dropped += page->dropped;
+        page->n_lines = 0; /* the lines moved out */
+        hp_log_page_free(page);
+    }
+    qsort(all->lines, all->n_lines, sizeof(*all->lines), by_seq);
+    keep = all->n_lines;
+    while (keep > 0 && all->lines[keep - 1].seq > limit)
+        keep--;
+    for (size_t k = keep; k < all->n_lines; k++) {
+        free(all->lines[k].src);
+        free(all->lines[k].line);
+    }
+    all->n_lines = keep;
+    if (keep)
+        all->next_seq = all->lines[keep - 1].seq;
+    *out = all;
+    return 0;
+fail:
+    hp_log_page_free(all);
+    return -1;
+}
+
+int tui_model_run_logs(tui_model *m, int64_t run_id, int64_t after_seq, hp_log_page **out,
+                       int *ended, char *msg, size_t size)
+{
+    hp_error err = {0};
+    hp_run *run = NULL;
+    hp_batch_call *calls = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    if (!tui_model_ready(m))
+        return -1;
+    if (note(m, hp_runs_get(sdk(m), run_id, &run, &err), &err) != HP_OK)
+        goto out;
+    if (ended)
+        *ended = hp_run_state_is_final(run->status);
+    calls = calloc(run->n_jobs ? run->n_jobs : 1, sizeof(*calls));
+    if (!calls)
+        goto out;
+    for (size_t i = 0; i < run->n_jobs; i++) {
+        calls[i].method = "job.logs";
+        calls[i].params = cJSON_CreateObject();
+        cJSON_AddNumberToObject(calls[i].params, "id", (double)run->jobs[i].id);
+        cJSON_AddNumberToObject(calls[i].params, "after_seq", (double)after_seq);
+        cJSON_AddNumberToObject(calls[i].params, "limit", RUN_LOG_PAGE);
+    }
+    if (run->n_jobs && note(m, hp_sdk_batch(sdk(m), calls, run->n_jobs, &err), &err) != HP_OK)
+        goto out;
+    rc = merge_pages(run, calls, after_seq, out, &err);
+out:
+    if (rc != 0 && msg)
+        snprintf(msg, size, "%s", err.message[0] ? err.message : "out of memory");
+    for (size_t i = 0; calls && i < run->n_jobs; i++) {
+        cJSON_Delete(calls[i].params);
+        cJSON_Delete(calls[i].result);
+    }
+    free(calls);
+    hp_run_free(run);
+    return rc;
+}
+
+int64_t tui_model_service_run(tui_model *m, const char *service)
+{
+    hp_service_status *st = NULL;
+    hp_error err = {0};
+    int64_t id;
+
+    if (!tui_model_ready(m))
+        return 0;
+    if (note(m, hp_services_status(sdk(m), service, &st, &err), &err) != HP_OK)
+        return 0;
+    id = st->run_id;
+    hp_service_status_free(st);
+    return id;
 }
 
 int64_t tui_model_latest_job(tui_model *m, const char *service)

@@ -63,6 +63,16 @@ int tui_model_secrets(tui_model *m, int force);
 /* job.logs after the cursor: *out (caller frees) or NULL with msg (may be NULL). */
 int tui_model_job_logs(tui_model *m, int64_t job_id, int64_t after_seq, hp_log_page **out,
                        char *msg, size_t size);
+/* The lines of every job of a run after the cursor after_seq, in seq order: job.logs of
+ * each job in one batch, so no line slips between two jobs' answers. Each line's src is
+ * replaced by its job's action name. *out (caller frees with hp_log_page_free) has
+ * next_seq as the cursor for the next call, and n_lines 0 when nothing is new; NULL on
+ * failure with msg (may be NULL). *ended (may be NULL) gets 1 when the run is over. */
+int tui_model_run_logs(tui_model *m, int64_t run_id, int64_t after_seq, hp_log_page **out,
+                       int *ended, char *msg, size_t size);
+/* The current run of a service as the server says now (the list may be a second old
+ * and a restart replaces the run), 0 when it has none or on failure. */
+int64_t tui_model_service_run(tui_model *m, const char *service);
 /* The newest job of a service (highest id), 0 when it has none. */
 int64_t tui_model_latest_job(tui_model *m, const char *service);
 

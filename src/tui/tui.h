@@ -47,6 +47,13 @@ typedef enum tui_cmd {
     TUI_CMD_TIMESTAMPS,
     TUI_CMD_REFRESH,
     TUI_CMD_FILTER,
+    TUI_CMD_SORT_LEFT,
+    TUI_CMD_SORT_RIGHT,
+    TUI_CMD_SORT_INVERT,
+    TUI_CMD_SEARCH,
+    TUI_CMD_SEARCH_NEXT,
+    TUI_CMD_SEARCH_PREV,
+    TUI_CMD_GREP,
     TUI_CMD_START,
     TUI_CMD_STOP,
     TUI_CMD_RESTART,
@@ -79,6 +86,14 @@ typedef struct tui_view_ops {
     int (*key)(tui_app *app, tui_frame *f, tui_cmd cmd);
     /* Frees the frame's private state (NULL: nothing to free). */
     void (*leave)(tui_frame *f);
+    /* The table's columns (struct tui_column of draw.h), for the sort keys and the
+     * header's arrow; NULL: the view cannot be sorted. */
+    const struct tui_column *columns;
+    int n_columns;
+    int default_sort; /* the column sorted on at first (its cmp ranks problems first) */
+    /* Compares model rows a and b on column col, ascending: <0, 0 or >0. Ties keep the
+     * model's order. */
+    int (*cmp)(tui_app *app, const tui_frame *f, int col, size_t a, size_t b);
     /* The identity of row i (a name or an id) into buf, so the selection stays on the
      * same object when rows move (NULL: the selection stays on its index). */
     void (*row_key)(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size);
@@ -94,8 +109,11 @@ struct tui_frame {
     int64_t job_id;                /* logs: the job shown */
     void *state;                   /* view-private, freed by ops->leave */
     char filter[64];               /* `/`: shown rows contain it in their name or status */
-    size_t *map;                   /* shown row -> model row (problems first, filtered) */
+    size_t *map;                   /* shown row -> model row (sorted, filtered) */
     size_t n_map;
+    int sort_col;    /* 0: the view's default_sort, else the column + 1 */
+    int sort_desc;   /* `I`: the order inverted */
+    char search[64]; /* logs: the `/` pattern highlighted, n/N jump between matches */
 };
 
 extern const tui_view_ops tui_view_services;
@@ -105,6 +123,9 @@ extern const tui_view_ops tui_view_logs;
 extern const tui_view_ops tui_view_secrets;
 /* Appends a page of lines to a Logs frame, as its update does (headless tests). */
 void tui_view_logs_feed(tui_frame *f, const hp_log_page *p);
+
+/* The column f is sorted on (0-based; -1 when the view cannot be sorted). */
+int tui_frame_sort_col(const tui_frame *f);
 
 /* ---- what views may ask of the app (app.c) ----------------------------------------- */
 tui_model *tui_app_model(tui_app *app);

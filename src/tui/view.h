@@ -11,6 +11,9 @@ void tui_list_scroll(tui_frame *f, size_t n, int h);
 /* Sets the attributes of row i (reverse when selected, dim when stale) and blanks it. */
 void tui_row_begin(tui_app *app, const tui_frame *f, WINDOW *w, int y, int x, int width, size_t i);
 void tui_row_end(WINDOW *w);
+/* The header row of f's table (ops->columns fitted to widths), the sort column with an
+ * arrow: up ascending, down descending. */
+void tui_list_header(const tui_frame *f, WINDOW *w, int y, int x, const int *widths);
 
 /* Rows shown (after the filter) and the model row of shown row i. */
 size_t tui_frame_count(tui_app *app, const tui_frame *f);

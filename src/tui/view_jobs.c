@@ -48,6 +48,61 @@ static int rank(tui_app *app, const tui_frame *f, size_t i)
     return st == HP_JOB_FAILED || st == HP_JOB_TIMED_OUT || st == HP_JOB_RETRYING ? 0 : 1;
 }
 
+static int cmp_i64(int64_t a, int64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+static int64_t duration(const hp_job *j)
+{
+    if (!j->started_at_ms)
+        return -1;
+    return (j->ended_at_ms ? j->ended_at_ms : tui_wall_ms()) - j->started_at_ms;
+}
+
+/* The exit column as a number: codes, then signals, then nothing. */
+static int64_t exit_key(const hp_job *j)
+{
+    if (j->has_exit_code)
+        return j->exit_code;
+    return j->has_signal ? 1000 + j->signal : -1;
+}
+
+/* Ascending on col; the status column ranks problems first (the default order). */
+static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
+{
+    const hp_job *x = &tui_app_model(app)->jobs->jobs[a];
+    const hp_job *y = &tui_app_model(app)->jobs->jobs[b];
+
+    switch (col) {
+    case 0:
+        return cmp_i64(x->id, y->id);
+    case 1:
+        return cmp_i64(x->run_id, y->run_id);
+    case 2:
+        return cmp_str(x->service, y->service);
+    case 3:
+        return cmp_str(x->action, y->action);
+    case 4:
+        return rank(app, f, a) - rank(app, f, b);
+    case 5:
+        return cmp_i64(x->attempt, y->attempt);
+    case 6:
+        return cmp_i64(x->has_pid ? x->pid : 0, y->has_pid ? y->pid : 0);
+    case 7:
+        return cmp_i64(exit_key(x), exit_key(y));
+    case 8:
+        return cmp_i64(duration(x), duration(y));
+    default:
+        return cmp_str(x->error, y->error);
+    }
+}
+
 static int update(tui_app *app, tui_frame *f, int force)
 {
     return tui_model_jobs(tui_app_model(app), f->service, f->run_id, force);
@@ -96,7 +151,7 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
     char empty[160];
 
     tui_columns_fit(cols, N_COLS, width, wd);
-    tui_columns_header(w, y, x, cols, wd, N_COLS);
+    tui_list_header(f, w, y, x, wd);
     tui_list_scroll(f, n, h - 1);
     if (n == 0) {
         tui_put(w, y + 1, x, width,
@@ -139,6 +194,10 @@ const tui_view_ops tui_view_jobs = {
     .rows = rows,
     .match = match,
     .rank = rank,
+    .columns = cols,
+    .n_columns = (int)N_COLS,
+    .default_sort = 4,
+    .cmp = cmp,
     .draw = draw,
     .row_key = row_key,
     .key = key,

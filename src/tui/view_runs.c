@@ -1,5 +1,6 @@
 /* The Runs view: every run (or a service's), newest first, with its status, job counts
- * ok/failed/running (OK/FAIL/RUN), start time and duration; Enter opens its jobs, c cancels it. It
+ * ok/failed/running (OK/FAIL/RUN), start time and duration; Enter opens its jobs, l its
+ * log (every job's lines), c cancels it. It
  * draws the model's list only. */
 #include "config.h"
 
@@ -46,6 +47,50 @@ static int rank(tui_app *app, const tui_frame *f, size_t i)
     return r->status == HP_RUN_FAILED ? 0 : 1;
 }
 
+static int cmp_i64(int64_t a, int64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+static int64_t duration(const hp_run *r)
+{
+    if (!r->started_at_ms)
+        return -1;
+    return (r->ended_at_ms ? r->ended_at_ms : tui_wall_ms()) - r->started_at_ms;
+}
+
+/* Ascending on col; the status column ranks problems first (the default order). */
+static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
+{
+    const hp_run *x = &tui_app_model(app)->runs->runs[a];
+    const hp_run *y = &tui_app_model(app)->runs->runs[b];
+
+    switch (col) {
+    case 0:
+        return cmp_i64(x->id, y->id);
+    case 1:
+        return cmp_str(x->name, y->name);
+    case 2:
+        return cmp_str(x->service, y->service);
+    case 3:
+        return rank(app, f, a) - rank(app, f, b);
+    case 4: /* the most failed first, then the most running */
+        if (x->counts.failed != y->counts.failed)
+            return cmp_i64(y->counts.failed, x->counts.failed);
+        return cmp_i64(y->counts.running, x->counts.running);
+    case 5:
+        return cmp_i64(x->started_at_ms ? x->started_at_ms : x->created_at_ms,
+                       y->started_at_ms ? y->started_at_ms : y->created_at_ms);
+    default:
+        return cmp_i64(duration(x), duration(y));
+    }
+}
+
 static int update(tui_app *app, tui_frame *f, int force)
 {
     return tui_model_runs(tui_app_model(app), f->service, force);
@@ -81,7 +126,7 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
     char empty[160];
 
     tui_columns_fit(cols, N_COLS, width, wd);
-    tui_columns_header(w, y, x, cols, wd, N_COLS);
+    tui_list_header(f, w, y, x, wd);
     tui_list_scroll(f, n, h - 1);
     if (n == 0) {
         tui_put(w, y + 1, x, width,
@@ -115,6 +160,10 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         proto.run_id = r->id;
         tui_app_push(app, &tui_view_jobs, &proto);
         return TUI_HANDLED | TUI_REFRESH;
+    case TUI_CMD_LOGS:
+        proto.run_id = r->id;
+        tui_app_push(app, &tui_view_logs, &proto);
+        return TUI_HANDLED | TUI_REFRESH;
     case TUI_CMD_CANCEL:
         act.run_id = r->id;
         tui_app_request(app, &act);
@@ -136,6 +185,10 @@ const tui_view_ops tui_view_runs = {
     .rows = rows,
     .match = match,
     .rank = rank,
+    .columns = cols,
+    .n_columns = (int)N_COLS,
+    .default_sort = 3,
+    .cmp = cmp,
     .draw = draw,
     .row_key = row_key,
     .key = key,

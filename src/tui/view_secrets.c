@@ -24,6 +24,24 @@ static int match(tui_app *app, const tui_frame *f, size_t i, const char *needle)
     return strstr(tui_app_model(app)->secrets->secrets[i].name, needle) != NULL;
 }
 
+static int cmp_i64(int64_t a, int64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+/* Ascending on col. */
+static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
+{
+    const hp_secret_meta *x = &tui_app_model(app)->secrets->secrets[a];
+    const hp_secret_meta *y = &tui_app_model(app)->secrets->secrets[b];
+
+    if (col == 1)
+        return cmp_i64(x->created_at_ms, y->created_at_ms);
+    if (col == 2)
+        return cmp_i64(x->updated_at_ms, y->updated_at_ms);
+    return strcmp(x->name, y->name);
+}
+
 static int update(tui_app *app, tui_frame *f, int force)
 {
     return tui_model_secrets(tui_app_model(app), force);
@@ -38,7 +56,7 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
     char buf[32];
 
     tui_columns_fit(cols, N_COLS, width, wd);
-    tui_columns_header(w, y, x, cols, wd, N_COLS);
+    tui_list_header(f, w, y, x, wd);
     tui_list_scroll(f, n, h - 1);
     if (n == 0) {
         tui_put(w, y + 1, x, width,
@@ -70,6 +88,9 @@ const tui_view_ops tui_view_secrets = {
     .update = update,
     .rows = rows,
     .match = match,
+    .columns = cols,
+    .n_columns = (int)N_COLS,
+    .cmp = cmp,
     .draw = draw,
     .row_key = row_key,
 };

@@ -1,6 +1,6 @@
 /* The Services view: one row per service with its status (glyph, word, colour), wanted
- * state, actions, pids, restarts, uptime and description; Enter opens its jobs, l its
- * latest log, s/S/r/D act on it. It draws the model's list and fetches nothing itself
+ * state, actions, pids, restarts, uptime and description; Enter opens its jobs, l the log
+ * of its current run, s/S/r/D act on it. It draws the model's list and fetches nothing itself
  * except through the model. */
 #include "config.h"
 
@@ -48,6 +48,45 @@ static int rank(tui_app *app, const tui_frame *f, size_t i)
     return s->status == HP_SERVICE_FAILED || s->crash_loop ? 0 : 1;
 }
 
+static int cmp_i64(int64_t a, int64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Ascending on col; the status column ranks problems first (the default order). */
+static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
+{
+    const hp_service_summary *x = &tui_app_model(app)->services->services[a];
+    const hp_service_summary *y = &tui_app_model(app)->services->services[b];
+    int64_t now = tui_wall_ms();
+
+    switch (col) {
+    case 0:
+        return cmp_str(x->name, y->name);
+    case 1:
+        return rank(app, f, a) - rank(app, f, b);
+    case 2:
+        return x->wanted_start - y->wanted_start;
+    case 3:
+        return cmp_i64(x->actions, y->actions);
+    case 4:
+        return cmp_i64(x->n_pids ? x->pids[0] : 0, y->n_pids ? y->pids[0] : 0);
+    case 5:
+        return cmp_i64(x->restarts, y->restarts);
+    case 6:
+        return cmp_i64(
+            x->status == HP_SERVICE_RUNNING && x->started_at_ms ? now - x->started_at_ms : -1,
+            y->status == HP_SERVICE_RUNNING && y->started_at_ms ? now - y->started_at_ms : -1);
+    default:
+        return cmp_str(x->description, y->description);
+    }
+}
+
 static int update(tui_app *app, tui_frame *f, int force)
 {
     return tui_model_services(tui_app_model(app), force);
@@ -86,7 +125,7 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
     char empty[160];
 
     tui_columns_fit(cols, N_COLS, width, wd);
-    tui_columns_header(w, y, x, cols, wd, N_COLS);
+    tui_list_header(f, w, y, x, wd);
     tui_list_scroll(f, n, h - 1);
     if (n == 0) {
         tui_put(w, y + 1, x, width,
@@ -121,11 +160,14 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         tui_app_push(app, &tui_view_jobs, &proto);
         return TUI_HANDLED | TUI_REFRESH;
     case TUI_CMD_LOGS:
-        proto.job_id = tui_model_latest_job(tui_app_model(app), s->name);
-        if (!proto.job_id) {
-            tui_app_status(app, 1, "service '%s' has no job yet: start it with s", s->name);
+        proto.run_id = tui_model_service_run(tui_app_model(app), s->name);
+        if (!proto.run_id)
+            proto.run_id = s->run_id; /* headless, or the server is away: the list's */
+        if (!proto.run_id) {
+            tui_app_status(app, 1, "service '%s' has no run yet: start it with s", s->name);
             return TUI_HANDLED | TUI_REDRAW;
         }
+        snprintf(proto.service, sizeof(proto.service), "%s", s->name);
         tui_app_push(app, &tui_view_logs, &proto);
         return TUI_HANDLED | TUI_REFRESH;
     case TUI_CMD_START:
@@ -158,6 +200,10 @@ const tui_view_ops tui_view_services = {
     .rows = rows,
     .match = match,
     .rank = rank,
+    .columns = cols,
+    .n_columns = (int)N_COLS,
+    .default_sort = 1,
+    .cmp = cmp,
     .draw = draw,
     .row_key = row_key,
     .key = key,

@@ -195,6 +195,15 @@ int hp__cli_exit_code(const hp_error *err)
     }
 }
 
+int hp__cli_json_done(hp_cli *cli, cJSON *res)
+{
+    if (!cli->json)
+        return 0;
+    hp__out_json(res, 0);
+    cJSON_Delete(res);
+    return 1;
+}
+
 int hp__cli_fail(hp_cli *cli, const char *what, const hp_error *err)
 {
     int rc = hp__cli_exit_code(err);

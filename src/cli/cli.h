@@ -94,6 +94,9 @@ int hp__cli_exit_code(const hp_error *err);
 /* Prints "hero_proc: <what>: <message>" (escaped), every problem the server listed, and
  * for an unreachable server how to start one; returns hp__cli_exit_code(err). */
 int hp__cli_fail(hp_cli *cli, const char *what, const hp_error *err);
+/* With --json: prints the server's answer res, frees it and returns 1; without, returns 0
+ * and res stays the caller's. */
+int hp__cli_json_done(hp_cli *cli, cJSON *res);
 
 /* One JSON-RPC call: params taken. On success *result (caller deletes) and 0; else the
  * failure printed with what and its exit code. */

@@ -322,11 +322,8 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
     }
     if ((rc = hp__cli_call(cli, "run.list", params, &res, "run list")) != 0)
         return rc;
-    if (cli->json) {
-        hp__out_json(res, 0);
-        cJSON_Delete(res);
+    if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;
-    }
     list = hp_run_list_from_json(res, &err);
     cJSON_Delete(res);
     if (!list)

@@ -104,11 +104,8 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
         return rc;
     if ((rc = hp__cli_call(cli, "secret.list", NULL, &res, "secret list")) != 0)
         return rc;
-    if (cli->json) {
-        hp__out_json(res, 0);
-        cJSON_Delete(res);
+    if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;
-    }
     {
         hp_error err;
         hp_secret_list *list = hp_secret_list_from_json(res, &err);
@@ -188,11 +185,8 @@ static int cmd_info(hp_cli *cli, int argc, char **argv)
         return rc;
     if ((rc = hp__cli_call(cli, "system.info", NULL, &res, "system info")) != 0)
         return rc;
-    if (cli->json) {
-        hp__out_json(res, 0);
-        cJSON_Delete(res);
+    if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;
-    }
     info = hp_system_info_from_json(res, &err);
     cJSON_Delete(res);
     if (!info)

@@ -38,11 +38,8 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
         return rc;
     if ((rc = hp__cli_call(cli, "service.list", NULL, &res, "service list")) != 0)
         return rc;
-    if (cli->json) {
-        hp__out_json(res, 0);
-        cJSON_Delete(res);
+    if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;
-    }
     list = hp_service_list_from_json(res, &err);
     cJSON_Delete(res);
     if (!list)
@@ -102,11 +99,8 @@ static int cmd_status(hp_cli *cli, int argc, char **argv)
     if ((rc = hp__cli_call(cli, "service.status", name_params(argv[optind]), &res,
                            "service status")) != 0)
         return rc;
-    if (cli->json) {
-        hp__out_json(res, 0);
-        cJSON_Delete(res);
+    if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;
-    }
     st = hp_service_status_from_json(res, &err);
     cJSON_Delete(res);
     if (!st)
@@ -131,11 +125,8 @@ static int print_started(hp_cli *cli, cJSON *res, const char *verb, const char *
     hp_run *run;
     hp_error err;
 
-    if (cli->json) {
-        hp__out_json(res, 0);
-        cJSON_Delete(res);
+    if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;
-    }
     run = hp_run_from_json(res, &err);
     cJSON_Delete(res);
     if (!run)
@@ -199,11 +190,8 @@ static int cmd_stop(hp_cli *cli, int argc, char **argv)
     if ((rc = hp__cli_call(cli, "service.stop", name_params(argv[optind]), &res, "service stop")) !=
         0)
         return rc;
-    if (cli->json) {
-        hp__out_json(res, 0);
-        cJSON_Delete(res);
+    if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;
-    }
     st = hp_service_status_from_json(res, &err);
     cJSON_Delete(res);
     if (!st)

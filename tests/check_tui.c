@@ -26,7 +26,7 @@ static const screen_case cases[] = {
     {"jobs", 120, 40},        {"jobs", 80, 24},         {"secrets", 120, 40}, {"secrets", 80, 24},
     {"help", 120, 40},        {"help", 80, 24},         {"confirm", 120, 40}, {"confirm", 80, 24},
     {"unreachable", 120, 40}, {"unreachable", 80, 24},  {"services", 40, 12}, {"logs", 120, 40},
-    {"logs", 80, 24},         {"logs-wrapped", 80, 24},
+    {"logs", 80, 24},         {"logs-wrapped", 80, 24}, {"prompt", 80, 24},
 };
 #define N_CASES ((int)(sizeof(cases) / sizeof(cases[0])))
 
@@ -143,6 +143,10 @@ static void render_case(const screen_case *c, char **text)
             f->ops->key(app, f, TUI_CMD_WRAP);
             f->ops->key(app, f, TUI_CMD_TIMESTAMPS);
         }
+    } else if (strcmp(c->name, "prompt") == 0) {
+        tui_app_key(app, ':', 0);
+        tui_app_key(app, 's', 0);
+        tui_app_key(app, '\t', 0); /* four candidates: named after the line */
     } else if (strcmp(c->name, "help") == 0)
         tui_app_overlay(app, 1, NULL);
     else if (strcmp(c->name, "confirm") == 0) {
@@ -558,6 +562,185 @@ START_TEST(every_key_in_the_help_maps_to_a_command)
 }
 END_TEST
 
+START_TEST(the_command_parser_takes_prefixes_and_names_what_is_wrong)
+{
+    const tui_command *c;
+    char arg[64], msg[256];
+
+    ck_assert_int_eq(tui_command_parse("svc", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), 0);
+    ck_assert_int_eq(c->cmd, TUI_CMD_VIEW_SERVICES);
+    ck_assert_int_eq(tui_command_parse("ru", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), 0);
+    ck_assert_int_eq(c->cmd, TUI_CMD_VIEW_RUNS);
+    ck_assert_int_eq(tui_command_parse(" :ru 12 ", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), 0);
+    ck_assert_int_eq(c->cmd, TUI_CMD_OPEN_RUN);
+    ck_assert_str_eq(arg, "12");
+    ck_assert_int_eq(tui_command_parse("sec", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), 0);
+    ck_assert_int_eq(c->cmd, TUI_CMD_VIEW_SECRETS);
+    ck_assert_int_eq(tui_command_parse("j", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), 0);
+    ck_assert_int_eq(c->cmd, TUI_CMD_VIEW_JOBS);
+    ck_assert_int_eq(tui_command_parse("q", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), 0);
+    ck_assert_int_eq(c->cmd, TUI_CMD_QUIT);
+    ck_assert_int_eq(tui_command_parse("res web", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), 0);
+    ck_assert_int_eq(c->cmd, TUI_CMD_RESTART);
+    ck_assert_str_eq(arg, "web");
+    ck_assert_int_eq(tui_command_parse("filter a b", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), 0);
+    ck_assert_str_eq(arg, "a b");
+    ck_assert_int_eq(tui_command_parse("  ", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), 1);
+
+    ck_assert_int_eq(tui_command_parse("bogus", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "unknown command 'bogus': try :help");
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(tui_command_parse("s", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "ambiguous command 's': :services :secrets :start :stop");
+    ck_assert_int_eq(tui_command_parse("run", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "usage: :run ID");
+    ck_assert_int_eq(tui_command_parse("runs 3", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, ":runs takes no argument (not '3')");
+
+    ck_assert_int_eq(tui_command_parse("stop web", 1, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "read-only: :stop is off (started with --read-only)");
+    ck_assert_int_eq(tui_command_parse("stop web", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), 0);
+    ck_assert_int_eq(c->cmd, TUI_CMD_STOP);
+}
+END_TEST
+
+START_TEST(tab_completes_command_names)
+{
+    char line[64] = "rest", list[128];
+
+    ck_assert_uint_eq(tui_command_complete(line, sizeof(line), 0, list, sizeof(list)), 1);
+    ck_assert_str_eq(line, "restart ");
+    snprintf(line, sizeof(line), "se");
+    ck_assert_uint_eq(tui_command_complete(line, sizeof(line), 0, list, sizeof(list)), 2);
+    ck_assert_str_eq(list, ":services :secrets");
+    snprintf(line, sizeof(line), "ru");
+    ck_assert_uint_eq(tui_command_complete(line, sizeof(line), 0, list, sizeof(list)), 2);
+    ck_assert_str_eq(line, "run"); /* the common prefix of run and runs */
+    snprintf(line, sizeof(line), "st");
+    ck_assert_uint_eq(tui_command_complete(line, sizeof(line), 1, list, sizeof(list)), 0);
+    ck_assert_str_eq(line, "st"); /* read-only: start and stop are off */
+}
+END_TEST
+
+/* Types text on the `:` line and Enter. */
+static void type_command(tui_app *app, const char *text)
+{
+    tui_app_key(app, ':', 0);
+    for (const char *p = text; *p; p++)
+        tui_app_key(app, (unsigned char)*p, 0);
+    tui_app_key(app, '\r', 0);
+    tui_app_render(app);
+}
+
+START_TEST(the_command_line_switches_views_and_reports_mistakes)
+{
+    headless h;
+    const tui_frame *f;
+
+    headless_open(&h, 0);
+    type_command(h.app, "ru");
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_runs);
+    type_command(h.app, "bogus");
+    ck_assert(screen_has("unknown command 'bogus': try :help"));
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_runs);
+    type_command(h.app, "run 3");
+    f = tui_app_top(h.app);
+    ck_assert_ptr_eq(f->ops, &tui_view_jobs);
+    ck_assert_int_eq(f->run_id, 3);
+    type_command(h.app, "svc");
+    type_command(h.app, "filter web");
+    ck_assert_str_eq(tui_app_top(h.app)->filter, "web");
+    type_command(h.app, "restart web");
+    ck_assert(screen_has("Restart service 'web'?"));
+    tui_app_key(h.app, 'n', 0);
+    type_command(h.app, "stop nosuch"); /* said next to the filter */
+    ck_assert(screen_has("/web   no service 'nosuch'"));
+    type_command(h.app, "filter"); /* no text: the filter is cleared */
+    ck_assert_str_eq(tui_app_top(h.app)->filter, "");
+
+    /* Editing: Left moves the cursor, text goes in there, Ctrl-U clears, Esc cancels. */
+    tui_app_key(h.app, ':', 0);
+    tui_app_key(h.app, 'j', 0);
+    tui_app_key(h.app, 's', 0);
+    tui_app_key(h.app, KEY_LEFT, 1);
+    tui_app_key(h.app, 0xe9, 0); /* é, UTF-8 in the line */
+    tui_app_key(h.app, 'o', 0);
+    tui_app_key(h.app, 'b', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has(":j\xc3\xa9obs"));
+    tui_app_key(h.app, 'U' - '@', 0);
+    tui_app_key(h.app, 'x', 0);
+    tui_app_key(h.app, 27, 0);
+    tui_app_render(h.app);
+    ck_assert(!screen_has(":x"));
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_services);
+    type_command(h.app, "quit");
+    ck_assert_int_eq(tui_app_key(h.app, 'x', 0), 1); /* :quit asked to quit */
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(the_command_line_respects_read_only)
+{
+    headless h;
+
+    headless_open(&h, 1);
+    type_command(h.app, "restart web");
+    ck_assert(!screen_has("Restart service"));
+    ck_assert(screen_has("read-only: :restart is off (started with --read-only)"));
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(the_help_scrolls_when_it_does_not_fit)
+{
+    headless h;
+    char *text;
+
+    headless_open(&h, 0);
+    resizeterm(24, 80);
+    tui_app_key(h.app, '?', 0);
+    tui_app_render(h.app);
+    text = dump(24, 80);
+    ck_assert_ptr_nonnull(strstr(text, "j/k PgUp/PgDn scroll"));
+    ck_assert_ptr_nonnull(strstr(text, " 1-22 of "));
+    free(text);
+    tui_app_key(h.app, 'j', 0);
+    tui_app_render(h.app);
+    text = dump(24, 80);
+    ck_assert_ptr_nonnull(strstr(text, " 2-23 of "));
+    free(text);
+    tui_app_key(h.app, 'G', 0);
+    tui_app_render(h.app);
+    text = dump(24, 80);
+    ck_assert_ptr_nonnull(strstr(text, ":help"));
+    ck_assert_ptr_nonnull(strstr(text, ":restart NAME"));
+    free(text);
+    tui_app_key(h.app, 'x', 0); /* any other key closes */
+    tui_app_render(h.app);
+    text = dump(24, 80);
+    ck_assert_ptr_null(strstr(text, "Help:"));
+    free(text);
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(a_service_log_moves_to_the_new_run_with_a_separator)
+{
+    headless h;
+    tui_frame proto = {.run_id = 4, .service = "web"}, *f;
+
+    headless_open(&h, 0);
+    f = tui_app_show(h.app, &tui_view_logs, &proto);
+    tui_view_logs_switch_run(f, 9);
+    ck_assert_int_eq(f->run_id, 9);
+    tui_app_render(h.app);
+    ck_assert(screen_has("\xe2\x80\x94 run 9 started \xe2\x80\x94"));
+    ck_assert(screen_has("Log of web (run 9)"));
+    headless_close(&h);
+}
+END_TEST
+
 START_TEST(read_only_hints_show_no_actions)
 {
     char hints[256];
@@ -644,6 +827,12 @@ static Suite *suite(void)
     tcase_add_test(tc, log_search_pauses_follow_and_n_N_keep_the_match_off_the_edges);
     tcase_add_test(tc, log_ampersand_shows_only_matching_lines_and_empty_clears);
     tcase_add_test(tc, read_only_hints_show_no_actions);
+    tcase_add_test(tc, the_command_parser_takes_prefixes_and_names_what_is_wrong);
+    tcase_add_test(tc, tab_completes_command_names);
+    tcase_add_test(tc, the_command_line_switches_views_and_reports_mistakes);
+    tcase_add_test(tc, the_command_line_respects_read_only);
+    tcase_add_test(tc, the_help_scrolls_when_it_does_not_fit);
+    tcase_add_test(tc, a_service_log_moves_to_the_new_run_with_a_separator);
     tcase_add_test(tc, log_ring_evicts_the_oldest_and_counts_them);
     tcase_add_test(tc, log_ring_keeps_within_its_byte_cap);
     tcase_add_test(tc, text_width_escapes_control_characters_and_counts_wide_ones);

@@ -28,7 +28,9 @@
 
 enum { EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 enum { MAX_DEPTH = 8, BURST_POLLS = 4, BURST_MS = 250, ESC = 27 };
-enum { EDIT_FILTER = 1, EDIT_SEARCH = 2 }; /* f->filter (`/` of lists, `&` of logs), f->search */
+/* f->filter (`/` of lists, `&` of logs), f->search, the `:` command line */
+enum { EDIT_FILTER = 1, EDIT_SEARCH = 2, EDIT_COMMAND = 3 };
+enum { HELP_LINES = 96, HELP_WIDTH = 84, CTRL_A = 1, CTRL_E = 5, CTRL_U = 21 };
 
 typedef struct tui_dialog {
     int open;
@@ -46,10 +48,15 @@ struct tui_app {
     long interval_ms;
     int burst;
     int help;
+    int help_top;  /* the first line of the help shown (it scrolls when it does not fit) */
+    int help_page; /* help lines shown at the last draw */
     int quit;
     int dirty;
-    int view_y;  /* the first row of the view at the last render (mouse clicks) */
-    int editing; /* typing a pattern of the top frame: EDIT_FILTER or EDIT_SEARCH */
+    int view_y;         /* the first row of the view at the last render (mouse clicks) */
+    int editing;        /* typing: EDIT_FILTER or EDIT_SEARCH (the top frame's), EDIT_COMMAND */
+    char cmdline[256];  /* the `:` command line being typed */
+    size_t cmd_pos;     /* the cursor in it, a byte offset at a character's start */
+    char cmd_note[160]; /* Tab's candidates, shown after the command line */
     tui_dialog dialog;
     char status[256];
     int status_error;
@@ -439,23 +446,26 @@ static void draw_dialog(tui_app *app, int rows, int cols)
     delwin(win);
 }
 
+/* The help: one column of the key table's lines then the commands, scrolled with j/k,
+ * PgUp/PgDn, g/G when it is taller than the screen. */
 static void draw_help(tui_app *app, int rows, int cols)
 {
-    char lines[64][96];
+    char lines[HELP_LINES][96];
     const tui_frame *f = top(app);
-    size_t n = tui_key_help(f->ops->scope, app->read_only, lines, 64);
-    /* One column when the lines fit the height, else two side by side. */
-    int two = (int)n + 3 > rows && cols >= 60;
-    int per = two ? ((int)n + 1) / 2 : (int)n;
-    int w = two ? cols : 72, h = per + 3, y, x, colw;
-    char title[96];
+    int n = (int)tui_key_help(f->ops->scope, app->read_only, lines, HELP_LINES);
+    int w = cols < HELP_WIDTH ? cols : HELP_WIDTH, h = n + 2, y, x, page, last;
+    char title[128];
     WINDOW *win;
 
-    if (w > cols)
-        w = cols;
     if (h > rows)
         h = rows;
-    colw = two ? (w - 5) / 2 : w - 4;
+    page = h - 2 > 0 ? h - 2 : 1;
+    last = n > page ? n - page : 0;
+    if (app->help_top > last)
+        app->help_top = last;
+    if (app->help_top < 0)
+        app->help_top = 0;
+    app->help_page = page;
     y = (rows - h) / 2;
     x = (cols - w) / 2;
     win = newwin(h, w, y, x);
@@ -463,18 +473,53 @@ static void draw_help(tui_app *app, int rows, int cols)
         return;
     werase(win);
     box(win, 0, 0);
-    snprintf(title, sizeof(title), " Help: %s keys (any key closes) ", f->ops->name);
+    snprintf(title, sizeof(title), " Help: %s keys (%sother keys close) ", f->ops->name,
+             last ? "j/k PgUp/PgDn scroll, " : "");
     wattron(win, A_BOLD);
     tui_put(win, 0, 2, w - 4, title);
     wattroff(win, A_BOLD);
-    for (int i = 0; i < (int)n; i++) {
-        int col = i / (per ? per : 1), row = i % (per ? per : 1);
-        if (row + 2 > h - 2)
-            continue;
-        tui_put(win, 1 + row + 1, 2 + col * (colw + 1), colw, lines[i]);
+    for (int r = 0; r < page && app->help_top + r < n; r++) {
+        const char *line = lines[app->help_top + r];
+        if (strncmp(line, "Commands", 8) == 0)
+            wattron(win, A_BOLD);
+        tui_put(win, 1 + r, 2, w - 4, line);
+        wattroff(win, A_BOLD);
+    }
+    if (last) {
+        char where[48];
+        snprintf(where, sizeof(where), " %d-%d of %d ", app->help_top + 1,
+                 app->help_top + page < n ? app->help_top + page : n, n);
+        tui_put(win, h - 1, w - 2 - tui_width(where), tui_width(where), where);
     }
     wnoutrefresh(win);
     delwin(win);
+}
+
+/* The `:` line at row y: the text with the cursor cell in reverse, then Tab's note. */
+static void draw_prompt(tui_app *app, int y, int cols)
+{
+    const char *t = app->cmdline;
+    size_t pos = app->cmd_pos, next = pos;
+    char before[256], at[8];
+    int used;
+
+    if (t[next])
+        next++;
+    while (t[next] && (t[next] & 0xC0) == 0x80)
+        next++;
+    snprintf(before, sizeof(before), "%.*s", (int)pos, t);
+    snprintf(at, sizeof(at), "%.*s", (int)(next - pos), t + pos);
+    wattrset(stdscr, A_BOLD);
+    used = tui_put(stdscr, y, 0, cols, ":");
+    used += tui_put(stdscr, y, used, cols - used, before);
+    wattrset(stdscr, A_REVERSE);
+    used += tui_put(stdscr, y, used, cols - used, at[0] ? at : " ");
+    wattrset(stdscr, A_BOLD);
+    used += tui_put(stdscr, y, used, cols - used, t + next);
+    wattrset(stdscr, A_DIM);
+    if (app->cmd_note[0] && used + 3 < cols)
+        tui_put(stdscr, y, used + 3, cols - used - 3, app->cmd_note);
+    wattrset(stdscr, A_NORMAL);
 }
 
 static void render(tui_app *app)
@@ -499,20 +544,29 @@ static void render(tui_app *app)
     remap(app, f);
     if (rows - 2 - y > 0)
         f->ops->draw(app, f, stdscr, y, 0, rows - 2 - y, cols);
-    if (app->editing || f->filter[0]) {
+    if (app->editing == EDIT_COMMAND) {
+        draw_prompt(app, rows - 2, cols);
+    } else if (app->editing || f->filter[0]) {
         int used, search = app->editing == EDIT_SEARCH;
         wattrset(stdscr, A_BOLD);
         used = tui_put(stdscr, rows - 2, 0, cols, search || f->ops != &tui_view_logs ? "/" : "&");
         used += tui_put(stdscr, rows - 2, used, cols - used, search ? f->search : f->filter);
         if (app->editing)
             tui_put(stdscr, rows - 2, used, cols - used, "_  (Enter keeps, Esc clears)");
+        wattrset(stdscr, app->status_error ? tui_attr(TUI_C_RED) | A_BOLD : A_NORMAL);
+        if (!app->editing && app->status[0] && used + 3 < cols) /* what a key or : said */
+            tui_put(stdscr, rows - 2, used + 3, cols - used - 3, app->status);
         wattrset(stdscr, A_NORMAL);
     } else if (app->status[0]) {
         wattrset(stdscr, app->status_error ? tui_attr(TUI_C_RED) | A_BOLD : A_NORMAL);
         tui_put(stdscr, rows - 2, 0, cols, app->status);
         wattrset(stdscr, A_NORMAL);
     }
-    tui_key_hints(f->ops->scope, app->read_only, hints, sizeof(hints));
+    if (app->editing == EDIT_COMMAND)
+        snprintf(hints, sizeof(hints),
+                 "Enter runs  Esc cancels  Tab completes  Ctrl-U clears  :help lists them");
+    else
+        tui_key_hints(f->ops->scope, app->read_only, hints, sizeof(hints));
     wattrset(stdscr, tui_attr(TUI_C_BAR));
     tui_blank(stdscr, rows - 1, 0, cols);
     tui_put(stdscr, rows - 1, 1, cols - 1, hints);
@@ -705,7 +759,12 @@ static int handle_mouse(tui_app *app)
     if (getmouse(&ev) != OK || app->dialog.open)
         return 0;
     if (app->help) {
-        app->help = 0;
+        if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED))
+            app->help_top += ev.bstate & BUTTON4_PRESSED ? -3 : 3; /* draw_help clamps */
+        else
+            app->help = 0;
+        if (app->help_top < 0)
+            app->help_top = 0;
         return TUI_REDRAW;
     }
     if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
@@ -749,6 +808,240 @@ static int sort_key(tui_app *app, tui_frame *f, tui_cmd cmd)
     return TUI_HANDLED | TUI_REDRAW;
 }
 
+/* text into dst of size bytes, cut at a character's start when it is longer. */
+static void copy_text(char *dst, size_t size, const char *text)
+{
+    size_t n = strlen(text);
+
+    if (n >= size) {
+        n = size - 1;
+        while (n > 0 && (text[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, text, n);
+    dst[n] = '\0';
+}
+
+/* A positive id from text, 0 when it is not one. */
+static int64_t parse_id(const char *text)
+{
+    char *end;
+    long long id;
+
+    errno = 0;
+    id = strtoll(text, &end, 10);
+    return errno || end == text || *end || id <= 0 ? 0 : (int64_t)id;
+}
+
+/* Runs a `:` command line; returns TUI_* flags. What it did or why not is in the status
+ * line. */
+static int exec_command(tui_app *app, const char *line)
+{
+    const tui_command *c;
+    char arg[192], msg[256];
+    tui_frame *f = top(app), proto;
+    tui_action act;
+    int flags;
+
+    int rc = tui_command_parse(line, app->read_only, &c, arg, sizeof(arg), msg, sizeof(msg));
+    if (rc == 1)
+        return TUI_REDRAW;
+    if (rc < 0) {
+        tui_app_status(app, 1, "%s", msg);
+        return TUI_REDRAW;
+    }
+    memset(&proto, 0, sizeof(proto));
+    memset(&act, 0, sizeof(act));
+    switch (c->cmd) {
+    case TUI_CMD_VIEW_SERVICES:
+        reset(app, &tui_view_services);
+        return TUI_REFRESH;
+    case TUI_CMD_VIEW_RUNS:
+        reset(app, &tui_view_runs);
+        return TUI_REFRESH;
+    case TUI_CMD_VIEW_JOBS:
+        reset(app, &tui_view_jobs);
+        return TUI_REFRESH;
+    case TUI_CMD_VIEW_SECRETS:
+        reset(app, &tui_view_secrets);
+        return TUI_REFRESH;
+    case TUI_CMD_LOGS:
+        flags = f->ops != &tui_view_logs && f->ops->key ? f->ops->key(app, f, TUI_CMD_LOGS) : 0;
+        if (!flags)
+            tui_app_status(app, 1, ":logs shows the log of the selected service, run or job%s",
+                           f->ops == &tui_view_logs ? ": this is one" : ": select one first");
+        return flags | TUI_REDRAW;
+    case TUI_CMD_START:
+    case TUI_CMD_STOP:
+    case TUI_CMD_RESTART:
+        if (strlen(arg) > HP_NAME_MAX ||
+            (app->model.services && !tui_model_find_service(&app->model, arg))) {
+            tui_app_status(app, 1, "no service '%s' (Tab completes commands, not names)", arg);
+            return TUI_REDRAW;
+        }
+        act.kind = c->cmd == TUI_CMD_START  ? TUI_ACT_START
+                   : c->cmd == TUI_CMD_STOP ? TUI_ACT_STOP
+                                            : TUI_ACT_RESTART;
+        copy_text(act.service, sizeof(act.service), arg);
+        tui_app_request(app, &act);
+        return TUI_REDRAW;
+    case TUI_CMD_OPEN_RUN:
+    case TUI_CMD_OPEN_JOB: {
+        int64_t id = parse_id(arg);
+        if (!id) {
+            tui_app_status(app, 1, ":%s takes a number, not '%s'", c->name, arg);
+            return TUI_REDRAW;
+        }
+        if (c->cmd == TUI_CMD_OPEN_RUN)
+            proto.run_id = id;
+        else
+            proto.job_id = id;
+        tui_app_push(app, c->cmd == TUI_CMD_OPEN_RUN ? &tui_view_jobs : &tui_view_logs, &proto);
+        return TUI_REFRESH;
+    }
+    case TUI_CMD_FILTER:
+        if (f->ops == &tui_view_logs) { /* `/` of a log searches */
+            copy_text(f->search, sizeof(f->search), arg);
+            if (arg[0] && f->ops->key)
+                return f->ops->key(app, f, TUI_CMD_SEARCH) | TUI_REDRAW;
+            return TUI_REDRAW;
+        }
+        copy_text(f->filter, sizeof(f->filter), arg);
+        f->sel = f->top = 0;
+        remap(app, f);
+        return TUI_REDRAW;
+    case TUI_CMD_QUIT:
+        return TUI_QUIT;
+    case TUI_CMD_HELP:
+        app->help = 1;
+        app->help_top = 0;
+        return TUI_REDRAW;
+    default:
+        return TUI_REDRAW;
+    }
+}
+
+/* The start of the character before byte offset pos of t. */
+static size_t char_before(const char *t, size_t pos)
+{
+    if (pos > 0)
+        pos--;
+    while (pos > 0 && (t[pos] & 0xC0) == 0x80)
+        pos--;
+    return pos;
+}
+
+/* The start of the character after the one at byte offset pos of t. */
+static size_t char_after(const char *t, size_t pos)
+{
+    if (t[pos])
+        pos++;
+    while (t[pos] && (t[pos] & 0xC0) == 0x80)
+        pos++;
+    return pos;
+}
+
+/* A key on the `:` line: text in at the cursor, Left/Right/Home/End move it, Backspace
+ * and Delete, Ctrl-U clears, Tab completes the command name, Enter runs, Esc cancels. */
+static int command_key(tui_app *app, int code, int func)
+{
+    char *t = app->cmdline;
+    size_t len = strlen(t), pos = app->cmd_pos;
+
+    app->cmd_note[0] = '\0';
+    if ((!func && (code == '\n' || code == '\r')) || (func && code == KEY_ENTER)) {
+        char line[sizeof(app->cmdline)];
+        memcpy(line, t, sizeof(line));
+        app->editing = 0;
+        t[0] = '\0';
+        app->cmd_pos = 0;
+        return exec_command(app, line) | TUI_REDRAW;
+    } else if (!func && code == ESC) {
+        app->editing = 0;
+        t[0] = '\0';
+        pos = 0;
+    } else if ((func && code == KEY_BACKSPACE) || (!func && (code == 127 || code == 8))) {
+        if (pos == 0 && len == 0) {
+            app->editing = 0; /* Backspace on an empty line closes it, as in k9s and vi */
+        } else if (pos > 0) {
+            size_t from = char_before(t, pos);
+            memmove(t + from, t + pos, len - pos + 1);
+            pos = from;
+        }
+    } else if (func && code == KEY_DC) {
+        size_t to = char_after(t, pos);
+        memmove(t + pos, t + to, len - to + 1);
+    } else if (func && code == KEY_LEFT) {
+        pos = char_before(t, pos);
+    } else if (func && code == KEY_RIGHT) {
+        pos = char_after(t, pos);
+    } else if ((func && code == KEY_HOME) || (!func && code == CTRL_A)) {
+        pos = 0;
+    } else if ((func && code == KEY_END) || (!func && code == CTRL_E)) {
+        pos = len;
+    } else if (!func && code == CTRL_U) {
+        t[0] = '\0';
+        pos = 0;
+    } else if (!func && code == '\t') {
+        size_t n = tui_command_complete(t, sizeof(app->cmdline), app->read_only, app->cmd_note,
+                                        sizeof(app->cmdline));
+        if (n == 0 && !strchr(t, ' '))
+            snprintf(app->cmd_note, sizeof(app->cmd_note), "no command starts with '%s'", t);
+        else if (n == 1)
+            app->cmd_note[0] = '\0';
+        pos = strlen(t);
+    } else if (!func && code >= ' ' && code != 127) {
+        char mb[MB_LEN_MAX];
+        mbstate_t st;
+        size_t n;
+        memset(&st, 0, sizeof(st));
+        n = wcrtomb(mb, (wchar_t)code, &st);
+        if (n != (size_t)-1 && len + n < sizeof(app->cmdline)) {
+            memmove(t + pos + n, t + pos, len - pos + 1);
+            memcpy(t + pos, mb, n);
+            pos += n;
+        }
+    }
+    app->cmd_pos = pos;
+    return TUI_HANDLED | TUI_REDRAW;
+}
+
+/* A key while the help is open: j/k, PgUp/PgDn, g/G scroll it, any other closes it. */
+static int help_key(tui_app *app, int code, int func)
+{
+    int page = app->help_page > 1 ? app->help_page - 1 : 1;
+    tui_cmd cmd = tui_key_lookup(code, func, TUI_SCOPE_ALL, 1);
+
+    if (!func && code == ' ')
+        cmd = TUI_CMD_PAGE_DOWN;
+    switch (cmd) {
+    case TUI_CMD_UP:
+        app->help_top--;
+        break;
+    case TUI_CMD_DOWN:
+        app->help_top++;
+        break;
+    case TUI_CMD_PAGE_UP:
+        app->help_top -= page;
+        break;
+    case TUI_CMD_PAGE_DOWN:
+        app->help_top += page;
+        break;
+    case TUI_CMD_TOP:
+        app->help_top = 0;
+        break;
+    case TUI_CMD_BOTTOM:
+        app->help_top = HELP_LINES; /* draw_help clamps it to the last page */
+        break;
+    default:
+        app->help = 0;
+        break;
+    }
+    if (app->help_top < 0)
+        app->help_top = 0;
+    return TUI_REDRAW;
+}
+
 static int handle_key(tui_app *app, int code, int func)
 {
     tui_frame *f = top(app);
@@ -760,10 +1053,10 @@ static int handle_key(tui_app *app, int code, int func)
         return handle_mouse(app);
     if (app->dialog.open)
         return dialog_key(app, code, func);
-    if (app->help) {
-        app->help = 0;
-        return TUI_REDRAW;
-    }
+    if (app->help)
+        return help_key(app, code, func);
+    if (app->editing == EDIT_COMMAND)
+        return command_key(app, code, func);
     if (app->editing)
         return filter_key(app, f, code, func);
     if (!func && code == ESC && (f->filter[0] || f->search[0])) {
@@ -791,6 +1084,13 @@ static int handle_key(tui_app *app, int code, int func)
         return TUI_REFRESH;
     case TUI_CMD_HELP:
         app->help = 1;
+        app->help_top = 0;
+        return TUI_REDRAW;
+    case TUI_CMD_COMMAND:
+        app->editing = EDIT_COMMAND;
+        app->cmdline[0] = '\0';
+        app->cmd_pos = 0;
+        app->cmd_note[0] = '\0';
         return TUI_REDRAW;
     case TUI_CMD_VIEW_SERVICES:
         reset(app, &tui_view_services);
@@ -953,6 +1253,7 @@ tui_frame *tui_app_show(tui_app *app, const tui_view_ops *ops, const tui_frame *
 void tui_app_overlay(tui_app *app, int help, const tui_action *act)
 {
     app->help = help;
+    app->help_top = 0;
     if (act)
         tui_app_request(app, act);
 }

@@ -14,6 +14,8 @@
 const tui_key tui_keys[] = {
     {'?', 0, "?", TUI_CMD_HELP, TUI_SCOPE_ALL, TUI_KEY_HINT, "help: the keys of this view"},
     {'q', 0, "q", TUI_CMD_QUIT, TUI_SCOPE_ALL, TUI_KEY_HINT, "quit (back in a sub-view)"},
+    {':', 0, ":", TUI_CMD_COMMAND, TUI_SCOPE_ALL, TUI_KEY_HINT,
+     "command line: :runs, :restart NAME, ... (Tab completes)"},
     {ESC_KEY, 0, "Esc", TUI_CMD_BACK, TUI_SCOPE_ALL, 0, "back to the previous view"},
     {'1', 0, "1", TUI_CMD_VIEW_SERVICES, TUI_SCOPE_ALL, 0, "services"},
     {'2', 0, "2", TUI_CMD_VIEW_RUNS, TUI_SCOPE_ALL, 0, "runs"},
@@ -67,6 +69,23 @@ const tui_key tui_keys[] = {
 };
 const size_t tui_n_keys = sizeof(tui_keys) / sizeof(tui_keys[0]);
 
+const tui_command tui_commands[] = {
+    {"services", "svc", NULL, 0, TUI_CMD_VIEW_SERVICES, 0, "the services"},
+    {"runs", NULL, NULL, 0, TUI_CMD_VIEW_RUNS, 0, "the runs"},
+    {"jobs", NULL, NULL, 0, TUI_CMD_VIEW_JOBS, 0, "the jobs"},
+    {"logs", "log", NULL, 0, TUI_CMD_LOGS, 0, "the log of the selected row (as l)"},
+    {"secrets", "sec", NULL, 0, TUI_CMD_VIEW_SECRETS, 0, "the secrets (names only)"},
+    {"start", NULL, "NAME", 1, TUI_CMD_START, TUI_KEY_ACTION, "start a service"},
+    {"stop", NULL, "NAME", 1, TUI_CMD_STOP, TUI_KEY_ACTION, "stop a service (asks first)"},
+    {"restart", NULL, "NAME", 1, TUI_CMD_RESTART, TUI_KEY_ACTION, "restart a service (asks first)"},
+    {"run", NULL, "ID", 1, TUI_CMD_OPEN_RUN, 0, "the jobs of run ID"},
+    {"job", NULL, "ID", 1, TUI_CMD_OPEN_JOB, 0, "the log of job ID"},
+    {"filter", NULL, "TEXT", 0, TUI_CMD_FILTER, 0, "as /: filter (search in logs)"},
+    {"quit", "q", NULL, 0, TUI_CMD_QUIT, 0, "quit the dashboard"},
+    {"help", NULL, NULL, 0, TUI_CMD_HELP, 0, "this help"},
+};
+const size_t tui_n_commands = sizeof(tui_commands) / sizeof(tui_commands[0]);
+
 tui_cmd tui_key_lookup(int code, int func, unsigned scope, int read_only)
 {
     for (size_t i = 0; i < tui_n_keys; i++) {
@@ -119,7 +138,142 @@ size_t tui_key_help(unsigned scope, int read_only, char lines[][96], size_t max)
             continue;
         snprintf(lines[n++], 96, "%-8s %s", k->label, k->help);
     }
+    if (n < max)
+        snprintf(lines[n++], 96, "Commands (: then Enter; a prefix will do, Tab completes)");
+    for (size_t i = 0; i < tui_n_commands && n < max; i++) {
+        const tui_command *c = &tui_commands[i];
+        char name[48];
+        if (read_only && (c->flags & TUI_KEY_ACTION))
+            continue;
+        snprintf(name, sizeof(name), ":%s%s%s", c->name, c->arg ? " " : "", c->arg ? c->arg : "");
+        snprintf(lines[n++], 96, "%-15s %s%s%s%s", name, c->help, c->alias ? " (:" : "",
+                 c->alias ? c->alias : "", c->alias ? ")" : "");
+    }
     if (read_only && n < max)
         snprintf(lines[n++], 96, "--read-only: the keys that change anything are off");
+    return n;
+}
+
+/* ---- the `:` command line ------------------------------------------------------------ */
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+int tui_command_parse(const char *line, int read_only, const tui_command **cmd, char *arg,
+                      size_t arg_size, char *msg, size_t msg_size)
+{
+    char word[32];
+    size_t len = 0, end;
+    const tui_command *found = NULL, *fits = NULL;
+    size_t n_found = 0, n_fits = 0;
+    int has_arg;
+
+    *cmd = NULL;
+    arg[0] = '\0';
+    msg[0] = '\0';
+    while (is_space(*line) || *line == ':')
+        line++;
+    while (line[len] && !is_space(line[len]))
+        len++;
+    if (len == 0)
+        return 1;
+    snprintf(word, sizeof(word), "%.*s", (int)len, line);
+    line += len;
+    while (is_space(*line))
+        line++;
+    end = strlen(line);
+    while (end > 0 && is_space(line[end - 1]))
+        end--;
+    snprintf(arg, arg_size, "%.*s", (int)end, line);
+    has_arg = end > 0;
+    if (len >= sizeof(word)) {
+        snprintf(msg, msg_size, "unknown command '%s...': try :help", word);
+        return -1;
+    }
+    for (size_t i = 0; i < tui_n_commands && !found; i++) {
+        const tui_command *c = &tui_commands[i];
+        if (strcmp(word, c->name) == 0 || (c->alias && strcmp(word, c->alias) == 0)) {
+            found = c;
+            n_found = 1;
+        }
+    }
+    for (size_t i = 0; i < tui_n_commands && !found; i++) {
+        const tui_command *c = &tui_commands[i];
+        if (strncmp(word, c->name, len) != 0)
+            continue;
+        n_found++;
+        if (has_arg ? c->arg != NULL : !c->arg_needed) {
+            fits = c;
+            n_fits++;
+        }
+    }
+    if (!found && n_fits == 1)
+        found = fits;
+    if (!found && n_found == 0) {
+        snprintf(msg, msg_size, "unknown command '%s': try :help", word);
+        return -1;
+    }
+    if (!found) {
+        size_t used = (size_t)snprintf(msg, msg_size, "ambiguous command '%s': ", word);
+        int first = 1;
+        for (size_t i = 0; i < tui_n_commands && used < msg_size; i++) {
+            if (strncmp(word, tui_commands[i].name, len) != 0)
+                continue;
+            used += (size_t)snprintf(msg + used, msg_size - used, "%s:%s", first ? "" : " ",
+                                     tui_commands[i].name);
+            first = 0;
+        }
+        return -1;
+    }
+    if (read_only && (found->flags & TUI_KEY_ACTION)) {
+        snprintf(msg, msg_size, "read-only: :%s is off (started with --read-only)", found->name);
+        return -1;
+    }
+    if (found->arg_needed && !has_arg) {
+        snprintf(msg, msg_size, "usage: :%s %s", found->name, found->arg);
+        return -1;
+    }
+    if (!found->arg && has_arg) {
+        snprintf(msg, msg_size, ":%s takes no argument (not '%s')", found->name, arg);
+        return -1;
+    }
+    *cmd = found;
+    return 0;
+}
+
+size_t tui_command_complete(char *line, size_t size, int read_only, char *list, size_t list_size)
+{
+    size_t len = strlen(line), n = 0, common = 0, used = 0;
+    const tui_command *last = NULL;
+
+    if (list && list_size)
+        list[0] = '\0';
+    if (strchr(line, ' '))
+        return 0; /* the name is typed: nothing to complete */
+    for (size_t i = 0; i < tui_n_commands; i++) {
+        const tui_command *c = &tui_commands[i];
+        if (strncmp(line, c->name, len) != 0 || (read_only && (c->flags & TUI_KEY_ACTION)))
+            continue;
+        if (!last) {
+            common = strlen(c->name);
+        } else {
+            size_t k = len;
+            while (k < common && c->name[k] == last->name[k])
+                k++;
+            common = k;
+        }
+        if (list && used < list_size)
+            used += (size_t)snprintf(list + used, list_size - used, "%s:%s", n ? " " : "", c->name);
+        last = c;
+        n++;
+    }
+    if (n == 1)
+        snprintf(line, size, "%s%s", last->name, last->arg ? " " : "");
+    else if (n > 1 && common > len && common < size) {
+        memcpy(line + len, last->name + len, common - len);
+        line[common] = '\0';
+    }
     return n;
 }

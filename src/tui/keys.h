@@ -30,7 +30,34 @@ extern const size_t tui_n_keys;
 tui_cmd tui_key_lookup(int code, int func, unsigned scope, int read_only);
 /* The hint bar text for scope, e.g. "q quit  ? help  s start ...". */
 void tui_key_hints(unsigned scope, int read_only, char *buf, size_t size);
-/* Help lines for scope into lines (each up to 80 bytes, caller's); returns the count. */
+/* Help lines for scope into lines (caller's), the keys then the `:` commands; returns
+ * the count. */
 size_t tui_key_help(unsigned scope, int read_only, char lines[][96], size_t max);
+
+/* The `:` command line's commands, kept next to the keys so the help lists both. */
+typedef struct tui_command {
+    const char *name;  /* "services": any prefix that names one command is accepted */
+    const char *alias; /* "svc" (k9s's short names), or NULL */
+    const char *arg;   /* "NAME", "ID", "TEXT" in the help; NULL: takes none */
+    int arg_needed;    /* 1 when the argument must be given */
+    tui_cmd cmd;
+    unsigned flags; /* TUI_KEY_ACTION: gone with --read-only */
+    const char *help;
+} tui_command;
+
+extern const tui_command tui_commands[];
+extern const size_t tui_n_commands;
+
+/* Parses a command line (the text after `:`): the command into *cmd, its argument
+ * (trimmed, "" when none) into arg. Returns 0, 1 when the line is empty, or -1 with the
+ * sentence for the status line in msg ("unknown command 'x': try :help", an ambiguous
+ * prefix, a missing argument, an action refused by read_only). A prefix naming several
+ * commands picks the one that fits the argument: `:ru` is :runs, `:ru 5` is :run 5. */
+int tui_command_parse(const char *line, int read_only, const tui_command **cmd, char *arg,
+                      size_t arg_size, char *msg, size_t msg_size);
+/* Tab on a command line of size bytes: completes the command name in place (with a
+ * space after a unique name that takes an argument, the common prefix of several).
+ * Names the candidates in list (may be NULL). Returns how many commands matched. */
+size_t tui_command_complete(char *line, size_t size, int read_only, char *list, size_t list_size);
 
 #endif

@@ -58,7 +58,10 @@ typedef enum tui_cmd {
     TUI_CMD_STOP,
     TUI_CMD_RESTART,
     TUI_CMD_DELETE,
-    TUI_CMD_CANCEL
+    TUI_CMD_CANCEL,
+    TUI_CMD_COMMAND,  /* `:` opens the command line */
+    TUI_CMD_OPEN_RUN, /* `:run ID`: the jobs of a run */
+    TUI_CMD_OPEN_JOB  /* `:job ID`: the log of a job */
 } tui_cmd;
 
 typedef struct tui_app tui_app;
@@ -123,6 +126,10 @@ extern const tui_view_ops tui_view_logs;
 extern const tui_view_ops tui_view_secrets;
 /* Appends a page of lines to a Logs frame, as its update does (headless tests). */
 void tui_view_logs_feed(tui_frame *f, const hp_log_page *p);
+/* A service's Logs frame moves to the service's new run_id: a separator line
+ * "— run N started —", then the new run's lines from its start (its update does this
+ * when the service's run changes). */
+void tui_view_logs_switch_run(tui_frame *f, int64_t run_id);
 
 /* The column f is sorted on (0-based; -1 when the view cannot be sorted). */
 int tui_frame_sort_col(const tui_frame *f);

@@ -38,6 +38,8 @@ typedef struct logs_state {
     char what[128]; /* "job 5", "run 3", "service web": the head line's first words */
 } logs_state;
 
+static void describe(const tui_frame *f, logs_state *s);
+
 static logs_state *state(tui_frame *f)
 {
     logs_state *s = f->state;
@@ -54,13 +56,7 @@ static logs_state *state(tui_frame *f)
     }
     s->follow = 1;
     s->hit = -1;
-    if (f->job_id)
-        snprintf(s->what, sizeof(s->what), "job %lld", (long long)f->job_id);
-    else if (f->service[0])
-        snprintf(s->what, sizeof(s->what), "service %s, run %lld", f->service,
-                 (long long)f->run_id);
-    else
-        snprintf(s->what, sizeof(s->what), "run %lld", (long long)f->run_id);
+    describe(f, s);
     f->state = s;
     return s;
 }
@@ -192,13 +188,44 @@ void tui_view_logs_feed(tui_frame *f, const hp_log_page *p)
         s->next_seq = p->next_seq;
 }
 
-static int update(tui_app *app, tui_frame *f, int force)
+/* The head line's words for what f shows. */
+static void describe(const tui_frame *f, logs_state *s)
+{
+    if (f->job_id)
+        snprintf(s->what, sizeof(s->what), "job %lld", (long long)f->job_id);
+    else if (f->service[0])
+        snprintf(s->what, sizeof(s->what), "service %s, run %lld", f->service,
+                 (long long)f->run_id);
+    else
+        snprintf(s->what, sizeof(s->what), "run %lld", (long long)f->run_id);
+}
+
+void tui_view_logs_switch_run(tui_frame *f, int64_t run_id)
 {
     logs_state *s = state(f);
+    char line[96];
+
+    if (!s || run_id == f->run_id)
+        return;
+    f->run_id = run_id;
+    s->next_seq = 0;
+    s->server_dropped = 0;
+    s->gone = 0;
+    s->msg[0] = '\0';
+    describe(f, s);
+    snprintf(line, sizeof(line), "%s run %lld started %s", tui_draw_utf8() ? "\xe2\x80\x94" : "--",
+             (long long)run_id, tui_draw_utf8() ? "\xe2\x80\x94" : "--");
+    tui_logbuf_push(s->buf, line, tui_wall_ms(), 0, HP_STREAM_SYSTEM);
+    if (!s->follow)
+        s->fresh++;
+}
+
+/* The lines after the cursor of the job or run shown: 1 when some came (or the state
+ * changed), 0 when none, -1 when the fetch failed. */
+static int fetch(tui_app *app, tui_frame *f, logs_state *s)
+{
     int changed = 0;
 
-    if (!s)
-        return -1;
     for (int page = 0; page < MAX_PAGES; page++) {
         hp_log_page *p = NULL;
         int rc = f->job_id ? tui_model_job_logs(tui_app_model(app), f->job_id, s->next_seq, &p,
@@ -223,6 +250,27 @@ static int update(tui_app *app, tui_frame *f, int force)
         hp_log_page_free(p);
     }
     return changed;
+}
+
+/* A service's log follows the service: when its run is replaced (a restart), the rest
+ * of the old run's lines, a separator, then the new run's. */
+static int update(tui_app *app, tui_frame *f, int force)
+{
+    logs_state *s = state(f);
+    int changed;
+    int64_t now;
+
+    if (!s)
+        return -1;
+    changed = fetch(app, f, s);
+    if (f->job_id || !f->service[0])
+        return changed;
+    now = tui_model_service_run(tui_app_model(app), f->service);
+    if (!now || now == f->run_id)
+        return changed;
+    tui_view_logs_switch_run(f, now);
+    fetch(app, f, s);
+    return 1;
 }
 
 /* The rows line e takes at this width. */

@@ -47,6 +47,7 @@ struct tui_app {
     int read_only;
     long interval_ms;
     int burst;
+    int behind; /* a view has more data waiting: poll again at once */
     int help;
     int help_top;  /* the first line of the help shown (it scrolls when it does not fit) */
     int help_page; /* help lines shown at the last draw */
@@ -109,6 +110,11 @@ static int install_signals(void)
 }
 
 /* ---- what views may ask -------------------------------------------------------------- */
+
+void tui_app_more_waiting(tui_app *app)
+{
+    app->behind = 1;
+}
 
 tui_model *tui_app_model(tui_app *app)
 {
@@ -1186,8 +1192,9 @@ static void loop(tui_app *app)
         int timeout;
 
         if (now >= next) {
+            app->behind = 0;
             refresh_data(app, 0);
-            next = now + (app->burst ? BURST_MS : app->interval_ms);
+            next = now + (app->behind ? 0 : app->burst ? BURST_MS : app->interval_ms);
             if (app->burst)
                 app->burst--;
         }

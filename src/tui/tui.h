@@ -136,6 +136,9 @@ int tui_frame_sort_col(const tui_frame *f);
 
 /* ---- what views may ask of the app (app.c) ----------------------------------------- */
 tui_model *tui_app_model(tui_app *app);
+/* A view fetched a full share and more is waiting (a log flood): the next refresh comes at
+ * once instead of after the interval, so the view keeps up with the producer. */
+void tui_app_more_waiting(tui_app *app);
 int tui_app_read_only(const tui_app *app);
 int tui_app_stale(const tui_app *app); /* 1 when rows are from before a lost connection */
 /* Pushes a new frame (ops, filters copied from proto, may be NULL); returns it. */

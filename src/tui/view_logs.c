@@ -245,10 +245,11 @@ static int fetch(tui_app *app, tui_frame *f, logs_state *s)
         tui_view_logs_feed(f, p);
         if (p->n_lines < 1000) { /* a run's page holds 1000 or more when more wait */
             hp_log_page_free(p);
-            break;
+            return changed;
         }
         hp_log_page_free(p);
     }
+    tui_app_more_waiting(app); /* every page came back full: the rest right after a repaint */
     return changed;
 }
 

@@ -1,0 +1,704 @@
+/* Benchmarks of the dashboard hero_proc_tui that print their figures (never assert): the real
+ * binary in a 120x40 pseudo-terminal against a real hero_proc_server. Idle CPU with 200
+ * running services, time to show the Jobs view with 10 000 jobs on the server, a job's log
+ * in follow mode fed about 100 000 lines/s, and the dashboard's peak RSS in each.
+ * Usage: bench/tui_bench [PATH_TO_hero_proc_server] [PATH_TO_hero_proc_tui] */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { ROWS = 40, COLS = 120 };
+
+typedef struct buf {
+    char *data;
+    size_t len;
+} buf;
+
+static CURL *curl;
+static buf reply;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- JSON-RPC over the Unix socket (as server_bench) --------------------------------- */
+
+static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
+{
+    buf *b = ud;
+    char *grown = realloc(b->data, b->len + size * n + 1);
+
+    if (!grown)
+        return 0;
+    b->data = grown;
+    memcpy(b->data + b->len, ptr, size * n);
+    b->len += size * n;
+    b->data[b->len] = '\0';
+    return size * n;
+}
+
+/* One JSON-RPC call; returns the parsed result (caller frees) or exits on error. */
+static cJSON *call(const char *method, const char *params)
+{
+    char *body = NULL;
+    cJSON *r, *result;
+
+    if (asprintf(&body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":%s}", method,
+                 params ? params : "{}") < 0)
+        exit(1);
+    reply.len = 0;
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    if (curl_easy_perform(curl) != CURLE_OK) {
+        fprintf(stderr, "tui_bench: %s: transport error\n", method);
+        exit(1);
+    }
+    free(body);
+    r = cJSON_Parse(reply.data);
+    result = cJSON_DetachItemFromObject(r, "result");
+    if (!result) {
+        fprintf(stderr, "tui_bench: %s failed: %s\n", method, reply.data);
+        exit(1);
+    }
+    cJSON_Delete(r);
+    return result;
+}
+
+static pid_t start_server(const char *server, const char *dir)
+{
+    char sock[300], data[300];
+    pid_t pid;
+
+    snprintf(sock, sizeof(sock), "%s/rpc.sock", dir);
+    snprintf(data, sizeof(data), "%s/data", dir);
+    pid = fork();
+    if (pid == 0) {
+        execl(server, server, "--socket", sock, "--data-dir", data, "--log-level", "warn",
+              "--log-lines-per-job", "3000000", "--log-bytes", "1073741824", "--max-runs", "5000",
+              (char *)NULL);
+        _exit(127);
+    }
+    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, sock);
+    for (int i = 0; i < 500; i++) {
+        curl_easy_setopt(curl, CURLOPT_URL, "http://localhost/health");
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+        reply.len = 0;
+        if (curl_easy_perform(curl) == CURLE_OK)
+            break;
+        usleep(10000);
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, "http://localhost/rpc");
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    return pid;
+}
+
+static void stop(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+static long long submit(const char *params)
+{
+    cJSON *run = call("run.submit", params);
+    long long id = (long long)cJSON_GetObjectItem(run, "id")->valuedouble;
+
+    cJSON_Delete(run);
+    return id;
+}
+
+static void wait_run(long long id)
+{
+    char params[128];
+
+    snprintf(params, sizeof(params), "{\"id\":%lld,\"timeout_ms\":600000}", id);
+    cJSON_Delete(call("run.wait", params));
+}
+
+static double server_log_lines(void)
+{
+    cJSON *r = call("system.info", NULL);
+    double n = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "counts"), "log_lines")->valuedouble;
+
+    cJSON_Delete(r);
+    return n;
+}
+
+/* ---- /proc ----------------------------------------------------------------------------- */
+
+/* utime + stime of pid in seconds, -1 when gone. */
+static double cpu_s(pid_t pid)
+{
+    char path[64], line[1024], *p;
+    unsigned long long ut = 0, st = 0;
+    FILE *f;
+    int ok;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    ok = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    if (!ok || !(p = strrchr(line, ')')))
+        return -1;
+    /* After ")": state is field 3; utime and stime are fields 14 and 15. */
+    if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static long status_kb(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    size_t klen = strlen(key);
+    long kb = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (!strncmp(line, key, klen) && line[klen] == ':') {
+            kb = strtol(line + klen + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+/* ---- the dashboard in a pty, and a small terminal emulator for its screen ---------------- */
+
+typedef struct term {
+    int fd; /* the pty master */
+    pid_t pid;
+    char screen[ROWS][COLS + 1];
+    int y, x, top, bottom, pending_wrap;
+    int state; /* 0 text, 1 ESC, 2 CSI, 3 skip one byte, 4 OSC */
+    char params[64];
+    size_t np;
+    char last;
+    unsigned long long bytes;
+} term;
+
+static void scroll_up(term *t, int top, int bottom, int n)
+{
+    for (; n > 0; n--) {
+        memmove(t->screen[top], t->screen[top + 1], (size_t)(bottom - top) * (COLS + 1));
+        memset(t->screen[bottom], ' ', COLS);
+    }
+}
+
+static void scroll_down(term *t, int top, int bottom, int n)
+{
+    for (; n > 0; n--) {
+        memmove(t->screen[top + 1], t->screen[top], (size_t)(bottom - top) * (COLS + 1));
+        memset(t->screen[top], ' ', COLS);
+    }
+}
+
+static void line_feed(term *t)
+{
+    if (t->y == t->bottom)
+        scroll_up(t, t->top, t->bottom, 1);
+    else if (t->y < ROWS - 1)
+        t->y++;
+}
+
+static int clamp(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void put(term *t, char c)
+{
+    if (t->pending_wrap) {
+        t->pending_wrap = 0;
+        t->x = 0;
+        line_feed(t);
+    }
+    t->screen[t->y][t->x] = c;
+    t->last = c;
+    if (t->x == COLS - 1)
+        t->pending_wrap = 1;
+    else
+        t->x++;
+}
+
+static void csi(term *t, char final)
+{
+    int a[8] = {0}, na = 0, priv = t->params[0] == '?' || t->params[0] == '>';
+    char *p = t->params + priv;
+
+    t->params[t->np] = '\0';
+    while (*p && na < 8) {
+        a[na++] = (int)strtol(p, &p, 10);
+        if (*p == ';')
+            p++;
+        else
+            break;
+    }
+    if (priv)
+        return; /* modes (?1049h, ?25l...) change nothing on this screen */
+    int n = a[0] ? a[0] : 1;
+    t->pending_wrap = 0;
+    switch (final) {
+    case 'H':
+    case 'f':
+        t->y = clamp((a[0] ? a[0] : 1) - 1, 0, ROWS - 1);
+        t->x = clamp((na > 1 && a[1] ? a[1] : 1) - 1, 0, COLS - 1);
+        break;
+    case 'A':
+        t->y = clamp(t->y - n, 0, ROWS - 1);
+        break;
+    case 'B':
+        t->y = clamp(t->y + n, 0, ROWS - 1);
+        break;
+    case 'C':
+        t->x = clamp(t->x + n, 0, COLS - 1);
+        break;
+    case 'D':
+        t->x = clamp(t->x - n, 0, COLS - 1);
+        break;
+    case 'G':
+        t->x = clamp(n - 1, 0, COLS - 1);
+        break;
+    case 'd':
+        t->y = clamp(n - 1, 0, ROWS - 1);
+        break;
+    case 'K':
+        if (a[0] == 0)
+            memset(t->screen[t->y] + t->x, ' ', (size_t)(COLS - t->x));
+        else if (a[0] == 1)
+            memset(t->screen[t->y], ' ', (size_t)t->x + 1);
+        else
+            memset(t->screen[t->y], ' ', COLS);
+        break;
+    case 'J':
+        if (a[0] == 0) {
+            memset(t->screen[t->y] + t->x, ' ', (size_t)(COLS - t->x));
+            for (int r = t->y + 1; r < ROWS; r++)
+                memset(t->screen[r], ' ', COLS);
+        } else if (a[0] == 1) {
+            for (int r = 0; r < t->y; r++)
+                memset(t->screen[r], ' ', COLS);
+            memset(t->screen[t->y], ' ', (size_t)t->x + 1);
+        } else {
+            for (int r = 0; r < ROWS; r++)
+                memset(t->screen[r], ' ', COLS);
+        }
+        break;
+    case 'X':
+        memset(t->screen[t->y] + t->x, ' ', (size_t)clamp(n, 0, COLS - t->x));
+        break;
+    case 'P':
+        n = clamp(n, 0, COLS - t->x);
+        memmove(t->screen[t->y] + t->x, t->screen[t->y] + t->x + n, (size_t)(COLS - t->x - n));
+        memset(t->screen[t->y] + COLS - n, ' ', (size_t)n);
+        break;
+    case '@':
+        n = clamp(n, 0, COLS - t->x);
+        memmove(t->screen[t->y] + t->x + n, t->screen[t->y] + t->x, (size_t)(COLS - t->x - n));
+        memset(t->screen[t->y] + t->x, ' ', (size_t)n);
+        break;
+    case 'L':
+        if (t->y >= t->top && t->y <= t->bottom)
+            scroll_down(t, t->y, t->bottom, n);
+        break;
+    case 'M':
+        if (t->y >= t->top && t->y <= t->bottom)
+            scroll_up(t, t->y, t->bottom, n);
+        break;
+    case 'S':
+        scroll_up(t, t->top, t->bottom, n);
+        break;
+    case 'T':
+        scroll_down(t, t->top, t->bottom, n);
+        break;
+    case 'r':
+        t->top = clamp((a[0] ? a[0] : 1) - 1, 0, ROWS - 1);
+        t->bottom = clamp((na > 1 && a[1] ? a[1] : ROWS) - 1, t->top, ROWS - 1);
+        t->y = t->x = 0;
+        break;
+    case 'b':
+        for (int i = 0; i < n; i++)
+            put(t, t->last);
+        break;
+    default:
+        break; /* m (attributes) and the rest: no effect on the text */
+    }
+}
+
+static void feed(term *t, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (t->state) {
+        case 1:
+            t->state = 0;
+            if (c == '[') {
+                t->state = 2;
+                t->np = 0;
+            } else if (c == ']') {
+                t->state = 4;
+            } else if (c == '(' || c == ')' || c == '*' || c == '+' || c == '#') {
+                t->state = 3;
+            } else if (c == 'M') {
+                if (t->y == t->top)
+                    scroll_down(t, t->top, t->bottom, 1);
+                else if (t->y > 0)
+                    t->y--;
+            } else if (c == 'D') {
+                line_feed(t);
+            } else if (c == 'E') {
+                t->x = 0;
+                line_feed(t);
+            }
+            continue;
+        case 2:
+            if (c >= 0x40 && c <= 0x7e) {
+                csi(t, (char)c);
+                t->state = 0;
+            } else if (t->np < sizeof(t->params) - 1) {
+                t->params[t->np++] = (char)c;
+            }
+            continue;
+        case 3:
+            t->state = 0;
+            continue;
+        case 4:
+            if (c == 7 || c == 0x1b)
+                t->state = c == 0x1b ? 3 : 0;
+            continue;
+        default:
+            break;
+        }
+        if (c == 0x1b)
+            t->state = 1;
+        else if (c == '\r')
+            t->x = 0, t->pending_wrap = 0;
+        else if (c == '\n' || c == '\v' || c == '\f')
+            line_feed(t), t->pending_wrap = 0;
+        else if (c == '\b')
+            t->x = t->x > 0 ? t->x - 1 : 0, t->pending_wrap = 0;
+        else if (c == '\t')
+            t->x = clamp((t->x / 8 + 1) * 8, 0, COLS - 1);
+        else if (c >= 0x20 && c < 0x7f)
+            put(t, (char)c);
+        else if (c >= 0xc0)
+            put(t, '?'); /* a UTF-8 lead byte: one cell; continuation bytes are skipped */
+    }
+}
+
+/* Reads what the dashboard wrote for up to ms milliseconds (it must never block on the pty). */
+static void pump(term *t, int ms)
+{
+    double end = now_s() + ms / 1000.0;
+    char chunk[65536];
+
+    for (;;) {
+        int left = (int)((end - now_s()) * 1000);
+        struct pollfd pfd = {.fd = t->fd, .events = POLLIN};
+        if (poll(&pfd, 1, left > 0 ? left : 0) > 0) {
+            ssize_t n = read(t->fd, chunk, sizeof(chunk));
+            if (n > 0) {
+                t->bytes += (unsigned long long)n;
+                feed(t, chunk, (size_t)n);
+                continue;
+            }
+            if (n < 0 && errno != EAGAIN && errno != EINTR)
+                usleep(1000); /* EIO: the dashboard is gone */
+        }
+        if (left <= 0)
+            return;
+    }
+}
+
+/* The screen row holding s, or -1. */
+static int find_row(const term *t, const char *s)
+{
+    for (int r = 0; r < ROWS; r++)
+        if (strstr(t->screen[r], s))
+            return r;
+    return -1;
+}
+
+/* Waits until the screen shows s (present 1) or no longer shows it (present 0); the
+ * milliseconds it took, -1 after timeout_ms. */
+static double wait_screen(term *t, const char *s, int present, int timeout_ms)
+{
+    double t0 = now_s();
+
+    while ((now_s() - t0) * 1000 < timeout_ms) {
+        if ((find_row(t, s) >= 0) == present)
+            return (now_s() - t0) * 1000;
+        pump(t, 2);
+    }
+    return (find_row(t, s) >= 0) == present ? (now_s() - t0) * 1000 : -1;
+}
+
+static void keys(term *t, const char *k)
+{
+    if (write(t->fd, k, strlen(k)) != (ssize_t)strlen(k))
+        fprintf(stderr, "tui_bench: write to the pty failed\n");
+}
+
+static void dump(const term *t)
+{
+    for (int r = 0; r < ROWS; r++)
+        fprintf(stderr, "|%s|\n", t->screen[r]);
+}
+
+static term *start_tui(const char *tui, const char *dir)
+{
+    struct winsize ws = {.ws_row = ROWS, .ws_col = COLS};
+    term *t = calloc(1, sizeof(*t));
+    char sock[300];
+
+    if (!t)
+        exit(1);
+    for (int r = 0; r < ROWS; r++)
+        memset(t->screen[r], ' ', COLS);
+    t->bottom = ROWS - 1;
+    snprintf(sock, sizeof(sock), "%s/rpc.sock", dir);
+    t->pid = forkpty(&t->fd, NULL, NULL, &ws);
+    if (t->pid < 0) {
+        perror("tui_bench: forkpty");
+        exit(1);
+    }
+    if (t->pid == 0) {
+        ioctl(STDIN_FILENO, TIOCSWINSZ, &ws);
+        setenv("TERM", "xterm-256color", 1);
+        execl(tui, tui, "--socket", sock, "--no-spawn", (char *)NULL);
+        _exit(127);
+    }
+    ioctl(t->fd, TIOCSWINSZ, &ws);
+    fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) | O_NONBLOCK);
+    return t;
+}
+
+static void stop_tui(term *t)
+{
+    keys(t, "q");
+    pump(t, 300);
+    kill(t->pid, SIGTERM);
+    pump(t, 100);
+    waitpid(t->pid, NULL, 0);
+    close(t->fd);
+    free(t);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* ---- the scenarios ----------------------------------------------------------------------- */
+
+/* (a) idle CPU over 20 s with 200 running services at the default 1 s interval. */
+static void idle_cpu(const char *tui, const char *dir)
+{
+    term *t = start_tui(tui, dir);
+    double c0, c1, t0, el;
+
+    if (wait_screen(t, "svc0", 1, 10000) < 0)
+        fprintf(stderr, "tui_bench: the services did not show\n");
+    pump(t, 3000);
+    c0 = cpu_s(t->pid);
+    t0 = now_s();
+    t->bytes = 0;
+    pump(t, 20000);
+    c1 = cpu_s(t->pid);
+    el = now_s() - t0;
+    printf("%-44s %6.2f %% of one core (%.2f s CPU in %.1f s, %llu bytes to the tty)\n",
+           "(a) idle CPU, 200 running services", 100 * (c1 - c0) / el, c1 - c0, el, t->bytes);
+    printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), idle", status_kb(t->pid, "VmHWM"));
+    stop_tui(t);
+}
+
+/* (b) the time from pressing 3 to the Jobs view on the screen, 10 000 jobs on the server
+ * (200 runs of 50 `true` actions: a run holds at most 64). */
+static void jobs_view(const char *tui, const char *dir)
+{
+    enum { N = 20 };
+    double ms[N], sum = 0;
+    int got = 0;
+    term *t;
+
+    for (int r = 0; r < 200; r++) {
+        char *params = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&params, &len);
+        fprintf(m, "{\"name\":\"fanout%03d\",\"actions\":[", r);
+        for (int a = 0; a < 50; a++)
+            fprintf(m, "%s{\"name\":\"benchtrue%02d\",\"command\":\"true\"}", a ? "," : "", a);
+        fprintf(m, "]}");
+        fclose(m);
+        wait_run(submit(params));
+        free(params);
+    }
+    t = start_tui(tui, dir);
+    if (wait_screen(t, "svc0", 1, 10000) < 0)
+        fprintf(stderr, "tui_bench: the services did not show\n");
+    pump(t, 1000);
+    for (int i = 0; i < N; i++) {
+        double d;
+        keys(t, "3");
+        d = wait_screen(t, "benchtrue", 1, 10000);
+        if (d < 0) {
+            fprintf(stderr, "tui_bench: the Jobs view did not show; the screen:\n");
+            dump(t);
+            break;
+        }
+        ms[got++] = d;
+        sum += d;
+        pump(t, 200);
+        keys(t, "1");
+        if (wait_screen(t, "benchtrue", 0, 10000) < 0)
+            break;
+        pump(t, 200);
+    }
+    if (got) {
+        qsort(ms, (size_t)got, sizeof(*ms), cmp_double);
+        printf("%-44s mean %6.1f ms  p50 %6.1f ms  p99 %6.1f ms  (%d presses)\n",
+               "(b) key 3 to Jobs view on screen, 10000 jobs", sum / got, ms[got / 2],
+               ms[(got * 99) / 100], got);
+    }
+    printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), Jobs view", status_kb(t->pid, "VmHWM"));
+    stop_tui(t);
+}
+
+/* The log header of the Logs view: "job N  L lines  D dropped ..."; 0 when not shown. */
+static int log_header(const term *t, long long *lines, long long *dropped)
+{
+    for (int r = 0; r < ROWS; r++) {
+        const char *p = strstr(t->screen[r], "job ");
+        long long id;
+        if (p && strstr(p, " lines ") &&
+            sscanf(p, "job %lld %lld lines %lld dropped", &id, lines, dropped) == 3)
+            return 1;
+    }
+    return 0;
+}
+
+/* (c) a job printing 100 000 lines/s for 5 s with its log shown in follow mode. */
+static void log_flood(const char *tui, const char *dir)
+{
+    term *t = start_tui(tui, dir);
+    long long run, lines = 0, dropped = 0, seen = 0;
+    double c0, c1, t0, base, stored = 0;
+    int still = 0;
+
+    wait_screen(t, "Services", 1, 5000);
+    pump(t, 1500);
+    base = server_log_lines();
+    run = submit("{\"name\":\"flood\",\"actions\":[{\"name\":\"flood\",\"script\":"
+                 "\"for i in 0 1 2 3 4; do seq $((i*100000+1)) $((i*100000+100000)); "
+                 "sleep 1; done\"}]}");
+    c0 = cpu_s(t->pid);
+    t0 = now_s();
+    keys(t, "3");
+    if (wait_screen(t, "flood", 1, 5000) < 0) {
+        fprintf(stderr, "tui_bench: the flood job did not show; the screen:\n");
+        dump(t);
+    }
+    keys(t, "l");
+    if (wait_screen(t, " lines ", 1, 5000) < 0) {
+        fprintf(stderr, "tui_bench: the log view did not show; the screen:\n");
+        dump(t);
+    }
+    printf("(c) log flood: one job printing 100000 lines/s for 5 s, its log followed\n");
+    printf("    %5s %12s %12s %12s %12s\n", "t (s)", "server", "tui lines", "tui dropped",
+           "tui seen");
+    for (int s = 1; s <= 30; s++) {
+        pump(t, (int)((t0 + s - now_s()) * 1000));
+        stored = server_log_lines() - base;
+        if (!log_header(t, &lines, &dropped))
+            lines = dropped = -1;
+        printf("    %5d %12.0f %12lld %12lld %12lld\n", s, stored, lines, dropped, lines + dropped);
+        still = lines + dropped == seen && lines + dropped >= (long long)stored ? still + 1 : 0;
+        seen = lines + dropped;
+        if (s >= 7 && still >= 2)
+            break;
+    }
+    c1 = cpu_s(t->pid);
+    wait_run(run);
+    printf("%-44s %.0f lines stored by the server, the TUI header counts %lld (%lld lines + "
+           "%lld dropped): %s\n",
+           "    result", stored, seen, lines, dropped,
+           seen >= (long long)stored ? "caught up" : "behind");
+    printf("%-44s %6.1f %% of one core (%.2f s CPU in %.1f s)\n", "    TUI CPU during the flood",
+           100 * (c1 - c0) / (now_s() - t0), c1 - c0, now_s() - t0);
+    printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), log flood", status_kb(t->pid, "VmHWM"));
+    stop_tui(t);
+}
+
+int main(int argc, char **argv)
+{
+    const char *server = argc > 1 ? argv[1] : "./hero_proc_server";
+    const char *tui = argc > 2 ? argv[2] : "./hero_proc_tui";
+    char dir[] = "/tmp/hp-tui-bench-XXXXXX", dir2[] = "/tmp/hp-tui-bench-XXXXXX";
+    struct curl_slist *headers = NULL;
+    pid_t pid;
+
+    if (!mkdtemp(dir) || !mkdtemp(dir2))
+        return 1;
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl = curl_easy_init();
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
+    printf("hero_proc_tui benchmarks (%s against %s, %dx%d pty)\n", tui, server, COLS, ROWS);
+
+    pid = start_server(server, dir);
+    for (int i = 0; i < 200; i++) {
+        char params[512];
+        snprintf(params, sizeof(params),
+                 "{\"config\":{\"name\":\"svc%03d\",\"description\":\"bench service %d\","
+                 "\"actions\":[{\"name\":\"start\",\"script\":\"sleep 100000\"}]}}",
+                 i, i);
+        cJSON_Delete(call("service.set", params));
+        snprintf(params, sizeof(params), "{\"name\":\"svc%03d\"}", i);
+        cJSON_Delete(call("service.start", params));
+    }
+    idle_cpu(tui, dir);
+    jobs_view(tui, dir);
+    stop(pid);
+
+    pid = start_server(server, dir2);
+    log_flood(tui, dir2);
+    stop(pid);
+
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    curl_global_cleanup();
+    free(reply.data);
+    {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, dir2);
+        if (system(cmd) != 0)
+            return 1;
+    }
+    return 0;
+}

@@ -109,7 +109,7 @@ int tui_model_runs(tui_model *m, const char *service, int force)
 {
     hp_run_list *l = NULL;
     hp_error err = {0};
-    hp_run_filter f = {.service = service && *service ? service : NULL, .limit = 200};
+    hp_run_filter f = {.service = service && *service ? service : NULL, .limit = 1000};
 
     if (strcmp(m->runs_service, service ? service : "") != 0)
         force = 1;
@@ -133,7 +133,7 @@ int tui_model_jobs(tui_model *m, const char *service, int64_t run_id, int force)
     hp_job_list *l = NULL;
     hp_error err = {0};
     hp_job_filter f = {
-        .service = service && *service ? service : NULL, .run_id = run_id, .limit = 1000};
+        .service = service && *service ? service : NULL, .run_id = run_id, .limit = 10000};
 
     if (strcmp(m->jobs_service, service ? service : "") != 0 || m->jobs_run_id != run_id)
         force = 1;

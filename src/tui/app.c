@@ -352,6 +352,33 @@ void tui_list_header(const tui_frame *f, WINDOW *w, int y, int x, const int *wid
                               tui_frame_sort_col(f), f->sort_desc);
 }
 
+void tui_list_draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width,
+                   const void *items, const char *none, tui_row_fn row)
+{
+    int wd[32];
+    size_t n = tui_frame_count(app, f);
+    size_t n_cols = (size_t)f->ops->n_columns;
+    char empty[160];
+
+    if (n_cols > sizeof(wd) / sizeof(wd[0]))
+        n_cols = sizeof(wd) / sizeof(wd[0]);
+    tui_columns_fit(f->ops->columns, n_cols, width, wd);
+    tui_list_header(f, w, y, x, wd);
+    tui_list_scroll(f, n, h - 1);
+    if (n == 0) {
+        tui_put(w, y + 1, x, width,
+                items ? tui_frame_empty(f, none, empty, sizeof(empty))
+                      : "waiting for the server...");
+        return;
+    }
+    for (int r = 0; r < h - 1 && f->top + (size_t)r < n; r++) {
+        tui_cells t = {w, y + 1 + r, x, wd, 0};
+        tui_row_begin(app, f, w, y + 1 + r, x, width, f->top + (size_t)r);
+        row(&t, items, tui_frame_row(f, f->top + (size_t)r));
+        tui_row_end(w);
+    }
+}
+
 /* ---- drawing ---------------------------------------------------------------------- */
 
 static void draw_header(tui_app *app, int cols)

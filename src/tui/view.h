@@ -4,6 +4,7 @@
 #ifndef HP_TUI_VIEW_H
 #define HP_TUI_VIEW_H
 
+#include "tui/draw.h"
 #include "tui/tui.h"
 
 /* Clamps f->sel to n rows and moves f->top so the selection is within h rows. */
@@ -14,6 +15,14 @@ void tui_row_end(WINDOW *w);
 /* The header row of f's table (ops->columns fitted to widths), the sort column with an
  * arrow: up ascending, down descending. */
 void tui_list_header(const tui_frame *f, WINDOW *w, int y, int x, const int *widths);
+
+/* Draws row i of items (a view's list from the model, borrowed) into the cells. */
+typedef void (*tui_row_fn)(tui_cells *t, const void *items, size_t i);
+/* The body every list view shares: the header, scrolling, the shown rows through row,
+ * and when no row is shown "waiting for the server..." (items NULL: nothing loaded yet)
+ * or the none line (see tui_frame_empty). */
+void tui_list_draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width,
+                   const void *items, const char *none, tui_row_fn row);
 
 /* Rows shown (after the filter) and the model row of shown row i. */
 size_t tui_frame_count(tui_app *app, const tui_frame *f);

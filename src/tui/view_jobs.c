@@ -143,29 +143,14 @@ static void draw_row(tui_cells *t, const hp_job *j)
     tui_cell(t, j->error ? j->error : "");
 }
 
+static void row(tui_cells *t, const void *items, size_t i)
+{
+    draw_row(t, &((const hp_job_list *)items)->jobs[i]);
+}
+
 static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
 {
-    const tui_model *m = tui_app_model(app);
-    int wd[N_COLS];
-    size_t n = tui_frame_count(app, f);
-    char empty[160];
-
-    tui_columns_fit(cols, N_COLS, width, wd);
-    tui_list_header(f, w, y, x, wd);
-    tui_list_scroll(f, n, h - 1);
-    if (n == 0) {
-        tui_put(w, y + 1, x, width,
-                m->jobs ? tui_frame_empty(f, "no jobs", empty, sizeof(empty))
-                        : "waiting for the server...");
-        return;
-    }
-    for (int r = 0; r < h - 1 && f->top + (size_t)r < n; r++) {
-        size_t i = tui_frame_row(f, f->top + (size_t)r);
-        tui_cells t = {w, y + 1 + r, x, wd, 0};
-        tui_row_begin(app, f, w, y + 1 + r, x, width, f->top + (size_t)r);
-        draw_row(&t, &m->jobs->jobs[i]);
-        tui_row_end(w);
-    }
+    tui_list_draw(app, f, w, y, x, h, width, tui_app_model(app)->jobs, "no jobs", row);
 }
 
 static int key(tui_app *app, tui_frame *f, tui_cmd cmd)

@@ -47,35 +47,21 @@ static int update(tui_app *app, tui_frame *f, int force)
     return tui_model_secrets(tui_app_model(app), force);
 }
 
-static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
+static void row(tui_cells *t, const void *items, size_t i)
 {
-    const tui_model *m = tui_app_model(app);
-    int wd[N_COLS];
-    size_t n = tui_frame_count(app, f);
-    char empty[160];
+    const hp_secret_meta *s = &((const hp_secret_list *)items)->secrets[i];
     char buf[32];
 
-    tui_columns_fit(cols, N_COLS, width, wd);
-    tui_list_header(f, w, y, x, wd);
-    tui_list_scroll(f, n, h - 1);
-    if (n == 0) {
-        tui_put(w, y + 1, x, width,
-                m->secrets ? tui_frame_empty(f, "no secrets", empty, sizeof(empty))
-                           : "waiting for the server...");
-        return;
-    }
-    for (int r = 0; r < h - 1 && f->top + (size_t)r < n; r++) {
-        size_t i = tui_frame_row(f, f->top + (size_t)r);
-        const hp_secret_meta *s = &m->secrets->secrets[i];
-        tui_cells t = {w, y + 1 + r, x, wd, 0};
-        tui_row_begin(app, f, w, y + 1 + r, x, width, f->top + (size_t)r);
-        tui_cell(&t, s->name);
-        tui_fmt_time(s->created_at_ms, buf, sizeof(buf));
-        tui_cell(&t, buf);
-        tui_fmt_time(s->updated_at_ms, buf, sizeof(buf));
-        tui_cell(&t, buf);
-        tui_row_end(w);
-    }
+    tui_cell(t, s->name);
+    tui_fmt_time(s->created_at_ms, buf, sizeof(buf));
+    tui_cell(t, buf);
+    tui_fmt_time(s->updated_at_ms, buf, sizeof(buf));
+    tui_cell(t, buf);
+}
+
+static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
+{
+    tui_list_draw(app, f, w, y, x, h, width, tui_app_model(app)->secrets, "no secrets", row);
 }
 static void row_key(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size)
 {

@@ -184,6 +184,23 @@ static void pop(tui_app *app)
     app->dirty = 1;
 }
 
+/* The top-level view a view command (keys 1 2 3 4, :services ...) switches to, else NULL. */
+static const tui_view_ops *view_of(tui_cmd cmd)
+{
+    switch (cmd) {
+    case TUI_CMD_VIEW_SERVICES:
+        return &tui_view_services;
+    case TUI_CMD_VIEW_RUNS:
+        return &tui_view_runs;
+    case TUI_CMD_VIEW_JOBS:
+        return &tui_view_jobs;
+    case TUI_CMD_VIEW_SECRETS:
+        return &tui_view_secrets;
+    default:
+        return NULL;
+    }
+}
+
 static void reset(tui_app *app, const tui_view_ops *ops)
 {
     while (app->depth > 0)
@@ -885,19 +902,11 @@ static int exec_command(tui_app *app, const char *line)
     }
     memset(&proto, 0, sizeof(proto));
     memset(&act, 0, sizeof(act));
+    if (view_of(c->cmd)) {
+        reset(app, view_of(c->cmd));
+        return TUI_REFRESH;
+    }
     switch (c->cmd) {
-    case TUI_CMD_VIEW_SERVICES:
-        reset(app, &tui_view_services);
-        return TUI_REFRESH;
-    case TUI_CMD_VIEW_RUNS:
-        reset(app, &tui_view_runs);
-        return TUI_REFRESH;
-    case TUI_CMD_VIEW_JOBS:
-        reset(app, &tui_view_jobs);
-        return TUI_REFRESH;
-    case TUI_CMD_VIEW_SECRETS:
-        reset(app, &tui_view_secrets);
-        return TUI_REFRESH;
     case TUI_CMD_LOGS:
         flags = f->ops != &tui_view_logs && f->ops->key ? f->ops->key(app, f, TUI_CMD_LOGS) : 0;
         if (!flags)
@@ -1106,6 +1115,10 @@ static int handle_key(tui_app *app, int code, int func)
         }
         return 0;
     }
+    if (view_of(cmd)) {
+        reset(app, view_of(cmd));
+        return TUI_REFRESH;
+    }
     switch (cmd) {
     case TUI_CMD_QUIT:
         if (app->depth == 1)
@@ -1125,18 +1138,6 @@ static int handle_key(tui_app *app, int code, int func)
         app->cmd_pos = 0;
         app->cmd_note[0] = '\0';
         return TUI_REDRAW;
-    case TUI_CMD_VIEW_SERVICES:
-        reset(app, &tui_view_services);
-        return TUI_REFRESH;
-    case TUI_CMD_VIEW_RUNS:
-        reset(app, &tui_view_runs);
-        return TUI_REFRESH;
-    case TUI_CMD_VIEW_JOBS:
-        reset(app, &tui_view_jobs);
-        return TUI_REFRESH;
-    case TUI_CMD_VIEW_SECRETS:
-        reset(app, &tui_view_secrets);
-        return TUI_REFRESH;
     case TUI_CMD_NEXT_VIEW: {
         size_t i = 0;
         while (i < 3 && base_views[i] != app->stack[0].ops)

@@ -293,6 +293,45 @@ START_TEST(runs_submit_wait_get_list_and_delete)
 }
 END_TEST
 
+START_TEST(runs_get_gives_the_runs_actions_for_a_rerun)
+{
+    hp_sdk *sdk = sdk_real();
+    hp_action_spec a[2] = {script_action("test", "true"), script_action("build", "true")};
+    hp_run *run = NULL;
+    int64_t id;
+
+    a[0].depends_on = calloc(1, sizeof(char *));
+    ck_assert(a[0].depends_on && (a[0].depends_on[0] = strdup("build")));
+    a[0].n_depends_on = 1;
+    a[0].timeout_secs = 30;
+    a[1].env = calloc(1, sizeof(hp_env_var));
+    ck_assert(a[1].env && (a[1].env[0].key = strdup("T")) &&
+              (a[1].env[0].value = strdup("release")));
+    a[1].n_env = 1;
+    MUST(hp_runs_submit(sdk, "rerun", a, 2, &run, &E));
+    id = run->id;
+    ck_assert_ptr_null(run->actions); /* run.get only */
+    ck_assert_uint_eq(run->n_actions, 0);
+    hp_run_free(run);
+    MUST(hp_runs_get(sdk, id, &run, &E));
+    ck_assert_uint_eq(run->n_actions, 2);
+    ck_assert_str_eq(run->actions[0].name, "test");
+    ck_assert_str_eq(run->actions[0].script, "true");
+    ck_assert_str_eq(run->actions[0].cwd, hp_test_tmpdir());
+    ck_assert_uint_eq(run->actions[0].n_depends_on, 1);
+    ck_assert_str_eq(run->actions[0].depends_on[0], "build");
+    ck_assert_int_eq(run->actions[0].timeout_secs, 30);
+    ck_assert_str_eq(run->actions[1].name, "build");
+    ck_assert_uint_eq(run->actions[1].n_env, 1);
+    ck_assert_str_eq(run->actions[1].env[0].key, "T");
+    ck_assert_str_eq(run->actions[1].env[0].value, "release");
+    hp_run_free(run);
+    hp_action_spec_free(&a[0]);
+    hp_action_spec_free(&a[1]);
+    hp_sdk_free(sdk);
+}
+END_TEST
+
 START_TEST(runs_wait_times_out_on_a_running_run_and_cancel_ends_it)
 {
     hp_sdk *sdk = sdk_real();
@@ -822,6 +861,63 @@ START_TEST(job_parse_defaults_nulls_ignores_unknown_fields_and_round_trips)
 }
 END_TEST
 
+START_TEST(run_parse_reads_actions_round_trips_and_refuses_a_malformed_array)
+{
+    const char *base = "{\"id\":9,\"name\":\"r\",\"service\":null,\"status\":\"succeeded\","
+                       "\"created_at_ms\":1,\"started_at_ms\":2,\"ended_at_ms\":3,"
+                       "\"counts\":{\"total\":2,\"pending\":0,\"running\":0,\"succeeded\":2,"
+                       "\"failed\":0,\"cancelled\":0,\"skipped\":0}";
+    static const char *const bad[] = {
+        "5", "[7]", "[{\"name\":\"a\",\"script\":\"x\",\"timeout_secs\":\"soon\"}]",
+        "[{\"name\":\"a\",\"script\":\"x\",\"env\":{\"T\":1}}]"};
+    char text[512];
+    cJSON *in, *out;
+    hp_run *run;
+
+    snprintf(text, sizeof(text),
+             "%s,\"actions\":[{\"name\":\"b\",\"command\":\"make\",\"depends_on\":[\"a\"]},"
+             "{\"name\":\"a\",\"script\":\"echo\",\"env\":{\"T\":\"${secret:X}\"},"
+             "\"restart\":\"on_failure\",\"tags\":[\"t\"]}]}",
+             base);
+    in = cJSON_Parse(text);
+    run = hp_run_from_json(in, &E);
+    ck_assert_msg(run != NULL, "%s", E.message);
+    ck_assert_uint_eq(run->n_actions, 2);
+    ck_assert_str_eq(run->actions[0].command, "make");
+    ck_assert_str_eq(run->actions[1].env[0].value, "${secret:X}");
+    ck_assert_int_eq(run->actions[1].restart, HP_RESTART_ON_FAILURE);
+    out = hp_run_to_json(run);
+    ck_assert_msg(cJSON_Compare(in, out, 1), "%s", cJSON_PrintUnformatted(out));
+    cJSON_Delete(out);
+    hp_run_free(run);
+    cJSON_Delete(in);
+
+    /* Absent (every answer but run.get) is no actions, and stays absent. */
+    snprintf(text, sizeof(text), "%s}", base);
+    in = cJSON_Parse(text);
+    run = hp_run_from_json(in, &E);
+    ck_assert_msg(run != NULL, "%s", E.message);
+    ck_assert_ptr_null(run->actions);
+    ck_assert_uint_eq(run->n_actions, 0);
+    out = hp_run_to_json(run);
+    ck_assert_msg(cJSON_Compare(in, out, 1), "%s", cJSON_PrintUnformatted(out));
+    cJSON_Delete(out);
+    hp_run_free(run);
+    cJSON_Delete(in);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), "%s,\"actions\":%s}", base, bad[i]);
+        in = cJSON_Parse(text);
+        ck_assert_ptr_nonnull(in);
+        ck_assert_msg(hp_run_from_json(in, &E) == NULL, "accepted %s", bad[i]);
+        ck_assert_int_eq(E.code, HP_E_PROTOCOL);
+        ck_assert_msg(strncmp(E.message, "malformed run from the server: ", 31) == 0, "%s",
+                      E.message);
+        cJSON_Delete(in);
+    }
+}
+END_TEST
+
 /* ---- endpoint discovery ---------------------------------------------------------------- */
 
 static const char *const env_names[] = {"HERO_PROC_SOCKET", "HERO_PROC_URL",   "HERO_PROC_TOKEN",
@@ -912,6 +1008,7 @@ static Suite *client_suite(void)
     tcase_add_test(live, services_list_answers_unchanged_for_the_current_rev);
     tcase_add_test(live, services_start_status_restart_stop_and_delete_drive_a_live_service);
     tcase_add_test(live, runs_submit_wait_get_list_and_delete);
+    tcase_add_test(live, runs_get_gives_the_runs_actions_for_a_rerun);
     tcase_add_test(live, runs_wait_times_out_on_a_running_run_and_cancel_ends_it);
     tcase_add_test(live, jobs_list_get_logs_and_cancel);
     tcase_add_test(live, logs_insert_then_tail_returns_the_lines_in_order);
@@ -940,6 +1037,7 @@ static Suite *client_suite(void)
     tcase_add_test(pure, new_refuses_both_or_neither_endpoint);
     tcase_add_test(pure, error_codes_map_to_statuses_and_problems_join_the_message);
     tcase_add_test(pure, job_parse_defaults_nulls_ignores_unknown_fields_and_round_trips);
+    tcase_add_test(pure, run_parse_reads_actions_round_trips_and_refuses_a_malformed_array);
     tcase_add_test(pure, endpoint_flags_then_environment_then_default_paths);
     suite_add_tcase(s, pure);
     return s;

@@ -1,13 +1,15 @@
 /* Runs and jobs on a real hero_proc_server: output capture, dependency order, skips,
  * retries, timeouts that take the whole process group, cancel, run.wait long-polls, log
- * cursors and tails, commands without a shell, env and secrets, and what a job's process
- * inherits (nothing but 0, 1, 2) and leaves behind (no zombies). */
+ * cursors and tails, commands without a shell, env and secrets, the actions run.get gives
+ * back for a rerun, and what a job's process inherits (nothing but 0, 1, 2) and leaves
+ * behind (no zombies). */
 #include "config.h"
 
 #include "check_common.h"
 #include "server_harness.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +430,62 @@ START_TEST(run_delete_refuses_an_active_run_and_removes_a_finished_one)
 }
 END_TEST
 
+/* ---- a past run's actions, for a rerun ------------------------------------------------- */
+
+static void assert_actions(const cJSON *run, const cJSON *want)
+{
+    const cJSON *got = cJSON_GetObjectItemCaseSensitive(run, "actions");
+
+    ck_assert_msg(cJSON_Compare(got, want, 1), "actions %s, want %s", cJSON_PrintUnformatted(got),
+                  cJSON_PrintUnformatted(want));
+}
+
+START_TEST(run_get_returns_the_actions_as_submitted_in_their_order)
+{
+    /* The dependent first: the answer keeps the submitted order, not the start order. */
+    cJSON *deploy =
+        hpt_depends(with_int(hpt_script("deploy", "echo \"$MODE\""), "timeout_secs", 60), "fetch");
+    cJSON *fetch = hpt_command("fetch", "echo fetched");
+    cJSON *want = cJSON_CreateArray(), *tags, *run, *list;
+    const cJSON *first, *r;
+    int64_t id;
+    int st;
+
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(deploy, "env"), "MODE", "release");
+    with_int(with_int(deploy, "retry", 2), "retry_delay_ms", 10);
+    tags = cJSON_AddArrayToObject(deploy, "tags");
+    cJSON_AddItemToArray(tags, cJSON_CreateString("web"));
+    cJSON_AddItemToArray(want, cJSON_Duplicate(deploy, 1));
+    cJSON_AddItemToArray(want, cJSON_Duplicate(fetch, 1));
+    id = hpt_submit("rerun-me", deploy, fetch, NULL);
+    run = hpt_wait_run(id, RUN_DEADLINE_MS);
+    assert_status(run, "succeeded");
+    ck_assert_msg(!cJSON_HasObjectItem(run, "actions"), "run.wait shows actions");
+    cJSON_Delete(run);
+
+    run = hpt_ok("run.get", hpt_id(id));
+    assert_actions(run, want);
+    first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(run, "actions"), 0);
+    ck_assert_str_eq(hpt_str(first, "name"), "deploy");
+    ck_assert_str_eq(hpt_str(first, "script"), "echo \"$MODE\"");
+    ck_assert_int_eq(hpt_int(first, "timeout_secs"), 60);
+    cJSON_Delete(run);
+    list = hpt_ok("run.list", NULL);
+    cJSON_ArrayForEach (r, cJSON_GetObjectItemCaseSensitive(list, "runs"))
+        ck_assert_msg(!cJSON_HasObjectItem(r, "actions"), "run.list shows actions");
+    cJSON_Delete(list);
+
+    /* A past run is rerun after a restart too: the actions come back from the store. */
+    st = hpt_server_signal_and_wait(SIGTERM, GONE_DEADLINE_MS);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    hpt_server_start();
+    run = hpt_ok("run.get", hpt_id(id));
+    assert_actions(run, want);
+    cJSON_Delete(run);
+    cJSON_Delete(want);
+}
+END_TEST
+
 START_TEST(job_over_its_line_cap_keeps_the_newest_lines_and_counts_the_rest)
 {
     int64_t id = hpt_submit("chatty", hpt_command("seq", "seq 1 12000"), NULL), job;
@@ -677,6 +735,32 @@ START_TEST(secret_in_env_is_resolved_and_never_shown)
 }
 END_TEST
 
+START_TEST(run_get_shows_a_secret_reference_in_env_and_never_its_value)
+{
+    cJSON *a = hpt_script("use", "printf %s \"$T\" > t.out");
+    cJSON *run;
+    const cJSON *env;
+    int64_t id;
+    char *seen;
+
+    cJSON_Delete(
+        hpt_ok("secret.set", hpt_jsonf("{\"name\":\"X\",\"value\":\"%s\"}", SECRET_VALUE)));
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(a, "env"), "T", "${secret:X}");
+    id = hpt_submit("uses-x", a, NULL);
+    run = hpt_wait_run(id, RUN_DEADLINE_MS);
+    assert_status(run, "succeeded");
+    cJSON_Delete(run);
+    seen = hpt_read("t.out");
+    ck_assert_str_eq(seen, SECRET_VALUE); /* the job had the value */
+    free(seen);
+    run = hpt_ok("run.get", hpt_id(id));
+    env = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(run, "actions"), 0), "env");
+    ck_assert_str_eq(hpt_str(env, "T"), "${secret:X}");
+    assert_no_secret("run.get", run);
+}
+END_TEST
+
 START_TEST(missing_secret_fails_the_job_with_a_readable_error)
 {
     cJSON *a = hpt_script("use", "echo should-not-run");
@@ -800,12 +884,14 @@ static Suite *server_jobs_suite(void)
     tcase_add_test(tc, job_cancel_skips_its_dependents_and_the_run_ends_cancelled);
     tcase_add_test(tc, job_ignoring_sigterm_is_killed_after_the_grace_period);
     tcase_add_test(tc, run_delete_refuses_an_active_run_and_removes_a_finished_one);
+    tcase_add_test(tc, run_get_returns_the_actions_as_submitted_in_their_order);
     tcase_add_test(tc, job_over_its_line_cap_keeps_the_newest_lines_and_counts_the_rest);
     tcase_add_test(tc, run_wait_does_not_block_other_clients);
     tcase_add_test(tc, run_wait_timeout_answers_timeout_error_with_the_run);
     tcase_add_test(tc, job_logs_pages_with_after_seq_and_limit);
     tcase_add_test(tc, logs_tail_filters_by_run_and_logs_insert_adds_lines);
     tcase_add_test(tc, secret_in_env_is_resolved_and_never_shown);
+    tcase_add_test(tc, run_get_shows_a_secret_reference_in_env_and_never_its_value);
     tcase_add_test(tc, missing_secret_fails_the_job_with_a_readable_error);
     tcase_add_test(tc, job_process_sees_only_stdin_stdout_and_stderr);
     tcase_add_test(tc, finished_runs_leave_no_zombies_behind);

@@ -101,7 +101,7 @@ hp_status hp_services_delete(hp_sdk *sdk, const char *name, hp_error *err);
 /* run.submit of n actions (borrowed) under name; *out (may be NULL) gets the new run. */
 hp_status hp_runs_submit(hp_sdk *sdk, const char *name, const hp_action_spec *actions, size_t n,
                          hp_run **out, hp_error *err);
-/* run.get, with the run's jobs. */
+/* run.get, with the run's jobs and its actions (run->actions, for a rerun). */
 hp_status hp_runs_get(hp_sdk *sdk, int64_t id, hp_run **out, hp_error *err);
 
 /* Filters of run.list: NULL or 0 fields are not sent. */

@@ -85,7 +85,7 @@ hp_status hp_stub_service_delete(hp_sdk *sdk, const char *name, cJSON **result, 
 hp_status hp_stub_run_submit(hp_sdk *sdk, const char *name, const cJSON *actions, hp_run **out,
                              hp_error *err);
 
-/* run.get: Return a run with its jobs.
+/* run.get: Return a run with its jobs and actions.
  * id: Id of the run.
  * *out (may be NULL) gets the answer; free it with hp_run_free. */
 hp_status hp_stub_run_get(hp_sdk *sdk, int64_t id, hp_run **out, hp_error *err);

@@ -19,7 +19,8 @@ enum kind {
     K_ENUM,     /* an enum stored as int, names[] */
     K_OBJ,      /* an inline struct of type sub */
     K_OBJS,     /* array of sub at off, count (size_t) at aux, flag = present */
-    K_I64S      /* int64_t array at off, count at aux */
+    K_I64S,     /* int64_t array at off, count at aux */
+    K_SPECS     /* hp_action_spec array at off, count at aux; common/spec.c's parse and emit */
 };
 
 typedef struct type type;
@@ -113,6 +114,10 @@ int hp_run_state_is_final(hp_run_state s)
     {                                                                                              \
 #k, K_OBJS, opt, offsetof(T, k), offsetof(T, n), flag, &sub, NULL, 0                       \
     }
+#define FS(T, k, n)                                                                                \
+    {                                                                                              \
+#k, K_SPECS, 1, offsetof(T, k), offsetof(T, n), NO_OFF, NULL, NULL, 0                      \
+    }
 #define TYPE(T, fields, unchanged)                                                                 \
     {                                                                                              \
 #T, sizeof(T), fields, COUNT(fields), unchanged                                            \
@@ -154,6 +159,7 @@ static const field run_fields[] = {
     F(hp_run, ended_at_ms, K_I64_NULL, 1),
     FO(hp_run, counts, counts_type),
     FA(hp_run, jobs, n_jobs, job_type, 1, offsetof(hp_run, has_jobs)),
+    FS(hp_run, actions, n_actions),
 };
 static const type run_type = TYPE(hp_run, run_fields, NO_OFF);
 
@@ -320,6 +326,9 @@ static void clear(const type *t, void *v)
         case K_I64S:
             free(*AT(v, f->off, int64_t *));
             break;
+        case K_SPECS:
+            hp_actions_free(*AT(v, f->off, hp_action_spec *), *AT(v, f->aux, size_t));
+            break;
         default:
             break;
         }
@@ -333,6 +342,21 @@ static int bad(hp_error *err, const type *t, const field *f, const char *what)
 {
     hp_error_set(err, HP_E_PROTOCOL, "malformed %s from the server: '%s' %s", t->name + 3, f->key,
                  what);
+    return -1;
+}
+
+/* An ActionSpec array, checked like a request's by common/spec.c (types and
+ * representability); its first problem is the error. What it read stays in v for clear. */
+static int parse_specs(const type *t, const field *f, const cJSON *j, void *v, hp_error *err)
+{
+    hp_problems pb = {0};
+
+    if (hp_actions_from_json(j, AT(v, f->off, hp_action_spec *), AT(v, f->aux, size_t), NULL,
+                             &pb) == 0)
+        return 0;
+    hp_error_set(err, HP_E_PROTOCOL, "malformed %s from the server: %s", t->name + 3,
+                 pb.count ? pb.items[0] : "out of memory");
+    hp_problems_free(&pb);
     return -1;
 }
 
@@ -414,6 +438,8 @@ static int parse_field(const type *t, const field *f, const cJSON *j, void *v, h
         }
         return 0;
     }
+    case K_SPECS:
+        return parse_specs(t, f, j, v, err);
     }
     return -1;
 }
@@ -521,6 +547,20 @@ static cJSON *field_json(const field *f, const void *v)
         }
         return a;
     }
+    case K_SPECS: {
+        const hp_action_spec *items = *CAT(v, f->off, hp_action_spec *);
+        size_t n = *CAT(v, f->aux, size_t);
+        cJSON *a = cJSON_CreateArray();
+        for (size_t k = 0; a && k < n; k++) {
+            cJSON *e = hp_action_spec_to_json(&items[k]);
+            if (!e || !cJSON_AddItemToArray(a, e)) {
+                cJSON_Delete(e);
+                cJSON_Delete(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
     }
     return NULL;
 }
@@ -542,7 +582,8 @@ static cJSON *to_json(const type *t, const void *v)
     for (size_t i = 0; i < t->n_fields; i++) {
         const field *f = &t->fields[i];
         cJSON *j;
-        if (f->kind == K_OBJS && f->flag != NO_OFF && !*CAT(v, f->flag, int))
+        if ((f->kind == K_OBJS && f->flag != NO_OFF && !*CAT(v, f->flag, int)) ||
+            (f->kind == K_SPECS && !*CAT(v, f->aux, size_t)))
             continue; /* an optional array that was absent stays absent */
         j = field_json(f, v);
         if (!j || !cJSON_AddItemToObject(o, f->key, j)) {

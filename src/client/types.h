@@ -89,6 +89,8 @@ typedef struct hp_run {
     hp_job *jobs; /* ordered by id; absent (has_jobs 0) in run.list */
     size_t n_jobs;
     int has_jobs;
+    hp_action_spec *actions; /* as submitted, in order, owned; run.get only, else NULL */
+    size_t n_actions;
 } hp_run;
 
 typedef struct hp_service_summary {

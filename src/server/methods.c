@@ -476,8 +476,17 @@ static cJSON *m_run_submit(hpd_rpc_ctx *ctx)
 static cJSON *m_run_get(hpd_rpc_ctx *ctx)
 {
     hpd_run *run = need_run(ctx);
+    cJSON *o, *actions;
 
-    return run ? hpd_run_json(ctx->srv, run, 1) : NULL;
+    if (!run)
+        return NULL;
+    /* The actions as stored, for a rerun: env keeps its ${secret:NAME} references, since
+     * secrets are resolved at spawn time only. The other run answers stay small. */
+    o = hpd_run_json(ctx->srv, run, 1);
+    actions = cJSON_AddArrayToObject(o, "actions");
+    for (size_t i = 0; i < run->n_actions; i++)
+        cJSON_AddItemToArray(actions, hp_action_spec_to_json(&run->actions[i]));
+    return o;
 }
 
 static cJSON *m_run_list(hpd_rpc_ctx *ctx)

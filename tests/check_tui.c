@@ -6,6 +6,7 @@
 
 #include "check_common.h"
 #include "tui/draw.h"
+#include "tui/form.h"
 #include "tui/keys.h"
 #include "tui/logbuf.h"
 #include "tui/tui.h"
@@ -22,11 +23,18 @@ typedef struct screen_case {
 } screen_case;
 
 static const screen_case cases[] = {
-    {"services", 120, 40},    {"services", 80, 24},     {"runs", 120, 40},    {"runs", 80, 24},
-    {"jobs", 120, 40},        {"jobs", 80, 24},         {"secrets", 120, 40}, {"secrets", 80, 24},
-    {"help", 120, 40},        {"help", 80, 24},         {"confirm", 120, 40}, {"confirm", 80, 24},
-    {"unreachable", 120, 40}, {"unreachable", 80, 24},  {"services", 40, 12}, {"logs", 120, 40},
-    {"logs", 80, 24},         {"logs-wrapped", 80, 24}, {"prompt", 80, 24},
+    {"services", 120, 40},    {"services", 80, 24},
+    {"runs", 120, 40},        {"runs", 80, 24},
+    {"jobs", 120, 40},        {"jobs", 80, 24},
+    {"secrets", 120, 40},     {"secrets", 80, 24},
+    {"help", 120, 40},        {"help", 80, 24},
+    {"confirm", 120, 40},     {"confirm", 80, 24},
+    {"unreachable", 120, 40}, {"unreachable", 80, 24},
+    {"services", 40, 12},     {"logs", 120, 40},
+    {"logs", 80, 24},         {"logs-wrapped", 80, 24},
+    {"prompt", 80, 24},       {"form-service", 120, 40},
+    {"form-service", 80, 24}, {"form-service-errors", 120, 40},
+    {"form-run", 80, 24},     {"form-run-errors", 80, 24},
 };
 #define N_CASES ((int)(sizeof(cases) / sizeof(cases[0])))
 
@@ -107,6 +115,42 @@ static char *dump(int rows, int cols)
     return out;
 }
 
+/* The forms of the goldens: a service of two actions, one waiting for the other, and a
+ * run; with errors, the service has a cycle and a timeout that is not a number, the run
+ * an unknown dependency and restart 'always'. */
+static void open_form(tui_app *app, int run, int errors)
+{
+    tui_form form;
+    tui_form_action *a;
+    tui_frame *f;
+
+    ck_assert_int_eq(tui_form_init(&form, run ? TUI_FORM_RUN : TUI_FORM_SERVICE), 0);
+    tui_form_set(&form.name, run ? "nightly" : "web");
+    if (!run) {
+        tui_form_set(&form.description, "the shop's web front end");
+        form.wanted_start = 1;
+    }
+    ck_assert_int_eq(tui_form_add_action(&form, run ? "fetch" : "build"), 0);
+    a = &form.actions[0];
+    tui_form_set(&a->body, run ? "git fetch --all\ngit status" : "make -C /srv/web all");
+    tui_form_set(&a->env, "CC=gcc\nJOBS=4");
+    tui_form_set(&a->timeout, errors && !run ? "ten" : "600");
+    ck_assert_int_eq(tui_form_add_action(&form, run ? "test" : "serve"), 1);
+    a = &form.actions[1];
+    a->is_command = 1;
+    tui_form_set(&a->body, run ? "make check" : "python3 -m http.server 8080");
+    tui_form_set(&a->cwd, "/srv/web");
+    tui_form_set(&a->retry, "2");
+    a->restart = run ? (errors ? HP_RESTART_ALWAYS : HP_RESTART_ON_FAILURE) : HP_RESTART_ALWAYS;
+    tui_form_toggle_depends(&form, 1, run ? (errors ? "biuld" : "fetch") : "build");
+    if (errors && !run)
+        tui_form_toggle_depends(&form, 0, "serve");
+    f = tui_form_open(app, &form, 0);
+    ck_assert_ptr_nonnull(f);
+    if (errors)
+        tui_form_show_problems(f);
+}
+
 static void render_case(const screen_case *c, char **text)
 {
     cJSON *fx = fixtures();
@@ -147,6 +191,9 @@ static void render_case(const screen_case *c, char **text)
         tui_app_key(app, ':', 0);
         tui_app_key(app, 's', 0);
         tui_app_key(app, '\t', 0); /* four candidates: named after the line */
+    } else if (strncmp(c->name, "form-", 5) == 0) {
+        open_form(app, strncmp(c->name, "form-run", 8) == 0, strstr(c->name, "errors") != NULL);
+        tui_app_render(app); /* the layout follows the size of the first draw */
     } else if (strcmp(c->name, "help") == 0)
         tui_app_overlay(app, 1, NULL);
     else if (strcmp(c->name, "confirm") == 0) {

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -214,6 +215,24 @@ static void run_action(tui_app *app, const tui_action *act)
     int rc = tui_model_act(&app->model, act, msg, sizeof(msg));
 
     tui_app_status(app, rc != 0, "%s", msg);
+    app->burst = BURST_POLLS;
+}
+
+void tui_app_close(tui_app *app, const char *service, int64_t run_id, const char *msg)
+{
+    tui_frame proto;
+
+    pop(app);
+    if (msg)
+        tui_app_status(app, 0, "%s", msg);
+    if (service)
+        snprintf(top(app)->select, sizeof(top(app)->select), "%s", service);
+    if (run_id) {
+        memset(&proto, 0, sizeof(proto));
+        proto.run_id = run_id;
+        tui_app_push(app, &tui_view_jobs, &proto);
+        tui_app_push(app, &tui_view_logs, &proto);
+    }
     app->burst = BURST_POLLS;
 }
 
@@ -622,6 +641,10 @@ static void render(tui_app *app)
     tui_put(stdscr, rows - 1, 1, cols - 1, hints);
     wattrset(stdscr, A_NORMAL);
     wnoutrefresh(stdscr);
+    if (f->ops->paint)
+        f->ops->paint(app, f);
+    if (app->help || app->dialog.open)
+        curs_set(0);
     if (app->help)
         draw_help(app, rows, cols);
     if (app->dialog.open)
@@ -687,6 +710,15 @@ static void refresh_data(tui_app *app, int force)
         app->dirty = 1;
         remap(app, f);
         reselect(app, f, key);
+    }
+    if (f->select[0] && f->ops->row_key) { /* a row asked for (a saved service) is listed */
+        size_t before = f->sel;
+        reselect(app, f, f->select);
+        selected_key(app, f, key, sizeof(key));
+        if (strcmp(key, f->select) == 0) {
+            f->select[0] = '\0';
+            app->dirty |= f->sel != before;
+        }
     }
     if (app->model.connected != was || stale || tui_app_stale(app) || live(app))
         app->dirty = 1;
@@ -1097,6 +1129,11 @@ static int handle_key(tui_app *app, int code, int func)
         return dialog_key(app, code, func);
     if (app->help)
         return help_key(app, code, func);
+    if (f->ops->raw_key) {
+        int flags = f->ops->raw_key(app, f, code, func);
+        if (flags)
+            return flags;
+    }
     if (app->editing == EDIT_COMMAND)
         return command_key(app, code, func);
     if (app->editing)
@@ -1454,6 +1491,15 @@ static void start_curses(void)
     initscr();
     curses_on = 1;
     cbreak();
+    {
+        /* Ctrl-S saves a form: the terminal's XON/XOFF must not swallow it. */
+        struct termios t;
+        if (tcgetattr(STDIN_FILENO, &t) == 0) {
+            t.c_iflag &= ~(tcflag_t)IXON;
+            tcsetattr(STDIN_FILENO, TCSANOW, &t);
+        }
+        def_prog_mode();
+    }
     noecho();
     nonl();
     keypad(stdscr, TRUE);

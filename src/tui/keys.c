@@ -10,6 +10,7 @@
 
 #define ESC_KEY 27
 #define TAB_KEY '\t'
+#define CTRL(c) ((c)&0x1f)
 
 const tui_key tui_keys[] = {
     {'?', 0, "?", TUI_CMD_HELP, TUI_SCOPE_ALL, TUI_KEY_HINT, "help: the keys of this view"},
@@ -60,12 +61,52 @@ const tui_key tui_keys[] = {
      "delete the service (asks first)"},
     {'c', 0, "c", TUI_CMD_CANCEL, TUI_SCOPE_RUNS, TUI_KEY_ACTION | TUI_KEY_HINT,
      "cancel the run (asks first)"},
+    {'n', 0, "n", TUI_CMD_NEW, TUI_SCOPE_SERVICES | TUI_SCOPE_RUNS, TUI_KEY_ACTION | TUI_KEY_HINT,
+     "new: a form for a service (Services) or a one-shot run (Runs)"},
+    {'e', 0, "e", TUI_CMD_EDIT, TUI_SCOPE_SERVICES, TUI_KEY_ACTION | TUI_KEY_HINT,
+     "edit the service in a form"},
+    {'R', 0, "R", TUI_CMD_RERUN, TUI_SCOPE_RUNS, TUI_KEY_ACTION | TUI_KEY_HINT,
+     "rerun: a form with the run's actions, to change and start again"},
     {'>', 0, ">", TUI_CMD_SORT_RIGHT, TUI_SCOPE_LISTS, TUI_KEY_HINT,
      "sort by the column to the right"},
     {'<', 0, "<", TUI_CMD_SORT_LEFT, TUI_SCOPE_LISTS, 0, "sort by the column to the left"},
     {'I', 0, "I", TUI_CMD_SORT_INVERT, TUI_SCOPE_LISTS, 0, "invert the sort order"},
     {KEY_F(5), 1, "F5", TUI_CMD_REFRESH, TUI_SCOPE_ALL, 0, "refresh now"},
     {'R' - '@', 0, "Ctrl-R", TUI_CMD_REFRESH, TUI_SCOPE_ALL, 0, "refresh now"},
+    {KEY_F(1), 1, "F1", TUI_CMD_HELP, TUI_SCOPE_ALL, 0, "help: the keys of this view"},
+    /* Forms: typed keys are text in a text field, so the form's commands are control
+     * keys; the letters below work on the actions list, choices and buttons. */
+    {TAB_KEY, 0, "Tab", TUI_CMD_FORM_NEXT, TUI_SCOPE_FORM, TUI_KEY_HINT,
+     "next field (the field left is checked)"},
+    {KEY_BTAB, 1, "S-Tab", TUI_CMD_FORM_PREV, TUI_SCOPE_FORM, 0, "previous field"},
+    {KEY_DOWN, 1, "Down", TUI_CMD_DOWN, TUI_SCOPE_FORM, 0,
+     "next field; the next line in a script or env; the next action in the list"},
+    {'j', 0, NULL, TUI_CMD_DOWN, TUI_SCOPE_FORM, 0, NULL},
+    {KEY_UP, 1, "Up", TUI_CMD_UP, TUI_SCOPE_FORM, 0, "previous field, line or action"},
+    {'k', 0, NULL, TUI_CMD_UP, TUI_SCOPE_FORM, 0, NULL},
+    {'\n', 0, "Enter", TUI_CMD_ENTER, TUI_SCOPE_FORM, 0,
+     "next field; a new line in a script or env; presses a button"},
+    {'\r', 0, NULL, TUI_CMD_ENTER, TUI_SCOPE_FORM, 0, NULL},
+    {KEY_ENTER, 1, NULL, TUI_CMD_ENTER, TUI_SCOPE_FORM, 0, NULL},
+    {CTRL('s'), 0, "Ctrl-S", TUI_CMD_FORM_SUBMIT, TUI_SCOPE_FORM, TUI_KEY_HINT,
+     "submit: save the service (started when wanted is start), or start the run"},
+    {KEY_F(2), 1, NULL, TUI_CMD_FORM_SUBMIT, TUI_SCOPE_FORM, 0, NULL},
+    {CTRL('p'), 0, "Ctrl-P", TUI_CMD_FORM_PREVIEW, TUI_SCOPE_FORM, TUI_KEY_HINT,
+     "preview the JSON that will be sent and the equivalent hero_proc command"},
+    {'p', 0, "p", TUI_CMD_FORM_PREVIEW, TUI_SCOPE_FORM, 0, "preview, outside a text field"},
+    {CTRL('e'), 0, "Ctrl-E", TUI_CMD_FORM_EDITOR, TUI_SCOPE_FORM, TUI_KEY_HINT,
+     "edit the script, command or env in $EDITOR"},
+    {'a', 0, "a", TUI_CMD_FORM_ADD, TUI_SCOPE_FORM, 0, "add an action (in the Actions list)"},
+    {'x', 0, "x/Del", TUI_CMD_FORM_REMOVE, TUI_SCOPE_FORM, 0,
+     "remove the selected action (in the Actions list)"},
+    {KEY_DC, 1, NULL, TUI_CMD_FORM_REMOVE, TUI_SCOPE_FORM, 0, NULL},
+    {'K', 0, "K", TUI_CMD_FORM_MOVE_UP, TUI_SCOPE_FORM, 0, "move the selected action up"},
+    {'J', 0, "J", TUI_CMD_FORM_MOVE_DOWN, TUI_SCOPE_FORM, 0, "move the selected action down"},
+    {' ', 0, "Space", TUI_CMD_FORM_TOGGLE, TUI_SCOPE_FORM, 0,
+     "choose: the next choice, tick a dependency (Left/Right move), press a button"},
+    {ESC_KEY, 0, "Esc", TUI_CMD_BACK, TUI_SCOPE_FORM, TUI_KEY_HINT,
+     "close the form (asks first when something is not saved)"},
+    {KEY_F(1), 1, "F1", TUI_CMD_HELP, TUI_SCOPE_FORM, TUI_KEY_HINT, "help: the keys of a form"},
 };
 const size_t tui_n_keys = sizeof(tui_keys) / sizeof(tui_keys[0]);
 
@@ -138,6 +179,8 @@ size_t tui_key_help(unsigned scope, int read_only, char lines[][96], size_t max)
             continue;
         snprintf(lines[n++], 96, "%-8s %s", k->label, k->help);
     }
+    if (scope == TUI_SCOPE_FORM) /* no command line in a form */
+        return n;
     if (n < max)
         snprintf(lines[n++], 96, "Commands (: then Enter; a prefix will do, Tab completes)");
     for (size_t i = 0; i < tui_n_commands && n < max; i++) {

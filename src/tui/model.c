@@ -5,6 +5,8 @@
 
 #include "tui/model.h"
 
+#include "tui/form.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +370,49 @@ int tui_model_act(tui_model *m, const tui_action *act, char *msg, size_t size)
         return -1;
     }
     return 0;
+}
+
+int tui_model_service_config(tui_model *m, const char *name, hp_service_record **out, char *msg,
+                             size_t size)
+{
+    hp_error err = {0};
+
+    *out = NULL;
+    if (!m->client) {
+        snprintf(msg, size, "not connected: %s", m->reason);
+        return -1;
+    }
+    if (note(m, hp_services_get(sdk(m), name, out, &err), &err) != HP_OK) {
+        snprintf(msg, size, "cannot read service '%s': %s", name, err.message);
+        return -1;
+    }
+    return 0;
+}
+
+int tui_model_run(tui_model *m, int64_t id, hp_run **out, char *msg, size_t size)
+{
+    hp_error err = {0};
+
+    *out = NULL;
+    if (!m->client) {
+        snprintf(msg, size, "not connected: %s", m->reason);
+        return -1;
+    }
+    if (note(m, hp_runs_get(sdk(m), id, out, &err), &err) != HP_OK) {
+        snprintf(msg, size, "cannot read run %lld: %s", (long long)id, err.message);
+        return -1;
+    }
+    return 0;
+}
+
+int tui_model_submit(tui_model *m, struct tui_form *form, int64_t *run_id, char *msg, size_t size)
+{
+    if (!m->client) {
+        snprintf(msg, size, "not connected: %s", m->reason);
+        return -1;
+    }
+    m->calls++;
+    return tui_form_submit(form, m->client, run_id, msg, size);
 }
 
 const hp_service_summary *tui_model_find_service(const tui_model *m, const char *name)

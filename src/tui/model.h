@@ -80,6 +80,15 @@ int64_t tui_model_latest_job(tui_model *m, const char *service);
  * message. Returns 0 on success, -1 otherwise. */
 int tui_model_act(tui_model *m, const tui_action *act, char *msg, size_t size);
 
+struct tui_form;
+/* service.get of name: *out (caller frees with hp_service_record_free), or -1 with msg. */
+int tui_model_service_config(tui_model *m, const char *name, hp_service_record **out, char *msg,
+                             size_t size);
+/* run.get of id, with its actions: *out (caller frees with hp_run_free), or -1 with msg. */
+int tui_model_run(tui_model *m, int64_t id, hp_run **out, char *msg, size_t size);
+/* Sends a form (tui_form_submit) and notes whether the server was reached. */
+int tui_model_submit(tui_model *m, struct tui_form *form, int64_t *run_id, char *msg, size_t size);
+
 /* A service from the last list by name, NULL when absent. Borrowed. */
 const hp_service_summary *tui_model_find_service(const tui_model *m, const char *name);
 

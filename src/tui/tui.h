@@ -20,6 +20,7 @@ enum {
     TUI_SCOPE_JOBS = 4,
     TUI_SCOPE_LOGS = 8,
     TUI_SCOPE_SECRETS = 16,
+    TUI_SCOPE_FORM = 32, /* a form: its own keys only (typed keys are text there) */
     TUI_SCOPE_LISTS = 1 | 2 | 4 | 16,
     TUI_SCOPE_ALL = 31
 };
@@ -61,7 +62,20 @@ typedef enum tui_cmd {
     TUI_CMD_CANCEL,
     TUI_CMD_COMMAND,  /* `:` opens the command line */
     TUI_CMD_OPEN_RUN, /* `:run ID`: the jobs of a run */
-    TUI_CMD_OPEN_JOB  /* `:job ID`: the log of a job */
+    TUI_CMD_OPEN_JOB, /* `:job ID`: the log of a job */
+    TUI_CMD_NEW,      /* a form: new service (Services), new run (Runs) */
+    TUI_CMD_EDIT,     /* a form: the selected service */
+    TUI_CMD_RERUN,    /* a form: the selected run's actions again */
+    TUI_CMD_FORM_NEXT,
+    TUI_CMD_FORM_PREV,
+    TUI_CMD_FORM_SUBMIT,
+    TUI_CMD_FORM_PREVIEW,
+    TUI_CMD_FORM_EDITOR,
+    TUI_CMD_FORM_ADD,
+    TUI_CMD_FORM_REMOVE,
+    TUI_CMD_FORM_MOVE_UP,
+    TUI_CMD_FORM_MOVE_DOWN,
+    TUI_CMD_FORM_TOGGLE
 } tui_cmd;
 
 typedef struct tui_app tui_app;
@@ -100,6 +114,12 @@ typedef struct tui_view_ops {
     /* The identity of row i (a name or an id) into buf, so the selection stays on the
      * same object when rows move (NULL: the selection stays on its index). */
     void (*row_key)(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size);
+    /* Every key before the key table (a form, where typed keys are text): TUI_* flags,
+     * 0 to let the app handle it (NULL: the key table only). */
+    int (*raw_key)(tui_app *app, tui_frame *f, int code, int func);
+    /* After the screen's own windows are out (before overlays): a view's windows of its
+     * own, e.g. a form's pad, and the cursor (NULL: none). */
+    void (*paint)(tui_app *app, tui_frame *f);
 } tui_view_ops;
 
 struct tui_frame {
@@ -114,9 +134,10 @@ struct tui_frame {
     char filter[64];               /* `/`: shown rows contain it in their name or status */
     size_t *map;                   /* shown row -> model row (sorted, filtered) */
     size_t n_map;
-    int sort_col;    /* 0: the view's default_sort, else the column + 1 */
-    int sort_desc;   /* `I`: the order inverted */
-    char search[64]; /* logs: the `/` pattern highlighted, n/N jump between matches */
+    int sort_col;     /* 0: the view's default_sort, else the column + 1 */
+    int sort_desc;    /* `I`: the order inverted */
+    char search[64];  /* logs: the `/` pattern highlighted, n/N jump between matches */
+    char select[128]; /* the row key to select once it appears (then cleared) */
 };
 
 extern const tui_view_ops tui_view_services;
@@ -124,6 +145,19 @@ extern const tui_view_ops tui_view_runs;
 extern const tui_view_ops tui_view_jobs;
 extern const tui_view_ops tui_view_logs;
 extern const tui_view_ops tui_view_secrets;
+extern const tui_view_ops tui_view_form;
+
+struct tui_form;
+/* Opens a form frame over the current view with form (taken on every path; its kind
+ * says service or run). edit 1: it edits an existing service. NULL without memory. */
+tui_frame *tui_form_open(tui_app *app, struct tui_form *form, int edit);
+/* The keys that open forms (view_form.c): n (run 0: a service, 1: a run), e and R.
+ * Each returns TUI_* flags; a failure is said in the status line. */
+int tui_form_new(tui_app *app, int run);
+int tui_form_edit_service(tui_app *app, const char *name);
+int tui_form_rerun(tui_app *app, int64_t run_id);
+/* Shows every problem of a form frame, as after a refused submit (screen tests). */
+void tui_form_show_problems(tui_frame *f);
 /* Appends a page of lines to a Logs frame, as its update does (headless tests). */
 void tui_view_logs_feed(tui_frame *f, const hp_log_page *p);
 /* A service's Logs frame moves to the service's new run_id: a separator line
@@ -143,6 +177,10 @@ int tui_app_read_only(const tui_app *app);
 int tui_app_stale(const tui_app *app); /* 1 when rows are from before a lost connection */
 /* Pushes a new frame (ops, filters copied from proto, may be NULL); returns it. */
 tui_frame *tui_app_push(tui_app *app, const tui_view_ops *ops, const tui_frame *proto);
+/* Closes the top frame (a form) with msg (may be NULL) in the status line: with service
+ * (may be NULL) the view below selects that service once it is listed; with run_id the
+ * run's jobs and, over them, its live log are shown. */
+void tui_app_close(tui_app *app, const char *service, int64_t run_id, const char *msg);
 /* Runs act, asking first when it is destructive (stop, restart, delete, cancel). */
 void tui_app_request(tui_app *app, const tui_action *act);
 /* The status line: printf-style, error 1 shows it as a problem. */

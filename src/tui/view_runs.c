@@ -137,6 +137,8 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
 
     size_t i = tui_frame_selected(app, f);
 
+    if (cmd == TUI_CMD_NEW)
+        return tui_form_new(app, 1);
     if (i == (size_t)-1)
         return 0;
     r = &m->runs->runs[i];
@@ -149,6 +151,8 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         proto.run_id = r->id;
         tui_app_push(app, &tui_view_logs, &proto);
         return TUI_HANDLED | TUI_REFRESH;
+    case TUI_CMD_RERUN:
+        return tui_form_rerun(app, r->id);
     case TUI_CMD_CANCEL:
         act.run_id = r->id;
         tui_app_request(app, &act);

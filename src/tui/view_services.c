@@ -136,6 +136,8 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
     tui_action act = {0};
     tui_frame proto = {0};
 
+    if (cmd == TUI_CMD_NEW)
+        return tui_form_new(app, 0);
     if (!s)
         return 0;
     snprintf(act.service, sizeof(act.service), "%s", s->name);
@@ -155,6 +157,8 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         snprintf(proto.service, sizeof(proto.service), "%s", s->name);
         tui_app_push(app, &tui_view_logs, &proto);
         return TUI_HANDLED | TUI_REFRESH;
+    case TUI_CMD_EDIT:
+        return tui_form_edit_service(app, s->name);
     case TUI_CMD_START:
         act.kind = TUI_ACT_START;
         break;

@@ -65,6 +65,7 @@ typedef struct form_view {
     WINDOW *pad;
     int view_y, view_x, view_h, view_w; /* where the pad is shown, from the last draw */
     int built_w;                        /* the width it was built for */
+    int posted;                         /* formw could place every field at that width */
     int scroll;                         /* the pad's first row shown */
     form_overlay ov;
     int ov_top; /* the first line of the preview or summary shown */
@@ -321,7 +322,9 @@ static item *add_item(form_view *v, item_kind kind, int id, int action, const ch
     it->row = *row;
     it->col = LABEL_W;
     it->height = height;
-    it->width = width;
+    it->width = width < v->built_w - it->col ? width : v->built_w - it->col;
+    if (it->width < 1)
+        it->width = 1; /* narrower than the labels: post_form says so and draw tells */
     it->msg_row = -1;
     *row += height;
     if (problem_of(v, it))
@@ -372,11 +375,23 @@ static void layout(form_view *v, int w, int tall)
         add_item(v, IT_DEPENDS, TUI_F_A_DEPENDS, (int)v->cur, "Depends on", &row, 1, full);
     }
     row++;
-    add_item(v, IT_BUTTON, BTN_SUBMIT, -1, NULL, &row, 1, 14);
-    row--;
-    add_item(v, IT_BUTTON, BTN_PREVIEW, -1, NULL, &row, 1, 13)->col = LABEL_W + 16;
-    row--;
-    add_item(v, IT_BUTTON, BTN_CANCEL, -1, NULL, &row, 1, 12)->col = LABEL_W + 31;
+    {
+        /* The buttons side by side while they fit, else one under the other. */
+        static const int ids[] = {BTN_SUBMIT, BTN_PREVIEW, BTN_CANCEL}, widths[] = {14, 13, 12};
+        int x = LABEL_W;
+        for (int b = 0; b < 3; b++) {
+            item *it;
+            if (x > LABEL_W && x + widths[b] > w) {
+                row++;
+                x = LABEL_W;
+            }
+            it = add_item(v, IT_BUTTON, ids[b], -1, NULL, &row, 1, widths[b]);
+            row--;
+            it->col = x;
+            it->width = widths[b] < w - x ? widths[b] : w - x > 0 ? w - x : 1;
+            x += widths[b] + 2;
+        }
+    }
     v->rows = row + 1;
 }
 
@@ -421,8 +436,8 @@ static void rebuild(form_view *v, int w, int tall)
     drop_form(v);
     if (v->cur >= v->form.n_actions)
         v->cur = v->form.n_actions ? v->form.n_actions - 1 : 0;
-    layout(v, w, tall);
     v->built_w = w;
+    layout(v, w, tall);
     v->want_rebuild = 0;
     v->focus = 0;
     for (int i = 0; i < v->n_items; i++)
@@ -468,7 +483,7 @@ static void rebuild(form_view *v, int w, int tall)
         return;
     set_form_win(v->fm, v->pad);
     set_form_sub(v->fm, v->pad);
-    post_form(v->fm);
+    v->posted = post_form(v->fm) == E_OK;
     set_focus(v, v->focus);
 }
 
@@ -750,6 +765,12 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
     v->view_h = h - 1; /* the last row is the form's message line */
     if (!v->pad)
         return;
+    if (!v->posted) { /* what was typed is kept in the form for a wider terminal */
+        wattrset(w, tui_attr(TUI_C_RED) | A_BOLD);
+        tui_put(w, y, x + 1, width - 1, "too narrow for the form: make the terminal wider");
+        wattrset(w, A_NORMAL);
+        return;
+    }
     paint_pad(app, v);
     follow_focus(v, v->view_h);
     /* The message line: the note, else the focused field's problem, else what to do. */
@@ -847,8 +868,10 @@ static void paint(tui_app *app, tui_frame *f)
     const item *it;
 
     (void)app;
-    if (!v->pad)
+    if (!v->pad || !v->posted) {
+        curs_set(0);
         return;
+    }
     pos_form_cursor(v->fm);
     touchwin(v->pad); /* stdscr was drawn over the whole view: the pad goes on top again */
     pnoutrefresh(v->pad, v->scroll, 0, v->view_y, v->view_x, v->view_y + v->view_h - 1,

@@ -596,6 +596,148 @@ START_TEST(log_ampersand_shows_only_matching_lines_and_empty_clears)
 }
 END_TEST
 
+/* Forms, headless: what a person sees as they type, leave fields, submit and close. */
+enum { KEY_ESC = 27, KEY_CTRL_S = 19, KEY_CTRL_P = 16 };
+
+static void render_form(headless *h)
+{
+    tui_app_render(h->app);
+}
+
+/* needle is on the screen, else the failure shows the screen. */
+static void assert_shows(const char *needle)
+{
+    char *text = dump(40, 120);
+
+    ck_assert_msg(strstr(text, needle) != NULL, "'%s' is not on the screen:\n%s", needle, text);
+    free(text);
+}
+
+START_TEST(a_new_service_form_checks_the_field_left_and_names_the_problem)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    tui_app_key(h.app, 'n', 0);
+    render_form(&h);
+    assert_shows("Services \xe2\x80\xba New service");
+    assert_shows("(*) start  ( ) stop"); /* a new service is meant to run */
+    type(h.app, "my web");
+    render_form(&h);
+    ck_assert_msg(!screen_has("is invalid"), "no problem before the field is left");
+    tui_app_key(h.app, '\t', 0);
+    render_form(&h);
+    assert_shows("\xe2\x86\xb3 service name 'my web' is invalid");
+    assert_shows("1 problem to fix before saving");
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(submitting_a_form_with_problems_lists_them_and_sends_nothing)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    open_form(h.app, 0, 1);
+    tui_app_key(h.app, KEY_CTRL_S, 0);
+    render_form(&h);
+    assert_shows("Nothing was sent");
+    assert_shows("2 problems; fix them and submit again:"); /* a cycle is one problem */
+    assert_shows("- service 'web': dependency cycle: build -> serve -> build");
+    tui_app_key(h.app, ' ', 0); /* any key: to the first problem */
+    render_form(&h);
+    ck_assert(!screen_has("Nothing was sent"));
+    assert_shows("> Timeout (s) ten");
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_form); /* still open, nothing lost */
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(preview_shows_the_request_and_the_hero_proc_command)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    open_form(h.app, 0, 0);
+    tui_app_key(h.app, KEY_CTRL_P, 0);
+    render_form(&h);
+    assert_shows("service.set (JSON-RPC params):");
+    assert_shows("\"depends_on\": [\"build\"]");
+    tui_app_key(h.app, 'G', 0); /* the command is below the JSON */
+    render_form(&h);
+    assert_shows("hero_proc service set - <<'EOF'");
+    assert_shows("hero_proc service start web");
+    tui_app_key(h.app, 'x', 0);
+    render_form(&h);
+    ck_assert(!screen_has("Preview: what will be sent"));
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(escape_asks_before_discarding_and_n_keeps_what_was_typed)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    tui_app_key(h.app, 'n', 0);
+    render_form(&h);
+    type(h.app, "keepme");
+    tui_app_key(h.app, KEY_ESC, 0);
+    render_form(&h);
+    assert_shows("Discard changes?");
+    tui_app_key(h.app, 'n', 0);
+    render_form(&h);
+    ck_assert(!screen_has("Discard changes?"));
+    assert_shows("> Name        keepme");
+    tui_app_key(h.app, KEY_ESC, 0);
+    tui_app_key(h.app, 'y', 0);
+    render_form(&h);
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_services);
+    assert_shows("changes discarded");
+    /* Without changes Esc closes at once. */
+    tui_app_key(h.app, 'n', 0);
+    tui_app_key(h.app, KEY_ESC, 0);
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_services);
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(a_click_focuses_a_field_and_picks_an_action)
+{
+    headless h;
+    /* Row 0 is the header; the form's rows start at 1: Name, Description, Wanted, then
+     * the actions list (build, serve). */
+    MEVENT ev = {.id = 0, .x = 20, .y = 1 + 4, .bstate = BUTTON1_CLICKED};
+
+    headless_open(&h, 0);
+    open_form(h.app, 0, 0);
+    render_form(&h);
+    assert_shows("Action 1 of 2: build");
+    ck_assert_int_eq(ungetmouse(&ev), OK);
+    tui_app_key(h.app, KEY_MOUSE, 1);
+    render_form(&h);
+    assert_shows("Action 2 of 2: serve");
+    assert_shows("Command     python3 -m http.server 8080");
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(a_run_form_offers_restart_always_only_while_an_action_has_it)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    tui_app_show(h.app, &tui_view_runs, NULL);
+    tui_app_key(h.app, 'n', 0);
+    render_form(&h);
+    assert_shows("Runs \xe2\x80\xba New run");
+    assert_shows("(*) never  ( ) on_failure");
+    ck_assert(!screen_has("( ) always"));
+    ck_assert(!screen_has("Wanted"));
+    headless_close(&h);
+}
+END_TEST
+
 START_TEST(every_key_in_the_help_maps_to_a_command)
 {
     for (size_t i = 0; i < tui_n_keys; i++) {
@@ -866,6 +1008,12 @@ static Suite *suite(void)
     tcase_add_test(tc, every_key_in_the_help_maps_to_a_command);
     tcase_add_test(tc, enter_opens_a_services_jobs_and_escape_and_q_go_back);
     tcase_add_test(tc, a_click_selects_a_row_and_the_wheel_scrolls);
+    tcase_add_test(tc, a_new_service_form_checks_the_field_left_and_names_the_problem);
+    tcase_add_test(tc, submitting_a_form_with_problems_lists_them_and_sends_nothing);
+    tcase_add_test(tc, preview_shows_the_request_and_the_hero_proc_command);
+    tcase_add_test(tc, escape_asks_before_discarding_and_n_keeps_what_was_typed);
+    tcase_add_test(tc, a_click_focuses_a_field_and_picks_an_action);
+    tcase_add_test(tc, a_run_form_offers_restart_always_only_while_an_action_has_it);
     tcase_add_test(tc, a_confirmation_cancels_by_default);
     tcase_add_test(tc, read_only_refuses_the_actions);
     tcase_add_test(tc, slash_filters_the_rows_and_escape_clears_it);

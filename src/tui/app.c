@@ -1123,6 +1123,8 @@ static int handle_key(tui_app *app, int code, int func)
 
     if (func && code == KEY_RESIZE)
         return TUI_REDRAW;
+    if (func && code == KEY_MOUSE && f->ops->raw_key && !app->help && !app->dialog.open)
+        return f->ops->raw_key(app, f, code, func); /* a form's own clicks */
     if (func && code == KEY_MOUSE)
         return handle_mouse(app);
     if (app->dialog.open)

@@ -558,9 +558,22 @@ static int choice_index(const form_view *v, const item *it)
     return it->id == TUI_F_A_KIND ? a->is_command : (int)a->restart;
 }
 
+/* The choices of it: restart 'always' is for services, and shown in a run only while an
+ * action has it (a rerun of a service's run), so the builder's refusal can be seen and
+ * the choice changed. */
+static int n_choices(const form_view *v, const item *it)
+{
+    if (it->id != TUI_F_A_RESTART)
+        return 2;
+    return v->form.kind == TUI_FORM_SERVICE ||
+                   v->form.actions[it->action].restart == HP_RESTART_ALWAYS
+               ? 3
+               : 2;
+}
+
 static void draw_choice(form_view *v, const item *it, int focused)
 {
-    int x = it->col, n = it->id == TUI_F_A_RESTART ? 3 : 2;
+    int x = it->col, n = n_choices(v, it);
     int sel = choice_index(v, it);
 
     for (int k = 0; k < n; k++) {
@@ -890,7 +903,7 @@ static void paint(tui_app *app, tui_frame *f)
     }
     case OV_PREVIEW:
         draw_box(" Preview: what will be sent ", v->ov_text ? v->ov_text : "", &v->ov_top,
-                 " j/k scroll, any other key closes ");
+                 " j/k g/G scroll, other keys close ");
         break;
     case OV_SUMMARY:
         draw_box(" Nothing was sent ", v->ov_text ? v->ov_text : "", &v->ov_top,
@@ -1234,7 +1247,7 @@ static int edit_key(form_view *v, const item *it, int code, int func)
 /* Left/Right/Space on a choice. */
 static void cycle_choice(form_view *v, const item *it, int delta)
 {
-    int n = it->id == TUI_F_A_RESTART ? 3 : 2; /* always in a run: the builder says no */
+    int n = n_choices(v, it);
     int k = (choice_index(v, it) + delta + n) % n;
 
     if (it->id == TUI_F_WANTED || it->action < 0) {
@@ -1362,6 +1375,10 @@ static int overlay_key(tui_app *app, tui_frame *f, int code, int func)
             v->ov = OV_NONE;
         return TUI_HANDLED | TUI_REDRAW;
     }
+    if (cmd == TUI_CMD_TOP || cmd == TUI_CMD_BOTTOM) {
+        v->ov_top = cmd == TUI_CMD_TOP ? 0 : INT_MAX / 2; /* draw_box clamps it */
+        return TUI_HANDLED | TUI_REDRAW;
+    }
     if (cmd == TUI_CMD_UP || cmd == TUI_CMD_DOWN || cmd == TUI_CMD_PAGE_UP ||
         cmd == TUI_CMD_PAGE_DOWN) {
         v->ov_top += cmd == TUI_CMD_UP        ? -1
@@ -1376,6 +1393,40 @@ static int overlay_key(tui_app *app, tui_frame *f, int code, int func)
     return TUI_HANDLED | TUI_REDRAW;
 }
 
+/* A click focuses the field under it (a click in the actions list selects that action
+ * too); the wheel moves the focus. */
+static int mouse(form_view *v)
+{
+    MEVENT ev;
+    int row;
+
+    if (getmouse(&ev) != OK || v->ov != OV_NONE || !v->posted)
+        return TUI_HANDLED;
+    if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+        int to = v->focus + (ev.bstate & BUTTON4_PRESSED ? -1 : 1);
+        focus_item(v, to < 0 ? 0 : to < v->n_items ? to : v->n_items - 1);
+        return TUI_HANDLED | TUI_REDRAW;
+    }
+    if (ev.y < v->view_y || ev.y >= v->view_y + v->view_h)
+        return TUI_HANDLED;
+    row = ev.y - v->view_y + v->scroll;
+    for (int i = 0; i < v->n_items; i++) {
+        const item *it = &v->items[i];
+        if (row < it->row || row >= it->row + it->height ||
+            (it->kind == IT_BUTTON && (ev.x < it->col || ev.x >= it->col + it->width)))
+            continue;
+        focus_item(v, i);
+        if (it->kind == IT_LIST && (size_t)(row - it->row) < v->form.n_actions &&
+            (size_t)(row - it->row) != v->cur) {
+            sync_fields(v);
+            v->cur = (size_t)(row - it->row);
+            v->want_rebuild = 1;
+        }
+        return TUI_HANDLED | TUI_REDRAW;
+    }
+    return TUI_HANDLED;
+}
+
 static int raw_key(tui_app *app, tui_frame *f, int code, int func)
 {
     form_view *v = fv_of(f);
@@ -1383,8 +1434,10 @@ static int raw_key(tui_app *app, tui_frame *f, int code, int func)
     tui_cmd cmd;
     int text;
 
-    if (func && (code == KEY_RESIZE || code == KEY_MOUSE))
+    if (func && code == KEY_RESIZE)
         return 0;
+    if (func && code == KEY_MOUSE)
+        return mouse(v);
     if (v->ov != OV_NONE)
         return overlay_key(app, f, code, func);
     if (!v->fm || v->want_rebuild) {

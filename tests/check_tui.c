@@ -738,6 +738,47 @@ START_TEST(a_run_form_offers_restart_always_only_while_an_action_has_it)
 }
 END_TEST
 
+START_TEST(a_script_the_field_cannot_show_is_kept_whole_and_left_to_the_editor)
+{
+    headless h;
+    tui_form form;
+    tui_frame *f;
+    const tui_form *now;
+    char *script = malloc(700);
+    cJSON *req;
+    const char *method;
+
+    ck_assert_ptr_nonnull(script);
+    /* One line wider than any field, and a tab: formw would cut or fold them. */
+    memset(script, 'x', 600);
+    memcpy(script, "echo ", 5);
+    snprintf(script + 600, 100, "\n\tprintf 'tab above'\n");
+    headless_open(&h, 0);
+    ck_assert_int_eq(tui_form_init(&form, TUI_FORM_RUN), 0);
+    tui_form_set(&form.name, "long");
+    ck_assert_int_eq(tui_form_add_action(&form, "a"), 0);
+    tui_form_set(&form.actions[0].body, script);
+    f = tui_form_open(h.app, &form, 0);
+    render_form(&h);
+    for (int i = 0; i < 4; i++) /* Name, Actions, the action's Name, Kind: on Script */
+        tui_app_key(h.app, '\t', 0);
+    type(h.app, "typed"); /* the field is read-only: nothing typed lands in it */
+    render_form(&h);
+    assert_shows("Ctrl-E edits it in $EDITOR");
+    now = tui_form_of(f);
+    ck_assert_str_eq(now->actions[0].body, script);
+    req = tui_form_request(now, &method);
+    ck_assert_ptr_nonnull(req);
+    ck_assert_str_eq(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(req, "actions"), 0), "script")
+            ->valuestring,
+        script);
+    cJSON_Delete(req);
+    free(script);
+    headless_close(&h);
+}
+END_TEST
+
 START_TEST(every_key_in_the_help_maps_to_a_command)
 {
     for (size_t i = 0; i < tui_n_keys; i++) {
@@ -1014,6 +1055,7 @@ static Suite *suite(void)
     tcase_add_test(tc, escape_asks_before_discarding_and_n_keeps_what_was_typed);
     tcase_add_test(tc, a_click_focuses_a_field_and_picks_an_action);
     tcase_add_test(tc, a_run_form_offers_restart_always_only_while_an_action_has_it);
+    tcase_add_test(tc, a_script_the_field_cannot_show_is_kept_whole_and_left_to_the_editor);
     tcase_add_test(tc, a_confirmation_cancels_by_default);
     tcase_add_test(tc, read_only_refuses_the_actions);
     tcase_add_test(tc, slash_filters_the_rows_and_escape_clears_it);

@@ -156,6 +156,8 @@ tui_frame *tui_form_open(tui_app *app, struct tui_form *form, int edit);
 int tui_form_new(tui_app *app, int run);
 int tui_form_edit_service(tui_app *app, const char *name);
 int tui_form_rerun(tui_app *app, int64_t run_id);
+/* The form of a form frame as typed so far (borrowed; screen tests). */
+const struct tui_form *tui_form_of(tui_frame *f);
 /* Shows every problem of a form frame, as after a refused submit (screen tests). */
 void tui_form_show_problems(tui_frame *f);
 /* Appends a page of lines to a Logs frame, as its update does (headless tests). */

@@ -1066,7 +1066,8 @@ static void edit_external(tui_app *app, form_view *v)
 {
     item *it = &v->items[v->focus];
     const char *editor = getenv("VISUAL");
-    char path[] = "/tmp/hero_proc_form_XXXXXX";
+    const char *tmp = getenv("TMPDIR");
+    char path[PATH_MAX];
     char *text = NULL;
     int fd, status = 0;
     pid_t pid;
@@ -1081,6 +1082,7 @@ static void edit_external(tui_app *app, form_view *v)
     if (!editor || !*editor)
         editor = "vi";
     sync_fields(v);
+    snprintf(path, sizeof(path), "%s/hero_proc_form_XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if ((fd = mkstemp(path)) < 0) {
         set_note(v, 1, "cannot make a temporary file: %s", strerror(errno));
         return;
@@ -1648,4 +1650,12 @@ int tui_form_rerun(tui_app *app, int64_t run_id)
     }
     hp_run_free(run);
     return TUI_HANDLED | TUI_REDRAW;
+}
+
+const tui_form *tui_form_of(tui_frame *f)
+{
+    form_view *v = fv_of(f);
+
+    sync_fields(v);
+    return &v->form;
 }

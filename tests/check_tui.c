@@ -366,7 +366,8 @@ START_TEST(read_only_refuses_the_actions)
     tui_app_key(h.app, 'r', 0);
     tui_app_render(h.app);
     ck_assert(!screen_has("Restart service"));
-    ck_assert(screen_has("read-only: start, stop, restart, delete and cancel are off"));
+    ck_assert(screen_has("read-only: nothing can be changed (start, stop, restart, delete, cancel, "
+                         "new, edit, rerun)"));
     headless_close(&h);
 }
 END_TEST

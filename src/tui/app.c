@@ -1149,7 +1149,9 @@ static int handle_key(tui_app *app, int code, int func)
     cmd = tui_key_lookup(code, func, f->ops->scope, app->read_only);
     if (cmd == TUI_CMD_NONE) {
         if (app->read_only && tui_key_lookup(code, func, f->ops->scope, 0) != TUI_CMD_NONE) {
-            tui_app_status(app, 1, "read-only: start, stop, restart, delete and cancel are off");
+            tui_app_status(app, 1,
+                           "read-only: nothing can be changed (start, stop, restart, delete, "
+                           "cancel, new, edit, rerun)");
             return TUI_REDRAW;
         }
         return 0;

@@ -125,7 +125,10 @@ static void row(tui_cells *t, const void *items, size_t i)
 
 static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
 {
-    tui_list_draw(app, f, w, y, x, h, width, tui_app_model(app)->runs, "no runs", row);
+    tui_list_draw(app, f, w, y, x, h, width, tui_app_model(app)->runs,
+                  tui_app_read_only(app) || f->service[0] ? "no runs"
+                                                          : "no runs: n composes a one-shot run",
+                  row);
 }
 
 static int key(tui_app *app, tui_frame *f, tui_cmd cmd)

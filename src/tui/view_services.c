@@ -125,8 +125,9 @@ static void row(tui_cells *t, const void *items, size_t i)
 static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
 {
     tui_list_draw(app, f, w, y, x, h, width, tui_app_model(app)->services,
-                  "no services yet: add one with `hero_proc "
-                  "service set FILE`, or start with --demo",
+                  tui_app_read_only(app) ? "no services yet"
+                                         : "no services yet: n makes one (or `hero_proc "
+                                           "service set FILE`, or start with --demo)",
                   row);
 }
 

@@ -780,6 +780,37 @@ START_TEST(a_script_the_field_cannot_show_is_kept_whole_and_left_to_the_editor)
 }
 END_TEST
 
+START_TEST(a_script_taller_than_its_field_keeps_every_line_as_it_is_edited)
+{
+    headless h;
+    tui_form form;
+    tui_frame *f;
+    char script[512] = "", want[600];
+    size_t len = 0;
+
+    for (int i = 1; i <= 12; i++)
+        len += (size_t)snprintf(script + len, sizeof(script) - len, "%secho line %d",
+                                i > 1 ? "\n" : "", i);
+    headless_open(&h, 0);
+    ck_assert_int_eq(tui_form_init(&form, TUI_FORM_RUN), 0);
+    tui_form_set(&form.name, "tall");
+    ck_assert_int_eq(tui_form_add_action(&form, "a"), 0);
+    tui_form_set(&form.actions[0].body, script);
+    f = tui_form_open(h.app, &form, 0);
+    render_form(&h);
+    for (int i = 0; i < 4; i++) /* on Script, the cursor after its last line */
+        tui_app_key(h.app, '\t', 0);
+    type(h.app, " more");
+    tui_app_key(h.app, '\n', 0);
+    type(h.app, "echo added");
+    render_form(&h);
+    assert_shows("echo added");
+    snprintf(want, sizeof(want), "%s more\necho added", script);
+    ck_assert_str_eq(((const tui_form *)tui_form_of(f))->actions[0].body, want);
+    headless_close(&h);
+}
+END_TEST
+
 START_TEST(every_key_in_the_help_maps_to_a_command)
 {
     for (size_t i = 0; i < tui_n_keys; i++) {
@@ -1057,6 +1088,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_click_focuses_a_field_and_picks_an_action);
     tcase_add_test(tc, a_run_form_offers_restart_always_only_while_an_action_has_it);
     tcase_add_test(tc, a_script_the_field_cannot_show_is_kept_whole_and_left_to_the_editor);
+    tcase_add_test(tc, a_script_taller_than_its_field_keeps_every_line_as_it_is_edited);
     tcase_add_test(tc, a_confirmation_cancels_by_default);
     tcase_add_test(tc, read_only_refuses_the_actions);
     tcase_add_test(tc, slash_filters_the_rows_and_escape_clears_it);

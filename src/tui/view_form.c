@@ -459,6 +459,7 @@ static void rebuild(form_view *v, int w, int tall)
                 char shown[128];
                 read_only_text(text, shown, sizeof(shown));
                 field_opts_off(fl, O_EDIT);
+                set_field_back(fl, A_DIM); /* not underlined: nothing to type into */
                 set_field_buffer(fl, 0, shown);
             } else if (it->kind == IT_MULTI) {
                 char *laid = text_rows(text, it->width);
@@ -703,12 +704,6 @@ static void paint_pad(tui_app *app, form_view *v)
             draw_button(v, it, focused);
             break;
         default:
-            if (it->read_only) {
-                wattrset(v->pad, A_DIM);
-                tui_put(v->pad, it->row, it->col + it->width + 1 < w ? it->col + it->width + 1 : w,
-                        0, "");
-                wattrset(v->pad, A_NORMAL);
-            }
             break;
         }
         if (it->msg_row >= 0) {

@@ -51,6 +51,7 @@ typedef struct form_view {
     tui_form form;
     int edit;              /* editing a service that exists (the title says so) */
     char title[96];        /* breadcrumb */
+    char *original;        /* the name of the service edited (a new name saves a new one) */
     size_t cur;            /* the selected action */
     int dirty;             /* changed since it was opened */
     int all_shown;         /* after a refused submit: every problem is shown */
@@ -1048,6 +1049,11 @@ static int submit(tui_app *app, tui_frame *f)
         return TUI_HANDLED | TUI_REDRAW;
     }
     snprintf(name, sizeof(name), "%s", v->form.name);
+    if (v->form.kind == TUI_FORM_SERVICE && v->original && strcmp(v->original, name) != 0) {
+        size_t len = strlen(msg);
+        snprintf(msg + len, sizeof(msg) - len, " as a new service; '%s' is unchanged",
+                 v->original);
+    }
     if (v->form.kind == TUI_FORM_SERVICE) {
         tui_app_close(app, name, 0, msg);
     } else {
@@ -1534,6 +1540,7 @@ static void leave(tui_frame *f)
     drop_form(v);
     tui_form_free(&v->form);
     free(v->ov_text);
+    free(v->original);
     free(v);
     f->state = NULL;
     curs_set(0);
@@ -1564,6 +1571,8 @@ tui_frame *tui_form_open(tui_app *app, tui_form *form, int edit)
     v->form = *form;
     memset(form, 0, sizeof(*form));
     v->edit = edit;
+    if (edit && v->form.kind == TUI_FORM_SERVICE)
+        v->original = strdup(v->form.name); /* NULL without memory: no note, nothing else */
     if (v->form.kind == TUI_FORM_SERVICE && edit)
         snprintf(v->title, sizeof(v->title), "Edit service %s", v->form.name);
     else if (v->form.kind == TUI_FORM_SERVICE)

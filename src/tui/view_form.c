@@ -1051,8 +1051,7 @@ static int submit(tui_app *app, tui_frame *f)
     snprintf(name, sizeof(name), "%s", v->form.name);
     if (v->form.kind == TUI_FORM_SERVICE && v->original && strcmp(v->original, name) != 0) {
         size_t len = strlen(msg);
-        snprintf(msg + len, sizeof(msg) - len, " as a new service; '%s' is unchanged",
-                 v->original);
+        snprintf(msg + len, sizeof(msg) - len, " as a new service; '%s' is unchanged", v->original);
     }
     if (v->form.kind == TUI_FORM_SERVICE) {
         tui_app_close(app, name, 0, msg);

@@ -223,6 +223,19 @@ static void flush(hpd_store *st)
     ck_assert_msg(hpd_store_log_flush(st, &err) == 0, "flush: %s", err.message);
 }
 
+/* o as a client reads it: printed and parsed again (the daemon writes integers as raw
+ * text, which only printing turns into numbers). Takes o. */
+static cJSON *wire(cJSON *o)
+{
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON *parsed = text ? cJSON_Parse(text) : NULL;
+
+    ck_assert_ptr_nonnull(parsed);
+    free(text);
+    cJSON_Delete(o);
+    return parsed;
+}
+
 static cJSON *job_logs(hpd_store *st, int64_t job_id, int64_t after, int limit, int attempt,
                        int64_t *next)
 {
@@ -230,7 +243,7 @@ static cJSON *job_logs(hpd_store *st, int64_t job_id, int64_t after, int limit, 
     cJSON *a = hpd_store_job_logs(st, job_id, after, limit, attempt, next, &err);
 
     ck_assert_msg(a != NULL, "job_logs: %s", err.message);
-    return a;
+    return wire(a);
 }
 
 static cJSON *tail(hpd_store *st, const char *src, int64_t after, int limit, int64_t *next)
@@ -239,7 +252,7 @@ static cJSON *tail(hpd_store *st, const char *src, int64_t after, int limit, int
     cJSON *a = hpd_store_tail_logs(st, src, after, limit, next, &err);
 
     ck_assert_msg(a != NULL, "tail: %s", err.message);
-    return a;
+    return wire(a);
 }
 
 /* The "line" fields of a page joined with ',' (caller frees). */
@@ -540,6 +553,7 @@ START_TEST(secrets_are_set_read_listed_without_values_and_deleted)
 
     list = hpd_store_secret_list(st, &err);
     ck_assert_ptr_nonnull(list);
+    list = wire(list);
     ck_assert_int_eq(cJSON_GetArraySize(list), 2);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "name")),
                      "AWS");

@@ -1146,6 +1146,21 @@ static int add_string_array(cJSON *obj, const char *key, char *const *v, size_t 
     return 0;
 }
 
+cJSON *hp_json_add_int(cJSON *o, const char *key, int64_t v)
+{
+    char digits[24];
+    char *p = digits + sizeof(digits) - 1;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    *p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    return cJSON_AddRawToObject(o, key, p);
+}
+
 cJSON *hp_action_spec_to_json(const hp_action_spec *a)
 {
     cJSON *o, *env;

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The bounds of DESIGN section 2. */
 #define HP_NAME_MAX           64      /* service, run and action names */
@@ -122,6 +123,13 @@ int hp_service_config_from_json(const cJSON *json, hp_service_config *out, hp_pr
  * *n is 0). Returns 0 or -1 as above. */
 int hp_actions_from_json(const cJSON *array, hp_action_spec **out, size_t *n, const char *owner,
                          hp_problems *pb);
+
+/* Adds key: v to the object o as a JSON integer; returns the item, NULL without memory.
+ * cJSON prints a number with %1.15g and parses it back to check the digits; an integer
+ * written once as text (a raw item) costs a fraction of that, and the daemon's job, run
+ * and log lists are mostly integers. (A raw item prints as given; read numbers from a
+ * parsed copy, not from the object built.) */
+cJSON *hp_json_add_int(cJSON *o, const char *key, int64_t v);
 
 /* JSON emit: a new object the caller frees with cJSON_Delete, NULL on allocation
  * failure. Fields at their default (NULL, 0, empty, never) are omitted; name is always

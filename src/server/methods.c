@@ -19,7 +19,7 @@ enum { MAX_SERVICES = 10000, MAX_ACTIVE_RUNS = 1000, MAX_SECRETS = 10000 };
 static void add_opt_int(cJSON *o, const char *key, int64_t v, int present)
 {
     if (present)
-        cJSON_AddNumberToObject(o, key, (double)v);
+        hp_json_add_int(o, key, v);
     else
         cJSON_AddNullToObject(o, key);
 }
@@ -38,20 +38,20 @@ cJSON *hpd_job_json(hpd_server *srv, const hpd_job *job)
     int live = job->status == HPD_JOB_RUNNING && job->pid > 0;
     int ended = hpd_job_state_final(job->status) || job->status == HPD_JOB_RETRYING;
 
-    cJSON_AddNumberToObject(o, "id", (double)job->id);
-    cJSON_AddNumberToObject(o, "run_id", (double)job->run->id);
+    hp_json_add_int(o, "id", job->id);
+    hp_json_add_int(o, "run_id", job->run->id);
     cJSON_AddStringToObject(o, "action", job->run->actions[job->index].name);
     add_opt_str(o, "service", job->run->service);
     cJSON_AddStringToObject(o, "status", hpd_job_state_name(job->status));
-    cJSON_AddNumberToObject(o, "attempt", job->attempt > 0 ? job->attempt : 1);
+    hp_json_add_int(o, "attempt", job->attempt > 0 ? job->attempt : 1);
     add_opt_int(o, "pid", job->pid, live);
     add_opt_int(o, "exit_code", job->exit_code, ended && job->has_exit);
     add_opt_int(o, "signal", job->signal, ended && job->signal != 0);
     add_opt_int(o, "started_at_ms", job->started_at_ms, job->started_at_ms != 0);
     add_opt_int(o, "ended_at_ms", job->ended_at_ms, job->ended_at_ms != 0 && ended);
     add_opt_str(o, "error", job->error);
-    cJSON_AddNumberToObject(o, "restarts", job->restarts);
-    cJSON_AddNumberToObject(o, "dropped", (double)hpd_store_job_dropped(srv->store, job->id));
+    hp_json_add_int(o, "restarts", job->restarts);
+    hp_json_add_int(o, "dropped", hpd_store_job_dropped(srv->store, job->id));
     if (job->crash_loop)
         cJSON_AddTrueToObject(o, "crash_loop");
     return o;
@@ -64,13 +64,13 @@ static cJSON *counts_json(const hpd_run *run)
 
     for (size_t i = 0; i < run->n_actions; i++)
         c[run->jobs[i]->status]++;
-    cJSON_AddNumberToObject(o, "total", (double)run->n_actions);
-    cJSON_AddNumberToObject(o, "pending", c[HPD_JOB_PENDING]);
-    cJSON_AddNumberToObject(o, "running", c[HPD_JOB_RUNNING] + c[HPD_JOB_RETRYING]);
-    cJSON_AddNumberToObject(o, "succeeded", c[HPD_JOB_SUCCEEDED]);
-    cJSON_AddNumberToObject(o, "failed", c[HPD_JOB_FAILED] + c[HPD_JOB_TIMED_OUT]);
-    cJSON_AddNumberToObject(o, "cancelled", c[HPD_JOB_CANCELLED]);
-    cJSON_AddNumberToObject(o, "skipped", c[HPD_JOB_SKIPPED]);
+    hp_json_add_int(o, "total", run->n_actions);
+    hp_json_add_int(o, "pending", c[HPD_JOB_PENDING]);
+    hp_json_add_int(o, "running", c[HPD_JOB_RUNNING] + c[HPD_JOB_RETRYING]);
+    hp_json_add_int(o, "succeeded", c[HPD_JOB_SUCCEEDED]);
+    hp_json_add_int(o, "failed", c[HPD_JOB_FAILED] + c[HPD_JOB_TIMED_OUT]);
+    hp_json_add_int(o, "cancelled", c[HPD_JOB_CANCELLED]);
+    hp_json_add_int(o, "skipped", c[HPD_JOB_SKIPPED]);
     return o;
 }
 
@@ -78,11 +78,11 @@ cJSON *hpd_run_json(hpd_server *srv, const hpd_run *run, int with_jobs)
 {
     cJSON *o = cJSON_CreateObject();
 
-    cJSON_AddNumberToObject(o, "id", (double)run->id);
+    hp_json_add_int(o, "id", run->id);
     cJSON_AddStringToObject(o, "name", run->name);
     add_opt_str(o, "service", run->service);
     cJSON_AddStringToObject(o, "status", hpd_run_state_name(run->status));
-    cJSON_AddNumberToObject(o, "created_at_ms", (double)run->created_at_ms);
+    hp_json_add_int(o, "created_at_ms", run->created_at_ms);
     add_opt_int(o, "started_at_ms", run->started_at_ms, run->started_at_ms != 0);
     add_opt_int(o, "ended_at_ms", run->ended_at_ms, run->ended_at_ms != 0);
     cJSON_AddItemToObject(o, "counts", counts_json(run));
@@ -119,16 +119,16 @@ static cJSON *service_summary(hpd_server *srv, const hpd_service *svc)
     cJSON_AddStringToObject(o, "status", hpd_service_state(srv, svc));
     cJSON_AddStringToObject(o, "wanted", svc->wanted_start ? "start" : "stop");
     add_opt_int(o, "run_id", svc->run_id, run != NULL);
-    cJSON_AddNumberToObject(o, "actions", (double)svc->config.n_actions);
+    hp_json_add_int(o, "actions", svc->config.n_actions);
     pids = cJSON_AddArrayToObject(o, "pids");
     for (size_t i = 0; run && hpd_run_active(run) && i < run->n_actions; i++)
         if (run->jobs[i]->status == HPD_JOB_RUNNING && run->jobs[i]->pid > 0)
             cJSON_AddItemToArray(pids, cJSON_CreateNumber(run->jobs[i]->pid));
-    cJSON_AddNumberToObject(o, "restarts", restarts);
+    hp_json_add_int(o, "restarts", restarts);
     cJSON_AddBoolToObject(o, "crash_loop", crash_loop);
     add_opt_int(o, "started_at_ms", run ? run->started_at_ms : 0,
                 run && hpd_run_active(run) && run->started_at_ms);
-    cJSON_AddNumberToObject(o, "updated_at_ms", (double)svc->updated_at_ms);
+    hp_json_add_int(o, "updated_at_ms", svc->updated_at_ms);
     return o;
 }
 
@@ -145,7 +145,7 @@ static cJSON *service_status(hpd_server *srv, const hpd_service *svc)
     jobs = cJSON_AddArrayToObject(o, "jobs");
     for (size_t i = 0; run && i < run->n_actions; i++)
         cJSON_AddItemToArray(jobs, hpd_job_json(srv, run->jobs[i]));
-    cJSON_AddNumberToObject(o, "restarts", restarts);
+    hp_json_add_int(o, "restarts", restarts);
     cJSON_AddBoolToObject(o, "crash_loop", crash_loop);
     return o;
 }
@@ -181,7 +181,7 @@ static cJSON *unchanged(hpd_rpc_ctx *ctx)
         return NULL;
     o = cJSON_CreateObject();
     cJSON_AddTrueToObject(o, "unchanged");
-    cJSON_AddNumberToObject(o, "rev", (double)ctx->srv->rev);
+    hp_json_add_int(o, "rev", ctx->srv->rev);
     return o;
 }
 
@@ -189,7 +189,7 @@ static cJSON *list_result(hpd_rpc_ctx *ctx, const char *key, cJSON *items)
 {
     cJSON *o = cJSON_CreateObject();
 
-    cJSON_AddNumberToObject(o, "rev", (double)ctx->srv->rev);
+    hp_json_add_int(o, "rev", ctx->srv->rev);
     cJSON_AddItemToObject(o, key, items);
     return o;
 }
@@ -258,7 +258,7 @@ static cJSON *m_ping(hpd_rpc_ctx *ctx)
     (void)ctx;
     cJSON_AddTrueToObject(o, "pong");
     cJSON_AddStringToObject(o, "version", PACKAGE_VERSION);
-    cJSON_AddNumberToObject(o, "ts_ms", (double)hpd_now_ms());
+    hp_json_add_int(o, "ts_ms", hpd_now_ms());
     return o;
 }
 
@@ -271,20 +271,20 @@ static cJSON *m_info(hpd_rpc_ctx *ctx)
     for (hpd_run *run = srv->runs_head; run; run = run->next)
         jobs += run->n_actions;
     cJSON_AddStringToObject(o, "version", PACKAGE_VERSION);
-    cJSON_AddNumberToObject(o, "pid", getpid());
-    cJSON_AddNumberToObject(o, "started_at_ms", (double)srv->started_at_ms);
-    cJSON_AddNumberToObject(o, "uptime_ms", (double)(hpd_now_ms() - srv->started_at_ms));
-    cJSON_AddNumberToObject(o, "rev", (double)srv->rev);
+    hp_json_add_int(o, "pid", getpid());
+    hp_json_add_int(o, "started_at_ms", srv->started_at_ms);
+    hp_json_add_int(o, "uptime_ms", (hpd_now_ms() - srv->started_at_ms));
+    hp_json_add_int(o, "rev", srv->rev);
     cJSON_AddStringToObject(o, "data_dir", srv->data_dir);
     cJSON_AddStringToObject(o, "socket", srv->socket_path);
     counts = cJSON_AddObjectToObject(o, "counts");
-    cJSON_AddNumberToObject(counts, "services", (double)srv->n_services);
-    cJSON_AddNumberToObject(counts, "runs", (double)srv->n_runs);
-    cJSON_AddNumberToObject(counts, "jobs", (double)jobs);
-    cJSON_AddNumberToObject(counts, "running_jobs", (double)hpd_running_jobs(srv));
-    cJSON_AddNumberToObject(counts, "secrets", (double)hpd_store_secret_count(srv->store));
-    cJSON_AddNumberToObject(counts, "log_lines", (double)hpd_store_log_count(srv->store));
-    cJSON_AddNumberToObject(o, "dropped_log_lines", (double)hpd_store_dropped(srv->store));
+    hp_json_add_int(counts, "services", srv->n_services);
+    hp_json_add_int(counts, "runs", srv->n_runs);
+    hp_json_add_int(counts, "jobs", jobs);
+    hp_json_add_int(counts, "running_jobs", hpd_running_jobs(srv));
+    hp_json_add_int(counts, "secrets", hpd_store_secret_count(srv->store));
+    hp_json_add_int(counts, "log_lines", hpd_store_log_count(srv->store));
+    hp_json_add_int(o, "dropped_log_lines", hpd_store_dropped(srv->store));
     return o;
 }
 
@@ -339,7 +339,7 @@ static cJSON *m_service_set(hpd_rpc_ctx *ctx)
     o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", svc->config.name);
     cJSON_AddBoolToObject(o, "created", created);
-    cJSON_AddNumberToObject(o, "rev", (double)srv->rev);
+    hp_json_add_int(o, "rev", srv->rev);
     return o;
 }
 
@@ -353,8 +353,8 @@ static cJSON *m_service_get(hpd_rpc_ctx *ctx)
     o = hp_service_config_to_json(&svc->config);
     cJSON_DeleteItemFromObjectCaseSensitive(o, "wanted");
     cJSON_AddStringToObject(o, "wanted", svc->wanted_start ? "start" : "stop");
-    cJSON_AddNumberToObject(o, "created_at_ms", (double)svc->created_at_ms);
-    cJSON_AddNumberToObject(o, "updated_at_ms", (double)svc->updated_at_ms);
+    hp_json_add_int(o, "created_at_ms", svc->created_at_ms);
+    hp_json_add_int(o, "updated_at_ms", svc->updated_at_ms);
     return o;
 }
 
@@ -634,7 +634,7 @@ static cJSON *m_run_delete(hpd_rpc_ctx *ctx)
     hpd_waiters_fire(ctx->srv, run);
     o = cJSON_CreateObject();
     cJSON_AddTrueToObject(o, "deleted");
-    cJSON_AddNumberToObject(o, "id", (double)run->id);
+    hp_json_add_int(o, "id", run->id);
     hpd_run_delete(ctx->srv, run);
     return o;
 }
@@ -685,8 +685,8 @@ static cJSON *log_page(hpd_rpc_ctx *ctx, cJSON *lines, int64_t next_seq, int64_t
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddItemToObject(o, "lines", lines);
-    cJSON_AddNumberToObject(o, "next_seq", (double)next_seq);
-    cJSON_AddNumberToObject(o, "dropped", (double)dropped);
+    hp_json_add_int(o, "next_seq", next_seq);
+    hp_json_add_int(o, "dropped", dropped);
     (void)ctx;
     return o;
 }
@@ -784,8 +784,8 @@ static cJSON *m_logs_insert(hpd_rpc_ctx *ctx)
         count++;
     }
     o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "count", (double)count);
-    cJSON_AddNumberToObject(o, "last_seq", (double)last);
+    hp_json_add_int(o, "count", count);
+    hp_json_add_int(o, "last_seq", last);
     return o;
 }
 
@@ -796,8 +796,8 @@ static cJSON *secret_meta(const char *name, int64_t created, int64_t updated)
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddStringToObject(o, "name", name);
-    cJSON_AddNumberToObject(o, "created_at_ms", (double)created);
-    cJSON_AddNumberToObject(o, "updated_at_ms", (double)updated);
+    hp_json_add_int(o, "created_at_ms", created);
+    hp_json_add_int(o, "updated_at_ms", updated);
     return o;
 }
 

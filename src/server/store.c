@@ -117,6 +117,8 @@ static const char schema_sql[] =
     X(ST_LOG_MAX_SEQ, "SELECT COALESCE(MAX(seq), 0) FROM logs")                                    \
     X(ST_LOG_TOTALS, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM logs")                         \
     X(ST_COUNTS_GET, "SELECT lines, dropped FROM job_log_counts WHERE job_id = ?1")                \
+    X(ST_DROPS_ALL,                                                                                \
+      "SELECT job_id, dropped FROM job_log_counts WHERE dropped > 0 ORDER BY job_id")              \
     X(ST_COUNTS_PUT, "INSERT INTO job_log_counts(job_id, lines, dropped) VALUES(?1, ?2, ?3)"       \
                      " ON CONFLICT(job_id) DO UPDATE SET lines = excluded.lines,"                  \
                      " dropped = excluded.dropped")                                                \
@@ -163,6 +165,11 @@ typedef struct pending_line {
     size_t src_off, src_len, line_off, len;
 } pending_line;
 
+typedef struct job_drops {
+    int64_t job_id;
+    int64_t dropped;
+} job_drops;
+
 struct hpd_store {
     sqlite3 *db;
     char *path;
@@ -178,6 +185,12 @@ struct hpd_store {
     int64_t log_lines; /* lines stored (flushed) */
     int64_t log_bytes; /* their bytes */
     int64_t dropped;   /* lines evicted by the caps, ever */
+
+    /* The jobs that lost lines to the caps (sorted by job id), so a job list answers its
+     * jobs' dropped counts without a query per job; read again after the caps evicted. */
+    job_drops *drops;
+    size_t n_drops;
+    int drops_stale;
 };
 
 /* A row of the log, gathered before it goes into the answer in seq order. */
@@ -308,6 +321,7 @@ static void rollback(hpd_store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         run_stmt(st, st->stmt[ST_ROLLBACK], NULL, "cannot roll back");
+    st->drops_stale = 1; /* counts written in the transaction are gone again */
 }
 
 /* ---- meta ---------------------------------------------------------------------------- */
@@ -502,6 +516,7 @@ hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_er
         nomem(err, "cannot open the store");
         return NULL;
     }
+    st->drops_stale = 1; /* read at the first job answer */
     st->limits.lines_per_job =
         limits && limits->lines_per_job > 0 ? limits->lines_per_job : DEFAULT_LINES_PER_JOB;
     st->limits.log_bytes = limits && limits->log_bytes > 0 ? limits->log_bytes : DEFAULT_LOG_BYTES;
@@ -541,6 +556,7 @@ void hpd_store_close(hpd_store *st)
     sqlite3_close(st->db);
     free(st->pending);
     free(st->text);
+    free(st->drops);
     free(st->path);
     free(st);
 }
@@ -939,8 +955,8 @@ cJSON *hpd_store_secret_list(hpd_store *st, hp_error *err)
         cJSON *one = cJSON_CreateObject();
 
         if (!one || !cJSON_AddStringToObject(one, "name", name ? name : "") ||
-            !cJSON_AddNumberToObject(one, "created_at_ms", (double)sqlite3_column_int64(s, 1)) ||
-            !cJSON_AddNumberToObject(one, "updated_at_ms", (double)sqlite3_column_int64(s, 2)) ||
+            !hp_json_add_int(one, "created_at_ms", sqlite3_column_int64(s, 1)) ||
+            !hp_json_add_int(one, "updated_at_ms", sqlite3_column_int64(s, 2)) ||
             !cJSON_AddItemToArray(list, one)) {
             cJSON_Delete(one);
             finish(s);
@@ -1121,6 +1137,7 @@ static int cap_jobs(hpd_store *st, hp_error *err)
             st->log_lines -= cnt;
             st->log_bytes -= bytes;
             st->dropped += cnt;
+            st->drops_stale = 1;
         }
         s = st->stmt[ST_COUNTS_PUT];
         sqlite3_bind_int64(s, 1, job);
@@ -1190,6 +1207,7 @@ static int cap_bytes(hpd_store *st, hp_error *err)
     st->log_lines -= cnt;
     st->log_bytes -= freed;
     st->dropped += cnt;
+    st->drops_stale = 1;
     rc = 0;
 out:
     free(jobs);
@@ -1256,22 +1274,53 @@ int64_t hpd_store_dropped(const hpd_store *st)
 }
 
 /* -1 on error. */
-int64_t hpd_store_job_dropped(hpd_store *st, int64_t job_id)
+/* Reads the jobs with dropped lines again. Returns 0, -1 on failure (then stale stays). */
+static int load_drops(hpd_store *st)
 {
-    sqlite3_stmt *s;
-    int64_t n = 0;
+    sqlite3_stmt *s = st->stmt[ST_DROPS_ALL];
+    job_drops *v = NULL;
+    size_t n = 0, cap = 0;
     int rc;
 
-    if (!st)
-        return -1;
-    s = st->stmt[ST_COUNTS_GET];
-    sqlite3_bind_int64(s, 1, job_id);
-    rc = step_row(st, s, NULL, "cannot read the log counts of a job");
-    if (rc == 1) {
-        n = sqlite3_column_int64(s, 1);
-        finish(s);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            job_drops *grown = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+            if (!grown) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            v = grown;
+        }
+        v[n].job_id = sqlite3_column_int64(s, 0);
+        v[n++].dropped = sqlite3_column_int64(s, 1);
     }
-    return rc < 0 ? -1 : n;
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return -1;
+    }
+    free(st->drops);
+    st->drops = v;
+    st->n_drops = n;
+    st->drops_stale = 0;
+    return 0;
+}
+
+static int cmp_drops(const void *key, const void *elem)
+{
+    int64_t a = *(const int64_t *)key, b = ((const job_drops *)elem)->job_id;
+
+    return a < b ? -1 : a > b;
+}
+
+int64_t hpd_store_job_dropped(hpd_store *st, int64_t job_id)
+{
+    const job_drops *d;
+
+    if (!st || (st->drops_stale && load_drops(st) != 0))
+        return -1;
+    d = st->n_drops ? bsearch(&job_id, st->drops, st->n_drops, sizeof(*d), cmp_drops) : NULL;
+    return d ? d->dropped : 0;
 }
 
 /* Stored lines plus those waiting for the next flush. */
@@ -1289,15 +1338,14 @@ static cJSON *row_json(sqlite3_stmt *s)
     const char *src = (const char *)sqlite3_column_text(s, 2);
     const char *line = (const char *)sqlite3_column_text(s, 5);
 
-    if (!o || !cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(s, 0)) ||
-        !cJSON_AddNumberToObject(o, "ts_ms", (double)sqlite3_column_int64(s, 1)) ||
+    if (!o || !hp_json_add_int(o, "seq", sqlite3_column_int64(s, 0)) ||
+        !hp_json_add_int(o, "ts_ms", sqlite3_column_int64(s, 1)) ||
         !cJSON_AddStringToObject(o, "src", src ? src : "") ||
-        !(job_id ? cJSON_AddNumberToObject(o, "job_id", (double)job_id)
-                 : cJSON_AddNullToObject(o, "job_id")) ||
+        !(job_id ? hp_json_add_int(o, "job_id", job_id) : cJSON_AddNullToObject(o, "job_id")) ||
         !cJSON_AddStringToObject(o, "stream",
                                  hpd_stream_name((hpd_stream)sqlite3_column_int(s, 4))) ||
         !cJSON_AddStringToObject(o, "line", line ? line : "") ||
-        !cJSON_AddNumberToObject(o, "attempt", (double)sqlite3_column_int(s, 6))) {
+        !hp_json_add_int(o, "attempt", sqlite3_column_int(s, 6))) {
         cJSON_Delete(o);
         return NULL;
     }

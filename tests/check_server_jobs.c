@@ -1,8 +1,8 @@
 /* Runs and jobs on a real hero_proc_server: output capture, dependency order, skips,
  * retries, timeouts that take the whole process group, cancel, run.wait long-polls, log
  * cursors and tails, commands without a shell, env and secrets, the actions run.get gives
- * back for a rerun, and what a job's process inherits (nothing but 0, 1, 2) and leaves
- * behind (no zombies). */
+ * back for a rerun, the --max-active-runs and --max-secrets limits, and what a job's process
+ * inherits (nothing but 0, 1, 2) and leaves behind (no zombies). */
 #include "config.h"
 
 #include "check_common.h"
@@ -780,6 +780,113 @@ START_TEST(missing_secret_fails_the_job_with_a_readable_error)
 }
 END_TEST
 
+/* ---- limits ------------------------------------------------------------------------------ */
+
+/* Stops the fixture's server and starts it again on the same data dir with opt value. */
+static void restart_with(const char *opt, const char *value)
+{
+    int status = hpt_server_signal_and_wait(SIGTERM, RUN_DEADLINE_MS);
+
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wait status 0x%x", status);
+    hpt_server_extra_args(opt, value);
+    hpt_server_start();
+}
+
+/* The "name" of each item that method (no params) answers under key, joined by ','
+ * (static storage). */
+static const char *names_of(const char *method, const char *key)
+{
+    static char names[512];
+    cJSON *list = hpt_ok(method, NULL);
+    const cJSON *item;
+    size_t len = 0;
+
+    names[0] = '\0';
+    cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(list, key))
+        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? "," : "",
+                                hpt_str(item, "name"));
+    cJSON_Delete(list);
+    return names;
+}
+
+static cJSON *sleeper_run(const char *name)
+{
+    cJSON *params = hpt_name(name);
+
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(params, "actions"),
+                         hpt_script("sleep", "sleep 30"));
+    return params;
+}
+
+START_TEST(max_active_runs_refuses_new_runs_until_one_ends)
+{
+    int64_t one, two, four;
+    char *before;
+    cJSON *run, *svc;
+
+    restart_with("--max-active-runs", "2");
+    hpt_service_set("web", NULL, hpt_script("main", "sleep 30"), NULL);
+    one = hpt_submit("one", hpt_script("sleep", "sleep 30"), NULL);
+    two = hpt_submit("two", hpt_script("sleep", "sleep 30"), NULL);
+    ck_assert_int_ne(one, two);
+    before = strdup(names_of("run.list", "runs"));
+    ck_assert_str_eq(before, "two,one");
+
+    ck_assert_int_eq(hpt_fail("run.submit", sleeper_run("three")), -32004);
+    ck_assert_str_eq(hpt_error_message(), "2 runs are already active; wait for some to end");
+    ck_assert_str_eq(names_of("run.list", "runs"), before);
+
+    /* A service start would add a run too: refused the same way, wanted left alone. */
+    ck_assert_int_eq(hpt_fail("service.start", hpt_name("web")), -32004);
+    ck_assert_str_eq(hpt_error_message(),
+                     "cannot start service 'web': 2 runs are already active; wait for some to end");
+    ck_assert_int_eq(hpt_fail("service.restart", hpt_name("web")), -32004);
+    ck_assert_str_eq(names_of("run.list", "runs"), before);
+    svc = hpt_ok("service.status", hpt_name("web"));
+    ck_assert_str_eq(hpt_str(svc, "status"), "inactive");
+    ck_assert_str_eq(hpt_str(svc, "wanted"), "stop");
+    cJSON_Delete(svc);
+
+    cJSON_Delete(hpt_ok("run.cancel", hpt_id(one)));
+    run = hpt_wait_run(one, RUN_DEADLINE_MS);
+    assert_status(run, "cancelled");
+    cJSON_Delete(run);
+    four = hpt_submit("four", hpt_script("sleep", "sleep 30"), NULL);
+    ck_assert_int_gt(four, two);
+    ck_assert_int_eq(hpt_fail("run.submit", sleeper_run("five")), -32004);
+    free(before);
+}
+END_TEST
+
+START_TEST(max_secrets_refuses_a_new_name_and_keeps_the_others)
+{
+    cJSON *got;
+
+    restart_with("--max-secrets", "2");
+    cJSON_Delete(hpt_ok("secret.set", hpt_jsonf("{\"name\":\"A\",\"value\":\"a1\"}")));
+    cJSON_Delete(hpt_ok("secret.set", hpt_jsonf("{\"name\":\"B\",\"value\":\"b1\"}")));
+
+    ck_assert_int_eq(hpt_fail("secret.set", hpt_jsonf("{\"name\":\"C\",\"value\":\"c1\"}")),
+                     -32004);
+    ck_assert_str_eq(hpt_error_message(), "at most 2 secrets; delete one before adding another");
+    ck_assert_int_eq(hpt_fail("secret.get", hpt_name("C")), -32000);
+
+    /* At the limit an existing secret can still be changed. */
+    cJSON_Delete(hpt_ok("secret.set", hpt_jsonf("{\"name\":\"A\",\"value\":\"a2\"}")));
+    ck_assert_str_eq(names_of("secret.list", "secrets"), "A,B");
+
+    restart_with("--max-secrets", "2");
+    ck_assert_str_eq(names_of("secret.list", "secrets"), "A,B");
+    got = hpt_ok("secret.get", hpt_name("A"));
+    ck_assert_str_eq(hpt_str(got, "value"), "a2");
+    cJSON_Delete(got);
+
+    cJSON_Delete(hpt_ok("secret.delete", hpt_name("B")));
+    cJSON_Delete(hpt_ok("secret.set", hpt_jsonf("{\"name\":\"C\",\"value\":\"c1\"}")));
+    ck_assert_str_eq(names_of("secret.list", "secrets"), "A,C");
+}
+END_TEST
+
 /* ---- leaks ------------------------------------------------------------------------------- */
 
 /* What `ls /proc/self/fd` prints for a process holding only 0, 1 and 2 (ls adds its own
@@ -893,6 +1000,8 @@ static Suite *server_jobs_suite(void)
     tcase_add_test(tc, secret_in_env_is_resolved_and_never_shown);
     tcase_add_test(tc, run_get_shows_a_secret_reference_in_env_and_never_its_value);
     tcase_add_test(tc, missing_secret_fails_the_job_with_a_readable_error);
+    tcase_add_test(tc, max_active_runs_refuses_new_runs_until_one_ends);
+    tcase_add_test(tc, max_secrets_refuses_a_new_name_and_keeps_the_others);
     tcase_add_test(tc, job_process_sees_only_stdin_stdout_and_stderr);
     tcase_add_test(tc, finished_runs_leave_no_zombies_behind);
     suite_add_tcase(s, tc);

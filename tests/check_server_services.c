@@ -1,6 +1,7 @@
 /* Services on a real hero_proc_server: start, status from real processes, automatic
  * restart after a crash, stop, restart with and without history, delete, dependency
- * order within a service, and the if_changed_since shortcut of service.list. */
+ * order within a service, the if_changed_since shortcut of service.list, and the
+ * --max-services and --max-active-runs limits as a service user meets them. */
 #include "config.h"
 
 #include "check_common.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum { DEADLINE_MS = 20000, GONE_DEADLINE_MS = 5000 };
@@ -416,6 +418,120 @@ START_TEST(service_list_answers_unchanged_until_something_changes)
 }
 END_TEST
 
+/* ---- limits ---------------------------------------------------------------------------- */
+
+/* Stops the fixture's server and starts it again on the same data dir with opt value. */
+static void restart_with(const char *opt, const char *value)
+{
+    int status = hpt_server_signal_and_wait(SIGTERM, DEADLINE_MS);
+
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wait status 0x%x", status);
+    hpt_server_extra_args(opt, value);
+    hpt_server_start();
+}
+
+/* {"config": {"name": name, "actions": [action]}} */
+static cJSON *service_params(const char *name, cJSON *action)
+{
+    cJSON *params = cJSON_CreateObject(), *config = cJSON_AddObjectToObject(params, "config");
+
+    cJSON_AddStringToObject(config, "name", name);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(config, "actions"), action);
+    return params;
+}
+
+/* The names service.list answers, joined by ',' (static storage). */
+static const char *service_names(void)
+{
+    static char names[256];
+    cJSON *list = hpt_ok("service.list", NULL);
+    const cJSON *row;
+    size_t len = 0;
+
+    names[0] = '\0';
+    cJSON_ArrayForEach (row, cJSON_GetObjectItemCaseSensitive(list, "services"))
+        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? "," : "",
+                                hpt_str(row, "name"));
+    cJSON_Delete(list);
+    return names;
+}
+
+START_TEST(max_services_refuses_a_new_service_and_keeps_the_others_whole)
+{
+    cJSON *set, *got;
+
+    restart_with("--max-services", "3");
+    hpt_service_set("a", NULL, hpt_script("main", "true"), NULL);
+    hpt_service_set("b", NULL, hpt_script("main", "true"), NULL);
+    hpt_service_set("c", NULL, hpt_script("main", "true"), NULL);
+
+    ck_assert_int_eq(hpt_fail("service.set", service_params("d", hpt_script("main", "true"))),
+                     -32004);
+    ck_assert_str_eq(hpt_error_message(), "at most 3 services; delete one before adding another");
+    ck_assert_int_eq(hpt_fail("service.get", hpt_name("d")), -32000);
+
+    /* At the limit an existing service can still be changed. */
+    set = hpt_ok("service.set", service_params("b", hpt_script("main", "echo updated")));
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(set, "created")));
+    cJSON_Delete(set);
+    ck_assert_str_eq(service_names(), "a,b,c");
+
+    /* Nothing half-created reached the store either. */
+    restart_with("--max-services", "3");
+    ck_assert_str_eq(service_names(), "a,b,c");
+    got = hpt_ok("service.get", hpt_name("b"));
+    ck_assert(hpt_json_contains(got, "echo updated"));
+    cJSON_Delete(got);
+
+    cJSON_Delete(hpt_ok("service.delete", hpt_name("a")));
+    set = hpt_ok("service.set", service_params("d", hpt_script("main", "true")));
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(set, "created")));
+    cJSON_Delete(set);
+    ck_assert_str_eq(service_names(), "b,c,d");
+}
+END_TEST
+
+/* The number of runs run.list answers as pending or running. */
+static int active_run_count(void)
+{
+    cJSON *list = hpt_ok("run.list", NULL);
+    const cJSON *run;
+    int n = 0;
+
+    cJSON_ArrayForEach (run, cJSON_GetObjectItemCaseSensitive(list, "runs"))
+        n += strcmp(hpt_str(run, "status"), "pending") == 0 ||
+             strcmp(hpt_str(run, "status"), "running") == 0;
+    cJSON_Delete(list);
+    return n;
+}
+
+START_TEST(restarting_a_running_service_at_max_active_runs_replaces_its_run)
+{
+    cJSON *run;
+    int64_t first, second;
+    pid_t old;
+
+    restart_with("--max-active-runs", "1");
+    hpt_service_set("web", NULL, restart_always(hpt_script("main", "sleep 30")), NULL);
+    first = start_service("web");
+    old = wait_running("web", "main", first, 0);
+    ck_assert_int_eq(
+        hpt_fail("run.submit", hpt_jsonf("{\"name\":\"more\",\"actions\":[{\"name\":\"a\","
+                                         "\"command\":\"true\"}]}")),
+        -32004);
+
+    /* Starting it again answers its active run: no new run, so no refusal. */
+    ck_assert_int_eq(start_service("web"), first);
+
+    run = hpt_ok("service.restart", hpt_name("web"));
+    second = hpt_int(run, "id");
+    cJSON_Delete(run);
+    ck_assert_int_ne(second, first);
+    wait_running("web", "main", second, old);
+    ck_assert_int_eq(active_run_count(), 1);
+}
+END_TEST
+
 static Suite *server_services_suite(void)
 {
     Suite *s = suite_create("server_services");
@@ -434,6 +550,8 @@ static Suite *server_services_suite(void)
     tcase_add_test(tc, deleted_service_is_not_found_and_its_process_gone);
     tcase_add_test(tc, prepare_runs_to_completion_before_start);
     tcase_add_test(tc, service_list_answers_unchanged_until_something_changes);
+    tcase_add_test(tc, max_services_refuses_a_new_service_and_keeps_the_others_whole);
+    tcase_add_test(tc, restarting_a_running_service_at_max_active_runs_replaces_its_run);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -32,6 +32,9 @@ static void usage(FILE *out)
             "  --log-lines-per-job N  log lines kept per job (default 10000)\n"
             "  --log-bytes BYTES      log text kept in total (default 67108864)\n"
             "  --max-runs N           finished runs kept (default 1000)\n"
+            "  --max-services N       services kept (default 10000)\n"
+            "  --max-active-runs N    runs pending or running at once (default 1000)\n"
+            "  --max-secrets N        secrets kept (default 10000)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
@@ -68,7 +71,10 @@ int main(int argc, char **argv)
         O_BODY,
         O_LINES,
         O_BYTES,
-        O_RUNS
+        O_RUNS,
+        O_SERVICES,
+        O_ACTIVE,
+        O_SECRETS
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -82,6 +88,9 @@ int main(int argc, char **argv)
         {"log-lines-per-job", required_argument, NULL, O_LINES},
         {"log-bytes", required_argument, NULL, O_BYTES},
         {"max-runs", required_argument, NULL, O_RUNS},
+        {"max-services", required_argument, NULL, O_SERVICES},
+        {"max-active-runs", required_argument, NULL, O_ACTIVE},
+        {"max-secrets", required_argument, NULL, O_SECRETS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -94,6 +103,9 @@ int main(int argc, char **argv)
         .lines_per_job = 10000,
         .log_bytes = 64LL * 1024 * 1024,
         .max_finished_runs = 1000,
+        .max_services = 10000,
+        .max_active_runs = 1000,
+        .max_secrets = 10000,
         .backoff_min_ms = 1000,
         .backoff_max_ms = 30000,
         .stable_ms = 10000,
@@ -161,6 +173,21 @@ int main(int argc, char **argv)
             if (parse_number("--max-runs", optarg, 1, 1000000, &n) != 0)
                 return EXIT_USAGE;
             opt.max_finished_runs = n;
+            break;
+        case O_SERVICES:
+            if (parse_number("--max-services", optarg, 1, 1000000, &n) != 0)
+                return EXIT_USAGE;
+            opt.max_services = n;
+            break;
+        case O_ACTIVE:
+            if (parse_number("--max-active-runs", optarg, 1, 1000000, &n) != 0)
+                return EXIT_USAGE;
+            opt.max_active_runs = n;
+            break;
+        case O_SECRETS:
+            if (parse_number("--max-secrets", optarg, 1, 1000000, &n) != 0)
+                return EXIT_USAGE;
+            opt.max_secrets = n;
             break;
         default:
             usage(stderr);

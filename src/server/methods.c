@@ -10,10 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Bounds on what clients may create: the daemon's memory stays bounded whatever they
- * send. Finished runs are bounded by --max-runs (oldest removed first). */
-enum { MAX_SERVICES = 10000, MAX_ACTIVE_RUNS = 1000, MAX_SECRETS = 10000 };
-
 /* ---- JSON views ------------------------------------------------------------------- */
 
 static void add_opt_int(cJSON *o, const char *key, int64_t v, int present)
@@ -288,6 +284,35 @@ static cJSON *m_info(hpd_rpc_ctx *ctx)
     return o;
 }
 
+/* ---- limits ----------------------------------------------------------------------- */
+
+/* What clients may create is bounded (--max-services, --max-active-runs, --max-secrets)
+ * so the daemon's memory stays bounded whatever they send; finished runs are bounded by
+ * --max-runs (oldest removed first). A refusal changes nothing. */
+
+static size_t active_runs(hpd_server *srv)
+{
+    size_t n = 0;
+
+    for (hpd_run *run = srv->runs_tail; run; run = run->prev)
+        n += hpd_run_active(run);
+    return n;
+}
+
+/* 1 after failing ctx with -32004 when one more active run would pass
+ * --max-active-runs (message prefixed by what, which may be NULL); 0 while there is room. */
+static int refuse_new_run(hpd_rpc_ctx *ctx, const char *what)
+{
+    long long max = (long long)ctx->srv->opt.max_active_runs;
+
+    if ((long long)active_runs(ctx->srv) < max)
+        return 0;
+    hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
+                 "%s%s%lld runs are already active; wait for some to end", what ? what : "",
+                 what ? ": " : "", max);
+    return 1;
+}
+
 /* ---- services --------------------------------------------------------------------- */
 
 int hpd_service_insert(hpd_server *srv, hpd_service *svc);
@@ -309,10 +334,11 @@ static cJSON *m_service_set(hpd_rpc_ctx *ctx)
         return invalid(ctx, &pb);
     }
     svc = hpd_service_find(srv, cfg.name);
-    if (!svc && srv->n_services >= MAX_SERVICES) {
+    if (!svc && (int64_t)srv->n_services >= srv->opt.max_services) {
         hp_service_config_free(&cfg);
         return hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
-                            "at most %d services; delete one before adding another", MAX_SERVICES);
+                            "at most %lld services; delete one before adding another",
+                            (long long)srv->opt.max_services);
     }
     if (!svc) {
         /* Inserted with its config in place: the service table is kept sorted by name. */
@@ -380,10 +406,16 @@ static cJSON *m_service_status(hpd_rpc_ctx *ctx)
 static cJSON *m_service_start(hpd_rpc_ctx *ctx)
 {
     hpd_service *svc = need_service(ctx);
+    char what[160];
     hp_error err;
     hpd_run *run;
 
     if (!svc)
+        return NULL;
+    /* Starting a service whose run is active answers that run: only a new run counts. */
+    run = hpd_service_run(ctx->srv, svc);
+    snprintf(what, sizeof(what), "cannot start service '%s'", svc->config.name);
+    if (!(run && hpd_run_active(run)) && refuse_new_run(ctx, what))
         return NULL;
     run = hpd_service_start(ctx->srv, svc, &err);
     if (!run)
@@ -405,10 +437,17 @@ static cJSON *m_service_stop(hpd_rpc_ctx *ctx)
 static cJSON *m_service_restart(hpd_rpc_ctx *ctx)
 {
     hpd_service *svc = need_service(ctx);
+    char what[160];
     hp_error err;
     hpd_run *run;
 
     if (!svc)
+        return NULL;
+    /* A restart replaces an active run (the count stays once the old one has stopped);
+     * restarting a stopped service is a start and counts. */
+    run = hpd_service_run(ctx->srv, svc);
+    snprintf(what, sizeof(what), "cannot restart service '%s'", svc->config.name);
+    if (!(run && hpd_run_active(run)) && refuse_new_run(ctx, what))
         return NULL;
     run = hpd_service_restart(ctx->srv, svc, bool_param(ctx, "keep_history"), &err);
     if (!run)
@@ -433,15 +472,6 @@ static cJSON *m_service_delete(hpd_rpc_ctx *ctx)
 
 /* ---- runs ------------------------------------------------------------------------- */
 
-static size_t active_runs(hpd_server *srv)
-{
-    size_t n = 0;
-
-    for (hpd_run *run = srv->runs_tail; run; run = run->prev)
-        n += hpd_run_active(run);
-    return n;
-}
-
 static cJSON *m_run_submit(hpd_rpc_ctx *ctx)
 {
     const char *name = str_param(ctx, "name");
@@ -460,10 +490,9 @@ static cJSON *m_run_submit(hpd_rpc_ctx *ctx)
         hp_actions_free(actions, n);
         return invalid(ctx, &pb);
     }
-    if (active_runs(ctx->srv) >= MAX_ACTIVE_RUNS) {
+    if (refuse_new_run(ctx, NULL)) {
         hp_actions_free(actions, n);
-        return hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
-                            "%d runs are already active; wait for some to end", MAX_ACTIVE_RUNS);
+        return NULL;
     }
     run = hpd_run_create(ctx->srv, name, NULL, actions, n, 1, &err);
     hp_actions_free(actions, n);
@@ -810,10 +839,11 @@ static cJSON *m_secret_set(hpd_rpc_ctx *ctx)
     if (strlen(value) > 65536)
         return hpd_rpc_fail(ctx, HPD_INVALID_PARAMS, NULL,
                             "secret '%s': the value is longer than 65536 bytes", name);
-    if (hpd_store_secret_count(ctx->srv->store) >= MAX_SECRETS &&
+    if (hpd_store_secret_count(ctx->srv->store) >= ctx->srv->opt.max_secrets &&
         hpd_store_secret_get(ctx->srv->store, name, NULL, NULL, NULL, NULL) != 1)
         return hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
-                            "at most %d secrets; delete one before adding another", MAX_SECRETS);
+                            "at most %lld secrets; delete one before adding another",
+                            (long long)ctx->srv->opt.max_secrets);
     if (hpd_store_secret_set(ctx->srv->store, name, value, now, &created, &err) != 0)
         return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
     hpd_changed(ctx->srv);

@@ -24,6 +24,9 @@ typedef struct hpd_options {
     int64_t lines_per_job;     /* default 10000 */
     int64_t log_bytes;         /* default 64 MiB */
     int64_t max_finished_runs; /* default 1000 */
+    int64_t max_services;      /* service.set refuses a new name beyond it, default 10000 */
+    int64_t max_active_runs;   /* pending or running runs, default 1000 */
+    int64_t max_secrets;       /* secret.set refuses a new name beyond it, default 10000 */
     uint64_t backoff_min_ms;   /* default 1000 */
     uint64_t backoff_max_ms;   /* default 30000 */
     uint64_t stable_ms;        /* default 10000 */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -1099,6 +1100,8 @@ static void edit_external(tui_app *app, form_view *v)
     endwin();
     pid = fork();
     if (pid == 0) {
+        /* The editor gets the terminal and nothing else of ours (the server's socket). */
+        syscall(SYS_close_range, 3U, ~0U, 0U);
         execl("/bin/sh", "sh", "-c", "exec $0 \"$1\"", editor, path, (char *)NULL);
         _exit(127);
     }

@@ -93,16 +93,63 @@ int hpd_service_insert(hpd_server *srv, hpd_service *svc)
     return 0;
 }
 
+/* The index in srv->by_id of the first run whose id is >= id (n_runs when none). */
+size_t hpd_run_slot(const hpd_server *srv, int64_t id)
+{
+    size_t lo = 0, hi = srv->by_id_partial ? 0 : srv->n_runs;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (srv->by_id[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 hpd_run *hpd_run_find(hpd_server *srv, int64_t id)
 {
+    size_t i;
+
+    if (!srv->by_id_partial) {
+        i = hpd_run_slot(srv, id);
+        return i < srv->n_runs && srv->by_id[i]->id == id ? srv->by_id[i] : NULL;
+    }
     for (hpd_run *run = srv->runs_tail; run; run = run->prev)
         if (run->id == id)
             return run;
     return NULL;
 }
 
+/* A run's jobs get ids when it is created, after those of every older run: the job is
+ * in the last run whose first job id is not above it. */
+static hpd_job *job_in_index(hpd_server *srv, int64_t id)
+{
+    size_t lo = 0, hi = srv->n_runs;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const hpd_run *run = srv->by_id[mid];
+        if (run->n_actions && run->jobs[0] && run->jobs[0]->id <= id) /* NULL: loading */
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    for (size_t i = 0; i < srv->by_id[lo - 1]->n_actions; i++)
+        if (srv->by_id[lo - 1]->jobs[i] && srv->by_id[lo - 1]->jobs[i]->id == id)
+            return srv->by_id[lo - 1]->jobs[i];
+    return NULL;
+}
+
 hpd_job *hpd_job_find(hpd_server *srv, int64_t id)
 {
+    hpd_job *job = srv->by_id_partial ? NULL : job_in_index(srv, id);
+
+    if (job || !srv->by_id_partial)
+        return job;
     for (hpd_run *run = srv->runs_tail; run; run = run->prev) {
         if (run->n_actions == 0 || run->jobs[0]->id > id)
             continue;
@@ -491,6 +538,8 @@ static void start_wanted_services(hpd_server *srv)
 
 static void free_model(hpd_server *srv)
 {
+    free(srv->by_id);
+    srv->by_id = NULL;
     while (srv->runs_head) {
         hpd_run *run = srv->runs_head;
         srv->runs_head = run->next;

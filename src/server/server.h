@@ -47,6 +47,12 @@ typedef struct hpd_server {
     size_t n_services, cap_services;
     hpd_run *runs_head, *runs_tail; /* oldest first */
     size_t n_runs;
+    /* The same runs by id (ascending), so finding a run or a job is a binary search: a
+     * service list looks up each service's run. by_id_partial: a run could not be added
+     * (no memory), so a miss falls back to walking the list. */
+    hpd_run **by_id;
+    size_t cap_by_id;
+    int by_id_partial;
     uint64_t flush_timer;
 } hpd_server;
 
@@ -59,6 +65,8 @@ void hpd_changed(hpd_server *srv); /* bump rev */
 /* Model access. */
 hpd_service *hpd_service_find(hpd_server *srv, const char *name);
 hpd_run *hpd_run_find(hpd_server *srv, int64_t id);
+/* Where a run of id is or would go in srv->by_id. */
+size_t hpd_run_slot(const hpd_server *srv, int64_t id);
 hpd_job *hpd_job_find(hpd_server *srv, int64_t id);
 hpd_run *hpd_service_run(hpd_server *srv, const hpd_service *svc); /* current run or NULL */
 const char *hpd_service_state(hpd_server *srv, const hpd_service *svc);

@@ -882,6 +882,22 @@ static void schedule(hpd_server *srv, hpd_run *run)
 
 void hpd_run_link(hpd_server *srv, hpd_run *run)
 {
+    size_t at = hpd_run_slot(srv, run->id);
+
+    if (!srv->by_id_partial && srv->n_runs == srv->cap_by_id) {
+        size_t cap = srv->cap_by_id ? srv->cap_by_id * 2 : 64;
+        hpd_run **grown = realloc(srv->by_id, cap * sizeof(*grown));
+        if (grown) {
+            srv->by_id = grown;
+            srv->cap_by_id = cap;
+        } else {
+            srv->by_id_partial = 1; /* finding falls back to the list from now on */
+        }
+    }
+    if (!srv->by_id_partial) {
+        memmove(&srv->by_id[at + 1], &srv->by_id[at], (srv->n_runs - at) * sizeof(*srv->by_id));
+        srv->by_id[at] = run;
+    }
     run->prev = srv->runs_tail;
     run->next = NULL;
     if (srv->runs_tail)
@@ -1012,6 +1028,10 @@ void hpd_run_delete(hpd_server *srv, hpd_run *run)
         run->next->prev = run->prev;
     else
         srv->runs_tail = run->prev;
+    if (!srv->by_id_partial) {
+        size_t at = hpd_run_slot(srv, run->id);
+        memmove(&srv->by_id[at], &srv->by_id[at + 1], (srv->n_runs - at - 1) * sizeof(*srv->by_id));
+    }
     srv->n_runs--;
     if (hpd_store_delete_run(srv->store, run->id, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);

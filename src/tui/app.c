@@ -53,6 +53,7 @@ struct tui_app {
     int help_top;  /* the first line of the help shown (it scrolls when it does not fit) */
     int help_page; /* help lines shown at the last draw */
     int quit;
+    int interrupted; /* Ctrl-C went to a form as Esc; another one quits */
     int dirty;
     int view_y;         /* the first row of the view at the last render (mouse clicks) */
     int editing;        /* typing: EDIT_FILTER or EDIT_SEARCH (the top frame's), EDIT_COMMAND */
@@ -1227,8 +1228,10 @@ static void read_keys(tui_app *app)
     wint_t wc;
     int r;
 
-    while (!app->quit && (r = wget_wch(stdscr, &wc)) != ERR)
+    while (!app->quit && (r = wget_wch(stdscr, &wc)) != ERR) {
+        app->interrupted = 0;
         key_in(app, (int)wc, r == KEY_CODE_YES);
+    }
 }
 
 static void read_signals(tui_app *app)
@@ -1243,6 +1246,11 @@ static void read_signals(tui_app *app)
                 if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
                     resizeterm(ws.ws_row, ws.ws_col);
                 app->dirty = 1;
+            } else if (sigs[i] == SIGINT && top(app)->ops->raw_key && !app->interrupted) {
+                /* Ctrl-C in a form is Esc: it asks before typed work is lost. A second
+                 * Ctrl-C with no key between quits. */
+                app->interrupted = 1;
+                key_in(app, ESC, 0);
             } else {
                 app->quit = 1;
             }

@@ -105,7 +105,7 @@ const tui_key tui_keys[] = {
     {' ', 0, "Space", TUI_CMD_FORM_TOGGLE, TUI_SCOPE_FORM, 0,
      "choose: the next choice, tick a dependency (Left/Right move), press a button"},
     {ESC_KEY, 0, "Esc", TUI_CMD_BACK, TUI_SCOPE_FORM, TUI_KEY_HINT,
-     "close the form (asks first when something is not saved)"},
+     "close the form (asks first when something is not saved; so does Ctrl-C)"},
     {KEY_F(1), 1, "F1", TUI_CMD_HELP, TUI_SCOPE_FORM, TUI_KEY_HINT, "help: the keys of a form"},
 };
 const size_t tui_n_keys = sizeof(tui_keys) / sizeof(tui_keys[0]);

@@ -894,6 +894,33 @@ static void type_command(tui_app *app, const char *text)
     tui_app_render(app);
 }
 
+START_TEST(the_command_line_opens_forms)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    type_command(h.app, "new run");
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_form);
+    assert_shows("Services \xe2\x80\xba New run");
+    tui_app_key(h.app, 27, 0); /* nothing typed: Esc closes at once */
+    type_command(h.app, "new");
+    assert_shows("Services \xe2\x80\xba New service"); /* the kind of the view shown */
+    tui_app_key(h.app, 27, 0);
+    type_command(h.app, "new job");
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_services);
+    assert_shows(":new takes service or run, not 'job'");
+    type_command(h.app, "edit");
+    assert_shows("usage: :edit NAME");
+    type_command(h.app, "rerun x");
+    assert_shows(":rerun takes a number, not 'x'");
+    /* No server behind a headless app: the edit says why it cannot read the service. */
+    type_command(h.app, "edit web");
+    assert_shows("not connected");
+    ck_assert_ptr_eq(tui_app_top(h.app)->ops, &tui_view_services);
+    headless_close(&h);
+}
+END_TEST
+
 START_TEST(the_command_line_switches_views_and_reports_mistakes)
 {
     headless h;
@@ -1081,6 +1108,7 @@ static Suite *suite(void)
     tcase_add_test(tc, every_key_in_the_help_maps_to_a_command);
     tcase_add_test(tc, enter_opens_a_services_jobs_and_escape_and_q_go_back);
     tcase_add_test(tc, a_click_selects_a_row_and_the_wheel_scrolls);
+    tcase_add_test(tc, the_command_line_opens_forms);
     tcase_add_test(tc, a_new_service_form_checks_the_field_left_and_names_the_problem);
     tcase_add_test(tc, submitting_a_form_with_problems_lists_them_and_sends_nothing);
     tcase_add_test(tc, preview_shows_the_request_and_the_hero_proc_command);

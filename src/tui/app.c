@@ -960,6 +960,20 @@ static int exec_command(tui_app *app, const char *line)
         copy_text(act.service, sizeof(act.service), arg);
         tui_app_request(app, &act);
         return TUI_REDRAW;
+    case TUI_CMD_NEW:
+        if (!arg[0]) /* the kind of the view shown: runs in Runs, else a service */
+            return tui_form_new(app, f->ops == &tui_view_runs) | TUI_REDRAW;
+        if (strcmp(arg, "service") == 0 || strcmp(arg, "run") == 0)
+            return tui_form_new(app, strcmp(arg, "run") == 0) | TUI_REDRAW;
+        tui_app_status(app, 1, ":new takes service or run, not '%s'", arg);
+        return TUI_REDRAW;
+    case TUI_CMD_EDIT:
+        if (strlen(arg) > HP_NAME_MAX) {
+            tui_app_status(app, 1, "no service '%.64s...'", arg);
+            return TUI_REDRAW;
+        }
+        return tui_form_edit_service(app, arg) | TUI_REDRAW;
+    case TUI_CMD_RERUN:
     case TUI_CMD_OPEN_RUN:
     case TUI_CMD_OPEN_JOB: {
         int64_t id = parse_id(arg);
@@ -967,6 +981,8 @@ static int exec_command(tui_app *app, const char *line)
             tui_app_status(app, 1, ":%s takes a number, not '%s'", c->name, arg);
             return TUI_REDRAW;
         }
+        if (c->cmd == TUI_CMD_RERUN)
+            return tui_form_rerun(app, id) | TUI_REDRAW;
         if (c->cmd == TUI_CMD_OPEN_RUN)
             proto.run_id = id;
         else

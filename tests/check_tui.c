@@ -685,10 +685,11 @@ START_TEST(escape_asks_before_discarding_and_n_keeps_what_was_typed)
     type(h.app, "keepme");
     tui_app_key(h.app, KEY_ESC, 0);
     render_form(&h);
-    assert_shows("Discard changes?");
+    assert_shows("Discard changes to this service? They were not saved.");
+    assert_shows("[ Cancel ]  [ Discard ]"); /* the dialog of the actions: Cancel first */
     tui_app_key(h.app, 'n', 0);
     render_form(&h);
-    ck_assert(!screen_has("Discard changes?"));
+    ck_assert(!screen_has("Discard changes"));
     assert_shows("> Name        keepme");
     tui_app_key(h.app, KEY_ESC, 0);
     tui_app_key(h.app, 'y', 0);

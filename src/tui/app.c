@@ -38,6 +38,7 @@ typedef struct tui_dialog {
     int focus_ok; /* 0: Cancel (the default), 1: the action */
     char text[160];
     char button[16];
+    int discard; /* it asks to close the form on top, not to run act */
     tui_action act;
 } tui_dialog;
 
@@ -235,6 +236,18 @@ void tui_app_close(tui_app *app, const char *service, int64_t run_id, const char
         tui_app_push(app, &tui_view_logs, &proto);
     }
     app->burst = BURST_POLLS;
+}
+
+void tui_app_ask_discard(tui_app *app, const char *text)
+{
+    tui_dialog *d = &app->dialog;
+
+    memset(d, 0, sizeof(*d));
+    snprintf(d->text, sizeof(d->text), "%s", text);
+    snprintf(d->button, sizeof(d->button), "Discard");
+    d->discard = 1;
+    d->open = 1;
+    app->dirty = 1;
 }
 
 void tui_app_request(tui_app *app, const tui_action *act)
@@ -756,13 +769,22 @@ static int navigate(tui_app *app, tui_frame *f, tui_cmd cmd)
     return TUI_HANDLED | TUI_REDRAW;
 }
 
+/* What the dialog's confirmation does. */
+static void confirmed(tui_app *app, const tui_dialog *d)
+{
+    if (d->discard)
+        tui_app_close(app, NULL, 0, "changes discarded");
+    else
+        run_action(app, &d->act);
+}
+
 static int dialog_key(tui_app *app, int code, int func)
 {
     tui_dialog *d = &app->dialog;
 
     if (!func && (code == 'y' || code == 'Y')) {
         d->open = 0;
-        run_action(app, &d->act);
+        confirmed(app, d);
     } else if (!func && (code == 'n' || code == 'N' || code == ESC || code == 'q')) {
         d->open = 0;
         tui_app_status(app, 0, "cancelled");
@@ -772,11 +794,11 @@ static int dialog_key(tui_app *app, int code, int func)
     } else if ((!func && (code == '\n' || code == '\r')) || (func && code == KEY_ENTER)) {
         d->open = 0;
         if (d->focus_ok)
-            run_action(app, &d->act);
+            confirmed(app, d);
         else
             tui_app_status(app, 0, "cancelled");
     }
-    return TUI_HANDLED | TUI_REDRAW;
+    return TUI_HANDLED | TUI_REFRESH;
 }
 
 static const tui_view_ops *const base_views[] = {&tui_view_services, &tui_view_runs,

@@ -183,6 +183,9 @@ tui_frame *tui_app_push(tui_app *app, const tui_view_ops *ops, const tui_frame *
  * (may be NULL) the view below selects that service once it is listed; with run_id the
  * run's jobs and, over them, its live log are shown. */
 void tui_app_close(tui_app *app, const char *service, int64_t run_id, const char *msg);
+/* Asks with text whether to close the form on top and lose its changes (the dialog of
+ * the actions: Cancel focused, y confirms). */
+void tui_app_ask_discard(tui_app *app, const char *text);
 /* Runs act, asking first when it is destructive (stop, restart, delete, cancel). */
 void tui_app_request(tui_app *app, const tui_action *act);
 /* The status line: printf-style, error 1 shows it as a problem. */

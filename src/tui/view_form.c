@@ -46,7 +46,7 @@ typedef struct item {
     FIELD *field;
 } item;
 
-typedef enum form_overlay { OV_NONE, OV_DISCARD, OV_PREVIEW, OV_SUMMARY } form_overlay;
+typedef enum form_overlay { OV_NONE, OV_PREVIEW, OV_SUMMARY } form_overlay;
 
 typedef struct form_view {
     tui_form form;
@@ -889,15 +889,6 @@ static void paint(tui_app *app, tui_frame *f)
     it = &v->items[v->focus];
     curs_set(v->ov == OV_NONE && (it->kind == IT_TEXT || it->kind == IT_MULTI) && !it->read_only);
     switch (v->ov) {
-    case OV_DISCARD: {
-        char q[160];
-        snprintf(q, sizeof(q),
-                 "The %s has changes that were not %s.\n\n"
-                 "  y  discard them and close\n  n  keep editing (Esc too)",
-                 kind_word(v), v->form.kind == TUI_FORM_SERVICE ? "saved" : "started");
-        draw_box(" Discard changes? ", q, &v->ov_top, NULL);
-        break;
-    }
     case OV_PREVIEW:
         draw_box(" Preview: what will be sent ", v->ov_text ? v->ov_text : "", &v->ov_top,
                  " j/k g/G scroll, other keys close ");
@@ -1358,7 +1349,10 @@ static int close_form(tui_app *app, tui_frame *f)
 
     sync_fields(v);
     if (v->dirty) {
-        open_overlay(v, OV_DISCARD, NULL);
+        char q[160];
+        snprintf(q, sizeof(q), "Discard changes to this %s? They were not %s.", kind_word(v),
+                 v->form.kind == TUI_FORM_SERVICE ? "saved" : "started");
+        tui_app_ask_discard(app, q);
         return TUI_HANDLED | TUI_REDRAW;
     }
     tui_app_close(app, NULL, 0, NULL);
@@ -1370,16 +1364,6 @@ static int overlay_key(tui_app *app, tui_frame *f, int code, int func)
     form_view *v = fv_of(f);
     tui_cmd cmd = tui_key_lookup(code, func, TUI_SCOPE_LOGS, 1);
 
-    if (v->ov == OV_DISCARD) {
-        if (!func && (code == 'y' || code == 'Y')) {
-            v->ov = OV_NONE;
-            tui_app_close(app, NULL, 0, "changes discarded");
-            return TUI_HANDLED | TUI_REFRESH;
-        }
-        if (!func && (code == 'n' || code == 'N' || code == ESC || code == 'q'))
-            v->ov = OV_NONE;
-        return TUI_HANDLED | TUI_REDRAW;
-    }
     if (cmd == TUI_CMD_TOP || cmd == TUI_CMD_BOTTOM) {
         v->ov_top = cmd == TUI_CMD_TOP ? 0 : INT_MAX / 2; /* draw_box clamps it */
         return TUI_HANDLED | TUI_REDRAW;

@@ -171,7 +171,7 @@ static char *text_rows(const char *text, int cols)
     while (1) {
         const char *end = strchr(p, '\n');
         size_t bytes = end ? (size_t)(end - p) : strlen(p);
-        size_t chars = mbstowcs(NULL, p, 0);
+        size_t chars;
         char line[4096];
         if (bytes >= sizeof(line))
             bytes = sizeof(line) - 1;

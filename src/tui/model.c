@@ -411,8 +411,21 @@ int tui_model_submit(tui_model *m, struct tui_form *form, int64_t *run_id, char 
         snprintf(msg, size, "not connected: %s", m->reason);
         return -1;
     }
-    m->calls++;
-    return tui_form_submit(form, m->client, run_id, msg, size);
+    if (tui_form_submit(form, m->client, run_id, msg, size) == 0) {
+        note(m, HP_OK, NULL);
+        return 0;
+    }
+    tui_model_ping(m); /* why it failed may be that the server is gone: the header says so */
+    return -1;
+}
+
+int tui_model_ping(tui_model *m)
+{
+    hp_error err = {0};
+
+    if (!m->client)
+        return -1;
+    return note(m, hp_sdk_ping(sdk(m), NULL, &err), &err) == HP_OK ? 0 : -1;
 }
 
 const hp_service_summary *tui_model_find_service(const tui_model *m, const char *name)

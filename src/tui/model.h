@@ -86,6 +86,9 @@ int tui_model_service_config(tui_model *m, const char *name, hp_service_record *
                              size_t size);
 /* run.get of id, with its actions: *out (caller frees with hp_run_free), or -1 with msg. */
 int tui_model_run(tui_model *m, int64_t id, hp_run **out, char *msg, size_t size);
+/* system.ping, to learn whether the server answers (a view that fetches nothing).
+ * 0 when it does, -1 otherwise (m->reason says why). */
+int tui_model_ping(tui_model *m);
 /* Sends a form (tui_form_submit) and notes whether the server was reached. */
 int tui_model_submit(tui_model *m, struct tui_form *form, int64_t *run_id, char *msg, size_t size);
 

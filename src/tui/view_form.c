@@ -1504,10 +1504,15 @@ static int raw_key(tui_app *app, tui_frame *f, int code, int func)
 
 static int update(tui_app *app, tui_frame *f, int force)
 {
-    (void)app;
+    tui_model *m = tui_app_model(app);
+
     (void)f;
     (void)force;
-    return 0; /* nothing to fetch: the form is the person's */
+    /* Nothing to fetch (the form is the person's), but a lost server is retried with
+     * the usual backoff so the banner goes when it is back. */
+    if (!m->connected && m->calls > 0 && tui_model_ready(m))
+        tui_model_ping(m);
+    return 0;
 }
 
 static size_t rows(tui_app *app, const tui_frame *f)

@@ -13,6 +13,7 @@ done
 
 tmp=$(mktemp -d)
 ts="hptui$$"
+export TMUX_TMPDIR="$tmp" # our tmux server's socket goes with the directory
 sock="$tmp/run/rpc.sock"
 srv_pid=""
 kill_at_exit=""

@@ -6,6 +6,8 @@
  * Usage: bench/sdk_bench [PATH_TO_hero_proc_server] */
 #include "config.h"
 
+#include "bench/bench_common.h"
+
 #include "client/sdk.h"
 
 #include <arpa/inet.h>
@@ -21,65 +23,10 @@
 
 #define SERVICES 200
 
-static double now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static void report(const char *label, double *t, int n, const char *unit)
-{
-    qsort(t, (size_t)n, sizeof(*t), cmp_double);
-    printf("%-46s p50 %8.1f us   p99 %8.1f us   (%d %s)\n", label, t[n / 2], t[(n * 99) / 100], n,
-           unit);
-}
-
 static void die(const char *what, const hp_error *err)
 {
     fprintf(stderr, "sdk_bench: %s: %s\n", what, err ? err->message : "failed");
     exit(1);
-}
-
-/* A bare Unix-socket round trip (socketpair, 64 bytes each way, a forked echo) as the
- * floor under every call below. */
-static void bare_round_trip(int n)
-{
-    int sv[2];
-    char msg[64] = "ping";
-    double *t = calloc((size_t)n, sizeof(*t));
-    pid_t pid;
-
-    if (!t || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
-        die("socketpair", NULL);
-    pid = fork();
-    if (pid == 0) {
-        close(sv[0]);
-        while (read(sv[1], msg, sizeof(msg)) == (ssize_t)sizeof(msg))
-            if (write(sv[1], msg, sizeof(msg)) != (ssize_t)sizeof(msg))
-                break;
-        _exit(0);
-    }
-    close(sv[1]);
-    for (int i = 0; i < n; i++) {
-        double t0 = now_us();
-        if (write(sv[0], msg, sizeof(msg)) != (ssize_t)sizeof(msg) ||
-            read(sv[0], msg, sizeof(msg)) != (ssize_t)sizeof(msg))
-            die("bare round trip", NULL);
-        t[i] = now_us() - t0;
-    }
-    close(sv[0]);
-    waitpid(pid, NULL, 0);
-    report("bare unix socket round trip", t, n, "round trips");
-    free(t);
 }
 
 static void bench_ping(const char *label, hp_sdk *sdk, int n)
@@ -90,12 +37,12 @@ static void bench_ping(const char *label, hp_sdk *sdk, int n)
     if (!t)
         die("calloc", NULL);
     for (int i = 0; i < n; i++) {
-        double t0 = now_us();
+        double t0 = (bench_now_s() * 1e6);
         if (hp_sdk_ping(sdk, NULL, &err) != HP_OK)
             die(label, &err);
-        t[i] = now_us() - t0;
+        t[i] = (bench_now_s() * 1e6) - t0;
     }
-    report(label, t, n, "calls");
+    bench_report(label, t, n, "calls");
     free(t);
 }
 
@@ -109,17 +56,17 @@ static void bench_list(const char *label, hp_sdk *sdk, int n)
     if (!t)
         die("calloc", NULL);
     for (int i = 0; i < n; i++) {
-        double t0 = now_us();
+        double t0 = (bench_now_s() * 1e6);
         if (hp_services_list(sdk, 0, &list, &err) != HP_OK)
             die(label, &err);
-        t[i] = now_us() - t0;
+        t[i] = (bench_now_s() * 1e6) - t0;
         if (list->n_services != SERVICES) {
             fprintf(stderr, "sdk_bench: %zu services listed\n", list->n_services);
             exit(1);
         }
         hp_service_list_free(list);
     }
-    report(label, t, n, "calls");
+    bench_report(label, t, n, "calls");
     free(t);
 }
 
@@ -158,10 +105,10 @@ static char *read_token(const char *path)
 static void wait_ready(hp_sdk *sdk)
 {
     hp_error err;
-    double deadline = now_us() + 10e6;
+    double deadline = (bench_now_s() * 1e6) + 10e6;
 
     while (hp_sdk_ping(sdk, NULL, &err) != HP_OK) {
-        if (now_us() > deadline)
+        if ((bench_now_s() * 1e6) > deadline)
             die("hero_proc_server did not answer within 10 s", &err);
         usleep(10000);
     }
@@ -207,7 +154,7 @@ int main(int argc, char **argv)
     wait_ready(http_sdk);
     printf("hero_proc_sdk benchmarks (%s, HTTP on %s)\n", server, addr);
 
-    bare_round_trip(20000);
+    bench_bare_round_trip(20000);
     bench_ping("hp_sdk_ping over the unix socket", unix_sdk, 5000);
     bench_ping("hp_sdk_ping over HTTP with the token", http_sdk, 5000);
     for (int i = 0; i < SERVICES; i++) {

@@ -5,8 +5,9 @@
  * Usage: bench/tui_bench [PATH_TO_hero_proc_server] [PATH_TO_hero_proc_tui] */
 #include "config.h"
 
+#include "bench/bench_common.h"
+
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,118 +23,9 @@
 
 enum { ROWS = 40, COLS = 120 };
 
-typedef struct buf {
-    char *data;
-    size_t len;
-} buf;
-
-static CURL *curl;
-static buf reply;
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- JSON-RPC over the Unix socket (as server_bench) --------------------------------- */
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
-{
-    buf *b = ud;
-    char *grown = realloc(b->data, b->len + size * n + 1);
-
-    if (!grown)
-        return 0;
-    b->data = grown;
-    memcpy(b->data + b->len, ptr, size * n);
-    b->len += size * n;
-    b->data[b->len] = '\0';
-    return size * n;
-}
-
-/* One JSON-RPC call; returns the parsed result (caller frees) or exits on error. */
-static cJSON *call(const char *method, const char *params)
-{
-    char *body = NULL;
-    cJSON *r, *result;
-
-    if (asprintf(&body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":%s}", method,
-                 params ? params : "{}") < 0)
-        exit(1);
-    reply.len = 0;
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    if (curl_easy_perform(curl) != CURLE_OK) {
-        fprintf(stderr, "tui_bench: %s: transport error\n", method);
-        exit(1);
-    }
-    free(body);
-    r = cJSON_Parse(reply.data);
-    result = cJSON_DetachItemFromObject(r, "result");
-    if (!result) {
-        fprintf(stderr, "tui_bench: %s failed: %s\n", method, reply.data);
-        exit(1);
-    }
-    cJSON_Delete(r);
-    return result;
-}
-
-static pid_t start_server(const char *server, const char *dir)
-{
-    char sock[300], data[300];
-    pid_t pid;
-
-    snprintf(sock, sizeof(sock), "%s/rpc.sock", dir);
-    snprintf(data, sizeof(data), "%s/data", dir);
-    pid = fork();
-    if (pid == 0) {
-        execl(server, server, "--socket", sock, "--data-dir", data, "--log-level", "warn",
-              "--log-lines-per-job", "3000000", "--log-bytes", "1073741824", "--max-runs", "5000",
-              (char *)NULL);
-        _exit(127);
-    }
-    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, sock);
-    for (int i = 0; i < 500; i++) {
-        curl_easy_setopt(curl, CURLOPT_URL, "http://localhost/health");
-        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-        reply.len = 0;
-        if (curl_easy_perform(curl) == CURLE_OK)
-            break;
-        usleep(10000);
-    }
-    curl_easy_setopt(curl, CURLOPT_URL, "http://localhost/rpc");
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    return pid;
-}
-
-static void stop(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-}
-
-static long long submit(const char *params)
-{
-    cJSON *run = call("run.submit", params);
-    long long id = (long long)cJSON_GetObjectItem(run, "id")->valuedouble;
-
-    cJSON_Delete(run);
-    return id;
-}
-
-static void wait_run(long long id)
-{
-    char params[128];
-
-    snprintf(params, sizeof(params), "{\"id\":%lld,\"timeout_ms\":600000}", id);
-    cJSON_Delete(call("run.wait", params));
-}
-
 static double server_log_lines(void)
 {
-    cJSON *r = call("system.info", NULL);
+    cJSON *r = bench_call("system.info", NULL);
     double n = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "counts"), "log_lines")->valuedouble;
 
     cJSON_Delete(r);
@@ -162,26 +54,6 @@ static double cpu_s(pid_t pid)
     if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static long status_kb(pid_t pid, const char *key)
-{
-    char path[64], line[256];
-    size_t klen = strlen(key);
-    long kb = -1;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f))
-        if (!strncmp(line, key, klen) && line[klen] == ':') {
-            kb = strtol(line + klen + 1, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb;
 }
 
 /* ---- the dashboard in a pty, and a small terminal emulator for its screen ---------------- */
@@ -410,11 +282,11 @@ static void feed(term *t, const char *s, size_t n)
 /* Reads what the dashboard wrote for up to ms milliseconds (it must never block on the pty). */
 static void pump(term *t, int ms)
 {
-    double end = now_s() + ms / 1000.0;
+    double end = bench_now_s() + ms / 1000.0;
     char chunk[65536];
 
     for (;;) {
-        int left = (int)((end - now_s()) * 1000);
+        int left = (int)((end - bench_now_s()) * 1000);
         struct pollfd pfd = {.fd = t->fd, .events = POLLIN};
         if (poll(&pfd, 1, left > 0 ? left : 0) > 0) {
             ssize_t n = read(t->fd, chunk, sizeof(chunk));
@@ -444,14 +316,14 @@ static int find_row(const term *t, const char *s)
  * milliseconds it took, -1 after timeout_ms. */
 static double wait_screen(term *t, const char *s, int present, int timeout_ms)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
 
-    while ((now_s() - t0) * 1000 < timeout_ms) {
+    while ((bench_now_s() - t0) * 1000 < timeout_ms) {
         if ((find_row(t, s) >= 0) == present)
-            return (now_s() - t0) * 1000;
+            return (bench_now_s() - t0) * 1000;
         pump(t, 2);
     }
-    return (find_row(t, s) >= 0) == present ? (now_s() - t0) * 1000 : -1;
+    return (find_row(t, s) >= 0) == present ? (bench_now_s() - t0) * 1000 : -1;
 }
 
 static void keys(term *t, const char *k)
@@ -505,13 +377,6 @@ static void stop_tui(term *t)
     free(t);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 /* ---- the scenarios ----------------------------------------------------------------------- */
 
 /* (a) idle CPU over 20 s with 200 running services at the default 1 s interval. */
@@ -524,14 +389,14 @@ static void idle_cpu(const char *tui, const char *dir)
         fprintf(stderr, "tui_bench: the services did not show\n");
     pump(t, 3000);
     c0 = cpu_s(t->pid);
-    t0 = now_s();
+    t0 = bench_now_s();
     t->bytes = 0;
     pump(t, 20000);
     c1 = cpu_s(t->pid);
-    el = now_s() - t0;
+    el = bench_now_s() - t0;
     printf("%-44s %6.2f %% of one core (%.2f s CPU in %.1f s, %llu bytes to the tty)\n",
            "(a) idle CPU, 200 running services", 100 * (c1 - c0) / el, c1 - c0, el, t->bytes);
-    printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), idle", status_kb(t->pid, "VmHWM"));
+    printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), idle", bench_status_kb(t->pid, "VmHWM"));
     stop_tui(t);
 }
 
@@ -553,7 +418,7 @@ static void jobs_view(const char *tui, const char *dir)
             fprintf(m, "%s{\"name\":\"benchtrue%02d\",\"command\":\"true\"}", a ? "," : "", a);
         fprintf(m, "]}");
         fclose(m);
-        wait_run(submit(params));
+        bench_wait_run(bench_submit(params));
         free(params);
     }
     t = start_tui(tui, dir);
@@ -578,12 +443,12 @@ static void jobs_view(const char *tui, const char *dir)
         pump(t, 200);
     }
     if (got) {
-        qsort(ms, (size_t)got, sizeof(*ms), cmp_double);
+        qsort(ms, (size_t)got, sizeof(*ms), bench_cmp_double);
         printf("%-44s mean %6.1f ms  p50 %6.1f ms  p99 %6.1f ms  (%d presses)\n",
                "(b) key 3 to Jobs view on screen, 10000 jobs", sum / got, ms[got / 2],
                ms[(got * 99) / 100], got);
     }
-    printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), Jobs view", status_kb(t->pid, "VmHWM"));
+    printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), Jobs view", bench_status_kb(t->pid, "VmHWM"));
     stop_tui(t);
 }
 
@@ -611,11 +476,11 @@ static void log_flood(const char *tui, const char *dir)
     wait_screen(t, "Services", 1, 5000);
     pump(t, 1500);
     base = server_log_lines();
-    run = submit("{\"name\":\"flood\",\"actions\":[{\"name\":\"flood\",\"script\":"
-                 "\"for i in 0 1 2 3 4; do seq $((i*100000+1)) $((i*100000+100000)); "
-                 "sleep 1; done\"}]}");
+    run = bench_submit("{\"name\":\"flood\",\"actions\":[{\"name\":\"flood\",\"script\":"
+                       "\"for i in 0 1 2 3 4; do seq $((i*100000+1)) $((i*100000+100000)); "
+                       "sleep 1; done\"}]}");
     c0 = cpu_s(t->pid);
-    t0 = now_s();
+    t0 = bench_now_s();
     keys(t, "3");
     if (wait_screen(t, "flood", 1, 5000) < 0) {
         fprintf(stderr, "tui_bench: the flood job did not show; the screen:\n");
@@ -630,7 +495,7 @@ static void log_flood(const char *tui, const char *dir)
     printf("    %5s %12s %12s %12s %12s\n", "t (s)", "server", "tui lines", "tui dropped",
            "tui seen");
     for (int s = 1; s <= 30; s++) {
-        pump(t, (int)((t0 + s - now_s()) * 1000));
+        pump(t, (int)((t0 + s - bench_now_s()) * 1000));
         stored = server_log_lines() - base;
         if (!log_header(t, &lines, &dropped))
             lines = dropped = -1;
@@ -641,14 +506,14 @@ static void log_flood(const char *tui, const char *dir)
             break;
     }
     c1 = cpu_s(t->pid);
-    wait_run(run);
+    bench_wait_run(run);
     printf("%-44s %.0f lines stored by the server, the TUI header counts %lld (%lld lines + "
            "%lld dropped): %s\n",
            "    result", stored, seen, lines, dropped,
            seen >= (long long)stored ? "caught up" : "behind");
     printf("%-44s %6.1f %% of one core (%.2f s CPU in %.1f s)\n", "    TUI CPU during the flood",
-           100 * (c1 - c0) / (now_s() - t0), c1 - c0, now_s() - t0);
-    printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), log flood", status_kb(t->pid, "VmHWM"));
+           100 * (c1 - c0) / (bench_now_s() - t0), c1 - c0, bench_now_s() - t0);
+    printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), log flood", bench_status_kb(t->pid, "VmHWM"));
     stop_tui(t);
 }
 
@@ -657,43 +522,33 @@ int main(int argc, char **argv)
     const char *server = argc > 1 ? argv[1] : "./hero_proc_server";
     const char *tui = argc > 2 ? argv[2] : "./hero_proc_tui";
     char dir[] = "/tmp/hp-tui-bench-XXXXXX", dir2[] = "/tmp/hp-tui-bench-XXXXXX";
-    struct curl_slist *headers = NULL;
     pid_t pid;
 
     if (!mkdtemp(dir) || !mkdtemp(dir2))
         return 1;
     signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    curl = curl_easy_init();
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
     printf("hero_proc_tui benchmarks (%s against %s, %dx%d pty)\n", tui, server, COLS, ROWS);
 
-    pid = start_server(server, dir);
+    pid = bench_start_server("tui_bench", server, dir);
     for (int i = 0; i < 200; i++) {
         char params[512];
         snprintf(params, sizeof(params),
                  "{\"config\":{\"name\":\"svc%03d\",\"description\":\"bench service %d\","
                  "\"actions\":[{\"name\":\"start\",\"script\":\"sleep 100000\"}]}}",
                  i, i);
-        cJSON_Delete(call("service.set", params));
+        cJSON_Delete(bench_call("service.set", params));
         snprintf(params, sizeof(params), "{\"name\":\"svc%03d\"}", i);
-        cJSON_Delete(call("service.start", params));
+        cJSON_Delete(bench_call("service.start", params));
     }
     idle_cpu(tui, dir);
     jobs_view(tui, dir);
-    stop(pid);
+    bench_stop_server(pid);
 
-    pid = start_server(server, dir2);
+    pid = bench_start_server("tui_bench", server, dir2);
     log_flood(tui, dir2);
-    stop(pid);
+    bench_stop_server(pid);
 
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    curl_global_cleanup();
-    free(reply.data);
+    bench_done();
     {
         char cmd[300];
         snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, dir2);

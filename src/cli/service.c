@@ -22,6 +22,20 @@ static cJSON *name_params(const char *name)
     return p;
 }
 
+/* The commands that take only a service NAME: no options, one positional, then method
+ * called with {"name"}; *res gets the answer. Returns 0 or the exit status. */
+static int call_named(hp_cli *cli, int argc, char **argv, const char *method, const char *what,
+                      cJSON **res)
+{
+    int rc;
+
+    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
+        return HP_CLI_USAGE;
+    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
+        return rc;
+    return hp__cli_call(cli, method, name_params(argv[optind]), res, what);
+}
+
 static int cmd_list(hp_cli *cli, int argc, char **argv)
 {
     static const char *const head[] = {"NAME",     "STATUS", "WANTED", "RUN",
@@ -92,12 +106,7 @@ static int cmd_status(hp_cli *cli, int argc, char **argv)
     char status[64];
     int rc;
 
-    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
-        return HP_CLI_USAGE;
-    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
-        return rc;
-    if ((rc = hp__cli_call(cli, "service.status", name_params(argv[optind]), &res,
-                           "service status")) != 0)
+    if ((rc = call_named(cli, argc, argv, "service.status", "service status", &res)) != 0)
         return rc;
     if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;
@@ -143,12 +152,7 @@ static int cmd_start(hp_cli *cli, int argc, char **argv)
     cJSON *res;
     int rc;
 
-    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
-        return HP_CLI_USAGE;
-    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
-        return rc;
-    if ((rc = hp__cli_call(cli, "service.start", name_params(argv[optind]), &res,
-                           "service start")) != 0)
+    if ((rc = call_named(cli, argc, argv, "service.start", "service start", &res)) != 0)
         return rc;
     return print_started(cli, res, "started", argv[optind]);
 }
@@ -183,12 +187,7 @@ static int cmd_stop(hp_cli *cli, int argc, char **argv)
     char status[64];
     int rc;
 
-    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
-        return HP_CLI_USAGE;
-    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
-        return rc;
-    if ((rc = hp__cli_call(cli, "service.stop", name_params(argv[optind]), &res, "service stop")) !=
-        0)
+    if ((rc = call_named(cli, argc, argv, "service.stop", "service stop", &res)) != 0)
         return rc;
     if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;
@@ -211,12 +210,7 @@ static int cmd_delete(hp_cli *cli, int argc, char **argv)
     cJSON *res;
     int rc;
 
-    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
-        return HP_CLI_USAGE;
-    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
-        return rc;
-    if ((rc = hp__cli_call(cli, "service.delete", name_params(argv[optind]), &res,
-                           "service delete")) != 0)
+    if ((rc = call_named(cli, argc, argv, "service.delete", "service delete", &res)) != 0)
         return rc;
     if (cli->json)
         hp__out_json(res, 0);

@@ -614,6 +614,60 @@ static void assert_shows(const char *needle)
     free(text);
 }
 
+/* The attributes of the screen cell at (y, x). */
+static attr_t attr_at(int y, int x)
+{
+    cchar_t cc;
+    wchar_t wc[CCHARW_MAX + 1] = {0};
+    attr_t attrs = 0;
+    short pair;
+
+    mvwin_wch(curscr, y, x, &cc);
+    getcchar(&cc, wc, &attrs, &pair, NULL);
+    return attrs;
+}
+
+/* The row of the screen that starts with prefix, -1 when none. */
+static int row_starting(const char *prefix)
+{
+    for (int y = 0; y < 40; y++) {
+        char *row = screen_row(y);
+        int hit = strncmp(row, prefix, strlen(prefix)) == 0;
+        free(row);
+        if (hit)
+            return y;
+    }
+    return -1;
+}
+
+START_TEST(the_focus_and_the_selected_action_are_highlighted)
+{
+    headless h;
+    int y;
+
+    headless_open(&h, 0);
+    open_form(h.app, 0, 0);
+    render_form(&h);
+    y = row_starting("> Name");
+    ck_assert_int_ge(y, 0);
+    ck_assert_msg(attr_at(y, 2) & A_BOLD, "the focused field's label is bold");
+    ck_assert_msg(attr_at(y, 14) & A_UNDERLINE, "a text field is underlined");
+    ck_assert_msg(!(attr_at(row_starting("  Description"), 2) & A_BOLD), "other labels are not");
+    for (int i = 0; i < 3; i++) /* Description, Wanted, Actions */
+        tui_app_key(h.app, '\t', 0);
+    render_form(&h);
+    y = row_starting("> Actions");
+    ck_assert_int_ge(y, 0);
+    ck_assert_msg(attr_at(y, 14) & A_REVERSE, "the selected action is reversed in the list");
+    ck_assert_msg(!(attr_at(y + 1, 16) & A_REVERSE), "the other action is not");
+    tui_app_key(h.app, KEY_DOWN, 1); /* the next action */
+    render_form(&h);
+    ck_assert_msg(attr_at(y + 1, 16) & A_REVERSE, "Down selects the second action");
+    assert_shows("Action 2 of 2: serve");
+    headless_close(&h);
+}
+END_TEST
+
 START_TEST(a_new_service_form_checks_the_field_left_and_names_the_problem)
 {
     headless h;
@@ -1110,6 +1164,7 @@ static Suite *suite(void)
     tcase_add_test(tc, enter_opens_a_services_jobs_and_escape_and_q_go_back);
     tcase_add_test(tc, a_click_selects_a_row_and_the_wheel_scrolls);
     tcase_add_test(tc, the_command_line_opens_forms);
+    tcase_add_test(tc, the_focus_and_the_selected_action_are_highlighted);
     tcase_add_test(tc, a_new_service_form_checks_the_field_left_and_names_the_problem);
     tcase_add_test(tc, submitting_a_form_with_problems_lists_them_and_sends_nothing);
     tcase_add_test(tc, preview_shows_the_request_and_the_hero_proc_command);

@@ -1,10 +1,12 @@
 /* The domain wrappers of hero_proc_sdk: one function per method of data/openrpc.json,
- * typed params in, typed results out (types.c), over the JSON-RPC core (jsonrpc.c).
- * They check only what would make a request impossible (NULL handle or name); every rule
- * of the contract is the server's to enforce and report. */
+ * typed params in, typed results out (types.c). A wrapper whose request and answer are the
+ * generated stub's (stubs.c) checks its arguments and delegates; the others build their own
+ * params over the JSON-RPC core (jsonrpc.c). They check only what would make a request
+ * impossible (NULL handle or name); every rule of the contract is the server's. */
 #include "client/sdk.h"
 
 #include "client/jsonrpc.h"
+#include "client/stubs.h"
 #include "client/transport.h"
 
 #include <stdlib.h>
@@ -149,7 +151,9 @@ static cJSON *call(hp_sdk *sdk, const char *method, int want_params, cJSON *para
         v_;                                                                                        \
     })
 
-/* Hands v to *out, or frees it when the caller did not want it (out NULL). */
+/* Hands v to *out, or frees it when the caller did not want it (out NULL). A stub parses
+ * only an answer it is asked for, so a wrapper whose out may be NULL always asks (a
+ * malformed answer fails either way) and DELIVERs it. */
 #define DELIVER(T, out, v)                                                                         \
     do {                                                                                           \
         if (out)                                                                                   \
@@ -176,17 +180,6 @@ static cJSON *name_params(const char *key, const char *name)
     cJSON *p = cJSON_CreateObject();
 
     if (add_str(p, key, name) != 0) {
-        cJSON_Delete(p);
-        return NULL;
-    }
-    return p;
-}
-
-static cJSON *id_params(int64_t id)
-{
-    cJSON *p = cJSON_CreateObject();
-
-    if (add_int(p, "id", id) != 0) {
         cJSON_Delete(p);
         return NULL;
     }
@@ -235,45 +228,32 @@ hp_status hp_sdk_batch(hp_sdk *sdk, hp_batch_call *calls, size_t n, hp_error *er
 
 hp_status hp_sdk_ping(hp_sdk *sdk, hp_pong **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *r = call(sdk, "system.ping", 0, NULL, 0, 0, &st, err);
-    hp_pong *v = TYPED(pong, r, st, err);
+    hp_pong *v;
+    hp_status st = hp_stub_system_ping(sdk, &v, err);
 
-    if (out)
-        *out = NULL;
     DELIVER(pong, out, v);
     return st;
 }
 
 hp_status hp_sdk_info(hp_sdk *sdk, hp_system_info **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *r;
-    hp_system_info *v;
-
     if (!out)
         return missing(err, "system.info", "an out parameter");
-    *out = NULL;
-    r = call(sdk, "system.info", 0, NULL, 0, 0, &st, err);
-    v = TYPED(system_info, r, st, err);
-    *out = v;
-    return st;
+    return hp_stub_system_info(sdk, out, err);
 }
 
 hp_status hp_sdk_discover(hp_sdk *sdk, cJSON **out, hp_error *err)
 {
     hp_status st;
-    cJSON *r;
 
     if (!out)
         return missing(err, "rpc.discover", "an out parameter");
-    *out = NULL;
-    r = call(sdk, "rpc.discover", 0, NULL, 0, 0, &st, err);
-    if (r && !cJSON_IsObject(r)) {
-        cJSON_Delete(r);
+    st = hp_stub_rpc_discover(sdk, out, err);
+    if (*out && !cJSON_IsObject(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
         return hp_error_set(err, HP_E_PROTOCOL, "malformed answer to rpc.discover");
     }
-    *out = r;
     return st;
 }
 
@@ -308,28 +288,12 @@ hp_status hp_services_put(hp_sdk *sdk, const hp_service_config *cfg, int *create
 
 hp_status hp_services_get(hp_sdk *sdk, const char *name, hp_service_record **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *r;
-
     if (!out)
         return missing(err, "service.get", "an out parameter");
     *out = NULL;
     if (!name)
         return missing(err, "service.get", "a service name");
-    r = call(sdk, "service.get", 1, name_params("name", name), 0, 0, &st, err);
-    *out = TYPED(service_record, r, st, err);
-    return st;
-}
-
-static cJSON *rev_params(int64_t if_changed_since)
-{
-    cJSON *p = cJSON_CreateObject();
-
-    if (p && if_changed_since > 0 && add_int(p, "if_changed_since", if_changed_since) != 0) {
-        cJSON_Delete(p);
-        return NULL;
-    }
-    return p;
+    return hp_stub_service_get(sdk, name, out, err);
 }
 
 hp_status hp_services_list(hp_sdk *sdk, int64_t if_changed_since, hp_service_list **out,
@@ -341,38 +305,31 @@ hp_status hp_services_list(hp_sdk *sdk, int64_t if_changed_since, hp_service_lis
     if (!out)
         return missing(err, "service.list", "an out parameter");
     *out = NULL;
-    r = call(sdk, "service.list", 1, rev_params(if_changed_since), 0, 0, &st, err);
+    st = hp_stub_service_list(sdk, if_changed_since > 0, if_changed_since, &r, err);
     *out = TYPED(service_list, r, st, err);
     return st;
 }
 
 hp_status hp_services_status(hp_sdk *sdk, const char *name, hp_service_status **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *r;
-
     if (!out)
         return missing(err, "service.status", "an out parameter");
     *out = NULL;
     if (!name)
         return missing(err, "service.status", "a service name");
-    r = call(sdk, "service.status", 1, name_params("name", name), 0, 0, &st, err);
-    *out = TYPED(service_status, r, st, err);
-    return st;
+    return hp_stub_service_status(sdk, name, out, err);
 }
 
 hp_status hp_services_start(hp_sdk *sdk, const char *name, hp_run **out, hp_error *err)
 {
     hp_status st;
-    cJSON *r;
     hp_run *v;
 
     if (out)
         *out = NULL;
     if (!name)
         return missing(err, "service.start", "a service name");
-    r = call(sdk, "service.start", 1, name_params("name", name), 0, 0, &st, err);
-    v = TYPED(run, r, st, err);
+    st = hp_stub_service_start(sdk, name, &v, err);
     DELIVER(run, out, v);
     return st;
 }
@@ -380,15 +337,13 @@ hp_status hp_services_start(hp_sdk *sdk, const char *name, hp_run **out, hp_erro
 hp_status hp_services_stop(hp_sdk *sdk, const char *name, hp_service_status **out, hp_error *err)
 {
     hp_status st;
-    cJSON *r;
     hp_service_status *v;
 
     if (out)
         *out = NULL;
     if (!name)
         return missing(err, "service.stop", "a service name");
-    r = call(sdk, "service.stop", 1, name_params("name", name), 0, 0, &st, err);
-    v = TYPED(service_status, r, st, err);
+    st = hp_stub_service_stop(sdk, name, &v, err);
     DELIVER(service_status, out, v);
     return st;
 }
@@ -397,18 +352,14 @@ hp_status hp_services_restart(hp_sdk *sdk, const char *name, int keep_history, h
                               hp_error *err)
 {
     hp_status st;
-    cJSON *p, *r;
     hp_run *v;
-    int bad;
 
     if (out)
         *out = NULL;
     if (!name)
         return missing(err, "service.restart", "a service name");
-    p = name_params("name", name);
-    bad = keep_history && add_item(p, "keep_history", cJSON_CreateTrue()) != 0;
-    r = call(sdk, "service.restart", 1, p, bad, 0, &st, err);
-    v = TYPED(run, r, st, err);
+    /* keep_history is sent only when set, and then as true. */
+    st = hp_stub_service_restart(sdk, name, keep_history != 0, 1, &v, err);
     DELIVER(run, out, v);
     return st;
 }
@@ -420,7 +371,7 @@ hp_status hp_services_delete(hp_sdk *sdk, const char *name, hp_error *err)
 
     if (!name)
         return missing(err, "service.delete", "a service name");
-    r = call(sdk, "service.delete", 1, name_params("name", name), 0, 0, &st, err);
+    st = hp_stub_service_delete(sdk, name, &r, err);
     return expect_object(r, st, "service.delete", err);
 }
 
@@ -457,15 +408,22 @@ hp_status hp_runs_submit(hp_sdk *sdk, const char *name, const hp_action_spec *ac
 
 hp_status hp_runs_get(hp_sdk *sdk, int64_t id, hp_run **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *r;
-
     if (!out)
         return missing(err, "run.get", "an out parameter");
-    *out = NULL;
-    r = call(sdk, "run.get", 1, id_params(id), 0, 0, &st, err);
-    *out = TYPED(run, r, st, err);
-    return st;
+    return hp_stub_run_get(sdk, id, out, err);
+}
+
+/* A list's params, with if_changed_since when it is a rev (> 0). run.list and job.list build
+ * theirs here, not through the stubs: they send it first, the stubs last. */
+static cJSON *rev_params(int64_t if_changed_since)
+{
+    cJSON *p = cJSON_CreateObject();
+
+    if (p && if_changed_since > 0 && add_int(p, "if_changed_since", if_changed_since) != 0) {
+        cJSON_Delete(p);
+        return NULL;
+    }
+    return p;
 }
 
 hp_status hp_runs_list(hp_sdk *sdk, const hp_run_filter *f, hp_run_list **out, hp_error *err)
@@ -500,8 +458,10 @@ hp_status hp_runs_wait(hp_sdk *sdk, int64_t id, long timeout_ms, hp_run **out, h
         *out = NULL;
     if (timeout_ms < 0)
         timeout_ms = 0;
-    p = id_params(id);
-    bad = add_int(p, "timeout_ms", timeout_ms);
+    /* Not through the stub: the call must outlast the wait. */
+    p = cJSON_CreateObject();
+    bad = add_int(p, "id", id);
+    bad |= add_int(p, "timeout_ms", timeout_ms);
     r = call(sdk, "run.wait", 1, p, bad, timeout_ms + WAIT_MARGIN_MS, &st, err);
     v = TYPED(run, r, st, err);
     DELIVER(run, out, v);
@@ -510,22 +470,17 @@ hp_status hp_runs_wait(hp_sdk *sdk, int64_t id, long timeout_ms, hp_run **out, h
 
 hp_status hp_runs_cancel(hp_sdk *sdk, int64_t id, hp_run **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *r;
     hp_run *v;
+    hp_status st = hp_stub_run_cancel(sdk, id, &v, err);
 
-    if (out)
-        *out = NULL;
-    r = call(sdk, "run.cancel", 1, id_params(id), 0, 0, &st, err);
-    v = TYPED(run, r, st, err);
     DELIVER(run, out, v);
     return st;
 }
 
 hp_status hp_runs_delete(hp_sdk *sdk, int64_t id, hp_error *err)
 {
-    hp_status st;
-    cJSON *r = call(sdk, "run.delete", 1, id_params(id), 0, 0, &st, err);
+    cJSON *r;
+    hp_status st = hp_stub_run_delete(sdk, id, &r, err);
 
     return expect_object(r, st, "run.delete", err);
 }
@@ -557,49 +512,25 @@ hp_status hp_jobs_list(hp_sdk *sdk, const hp_job_filter *f, hp_job_list **out, h
 
 hp_status hp_jobs_get(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *r;
-
     if (!out)
         return missing(err, "job.get", "an out parameter");
-    *out = NULL;
-    r = call(sdk, "job.get", 1, id_params(id), 0, 0, &st, err);
-    *out = TYPED(job, r, st, err);
-    return st;
+    return hp_stub_job_get(sdk, id, out, err);
 }
 
 hp_status hp_jobs_logs(hp_sdk *sdk, int64_t id, int64_t after_seq, int limit, int attempt,
                        hp_log_page **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *p, *r;
-    int bad = 0;
-
     if (!out)
         return missing(err, "job.logs", "an out parameter");
-    *out = NULL;
-    p = id_params(id);
-    if (after_seq)
-        bad |= add_int(p, "after_seq", after_seq);
-    if (limit)
-        bad |= add_int(p, "limit", limit);
-    if (attempt)
-        bad |= add_int(p, "attempt", attempt);
-    r = call(sdk, "job.logs", 1, p, bad, 0, &st, err);
-    *out = TYPED(log_page, r, st, err);
-    return st;
+    return hp_stub_job_logs(sdk, id, after_seq != 0, after_seq, limit != 0, limit, attempt != 0,
+                            attempt, out, err);
 }
 
 hp_status hp_jobs_cancel(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *r;
     hp_job *v;
+    hp_status st = hp_stub_job_cancel(sdk, id, &v, err);
 
-    if (out)
-        *out = NULL;
-    r = call(sdk, "job.cancel", 1, id_params(id), 0, 0, &st, err);
-    v = TYPED(job, r, st, err);
     DELIVER(job, out, v);
     return st;
 }
@@ -609,23 +540,9 @@ hp_status hp_jobs_cancel(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err)
 hp_status hp_logs_tail(hp_sdk *sdk, const char *src, int64_t after_seq, int limit,
                        hp_log_page **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *p, *r;
-    int bad = 0;
-
     if (!out)
         return missing(err, "logs.tail", "an out parameter");
-    *out = NULL;
-    p = cJSON_CreateObject();
-    if (src)
-        bad |= add_str(p, "src", src);
-    if (after_seq)
-        bad |= add_int(p, "after_seq", after_seq);
-    if (limit)
-        bad |= add_int(p, "limit", limit);
-    r = call(sdk, "logs.tail", 1, p, bad, 0, &st, err);
-    *out = TYPED(log_page, r, st, err);
-    return st;
+    return hp_stub_logs_tail(sdk, src, after_seq != 0, after_seq, limit != 0, limit, out, err);
 }
 
 hp_status hp_logs_insert(hp_sdk *sdk, const char *src, const char *const *lines, size_t n,
@@ -676,33 +593,25 @@ hp_status hp_secrets_set(hp_sdk *sdk, const char *name, const char *value, hp_se
                          hp_error *err)
 {
     hp_status st;
-    cJSON *p, *r;
     hp_secret_meta *v;
 
     if (out)
         *out = NULL;
     if (!name || !value)
         return missing(err, "secret.set", "a name and a value");
-    p = name_params("name", name);
-    r = call(sdk, "secret.set", 1, p, add_str(p, "value", value), 0, &st, err);
-    v = TYPED(secret_meta, r, st, err);
+    st = hp_stub_secret_set(sdk, name, value, &v, err);
     DELIVER(secret_meta, out, v);
     return st;
 }
 
 hp_status hp_secrets_get(hp_sdk *sdk, const char *name, hp_secret **out, hp_error *err)
 {
-    hp_status st;
-    cJSON *r;
-
     if (!out)
         return missing(err, "secret.get", "an out parameter");
     *out = NULL;
     if (!name)
         return missing(err, "secret.get", "a secret name");
-    r = call(sdk, "secret.get", 1, name_params("name", name), 0, 0, &st, err);
-    *out = TYPED(secret, r, st, err);
-    return st;
+    return hp_stub_secret_get(sdk, name, out, err);
 }
 
 hp_status hp_secrets_list(hp_sdk *sdk, int64_t if_changed_since, hp_secret_list **out,
@@ -714,7 +623,7 @@ hp_status hp_secrets_list(hp_sdk *sdk, int64_t if_changed_since, hp_secret_list 
     if (!out)
         return missing(err, "secret.list", "an out parameter");
     *out = NULL;
-    r = call(sdk, "secret.list", 1, rev_params(if_changed_since), 0, 0, &st, err);
+    st = hp_stub_secret_list(sdk, if_changed_since > 0, if_changed_since, &r, err);
     *out = TYPED(secret_list, r, st, err);
     return st;
 }
@@ -726,6 +635,6 @@ hp_status hp_secrets_delete(hp_sdk *sdk, const char *name, hp_error *err)
 
     if (!name)
         return missing(err, "secret.delete", "a secret name");
-    r = call(sdk, "secret.delete", 1, name_params("name", name), 0, 0, &st, err);
+    st = hp_stub_secret_delete(sdk, name, &r, err);
     return expect_object(r, st, "secret.delete", err);
 }

@@ -19,7 +19,22 @@ srv_pid=""
 kill_at_exit=""
 unset HERO_PROC_SOCKET HERO_PROC_URL HERO_PROC_TOKEN PATH_SOCKET HERO_SOCKET_DIR TMUX
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 HERO_PROC_DATA="$srcdir/data"
+# The dashboards are asked to quit (SIGTERM) while the shells of their panes still wait
+# for them: killing the tmux server first would orphan their process groups while a
+# sanitizer's leak check has them stopped, and the kernel's SIGCONT would leave that check
+# spinning forever.
+quit_dashboards() {
+    panes=$(tmux -L "$ts" list-panes -a -F '#{pane_pid}' 2>/dev/null)
+    for p in $panes; do pkill -TERM -P "$p" 2>/dev/null; done
+    end=$(($(date +%s) + 10))
+    for p in $panes; do
+        while pgrep -P "$p" >/dev/null 2>&1 && [ "$(date +%s)" -lt "$end" ]; do
+            sleep 0.1
+        done
+    done
+}
 cleanup() {
+    quit_dashboards
     tmux -L "$ts" kill-server 2>/dev/null
     [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
     for pid in $kill_at_exit; do kill "$pid" 2>/dev/null; done

@@ -945,13 +945,14 @@ static void preview(form_view *v)
     const char *method = NULL;
     cJSON *req;
     char *json = NULL, *cmd = NULL, *text = NULL, *raw = NULL;
+    int n;
 
     sync_fields(v);
-    if (tui_form_check(&v->form) != 0) {
+    if ((n = tui_form_check(&v->form)) != 0) {
         v->all_shown = 1;
         v->want_rebuild = 1;
-        set_note(v, 1, "nothing to preview until the %zu problem%s are fixed", v->form.n_problems,
-                 v->form.n_problems == 1 ? "" : "s");
+        set_note(v, 1, "nothing to preview until %s fixed",
+                 n == 1 ? "the problem is" : "the problems are");
         return;
     }
     req = tui_form_request(&v->form, &method);

@@ -1023,7 +1023,6 @@ static int submit(tui_app *app, tui_frame *f)
     int rc;
 
     sync_fields(v);
-    v->form.touched = ~0u;
     if (tui_form_check(&v->form) != 0) {
         v->all_shown = 1;
         v->want_rebuild = 1;
@@ -1035,10 +1034,8 @@ static int submit(tui_app *app, tui_frame *f)
         return TUI_HANDLED | TUI_REDRAW;
     }
     rc = tui_model_submit(m, &v->form, &run_id, msg, sizeof(msg));
-    if (rc != 0) {
+    if (rc != 0) { /* the server said no (it checks as the builders do, so rarely) */
         set_note(v, 1, "%s", msg);
-        v->want_rebuild = 1; /* the server's problems, if any, are on the fields now */
-        v->all_shown = 1;
         return TUI_HANDLED | TUI_REDRAW;
     }
     snprintf(name, sizeof(name), "%s", v->form.name);

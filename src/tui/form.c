@@ -20,31 +20,17 @@
 
 /* ---- strings ------------------------------------------------------------------------ */
 
-static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-static char *vformat(const char *fmt, va_list ap)
-{
-    va_list copy;
-    char *s;
-    int len;
-
-    va_copy(copy, ap);
-    len = vsnprintf(NULL, 0, fmt, copy);
-    va_end(copy);
-    if (len < 0 || !(s = malloc((size_t)len + 1)))
-        return NULL;
-    vsnprintf(s, (size_t)len + 1, fmt, ap);
-    return s;
-}
-
+/* A new string (caller frees), NULL without memory. */
 static char *format(const char *fmt, ...)
 {
     va_list ap;
     char *s;
 
     va_start(ap, fmt);
-    s = vformat(fmt, ap);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
     va_end(ap);
     return s;
 }
@@ -103,7 +89,7 @@ static long strv_find(char *const *v, size_t n, const char *s)
     return -1;
 }
 
-static const char *kind_word(tui_form_kind kind)
+const char *tui_form_kind_word(tui_form_kind kind)
 {
     return kind == TUI_FORM_RUN ? "run" : "service";
 }
@@ -498,7 +484,8 @@ static void map_problem(mapper *m, size_t i, tui_field field, const char *fmt, .
     if (!m->out)
         return;
     va_start(ap, fmt);
-    what = vformat(fmt, ap);
+    if (vasprintf(&what, fmt, ap) < 0)
+        what = NULL;
     va_end(ap);
     if (what) {
         char shown[HP_NAME_SHOW_SIZE];
@@ -980,7 +967,7 @@ int tui_form_check(tui_form *f)
 
     problems_clear(f);
     hp_error_clear(&err);
-    r.kind = kind_word(f->kind);
+    r.kind = tui_form_kind_word(f->kind);
     mapper_init(&m, f, r.kind, &pl);
     if (f->kind == TUI_FORM_SERVICE) {
         if ((sb = service_builder(f, NULL, &m)) &&
@@ -1022,7 +1009,7 @@ static int build_offline(const tui_form *f, hp_service_config *cfg, hp_action_sp
     mapper m;
     hp_status rc = HP_E_NOMEM;
 
-    mapper_init(&m, f, kind_word(f->kind), NULL);
+    mapper_init(&m, f, tui_form_kind_word(f->kind), NULL);
     memset(cfg, 0, sizeof(*cfg));
     *specs = NULL;
     *n = 0;
@@ -1143,7 +1130,7 @@ int tui_form_submit(tui_form *f, hp_client *client, int64_t *run_id, char *msg, 
     }
     hp_error_clear(&err);
     hp_name_show(f->name, shown, sizeof(shown));
-    mapper_init(&m, f, kind_word(f->kind), NULL);
+    mapper_init(&m, f, tui_form_kind_word(f->kind), NULL);
     if (f->kind == TUI_FORM_RUN) {
         hp_run_builder *rb = run_builder(f, client, &m);
         rc = rb ? hp_run_builder_start(rb, &id, &err) : hp_error_set_code(&err, HP_E_NOMEM);

@@ -78,6 +78,9 @@ typedef struct tui_form {
     size_t n_problems;
 } tui_form;
 
+/* "service" or "run" (static). */
+const char *tui_form_kind_word(tui_form_kind kind);
+
 /* An empty form of kind (no actions). Returns 0, -1 without memory. */
 int tui_form_init(tui_form *f, tui_form_kind kind);
 void tui_form_free(tui_form *f); /* frees every member; NULL safe; f is the caller's */

@@ -541,11 +541,6 @@ static void set_note(form_view *v, int error, const char *fmt, ...)
 
 /* ---- drawing ----------------------------------------------------------------------------- */
 
-static const char *kind_word(const form_view *v)
-{
-    return v->form.kind == TUI_FORM_SERVICE ? "service" : "run";
-}
-
 static void title(const tui_frame *f, char *buf, size_t size)
 {
     snprintf(buf, size, "%s", ((const form_view *)f->state)->title);
@@ -1348,7 +1343,8 @@ static int close_form(tui_app *app, tui_frame *f)
     sync_fields(v);
     if (v->dirty) {
         char q[160];
-        snprintf(q, sizeof(q), "Discard changes to this %s? They were not %s.", kind_word(v),
+        snprintf(q, sizeof(q), "Discard changes to this %s? They were not %s.",
+                 tui_form_kind_word(v->form.kind),
                  v->form.kind == TUI_FORM_SERVICE ? "saved" : "started");
         tui_app_ask_discard(app, q);
         return TUI_HANDLED | TUI_REDRAW;

@@ -211,6 +211,59 @@ START_TEST(secret_in_a_job_env_resolves)
 }
 END_TEST
 
+/* The value is only ever in the job's environment: not in the daemon's own log at debug
+ * level, not in system lines, not in an error. */
+START_TEST(secret_value_never_reaches_the_daemon_log_or_an_error)
+{
+    cJSON *a, *env, *run;
+    char *seen, *log, *long_value;
+    int64_t id;
+
+    stop_server();
+    hpt_server_extra_args("--log-level", "debug");
+    hpt_server_start();
+    set_secret("TOKEN", VALUE);
+    seen = job_sees("TOKEN", VALUE);
+    ck_assert_str_eq(seen, VALUE);
+    free(seen);
+    /* A run naming a secret that is not set fails naming it, and only it. */
+    a = hpt_script("bad", "true");
+    env = cJSON_AddObjectToObject(a, "env");
+    cJSON_AddStringToObject(env, "X", "${secret:TOKEN}${secret:NOT_SET}");
+    id = hpt_submit("bad", a, NULL);
+    run = hpt_wait_run(id, RUN_DEADLINE_MS);
+    ck_assert_str_eq(hpt_str(run, "status"), "failed");
+    ck_assert(hpt_json_contains(run, "NOT_SET"));
+    ck_assert(!hpt_json_contains(run, VALUE));
+    {
+        cJSON *lines = hpt_job_lines(hpt_int(hpt_job_of(run, "bad"), "id"));
+        ck_assert(!hpt_json_contains(lines, VALUE));
+        cJSON_Delete(lines);
+    }
+    cJSON_Delete(run);
+    /* A value refused for its length is not quoted back. */
+    long_value = malloc(70000);
+    ck_assert_ptr_nonnull(long_value);
+    memset(long_value, 'q', 69999);
+    long_value[69999] = '\0';
+    {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "name", "BIG");
+        cJSON_AddStringToObject(p, "value", long_value);
+        ck_assert_int_ne(hpt_fail("secret.set", p), 0);
+        ck_assert_ptr_null(strstr(hpt_error_message(), "qqqqqqqq"));
+    }
+    free(long_value);
+    assert_secret("TOKEN", VALUE);
+    stop_server();
+    log = hpt_read("server.log");
+    ck_assert_ptr_nonnull(log);
+    ck_assert_msg(strstr(log, VALUE) == NULL, "the daemon's log holds the value:\n%s", log);
+    free(log);
+    hpt_server_start();
+}
+END_TEST
+
 START_TEST(plaintext_secrets_of_the_current_release_are_sealed_at_start)
 {
     char *db_path = data_path("hero_proc.db"), *key = data_path("secrets.key"), *seen;
@@ -401,6 +454,7 @@ static Suite *server_secrets_suite(void)
     tcase_add_test(tc, secret_value_is_neither_in_the_database_nor_in_its_wal);
     tcase_add_test(tc, key_file_is_made_on_first_use_0600_with_32_bytes);
     tcase_add_test(tc, secret_in_a_job_env_resolves);
+    tcase_add_test(tc, secret_value_never_reaches_the_daemon_log_or_an_error);
     tcase_add_test(tc, plaintext_secrets_of_the_current_release_are_sealed_at_start);
     tcase_add_test(tc, missing_key_with_sealed_secrets_refuses_to_start);
     tcase_add_test(tc, key_readable_by_others_refuses_to_start);

@@ -159,8 +159,8 @@ static void assert_exit_111_saying(int status, const char *log_name, const char 
 {
     char *log = hpt_read(log_name);
 
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 111, "wait status 0x%x: %s",
-                  status, log ? log : "");
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 111, "wait status 0x%x: %s", status,
+                  log ? log : "");
     ck_assert_ptr_nonnull(log);
     ck_assert_msg(strstr(log, words), "'%s' not in: %s", words, log);
     free(log);
@@ -391,8 +391,7 @@ START_TEST(second_server_on_the_same_data_dir_exits_111_naming_the_first)
     w.run_id = hpt_submit("sleeper", hpt_command("sleeper", "sleep 300"), NULL);
     ck_assert(hpt_wait_until(job_has_pid, &w, RUN_DEADLINE_MS));
     status = run_server("second.sock", "second.log", NULL, NULL);
-    snprintf(words, sizeof(words), "is in use by hero_proc_server pid %ld",
-             (long)hpt_server_pid());
+    snprintf(words, sizeof(words), "is in use by hero_proc_server pid %ld", (long)hpt_server_pid());
     assert_exit_111_saying(status, "second.log", words);
     ck_assert_msg(hpt_pid_alive(w.pid), "the first server's job was killed");
     ck_assert(job_has_pid(&w));

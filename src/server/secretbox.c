@@ -123,8 +123,7 @@ static int create_key(const char *path, unsigned char *key, hp_error *err)
     if (fd < 0) {
         if (errno == EEXIST)
             return 0;
-        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot create key file %s", path),
-               -1;
+        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot create key file %s", path), -1;
     }
     randombytes_buf(key, KEY_BYTES);
     while (put < KEY_BYTES) {
@@ -303,8 +302,8 @@ static int migrate_secret(void *ud, const char *name, const char *value, char **
     return *replacement ? 0 : -1;
 }
 
-int hpd_secrets_prepare(hpd_store *st, const char *key_path, hpd_secretbox **sb,
-                        int64_t *migrated, hp_error *err)
+int hpd_secrets_prepare(hpd_store *st, const char *key_path, hpd_secretbox **sb, int64_t *migrated,
+                        hp_error *err)
 {
     prepare_ctx pc = {.key_path = key_path};
     hp_error why;
@@ -377,7 +376,6 @@ int hpd_secret_get(hpd_server *srv, const char *name, char **value, int64_t *cre
     *value = hpd_secretbox_unseal(srv->secrets, stored, &why);
     free(stored);
     if (!*value)
-        return hp_error_set(err, why.code, "secret '%s' cannot be read: %s", name, why.message),
-               -1;
+        return hp_error_set(err, why.code, "secret '%s' cannot be read: %s", name, why.message), -1;
     return 1;
 }

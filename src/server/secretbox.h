@@ -46,8 +46,8 @@ void hpd_secret_wipe_len(char *p, size_t len); /* the first len bytes; NULL safe
  * exists or was created, else NULL (no secrets yet: it is created on the first set).
  * *migrated (may be NULL) gets how many secrets were sealed. 0, or -1 with err whose
  * message says why the daemon cannot start. */
-int hpd_secrets_prepare(hpd_store *st, const char *key_path, hpd_secretbox **sb,
-                        int64_t *migrated, hp_error *err);
+int hpd_secrets_prepare(hpd_store *st, const char *key_path, hpd_secretbox **sb, int64_t *migrated,
+                        hp_error *err);
 
 /* The daemon's secret.set and secret lookups (the server's key, made by the first set
  * when there is none yet). Same contract as hpd_store_secret_set and _get, except that a

@@ -637,8 +637,7 @@ static void daemonize(void)
 
 int hpd_server_main(const hpd_options *opt)
 {
-    hpd_server srv = {
-        .opt = *opt, .sigfd = -1, .lock_fd = -1, .next_run_id = 1, .next_job_id = 1};
+    hpd_server srv = {.opt = *opt, .sigfd = -1, .lock_fd = -1, .next_run_id = 1, .next_job_id = 1};
     hpd_store_limits limits = {.lines_per_job = opt->lines_per_job, .log_bytes = opt->log_bytes};
     hpd_http_options hopt = {.max_body = opt->max_body};
     hp_error err;
@@ -678,7 +677,8 @@ int hpd_server_main(const hpd_options *opt)
     if (srv.lock_fd < 0)
         goto out;
     write_lock_owner(srv.lock_fd, srv.socket_path);
-    srv.secrets_key = opt->secrets_key ? strdup(opt->secrets_key) : join(srv.data_dir, "secrets.key");
+    srv.secrets_key =
+        opt->secrets_key ? strdup(opt->secrets_key) : join(srv.data_dir, "secrets.key");
     if (!srv.secrets_key)
         goto out;
     srv.store = hpd_store_open(srv.data_dir, &limits, &err);

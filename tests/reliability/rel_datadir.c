@@ -77,8 +77,8 @@ START_TEST(eight_servers_at_once_on_one_data_dir_leave_exactly_one)
     }
     close(pipefd[0]);
     close(pipefd[1]); /* EOF: go */
-    ck_assert_msg(hpt_wait_until(all_but_one_exited, &r, DEADLINE_MS),
-                  "%d of %d servers exited", r.n_exited, CONTENDERS);
+    ck_assert_msg(hpt_wait_until(all_but_one_exited, &r, DEADLINE_MS), "%d of %d servers exited",
+                  r.n_exited, CONTENDERS);
     for (int i = 0; i < CONTENDERS; i++)
         if (!r.exited[i])
             winner = i;

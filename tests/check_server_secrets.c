@@ -295,6 +295,40 @@ START_TEST(secret_value_never_reaches_the_daemon_log_or_an_error)
 }
 END_TEST
 
+/* A stored value damaged behind the server's back: the job fails saying the secret cannot
+ * be read, not that it is missing. */
+START_TEST(damaged_secret_fails_the_job_saying_it_cannot_be_read)
+{
+    char *db_path = data_path("hero_proc.db");
+    sqlite3 *db = NULL;
+    cJSON *a, *env, *run;
+    const char *error;
+    int64_t id;
+
+    set_secret("A", VALUE);
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    ck_assert_int_eq(
+        sqlite3_exec(db,
+                     "UPDATE secrets SET value = 'sb1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==' WHERE name = 'A'",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+    a = hpt_script("use", "true");
+    env = cJSON_AddObjectToObject(a, "env");
+    cJSON_AddStringToObject(env, "X", "${secret:A}");
+    id = hpt_submit("use", a, NULL);
+    run = hpt_wait_run(id, RUN_DEADLINE_MS);
+    ck_assert_str_eq(hpt_str(run, "status"), "failed");
+    error = hpt_str(hpt_job_of(run, "use"), "error");
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(strstr(error, "secret 'A', which cannot be read"), "error: %s", error);
+    cJSON_Delete(run);
+    free(db_path);
+}
+END_TEST
+
 START_TEST(plaintext_secrets_of_the_current_release_are_sealed_at_start)
 {
     char *db_path = data_path("hero_proc.db"), *key = data_path("secrets.key"), *seen;
@@ -486,6 +520,7 @@ static Suite *server_secrets_suite(void)
     tcase_add_test(tc, the_key_lives_in_memory_a_core_dump_leaves_out);
     tcase_add_test(tc, secret_in_a_job_env_resolves);
     tcase_add_test(tc, secret_value_never_reaches_the_daemon_log_or_an_error);
+    tcase_add_test(tc, damaged_secret_fails_the_job_saying_it_cannot_be_read);
     tcase_add_test(tc, plaintext_secrets_of_the_current_release_are_sealed_at_start);
     tcase_add_test(tc, missing_key_with_sealed_secrets_refuses_to_start);
     tcase_add_test(tc, key_readable_by_others_refuses_to_start);

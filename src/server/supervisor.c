@@ -275,9 +275,10 @@ static char *grow_wiped(char *out, size_t len, size_t cap)
 }
 
 /* Replaces every ${secret:NAME} in value; NULL with *missing set when a secret is not
- * set (its name is copied into missing, never its value). The result holds secrets:
- * wipe it before freeing (free_env). */
-static char *resolve_secrets(hpd_server *srv, const char *value, char *missing, size_t msize)
+ * set or cannot be read (its name is copied into missing, never its value; *unreadable
+ * tells which). The result holds secrets: wipe it before freeing (free_env). */
+static char *resolve_secrets(hpd_server *srv, const char *value, char *missing, size_t msize,
+                             int *unreadable)
 {
     size_t cap = strlen(value) + 1, len = 0;
     char *out = malloc(cap);
@@ -294,8 +295,13 @@ static char *resolve_secrets(hpd_server *srv, const char *value, char *missing, 
                 nl = sizeof(name) - 1;
             memcpy(name, p + 9, nl);
             name[nl] = '\0';
-            if (hpd_secret_get(srv, name, &secret, NULL, NULL, NULL) != 1) {
+            hp_error err;
+            int found = hpd_secret_get(srv, name, &secret, NULL, NULL, &err);
+            if (found != 1) {
                 snprintf(missing, msize, "%s", name);
+                *unreadable = found < 0;
+                if (found < 0) /* the message names the secret and the key file only */
+                    hpd_log(srv, 0, "%s", err.message);
                 hpd_secret_wipe_len(out, len);
                 free(out);
                 return NULL;
@@ -363,12 +369,13 @@ static char **build_env(hpd_server *srv, const hp_action_spec *a, char *why, siz
     }
     for (size_t j = 0; j < a->n_env; j++) {
         char missing[128] = "";
-        char *value = resolve_secrets(srv, a->env[j].value, missing, sizeof(missing));
+        int unreadable = 0;
+        char *value = resolve_secrets(srv, a->env[j].value, missing, sizeof(missing), &unreadable);
         size_t len;
         if (!value) {
             if (missing[0])
-                snprintf(why, why_len, "env %s uses secret '%s', which is not set", a->env[j].key,
-                         missing);
+                snprintf(why, why_len, "env %s uses secret '%s', which %s", a->env[j].key, missing,
+                         unreadable ? "cannot be read (see the server's log)" : "is not set");
             else
                 snprintf(why, why_len, "out of memory");
             free_env(envp);

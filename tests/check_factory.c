@@ -660,6 +660,42 @@ START_TEST(auto_with_nothing_set_starts_a_server_at_the_default_socket_under_hom
 }
 END_TEST
 
+/* A server on the default data dir, and a dashboard asked for another socket: it says who
+ * holds the data dir and where to connect instead of starting a second server there. */
+START_TEST(auto_on_another_socket_names_the_server_holding_the_data_dir_and_starts_none)
+{
+    char *sock = hpt_path("first.sock"), *other = hpt_path("other.sock");
+    hp_factory_options first = {.socket_path = sock}, second = {.socket_path = other};
+    hp_system_info *info = NULL;
+    hp_client *c;
+    char want[128];
+
+    setenv("HOME", hp_test_tmpdir(), 1);
+    setenv("HERO_PROC_SERVER", hpt_server_binary(), 1);
+    c = hp_factory_auto(&first, &E);
+    ck_assert_msg(c != NULL, "hp_factory_auto: %s", E.message);
+    MUST(hp_sdk_info(hp_client_sdk(c), &info, &E));
+    spawned_pid = info->pid;
+    hp_system_info_free(info);
+    hp_client_free(c);
+
+    ck_assert_ptr_null(hp_factory_auto(&second, &E));
+    ck_assert_int_eq(E.code, HP_E_CONFLICT);
+    snprintf(want, sizeof(want), "hero_proc_server pid %lld already uses", (long long)spawned_pid);
+    ck_assert_msg(strstr(E.message, want) != NULL, "'%s' not in: %s", want, E.message);
+    ck_assert_msg(strstr(E.message, sock) != NULL, "its socket not in: %s", E.message);
+    ck_assert_int_ne(access(other, F_OK), 0); /* nothing listens there */
+    ck_assert_int_eq(hpt_count_cmdline(other), 0);
+    ck_assert(hpt_pid_alive((pid_t)spawned_pid));
+
+    ck_assert_int_eq(kill((pid_t)spawned_pid, SIGTERM), 0);
+    ck_assert_msg(hpt_wait_until(pid_gone, &spawned_pid, 20000), "the started server did not exit");
+    spawned_pid = 0;
+    free(sock);
+    free(other);
+}
+END_TEST
+
 START_TEST(auto_with_no_spawn_fails_to_connect_naming_the_socket)
 {
     char *sock = hpt_path("nobody.sock");
@@ -742,6 +778,8 @@ static Suite *factory_suite(void)
     tcase_set_timeout(spawn, 60);
     tcase_add_test(spawn, auto_starts_a_server_in_a_temporary_home_that_outlives_the_client);
     tcase_add_test(spawn, auto_with_nothing_set_starts_a_server_at_the_default_socket_under_home);
+    tcase_add_test(spawn,
+                   auto_on_another_socket_names_the_server_holding_the_data_dir_and_starts_none);
     tcase_add_test(spawn, auto_with_no_spawn_fails_to_connect_naming_the_socket);
     tcase_add_test(spawn, auto_with_a_missing_server_program_fails_with_a_clear_message);
     suite_add_tcase(s, spawn);

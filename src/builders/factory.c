@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -122,6 +123,44 @@ static const char *find_server(const hp_factory_options *o, char *buf, size_t si
     return "hero_proc_server"; /* execvp searches PATH */
 }
 
+/* A server already holding the data dir that a started server would use (its flock on
+ * <data-dir>/lock, DESIGN section 3): HP_E_CONFLICT naming its pid and socket, so that
+ * the caller connects there instead of starting a second server that would refuse to run.
+ * HP_OK when the data dir is free. The probe holds a shared lock for an instant only; a
+ * server starting meanwhile tries again. */
+static hp_status data_dir_holder(const hp_factory_options *o, const char *socket_path,
+                                 hp_error *err)
+{
+    const char *home = getenv("HOME");
+    char path[PATH_MAX], held[PATH_MAX + 32], *sock;
+    long pid;
+    ssize_t n;
+    int fd;
+
+    if (o->data_dir)
+        snprintf(path, sizeof(path), "%s/lock", o->data_dir);
+    else
+        snprintf(path, sizeof(path), "%s/hero/var/hero_proc/lock", home && *home ? home : "/tmp");
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return HP_OK; /* no server ever ran there */
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK) {
+        close(fd);
+        return HP_OK;
+    }
+    n = pread(fd, held, sizeof(held) - 1, 0);
+    close(fd);
+    held[n > 0 ? n : 0] = '\0';
+    pid = strtol(held, &sock, 10);
+    sock += strspn(sock, "\n");
+    sock[strcspn(sock, "\n")] = '\0';
+    *strrchr(path, '/') = '\0';
+    return hp_error_set(err, HP_E_CONFLICT,
+                        "hero_proc_server pid %ld already uses data dir %s: connect to its "
+                        "socket %s (nothing started at %s)",
+                        pid, path, *sock ? sock : "(unknown)", socket_path);
+}
+
 /* Starts `server --socket path --daemon [--data-dir dir]` and waits for it to return
  * (--daemon returns once the socket listens). */
 static hp_status spawn_server(const hp_factory_options *o, const char *socket_path, hp_error *err)
@@ -129,7 +168,8 @@ static hp_status spawn_server(const hp_factory_options *o, const char *socket_pa
     char buf[PATH_MAX + 32];
     const char *server = find_server(o, buf, sizeof(buf));
     char *argv[8];
-    int report[2], status, n = 0, child_errno = 0;
+    int report[2], errs[2], status, n = 0, child_errno = 0;
+    char said[512] = "";
     ssize_t got;
     pid_t pid;
 
@@ -144,10 +184,18 @@ static hp_status spawn_server(const hp_factory_options *o, const char *socket_pa
     argv[n] = NULL;
     if (pipe2(report, O_CLOEXEC) != 0)
         return hp_error_set_errno(err, HP_E_SYSTEM, errno, "pipe");
+    /* What the server says before it detaches, to pass on when it cannot start. */
+    if (pipe2(errs, O_CLOEXEC) != 0) {
+        close(report[0]);
+        close(report[1]);
+        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "pipe");
+    }
     pid = fork();
     if (pid < 0) {
         close(report[0]);
         close(report[1]);
+        close(errs[0]);
+        close(errs[1]);
         return hp_error_set_errno(err, HP_E_SYSTEM, errno, "fork");
     }
     if (pid == 0) {
@@ -156,8 +204,8 @@ static hp_status spawn_server(const hp_factory_options *o, const char *socket_pa
         if (devnull >= 0) {
             dup2(devnull, 0);
             dup2(devnull, 1);
-            dup2(devnull, 2);
         }
+        dup2(errs[1], 2);
         dup2(report[1], 3);
         syscall(SYS_close_range, 4U, ~0U, 0U);
         fcntl(3, F_SETFD, FD_CLOEXEC);
@@ -168,12 +216,26 @@ static hp_status spawn_server(const hp_factory_options *o, const char *socket_pa
         _exit(127);
     }
     close(report[1]);
+    close(errs[1]);
     do
         got = read(report[0], &child_errno, sizeof(child_errno));
     while (got < 0 && errno == EINTR);
     close(report[0]);
-    if (waitpid(pid, &status, 0) < 0)
+    if (waitpid(pid, &status, 0) < 0) {
+        close(errs[0]);
         return hp_error_set_errno(err, HP_E_SYSTEM, errno, "waitpid");
+    }
+    /* It has returned: what it wrote is in the pipe; do not wait for the daemon's end. */
+    if (fcntl(errs[0], F_SETFL, O_NONBLOCK) == 0) {
+        ssize_t k = read(errs[0], said, sizeof(said) - 1);
+        char *last;
+        said[k > 0 ? k : 0] = '\0';
+        while (k > 0 && said[k - 1] == '\n')
+            said[--k] = '\0';
+        if ((last = strrchr(said, '\n')) != NULL) /* its last word says why it stopped */
+            memmove(said, last + 1, strlen(last + 1) + 1);
+    }
+    close(errs[0]);
     if (got == (ssize_t)sizeof(child_errno))
         return hp_error_set_errno(err, HP_E_CONNECT, child_errno,
                                   "no hero_proc server at %s, and %s cannot be started",
@@ -181,8 +243,9 @@ static hp_status spawn_server(const hp_factory_options *o, const char *socket_pa
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return hp_error_set(err, HP_E_CONNECT,
                             "no hero_proc server at %s, and %s exited with status %d "
-                            "while starting",
-                            socket_path, server, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                            "while starting%s%s",
+                            socket_path, server, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                            said[0] ? ": " : "", said);
     return HP_OK;
 }
 
@@ -225,7 +288,8 @@ hp_client *hp_factory_auto(const hp_factory_options *opts, hp_error *err)
         hp_endpoint_clear(&ep);
         return NULL;
     }
-    if (spawn_server(o, ep.socket_path, err) != HP_OK) {
+    if (data_dir_holder(o, ep.socket_path, err) != HP_OK ||
+        spawn_server(o, ep.socket_path, err) != HP_OK) {
         hp_client_free(c);
         hp_endpoint_clear(&ep);
         return NULL;

@@ -31,7 +31,9 @@ hp_client *hp_factory_http(const char *url, const char *token, hp_error *err);
 /* Endpoint discovery (flags, HERO_PROC_SOCKET, HERO_PROC_URL, default paths); when
  * nothing answers at a Unix socket and spawning is allowed, starts hero_proc_server
  * --daemon on it and waits for it to answer. opts may be NULL. NULL with err: the
- * message names the endpoint and why it could not be reached or started. */
+ * message names the endpoint and why it could not be reached or started; HP_E_CONFLICT
+ * when another server already holds the data dir (the message names its pid and socket,
+ * and nothing was started). */
 hp_client *hp_factory_auto(const hp_factory_options *opts, hp_error *err);
 
 void hp_client_free(hp_client *c);   /* NULL safe; a started server keeps running */

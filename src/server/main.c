@@ -35,6 +35,8 @@ static void usage(FILE *out)
             "  --max-services N       services kept (default 10000)\n"
             "  --max-active-runs N    runs pending or running at once (default 1000)\n"
             "  --max-secrets N        secrets kept (default 10000)\n"
+            "  --secrets-key FILE     key that encrypts the secrets (default DIR/secrets.key,\n"
+            "                         created 0600 on first use; keep it apart from backups)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
@@ -74,7 +76,8 @@ int main(int argc, char **argv)
         O_RUNS,
         O_SERVICES,
         O_ACTIVE,
-        O_SECRETS
+        O_SECRETS,
+        O_SECRETS_KEY
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -91,6 +94,7 @@ int main(int argc, char **argv)
         {"max-services", required_argument, NULL, O_SERVICES},
         {"max-active-runs", required_argument, NULL, O_ACTIVE},
         {"max-secrets", required_argument, NULL, O_SECRETS},
+        {"secrets-key", required_argument, NULL, O_SECRETS_KEY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -188,6 +192,9 @@ int main(int argc, char **argv)
             if (parse_number("--max-secrets", optarg, 1, 1000000, &n) != 0)
                 return EXIT_USAGE;
             opt.max_secrets = n;
+            break;
+        case O_SECRETS_KEY:
+            opt.secrets_key = optarg;
             break;
         default:
             usage(stderr);

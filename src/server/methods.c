@@ -3,6 +3,7 @@
  * the JSON of DESIGN section 2. No process or socket handling here. */
 #include "config.h"
 
+#include "server/secretbox.h"
 #include "server/server.h"
 
 #include <stdio.h>
@@ -835,6 +836,7 @@ static cJSON *m_secret_set(hpd_rpc_ctx *ctx)
     const char *name = str_param(ctx, "name"), *value = str_param(ctx, "value");
     int64_t now = hpd_now_ms(), created = now;
     hp_error err;
+    int rc;
 
     if (strlen(value) > 65536)
         return hpd_rpc_fail(ctx, HPD_INVALID_PARAMS, NULL,
@@ -844,7 +846,10 @@ static cJSON *m_secret_set(hpd_rpc_ctx *ctx)
         return hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
                             "at most %lld secrets; delete one before adding another",
                             (long long)ctx->srv->opt.max_secrets);
-    if (hpd_store_secret_set(ctx->srv->store, name, value, now, &created, &err) != 0)
+    rc = hpd_secret_set(ctx->srv, name, value, now, &created, &err);
+    /* The request is done with the value: no copy of it stays behind in the params. */
+    hpd_secret_wipe((char *)(uintptr_t)value);
+    if (rc != 0)
         return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
     hpd_changed(ctx->srv);
     return secret_meta(name, created, now);
@@ -856,7 +861,7 @@ static cJSON *m_secret_get(hpd_rpc_ctx *ctx)
     char *value = NULL;
     int64_t created = 0, updated = 0;
     hp_error err;
-    int found = hpd_store_secret_get(ctx->srv->store, name, &value, &created, &updated, &err);
+    int found = hpd_secret_get(ctx->srv, name, &value, &created, &updated, &err);
     cJSON *o;
 
     if (found < 0)
@@ -865,7 +870,7 @@ static cJSON *m_secret_get(hpd_rpc_ctx *ctx)
         return hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "secret '%s' is not set", name);
     o = secret_meta(name, created, updated);
     cJSON_AddStringToObject(o, "value", value);
-    free(value);
+    hpd_secret_free(value);
     return o;
 }
 

@@ -3,6 +3,7 @@
  * graceful stop on SIGTERM/SIGINT. Also the model look-ups the other files share. */
 #include "config.h"
 
+#include "server/secretbox.h"
 #include "server/server.h"
 
 #include <errno.h>
@@ -13,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { EXIT_CANNOT_START = 111 };
@@ -445,6 +448,65 @@ static int bind_socket(const char *path, hp_error *err)
     return fd;
 }
 
+/* One daemon per data dir: an flock on <data-dir>/lock, held for the process lifetime
+ * (O_CLOEXEC: jobs do not inherit it). The file holds the holder's pid and socket, so a
+ * second server, or a dashboard about to start one, can name them. Returns the fd, or -1
+ * after saying why on stderr. */
+static int lock_data_dir(const char *data_dir)
+{
+    char *path = join(data_dir, "lock");
+    char held[512];
+    int fd = -1;
+
+    if (!path) {
+        fprintf(stderr, "hero_proc_server: out of memory\n");
+        return -1;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "hero_proc_server: cannot open %s: %s\n", path, strerror(errno));
+        goto fail;
+    }
+    /* A dashboard probing the lock holds it for an instant: a few tries before giving up. */
+    for (int tries = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; tries++) {
+        ssize_t n;
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            fprintf(stderr, "hero_proc_server: cannot lock %s: %s\n", path, strerror(errno));
+            goto fail;
+        }
+        if (tries < 10) {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        n = pread(fd, held, sizeof(held) - 1, 0);
+        held[n > 0 ? n : 0] = '\0';
+        held[strcspn(held, "\n")] = '\0';
+        fprintf(stderr, "hero_proc_server: data dir %s is in use by hero_proc_server pid %s\n",
+                data_dir, held[0] ? held : "(unknown)");
+        goto fail;
+    }
+    free(path);
+    return fd;
+fail:
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return -1;
+}
+
+/* Writes our pid and socket into the lock file (again after --daemon forked). */
+static void write_lock_owner(int fd, const char *socket_path)
+{
+    char buf[4200];
+    int len = snprintf(buf, sizeof(buf), "%ld\n%s\n", (long)getpid(), socket_path);
+
+    if (len < 0 || (size_t)len >= sizeof(buf) || ftruncate(fd, 0) != 0 ||
+        pwrite(fd, buf, (size_t)len, 0) != len)
+        fprintf(stderr, "hero_proc_server: cannot write the pid into the data dir's lock: %s\n",
+                strerror(errno));
+}
+
 /* The bearer token for TCP: <data-dir>/token, created 0600 with 32 random bytes. */
 static char *load_token(const char *data_dir, hp_error *err)
 {
@@ -575,7 +637,7 @@ static void daemonize(void)
 
 int hpd_server_main(const hpd_options *opt)
 {
-    hpd_server srv = {.opt = *opt, .sigfd = -1, .next_run_id = 1, .next_job_id = 1};
+    hpd_server srv = {.opt = *opt, .sigfd = -1, .lock_fd = -1, .next_run_id = 1, .next_job_id = 1};
     hpd_store_limits limits = {.lines_per_job = opt->lines_per_job, .log_bytes = opt->log_bytes};
     hpd_http_options hopt = {.max_body = opt->max_body};
     hp_error err;
@@ -611,10 +673,28 @@ int hpd_server_main(const hpd_options *opt)
                 strerror(errno));
         goto out;
     }
+    srv.lock_fd = lock_data_dir(srv.data_dir);
+    if (srv.lock_fd < 0)
+        goto out;
+    write_lock_owner(srv.lock_fd, srv.socket_path);
+    srv.secrets_key =
+        opt->secrets_key ? strdup(opt->secrets_key) : join(srv.data_dir, "secrets.key");
+    if (!srv.secrets_key)
+        goto out;
     srv.store = hpd_store_open(srv.data_dir, &limits, &err);
     if (!srv.store) {
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         goto out;
+    }
+    {
+        int64_t migrated = 0;
+        if (hpd_secrets_prepare(srv.store, srv.secrets_key, &srv.secrets, &migrated, &err) != 0) {
+            fprintf(stderr, "hero_proc_server: %s\n", err.message);
+            goto out;
+        }
+        if (migrated)
+            hpd_log(&srv, 2, "sealed %lld plaintext secrets under %s", (long long)migrated,
+                    srv.secrets_key);
     }
     srv.rev = hpd_store_get_meta(srv.store, "rev", 0) + 1;
     if (hpd_store_load(srv.store, &srv, load_service, load_run, load_job, &err) != 0) {
@@ -627,8 +707,10 @@ int hpd_server_main(const hpd_options *opt)
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         goto out;
     }
-    if (opt->daemonize)
-        daemonize();
+    if (opt->daemonize) {
+        daemonize(); /* the lock's open file is shared: the process that stays holds it */
+        write_lock_owner(srv.lock_fd, srv.socket_path);
+    }
 
     sigemptyset(&mask);
     sigaddset(&mask, SIGCHLD);
@@ -689,6 +771,10 @@ out:
         close(srv.sigfd);
     hpd_loop_free(srv.loop);
     free(token);
+    hpd_secretbox_free(srv.secrets);
+    free(srv.secrets_key);
+    if (srv.lock_fd >= 0)
+        close(srv.lock_fd); /* the lock goes with it; the file stays for the next start */
     free(srv.data_dir);
     free(srv.socket_path);
     return rc;

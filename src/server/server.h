@@ -27,6 +27,7 @@ typedef struct hpd_options {
     int64_t max_services;      /* service.set refuses a new name beyond it, default 10000 */
     int64_t max_active_runs;   /* pending or running runs, default 1000 */
     int64_t max_secrets;       /* secret.set refuses a new name beyond it, default 10000 */
+    const char *secrets_key;   /* key file of the secrets; NULL: <data-dir>/secrets.key */
     uint64_t backoff_min_ms;   /* default 1000 */
     uint64_t backoff_max_ms;   /* default 30000 */
     uint64_t stable_ms;        /* default 10000 */
@@ -54,6 +55,9 @@ typedef struct hpd_server {
     size_t cap_by_id;
     int by_id_partial;
     uint64_t flush_timer;
+    struct hpd_secretbox *secrets; /* the key; NULL until a secret needs it (secretbox.c) */
+    char *secrets_key;             /* its file */
+    int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
 } hpd_server;
 
 /* Daemon lifetime (server.c). */

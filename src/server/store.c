@@ -1002,6 +1002,115 @@ int64_t hpd_store_secret_count(hpd_store *st)
     return n;
 }
 
+/* Visits every secret with its stored value, then writes the replacements fn gave in
+ * one transaction. secure_delete is on meanwhile so that the replaced values are zeroed in
+ * the file rather than left in free space, and the WAL is checkpointed and truncated so
+ * that no page image with them stays there either. */
+int hpd_store_secret_each(hpd_store *st, hpd_secret_each_fn fn, void *ctx, int64_t *rewritten,
+                          hp_error *err)
+{
+    sqlite3_stmt *sel = NULL, *upd = NULL, *pragma = NULL;
+    char **names = NULL, **values = NULL;
+    size_t n = 0, cap = 0;
+    int rc = -1, secure = -1, in_tx = 0;
+
+    if (rewritten)
+        *rewritten = 0;
+    if (!st || !fn)
+        return hp_error_set(err, HP_E_INVALID, "store: no store or callback given"), -1;
+    if (sqlite3_prepare_v2(st->db, "SELECT name, value FROM secrets ORDER BY name", -1, &sel,
+                           NULL) != SQLITE_OK) {
+        db_fail(st, err, "cannot read the secrets");
+        goto out;
+    }
+    for (;;) {
+        char *replacement = NULL;
+        int step = sqlite3_step(sel);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            db_fail(st, err, "cannot read the secrets");
+            goto out;
+        }
+        if (fn(ctx, (const char *)sqlite3_column_text(sel, 0),
+               (const char *)sqlite3_column_text(sel, 1), &replacement, err) != 0)
+            goto out;
+        if (!replacement)
+            continue;
+        if (n == cap) {
+            size_t grown_cap = cap ? cap * 2 : 16;
+            char **gn = realloc(names, grown_cap * sizeof(*gn)), **gv;
+            if (gn)
+                names = gn;
+            gv = gn ? realloc(values, grown_cap * sizeof(*gv)) : NULL;
+            if (!gv) {
+                free(replacement);
+                nomem(err, "cannot rewrite the secrets");
+                goto out;
+            }
+            values = gv;
+            cap = grown_cap;
+        }
+        values[n] = replacement;
+        if (!(names[n] = dup_column(sel, 0))) {
+            free(replacement);
+            nomem(err, "cannot rewrite the secrets");
+            goto out;
+        }
+        n++;
+    }
+    sqlite3_finalize(sel);
+    sel = NULL;
+    if (n == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (sqlite3_prepare_v2(st->db, "PRAGMA secure_delete", -1, &pragma, NULL) == SQLITE_OK &&
+        sqlite3_step(pragma) == SQLITE_ROW)
+        secure = sqlite3_column_int(pragma, 0);
+    sqlite3_finalize(pragma);
+    if (sqlite3_exec(st->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "UPDATE secrets SET value = ?2 WHERE name = ?1", -1, &upd,
+                           NULL) != SQLITE_OK) {
+        db_fail(st, err, "cannot rewrite the secrets");
+        goto out;
+    }
+    if (begin(st, err) != 0)
+        goto out;
+    in_tx = 1;
+    for (size_t i = 0; i < n; i++) {
+        bind_text(upd, 1, names[i]);
+        bind_text(upd, 2, values[i]);
+        if (run_stmt(st, upd, err, "cannot rewrite secret '%s'", names[i]) != 0)
+            goto out;
+    }
+    if (commit(st, err) != 0)
+        goto out;
+    in_tx = 0;
+    if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) !=
+        SQLITE_OK) {
+        db_fail(st, err, "cannot checkpoint after rewriting the secrets");
+        goto out;
+    }
+    if (rewritten)
+        *rewritten = (int64_t)n;
+    rc = 0;
+out:
+    if (in_tx)
+        rollback(st);
+    if (secure == 0)
+        sqlite3_exec(st->db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL);
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    for (size_t i = 0; i < n; i++) {
+        free(names[i]);
+        free(values[i]);
+    }
+    free(names);
+    free(values);
+    return rc;
+}
+
 /* ---- log batch ----------------------------------------------------------------------- */
 
 static int grow(void **buf, size_t *cap, size_t need, size_t elem)

@@ -57,6 +57,15 @@ cJSON *hpd_store_secret_list(hpd_store *st, hp_error *err);
 /* 1 deleted, 0 not found, -1 error. */
 int hpd_store_secret_delete(hpd_store *st, const char *name, hp_error *err);
 int64_t hpd_store_secret_count(hpd_store *st);
+/* Calls fn with each secret's name and stored value (borrowed, valid during the call);
+ * fn returns 0 to go on or -1 (err set) to stop, and may put a replacement (malloc'd,
+ * taken) into *replacement. The replacements are written at the end in one transaction
+ * that leaves the old values neither in the file nor in its WAL; *rewritten (may be
+ * NULL) gets their number. 0, or -1 with err (nothing rewritten). */
+typedef int (*hpd_secret_each_fn)(void *ctx, const char *name, const char *value,
+                                  char **replacement, hp_error *err);
+int hpd_store_secret_each(hpd_store *st, hpd_secret_each_fn fn, void *ctx, int64_t *rewritten,
+                          hp_error *err);
 
 /* Log lines. append copies the line into the pending batch and returns its seq (global,
  * increasing, starting after the highest seq ever stored). flush writes the batch in one

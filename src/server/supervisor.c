@@ -4,6 +4,7 @@
  * SIGKILL. Every signal goes through signal_group(). It does not parse JSON-RPC. */
 #include "config.h"
 
+#include "server/secretbox.h"
 #include "server/server.h"
 
 #include <errno.h>
@@ -260,9 +261,24 @@ static void on_output(hpd_loop *loop, int fd, uint32_t events, void *data)
 
 /* ---- spawning --------------------------------------------------------------------- */
 
+/* Moves out to a buffer of cap bytes: a copy and a wipe rather than realloc, which could
+ * leave resolved secrets behind in the memory it frees. */
+static char *grow_wiped(char *out, size_t len, size_t cap)
+{
+    char *grown = malloc(cap);
+
+    if (grown)
+        memcpy(grown, out, len);
+    hpd_secret_wipe_len(out, len);
+    free(out);
+    return grown;
+}
+
 /* Replaces every ${secret:NAME} in value; NULL with *missing set when a secret is not
- * set (its name is copied into missing, never its value). */
-static char *resolve_secrets(hpd_server *srv, const char *value, char *missing, size_t msize)
+ * set or cannot be read (its name is copied into missing, never its value; *unreadable
+ * tells which). The result holds secrets: wipe it before freeing (free_env). */
+static char *resolve_secrets(hpd_server *srv, const char *value, char *missing, size_t msize,
+                             int *unreadable)
 {
     size_t cap = strlen(value) + 1, len = 0;
     char *out = malloc(cap);
@@ -279,37 +295,35 @@ static char *resolve_secrets(hpd_server *srv, const char *value, char *missing, 
                 nl = sizeof(name) - 1;
             memcpy(name, p + 9, nl);
             name[nl] = '\0';
-            if (hpd_store_secret_get(srv->store, name, &secret, NULL, NULL, NULL) != 1) {
+            hp_error err;
+            int found = hpd_secret_get(srv, name, &secret, NULL, NULL, &err);
+            if (found != 1) {
                 snprintf(missing, msize, "%s", name);
+                *unreadable = found < 0;
+                if (found < 0) /* the message names the secret and the key file only */
+                    hpd_log(srv, 0, "%s", err.message);
+                hpd_secret_wipe_len(out, len);
                 free(out);
                 return NULL;
             }
             sl = strlen(secret);
             if (len + sl + strlen(end + 1) + 1 > cap) {
-                char *grown;
                 cap = len + sl + strlen(end + 1) + 1;
-                grown = realloc(out, cap);
-                if (!grown) {
-                    free(secret);
-                    free(out);
+                if (!(out = grow_wiped(out, len, cap))) {
+                    hpd_secret_free(secret);
                     return NULL;
                 }
-                out = grown;
             }
             memcpy(out + len, secret, sl);
             len += sl;
-            free(secret);
+            hpd_secret_free(secret);
             p = end + 1;
             continue;
         }
         if (len + 2 > cap) {
-            char *grown = realloc(out, cap * 2);
-            if (!grown) {
-                free(out);
-                return NULL;
-            }
-            out = grown;
             cap *= 2;
+            if (!(out = grow_wiped(out, len, cap)))
+                return NULL;
         }
         out[len++] = *p++;
     }
@@ -317,12 +331,15 @@ static char *resolve_secrets(hpd_server *srv, const char *value, char *missing, 
     return out;
 }
 
-static void free_strv(char **v)
+/* The child's environment holds resolved secrets: wiped, then freed. */
+static void free_env(char **v)
 {
     if (!v)
         return;
-    for (size_t i = 0; v[i]; i++)
+    for (size_t i = 0; v[i]; i++) {
+        hpd_secret_wipe(v[i]);
         free(v[i]);
+    }
     free(v);
 }
 
@@ -352,21 +369,23 @@ static char **build_env(hpd_server *srv, const hp_action_spec *a, char *why, siz
     }
     for (size_t j = 0; j < a->n_env; j++) {
         char missing[128] = "";
-        char *value = resolve_secrets(srv, a->env[j].value, missing, sizeof(missing));
+        int unreadable = 0;
+        char *value = resolve_secrets(srv, a->env[j].value, missing, sizeof(missing), &unreadable);
         size_t len;
         if (!value) {
             if (missing[0])
-                snprintf(why, why_len, "env %s uses secret '%s', which is not set", a->env[j].key,
-                         missing);
+                snprintf(why, why_len, "env %s uses secret '%s', which %s", a->env[j].key, missing,
+                         unreadable ? "cannot be read (see the server's log)" : "is not set");
             else
                 snprintf(why, why_len, "out of memory");
-            free_strv(envp);
+            free_env(envp);
             return NULL;
         }
         len = strlen(a->env[j].key) + strlen(value) + 2;
         envp[k] = malloc(len);
         if (envp[k])
             snprintf(envp[k], len, "%s=%s", a->env[j].key, value);
+        hpd_secret_wipe(value);
         free(value);
         if (!envp[k++])
             goto oom;
@@ -374,7 +393,7 @@ static char **build_env(hpd_server *srv, const hp_action_spec *a, char *why, siz
     return envp;
 oom:
     snprintf(why, why_len, "out of memory");
-    free_strv(envp);
+    free_env(envp);
     return NULL;
 }
 
@@ -560,7 +579,7 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
     }
     hpd_save_job(srv, job);
     hp_argv_free(argv);
-    free_strv(envp);
+    free_env(envp);
     return;
 failed:
     for (int i = 0; i < 2; i++) {
@@ -572,7 +591,7 @@ failed:
             close(report[i]);
     }
     hp_argv_free(argv);
-    free_strv(envp);
+    free_env(envp);
     spawn_failed(srv, job, why);
 }
 

@@ -64,8 +64,9 @@ int hpd_rpc_check_bounds(const char *text, size_t len, char *why, size_t why_len
     return 0;
 }
 
-/* Raw bytes below 0x20 may not appear inside a JSON string, and a raw NUL nowhere; cJSON
- * would take them (and cut the string at a NUL), so they are refused here. */
+/* Raw bytes below 0x20 may not appear inside a JSON string, and outside one only as the
+ * whitespace \t \n \r; cJSON would take them (cutting a string at a NUL, skipping the
+ * others as blanks), so they are refused here. */
 static int has_raw_control(const char *text, size_t len)
 {
     int in_string = 0;
@@ -75,6 +76,8 @@ static int has_raw_control(const char *text, size_t len)
         if (c == 0)
             return 1;
         if (!in_string) {
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                return 1;
             in_string = c == '"';
         } else if (c == '\\') {
             i++;
@@ -165,7 +168,7 @@ static void scan_value(nul_scan *s, int batch)
             if (nul)
                 nul_found(s, "the field name");
             skip_space(s);
-            s->p++; /* ':' */
+            s->p += s->p < s->end; /* ':' */
             scan_value(s, 0);
             s->plen = saved;
             s->path[saved] = 0;
@@ -174,10 +177,11 @@ static void scan_value(nul_scan *s, int batch)
                 s->p++;
             skip_space(s);
         }
-        s->p++; /* '}' */
+        s->p += s->p < s->end; /* '}' */
     } else if (*s->p == '[') {
         s->p++;
         for (skip_space(s); s->p < s->end && *s->p != ']'; i++) {
+            const char *before = s->p;
             if (batch)
                 s->slot = i;
             else
@@ -189,8 +193,10 @@ static void scan_value(nul_scan *s, int batch)
             if (s->p < s->end && *s->p == ',')
                 s->p++;
             skip_space(s);
+            if (s->p == before) /* not JSON after all: stop rather than spin */
+                break;
         }
-        s->p++; /* ']' */
+        s->p += s->p < s->end; /* ']' */
     } else {
         while (s->p < s->end && !strchr(",]} \t\r\n", *s->p))
             s->p++;

@@ -434,6 +434,12 @@ START_TEST(raw_nul_and_control_bytes_are_parse_errors)
                                 "{'name':'s','value':'a\tb'}}",
                                 NULL),
                      -32700);
+    /* Control bytes between requests, with a NUL escape after them (found by fuzzing: the
+     * NUL scan lost its place there). */
+    ck_assert_int_eq(post_error("[{'jsonrpc':'2.0','id':1,'method':'system.ping'},\x01\x02"
+                                "{'jsonrpc':'2.0','id':2,'method':'x\\u0000'}]",
+                                NULL),
+                     -32700);
     ck_assert_int_eq(hpt_fail("secret.get", hpt_name("s")), -32000);
     assert_still_answers();
 }

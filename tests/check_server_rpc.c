@@ -570,7 +570,7 @@ static void refused_values(const cJSON *doc, const cJSON *schema, const cJSON *e
         } else {
             cJSON_Delete(extra);
         }
-        if (!nested)
+        if (!nested || !cJSON_IsObject(example))
             return;
         cJSON_ArrayForEach (it, cJSON_GetObjectItemCaseSensitive(schema, "properties")) {
             cJSON *bad = cJSON_CreateArray(), *v;
@@ -599,8 +599,9 @@ static void refused_values(const cJSON *doc, const cJSON *schema, const cJSON *e
         /* The first item replaced by each value its schema refuses. */
         refused_values(doc, items, cJSON_GetArrayItem(example, 0), nested, bad);
         cJSON_ArrayForEach (v, bad) {
-            cJSON *changed = cJSON_Duplicate(example, 1);
-            cJSON_ReplaceItemInArray(changed, 0, cJSON_Duplicate(v, 1));
+            cJSON *changed = cJSON_Duplicate(example, 1), *dup = cJSON_Duplicate(v, 1);
+            if (!cJSON_ReplaceItemInArray(changed, 0, dup))
+                cJSON_Delete(dup);
             cJSON_AddItemToArray(out, changed);
         }
         cJSON_Delete(bad);

@@ -1,5 +1,6 @@
-/* JSON-RPC 2.0 envelope handling: bounds, parse, batch, params checked against each
- * method's table, dispatch, deferred answers. Methods themselves live in methods.c. */
+/* JSON-RPC 2.0 envelope handling: bounds and raw-text checks (control bytes, strings
+ * carrying NUL), parse, batch, params checked against each method's table, dispatch,
+ * deferred answers. Methods themselves live in methods.c. */
 #include "config.h"
 
 #include "server/rpc.h"

@@ -364,6 +364,29 @@ START_TEST(names_with_control_characters_are_rejected_and_shown_escaped)
 }
 END_TEST
 
+/* The builders share the server's name rules: a name becomes a folder name. */
+START_TEST(dot_names_are_rejected_by_the_builders)
+{
+    hp_service_builder *sb = hp_service_builder_new(NULL, "..");
+    hp_run_builder *rb = hp_run_builder_new(NULL, "ci");
+
+    hp_action_script(hp_service_builder_action(sb, "a"), "true");
+    problems_are(service_fails(sb, "service name '..' is invalid: '.' and '..' are not names, as "
+                                   "names become folder names"),
+                 "service name '..' is invalid: '.' and '..' are not names, as names become "
+                 "folder names",
+                 NULL);
+    script(rb, ".", "true");
+    problems_are(run_fails(rb, "run 'ci': action name '.' is invalid: '.' and '..' are not "
+                               "names, as names become folder names"),
+                 "run 'ci': action name '.' is invalid: '.' and '..' are not names, as names "
+                 "become folder names",
+                 NULL);
+    hp_service_builder_free(sb);
+    hp_run_builder_free(rb);
+}
+END_TEST
+
 START_TEST(a_builder_without_actions_is_rejected)
 {
     hp_run_builder *rb = hp_run_builder_new(NULL, "empty");
@@ -784,6 +807,7 @@ static Suite *builders_suite(void)
     tcase_add_test(rules, the_bounds_themselves_are_accepted);
     tcase_add_test(rules, restart_always_is_refused_in_a_run_and_accepted_in_a_service);
     tcase_add_test(rules, names_with_control_characters_are_rejected_and_shown_escaped);
+    tcase_add_test(rules, dot_names_are_rejected_by_the_builders);
     tcase_add_test(rules, a_builder_without_actions_is_rejected);
     tcase_add_test(rules, problems_of_a_later_build_replace_the_earlier_ones);
     suite_add_tcase(s, rules);

@@ -484,7 +484,8 @@ START_TEST(wrong_json_types_are_reported)
     hp_problems pb = {0};
 
     ck_assert_int_eq(hp_action_spec_from_json(json, &a, "run 'ci'", &pb), -1);
-    ck_assert_msg(pb.count == 6, "got:%s", joined(&pb));
+    ck_assert_msg(pb.count == 7, "got:%s", joined(&pb));
+    assert_problem(&pb, "run 'ci': action 'x': unknown field 'extra'");
     assert_problem(&pb, "run 'ci': action 'x': script must be a string");
     assert_problem(&pb, "run 'ci': action 'x': timeout_secs must be an integer");
     assert_problem(&pb, "run 'ci': action 'x': retry must be an integer");
@@ -497,6 +498,72 @@ START_TEST(wrong_json_types_are_reported)
     hp_action_spec_free(&a);
     hp_problems_free(&pb);
     cJSON_Delete(json);
+}
+END_TEST
+
+/* A typo in a field name used to be stored and silently do nothing. */
+START_TEST(unknown_fields_are_refused_with_the_field_meant)
+{
+    cJSON *json = json_of("{'name':'svc','bogus':1,'actions':["
+                          "{'name':'a','scirpt':'echo hi','timeout_sec':1},"
+                          "{'name':'b','script':'true','depend':['a'],'zzzzzz':0}]}");
+    hp_service_config c;
+    hp_problems pb = {0};
+
+    ck_assert_int_eq(hp_service_config_from_json(json, &c, &pb), -1);
+    ck_assert_msg(pb.count == 5, "got:%s", joined(&pb));
+    assert_problem(&pb, "service 'svc': unknown field 'bogus'");
+    assert_problem(&pb, "service 'svc': action 'a': unknown field 'scirpt' (at "
+                        "actions[0].scirpt); did you mean script?");
+    assert_problem(&pb, "service 'svc': action 'a': unknown field 'timeout_sec' (at "
+                        "actions[0].timeout_sec); did you mean timeout_secs?");
+    assert_problem(&pb, "service 'svc': action 'b': unknown field 'depend' (at "
+                        "actions[1].depend); did you mean depends_on?");
+    assert_problem(&pb, "service 'svc': action 'b': unknown field 'zzzzzz' (at "
+                        "actions[1].zzzzzz)");
+    hp_service_config_free(&c);
+    hp_problems_free(&pb);
+    cJSON_Delete(json);
+}
+END_TEST
+
+/* What a server answers may carry more (a record's times; fields of a newer server). */
+START_TEST(lenient_parsing_skips_unknown_fields)
+{
+    cJSON *json = json_of("{'name':'svc','created_at_ms':5,'actions':["
+                          "{'name':'a','script':'true','future':1}]}");
+    hp_service_config c;
+    hp_action_spec *a = NULL;
+    size_t n = 0;
+
+    ck_assert_int_eq(hp_service_config_from_json_lenient(json, &c, NULL), 0);
+    ck_assert_str_eq(c.actions[0].script, "true");
+    ck_assert_int_eq(
+        hp_actions_from_json_lenient(cJSON_GetObjectItem(json, "actions"), &a, &n, NULL), 0);
+    ck_assert_uint_eq(n, 1);
+    hp_actions_free(a, n);
+    hp_service_config_free(&c);
+    cJSON_Delete(json);
+}
+END_TEST
+
+/* Names become folder names once logs move to files. */
+START_TEST(dot_and_dot_dot_are_not_names)
+{
+    char dots[] = "..", script[] = "true";
+    hp_action_spec a = {.name = dots, .script = script};
+    hp_problems pb = {0};
+
+    ck_assert(!hp_name_is_valid("."));
+    ck_assert(!hp_name_is_valid(".."));
+    ck_assert(hp_name_is_valid("..."));
+    ck_assert(hp_name_is_valid(".a"));
+    ck_assert_uint_eq(hp_spec_validate("service", ".", &a, 1, &pb), 2);
+    assert_problem(&pb, "service name '.' is invalid: '.' and '..' are not names, as names "
+                        "become folder names");
+    assert_problem(&pb, "service '.': action name '..' is invalid: '.' and '..' are not names, "
+                        "as names become folder names");
+    hp_problems_free(&pb);
 }
 END_TEST
 
@@ -776,6 +843,9 @@ static Suite *spec_suite(void)
     tcase_add_test(tc, several_problems_are_reported_at_once);
     tcase_add_test(tc, wrong_json_types_are_reported);
     tcase_add_test(tc, unknown_enum_values_huge_numbers_and_non_string_env_are_reported);
+    tcase_add_test(tc, unknown_fields_are_refused_with_the_field_meant);
+    tcase_add_test(tc, lenient_parsing_skips_unknown_fields);
+    tcase_add_test(tc, dot_and_dot_dot_are_not_names);
     tcase_add_test(tc, service_config_rules_cover_name_and_description);
     tcase_add_test(tc, order_puts_dependencies_first_with_ties_in_insertion_order);
     tcase_add_test(tc, order_fails_on_a_cycle_or_an_unknown_dependency);

@@ -6,6 +6,7 @@
 #include "check_common.h"
 #include "server/store.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,6 +465,47 @@ START_TEST(saving_a_run_again_updates_its_state_and_keeps_its_actions)
 }
 END_TEST
 
+/* Earlier versions stored fields they did not know; the daemon must still start on
+ * such a store, though a request with them is refused now. */
+START_TEST(a_stored_config_with_fields_unknown_today_still_loads)
+{
+    hpd_store *st = open_store(0, 0);
+    hp_error err = {0};
+    hpd_service svc;
+    fixture_run f;
+    sqlite3 *db;
+    char *path = hp_test_join(hp_test_tmpdir(), "hero_proc.db");
+    loaded l;
+
+    memset(&svc, 0, sizeof(svc));
+    svc.config.name = strdup("old");
+    svc.config.actions = sample_actions(&svc.config.n_actions);
+    ck_assert_msg(hpd_store_put_service(st, &svc, &err) == 0, "%s", err.message);
+    make_run(&f, 5, "old");
+    save_run(st, &f);
+    hpd_store_close(st);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(db,
+                     "UPDATE services SET config = json_set(config, '$.bogus', 1,"
+                     " '$.actions[0].timeout_sec', 1);"
+                     "UPDATE runs SET actions = json_set(actions, '$[0].scirpt', 'x');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    st = open_store(0, 0);
+    load_all(st, &l);
+    ck_assert_str_eq(l.svc_name, "old");
+    ck_assert_int_eq(l.n_runs, 1);
+    loaded_free(&l);
+    hpd_store_close(st);
+    hp_service_config_free(&svc.config);
+    free_run(&f);
+    free(path);
+}
+END_TEST
+
 START_TEST(deleting_a_service_removes_only_that_service)
 {
     hpd_store *st = open_store(0, 0);
@@ -887,6 +929,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, service_run_and_jobs_come_back_intact_after_a_restart);
     tcase_add_test(tc, saving_a_run_again_updates_its_state_and_keeps_its_actions);
     tcase_add_test(tc, deleting_a_service_removes_only_that_service);
+    tcase_add_test(tc, a_stored_config_with_fields_unknown_today_still_loads);
     tcase_add_test(tc, deleting_a_run_removes_its_jobs_and_their_log_lines);
     tcase_add_test(tc, secrets_are_set_read_listed_without_values_and_deleted);
     tcase_add_test(tc, setting_a_secret_again_keeps_its_creation_time);

@@ -351,8 +351,8 @@ static int parse_specs(const type *t, const field *f, const cJSON *j, void *v, h
 {
     hp_problems pb = {0};
 
-    if (hp_actions_from_json(j, AT(v, f->off, hp_action_spec *), AT(v, f->aux, size_t), NULL,
-                             &pb) == 0)
+    if (hp_actions_from_json_lenient(j, AT(v, f->off, hp_action_spec *), AT(v, f->aux, size_t),
+                                     &pb) == 0)
         return 0;
     hp_error_set(err, HP_E_PROTOCOL, "malformed %s from the server: %s", t->name + 3,
                  pb.count ? pb.items[0] : "out of memory");
@@ -644,7 +644,7 @@ hp_service_record *hp_service_record_from_json(const cJSON *json, hp_error *err)
         hp_error_set_code(err, HP_E_NOMEM);
         return NULL;
     }
-    if (hp_service_config_from_json(json, &r->config, &pb) != 0) {
+    if (hp_service_config_from_json_lenient(json, &r->config, &pb) != 0) {
         hp_error_set(err, HP_E_PROTOCOL, "malformed service record from the server: %s",
                      pb.count ? pb.items[0] : "out of memory");
         hp_problems_free(&pb);

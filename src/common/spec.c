@@ -109,7 +109,16 @@ int hp_name_is_valid(const char *name)
     for (i = 0; name[i]; i++)
         if (i >= HP_NAME_MAX || !is_name_char((unsigned char)name[i]))
             return 0;
-    return i > 0;
+    /* Names become folder names (logs on disk), where these two mean something else. */
+    return i > 0 && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+/* The rule an invalid name broke, as the end of a sentence. */
+static const char *name_rule(const char *name)
+{
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return "'.' and '..' are not names, as names become folder names";
+    return NAME_RULE;
 }
 
 /* The shown form of one byte in piece (5 bytes); returns its length. */
@@ -225,6 +234,7 @@ typedef struct reporter {
     hp_problems *pb;
     size_t found;
     const char *owner; /* "run 'ci'", may be NULL or "" */
+    int lenient;       /* fields it does not know are skipped, not refused */
 } reporter;
 
 static void report(reporter *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -781,8 +791,8 @@ static void validate_action(reporter *r, int in_service, const hp_action_spec *a
     if (!a->name)
         report(r, "%s has no name", who);
     else if (!hp_name_is_valid(a->name))
-        report(r, "action name '%s' is invalid: " NAME_RULE,
-               hp_name_show(a->name, shown, sizeof(shown)));
+        report(r, "action name '%s' is invalid: %s", hp_name_show(a->name, shown, sizeof(shown)),
+               name_rule(a->name));
     if (g && g->second[i])
         report(r, "duplicate action name '%s'", hp_name_show(a->name, shown, sizeof(shown)));
     validate_program(r, who, a);
@@ -809,7 +819,7 @@ size_t hp_spec_validate(const char *kind, const char *name, const hp_action_spec
 {
     label owner;
     char shown[HP_NAME_SHOW_SIZE];
-    reporter r = {pb, 0, NULL};
+    reporter r = {pb, 0, NULL, 0};
     graph g;
     int have_graph;
 
@@ -821,8 +831,8 @@ size_t hp_spec_validate(const char *kind, const char *name, const hp_action_spec
     if (!name)
         report_raw(&r, "%s name is missing", kind);
     else if (!hp_name_is_valid(name))
-        report_raw(&r, "%s name '%s' is invalid: " NAME_RULE, kind,
-                   hp_name_show(name, shown, sizeof(shown)));
+        report_raw(&r, "%s name '%s' is invalid: %s", kind,
+                   hp_name_show(name, shown, sizeof(shown)), name_rule(name));
     if (n == 0)
         report_raw(&r, "%s has no actions; give at least one", r.owner);
     else if (n > HP_ACTIONS_MAX)
@@ -840,7 +850,7 @@ size_t hp_spec_validate(const char *kind, const char *name, const hp_action_spec
 size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb)
 {
     label owner;
-    reporter r = {pb, 0, NULL};
+    reporter r = {pb, 0, NULL, 0};
 
     if (!c) {
         report_raw(&r, "service config is missing");
@@ -866,6 +876,82 @@ static const cJSON *field(const cJSON *obj, const char *key)
 static void oom(reporter *r)
 {
     report(r, "out of memory while reading the JSON");
+}
+
+static const char *const action_fields[] = {
+    "name",       "script", "interpreter",    "command", "cwd",  "env", "timeout_secs",
+    "depends_on", "retry",  "retry_delay_ms", "restart", "tags", NULL};
+static const char *const config_fields[] = {"name", "description", "actions", "wanted", NULL};
+
+/* Levenshtein distance, cut off at 3: only "close" matters here. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[HP_NAME_MAX + 1];
+
+    if (la > HP_NAME_MAX || lb > HP_NAME_MAX || (la > lb ? la - lb : lb - la) > 2)
+        return 3;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb] < 3 ? row[lb] : 3;
+}
+
+/* The known field a typo most likely meant: within two edits, or a prefix either way. */
+static const char *closest_field(const char *key, const char *const *known)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+
+    for (; *known; known++) {
+        size_t d = edit_distance(key, *known);
+        if (d == 3 && *key &&
+            (strncmp(key, *known, strlen(key)) == 0 || strncmp(key, *known, strlen(*known)) == 0))
+            d = 2;
+        if (d < best_d) {
+            best_d = d;
+            best = *known;
+        }
+    }
+    return best;
+}
+
+/* The design refuses fields it does not define: a typo such as "timeout_sec" would
+ * otherwise be stored and silently do nothing. path is "" or "actions[0]." */
+static void check_fields(reporter *r, const char *who, const char *path, const cJSON *obj,
+                         const char *const *known)
+{
+    const cJSON *it;
+    char shown[HP_NAME_SHOW_SIZE];
+
+    if (r->lenient)
+        return;
+    cJSON_ArrayForEach (it, obj) {
+        const char *const *k = known;
+        const char *key = it->string ? it->string : "", *meant;
+        while (*k && strcmp(*k, key) != 0)
+            k++;
+        if (*k)
+            continue;
+        char where[HP_NAME_SHOW_SIZE + 48] = "";
+        hp_name_show(key, shown, sizeof(shown));
+        if (*path)
+            snprintf(where, sizeof(where), " (at %s%s)", path, shown);
+        meant = closest_field(key, known);
+        report(r, "%s%sunknown field '%s'%s%s%s%s", who ? who : "", who ? ": " : "", shown, where,
+               meant ? "; did you mean " : "", meant ? meant : "", meant ? "?" : "");
+    }
 }
 
 static void get_string(reporter *r, const char *who, const cJSON *obj, const char *key, char **out)
@@ -992,6 +1078,7 @@ static void parse_action(reporter *r, const cJSON *json, hp_action_spec *out, si
     const char *who;
     const cJSON *it;
     long number;
+    char path[40] = "";
 
     memset(out, 0, sizeof(*out));
     if (!cJSON_IsObject(json)) {
@@ -1024,12 +1111,15 @@ static void parse_action(reporter *r, const cJSON *json, hp_action_spec *out, si
                hp_name_show(it->valuestring, shown, sizeof(shown)));
     }
     get_string_array(r, who, json, "tags", &out->tags, &out->n_tags);
+    if (position)
+        snprintf(path, sizeof(path), "actions[%zu].", position - 1);
+    check_fields(r, who, path, json, action_fields);
 }
 
 int hp_action_spec_from_json(const cJSON *json, hp_action_spec *out, const char *owner,
                              hp_problems *pb)
 {
-    reporter r = {pb, 0, owner};
+    reporter r = {pb, 0, owner, 0};
 
     if (!out)
         return -1;
@@ -1064,10 +1154,10 @@ static void parse_actions(reporter *r, const cJSON *array, hp_action_spec **out,
     }
 }
 
-int hp_actions_from_json(const cJSON *array, hp_action_spec **out, size_t *n, const char *owner,
-                         hp_problems *pb)
+static int actions_from_json(const cJSON *array, hp_action_spec **out, size_t *n, const char *owner,
+                             int lenient, hp_problems *pb)
 {
-    reporter r = {pb, 0, owner};
+    reporter r = {pb, 0, owner, lenient};
 
     if (!out || !n)
         return -1;
@@ -1075,10 +1165,22 @@ int hp_actions_from_json(const cJSON *array, hp_action_spec **out, size_t *n, co
     return r.found ? -1 : 0;
 }
 
-int hp_service_config_from_json(const cJSON *json, hp_service_config *out, hp_problems *pb)
+int hp_actions_from_json(const cJSON *array, hp_action_spec **out, size_t *n, const char *owner,
+                         hp_problems *pb)
+{
+    return actions_from_json(array, out, n, owner, 0, pb);
+}
+
+int hp_actions_from_json_lenient(const cJSON *array, hp_action_spec **out, size_t *n,
+                                 hp_problems *pb)
+{
+    return actions_from_json(array, out, n, NULL, 1, pb);
+}
+
+static int config_from_json(const cJSON *json, hp_service_config *out, int lenient, hp_problems *pb)
 {
     label owner;
-    reporter r = {pb, 0, NULL};
+    reporter r = {pb, 0, NULL, lenient};
     const cJSON *it;
 
     if (!out)
@@ -1109,7 +1211,18 @@ int hp_service_config_from_json(const cJSON *json, hp_service_config *out, hp_pr
         else if (!cJSON_IsString(it) || !it->valuestring || strcmp(it->valuestring, "stop") != 0)
             report(&r, "wanted must be 'start' or 'stop'");
     }
+    check_fields(&r, NULL, "", json, config_fields);
     return r.found ? -1 : 0;
+}
+
+int hp_service_config_from_json(const cJSON *json, hp_service_config *out, hp_problems *pb)
+{
+    return config_from_json(json, out, 0, pb);
+}
+
+int hp_service_config_from_json_lenient(const cJSON *json, hp_service_config *out, hp_problems *pb)
+{
+    return config_from_json(json, out, 1, pb);
 }
 
 /* --- JSON emit ------------------------------------------------------------------------ */

@@ -74,7 +74,7 @@ void hp_problems_add(hp_problems *pb, const char *fmt, ...) __attribute__((forma
 /* Frees every sentence and leaves pb empty and reusable. NULL safe. */
 void hp_problems_free(hp_problems *pb);
 
-/* 1 when name matches [A-Za-z0-9_.-]{1,64}, else 0 (NULL gives 0). */
+/* 1 when name matches [A-Za-z0-9_.-]{1,64} and is not "." or "..", else 0 (NULL gives 0). */
 int hp_name_is_valid(const char *name);
 
 /* Writes s into buf (size bytes, caller-owned) for a message: control characters,
@@ -106,7 +106,9 @@ int hp_action_spec_copy(hp_action_spec *dst, const hp_action_spec *src);
  * ("timeout_secs must be an integer"), an unknown restart or wanted value, a number too
  * large to store, a non-string env value. Missing fields and the rules of section 2 are
  * hp_spec_validate's: a server runs both and answers every problem. A field that could
- * not be read is left unset. Unknown fields and JSON null values are ignored. Every
+ * not be read is left unset. JSON null values are ignored; a field the contract does not
+ * define is a problem ("unknown field 'timeout_sec' (at actions[0].timeout_sec); did you
+ * mean timeout_secs?"). Every
  * problem is added to pb (may be NULL) prefixed by owner, e.g. "run 'ci'" (may be NULL).
  * Returns 0 when nothing was found, -1 otherwise (also on allocation failure, reported
  * as a problem). *out is overwritten and always left freeable; strings are copied, json
@@ -123,6 +125,12 @@ int hp_service_config_from_json(const cJSON *json, hp_service_config *out, hp_pr
  * *n is 0). Returns 0 or -1 as above. */
 int hp_actions_from_json(const cJSON *array, hp_action_spec **out, size_t *n, const char *owner,
                          hp_problems *pb);
+
+/* The same, skipping fields they do not know: for reading a server's answers (a service
+ * record carries its times; a newer server may add fields). */
+int hp_service_config_from_json_lenient(const cJSON *json, hp_service_config *out, hp_problems *pb);
+int hp_actions_from_json_lenient(const cJSON *array, hp_action_spec **out, size_t *n,
+                                 hp_problems *pb);
 
 /* Adds key: v to the object o as a JSON integer; returns the item, NULL without memory.
  * cJSON prints a number with %1.15g and parses it back to check the digits; an integer

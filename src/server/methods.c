@@ -907,56 +907,68 @@ static cJSON *m_secret_delete(hpd_rpc_ctx *ctx)
 
 /* ---- the table -------------------------------------------------------------------- */
 
+/* Mirrors the params of data/openrpc.json (types, minimum/maximum, lengths, item counts,
+ * enums); tests/check_server_rpc.c walks the contract and checks the server refuses what
+ * the schemas refuse. */
+#define MAX_ID INT64_C(9007199254740991) /* 2^53 - 1: an id a JSON double holds exactly */
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, HPD_P_STRING, 0, 0, 0, NULL                                                          \
+    }
 #define NAME_REQ                                                                                   \
     {                                                                                              \
-        "name", HPD_P_NAME, 1, 0, 0                                                                \
+        "name", HPD_P_NAME, 1, 0, 0, NULL                                                          \
     }
 #define ID_REQ                                                                                     \
     {                                                                                              \
-        "id", HPD_P_INT, 1, 1, INT64_C(9007199254740991)                                           \
+        "id", HPD_P_INT, 1, 1, MAX_ID, NULL                                                        \
     }
 #define SINCE                                                                                      \
     {                                                                                              \
-        "if_changed_since", HPD_P_INT, 0, 0, 0                                                     \
+        "if_changed_since", HPD_P_INT, 0, 0, MAX_ID, NULL                                          \
     }
-#define END                                                                                        \
+#define OPT(name, type, min, max)                                                                  \
     {                                                                                              \
-        NULL, HPD_P_STRING, 0, 0, 0                                                                \
+        name, type, 0, min, max, NULL                                                              \
     }
+
+static const char *const run_states[] = {"pending", "running",   "succeeded",
+                                         "failed",  "cancelled", NULL};
+static const char *const job_states[] = {"pending",   "running", "retrying",
+                                         "succeeded", "failed",  "timed_out",
+                                         "cancelled", "skipped", NULL};
+static const char *const streams[] = {"stdout", "stderr", "system", NULL};
 
 static const hpd_param p_none[] = {END};
 static const hpd_param p_name[] = {NAME_REQ, END};
 static const hpd_param p_id[] = {ID_REQ, END};
 static const hpd_param p_since[] = {SINCE, END};
-static const hpd_param p_service_set[] = {{"config", HPD_P_OBJECT, 1, 0, 0}, END};
-static const hpd_param p_restart[] = {NAME_REQ, {"keep_history", HPD_P_BOOL, 0, 0, 0}, END};
-static const hpd_param p_submit[] = {NAME_REQ, {"actions", HPD_P_ARRAY, 1, 0, 0}, END};
-static const hpd_param p_run_list[] = {{"service", HPD_P_STRING, 0, 0, 0},
-                                       {"status", HPD_P_STRING, 0, 0, 0},
-                                       {"limit", HPD_P_INT, 0, 1, 1000},
+static const hpd_param p_service_set[] = {{"config", HPD_P_OBJECT, 1, 0, 0, NULL}, END};
+static const hpd_param p_restart[] = {NAME_REQ, OPT("keep_history", HPD_P_BOOL, 0, 0), END};
+static const hpd_param p_submit[] = {NAME_REQ, {"actions", HPD_P_ARRAY, 1, 1, 64, NULL}, END};
+static const hpd_param p_run_list[] = {OPT("service", HPD_P_NAME, 0, 0),
+                                       {"status", HPD_P_STRING, 0, 0, 0, run_states},
+                                       OPT("limit", HPD_P_INT, 1, 1000),
                                        SINCE,
                                        END};
-static const hpd_param p_wait[] = {ID_REQ, {"timeout_ms", HPD_P_INT, 0, 0, 3600000}, END};
-static const hpd_param p_job_list[] = {{"run_id", HPD_P_INT, 0, 1, INT64_C(9007199254740991)},
-                                       {"service", HPD_P_STRING, 0, 0, 0},
-                                       {"status", HPD_P_STRING, 0, 0, 0},
-                                       {"limit", HPD_P_INT, 0, 1, 10000},
+static const hpd_param p_wait[] = {ID_REQ, OPT("timeout_ms", HPD_P_INT, 0, 3600000), END};
+static const hpd_param p_job_list[] = {OPT("run_id", HPD_P_INT, 1, MAX_ID),
+                                       OPT("service", HPD_P_NAME, 0, 0),
+                                       {"status", HPD_P_STRING, 0, 0, 0, job_states},
+                                       OPT("limit", HPD_P_INT, 1, 10000),
                                        SINCE,
                                        END};
-static const hpd_param p_job_logs[] = {ID_REQ,
-                                       {"after_seq", HPD_P_INT, 0, 0, INT64_C(9007199254740991)},
-                                       {"limit", HPD_P_INT, 0, 1, 10000},
-                                       {"attempt", HPD_P_INT, 0, 1, 1000000},
-                                       END};
-static const hpd_param p_tail[] = {{"src", HPD_P_STRING, 0, 0, 0},
-                                   {"after_seq", HPD_P_INT, 0, 0, INT64_C(9007199254740991)},
-                                   {"limit", HPD_P_INT, 0, 1, 10000},
-                                   END};
-static const hpd_param p_insert[] = {{"src", HPD_P_STRING, 1, 0, 0},
-                                     {"lines", HPD_P_ARRAY, 1, 0, 0},
-                                     {"stream", HPD_P_STRING, 0, 0, 0},
+static const hpd_param p_job_logs[] = {ID_REQ, OPT("after_seq", HPD_P_INT, 0, MAX_ID),
+                                       OPT("limit", HPD_P_INT, 1, 10000),
+                                       OPT("attempt", HPD_P_INT, 1, 1000000), END};
+static const hpd_param p_tail[] = {OPT("src", HPD_P_STRING, 1, 0),
+                                   OPT("after_seq", HPD_P_INT, 0, MAX_ID),
+                                   OPT("limit", HPD_P_INT, 1, 10000), END};
+static const hpd_param p_insert[] = {{"src", HPD_P_STRING, 1, 1, 128, NULL},
+                                     {"lines", HPD_P_ARRAY, 1, 1, 1000, NULL},
+                                     {"stream", HPD_P_STRING, 0, 0, 0, streams},
                                      END};
-static const hpd_param p_secret_set[] = {NAME_REQ, {"value", HPD_P_STRING, 1, 0, 0}, END};
+static const hpd_param p_secret_set[] = {NAME_REQ, {"value", HPD_P_STRING, 1, 0, 65536, NULL}, END};
 
 const hpd_method hpd_methods[] = {
     {"rpc.discover", m_discover, p_none},

@@ -1,5 +1,6 @@
-/* JSON-RPC 2.0 envelope handling: bounds, parse, batch, params checked against each
- * method's table, dispatch, deferred answers. Methods themselves live in methods.c. */
+/* JSON-RPC 2.0 envelope handling: bounds and raw-text checks (control bytes, strings
+ * carrying NUL), parse, batch, params checked against each method's table, dispatch,
+ * deferred answers. Methods themselves live in methods.c. */
 #include "config.h"
 
 #include "server/rpc.h"
@@ -62,6 +63,156 @@ int hpd_rpc_check_bounds(const char *text, size_t len, char *why, size_t why_len
         }
     }
     return 0;
+}
+
+/* Raw bytes below 0x20 may not appear inside a JSON string, and outside one only as the
+ * whitespace \t \n \r; cJSON would take them (cutting a string at a NUL, skipping the
+ * others as blanks), so they are refused here. */
+static int has_raw_control(const char *text, size_t len)
+{
+    int in_string = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == 0)
+            return 1;
+        if (!in_string) {
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                return 1;
+            in_string = c == '"';
+        } else if (c == '\\') {
+            i++;
+        } else if (c == '"') {
+            in_string = 0;
+        } else if (c < 0x20) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Walks text that cJSON has parsed already (so it is valid JSON within the bounds), with
+ * the path of the value it is in, looking for \u0000 escapes. */
+typedef struct nul_scan {
+    const char *p, *end;
+    hp_problems *pbs;
+    size_t n_slots, slot, found;
+    char path[192];
+    size_t plen;
+} nul_scan;
+
+static void path_push(nul_scan *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void path_push(nul_scan *s, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(s->path + s->plen, sizeof(s->path) - s->plen, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        s->plen = s->plen + (size_t)n < sizeof(s->path) ? s->plen + (size_t)n : sizeof(s->path) - 1;
+}
+
+static void skip_space(nul_scan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+/* Steps over the string at s->p (its opening quote); *raw and *len get its raw text.
+ * Returns 1 when it holds a \u0000 escape. */
+static int scan_string(nul_scan *s, const char **raw, size_t *len)
+{
+    int nul = 0;
+
+    *raw = ++s->p;
+    while (s->p < s->end && *s->p != '"') {
+        if (*s->p == '\\') {
+            if (s->end - s->p >= 6 && memcmp(s->p, "\\u0000", 6) == 0)
+                nul = 1;
+            s->p++;
+        }
+        s->p++;
+    }
+    *len = (size_t)(s->p - *raw);
+    if (s->p < s->end)
+        s->p++;
+    return nul;
+}
+
+static void nul_found(nul_scan *s, const char *what)
+{
+    s->found++;
+    if (s->slot < s->n_slots)
+        hp_problems_add(&s->pbs[s->slot], "%s %s%s contains a NUL character (\\u0000)", what,
+                        s->plen ? "at " : "of ", s->plen ? s->path : "the request");
+}
+
+static void scan_value(nul_scan *s, int batch)
+{
+    const char *raw;
+    size_t len, saved = s->plen, i = 0;
+
+    skip_space(s);
+    if (s->p >= s->end)
+        return;
+    if (*s->p == '"') {
+        if (scan_string(s, &raw, &len))
+            nul_found(s, "the value");
+    } else if (*s->p == '{') {
+        s->p++;
+        for (skip_space(s); s->p < s->end && *s->p == '"'; i++) {
+            int nul = scan_string(s, &raw, &len);
+            path_push(s, "%s%.*s", s->plen ? "." : "", len > 40 ? 40 : (int)len, raw);
+            if (nul)
+                nul_found(s, "the field name");
+            skip_space(s);
+            s->p += s->p < s->end; /* ':' */
+            scan_value(s, 0);
+            s->plen = saved;
+            s->path[saved] = 0;
+            skip_space(s);
+            if (s->p < s->end && *s->p == ',')
+                s->p++;
+            skip_space(s);
+        }
+        s->p += s->p < s->end; /* '}' */
+    } else if (*s->p == '[') {
+        s->p++;
+        for (skip_space(s); s->p < s->end && *s->p != ']'; i++) {
+            const char *before = s->p;
+            if (batch)
+                s->slot = i;
+            else
+                path_push(s, "[%zu]", i);
+            scan_value(s, 0);
+            s->plen = saved;
+            s->path[saved] = 0;
+            skip_space(s);
+            if (s->p < s->end && *s->p == ',')
+                s->p++;
+            skip_space(s);
+            if (s->p == before) /* not JSON after all: stop rather than spin */
+                break;
+        }
+        s->p += s->p < s->end; /* ']' */
+    } else {
+        while (s->p < s->end && !strchr(",]} \t\r\n", *s->p))
+            s->p++;
+    }
+}
+
+size_t hpd_rpc_find_nuls(const char *text, size_t len, hp_problems *pbs, size_t n_slots)
+{
+    nul_scan s = {.p = text, .end = text + len, .pbs = pbs, .n_slots = n_slots};
+
+    if (!memmem(text, len, "\\u0000", 6))
+        return 0;
+    skip_space(&s);
+    scan_value(&s, s.p < s.end && *s.p == '[');
+    return s.found;
 }
 
 static cJSON *error_object(int code, const char *message, cJSON *data)
@@ -147,7 +298,9 @@ static int type_matches(const cJSON *v, hpd_param_type t)
     case HPD_P_NAME:
         return cJSON_IsString(v);
     case HPD_P_INT:
-        return cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble;
+        /* Range first: casting a double beyond int64_t is undefined. */
+        return cJSON_IsNumber(v) && v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18 &&
+               v->valuedouble == (double)(int64_t)v->valuedouble;
     case HPD_P_BOOL:
         return cJSON_IsBool(v);
     case HPD_P_OBJECT:
@@ -156,6 +309,39 @@ static int type_matches(const cJSON *v, hpd_param_type t)
         return cJSON_IsArray(v);
     }
     return 0;
+}
+
+static void check_bounds(const hpd_param *p, const cJSON *item, hp_problems *pb)
+{
+    double n = p->type == HPD_P_INT      ? item->valuedouble
+               : p->type == HPD_P_STRING ? (double)strlen(item->valuestring)
+               : p->type == HPD_P_ARRAY  ? (double)cJSON_GetArraySize(item)
+                                         : 0;
+    const char *unit = p->type == HPD_P_STRING  ? " bytes long"
+                       : p->type == HPD_P_ARRAY ? " items"
+                                                : "";
+
+    if (p->type == HPD_P_INT || p->type == HPD_P_STRING || p->type == HPD_P_ARRAY) {
+        if (p->max && (n < (double)p->min || n > (double)p->max))
+            hp_problems_add(pb, "param '%s' must be %sbetween %lld and %lld%s", p->name,
+                            p->type == HPD_P_ARRAY ? "an array of " : "", (long long)p->min,
+                            (long long)p->max, unit);
+        else if (n < (double)p->min)
+            hp_problems_add(pb, "param '%s' must be %sat least %lld%s", p->name,
+                            p->type == HPD_P_ARRAY ? "an array of " : "", (long long)p->min, unit);
+    }
+    if (p->type == HPD_P_STRING && p->choices) {
+        const char *const *c = p->choices;
+        char list[256] = "";
+        while (*c && strcmp(*c, item->valuestring) != 0)
+            c++;
+        if (*c)
+            return;
+        for (c = p->choices; *c; c++)
+            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+                     c == p->choices ? "" : ", ", *c);
+        hp_problems_add(pb, "param '%s' must be one of %s", p->name, list);
+    }
 }
 
 /* Checks params against the method's table; every problem goes into pb. */
@@ -178,12 +364,11 @@ static void check_params(const hpd_method *m, const cJSON *params, hp_problems *
             continue;
         }
         if (p->type == HPD_P_NAME && !hp_name_is_valid(item->valuestring))
-            hp_problems_add(pb, "param '%s' must be a name of 1 to 64 characters A-Z a-z 0-9 _ . -",
+            hp_problems_add(pb,
+                            "param '%s' must be a name of 1 to 64 characters A-Z a-z 0-9 _ . - "
+                            "(not . or ..)",
                             p->name);
-        if (p->type == HPD_P_INT && (p->min || p->max) &&
-            (item->valuedouble < (double)p->min || item->valuedouble > (double)p->max))
-            hp_problems_add(pb, "param '%s' must be between %lld and %lld", p->name,
-                            (long long)p->min, (long long)p->max);
+        check_bounds(p, item, pb);
     }
     for (const hpd_param *p = m->params; p->name; p++)
         if (p->required && !cJSON_HasObjectItem(params, p->name))
@@ -208,7 +393,7 @@ static int valid_id(const cJSON *id)
 /* Answers one request object; returns the reply (NULL for a notification) or, when the
  * call was deferred, registers the pending in the batch and returns NULL. */
 static cJSON *call_one(struct hpd_server *srv, const hpd_method *methods, const cJSON *req,
-                       hpd_batch *batch, size_t slot)
+                       const hp_problems *nuls, hpd_batch *batch, size_t slot)
 {
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(req, "jsonrpc");
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(req, "method");
@@ -223,6 +408,12 @@ static cJSON *call_one(struct hpd_server *srv, const hpd_method *methods, const 
     if (!cJSON_IsObject(req) || !valid_id(id))
         return reply(NULL, NULL,
                      error_object(HPD_INVALID_REQUEST, "a request must be a JSON object", NULL));
+    if (nuls && nuls->count > 0)
+        /* Before anything is read: every string here may have been cut short. */
+        return notification
+                   ? NULL
+                   : reply(cJSON_Duplicate(id, 1), NULL,
+                           error_object(HPD_INVALID_PARAMS, nuls->items[0], problems_data(nuls)));
     if (!cJSON_IsString(version) || strcmp(version->valuestring, "2.0") != 0)
         return reply(
             cJSON_Duplicate(id, 1), NULL,
@@ -320,8 +511,14 @@ hpd_batch *hpd_rpc_handle(struct hpd_server *srv, const hpd_method *methods, con
     char why[160];
     cJSON *req;
     hpd_batch *b;
+    hp_problems none = {0}, *nuls = &none; /* one list per request of a batch */
 
     *out = NULL;
+    if (has_raw_control(body, len)) {
+        *out = hpd_rpc_error_body(HPD_PARSE_ERROR, "the request is not valid JSON: it holds a "
+                                                   "raw control character or NUL byte");
+        return NULL;
+    }
     if (hpd_rpc_check_bounds(body, len, why, sizeof(why)) != 0) {
         *out = hpd_rpc_error_body(HPD_INVALID_REQUEST, why);
         return NULL;
@@ -348,7 +545,13 @@ hpd_batch *hpd_rpc_handle(struct hpd_server *srv, const hpd_method *methods, con
         b->n = b->is_batch ? (size_t)cJSON_GetArraySize(req) : 1;
         b->replies = calloc(b->n, sizeof(*b->replies));
     }
-    if (!b || !b->replies) {
+    if (b && b->replies && memmem(body, len, "\\u0000", 6)) {
+        nuls = calloc(b->n, sizeof(*nuls));
+        if (nuls)
+            hpd_rpc_find_nuls(body, len, nuls, b->n);
+    }
+    if (!b || !b->replies || !nuls) {
+        free(b ? b->replies : NULL);
         free(b);
         cJSON_Delete(req);
         *out = hpd_rpc_error_body(HPD_INTERNAL_ERROR, "out of memory");
@@ -358,11 +561,16 @@ hpd_batch *hpd_rpc_handle(struct hpd_server *srv, const hpd_method *methods, con
         size_t i = 0;
         const cJSON *r;
         cJSON_ArrayForEach (r, req)
-            b->replies[i] = call_one(srv, methods, r, b, i), i++;
+            b->replies[i] = call_one(srv, methods, r, nuls == &none ? NULL : &nuls[i], b, i), i++;
     } else {
-        b->replies[0] = call_one(srv, methods, req, b, 0);
+        b->replies[0] = call_one(srv, methods, req, nuls, b, 0);
     }
     cJSON_Delete(req);
+    if (nuls != &none) {
+        for (size_t i = 0; i < b->n; i++)
+            hp_problems_free(&nuls[i]);
+        free(nuls);
+    }
     if (b->waiting > 0) {
         b->done = done;
         b->ud = ud;

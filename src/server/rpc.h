@@ -5,6 +5,8 @@
 #ifndef HPD_RPC_H
 #define HPD_RPC_H
 
+#include "common/spec.h"
+
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,7 +43,10 @@ typedef struct hpd_param {
     const char *name;
     hpd_param_type type;
     int required;
-    int64_t min, max; /* HPD_P_INT bounds; both 0 = unbounded */
+    /* INT: bounds of the value; STRING: of its length in bytes; ARRAY: of its number of
+     * items. The contract's minimum always holds (0 when it has none); max 0 = no bound. */
+    int64_t min, max;
+    const char *const *choices; /* STRING: the allowed values, NULL-terminated; or NULL */
 } hpd_param;
 
 typedef struct hpd_pending hpd_pending;
@@ -95,6 +100,13 @@ void hpd_rpc_abandon(hpd_batch *b);
 /* Serialized error reply with id null (for transport-level refusals such as a body that
  * is too large). Caller frees. */
 char *hpd_rpc_error_body(int code, const char *message);
+
+/* Raw text checks, exposed for tests: 0 when no string of the request carries a NUL
+ * character (escaped as \u0000: cJSON would cut the string there, so "keep0\u0000evil"
+ * would be read as "keep0"), else the number of such strings, each reported to pbs[slot]
+ * (slot: the request's index in a batch, else 0; n_slots entries) as "the value at
+ * params.actions[0].script contains a NUL character". */
+size_t hpd_rpc_find_nuls(const char *text, size_t len, hp_problems *pbs, size_t n_slots);
 
 /* The envelope checks, exposed for tests: nesting depth and string lengths of raw JSON
  * text; 0 when within bounds, else -1 with a sentence in why. */

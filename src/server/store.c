@@ -746,7 +746,8 @@ static int load_services(hpd_store *st, void *ctx, hpd_service_fn fn, hp_error *
         int bad;
 
         memset(&svc, 0, sizeof(svc));
-        bad = !json || hp_service_config_from_json(json, &svc.config, &pb) != 0;
+        /* Lenient: a field unknown today may have been accepted when it was stored. */
+        bad = !json || hp_service_config_from_json_lenient(json, &svc.config, &pb) != 0;
         cJSON_Delete(json);
         if (bad) {
             hp_error_set(err, HP_E_INTERNAL, "store: service '%s': stored config is unreadable%s%s",
@@ -786,7 +787,7 @@ static int load_runs(hpd_store *st, void *ctx, hpd_run_fn fn, hp_error *err)
 
         memset(&run, 0, sizeof(run));
         run.id = sqlite3_column_int64(s, 0);
-        bad = !json || hp_actions_from_json(json, &run.actions, &run.n_actions, NULL, &pb) != 0;
+        bad = !json || hp_actions_from_json_lenient(json, &run.actions, &run.n_actions, &pb) != 0;
         cJSON_Delete(json);
         if (!bad && hpd_run_state_parse(status, &run.status) != 0) {
             bad = 1;

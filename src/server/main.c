@@ -35,6 +35,10 @@ static void usage(FILE *out)
             "  --max-services N       services kept (default 10000)\n"
             "  --max-active-runs N    runs pending or running at once (default 1000)\n"
             "  --max-secrets N        secrets kept (default 10000)\n"
+            "  --min-uptime-ms N      a service up this long that dies restarts at once;\n"
+            "                         quicker failures back off (default 10000)\n"
+            "  --no-cgroups           track a job's processes by its environment marker,\n"
+            "                         not by a cgroup of its own\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
@@ -74,7 +78,9 @@ int main(int argc, char **argv)
         O_RUNS,
         O_SERVICES,
         O_ACTIVE,
-        O_SECRETS
+        O_SECRETS,
+        O_UPTIME,
+        O_NOCG
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -91,6 +97,8 @@ int main(int argc, char **argv)
         {"max-services", required_argument, NULL, O_SERVICES},
         {"max-active-runs", required_argument, NULL, O_ACTIVE},
         {"max-secrets", required_argument, NULL, O_SECRETS},
+        {"min-uptime-ms", required_argument, NULL, O_UPTIME},
+        {"no-cgroups", no_argument, NULL, O_NOCG},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -148,6 +156,14 @@ int main(int argc, char **argv)
                         optarg);
                 return EXIT_USAGE;
             }
+            break;
+        case O_UPTIME:
+            if (parse_number("--min-uptime-ms", optarg, 0, 86400000, &n) != 0)
+                return EXIT_USAGE;
+            opt.stable_ms = (uint64_t)n;
+            break;
+        case O_NOCG:
+            opt.no_cgroups = 1;
             break;
         case O_GRACE:
             if (parse_number("--kill-grace-ms", optarg, 0, 600000, &n) != 0)

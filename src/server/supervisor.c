@@ -1628,7 +1628,7 @@ void hpd_supervisor_fini(hpd_server *srv)
     DIR *d;
 
     if (!srv->loop)
-        return; /* it never supervised anything */
+        return;        /* it never supervised anything */
     srv->stopping = 1; /* nothing reaped from here on restarts */
     /* Whatever a job started and is still alive goes now: nothing outlives the daemon. */
     d = srv->cgroup_dir ? opendir(srv->cgroup_dir) : NULL;

@@ -252,6 +252,35 @@ static int cgroup_probe(const char *dir)
     return fd >= 0 && pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* Removes what a daemon killed with SIGKILL left in parent: hero_proc.<pid> sub-trees of
+ * pids that no longer exist, when they are empty (a busy one is left alone). */
+static void cgroup_remove_stale(const char *parent)
+{
+    char path[PATH_MAX];
+    struct dirent *e, *j;
+    DIR *d = opendir(parent), *sub;
+
+    while (d && (e = readdir(d)) != NULL) {
+        int pid = 0;
+        if (sscanf(e->d_name, "hero_proc.%d", &pid) != 1 || pid <= 1 || kill(pid, 0) == 0 ||
+            errno != ESRCH)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+        sub = opendir(path);
+        while (sub && (j = readdir(sub)) != NULL)
+            if (strncmp(j->d_name, "job-", 4) == 0 || strcmp(j->d_name, "probe") == 0) {
+                char leaf[PATH_MAX + 300];
+                snprintf(leaf, sizeof(leaf), "%s/%s", path, j->d_name);
+                rmdir(leaf);
+            }
+        if (sub)
+            closedir(sub);
+        rmdir(path);
+    }
+    if (d)
+        closedir(d);
+}
+
 /* The cgroup v2 sub-tree <own cgroup>/hero_proc.<pid>, or NULL (marker only) when
  * cgroup2 is not mounted or not writable. No controller is enabled in it, so its
  * leaves may hold processes. */
@@ -280,6 +309,10 @@ static char *cgroup_setup(void)
         fclose(f);
     if (!mount[0])
         return NULL;
+    if (asprintf(&dir, "%s%s", mount, own) < 0)
+        return NULL;
+    cgroup_remove_stale(dir);
+    free(dir);
     if (asprintf(&dir, "%s%s/hero_proc.%d", mount, own, (int)getpid()) < 0)
         return NULL;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {

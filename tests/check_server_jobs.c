@@ -675,12 +675,13 @@ static void assert_no_secret(const char *what, cJSON *json_taken)
     cJSON_Delete(json_taken);
 }
 
-static int file_exists(void *ud)
+/* The shell creates the file before printf writes to it: wait for its text. */
+static int file_has_text(void *ud)
 {
-    char *path = hpt_path(ud);
-    int ok = access(path, F_OK) == 0;
+    char *text = hpt_read(ud);
+    int ok = text && *text;
 
-    free(path);
+    free(text);
     return ok;
 }
 
@@ -722,7 +723,7 @@ START_TEST(secret_in_env_is_resolved_and_never_shown)
     hpt_service_set("uses-secret", NULL, svc_action, NULL);
     cJSON_Delete(hpt_ok("service.start", hpt_name("uses-secret")));
     ck_assert(
-        hpt_wait_until(file_exists, (void *)(uintptr_t) "service-secret.out", RUN_DEADLINE_MS));
+        hpt_wait_until(file_has_text, (void *)(uintptr_t) "service-secret.out", RUN_DEADLINE_MS));
     seen = hpt_read("service-secret.out");
     ck_assert_str_eq(seen, SECRET_VALUE);
     free(seen);

@@ -1,7 +1,8 @@
 /* The supervisor: spawns each job in its own process group, captures its output into
  * the store line by line, enforces timeouts, retries and restarts with backoff, orders
  * jobs by their dependencies, reaps every child, and stops groups with SIGTERM then
- * SIGKILL. Every signal goes through signal_group(). It does not parse JSON-RPC. */
+ * SIGKILL, with what left the group (cgroup or environment marker). Every signal goes through
+ * signal_group() or proc_signal(). It does not parse JSON-RPC. */
 #include "config.h"
 
 #include "server/server.h"
@@ -99,21 +100,55 @@ static int signal_group(pid_t pgid, int pidfd, unsigned long long start, int sig
  * leave and which cgroup.kill empties at once. */
 #define MARKER "HERO_PROC_JOB"
 
-/* A process by id, through a pidfd so the id cannot be reused between the check and the
- * signal. Refuses init, the daemon itself and ids <= 1. */
-static int signal_pid(pid_t pid, int sig)
-{
-    int fd, rc;
+/* A process held between a check and its signal, so its id cannot be reused in between:
+ * by a pidfd, or where there is none (valgrind has no pidfd_open) by its start time. */
+typedef struct proc_ref {
+    pid_t pid;
+    int fd;
+    unsigned long long start;
+} proc_ref;
 
-    if (pid <= 1 || pid == getpid()) {
+static int proc_hold(pid_t pid, proc_ref *r)
+{
+    r->pid = pid;
+    r->fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    r->start = r->fd < 0 ? proc_start_time(pid) : 0;
+    return r->fd >= 0 || r->start ? 0 : -1;
+}
+
+static void proc_release(proc_ref *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+}
+
+/* The one way the daemon signals a single process. Refuses init, the daemon itself and
+ * ids <= 1. */
+static int proc_signal(const proc_ref *r, int sig)
+{
+    if (r->pid <= 1 || r->pid == getpid()) {
         errno = EINVAL;
         return -1;
     }
-    fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (fd < 0)
+    if (r->fd >= 0)
+        return (int)syscall(SYS_pidfd_send_signal, r->fd, sig, NULL, 0);
+    if (proc_start_time(r->pid) != r->start) {
+        errno = ESRCH;
         return -1;
-    rc = (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
-    close(fd);
+    }
+    return kill(r->pid, sig);
+}
+
+static int signal_pid(pid_t pid, int sig)
+{
+    proc_ref r;
+    int rc;
+
+    if (proc_hold(pid, &r) != 0)
+        return -1;
+    rc = proc_signal(&r, sig);
+    proc_release(&r);
     return rc;
 }
 
@@ -172,16 +207,12 @@ static void signal_marked(const char *needle, int prefix, int children, int sig)
         return;
     while ((e = readdir(d)) != NULL) {
         pid_t pid = (pid_t)atoi(e->d_name);
-        int fd;
-        if (pid <= 1 || pid == self)
-            continue;
-        /* Held before the check, so the id cannot be reused before the signal. */
-        fd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (fd < 0)
+        proc_ref r;
+        if (pid <= 1 || pid == self || proc_hold(pid, &r) != 0)
             continue;
         if ((needle && environ_has(pid, needle, prefix)) || (children && parent_of(pid) == self))
-            syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
-        close(fd);
+            proc_signal(&r, sig);
+        proc_release(&r);
     }
     closedir(d);
 }

@@ -206,7 +206,7 @@ static void signal_marked(const char *needle, int prefix, int children, int sig)
     if (!d)
         return;
     while ((e = readdir(d)) != NULL) {
-        pid_t pid = (pid_t)atoi(e->d_name);
+        pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
         proc_ref r;
         if (pid <= 1 || pid == self || proc_hold(pid, &r) != 0)
             continue;

@@ -560,12 +560,14 @@ static int pid_gone(void *ud)
 }
 
 /* The escapee scripts: a setsid child keeping the job's stdout, one with its output
- * elsewhere, and a double fork whose middle process exits at once. Each writes its pid
- * to esc.pid and sleeps long. */
+ * elsewhere, a double fork whose middle process exits at once, and a setsid child that
+ * cleared its environment (so no marker) while its parent lives. Each writes its pid to
+ * esc.pid and sleeps long. */
 static const char *const escapees[] = {
     "setsid sh -c 'echo $$ > esc.pid; exec sleep 1000' & sleep 1000",
     "setsid sh -c 'echo $$ > esc.pid; exec sleep 1000' >/dev/null 2>&1 & sleep 1000",
     "(setsid sh -c 'echo $$ > esc.pid; exec sleep 1000' >/dev/null 2>&1 &); sleep 1000",
+    "setsid env -i sh -c 'echo $$ > esc.pid; exec sleep 1000' >/dev/null 2>&1 & sleep 1000",
 };
 
 static pid_t start_escapee(const char *script)

@@ -195,9 +195,21 @@ static int environ_has(pid_t pid, const char *needle, int prefix)
     return 0;
 }
 
-/* Signals every process whose environment carries needle, or whose parent is the
- * daemon when children is set. */
-static void signal_marked(const char *needle, int prefix, int children, int sig)
+/* Signals every process whose environment carries needle, whose parent is the daemon
+ * when children is set, or that descends from ancestor when it is > 1. */
+/* 1 when ancestor is pid's parent, grandparent, ... (a process that also cleared its
+ * environment is still found while the job's leader lives). */
+static int descends_from(pid_t pid, pid_t ancestor)
+{
+    for (int depth = 0; depth < 64 && pid > 1; depth++) {
+        pid = parent_of(pid);
+        if (pid == ancestor)
+            return 1;
+    }
+    return 0;
+}
+
+static void signal_marked(const char *needle, int prefix, int children, pid_t ancestor, int sig)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
@@ -210,7 +222,8 @@ static void signal_marked(const char *needle, int prefix, int children, int sig)
         proc_ref r;
         if (pid <= 1 || pid == self || proc_hold(pid, &r) != 0)
             continue;
-        if ((needle && environ_has(pid, needle, prefix)) || (children && parent_of(pid) == self))
+        if ((needle && environ_has(pid, needle, prefix)) || (children && parent_of(pid) == self) ||
+            (ancestor > 1 && descends_from(pid, ancestor)))
             proc_signal(&r, sig);
         proc_release(&r);
     }
@@ -240,7 +253,7 @@ static void signal_escapees(hpd_server *srv, hpd_job *job, int sig)
         }
     }
     snprintf(needle, sizeof(needle), MARKER "=%d.%lld", (int)getpid(), (long long)job->id);
-    signal_marked(needle, 0, 0, sig);
+    signal_marked(needle, 0, 0, job->reaped ? 0 : job->pid, sig);
 }
 
 /* Removes the cgroups of the daemon that are empty (a busy one stays until later). */
@@ -976,8 +989,8 @@ static void on_kill_timer(hpd_loop *loop, uint64_t id, void *data)
     if (job->pid > 0 && !job->reaped) {
         hpd_job_syslog(job->run->srv, job, "still running after %llu ms: sending SIGKILL",
                        (unsigned long long)job->run->srv->opt.kill_grace_ms);
-        signal_group(job->pid, job->pidfd, job->pid_start, SIGKILL);
         signal_escapees(job->run->srv, job, SIGKILL);
+        signal_group(job->pid, job->pidfd, job->pid_start, SIGKILL);
     }
 }
 
@@ -990,8 +1003,9 @@ static void stop_job(hpd_server *srv, hpd_job *job, hpd_job_state as)
         job->stop_as = as;
     if (job->kill_timer)
         return;
-    signal_group(job->pid, job->pidfd, job->pid_start, SIGTERM);
+    /* Escapees first: while the leader lives, its children are found by their parent. */
     signal_escapees(srv, job, SIGTERM);
+    signal_group(job->pid, job->pidfd, job->pid_start, SIGTERM);
     job->kill_timer = hpd_loop_timer(srv->loop, srv->opt.kill_grace_ms, on_kill_timer, job);
 }
 
@@ -1704,7 +1718,7 @@ void hpd_supervisor_fini(hpd_server *srv)
     if (d)
         closedir(d);
     snprintf(needle, sizeof(needle), MARKER "=%d.", (int)getpid());
-    signal_marked(needle, 1, 1, SIGKILL);
+    signal_marked(needle, 1, 1, 0, SIGKILL);
     while (has_children() && hpd_now_mono_ms() < deadline) {
         struct timespec ts = {0, 5 * 1000 * 1000};
         hpd_reap(srv);

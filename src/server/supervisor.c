@@ -214,20 +214,42 @@ static void signal_marked(const char *needle, int prefix, int children, pid_t an
     DIR *d = opendir("/proc");
     struct dirent *e;
     pid_t self = getpid();
+    proc_ref *found = NULL;
+    size_t n = 0, cap = 0;
 
     if (!d)
         return;
+    /* All found first, signalled after: a parent signalled at once could die and hand
+     * its children to the daemon before the walk reaches them. */
     while ((e = readdir(d)) != NULL) {
         pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
         proc_ref r;
         if (pid <= 1 || pid == self || proc_hold(pid, &r) != 0)
             continue;
-        if ((needle && environ_has(pid, needle, prefix)) || (children && parent_of(pid) == self) ||
-            (ancestor > 1 && descends_from(pid, ancestor)))
-            proc_signal(&r, sig);
-        proc_release(&r);
+        if (!((needle && environ_has(pid, needle, prefix)) ||
+              (children && parent_of(pid) == self) ||
+              (ancestor > 1 && descends_from(pid, ancestor)))) {
+            proc_release(&r);
+            continue;
+        }
+        if (n == cap) {
+            proc_ref *grown = realloc(found, (cap ? cap * 2 : 16) * sizeof(*found));
+            if (!grown) {
+                proc_signal(&r, sig); /* no room to wait: at once, then */
+                proc_release(&r);
+                continue;
+            }
+            found = grown;
+            cap = cap ? cap * 2 : 16;
+        }
+        found[n++] = r;
     }
     closedir(d);
+    for (size_t i = 0; i < n; i++) {
+        proc_signal(&found[i], sig);
+        proc_release(&found[i]);
+    }
+    free(found);
 }
 
 /* Signals every process of the job that is outside its process group too. */

@@ -125,7 +125,8 @@ pid_t bench_start_server(const char *prog, const char *server, const char *dir)
     if (pid == 0) {
         execl(server, server, "--socket", sock_path, "--data-dir", data, "--log-level", "warn",
               "--log-lines-per-job", "3000000", "--log-bytes", "1073741824", "--max-runs", "5000",
-              (char *)NULL);
+              /* a short minimum uptime, so restart latency is measured in seconds */
+              "--min-uptime-ms", "200", (char *)NULL);
         _exit(127);
     }
     if (pid < 0) {

@@ -1,7 +1,8 @@
 /* Benchmarks of hero_proc_server that print their figures (never assert): JSON-RPC round
  * trips over the Unix socket (system.ping, service.list with 200 services) next to a bare
  * Unix-socket round trip, server RSS with 200 services, one-shot spawn rate over 1000 runs
- * of `true`, and log capture of one child printing 2 000 000 lines.
+ * of `true`, log capture of one child printing 2 000 000 lines, and the restart latency
+ * of a restart=always service killed after it was up longer than the minimum uptime.
  * Usage: bench/server_bench [PATH_TO_hero_proc_server] */
 #include "config.h"
 
@@ -29,6 +30,51 @@ static void latency(const char *label, const char *method, const char *params, i
         t[i] = (bench_now_s() - t0) * 1e6;
     }
     bench_report(label, t, n, "calls");
+    free(t);
+}
+
+/* The pid of service "long"'s action when it is running, else 0. */
+static long long long_pid(void)
+{
+    cJSON *r = bench_call("service.status", "{\"name\":\"long\"}");
+    cJSON *jobs = cJSON_GetObjectItem(r, "jobs"), *job = cJSON_GetArrayItem(jobs, 0);
+    cJSON *pid = job ? cJSON_GetObjectItem(job, "pid") : NULL;
+    cJSON *st = job ? cJSON_GetObjectItem(job, "status") : NULL;
+    long long v =
+        pid && cJSON_IsNumber(pid) && cJSON_IsString(st) && strcmp(st->valuestring, "running") == 0
+            ? (long long)pid->valuedouble
+            : 0;
+
+    cJSON_Delete(r);
+    return v;
+}
+
+/* SIGKILL to the service's process once it has been up 250 ms (the server runs with
+ * --min-uptime-ms 200), then service.status in a tight loop until the new pid runs. */
+static void restart_latency(int n)
+{
+    double *t = malloc((size_t)n * sizeof(*t));
+    long long pid;
+
+    cJSON_Delete(bench_call("service.set",
+                            "{\"config\":{\"name\":\"long\",\"actions\":[{\"name\":\"main\","
+                            "\"command\":\"sleep 1000\",\"restart\":\"always\"}]}}"));
+    cJSON_Delete(bench_call("service.start", "{\"name\":\"long\"}"));
+    while ((pid = long_pid()) == 0)
+        usleep(1000);
+    for (int i = 0; i < n; i++) {
+        long long fresh;
+        double t0;
+        usleep(250 * 1000);
+        t0 = bench_now_s();
+        kill((pid_t)pid, SIGKILL);
+        while ((fresh = long_pid()) == 0 || fresh == pid)
+            ;
+        t[i] = (bench_now_s() - t0) * 1e6;
+        pid = fresh;
+    }
+    bench_report("restart after a kill, up > min uptime", t, n, "kills");
+    cJSON_Delete(bench_call("service.stop", "{\"name\":\"long\"}"));
     free(t);
 }
 
@@ -103,6 +149,8 @@ int main(int argc, char **argv)
     }
     cJSON_Delete(r);
     printf("%-46s %ld kB\n", "server RSS after the flood", bench_status_kb(pid, "VmRSS"));
+
+    restart_latency(40);
 
     bench_stop_server(pid);
     bench_done();

@@ -675,12 +675,13 @@ static void assert_no_secret(const char *what, cJSON *json_taken)
     cJSON_Delete(json_taken);
 }
 
-static int file_exists(void *ud)
+/* The shell creates the file before printf writes to it: wait for its text. */
+static int file_has_text(void *ud)
 {
-    char *path = hpt_path(ud);
-    int ok = access(path, F_OK) == 0;
+    char *text = hpt_read(ud);
+    int ok = text && *text;
 
-    free(path);
+    free(text);
     return ok;
 }
 
@@ -722,7 +723,7 @@ START_TEST(secret_in_env_is_resolved_and_never_shown)
     hpt_service_set("uses-secret", NULL, svc_action, NULL);
     cJSON_Delete(hpt_ok("service.start", hpt_name("uses-secret")));
     ck_assert(
-        hpt_wait_until(file_exists, (void *)(uintptr_t) "service-secret.out", RUN_DEADLINE_MS));
+        hpt_wait_until(file_has_text, (void *)(uintptr_t) "service-secret.out", RUN_DEADLINE_MS));
     seen = hpt_read("service-secret.out");
     ck_assert_str_eq(seen, SECRET_VALUE);
     free(seen);
@@ -971,6 +972,117 @@ START_TEST(finished_runs_leave_no_zombies_behind)
 }
 END_TEST
 
+/* ---- what a job prints, on the wire ------------------------------------------------------ */
+
+/* A strict UTF-8 check written apart from the daemon's: shortest forms only, no
+ * surrogates, nothing above U+10FFFF. */
+static int strict_utf8(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned c = p[i];
+        uint32_t cp;
+        size_t n;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (!n || i + n > len)
+            return 0;
+        cp = c & (0x7F >> n);
+        for (size_t k = 1; k < n; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+START_TEST(invalid_utf8_and_nul_in_output_come_back_as_valid_utf8)
+{
+    int64_t id =
+        hpt_submit("bytes", hpt_script("p", "printf 'a\\377\\376b\\n'; printf 'x\\000y\\n'"), NULL);
+    cJSON *run = hpt_wait_run(id, RUN_DEADLINE_MS), *lines;
+    int64_t job = hpt_int(hpt_job_of(run, "p"), "id");
+    char body[128], *reply = NULL;
+    long status = 0;
+
+    assert_status(run, "succeeded");
+    lines = hpt_job_lines(job);
+    ck_assert_int_ge(hpt_find_line(lines, "stdout",
+                                   "a\xEF\xBF\xBD\xEF\xBF\xBD"
+                                   "b",
+                                   0),
+                     0);
+    ck_assert_int_ge(hpt_find_line(lines, "stdout", "x\xEF\xBF\xBDy", 0), 0);
+    cJSON_Delete(lines);
+    /* The raw answer, not what cJSON made of it. */
+    snprintf(body, sizeof(body),
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"job.logs\",\"params\":{\"id\":%lld}}",
+             (long long)job);
+    ck_assert_int_eq(hpt_post(body, strlen(body), &status, &reply), 0);
+    ck_assert_int_eq(status, 200);
+    ck_assert_msg(strict_utf8((const unsigned char *)reply, strlen(reply)),
+                  "job.logs answer is not valid UTF-8");
+    ck_assert_ptr_nonnull(strstr(reply, "x\xEF\xBF\xBDy"));
+    free(reply);
+    cJSON_Delete(run);
+}
+END_TEST
+
+START_TEST(skipped_dependants_name_the_root_cause)
+{
+    int64_t id =
+        hpt_submit("chain", hpt_script("C", "exit 1"), hpt_depends(hpt_script("B", "true"), "C"),
+                   hpt_depends(hpt_script("A", "true"), "B"), NULL);
+    cJSON *run = hpt_wait_run(id, RUN_DEADLINE_MS);
+
+    ck_assert_str_eq(hpt_str(hpt_job_of(run, "B"), "error"), "dependency 'C' failed (exit 1)");
+    ck_assert_str_eq(hpt_str(hpt_job_of(run, "A"), "error"),
+                     "dependency 'B' was skipped because 'C' failed (exit 1)");
+    cJSON_Delete(run);
+}
+END_TEST
+
+static int esc_pid_written(void *ud)
+{
+    (void)ud;
+    return hpt_read_pid("esc.pid") > 0;
+}
+
+static int esc_gone(void *ud)
+{
+    return !hpt_pid_alive(*(pid_t *)ud);
+}
+
+/* A setsid child holding the job's stdout does not keep the job running: the leader's
+ * exit ends the job and the child is killed with it. */
+START_TEST(leader_exit_ends_the_job_and_kills_an_escapee_holding_stdout)
+{
+    int64_t id =
+        hpt_submit("esc",
+                   hpt_script("p", "setsid sh -c 'echo $$ > esc.pid; exec sleep 1000' & "
+                                   "while [ ! -s esc.pid ]; do sleep 0.05; done; echo started"),
+                   NULL);
+    cJSON *run = hpt_wait_run(id, RUN_DEADLINE_MS);
+    pid_t esc;
+
+    assert_status(run, "succeeded");
+    ck_assert(hpt_wait_until(esc_pid_written, NULL, RUN_DEADLINE_MS));
+    esc = hpt_read_pid("esc.pid");
+    ck_assert_msg(hpt_wait_until(esc_gone, &esc, GONE_DEADLINE_MS), "escapee %d survived",
+                  (int)esc);
+    cJSON_Delete(run);
+}
+END_TEST
+
 static Suite *server_jobs_suite(void)
 {
     Suite *s = suite_create("server_jobs");
@@ -979,6 +1091,9 @@ static Suite *server_jobs_suite(void)
     tcase_add_checked_fixture(tc, hpt_setup, hpt_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, echo_hello_succeeds_with_its_output_and_system_lines);
+    tcase_add_test(tc, invalid_utf8_and_nul_in_output_come_back_as_valid_utf8);
+    tcase_add_test(tc, skipped_dependants_name_the_root_cause);
+    tcase_add_test(tc, leader_exit_ends_the_job_and_kills_an_escapee_holding_stdout);
     tcase_add_test(tc, stderr_lines_are_on_the_stderr_stream);
     tcase_add_test(tc, command_is_split_shell_style_and_run_without_a_shell);
     tcase_add_test(tc, env_values_reach_the_process);

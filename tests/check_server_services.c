@@ -532,6 +532,144 @@ START_TEST(restarting_a_running_service_at_max_active_runs_replaces_its_run)
 }
 END_TEST
 
+/* ---- descendants that leave the job's group ------------------------------------------ */
+
+/* _i = 0: the daemon's own cgroups where it can make them; 1: --no-cgroups (the
+ * environment marker). The server is started again with the option. */
+static void use_tracking(int no_cgroups)
+{
+    int status;
+
+    if (!no_cgroups)
+        return;
+    status = hpt_server_signal_and_wait(SIGTERM, DEADLINE_MS);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wait status 0x%x", status);
+    hpt_server_extra_args("--no-cgroups", NULL);
+    hpt_server_start();
+}
+
+static int pid_file_written(void *ud)
+{
+    (void)ud;
+    return hpt_read_pid("esc.pid") > 0;
+}
+
+static int pid_gone(void *ud)
+{
+    return !hpt_pid_alive(*(pid_t *)ud);
+}
+
+/* The escapee scripts: a setsid child keeping the job's stdout, one with its output
+ * elsewhere, a double fork whose middle process exits at once, and a setsid child that
+ * cleared its environment (so no marker) while its parent lives. Each writes its pid to
+ * esc.pid and sleeps long. */
+static const char *const escapees[] = {
+    "setsid sh -c 'echo $$ > esc.pid; exec sleep 1000' & sleep 1000",
+    "setsid sh -c 'echo $$ > esc.pid; exec sleep 1000' >/dev/null 2>&1 & sleep 1000",
+    "(setsid sh -c 'echo $$ > esc.pid; exec sleep 1000' >/dev/null 2>&1 &); sleep 1000",
+    "setsid env -i sh -c 'echo $$ > esc.pid; exec sleep 1000' >/dev/null 2>&1 & sleep 1000",
+};
+
+static pid_t start_escapee(const char *script)
+{
+    pid_t esc;
+
+    hpt_service_set("esc", NULL, hpt_script("main", script), NULL);
+    start_service("esc");
+    wait_running("esc", "main", 0, 0);
+    ck_assert(hpt_wait_until(pid_file_written, NULL, DEADLINE_MS));
+    esc = hpt_read_pid("esc.pid");
+    ck_assert(hpt_pid_alive(esc));
+    return esc;
+}
+
+START_TEST(escapees_are_gone_after_service_stop)
+{
+    want_status inactive = {"esc", "inactive"};
+
+    use_tracking(_i);
+    for (size_t k = 0; k < sizeof(escapees) / sizeof(*escapees); k++) {
+        char *path = hpt_path("esc.pid");
+        pid_t esc;
+        unlink(path);
+        free(path);
+        esc = start_escapee(escapees[k]);
+        cJSON_Delete(hpt_ok("service.stop", hpt_name("esc")));
+        ck_assert(hpt_wait_until(service_status_is, &inactive, DEADLINE_MS));
+        ck_assert_msg(hpt_wait_until(pid_gone, &esc, GONE_DEADLINE_MS),
+                      "escapee %d of script %zu survived service.stop", (int)esc, k);
+    }
+}
+END_TEST
+
+START_TEST(escapees_are_gone_after_the_daemon_stops)
+{
+    pid_t esc, server;
+    int status;
+
+    use_tracking(_i);
+    esc = start_escapee(escapees[0]);
+    server = hpt_server_pid();
+    status = hpt_server_signal_and_wait(SIGTERM, DEADLINE_MS);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wait status 0x%x", status);
+    ck_assert_msg(hpt_wait_until(pid_gone, &esc, GONE_DEADLINE_MS), "escapee %d outlived daemon %d",
+                  (int)esc, (int)server);
+    hpt_server_start(); /* the fixture stops it */
+}
+END_TEST
+
+/* ---- signals, back-off ---------------------------------------------------------------- */
+
+START_TEST(sighup_stops_the_daemon_cleanly_and_removes_its_socket)
+{
+    int status = hpt_server_signal_and_wait(SIGHUP, DEADLINE_MS);
+
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wait status 0x%x", status);
+    ck_assert_int_ne(access(hpt_socket_path(), F_OK), 0);
+    hpt_server_start();
+}
+END_TEST
+
+typedef struct want_backoff {
+    int restarts;
+} want_backoff;
+
+static int waiting_in_backoff(void *ud)
+{
+    want_backoff *w = ud;
+    cJSON *st = hpt_ok("service.status", hpt_name("flaky"));
+    const cJSON *job = hpt_job_of(st, "main");
+    int ok = strcmp(hpt_str(job, "status"), "retrying") == 0 && hpt_int(job, "restarts") >= 3;
+
+    w->restarts = (int)hpt_int(job, "restarts");
+    cJSON_Delete(st);
+    return ok;
+}
+
+START_TEST(service_start_during_backoff_starts_it_now)
+{
+    want_backoff w = {0};
+    want_line started;
+    cJSON *st;
+
+    hpt_service_set("flaky", NULL, restart_always(hpt_script("main", "echo up; exit 1")), NULL);
+    start_service("flaky");
+    /* Three quick failures: the next attempt waits 4 s. */
+    ck_assert(hpt_wait_until(waiting_in_backoff, &w, DEADLINE_MS));
+    start_service("flaky");
+    st = hpt_ok("service.status", hpt_name("flaky"));
+    started.job = hpt_int(hpt_job_of(st, "main"), "id");
+    cJSON_Delete(st);
+    {
+        cJSON *lines = hpt_job_lines(started.job);
+        ck_assert_msg(hpt_find_line(lines, "system", "starting now, not after the back-off", 1) >=
+                          0,
+                      "service.start did not cut the back-off short");
+        cJSON_Delete(lines);
+    }
+}
+END_TEST
+
 static Suite *server_services_suite(void)
 {
     Suite *s = suite_create("server_services");
@@ -552,6 +690,10 @@ static Suite *server_services_suite(void)
     tcase_add_test(tc, service_list_answers_unchanged_until_something_changes);
     tcase_add_test(tc, max_services_refuses_a_new_service_and_keeps_the_others_whole);
     tcase_add_test(tc, restarting_a_running_service_at_max_active_runs_replaces_its_run);
+    tcase_add_test(tc, sighup_stops_the_daemon_cleanly_and_removes_its_socket);
+    tcase_add_test(tc, service_start_during_backoff_starts_it_now);
+    tcase_add_loop_test(tc, escapees_are_gone_after_service_stop, 0, 2);
+    tcase_add_loop_test(tc, escapees_are_gone_after_the_daemon_stops, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -37,6 +37,10 @@ static void usage(FILE *out)
             "  --max-secrets N        secrets kept (default 10000)\n"
             "  --secrets-key FILE     key that encrypts the secrets (default DIR/secrets.key,\n"
             "                         created 0600 on first use; keep it apart from backups)\n"
+            "  --min-uptime-ms N      a service up this long that dies restarts at once;\n"
+            "                         quicker failures back off (default 10000)\n"
+            "  --no-cgroups           track a job's processes by its environment marker,\n"
+            "                         not by a cgroup of its own\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
@@ -77,7 +81,9 @@ int main(int argc, char **argv)
         O_SERVICES,
         O_ACTIVE,
         O_SECRETS,
-        O_SECRETS_KEY
+        O_SECRETS_KEY,
+        O_UPTIME,
+        O_NOCG
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -95,6 +101,8 @@ int main(int argc, char **argv)
         {"max-active-runs", required_argument, NULL, O_ACTIVE},
         {"max-secrets", required_argument, NULL, O_SECRETS},
         {"secrets-key", required_argument, NULL, O_SECRETS_KEY},
+        {"min-uptime-ms", required_argument, NULL, O_UPTIME},
+        {"no-cgroups", no_argument, NULL, O_NOCG},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -152,6 +160,14 @@ int main(int argc, char **argv)
                         optarg);
                 return EXIT_USAGE;
             }
+            break;
+        case O_UPTIME:
+            if (parse_number("--min-uptime-ms", optarg, 0, 86400000, &n) != 0)
+                return EXIT_USAGE;
+            opt.stable_ms = (uint64_t)n;
+            break;
+        case O_NOCG:
+            opt.no_cgroups = 1;
             break;
         case O_GRACE:
             if (parse_number("--kill-grace-ms", optarg, 0, 600000, &n) != 0)

@@ -577,7 +577,8 @@ static void on_signal(hpd_loop *loop, int fd, uint32_t events, void *data)
     while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGCHLD) {
             hpd_reap(srv);
-        } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+        } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP) {
+            /* SIGHUP has no meaning of its own yet: a clean stop, not the default death. */
             if (!srv->stopping) {
                 hpd_log(srv, 2, "stopping on %s", strsignal((int)si.ssi_signo));
                 srv->stopping = 1;
@@ -716,6 +717,7 @@ int hpd_server_main(const hpd_options *opt)
     sigaddset(&mask, SIGCHLD);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     srv.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -758,6 +760,7 @@ int hpd_server_main(const hpd_options *opt)
     hpd_stop_all(&srv);
     rc = 0;
 out:
+    hpd_supervisor_fini(&srv);
     if (srv.store)
         hpd_store_set_meta(srv.store, "rev", srv.rev);
     hpd_http_free(srv.http);

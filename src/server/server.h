@@ -30,7 +30,8 @@ typedef struct hpd_options {
     const char *secrets_key;   /* key file of the secrets; NULL: <data-dir>/secrets.key */
     uint64_t backoff_min_ms;   /* default 1000 */
     uint64_t backoff_max_ms;   /* default 30000 */
-    uint64_t stable_ms;        /* default 10000 */
+    uint64_t stable_ms;        /* --min-uptime-ms: longer runs restart at once, default 10000 */
+    int no_cgroups;            /* track jobs by their environment marker only */
 } hpd_options;
 
 typedef struct hpd_server {
@@ -58,6 +59,7 @@ typedef struct hpd_server {
     struct hpd_secretbox *secrets; /* the key; NULL until a secret needs it (secretbox.c) */
     char *secrets_key;             /* its file */
     int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
+    char *cgroup_dir; /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
 } hpd_server;
 
 /* Daemon lifetime (server.c). */
@@ -111,6 +113,9 @@ size_t hpd_running_jobs(hpd_server *srv);
 void hpd_reap(hpd_server *srv);
 /* Stop everything for shutdown; returns 1 while processes remain. */
 int hpd_stop_all(hpd_server *srv);
+/* At exit: kills whatever a job started that is still alive, reaps it, removes the
+ * daemon's cgroups. */
+void hpd_supervisor_fini(hpd_server *srv);
 /* Recovery after a crash: jobs recorded running are checked and terminated. */
 void hpd_recover(hpd_server *srv);
 

@@ -1,14 +1,17 @@
 /* The supervisor: spawns each job in its own process group, captures its output into
  * the store line by line, enforces timeouts, retries and restarts with backoff, orders
  * jobs by their dependencies, reaps every child, and stops groups with SIGTERM then
- * SIGKILL. Every signal goes through signal_group(). It does not parse JSON-RPC. */
+ * SIGKILL, with what left the group (cgroup or environment marker). Every signal goes through
+ * signal_group() or proc_signal(). It does not parse JSON-RPC. */
 #include "config.h"
 
 #include "server/secretbox.h"
 #include "server/server.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,11 +33,12 @@ static void spawn_job(hpd_server *srv, hpd_job *job);
 
 /* ---- signals ---------------------------------------------------------------------- */
 
-static unsigned long long proc_start_time(pid_t pid)
+/* Field (3 = state, 4 = ppid, 22 = starttime) of /proc/PID/stat, 0 when unreadable. */
+static unsigned long long proc_stat_field(pid_t pid, int want)
 {
     char path[64], buf[1024];
     const char *p;
-    unsigned long long start = 0;
+    unsigned long long value = 0;
     ssize_t n;
     int fd;
 
@@ -50,12 +55,22 @@ static unsigned long long proc_start_time(pid_t pid)
     p = strrchr(buf, ')');
     if (!p)
         return 0;
-    p++; /* the space before field 3 (state); starttime is field 22 */
-    for (int field = 3; field < 22 && p; field++)
+    p++; /* the space before field 3 */
+    for (int field = 3; field < want && p; field++)
         p = strchr(p + 1, ' ');
     if (p)
-        start = strtoull(p + 1, NULL, 10);
-    return start;
+        value = strtoull(p + 1, NULL, 10);
+    return value;
+}
+
+static unsigned long long proc_start_time(pid_t pid)
+{
+    return proc_stat_field(pid, 22);
+}
+
+static pid_t parent_of(pid_t pid)
+{
+    return (pid_t)proc_stat_field(pid, 4);
 }
 
 /* The one way the daemon signals a process group. Refuses a group of 1 or less (kill(-1)
@@ -76,6 +91,307 @@ static int signal_group(pid_t pgid, int pidfd, unsigned long long start, int sig
         return -1;
     }
     return kill(-pgid, sig);
+}
+
+/* ---- descendants: a cgroup per job, or the environment marker ---------------------- */
+
+/* Every job's environment carries MARKER=<daemon pid>.<job id>, so a process that left
+ * the job's group (setsid, a double fork) is still known as the job's. With cgroup v2
+ * each job also gets a cgroup of its own below srv->cgroup_dir, which nothing inside can
+ * leave and which cgroup.kill empties at once. */
+#define MARKER "HERO_PROC_JOB"
+
+/* A process held between a check and its signal, so its id cannot be reused in between:
+ * by a pidfd, or where there is none (valgrind has no pidfd_open) by its start time. */
+typedef struct proc_ref {
+    pid_t pid;
+    int fd;
+    unsigned long long start;
+} proc_ref;
+
+static int proc_hold(pid_t pid, proc_ref *r)
+{
+    r->pid = pid;
+    r->fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    r->start = r->fd < 0 ? proc_start_time(pid) : 0;
+    return r->fd >= 0 || r->start ? 0 : -1;
+}
+
+static void proc_release(proc_ref *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+}
+
+/* The one way the daemon signals a single process. Refuses init, the daemon itself and
+ * ids <= 1. */
+static int proc_signal(const proc_ref *r, int sig)
+{
+    if (r->pid <= 1 || r->pid == getpid()) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (r->fd >= 0)
+        return (int)syscall(SYS_pidfd_send_signal, r->fd, sig, NULL, 0);
+    if (proc_start_time(r->pid) != r->start) {
+        errno = ESRCH;
+        return -1;
+    }
+    return kill(r->pid, sig);
+}
+
+static int signal_pid(pid_t pid, int sig)
+{
+    proc_ref r;
+    int rc;
+
+    if (proc_hold(pid, &r) != 0)
+        return -1;
+    rc = proc_signal(&r, sig);
+    proc_release(&r);
+    return rc;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        return -1;
+    n = write(fd, text, strlen(text));
+    close(fd);
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static void job_cgroup(const hpd_server *srv, const hpd_job *job, const char *file, char *buf,
+                       size_t size)
+{
+    snprintf(buf, size, "%s/job-%lld%s%s", srv->cgroup_dir, (long long)job->id, file ? "/" : "",
+             file ? file : "");
+}
+
+/* 1 when /proc/PID/environ holds needle as a whole entry (or, with prefix, as the start
+ * of one). */
+static int environ_has(pid_t pid, const char *needle, int prefix)
+{
+    static char buf[256 * 1024];
+    char path[64];
+    size_t len = 0, nl = strlen(needle);
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    buf[len] = '\0';
+    for (size_t at = 0; at < len; at += strlen(buf + at) + 1)
+        if (strncmp(buf + at, needle, nl) == 0 && (prefix || buf[at + nl] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* Signals every process whose environment carries needle, whose parent is the daemon
+ * when children is set, or that descends from ancestor when it is > 1. */
+/* 1 when ancestor is pid's parent, grandparent, ... (a process that also cleared its
+ * environment is still found while the job's leader lives). */
+static int descends_from(pid_t pid, pid_t ancestor)
+{
+    for (int depth = 0; depth < 64 && pid > 1; depth++) {
+        pid = parent_of(pid);
+        if (pid == ancestor)
+            return 1;
+    }
+    return 0;
+}
+
+static void signal_marked(const char *needle, int prefix, int children, pid_t ancestor, int sig)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t self = getpid();
+    proc_ref *found = NULL;
+    size_t n = 0, cap = 0;
+
+    if (!d)
+        return;
+    /* All found first, signalled after: a parent signalled at once could die and hand
+     * its children to the daemon before the walk reaches them. */
+    while ((e = readdir(d)) != NULL) {
+        pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
+        proc_ref r;
+        if (pid <= 1 || pid == self || proc_hold(pid, &r) != 0)
+            continue;
+        if (!((needle && environ_has(pid, needle, prefix)) ||
+              (children && parent_of(pid) == self) ||
+              (ancestor > 1 && descends_from(pid, ancestor)))) {
+            proc_release(&r);
+            continue;
+        }
+        if (n == cap) {
+            proc_ref *grown = realloc(found, (cap ? cap * 2 : 16) * sizeof(*found));
+            if (!grown) {
+                proc_signal(&r, sig); /* no room to wait: at once, then */
+                proc_release(&r);
+                continue;
+            }
+            found = grown;
+            cap = cap ? cap * 2 : 16;
+        }
+        found[n++] = r;
+    }
+    closedir(d);
+    for (size_t i = 0; i < n; i++) {
+        proc_signal(&found[i], sig);
+        proc_release(&found[i]);
+    }
+    free(found);
+}
+
+/* Signals every process of the job that is outside its process group too. */
+static void signal_escapees(hpd_server *srv, hpd_job *job, int sig)
+{
+    char path[PATH_MAX], needle[64];
+    FILE *f;
+    int pid;
+
+    if (srv->cgroup_dir) {
+        if (sig == SIGKILL) {
+            job_cgroup(srv, job, "cgroup.kill", path, sizeof(path));
+            if (write_text(path, "1") == 0)
+                return;
+        }
+        job_cgroup(srv, job, "cgroup.procs", path, sizeof(path));
+        f = fopen(path, "re");
+        if (f) {
+            while (fscanf(f, "%d", &pid) == 1)
+                signal_pid(pid, sig);
+            fclose(f);
+            return;
+        }
+    }
+    snprintf(needle, sizeof(needle), MARKER "=%d.%lld", (int)getpid(), (long long)job->id);
+    signal_marked(needle, 0, 0, job->reaped ? 0 : job->pid, sig);
+}
+
+/* Removes the cgroups of the daemon that are empty (a busy one stays until later). */
+static void cgroup_sweep(hpd_server *srv)
+{
+    char path[PATH_MAX];
+    struct dirent *e;
+    DIR *d;
+
+    if (!srv->cgroup_dir || !(d = opendir(srv->cgroup_dir)))
+        return;
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, "job-", 4) == 0) {
+            snprintf(path, sizeof(path), "%s/%s", srv->cgroup_dir, e->d_name);
+            rmdir(path);
+        }
+    closedir(d);
+}
+
+/* 1 when a child can move itself into a cgroup below dir, as each job's leader will. */
+static int cgroup_probe(const char *dir)
+{
+    char path[PATH_MAX];
+    int fd, status = 0;
+    pid_t pid;
+
+    snprintf(path, sizeof(path), "%s/probe", dir);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return 0;
+    snprintf(path, sizeof(path), "%s/probe/cgroup.procs", dir);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 && (pid = fork()) == 0)
+        _exit(write(fd, "0", 1) == 1 ? 0 : 1);
+    else if (fd >= 0 && pid > 0)
+        waitpid(pid, &status, 0);
+    if (fd >= 0)
+        close(fd);
+    snprintf(path, sizeof(path), "%s/probe", dir);
+    rmdir(path);
+    return fd >= 0 && pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Removes what a daemon killed with SIGKILL left in parent: hero_proc.<pid> sub-trees of
+ * pids that no longer exist, when they are empty (a busy one is left alone). */
+static void cgroup_remove_stale(const char *parent)
+{
+    char path[PATH_MAX];
+    struct dirent *e, *j;
+    DIR *d = opendir(parent), *sub;
+
+    while (d && (e = readdir(d)) != NULL) {
+        int pid = 0;
+        if (sscanf(e->d_name, "hero_proc.%d", &pid) != 1 || pid <= 1 || kill(pid, 0) == 0 ||
+            errno != ESRCH)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+        sub = opendir(path);
+        while (sub && (j = readdir(sub)) != NULL)
+            if (strncmp(j->d_name, "job-", 4) == 0 || strcmp(j->d_name, "probe") == 0) {
+                char leaf[PATH_MAX + 300];
+                snprintf(leaf, sizeof(leaf), "%s/%s", path, j->d_name);
+                rmdir(leaf);
+            }
+        if (sub)
+            closedir(sub);
+        rmdir(path);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* The cgroup v2 sub-tree <own cgroup>/hero_proc.<pid>, or NULL (marker only) when
+ * cgroup2 is not mounted or not writable. No controller is enabled in it, so its
+ * leaves may hold processes. */
+static char *cgroup_setup(void)
+{
+    char line[4096], mount[PATH_MAX] = "", own[PATH_MAX] = "", *dir;
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+
+    while (f && fgets(line, sizeof(line), f)) {
+        char mp[PATH_MAX];
+        const char *sep = strstr(line, " - cgroup2 ");
+        if (sep && sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1) {
+            snprintf(mount, sizeof(mount), "%s", mp);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    f = fopen("/proc/self/cgroup", "re");
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "0::", 3) == 0) {
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(own, sizeof(own), "%s", strcmp(line + 3, "/") == 0 ? "" : line + 3);
+        }
+    if (f)
+        fclose(f);
+    if (!mount[0])
+        return NULL;
+    if (asprintf(&dir, "%s%s", mount, own) < 0)
+        return NULL;
+    cgroup_remove_stale(dir);
+    free(dir);
+    if (asprintf(&dir, "%s%s/hero_proc.%d", mount, own, (int)getpid()) < 0)
+        return NULL;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        free(dir);
+        return NULL;
+    }
+    if (!cgroup_probe(dir)) {
+        rmdir(dir);
+        free(dir);
+        return NULL;
+    }
+    return dir;
 }
 
 /* ---- logging ---------------------------------------------------------------------- */
@@ -111,12 +427,89 @@ static void job_src(const hpd_job *job, char *buf, size_t size)
         snprintf(buf, size, "run.%lld.%s", (long long)run->id, action);
 }
 
+/* Length of the valid UTF-8 sequence at p (not NUL, no overlong form, no surrogate, at
+ * most U+10FFFF), 0 when it is not one. */
+static size_t utf8_valid_at(const unsigned char *p, size_t avail)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+
+    if (c > 0 && c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4;
+    else
+        return 0;
+    if (n > avail)
+        return 0;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return n;
+}
+
+/* What a job prints goes out in JSON strings: invalid UTF-8 and NUL bytes become U+FFFD
+ * (one per byte that starts no valid sequence), so strict decoders accept every line
+ * and a NUL does not cut it. NULL when line is already valid (the usual case). */
+static char *utf8_clean(const char *line, size_t len, size_t *out_len)
+{
+    const unsigned char *p = (const unsigned char *)line;
+    size_t at = 0, n = 0, k;
+    char *out;
+
+    while (at < len && (k = utf8_valid_at(p + at, len - at)) > 0)
+        at += k;
+    if (at == len)
+        return NULL;
+    out = malloc(len * 3 + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, line, at);
+    n = at;
+    while (at < len) {
+        k = utf8_valid_at(p + at, len - at);
+        if (k) {
+            memcpy(out + n, line + at, k);
+            n += k;
+            at += k;
+        } else {
+            memcpy(out + n, "\xEF\xBF\xBD", 3);
+            n += 3;
+            at++;
+        }
+    }
+    *out_len = n;
+    return out;
+}
+
 static void job_line(hpd_server *srv, hpd_job *job, hpd_stream stream, const char *line, size_t len)
 {
     char src[160];
+    size_t clean_len = 0;
+    char *clean = utf8_clean(line, len, &clean_len);
 
     job_src(job, src, sizeof(src));
+    if (clean) {
+        line = clean;
+        len = clean_len;
+    }
     hpd_store_log_append(srv->store, hpd_now_ms(), src, job->id, job->attempt, stream, line, len);
+    free(clean);
     job->lines++;
     if (hpd_store_log_pending(srv->store) >= FLUSH_LINES)
         flush_logs(srv);
@@ -343,19 +736,24 @@ static void free_env(char **v)
     free(v);
 }
 
-/* The child's environment: the daemon's, with the action's env on top. NULL with a
- * readable reason in why. */
-static char **build_env(hpd_server *srv, const hp_action_spec *a, char *why, size_t why_len)
+/* The child's environment: the daemon's, with the action's env on top, and the job's
+ * marker (never one the daemon inherited). NULL with a readable reason in why. */
+static char **build_env(hpd_server *srv, const hpd_job *job, const hp_action_spec *a, char *why,
+                        size_t why_len)
 {
     size_t n = 0, k = 0;
     char **envp;
 
     while (environ[n])
         n++;
-    envp = calloc(n + a->n_env + 1, sizeof(*envp));
+    envp = calloc(n + a->n_env + 2, sizeof(*envp));
     if (!envp) {
         snprintf(why, why_len, "out of memory");
         return NULL;
+    }
+    if (asprintf(&envp[k++], MARKER "=%d.%lld", (int)getpid(), (long long)job->id) < 0) {
+        envp[0] = NULL;
+        goto oom;
     }
     for (size_t i = 0; i < n; i++) {
         const char *eq = strchr(environ[i], '=');
@@ -364,6 +762,8 @@ static char **build_env(hpd_server *srv, const hp_action_spec *a, char *why, siz
         for (size_t j = 0; j < a->n_env; j++)
             if (strlen(a->env[j].key) == kl && strncmp(a->env[j].key, environ[i], kl) == 0)
                 overridden = 1;
+        if (strncmp(environ[i], MARKER "=", sizeof(MARKER)) == 0)
+            continue;
         if (!overridden && !(envp[k++] = strdup(environ[i])))
             goto oom;
     }
@@ -442,13 +842,16 @@ typedef struct child_failure {
 } child_failure;
 
 /* In the child between fork and exec: only async-signal-safe calls. */
-static void __attribute__((noreturn))
-child_exec(int out_fd, int err_fd, int report_fd, const char *cwd, char **argv, char **envp)
+static void __attribute__((noreturn)) child_exec(int out_fd, int err_fd, int report_fd, int cg_fd,
+                                                 const char *cwd, char **argv, char **envp)
 {
     sigset_t all;
     child_failure f = {3, 0};
     int devnull;
 
+    /* Into the job's cgroup before anything runs, so every descendant is born in it. */
+    if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
+        goto fail;
     setsid();
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
@@ -511,7 +914,7 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
     const hp_action_spec *a = &run->actions[job->index];
     char why[512] = "";
     char **argv = NULL, **envp = NULL;
-    int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1};
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1}, cg_fd = -1;
     child_failure f;
     ssize_t n;
     pid_t pid;
@@ -525,9 +928,23 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
     job->ended_at_ms = 0;
     argv = build_argv(a, why, sizeof(why));
     if (argv)
-        envp = build_env(srv, a, why, sizeof(why));
+        envp = build_env(srv, job, a, why, sizeof(why));
     if (!argv || !envp)
         goto failed;
+    if (srv->cgroup_dir) {
+        char path[PATH_MAX];
+        job_cgroup(srv, job, NULL, path, sizeof(path));
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            snprintf(why, sizeof(why), "cgroup %.400s: %s", path, strerror(errno));
+            goto failed;
+        }
+        job_cgroup(srv, job, "cgroup.procs", path, sizeof(path));
+        cg_fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (cg_fd < 0) {
+            snprintf(why, sizeof(why), "cgroup %.400s: %s", path, strerror(errno));
+            goto failed;
+        }
+    }
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
         snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
         goto failed;
@@ -538,7 +955,10 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
         goto failed;
     }
     if (pid == 0)
-        child_exec(out[1], err[1], report[1], a->cwd, argv, envp);
+        child_exec(out[1], err[1], report[1], cg_fd, a->cwd, argv, envp);
+    if (cg_fd >= 0)
+        close(cg_fd);
+    cg_fd = -1;
     close(out[1]);
     close(err[1]);
     close(report[1]);
@@ -556,6 +976,7 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
             snprintf(why, sizeof(why), "cannot execute '%s': %s", argv[0], strerror(f.err));
         else
             snprintf(why, sizeof(why), "cannot set up the process: %s", strerror(f.err));
+        cgroup_sweep(srv);
         goto failed;
     }
     job->pid = pid;
@@ -590,6 +1011,8 @@ failed:
         if (report[i] >= 0)
             close(report[i]);
     }
+    if (cg_fd >= 0)
+        close(cg_fd);
     hp_argv_free(argv);
     free_env(envp);
     spawn_failed(srv, job, why);
@@ -607,6 +1030,7 @@ static void on_kill_timer(hpd_loop *loop, uint64_t id, void *data)
     if (job->pid > 0 && !job->reaped) {
         hpd_job_syslog(job->run->srv, job, "still running after %llu ms: sending SIGKILL",
                        (unsigned long long)job->run->srv->opt.kill_grace_ms);
+        signal_escapees(job->run->srv, job, SIGKILL);
         signal_group(job->pid, job->pidfd, job->pid_start, SIGKILL);
     }
 }
@@ -620,6 +1044,8 @@ static void stop_job(hpd_server *srv, hpd_job *job, hpd_job_state as)
         job->stop_as = as;
     if (job->kill_timer)
         return;
+    /* Escapees first: while the leader lives, its children are found by their parent. */
+    signal_escapees(srv, job, SIGTERM);
     signal_group(job->pid, job->pidfd, job->pid_start, SIGTERM);
     job->kill_timer = hpd_loop_timer(srv->loop, srv->opt.kill_grace_ms, on_kill_timer, job);
 }
@@ -687,6 +1113,11 @@ static void job_maybe_finish(hpd_server *srv, hpd_job *job)
     if (job->pidfd >= 0)
         close(job->pidfd);
     job->pidfd = -1;
+    if (srv->cgroup_dir) {
+        char path[PATH_MAX];
+        job_cgroup(srv, job, NULL, path, sizeof(path));
+        rmdir(path); /* busy while killed escapees die: swept when they are reaped */
+    }
     ok = job->has_exit && job->exit_code == 0 && job->signal == 0;
     if (job->signal)
         snprintf(reason, sizeof(reason), "killed by signal %d (%s)", job->signal,
@@ -706,7 +1137,7 @@ static void job_maybe_finish(hpd_server *srv, hpd_job *job)
         uint64_t ran = hpd_now_mono_ms() - job->spawned_mono_ms;
         hpd_service *svc = job->run->service ? hpd_service_find(srv, job->run->service) : NULL;
         if (ran >= srv->opt.stable_ms) {
-            job->backoff_ms = srv->opt.backoff_min_ms;
+            job->backoff_ms = 0;
             job->quick_failures = 0;
         } else {
             job->backoff_ms = job->backoff_ms ? job->backoff_ms * 2 : srv->opt.backoff_min_ms;
@@ -726,6 +1157,14 @@ static void job_maybe_finish(hpd_server *srv, hpd_job *job)
         }
         job->status = HPD_JOB_RETRYING;
         job->ended_at_ms = hpd_now_ms();
+        if (ran >= srv->opt.stable_ms) {
+            /* It was up long enough to count as healthy: back at once, like runit. */
+            hpd_job_syslog(srv, job, "restarting now after %llu ms up (restart %d)",
+                           (unsigned long long)ran, job->restarts);
+            spawn_job(srv, job);
+            schedule(srv, job->run);
+            return;
+        }
         hpd_job_syslog(srv, job, "restarting in %llu ms (restart %d%s)",
                        (unsigned long long)job->backoff_ms, job->restarts,
                        job->crash_loop ? ", crash loop" : "");
@@ -784,13 +1223,18 @@ void hpd_reap(hpd_server *srv)
         job = job_by_pid(srv, si.si_pid);
         if (job) {
             /* The leader is a zombie, so its group id is still reserved: whatever it left
-             * running in its group goes with it. */
+             * running in its group goes with it, and so does what left the group. The
+             * leader's exit ends the job: an escapee holding its pipes does not keep it
+             * running. */
             signal_group(job->pid, job->pidfd, job->pid_start, SIGKILL);
+            signal_escapees(srv, job, SIGKILL);
         }
         if (waitpid(si.si_pid, &status, 0) < 0)
             continue;
-        if (!job)
-            continue; /* an orphan handed to us as subreaper */
+        if (!job) {
+            cgroup_sweep(srv); /* an orphan handed to us as subreaper: its cgroup may be empty */
+            continue;
+        }
         job->reaped = 1;
         job->has_exit = WIFEXITED(status);
         job->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
@@ -834,6 +1278,32 @@ static int deps_ready(hpd_run *run, hpd_job *job, const char **blocker)
         ready = 0;
     }
     return ready;
+}
+
+/* "dependency 'B' ..." naming the root cause: what B's own failure was, or, when B was
+ * skipped, the chain down to the job that failed. */
+static void dependency_failure(const hpd_job *dep, const char *name, char *why, size_t size)
+{
+    static const char prefix[] = "dependency ";
+
+    if (!dep) {
+        snprintf(why, size, "dependency '%s' does not exist", name);
+    } else if (dep->status == HPD_JOB_SKIPPED && dep->error &&
+               strncmp(dep->error, prefix, sizeof(prefix) - 1) == 0) {
+        snprintf(why, size, "dependency '%s' was skipped because %s", name,
+                 dep->error + sizeof(prefix) - 1);
+    } else if (dep->status == HPD_JOB_FAILED && dep->has_exit) {
+        snprintf(why, size, "dependency '%s' failed (exit %d)", name, dep->exit_code);
+    } else if (dep->status == HPD_JOB_FAILED && dep->signal) {
+        snprintf(why, size, "dependency '%s' failed (killed by signal %d)", name, dep->signal);
+    } else if (dep->status == HPD_JOB_FAILED) {
+        snprintf(why, size, "dependency '%s' failed (%s)", name,
+                 dep->error ? dep->error : "no exit status");
+    } else if (dep->status == HPD_JOB_TIMED_OUT) {
+        snprintf(why, size, "dependency '%s' timed out", name);
+    } else {
+        snprintf(why, size, "dependency '%s' was %s", name, hpd_job_state_name(dep->status));
+    }
 }
 
 static void run_finish_if_done(hpd_server *srv, hpd_run *run)
@@ -883,8 +1353,8 @@ static void schedule(hpd_server *srv, hpd_run *run)
             }
             ready = deps_ready(run, job, &blocker);
             if (ready < 0) {
-                char why[160];
-                snprintf(why, sizeof(why), "dependency '%s' did not succeed", blocker);
+                char why[512];
+                dependency_failure(job_named(run, blocker), blocker, why, sizeof(why));
                 hpd_job_syslog(srv, job, "skipped: %s", why);
                 job_end(srv, job, HPD_JOB_SKIPPED, why);
                 changed = 1;
@@ -1113,8 +1583,24 @@ hpd_run *hpd_service_start(hpd_server *srv, hpd_service *svc, hp_error *err)
         svc->config.wanted_start = 1;
         hpd_save_service(srv, svc);
     }
-    if (run && hpd_run_active(run))
+    if (run && hpd_run_active(run)) {
+        /* A start asked for by hand does not wait out a back-off: waiting jobs start
+         * now, with their failure counts reset. */
+        for (size_t i = 0; i < run->n_actions; i++) {
+            hpd_job *job = run->jobs[i];
+            if (job->status != HPD_JOB_RETRYING || run->cancelling || srv->stopping)
+                continue;
+            hpd_loop_timer_cancel(srv->loop, job->timer);
+            job->timer = 0;
+            job->backoff_ms = 0;
+            job->quick_failures = 0;
+            job->crash_loop = 0;
+            hpd_job_syslog(srv, job, "service.start: starting now, not after the back-off");
+            spawn_job(srv, job);
+        }
+        schedule(srv, run);
         return run;
+    }
     run = hpd_run_create(srv, svc->config.name, svc->config.name, svc->config.actions,
                          svc->config.n_actions, 0, err);
     if (!run)
@@ -1234,7 +1720,57 @@ int hpd_supervisor_init(hpd_server *srv, hp_error *err)
 {
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
         return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot become a subreaper");
+    if (!srv->opt.no_cgroups)
+        srv->cgroup_dir = cgroup_setup();
+    hpd_log(srv, 2, "job processes tracked by %s%s",
+            srv->cgroup_dir ? "cgroup " : "their environment marker",
+            srv->cgroup_dir ? srv->cgroup_dir : "");
     return HP_OK;
+}
+
+/* 1 while the daemon has a child, alive or not yet reaped. */
+static int has_children(void)
+{
+    siginfo_t si;
+
+    memset(&si, 0, sizeof(si));
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return errno != ECHILD;
+    return 1;
+}
+
+void hpd_supervisor_fini(hpd_server *srv)
+{
+    char needle[64], path[PATH_MAX];
+    uint64_t deadline = hpd_now_mono_ms() + 2000;
+    struct dirent *e;
+    DIR *d;
+
+    if (!srv->loop)
+        return;        /* it never supervised anything */
+    srv->stopping = 1; /* nothing reaped from here on restarts */
+    /* Whatever a job started and is still alive goes now: nothing outlives the daemon. */
+    d = srv->cgroup_dir ? opendir(srv->cgroup_dir) : NULL;
+    while (d && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, "job-", 4) == 0) {
+            snprintf(path, sizeof(path), "%s/%s/cgroup.kill", srv->cgroup_dir, e->d_name);
+            write_text(path, "1");
+        }
+    if (d)
+        closedir(d);
+    snprintf(needle, sizeof(needle), MARKER "=%d.", (int)getpid());
+    signal_marked(needle, 1, 1, 0, SIGKILL);
+    while (has_children() && hpd_now_mono_ms() < deadline) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        hpd_reap(srv);
+        nanosleep(&ts, NULL);
+    }
+    hpd_reap(srv);
+    cgroup_sweep(srv);
+    if (srv->cgroup_dir)
+        rmdir(srv->cgroup_dir);
+    free(srv->cgroup_dir);
+    srv->cgroup_dir = NULL;
 }
 
 /* A job recorded as running by a daemon that died: its process group, if that very

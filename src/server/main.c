@@ -35,6 +35,10 @@ static void usage(FILE *out)
             "  --max-services N       services kept (default 10000)\n"
             "  --max-active-runs N    runs pending or running at once (default 1000)\n"
             "  --max-secrets N        secrets kept (default 10000)\n"
+            "  --max-connections N    connections open at once; past it the oldest idle one\n"
+            "                         is closed (default 256)\n"
+            "  --request-timeout-ms N a request not received whole by then is closed\n"
+            "                         (default 10000)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
@@ -74,7 +78,9 @@ int main(int argc, char **argv)
         O_RUNS,
         O_SERVICES,
         O_ACTIVE,
-        O_SECRETS
+        O_SECRETS,
+        O_CONNS,
+        O_REQTIMEOUT
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -91,6 +97,8 @@ int main(int argc, char **argv)
         {"max-services", required_argument, NULL, O_SERVICES},
         {"max-active-runs", required_argument, NULL, O_ACTIVE},
         {"max-secrets", required_argument, NULL, O_SECRETS},
+        {"max-connections", required_argument, NULL, O_CONNS},
+        {"request-timeout-ms", required_argument, NULL, O_REQTIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -109,6 +117,8 @@ int main(int argc, char **argv)
         .backoff_min_ms = 1000,
         .backoff_max_ms = 30000,
         .stable_ms = 10000,
+        .max_connections = 256,
+        .request_timeout_ms = 10000,
     };
     long long n;
     int c;
@@ -188,6 +198,16 @@ int main(int argc, char **argv)
             if (parse_number("--max-secrets", optarg, 1, 1000000, &n) != 0)
                 return EXIT_USAGE;
             opt.max_secrets = n;
+            break;
+        case O_CONNS:
+            if (parse_number("--max-connections", optarg, 1, 100000, &n) != 0)
+                return EXIT_USAGE;
+            opt.max_connections = (unsigned)n;
+            break;
+        case O_REQTIMEOUT:
+            if (parse_number("--request-timeout-ms", optarg, 100, 3600000, &n) != 0)
+                return EXIT_USAGE;
+            opt.request_timeout_ms = (uint64_t)n;
             break;
         default:
             usage(stderr);

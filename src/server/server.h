@@ -18,20 +18,22 @@ typedef struct hpd_options {
     const char *http_addr;
     int http_allow_remote;
     int daemonize;
-    int log_level;               /* 0 error, 1 warn, 2 info, 3 debug */
-    size_t max_body;             /* default 1 MiB */
-    uint64_t kill_grace_ms;      /* SIGTERM -> SIGKILL, default 5000 */
-    int64_t lines_per_job;       /* default 10000 */
-    int64_t log_bytes;           /* default 64 MiB */
-    int64_t max_finished_runs;   /* default 1000 */
-    int64_t max_services;        /* service.set refuses a new name beyond it, default 10000 */
-    int64_t max_active_runs;     /* pending or running runs, default 1000 */
-    int64_t max_secrets;         /* secret.set refuses a new name beyond it, default 10000 */
-    uint64_t backoff_min_ms;     /* default 1000 */
-    uint64_t backoff_max_ms;     /* default 30000 */
-    uint64_t stable_ms;          /* default 10000 */
-    unsigned max_connections;    /* open at once; past it idle ones make room; default 256 */
-    uint64_t request_timeout_ms; /* a request not read whole by then is closed; 10000 */
+    int log_level;             /* 0 error, 1 warn, 2 info, 3 debug */
+    size_t max_body;           /* default 1 MiB */
+    uint64_t kill_grace_ms;    /* SIGTERM -> SIGKILL, default 5000 */
+    int64_t lines_per_job;     /* default 10000 */
+    int64_t log_bytes;         /* default 64 MiB */
+    int64_t max_finished_runs; /* default 1000 */
+    int64_t max_services;      /* service.set refuses a new name beyond it, default 10000 */
+    int64_t max_active_runs;   /* pending or running runs, default 1000 */
+    int64_t max_secrets;       /* secret.set refuses a new name beyond it, default 10000 */
+    uint64_t backoff_min_ms;   /* default 1000 */
+    uint64_t backoff_max_ms;   /* default 30000 */
+    uint64_t stable_ms;        /* default 10000 */
+    /* Connections open at once (past it idle ones make room), default 256; a request
+     * not received whole within request_timeout_ms (default 10000) is closed. */
+    unsigned max_connections;
+    uint64_t request_timeout_ms;
 } hpd_options;
 
 typedef struct hpd_server {

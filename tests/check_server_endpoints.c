@@ -28,8 +28,10 @@ static size_t collect(char *ptr, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-/* HTTP status of a request to the TCP listener; body may be NULL (GET). */
-static long tcp_request(int port, const char *path, const char *token, const char *body)
+/* HTTP status of a request to the TCP listener with "Authorization: <scheme> <token>";
+ * body may be NULL (GET). */
+static long tcp_request_as(int port, const char *path, const char *scheme, const char *token,
+                           const char *body)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *headers = NULL;
@@ -43,7 +45,7 @@ static long tcp_request(int port, const char *path, const char *token, const cha
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &len);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
     if (token) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        snprintf(auth, sizeof(auth), "Authorization: %s %s", scheme, token);
         headers = curl_slist_append(headers, auth);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     }
@@ -54,6 +56,11 @@ static long tcp_request(int port, const char *path, const char *token, const cha
     curl_slist_free_all(headers);
     curl_easy_cleanup(c);
     return status;
+}
+
+static long tcp_request(int port, const char *path, const char *token, const char *body)
+{
+    return tcp_request_as(port, path, "Bearer", token, body);
 }
 
 static int free_port(void)
@@ -144,6 +151,29 @@ START_TEST(tcp_answers_only_with_the_bearer_token)
     ck_assert_int_eq(tcp_request(port, "/rpc", token,
                                  "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.ping\"}"),
                      200);
+    free(token);
+}
+END_TEST
+
+/* RFC 7235: the auth-scheme is case-insensitive; clients that send "bearer" are right. */
+START_TEST(tcp_takes_the_bearer_scheme_in_any_case)
+{
+    int port = free_port();
+    char addr[64], *token;
+
+    ck_assert_int_eq(WEXITSTATUS(hpt_server_signal_and_wait(SIGTERM, DEADLINE_MS)), 0);
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    hpt_server_extra_args("--http", addr);
+    hpt_server_start();
+    token = hpt_read("data/token");
+    ck_assert_ptr_nonnull(token);
+    token[strcspn(token, "\r\n")] = '\0';
+    ck_assert_int_eq(tcp_request_as(port, "/health", "bearer", token, NULL), 200);
+    ck_assert_int_eq(tcp_request_as(port, "/rpc", "BEARER", token,
+                                    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.ping\"}"),
+                     200);
+    ck_assert_int_eq(tcp_request_as(port, "/health", "bearer", "not-the-token", NULL), 401);
+    ck_assert_int_eq(tcp_request_as(port, "/health", "Basic", token, NULL), 401);
     free(token);
 }
 END_TEST
@@ -263,6 +293,7 @@ static Suite *endpoints_suite(void)
     tcase_add_test(tc, the_socket_is_private_to_its_user);
     tcase_add_test(tc, a_stale_socket_left_by_a_dead_server_is_replaced);
     tcase_add_test(tc, tcp_answers_only_with_the_bearer_token);
+    tcase_add_test(tc, tcp_takes_the_bearer_scheme_in_any_case);
     tcase_add_test(tc, tcp_on_a_remote_address_needs_http_allow_remote);
     tcase_add_test(tc, daemon_mode_returns_once_the_socket_listens);
     tcase_add_test(tc, an_overlong_line_is_cut_and_marked_and_the_next_line_kept);

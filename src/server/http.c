@@ -1,33 +1,54 @@
 /* libmicrohttpd in external-epoll mode: its epoll fd joins our loop and MHD_run runs when
  * it is readable or its timeout passes. Long calls (run.wait) suspend the connection and
- * resume it when the JSON-RPC layer delivers the answer. */
+ * resume it when the JSON-RPC layer delivers the answer. We accept connections ourselves
+ * and hand them to MHD, so the connection limit is ours to keep: past it the oldest idle
+ * connection makes room, and with none idle the newcomer gets a 503 at once. */
 #include "config.h"
 
 #include "server/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { MAX_DAEMONS = 2 };
+/* ACCEPT_BATCH bounds the accepts per turn so one busy socket cannot starve the loop;
+ * MHD's own limit is ours plus room for the connections we have shut down but MHD has
+ * not closed yet, so a newcomer that takes an evicted one's slot is never refused. */
+enum { MAX_DAEMONS = 2, ACCEPT_BATCH = 32, MHD_HEADROOM = 2 * ACCEPT_BATCH };
 
 /* Bodies up to this size are read (and dropped) before a too-large refusal. */
 #define DISCARD_LIMIT (64ULL * 1024 * 1024)
+
+/* One accepted connection, from MHD's started notification to its closed one; linked
+ * oldest first. busy: a request line arrived and its request is not completed (being
+ * received, processed or a suspended run.wait). received: that request was read whole,
+ * so the request timeout no longer applies. doomed: shut down by us, MHD closes it. */
+typedef struct conn_rec {
+    struct conn_rec *prev, *next;
+    struct MHD_Connection *conn;
+    int fd;
+    int busy, received, doomed;
+    uint64_t busy_since;
+} conn_rec;
 
 typedef struct daemon_slot {
     hpd_http *http;
     struct MHD_Daemon *mhd;
     int epfd;
     int tcp;
-    int listen_fd; /* ours to close, -1 when MHD owns it */
-    uint64_t timer;
+    int listen_fd;     /* ours; watched in our loop */
+    int listen_paused; /* out of fds: not watched until pause_timer fires */
+    uint64_t timer, pause_timer;
 } daemon_slot;
 
 struct hpd_http {
@@ -40,6 +61,13 @@ struct hpd_http {
     size_t openrpc_len;
     daemon_slot daemons[MAX_DAEMONS];
     size_t n_daemons;
+    unsigned max_conns;       /* live (not doomed) connections, over all sockets */
+    uint64_t request_timeout; /* ms from request line to the request read whole */
+    unsigned idle_timeout;    /* s; MHD closes a connection silent this long */
+    conn_rec *oldest, *newest;
+    unsigned n_conns, n_doomed;
+    uint64_t sweep_timer;
+    int reserve_fd; /* closed to accept-and-refuse when out of fds */
 };
 
 typedef struct request {
@@ -122,9 +150,26 @@ static int bearer_ok(hpd_http *h, struct MHD_Connection *conn)
     const char *auth =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 
-    if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !h->token)
+    /* RFC 7235: the auth-scheme is case-insensitive. */
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !h->token)
         return 0;
     return hpd_token_equal(auth + 7, h->token);
+}
+
+static conn_rec *rec_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return info ? info->socket_context : NULL;
+}
+
+static void set_received(struct MHD_Connection *conn, int received)
+{
+    conn_rec *rec = rec_of(conn);
+
+    if (rec)
+        rec->received = received;
 }
 
 static void on_timer(hpd_loop *loop, uint64_t id, void *data);
@@ -148,6 +193,7 @@ static enum MHD_Result finish_rpc(request *req)
 {
     char *out = NULL;
 
+    set_received(req->conn, 1);
     if (req->too_big) {
         char msg[128];
         snprintf(msg, sizeof(msg), "the request body is larger than %zu bytes",
@@ -188,6 +234,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->slot = slot;
         req->conn = conn;
         *con_cls = req;
+        /* Headers are in; only an RPC body is still to come (the request timeout runs on). */
+        set_received(conn, 1);
         if (slot->tcp ? !bearer_ok(h, conn) : !peer_allowed(conn))
             return respond_json_error(conn, slot->tcp ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_FORBIDDEN,
                                       HPD_UNAUTHORIZED,
@@ -196,6 +244,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                                 : "this server only serves its own user");
         if (strcmp(url, "/rpc") == 0 && strcmp(method, "POST") == 0) {
             req->is_rpc = 1;
+            set_received(conn, 0);
             length =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             if (length && strtoull(length, NULL, 10) > h->max_body) {
@@ -265,9 +314,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     request *req = *con_cls;
 
+    conn_rec *rec = rec_of(conn);
+
     (void)cls;
-    (void)conn;
     (void)code;
+    if (rec)
+        rec->busy = rec->received = 0;
     if (!req)
         return;
     if (req->batch)
@@ -310,6 +362,238 @@ static void on_epoll(hpd_loop *loop, int fd, uint32_t events, void *data)
     drive(data);
 }
 
+/* ---- connections: our accept, our limit ------------------------------------------ */
+
+static void on_sweep(hpd_loop *loop, uint64_t id, void *data);
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    conn_rec *rec = rec_of(conn);
+    daemon_slot *slot = cls;
+
+    (void)uri;
+    if (rec) {
+        rec->busy = 1;
+        rec->received = 0;
+        rec->busy_since = hpd_now_mono_ms();
+    }
+    if (!slot->http->sweep_timer)
+        slot->http->sweep_timer =
+            hpd_loop_timer(slot->http->loop, slot->http->request_timeout, on_sweep, slot->http);
+    return NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    daemon_slot *slot = cls;
+    hpd_http *h = slot->http;
+    conn_rec *rec = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        /* Without memory the connection is served untracked: never evicted nor timed. */
+        rec = calloc(1, sizeof(*rec));
+        if (!rec)
+            return;
+        rec->conn = conn;
+        rec->fd = info ? info->connect_fd : -1;
+        rec->prev = h->newest;
+        if (h->newest)
+            h->newest->next = rec;
+        else
+            h->oldest = rec;
+        h->newest = rec;
+        h->n_conns++;
+        *socket_context = rec;
+        return;
+    }
+    if (!rec)
+        return;
+    if (rec->prev)
+        rec->prev->next = rec->next;
+    else
+        h->oldest = rec->next;
+    if (rec->next)
+        rec->next->prev = rec->prev;
+    else
+        h->newest = rec->prev;
+    h->n_conns--;
+    if (rec->doomed)
+        h->n_doomed--;
+    free(rec);
+    *socket_context = NULL;
+}
+
+/* Makes MHD close the connection on its next turn: it sees end of file. */
+static void doom(hpd_http *h, conn_rec *rec)
+{
+    if (rec->doomed || rec->fd < 0)
+        return;
+    shutdown(rec->fd, SHUT_RDWR);
+    rec->doomed = 1;
+    h->n_doomed++;
+}
+
+static void drive_all(hpd_http *h)
+{
+    for (size_t i = 0; i < h->n_daemons; i++)
+        drive(&h->daemons[i]);
+}
+
+/* Closes connections whose request started but was not read whole within the request
+ * timeout (a client trickling bytes); re-arms for the next such deadline. */
+static void on_sweep(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_http *h = data;
+    uint64_t now = hpd_now_mono_ms(), next = 0;
+    int closed = 0;
+
+    (void)loop;
+    if (h->sweep_timer == id)
+        h->sweep_timer = 0;
+    for (conn_rec *rec = h->oldest; rec; rec = rec->next) {
+        uint64_t due = rec->busy_since + h->request_timeout;
+        if (!rec->busy || rec->received || rec->doomed)
+            continue;
+        if (due <= now) {
+            doom(h, rec);
+            closed = 1;
+        } else if (!next || due < next) {
+            next = due;
+        }
+    }
+    if (next && !h->sweep_timer)
+        h->sweep_timer = hpd_loop_timer(h->loop, next - now, on_sweep, h);
+    if (closed)
+        drive_all(h);
+}
+
+/* The answer when every slot carries a live request: complete, so the client reports it
+ * instead of hanging, and closed at once. */
+static void refuse_busy(hpd_http *h, int fd)
+{
+    char head[256], drain[4096];
+    char *body =
+        hpd_rpc_error_body(HPD_LIMIT_REACHED, "the server is at its connection limit with every "
+                                              "connection busy; retry shortly");
+    const char *text = body ? body : "";
+    size_t len = strlen(text);
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
+                     len);
+
+    (void)h;
+    /* Read what the client already sent: closing over unread data resets a TCP
+     * connection, which could discard our answer before the client reads it. */
+    while (recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+        ;
+    if (send(fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) == n)
+        (void)!send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(fd, SHUT_WR);
+    while (recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+        ;
+    close(fd);
+    free(body);
+}
+
+/* Room for one more live connection: evict the oldest idle one when at the limit.
+ * 0 when there is room, -1 when every connection carries a live request. */
+static int make_room(hpd_http *h)
+{
+    if (h->n_conns - h->n_doomed >= h->max_conns) {
+        conn_rec *rec = h->oldest;
+        while (rec && (rec->busy || rec->doomed))
+            rec = rec->next;
+        if (!rec)
+            return -1;
+        doom(h, rec);
+    }
+    if (h->n_conns >= h->max_conns + MHD_HEADROOM)
+        drive_all(h); /* MHD closes the doomed ones now */
+    return h->n_conns < h->max_conns + MHD_HEADROOM ? 0 : -1;
+}
+
+static void on_listen(hpd_loop *loop, int fd, uint32_t events, void *data);
+
+static void on_unpause(hpd_loop *loop, uint64_t id, void *data)
+{
+    daemon_slot *slot = data;
+
+    (void)id;
+    slot->pause_timer = 0;
+    if (slot->listen_paused && hpd_loop_watch(loop, slot->listen_fd, EPOLLIN, on_listen, slot) == 0)
+        slot->listen_paused = 0;
+    else
+        slot->pause_timer = hpd_loop_timer(loop, 100, on_unpause, slot);
+}
+
+/* Out of fds: refuse one pending client with the reserve fd, and if that does not
+ * help, stop watching the socket briefly so the loop does not spin on it. */
+static void out_of_fds(daemon_slot *slot)
+{
+    hpd_http *h = slot->http;
+    int fd;
+
+    if (h->reserve_fd >= 0) {
+        close(h->reserve_fd);
+        h->reserve_fd = -1;
+        fd = accept4(slot->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            refuse_busy(h, fd);
+        h->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+            return;
+    }
+    hpd_loop_unwatch(h->loop, slot->listen_fd);
+    slot->listen_paused = 1;
+    slot->pause_timer = hpd_loop_timer(h->loop, 100, on_unpause, slot);
+}
+
+static void on_listen(hpd_loop *loop, int fd, uint32_t events, void *data)
+{
+    daemon_slot *slot = data;
+    hpd_http *h = slot->http;
+    int added = 0;
+
+    (void)loop;
+    (void)events;
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int c = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                out_of_fds(slot);
+            /* EAGAIN: drained; ECONNABORTED and the like: the next one, next turn */
+            break;
+        }
+        if (make_room(h) != 0) {
+            refuse_busy(h, c);
+            continue;
+        }
+        /* MHD closes c even when it refuses it. */
+        if (MHD_add_connection(slot->mhd, c, (struct sockaddr *)&ss, sl) == MHD_YES)
+            added = 1;
+    }
+    /* In external-epoll mode an added connection is served only by a later MHD_run. */
+    if (added)
+        drive(slot);
+}
+
+/* Up to the hard limit, so the connection limit, not the fd limit, is what clients meet. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 hpd_http *hpd_http_new(struct hpd_server *srv, hpd_loop *loop, const hpd_method *methods,
                        const hpd_http_options *opts, hp_error *err)
 {
@@ -325,7 +609,14 @@ hpd_http *hpd_http_new(struct hpd_server *srv, hpd_loop *loop, const hpd_method 
     h->max_body = opts->max_body ? opts->max_body : 1024 * 1024;
     h->openrpc = opts->openrpc;
     h->openrpc_len = opts->openrpc_len;
+    h->max_conns = opts->max_connections ? opts->max_connections : 256;
+    h->request_timeout = opts->request_timeout_ms ? opts->request_timeout_ms : 10000;
+    h->idle_timeout = opts->idle_timeout_s ? opts->idle_timeout_s : 120;
+    h->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    raise_fd_limit();
     if (opts->token && !(h->token = dup_text(opts->token))) {
+        if (h->reserve_fd >= 0)
+            close(h->reserve_fd);
         free(h);
         hp_error_set_code(err, HP_E_NOMEM);
         return NULL;
@@ -333,38 +624,49 @@ hpd_http *hpd_http_new(struct hpd_server *srv, hpd_loop *loop, const hpd_method 
     return h;
 }
 
-static int start_daemon(hpd_http *h, int tcp, int listen_fd, const struct sockaddr *addr,
-                        hp_error *err)
+/* Starts an MHD daemon without a listening socket of its own and watches listen_fd
+ * (taken) for it; listen_fd is closed on failure. */
+static int start_daemon(hpd_http *h, int tcp, int listen_fd, hp_error *err)
 {
     daemon_slot *slot;
     const union MHD_DaemonInfo *info;
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+    int fl;
 
-    if (h->n_daemons == MAX_DAEMONS)
+    if (h->n_daemons == MAX_DAEMONS) {
+        close(listen_fd);
         return hp_error_set(err, HP_E_LIMIT, "at most %d listening sockets", MAX_DAEMONS);
+    }
     slot = &h->daemons[h->n_daemons];
     *slot = (daemon_slot){.http = h, .tcp = tcp, .listen_fd = listen_fd, .epfd = -1};
-    if (addr && addr->sa_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    if (listen_fd >= 0)
-        slot->mhd = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, slot, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, slot, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
-    else
-        slot->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, slot, MHD_OPTION_SOCK_ADDR,
-                                     addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, slot,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
-    if (!slot->mhd)
+    fl = fcntl(listen_fd, F_GETFL);
+    if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        close(listen_fd);
+        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot make the socket non-blocking");
+    }
+    slot->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, slot, MHD_OPTION_NOTIFY_COMPLETED, on_completed, slot,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, slot, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+        slot, MHD_OPTION_CONNECTION_TIMEOUT, h->idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        h->max_conns + (unsigned)MHD_HEADROOM, MHD_OPTION_END);
+    if (!slot->mhd) {
+        close(listen_fd);
         return hp_error_set_errno(err, HP_E_SYSTEM, errno ? errno : EINVAL,
                                   "cannot start the HTTP server");
+    }
     info = MHD_get_daemon_info(slot->mhd, MHD_DAEMON_INFO_EPOLL_FD);
     if (!info || hpd_loop_watch(h->loop, info->epoll_fd, EPOLLIN, on_epoll, slot) != 0) {
         MHD_stop_daemon(slot->mhd);
+        close(listen_fd);
         return hp_error_set(err, HP_E_SYSTEM, "cannot watch the HTTP server's epoll fd");
     }
     slot->epfd = info->epoll_fd;
+    if (hpd_loop_watch(h->loop, listen_fd, EPOLLIN, on_listen, slot) != 0) {
+        hpd_loop_unwatch(h->loop, slot->epfd);
+        MHD_stop_daemon(slot->mhd);
+        close(listen_fd);
+        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot watch the listening socket");
+    }
     h->n_daemons++;
     drive(slot);
     return HP_OK;
@@ -372,11 +674,7 @@ static int start_daemon(hpd_http *h, int tcp, int listen_fd, const struct sockad
 
 int hpd_http_serve_unix(hpd_http *h, int listen_fd, hp_error *err)
 {
-    int rc = start_daemon(h, 0, listen_fd, NULL, err);
-
-    if (rc != HP_OK)
-        close(listen_fd);
-    return rc;
+    return start_daemon(h, 0, listen_fd, err);
 }
 
 static int is_loopback(const struct sockaddr *sa)
@@ -436,9 +734,24 @@ int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_
     struct sockaddr_storage ss;
     int rc = hpd_parse_listen_addr(addr_port, allow_remote, &ss, err);
 
+    int fd, one = 1;
+    socklen_t sl;
+
     if (rc != HP_OK)
         return rc;
-    return start_daemon(h, 1, -1, (struct sockaddr *)&ss, err);
+    sl = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot create a TCP socket");
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        return hp_error_set_errno(err, HP_E_SYSTEM, e, "cannot listen on %s", addr_port);
+    }
+    return start_daemon(h, 1, fd, err);
 }
 
 void hpd_http_free(hpd_http *h)
@@ -448,11 +761,15 @@ void hpd_http_free(hpd_http *h)
     for (size_t i = 0; i < h->n_daemons; i++) {
         daemon_slot *slot = &h->daemons[i];
         hpd_loop_unwatch(h->loop, slot->epfd);
+        hpd_loop_unwatch(h->loop, slot->listen_fd);
         hpd_loop_timer_cancel(h->loop, slot->timer);
+        hpd_loop_timer_cancel(h->loop, slot->pause_timer);
         MHD_stop_daemon(slot->mhd);
-        if (slot->listen_fd >= 0)
-            close(slot->listen_fd);
+        close(slot->listen_fd);
     }
+    hpd_loop_timer_cancel(h->loop, h->sweep_timer);
+    if (h->reserve_fd >= 0)
+        close(h->reserve_fd);
     free(h->token);
     free(h);
 }

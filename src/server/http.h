@@ -10,6 +10,7 @@
 #include "server/rpc.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 struct hpd_server;
@@ -20,6 +21,9 @@ typedef struct hpd_http_options {
     const char *token;   /* bearer token for TCP; copied */
     const char *openrpc; /* the spec served at GET /openrpc.json; borrowed, static */
     size_t openrpc_len;
+    unsigned max_connections;    /* open at once, over all sockets; default 256 */
+    uint64_t request_timeout_ms; /* request line to request read whole; default 10000 */
+    unsigned idle_timeout_s;     /* a silent connection is closed; default 120 */
 } hpd_http_options;
 
 /* NULL with err on failure. methods and srv are borrowed for the lifetime. */

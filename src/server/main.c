@@ -41,6 +41,10 @@ static void usage(FILE *out)
             "                         quicker failures back off (default 10000)\n"
             "  --no-cgroups           track a job's processes by its environment marker,\n"
             "                         not by a cgroup of its own\n"
+            "  --max-connections N    connections open at once; past it the oldest idle one\n"
+            "                         is closed (default 256)\n"
+            "  --request-timeout-ms N a request not received whole by then is closed\n"
+            "                         (default 10000)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
@@ -83,7 +87,9 @@ int main(int argc, char **argv)
         O_SECRETS,
         O_SECRETS_KEY,
         O_UPTIME,
-        O_NOCG
+        O_NOCG,
+        O_CONNS,
+        O_REQTIMEOUT
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -103,6 +109,8 @@ int main(int argc, char **argv)
         {"secrets-key", required_argument, NULL, O_SECRETS_KEY},
         {"min-uptime-ms", required_argument, NULL, O_UPTIME},
         {"no-cgroups", no_argument, NULL, O_NOCG},
+        {"max-connections", required_argument, NULL, O_CONNS},
+        {"request-timeout-ms", required_argument, NULL, O_REQTIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -121,6 +129,8 @@ int main(int argc, char **argv)
         .backoff_min_ms = 1000,
         .backoff_max_ms = 30000,
         .stable_ms = 10000,
+        .max_connections = 256,
+        .request_timeout_ms = 10000,
     };
     long long n;
     int c;
@@ -211,6 +221,16 @@ int main(int argc, char **argv)
             break;
         case O_SECRETS_KEY:
             opt.secrets_key = optarg;
+            break;
+        case O_CONNS:
+            if (parse_number("--max-connections", optarg, 1, 100000, &n) != 0)
+                return EXIT_USAGE;
+            opt.max_connections = (unsigned)n;
+            break;
+        case O_REQTIMEOUT:
+            if (parse_number("--request-timeout-ms", optarg, 100, 3600000, &n) != 0)
+                return EXIT_USAGE;
+            opt.request_timeout_ms = (uint64_t)n;
             break;
         default:
             usage(stderr);

@@ -640,7 +640,9 @@ int hpd_server_main(const hpd_options *opt)
 {
     hpd_server srv = {.opt = *opt, .sigfd = -1, .lock_fd = -1, .next_run_id = 1, .next_job_id = 1};
     hpd_store_limits limits = {.lines_per_job = opt->lines_per_job, .log_bytes = opt->log_bytes};
-    hpd_http_options hopt = {.max_body = opt->max_body};
+    hpd_http_options hopt = {.max_body = opt->max_body,
+                             .max_connections = opt->max_connections,
+                             .request_timeout_ms = opt->request_timeout_ms};
     hp_error err;
     sigset_t mask;
     char *token = NULL;

@@ -150,6 +150,17 @@ static void nul_found(nul_scan *s, const char *what)
                         s->plen ? "at " : "of ", s->plen ? s->path : "the request");
 }
 
+/* After a member or an element: back to the container's path, past the comma. */
+static void end_item(nul_scan *s, size_t saved)
+{
+    s->plen = saved;
+    s->path[saved] = 0;
+    skip_space(s);
+    if (s->p < s->end && *s->p == ',')
+        s->p++;
+    skip_space(s);
+}
+
 static void scan_value(nul_scan *s, int batch)
 {
     const char *raw;
@@ -171,12 +182,7 @@ static void scan_value(nul_scan *s, int batch)
             skip_space(s);
             s->p += s->p < s->end; /* ':' */
             scan_value(s, 0);
-            s->plen = saved;
-            s->path[saved] = 0;
-            skip_space(s);
-            if (s->p < s->end && *s->p == ',')
-                s->p++;
-            skip_space(s);
+            end_item(s, saved);
         }
         s->p += s->p < s->end; /* '}' */
     } else if (*s->p == '[') {
@@ -188,12 +194,7 @@ static void scan_value(nul_scan *s, int batch)
             else
                 path_push(s, "[%zu]", i);
             scan_value(s, 0);
-            s->plen = saved;
-            s->path[saved] = 0;
-            skip_space(s);
-            if (s->p < s->end && *s->p == ',')
-                s->p++;
-            skip_space(s);
+            end_item(s, saved);
             if (s->p == before) /* not JSON after all: stop rather than spin */
                 break;
         }

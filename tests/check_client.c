@@ -918,6 +918,79 @@ START_TEST(run_parse_reads_actions_round_trips_and_refuses_a_malformed_array)
 }
 END_TEST
 
+START_TEST(info_parse_reads_the_store_health_and_defaults_it_to_ok_when_absent)
+{
+    const char *base = "{\"version\":\"1\",\"pid\":7,\"started_at_ms\":1,\"uptime_ms\":2,"
+                       "\"rev\":3,\"data_dir\":\"/d\",\"socket\":null,\"counts\":{\"services\":0,"
+                       "\"runs\":0,\"jobs\":0,\"running_jobs\":0,\"secrets\":0,\"log_lines\":0},"
+                       "\"dropped_log_lines\":0";
+    char text[768];
+    cJSON *in, *out;
+    hp_system_info *info;
+
+    /* Failing: every member read, and written back the same. */
+    snprintf(text, sizeof(text),
+             "%s,\"store\":{\"ok\":false,\"error\":\"database is locked\",\"since_ms\":5,"
+             "\"failures\":4,\"pending\":3,\"dropped_lines\":2,\"dropped_writes\":1}}",
+             base);
+    in = cJSON_Parse(text);
+    info = hp_system_info_from_json(in, &E);
+    ck_assert_msg(info != NULL, "%s", E.message);
+    ck_assert_int_eq(info->store_known, 1);
+    ck_assert_int_eq(info->store.ok, 0);
+    ck_assert_str_eq(info->store.error, "database is locked");
+    ck_assert_int_eq(info->store.since_ms, 5);
+    ck_assert_int_eq(info->store.failures, 4);
+    ck_assert_int_eq(info->store.pending, 3);
+    ck_assert_int_eq(info->store.dropped_lines, 2);
+    ck_assert_int_eq(info->store.dropped_writes, 1);
+    out = hp_system_info_to_json(info);
+    ck_assert_msg(cJSON_Compare(in, out, 1), "%s", cJSON_PrintUnformatted(out));
+    cJSON_Delete(out);
+    hp_system_info_free(info);
+    cJSON_Delete(in);
+
+    /* Ok: error is null. */
+    snprintf(text, sizeof(text),
+             "%s,\"store\":{\"ok\":true,\"error\":null,\"since_ms\":5,\"failures\":0,"
+             "\"pending\":0,\"dropped_lines\":0,\"dropped_writes\":0}}",
+             base);
+    in = cJSON_Parse(text);
+    info = hp_system_info_from_json(in, &E);
+    ck_assert_msg(info != NULL, "%s", E.message);
+    ck_assert_int_eq(info->store_known, 1);
+    ck_assert_int_eq(info->store.ok, 1);
+    ck_assert_ptr_null(info->store.error);
+    out = hp_system_info_to_json(info);
+    ck_assert_msg(cJSON_Compare(in, out, 1), "%s", cJSON_PrintUnformatted(out));
+    cJSON_Delete(out);
+    hp_system_info_free(info);
+    cJSON_Delete(in);
+
+    /* An older server sends no store: taken as ok, and it stays absent. */
+    snprintf(text, sizeof(text), "%s}", base);
+    in = cJSON_Parse(text);
+    info = hp_system_info_from_json(in, &E);
+    ck_assert_msg(info != NULL, "%s", E.message);
+    ck_assert_int_eq(info->store_known, 0);
+    ck_assert_int_eq(info->store.ok, 1);
+    ck_assert_ptr_null(info->store.error);
+    out = hp_system_info_to_json(info);
+    ck_assert_msg(cJSON_Compare(in, out, 1), "%s", cJSON_PrintUnformatted(out));
+    cJSON_Delete(out);
+    hp_system_info_free(info);
+    cJSON_Delete(in);
+
+    /* A store of the wrong shape is the server's fault, named. */
+    snprintf(text, sizeof(text), "%s,\"store\":{\"ok\":\"no\"}}", base);
+    in = cJSON_Parse(text);
+    ck_assert_ptr_null(hp_system_info_from_json(in, &E));
+    ck_assert_int_eq(E.code, HP_E_PROTOCOL);
+    ck_assert_msg(strstr(E.message, "'ok'") != NULL, "%s", E.message);
+    cJSON_Delete(in);
+}
+END_TEST
+
 /* ---- endpoint discovery ---------------------------------------------------------------- */
 
 static const char *const env_names[] = {"HERO_PROC_SOCKET", "HERO_PROC_URL",   "HERO_PROC_TOKEN",
@@ -1038,6 +1111,7 @@ static Suite *client_suite(void)
     tcase_add_test(pure, error_codes_map_to_statuses_and_problems_join_the_message);
     tcase_add_test(pure, job_parse_defaults_nulls_ignores_unknown_fields_and_round_trips);
     tcase_add_test(pure, run_parse_reads_actions_round_trips_and_refuses_a_malformed_array);
+    tcase_add_test(pure, info_parse_reads_the_store_health_and_defaults_it_to_ok_when_absent);
     tcase_add_test(pure, endpoint_flags_then_environment_then_default_paths);
     suite_add_tcase(s, pure);
     return s;

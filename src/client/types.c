@@ -17,7 +17,7 @@ enum kind {
     K_I64_NULL, /* int64_t, null allowed (0), flag = has_ */
     K_BOOL,     /* int */
     K_ENUM,     /* an enum stored as int, names[] */
-    K_OBJ,      /* an inline struct of type sub */
+    K_OBJ,      /* an inline struct of type sub, flag = present */
     K_OBJS,     /* array of sub at off, count (size_t) at aux, flag = present */
     K_I64S,     /* int64_t array at off, count at aux */
     K_SPECS     /* hp_action_spec array at off, count at aux; common/spec.c's parse and emit */
@@ -109,6 +109,10 @@ int hp_run_state_is_final(hp_run_state s)
 #define FO(T, k, sub)                                                                              \
     {                                                                                              \
 #k, K_OBJ, 0, offsetof(T, k), NO_OFF, NO_OFF, &sub, NULL, 0                                \
+    }
+#define FOO(T, k, sub, flag)                                                                       \
+    {                                                                                              \
+#k, K_OBJ, 1, offsetof(T, k), NO_OFF, flag, &sub, NULL, 0                                  \
     }
 #define FA(T, k, n, sub, opt, flag)                                                                \
     {                                                                                              \
@@ -228,6 +232,17 @@ static const field sys_counts_fields[] = {
 };
 static const type sys_counts_type = TYPE(hp_system_counts, sys_counts_fields, NO_OFF);
 
+static const field store_fields[] = {
+    F(hp_store_health, ok, K_BOOL, 0),
+    F(hp_store_health, error, K_STR_NULL, 1),
+    F(hp_store_health, since_ms, K_I64, 1),
+    F(hp_store_health, failures, K_I64, 1),
+    F(hp_store_health, pending, K_I64, 1),
+    F(hp_store_health, dropped_lines, K_I64, 1),
+    F(hp_store_health, dropped_writes, K_I64, 1),
+};
+static const type store_type = TYPE(hp_store_health, store_fields, NO_OFF);
+
 static const field info_fields[] = {
     F(hp_system_info, version, K_STR, 0),
     F(hp_system_info, pid, K_I64, 0),
@@ -238,6 +253,7 @@ static const field info_fields[] = {
     F(hp_system_info, socket, K_STR_NULL, 1),
     FO(hp_system_info, counts, sys_counts_type),
     F(hp_system_info, dropped_log_lines, K_I64, 1),
+    FOO(hp_system_info, store, store_type, offsetof(hp_system_info, store_known)),
 };
 static const type info_type = TYPE(hp_system_info, info_fields, NO_OFF);
 
@@ -397,7 +413,11 @@ static int parse_field(const type *t, const field *f, const cJSON *j, void *v, h
             }
         return bad(err, t, f, "has an unknown value");
     case K_OBJ:
-        return parse(f->sub, j, AT(v, f->off, char), err);
+        if (parse(f->sub, j, AT(v, f->off, char), err) != 0)
+            return -1;
+        if (f->flag != NO_OFF)
+            *AT(v, f->flag, int) = 1;
+        return 0;
     case K_OBJS: {
         int count = cJSON_GetArraySize(j);
         char *items;
@@ -582,9 +602,10 @@ static cJSON *to_json(const type *t, const void *v)
     for (size_t i = 0; i < t->n_fields; i++) {
         const field *f = &t->fields[i];
         cJSON *j;
-        if ((f->kind == K_OBJS && f->flag != NO_OFF && !*CAT(v, f->flag, int)) ||
+        if (((f->kind == K_OBJS || f->kind == K_OBJ) && f->flag != NO_OFF &&
+             !*CAT(v, f->flag, int)) ||
             (f->kind == K_SPECS && !*CAT(v, f->aux, size_t)))
-            continue; /* an optional array that was absent stays absent */
+            continue; /* an optional array or object that was absent stays absent */
         j = field_json(f, v);
         if (!j || !cJSON_AddItemToObject(o, f->key, j)) {
             cJSON_Delete(j);
@@ -617,12 +638,32 @@ DEFINE_TYPE_API(log_line, line_type)
 DEFINE_TYPE_API(log_page, page_type)
 DEFINE_TYPE_API(secret_meta, meta_type)
 DEFINE_TYPE_API(secret, secret_type)
-DEFINE_TYPE_API(system_info, info_type)
 DEFINE_TYPE_API(pong, pong_type)
 DEFINE_TYPE_API(service_list, service_list_type)
 DEFINE_TYPE_API(run_list, run_list_type)
 DEFINE_TYPE_API(job_list, job_list_type)
 DEFINE_TYPE_API(secret_list, secret_list_type)
+
+/* system.info by hand for one default: a server older than the store's health does not
+ * send store, and a store nobody reported on is taken as ok (store_known says which). */
+hp_system_info *hp_system_info_from_json(const cJSON *json, hp_error *err)
+{
+    hp_system_info *info = from_json(&info_type, json, err);
+
+    if (info && !info->store_known)
+        info->store.ok = 1;
+    return info;
+}
+
+cJSON *hp_system_info_to_json(const hp_system_info *v)
+{
+    return v ? to_json(&info_type, v) : NULL;
+}
+
+void hp_system_info_free(hp_system_info *v)
+{
+    free_value(&info_type, v);
+}
 
 /* ---- service.get: the shared ServiceConfig plus its times ------------------------- */
 

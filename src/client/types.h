@@ -159,6 +159,17 @@ typedef struct hp_system_counts {
     int64_t services, runs, jobs, running_jobs, secrets, log_lines;
 } hp_system_counts;
 
+/* The health of the server's store (system.info's store). */
+typedef struct hp_store_health {
+    int ok;                 /* 1 when the last write reached the store */
+    char *error;            /* why it cannot be written; NULL when ok */
+    int64_t since_ms;       /* when it entered its current state (ok or failing) */
+    int64_t failures;       /* failed write attempts since it was last ok */
+    int64_t pending;        /* state changes and log lines waiting to be written */
+    int64_t dropped_lines;  /* log lines dropped since the server started */
+    int64_t dropped_writes; /* state changes given up since the server started */
+} hp_store_health;
+
 typedef struct hp_system_info {
     char *version;
     int64_t pid;
@@ -169,6 +180,9 @@ typedef struct hp_system_info {
     char *socket; /* NULL when the server has no Unix socket */
     hp_system_counts counts;
     int64_t dropped_log_lines;
+    /* An older server does not send store: then store_known = 0 and store.ok = 1. */
+    int store_known;
+    hp_store_health store;
 } hp_system_info;
 
 typedef struct hp_pong {

@@ -722,6 +722,7 @@ int hpd_server_main(const hpd_options *opt)
     sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error, not death */
     srv.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     srv.loop = hpd_loop_new();
     if (srv.sigfd < 0 || !srv.loop ||

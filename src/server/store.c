@@ -26,6 +26,11 @@
  * written they wait up to these bounds; lines past them are dropped and counted. */
 #define PENDING_MAX   65536
 #define PENDING_BYTES (16 * 1024 * 1024)
+/* The batch is written in transactions of at most CHUNK_LINES lines, CHUNKS_PER_CALL of
+ * them per call: a backlog drains over several turns of the loop, and a disk with little
+ * room left takes it piece by piece. */
+#define CHUNK_LINES     4096
+#define CHUNKS_PER_CALL 2
 /* State changes that may wait for the store (one per object: later ones replace it). */
 #define OPS_MAX 16384
 /* A failed write is tried again after 100 ms, doubling to 5 s. */
@@ -219,6 +224,8 @@ struct hpd_store {
 
     pending_line *pending;
     size_t n_pending, cap_pending;
+    size_t head, chunk_end; /* lines before head are written; the chunk being written */
+    int backlog;            /* lines are left after a call's chunks: go on at once */
     char *text; /* arena of pending src and line bytes */
     size_t text_len, text_cap;
 
@@ -615,7 +622,8 @@ void hpd_store_close(hpd_store *st)
         return;
     if (st->db && st->stmt[N_STATEMENTS - 1]) {
         sqlite3_busy_timeout(st->db, OPEN_BUSY_MS);
-        write_all(st, NULL);
+        while (write_all(st, NULL) == 0 && st->backlog)
+            ;
     }
     for (size_t i = 0; i < st->n_ops; i++)
         op_clear(&st->ops[i]);
@@ -1036,6 +1044,7 @@ static int grow(void **buf, size_t *cap, size_t need, size_t elem)
 static void discard_pending(hpd_store *st)
 {
     st->n_pending = 0;
+    st->head = st->chunk_end = 0;
     st->text_len = 0;
     /* One burst must not pin a large arena for the daemon's lifetime. */
     if (st->text_cap > (size_t)4 << 20) {
@@ -1102,13 +1111,13 @@ static int cmp_i64(const void *a, const void *b)
  * lines_per_job. Counts live in job_log_counts, read once per job and batch. */
 static int cap_jobs(hpd_store *st, hp_error *err)
 {
-    int64_t *ids = malloc(st->n_pending * sizeof(*ids));
+    int64_t *ids = malloc((st->chunk_end - st->head + 1) * sizeof(*ids));
     size_t n = 0;
     int rc = -1;
 
     if (!ids)
         return nomem(err, "cannot flush the log");
-    for (size_t i = 0; i < st->n_pending; i++)
+    for (size_t i = st->head; i < st->chunk_end; i++)
         if (st->pending[i].job_id != 0)
             ids[n++] = st->pending[i].job_id;
     if (n > 1)
@@ -1230,7 +1239,7 @@ out:
 
 size_t hpd_store_log_pending(const hpd_store *st)
 {
-    return st ? st->n_pending : 0;
+    return st ? st->n_pending - st->head : 0;
 }
 
 int64_t hpd_store_dropped(const hpd_store *st)
@@ -1292,7 +1301,7 @@ int64_t hpd_store_job_dropped(hpd_store *st, int64_t job_id)
 /* Stored lines plus those waiting for the next flush. */
 int64_t hpd_store_log_count(hpd_store *st)
 {
-    return st ? st->log_lines + (int64_t)st->n_pending : 0;
+    return st ? st->log_lines + (int64_t)(st->n_pending - st->head) : 0;
 }
 
 /* ---- state writes and the store's health --------------------------------------------- */
@@ -1517,7 +1526,8 @@ static int write_lines(hpd_store *st, hp_error *err)
 {
     sqlite3_stmt *s = st->stmt[ST_LOG_INSERT];
 
-    for (size_t i = 0; i < st->n_pending; i++) {
+    st->chunk_end = st->n_pending - st->head > CHUNK_LINES ? st->head + CHUNK_LINES : st->n_pending;
+    for (size_t i = st->head; i < st->chunk_end; i++) {
         const pending_line *p = &st->pending[i];
 
         sqlite3_bind_int64(s, 1, p->seq);
@@ -1566,7 +1576,8 @@ static int write_once(hpd_store *st, size_t *bad_op, int *bad_lines, int *code, 
     *bad_lines = 0;
     if (begin(st, err) != 0)
         goto fail;
-    if (st->n_pending && write_lines(st, err) != 0) {
+    st->chunk_end = st->head;
+    if (st->head < st->n_pending && write_lines(st, err) != 0) {
         *bad_lines = 1;
         goto fail;
     }
@@ -1577,7 +1588,7 @@ static int write_once(hpd_store *st, size_t *bad_op, int *bad_lines, int *code, 
             *bad_op = i;
             goto fail;
         }
-    if ((st->n_pending || st->log_lines != lines || st->log_bytes != bytes) &&
+    if ((st->chunk_end > st->head || st->log_lines != lines || st->log_bytes != bytes) &&
         (meta_write(st, "last_seq", st->last_seq, err) != 0 ||
          meta_write(st, "log_lines", st->log_lines, err) != 0 ||
          meta_write(st, "log_bytes", st->log_bytes, err) != 0 ||
@@ -1603,27 +1614,36 @@ static void drop_op(hpd_store *st, size_t i)
     st->n_ops--;
 }
 
-/* Writes everything that waits. A transient failure leaves it waiting and sets the
- * retry time; a write refused for good is given up alone (counted, named in refused)
- * and the rest tried again at once. 0 when nothing waits any more. */
+/* Writes what waits: every op and up to CHUNKS_PER_CALL chunks of lines (backlog says
+ * when lines are left). A transient failure leaves it waiting and sets the retry time;
+ * a write refused for good is given up alone (counted, named in refused) and the rest
+ * tried again at once. 0 when the store took what was tried. */
 static int write_all(hpd_store *st, hp_error *err)
 {
     size_t budget = st->n_ops + 2;
+    int chunks = 0;
 
-    while (st->n_pending || st->n_ops || st->n_lost) {
+    st->backlog = 0;
+    while (st->head < st->n_pending || st->n_ops || st->n_lost) {
         size_t bad_op;
         int bad_lines, code = SQLITE_ERROR;
         hp_error e;
 
+        if (chunks == CHUNKS_PER_CALL) {
+            st->backlog = 1;
+            break;
+        }
         if (write_once(st, &bad_op, &bad_lines, &code, &e) == 0) {
             for (size_t i = 0; i < st->n_ops; i++)
                 op_clear(&st->ops[i]);
             st->n_ops = 0;
             st->n_lost = 0;
             st->drops_stale = 1;
-            discard_pending(st);
-            health_ok(st);
-            return 0;
+            st->head = st->chunk_end;
+            if (st->head >= st->n_pending)
+                discard_pending(st);
+            chunks++;
+            continue;
         }
         if (err)
             *err = e;
@@ -1636,9 +1656,11 @@ static int write_all(hpd_store *st, hp_error *err)
             drop_op(st, bad_op);
             st->dropped_writes++;
         } else {
-            for (size_t i = 0; i < st->n_pending; i++)
+            for (size_t i = st->head; i < st->chunk_end; i++)
                 lose_line(st, st->pending[i].job_id);
-            discard_pending(st);
+            st->head = st->chunk_end;
+            if (st->head >= st->n_pending)
+                discard_pending(st);
         }
     }
     health_ok(st);
@@ -1858,13 +1880,13 @@ void hpd_store_health_get(const hpd_store *st, hpd_store_health *h)
     h->error = st->error;
     h->since_ms = st->since_ms;
     h->failures = st->failures;
-    h->pending = (int64_t)(st->n_ops + st->n_pending);
+    h->pending = (int64_t)(st->n_ops + st->n_pending - st->head);
     h->dropped_lines = st->lost_lines;
     h->dropped_writes = st->dropped_writes;
     h->refused = st->refused;
     h->generation = st->generation;
     wait = st->retry_at_ms - mono_ms();
-    h->retry_in_ms = !st->failing ? -1 : wait > 0 ? wait : 0;
+    h->retry_in_ms = st->failing ? (wait > 0 ? wait : 0) : st->backlog ? 0 : -1;
 }
 
 int hpd_store_sync(hpd_store *st, hp_error *err)
@@ -1885,12 +1907,13 @@ void hpd_store_drain(hpd_store *st)
     if (!st)
         return;
     sqlite3_busy_timeout(st->db, OPEN_BUSY_MS);
-    write_all(st, NULL);
+    while (write_all(st, NULL) == 0 && st->backlog)
+        ;
 }
 
 int hpd_store_log_flush(hpd_store *st, hp_error *err)
 {
-    if (!st || !retry_due(st) || !(st->n_pending || st->n_ops || st->n_lost))
+    if (!st || !retry_due(st) || !(st->head < st->n_pending || st->n_ops || st->n_lost))
         return 0;
     return write_all(st, err);
 }

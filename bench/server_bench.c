@@ -2,7 +2,10 @@
  * trips over the Unix socket (system.ping, service.list with 200 services) next to a bare
  * Unix-socket round trip, server RSS with 200 services, one-shot spawn rate over 1000 runs
  * of `true`, log capture of one child printing 2 000 000 lines, and the restart latency
- * of a restart=always service killed after it was up longer than the minimum uptime.
+ * of a restart=always service killed after it was up longer than the minimum uptime, a
+ * new client's ping (a connection of its own) while 500 idle connections are held, and
+ * control calls (a service.set every fifth) while another process holds the database's
+ * write lock for 6 s.
  * Usage: bench/server_bench [PATH_TO_hero_proc_server] */
 #include "config.h"
 
@@ -10,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +79,111 @@ static void restart_latency(int n)
     }
     bench_report("restart after a kill, up > min uptime", t, n, "kills");
     cJSON_Delete(bench_call("service.stop", "{\"name\":\"long\"}"));
+    free(t);
+}
+
+static int unix_connect(void)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", bench_socket());
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        fprintf(stderr, "server_bench: connect: %s\n", strerror(errno));
+        exit(1);
+    }
+    return fd;
+}
+
+/* A ping on a connection of its own, as a new CLI call makes it; reads until the server
+ * closes (Connection: close). */
+static void fresh_ping(void)
+{
+    static const char body[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.ping\"}";
+    char req[256], buf[4096];
+    int fd = unix_connect(), n;
+
+    n = snprintf(req, sizeof(req),
+                 "POST /rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+                 sizeof(body) - 1, body);
+    if (write(fd, req, (size_t)n) != n) {
+        fprintf(stderr, "server_bench: write: %s\n", strerror(errno));
+        exit(1);
+    }
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    close(fd);
+}
+
+static void idle_connections(int held, int n)
+{
+    int *fds = malloc((size_t)held * sizeof(*fds));
+    double *t = malloc((size_t)n * sizeof(*t));
+
+    for (int i = 0; i < held; i++)
+        fds[i] = unix_connect();
+    for (int i = 0; i < n; i++) {
+        double t0 = bench_now_s();
+        fresh_ping();
+        t[i] = (bench_now_s() - t0) * 1e6;
+    }
+    bench_report("new client's ping, 500 idle connections held", t, n, "calls");
+    for (int i = 0; i < held; i++)
+        close(fds[i]);
+    free(fds);
+    free(t);
+}
+
+/* Another process's BEGIN EXCLUSIVE on the database for 6 s; control calls paced over it,
+ * every fifth a service.set (a write that must wait for the store, not for the lock). */
+static void locked_store(const char *dir, int n)
+{
+    char path[512], params[256];
+    double *t = malloc((size_t)n * sizeof(*t)), t_lock;
+    sqlite3 *db = NULL;
+    cJSON *info;
+
+    snprintf(path, sizeof(path), "%s/data/hero_proc.db", dir);
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "server_bench: cannot lock %s\n", path);
+        exit(1);
+    }
+    t_lock = bench_now_s();
+    for (int i = 0; i < n; i++) {
+        double t0 = bench_now_s();
+        if (i % 5 == 4) {
+            snprintf(params, sizeof(params),
+                     "{\"config\":{\"name\":\"locked%d\",\"actions\":[{\"name\":\"a\","
+                     "\"command\":\"true\"}]}}",
+                     i);
+            cJSON_Delete(bench_call("service.set", params));
+        } else {
+            cJSON_Delete(bench_call(i % 5 % 2 ? "system.info" : "service.list", NULL));
+        }
+        t[i] = (bench_now_s() - t0) * 1e6;
+        usleep(6000000 / (useconds_t)n);
+    }
+    bench_report("control calls, database locked by another", t, n, "calls");
+    while (bench_now_s() - t_lock < 6)
+        usleep(10000);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    t_lock = bench_now_s();
+    for (;;) {
+        cJSON *store;
+        int ok;
+        info = bench_call("system.info", NULL);
+        store = cJSON_GetObjectItem(info, "store");
+        ok = cJSON_IsTrue(cJSON_GetObjectItem(store, "ok")) &&
+             cJSON_GetObjectItem(store, "pending")->valuedouble == 0;
+        cJSON_Delete(info);
+        if (ok)
+            break;
+        usleep(10000);
+    }
+    printf("%-46s %8.0f ms\n", "store written again after the lock", (bench_now_s() - t_lock) * 1e3);
+    sqlite3_close(db);
     free(t);
 }
 
@@ -151,6 +260,8 @@ int main(int argc, char **argv)
     printf("%-46s %ld kB\n", "server RSS after the flood", bench_status_kb(pid, "VmRSS"));
 
     restart_latency(40);
+    idle_connections(500, 1000);
+    locked_store(dir, 300);
 
     bench_stop_server(pid);
     bench_done();

@@ -917,6 +917,215 @@ START_TEST(the_byte_cap_evicts_the_oldest_lines_of_any_job_first)
 }
 END_TEST
 
+/* ---- a store that cannot be written ------------------------------------------------ */
+
+/* Another process's write lock on the file, as the sqlite3 shell takes it. */
+static sqlite3 *lock_file(void)
+{
+    char path[4096];
+    sqlite3 *db = NULL;
+
+    snprintf(path, sizeof(path), "%s/hero_proc.db", hp_test_tmpdir());
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    return db;
+}
+
+static void unlock_file(sqlite3 *db)
+{
+    ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static hpd_store_health health(const hpd_store *st)
+{
+    hpd_store_health h;
+
+    hpd_store_health_get(st, &h);
+    return h;
+}
+
+static void put_named_service(hpd_store *st, const char *name, int restarts)
+{
+    hp_error err = {0};
+    hpd_service svc;
+
+    memset(&svc, 0, sizeof(svc));
+    svc.config.name = strdup(name);
+    svc.config.actions = sample_actions(&svc.config.n_actions);
+    svc.restarts = restarts;
+    ck_assert_msg(hpd_store_put_service(st, &svc, &err) == 0, "%s", err.message);
+    hp_service_config_free(&svc.config);
+}
+
+START_TEST(changes_wait_while_the_file_is_locked_and_are_written_when_it_is_free)
+{
+    hpd_store *st = open_store(0, 0);
+    fixture_run f;
+    hpd_store_health h;
+    sqlite3 *other;
+    hp_error err = {0};
+    loaded l;
+
+    hpd_store_live(st);
+    ck_assert_int_eq(health(st).ok, 1);
+    make_run(&f, 1, "web");
+    other = lock_file();
+    put_named_service(st, "web", 1);
+    save_run(st, &f);
+    append(st, "run.1.build", 10, 1, "kept while locked");
+    flush(st);
+    h = health(st);
+    ck_assert_int_eq(h.ok, 0);
+    ck_assert_str_eq(h.error, "database is locked");
+    ck_assert_int_eq(h.failures, 1); /* the later writes waited for the back-off */
+    ck_assert_int_eq(h.pending, 5); /* service, run, two jobs, and the line */
+    ck_assert_int_gt(h.retry_in_ms, 0);
+    ck_assert_int_le(h.retry_in_ms, 100);
+    /* the same objects changed again replace their waiting changes */
+    put_named_service(st, "web", 2);
+    f.run.status = HPD_RUN_SUCCEEDED;
+    save_run(st, &f);
+    ck_assert_int_eq(health(st).pending, 5);
+    ck_assert_int_eq(hpd_store_log_count(st), 1);
+
+    unlock_file(other);
+    ck_assert_msg(hpd_store_sync(st, &err) == 0, "%s", err.message);
+    h = health(st);
+    ck_assert_int_eq(h.ok, 1);
+    ck_assert_int_eq(h.pending, 0);
+    ck_assert_int_eq(h.retry_in_ms, -1);
+    ck_assert_int_eq(h.dropped_writes, 0);
+    hpd_store_close(st);
+
+    st = open_store(0, 0);
+    load_all(st, &l);
+    ck_assert_int_eq(l.n_services, 1);
+    ck_assert_int_eq(l.svc.restarts, 2);
+    ck_assert_int_eq(l.n_runs, 1);
+    ck_assert_int_eq(l.run.status, HPD_RUN_SUCCEEDED);
+    ck_assert_ptr_nonnull(strstr(l.run_actions, "\"build\"")); /* the row was new */
+    ck_assert_int_eq(l.n_jobs, 2);
+    loaded_free(&l);
+    ck_assert_int_eq(hpd_store_log_count(st), 1);
+    free_run(&f);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(a_run_deleted_while_locked_takes_its_waiting_changes_with_it)
+{
+    hpd_store *st = open_store(0, 0);
+    fixture_run a, b;
+    sqlite3 *other;
+    hp_error err = {0};
+    loaded l;
+
+    hpd_store_live(st);
+    make_run(&a, 1, NULL);
+    make_run(&b, 2, NULL);
+    save_run(st, &a);
+    other = lock_file();
+    a.run.status = HPD_RUN_SUCCEEDED;
+    save_run(st, &a);
+    save_run(st, &b);
+    ck_assert_int_eq(health(st).pending, 6);
+    ck_assert_int_eq(hpd_store_delete_run(st, 1, &err), 0);
+    ck_assert_int_eq(health(st).pending, 3 + 1);
+    unlock_file(other);
+    ck_assert_int_eq(hpd_store_sync(st, &err), 0);
+    load_all(st, &l);
+    ck_assert_int_eq(l.n_runs, 1);
+    ck_assert_int_eq(l.run_ids[0], 2);
+    ck_assert_int_eq(l.n_jobs, 2);
+    loaded_free(&l);
+    free_run(&a);
+    free_run(&b);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(lines_past_the_wait_are_dropped_and_counted_against_their_job)
+{
+    hpd_store *st = open_store(1000000, 0);
+    fixture_run f;
+    sqlite3 *other;
+    hp_error err = {0};
+    int64_t kept = 0, dropped = 0;
+
+    hpd_store_live(st);
+    make_run(&f, 1, NULL);
+    save_run(st, &f);
+    other = lock_file();
+    for (int i = 0; i < 65536 + 10; i++) {
+        char line[32];
+
+        snprintf(line, sizeof(line), "line %d", i);
+        if (hpd_store_log_append(st, 1000, "run.1.build", 10, 1, HPD_STDOUT, line,
+                                 strlen(line)) > 0)
+            kept++;
+        else
+            dropped++;
+    }
+    ck_assert_int_eq(kept, 65536);
+    ck_assert_int_eq(dropped, 10);
+    ck_assert_int_eq(health(st).dropped_lines, 10);
+    ck_assert_int_eq(hpd_store_job_dropped(st, 10), 10);
+    ck_assert_int_eq(hpd_store_job_dropped(st, 11), 0);
+    unlock_file(other);
+    /* the backlog drains a few chunks per call, so the loop stays free between them */
+    for (int calls = 1;; calls++) {
+        ck_assert_int_eq(hpd_store_sync(st, &err), 0);
+        if (health(st).pending == 0) {
+            ck_assert_int_eq(calls, 65536 / (4096 * 2));
+            break;
+        }
+        ck_assert_int_eq(health(st).retry_in_ms, 0);
+    }
+    ck_assert_int_eq(hpd_store_job_dropped(st, 10), 10);
+    hpd_store_close(st);
+
+    st = open_store(1000000, 0);
+    ck_assert_int_eq(hpd_store_log_count(st), 65536);
+    ck_assert_int_eq(hpd_store_job_dropped(st, 10), 10);
+    free_run(&f);
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(a_change_the_file_refuses_for_good_is_given_up_alone)
+{
+    hpd_store *st = open_store(0, 0);
+    fixture_run f, orphan;
+    sqlite3 *other;
+    hp_error err = {0};
+    hpd_store_health h;
+    loaded l;
+
+    hpd_store_live(st);
+    make_run(&f, 5, NULL);
+    save_run(st, &f);
+    make_run(&orphan, 3, NULL); /* below the highest run written: an update of no row */
+    other = lock_file();
+    /* a job whose run does not exist breaks the foreign key: refused, not retried */
+    ck_assert_int_eq(hpd_store_put_job(st, &orphan.jobs[0], &err), 0);
+    put_named_service(st, "after", 0);
+    unlock_file(other);
+    ck_assert_int_eq(hpd_store_sync(st, &err), 0);
+    h = health(st);
+    ck_assert_int_eq(h.ok, 1);
+    ck_assert_int_eq(h.dropped_writes, 1);
+    ck_assert_msg(strstr(h.refused, "job") != NULL, "refused: %s", h.refused);
+    load_all(st, &l);
+    ck_assert_int_eq(l.n_services, 1);
+    ck_assert_int_eq(l.n_jobs, 2);
+    loaded_free(&l);
+    free_run(&f);
+    free_run(&orphan);
+    hpd_store_close(st);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -944,6 +1153,10 @@ static Suite *store_suite(void)
     tcase_add_test(tc, pending_lines_are_visible_to_queries);
     tcase_add_test(tc, a_job_over_its_line_cap_loses_its_oldest_lines_and_counts_them);
     tcase_add_test(tc, the_byte_cap_evicts_the_oldest_lines_of_any_job_first);
+    tcase_add_test(tc, changes_wait_while_the_file_is_locked_and_are_written_when_it_is_free);
+    tcase_add_test(tc, a_run_deleted_while_locked_takes_its_waiting_changes_with_it);
+    tcase_add_test(tc, lines_past_the_wait_are_dropped_and_counted_against_their_job);
+    tcase_add_test(tc, a_change_the_file_refuses_for_good_is_given_up_alone);
     suite_add_tcase(s, tc);
     return s;
 }

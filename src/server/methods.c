@@ -262,7 +262,8 @@ static cJSON *m_ping(hpd_rpc_ctx *ctx)
 static cJSON *m_info(hpd_rpc_ctx *ctx)
 {
     hpd_server *srv = ctx->srv;
-    cJSON *o = cJSON_CreateObject(), *counts;
+    cJSON *o = cJSON_CreateObject(), *counts, *store;
+    hpd_store_health h;
     size_t jobs = 0;
 
     for (hpd_run *run = srv->runs_head; run; run = run->next)
@@ -282,6 +283,18 @@ static cJSON *m_info(hpd_rpc_ctx *ctx)
     hp_json_add_int(counts, "secrets", hpd_store_secret_count(srv->store));
     hp_json_add_int(counts, "log_lines", hpd_store_log_count(srv->store));
     hp_json_add_int(o, "dropped_log_lines", hpd_store_dropped(srv->store));
+    hpd_store_health_get(srv->store, &h);
+    store = cJSON_AddObjectToObject(o, "store");
+    cJSON_AddBoolToObject(store, "ok", h.ok);
+    if (h.ok)
+        cJSON_AddNullToObject(store, "error");
+    else
+        cJSON_AddStringToObject(store, "error", h.error);
+    hp_json_add_int(store, "since_ms", h.since_ms);
+    hp_json_add_int(store, "failures", h.failures);
+    hp_json_add_int(store, "pending", h.pending);
+    hp_json_add_int(store, "dropped_lines", h.dropped_lines);
+    hp_json_add_int(store, "dropped_writes", h.dropped_writes);
     return o;
 }
 
@@ -809,9 +822,20 @@ static cJSON *m_logs_insert(hpd_rpc_ctx *ctx)
         return invalid(ctx, &pb);
     cJSON_ArrayForEach (l, lines) {
         size_t len = strlen(l->valuestring);
-        last = hpd_store_log_append(ctx->srv->store, now, src, 0, 0, stream, l->valuestring,
-                                    len > 16384 ? 16384 : len);
-        count++;
+        int64_t seq = hpd_store_log_append(ctx->srv->store, now, src, 0, 0, stream,
+                                           l->valuestring, len > 16384 ? 16384 : len);
+        if (seq > 0) { /* else dropped: the store cannot take it now (system.info says) */
+            last = seq;
+            count++;
+        }
+    }
+    if (count == 0) {
+        hpd_store_health h;
+
+        hpd_store_health_get(ctx->srv->store, &h);
+        return hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
+                            "the store cannot take log lines now (%s): they were dropped",
+                            h.ok ? "its wait is full" : h.error);
     }
     o = cJSON_CreateObject();
     hp_json_add_int(o, "count", count);

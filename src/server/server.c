@@ -722,6 +722,7 @@ int hpd_server_main(const hpd_options *opt)
     sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error, not death */
     srv.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     srv.loop = hpd_loop_new();
     if (srv.sigfd < 0 || !srv.loop ||
@@ -756,6 +757,8 @@ int hpd_server_main(const hpd_options *opt)
         goto out;
     }
     hpd_log(&srv, 2, "listening on %s (data in %s)", srv.socket_path, srv.data_dir);
+    srv.store_ok = 1;
+    hpd_store_live(srv.store);
     start_wanted_services(&srv);
     if (hpd_loop_run(srv.loop) != 0)
         hpd_log(&srv, 0, "event loop failed: %s", strerror(errno));
@@ -763,8 +766,16 @@ int hpd_server_main(const hpd_options *opt)
     rc = 0;
 out:
     hpd_supervisor_fini(&srv);
-    if (srv.store)
+    if (srv.store) {
+        hpd_store_health h;
+
         hpd_store_set_meta(srv.store, "rev", srv.rev);
+        hpd_store_drain(srv.store);
+        hpd_store_health_get(srv.store, &h);
+        if (h.pending > 0)
+            hpd_log(&srv, 0, "store: %lld changes and log lines could not be written: %s",
+                    (long long)h.pending, h.error);
+    }
     hpd_http_free(srv.http);
     if (listen_fd >= 0)
         close(listen_fd);

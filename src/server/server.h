@@ -60,6 +60,11 @@ typedef struct hpd_server {
     size_t cap_by_id;
     int by_id_partial;
     uint64_t flush_timer;
+    /* The store's health as last logged (hpd_store_watch), and its retry timer. */
+    uint64_t store_timer, store_generation;
+    int store_ok;
+    char store_error[128];
+    int64_t store_dropped_lines, store_dropped_writes;
     struct hpd_secretbox *secrets; /* the key; NULL until a secret needs it (secretbox.c) */
     char *secrets_key;             /* its file */
     int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
@@ -108,6 +113,9 @@ void hpd_service_remove(hpd_server *srv, hpd_service *svc);
 void hpd_save_run(hpd_server *srv, const hpd_run *run);
 void hpd_save_job(hpd_server *srv, const hpd_job *job);
 void hpd_save_service(hpd_server *srv, const hpd_service *svc);
+/* Logs a change of the store's health once and keeps a retry scheduled while changes
+ * wait for it. Called after every write. */
+void hpd_store_watch(hpd_server *srv);
 /* A line on the job's system stream (also used for spawn/exit records). */
 void hpd_job_syslog(hpd_server *srv, hpd_job *job, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,7 +1,9 @@
 /* The daemon's SQLite store: schema, write-through of services, runs, jobs and secrets,
- * the batched log with its caps (per job and total bytes, oldest evicted first), and the
- * paged log queries. It holds no model state and decides nothing about processes: the
- * daemon hands it objects to save and gets them back, unchanged, at load. */
+ * the batched log with its caps (per job and total bytes, oldest evicted first), the
+ * changes that wait while the file cannot be written (full disk, another process's lock)
+ * with the store's health, and the paged log queries. It holds no model state and decides
+ * nothing about processes: the daemon hands it objects to save and gets them back,
+ * unchanged, at load. */
 #include "config.h"
 
 #include "server/store.h"
@@ -14,14 +16,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SCHEMA_VERSION        1
 #define DEFAULT_LINES_PER_JOB 10000
 #define DEFAULT_LOG_BYTES     (64 * 1024 * 1024)
-/* Lines held in memory before an append flushes by itself; if that flush fails the batch
- * is discarded (and counted as dropped) so a failing disk cannot grow the daemon. */
-#define PENDING_MAX 65536
+/* Lines held in memory before an append flushes by itself. While the store cannot be
+ * written they wait up to these bounds; lines past them are dropped and counted. */
+#define PENDING_MAX   65536
+#define PENDING_BYTES (16 * 1024 * 1024)
+/* The batch is written in transactions of at most CHUNK_LINES lines, CHUNKS_PER_CALL of
+ * them per call: a backlog drains over several turns of the loop, and a disk with little
+ * room left takes it piece by piece. */
+#define CHUNK_LINES     4096
+#define CHUNKS_PER_CALL 2
+/* State changes that may wait for the store (one per object: later ones replace it). */
+#define OPS_MAX 16384
+/* A failed write is tried again after 100 ms, doubling to 5 s. */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+/* How long a call may wait for another process's lock: at open (before the daemon
+ * answers anyone) and at close, long; from the event loop, a few ms. */
+#define OPEN_BUSY_MS 5000
+#define LIVE_BUSY_MS 5
 /* A tail merges the newest lines of each matching source through the (src, seq) index;
  * past this many sources a scan by seq is cheaper. */
 #define TAIL_SRCS_MAX 128
@@ -122,6 +140,9 @@ static const char schema_sql[] =
     X(ST_COUNTS_PUT, "INSERT INTO job_log_counts(job_id, lines, dropped) VALUES(?1, ?2, ?3)"       \
                      " ON CONFLICT(job_id) DO UPDATE SET lines = excluded.lines,"                  \
                      " dropped = excluded.dropped")                                                \
+    X(ST_COUNTS_LOST, "INSERT INTO job_log_counts(job_id, lines, dropped) VALUES(?1, 0, ?2)"       \
+                      " ON CONFLICT(job_id) DO UPDATE SET dropped = dropped + excluded.dropped")   \
+    X(ST_RUN_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM runs")                                      \
     X(ST_COUNTS_EVICT, "INSERT INTO job_log_counts(job_id, lines, dropped) VALUES(?1, 0, ?2)"      \
                        " ON CONFLICT(job_id) DO UPDATE SET"                                        \
                        " lines = max(0, lines - excluded.dropped),"                                \
@@ -170,6 +191,31 @@ typedef struct job_drops {
     int64_t dropped;
 } job_drops;
 
+/* A state change waiting to be written: the statement's parameters in order. */
+typedef enum op_kind { OP_SERVICE, OP_SERVICE_DELETE, OP_RUN, OP_JOB, OP_RUN_DELETE, OP_META } op_kind;
+
+static const char *const op_what[] = {[OP_SERVICE] = "a service",
+                                      [OP_SERVICE_DELETE] = "a service's deletion",
+                                      [OP_RUN] = "a run",
+                                      [OP_JOB] = "a job",
+                                      [OP_RUN_DELETE] = "a run's deletion",
+                                      [OP_META] = "a counter"};
+
+typedef struct op_val {
+    int text;
+    int64_t i;
+    char *s; /* text: owned, NULL binds NULL */
+} op_val;
+
+typedef struct store_op {
+    op_kind kind;
+    int64_t id;     /* the run (OP_RUN, OP_RUN_DELETE) or job (OP_JOB) */
+    int64_t run_id; /* OP_JOB: its run */
+    int n;
+    op_val v[17];
+    char *actions; /* OP_RUN: the actions, when its row may be new */
+} store_op;
+
 struct hpd_store {
     sqlite3 *db;
     char *path;
@@ -178,6 +224,8 @@ struct hpd_store {
 
     pending_line *pending;
     size_t n_pending, cap_pending;
+    size_t head, chunk_end; /* lines before head are written; the chunk being written */
+    int backlog;            /* lines are left after a call's chunks: go on at once */
     char *text; /* arena of pending src and line bytes */
     size_t text_len, text_cap;
 
@@ -191,7 +239,29 @@ struct hpd_store {
     job_drops *drops;
     size_t n_drops;
     int drops_stale;
+
+    store_op *ops; /* state changes waiting, in order */
+    size_t n_ops, cap_ops;
+    job_drops *lost; /* lines dropped per job not yet counted in the file, by job id */
+    size_t n_lost, cap_lost;
+    int64_t lost_lines;     /* lines dropped because the store could not take them, ever */
+    int64_t dropped_writes; /* state changes given up, ever */
+    int64_t max_run_id;     /* the highest run whose row is written or waits */
+
+    /* Health: failing from the first failed write until one succeeds. */
+    int failing;
+    int last_code; /* SQLite's code of the last failure */
+    char error[128];
+    char refused[256];
+    int64_t since_ms, failures, backoff_ms, retry_at_ms;
+    uint64_t generation;
 };
+
+static int write_all(hpd_store *st, hp_error *err);
+static void op_clear(store_op *op);
+static void lose_line(hpd_store *st, int64_t job_id);
+static job_drops *lost_slot(hpd_store *st, int64_t job_id, int add);
+static int64_t wall_ms(void);
 
 /* A row of the log, gathered before it goes into the answer in seq order. */
 typedef struct log_row {
@@ -227,6 +297,7 @@ static int db_failv(hpd_store *st, hp_error *err, const char *fmt, va_list ap)
     char what[160];
     int code = sqlite3_errcode(st->db);
 
+    st->last_code = code;
     vsnprintf(what, sizeof(what), fmt, ap);
     hp_error_set(err, code == SQLITE_NOMEM ? HP_E_NOMEM : HP_E_SYSTEM, "store: %s: %s", what,
                  sqlite3_errmsg(st->db));
@@ -359,12 +430,6 @@ int64_t hpd_store_get_meta(hpd_store *st, const char *key, int64_t fallback)
     return meta_read(st, key, &value, NULL) == 1 ? value : fallback;
 }
 
-int hpd_store_set_meta(hpd_store *st, const char *key, int64_t value)
-{
-    if (!st || !key)
-        return -1;
-    return meta_write(st, key, value, NULL);
-}
 
 /* ---- open and close ------------------------------------------------------------------ */
 
@@ -422,7 +487,7 @@ static int init_schema(hpd_store *st, hp_error *err)
                                   " PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 8192;"
                                   " PRAGMA journal_size_limit = 33554432;";
 
-    if (sqlite3_busy_timeout(st->db, 5000) != SQLITE_OK ||
+    if (sqlite3_busy_timeout(st->db, OPEN_BUSY_MS) != SQLITE_OK ||
         sqlite3_exec(st->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, "cannot configure %s", st->path);
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -497,6 +562,11 @@ static int load_counters(hpd_store *st, hp_error *err)
     st->log_bytes = bytes;
     if (meta_read(st, "log_dropped", &st->dropped, err) < 0)
         return -1;
+    s = st->stmt[ST_RUN_MAX_ID];
+    if (step_row(st, s, err, "cannot read the last run id") != 1)
+        return -1;
+    st->max_run_id = sqlite3_column_int64(s, 0);
+    finish(s);
     return 0;
 }
 
@@ -517,6 +587,7 @@ hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_er
         return NULL;
     }
     st->drops_stale = 1; /* read at the first job answer */
+    st->since_ms = wall_ms();
     st->limits.lines_per_job =
         limits && limits->lines_per_job > 0 ? limits->lines_per_job : DEFAULT_LINES_PER_JOB;
     st->limits.log_bytes = limits && limits->log_bytes > 0 ? limits->log_bytes : DEFAULT_LOG_BYTES;
@@ -549,8 +620,15 @@ void hpd_store_close(hpd_store *st)
 {
     if (!st)
         return;
-    if (st->db && st->stmt[N_STATEMENTS - 1])
-        hpd_store_log_flush(st, NULL);
+    if (st->db && st->stmt[N_STATEMENTS - 1]) {
+        sqlite3_busy_timeout(st->db, OPEN_BUSY_MS);
+        while (write_all(st, NULL) == 0 && st->backlog)
+            ;
+    }
+    for (size_t i = 0; i < st->n_ops; i++)
+        op_clear(&st->ops[i]);
+    free(st->ops);
+    free(st->lost);
     for (int i = 0; i < N_STATEMENTS; i++)
         sqlite3_finalize(st->stmt[i]);
     sqlite3_close(st->db);
@@ -559,176 +637,6 @@ void hpd_store_close(hpd_store *st)
     free(st->drops);
     free(st->path);
     free(st);
-}
-
-/* ---- services, runs, jobs -------------------------------------------------------------- */
-
-int hpd_store_put_service(hpd_store *st, const hpd_service *svc, hp_error *err)
-{
-    const char *name = svc ? svc->config.name : NULL;
-    sqlite3_stmt *s;
-    cJSON *json;
-    char *text;
-    int rc;
-
-    if (!st || !name)
-        return hp_error_set(err, HP_E_INVALID, "store: a service without a name"), -1;
-    json = hp_service_config_to_json(&svc->config);
-    text = json ? cJSON_PrintUnformatted(json) : NULL;
-    cJSON_Delete(json);
-    if (!text)
-        return nomem(err, "cannot encode a service");
-    s = st->stmt[ST_PUT_SERVICE];
-    bind_text(s, 1, name);
-    bind_text(s, 2, text);
-    sqlite3_bind_int(s, 3, svc->wanted_start ? 1 : 0);
-    sqlite3_bind_int64(s, 4, svc->created_at_ms);
-    sqlite3_bind_int64(s, 5, svc->updated_at_ms);
-    sqlite3_bind_int64(s, 6, svc->run_id);
-    sqlite3_bind_int(s, 7, svc->restarts);
-    rc = run_stmt(st, s, err, "cannot save service '%s'", name);
-    cJSON_free(text);
-    return rc;
-}
-
-int hpd_store_delete_service(hpd_store *st, const char *name, hp_error *err)
-{
-    sqlite3_stmt *s;
-
-    if (!st || !name)
-        return hp_error_set(err, HP_E_INVALID, "store: a service without a name"), -1;
-    s = st->stmt[ST_DELETE_SERVICE];
-    bind_text(s, 1, name);
-    return run_stmt(st, s, err, "cannot delete service '%s'", name);
-}
-
-static char *actions_text(const hp_action_spec *actions, size_t n)
-{
-    cJSON *array = cJSON_CreateArray();
-    char *text = NULL;
-
-    if (!array)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        cJSON *one = hp_action_spec_to_json(&actions[i]);
-
-        if (!one || !cJSON_AddItemToArray(array, one)) {
-            cJSON_Delete(one);
-            goto out;
-        }
-    }
-    text = cJSON_PrintUnformatted(array);
-out:
-    cJSON_Delete(array);
-    return text;
-}
-
-static void bind_run_fields(sqlite3_stmt *s, const hpd_run *run)
-{
-    sqlite3_bind_int64(s, 1, run->id);
-    bind_text(s, 2, run->name ? run->name : "");
-    bind_text(s, 3, run->service);
-    bind_text(s, 4, hpd_run_state_name(run->status));
-    sqlite3_bind_int64(s, 5, run->created_at_ms);
-    sqlite3_bind_int64(s, 6, run->started_at_ms);
-    sqlite3_bind_int64(s, 7, run->ended_at_ms);
-    sqlite3_bind_int(s, 8, run->cancelling ? 1 : 0);
-}
-
-/* A run's actions never change after it was created: updates leave them alone, so the
- * frequent status writes do not encode them again. */
-int hpd_store_put_run(hpd_store *st, const hpd_run *run, hp_error *err)
-{
-    sqlite3_stmt *s;
-    char *text;
-    int rc;
-
-    if (!st || !run)
-        return hp_error_set(err, HP_E_INVALID, "store: no run given"), -1;
-    s = st->stmt[ST_UPDATE_RUN];
-    bind_run_fields(s, run);
-    if (run_stmt(st, s, err, "cannot save run %lld", (long long)run->id) != 0)
-        return -1;
-    if (sqlite3_changes(st->db) > 0)
-        return 0;
-    text = actions_text(run->actions, run->n_actions);
-    if (!text)
-        return nomem(err, "cannot encode the actions of a run");
-    s = st->stmt[ST_INSERT_RUN];
-    bind_run_fields(s, run);
-    bind_text(s, 9, text);
-    rc = run_stmt(st, s, err, "cannot save run %lld", (long long)run->id);
-    cJSON_free(text);
-    return rc;
-}
-
-int hpd_store_put_job(hpd_store *st, const hpd_job *job, hp_error *err)
-{
-    const hpd_run *run = job ? job->run : NULL;
-    const char *action = "";
-    sqlite3_stmt *s;
-
-    if (!st || !run)
-        return hp_error_set(err, HP_E_INVALID, "store: a job without its run"), -1;
-    if (job->index < run->n_actions && run->actions[job->index].name)
-        action = run->actions[job->index].name;
-    s = st->stmt[ST_PUT_JOB];
-    sqlite3_bind_int64(s, 1, job->id);
-    sqlite3_bind_int64(s, 2, run->id);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)job->index);
-    bind_text(s, 4, action);
-    bind_text(s, 5, hpd_job_state_name(job->status));
-    sqlite3_bind_int(s, 6, job->attempt);
-    sqlite3_bind_int(s, 7, job->restarts);
-    sqlite3_bind_int64(s, 8, job->pid);
-    sqlite3_bind_int64(s, 9, (sqlite3_int64)job->pid_start);
-    sqlite3_bind_int(s, 10, job->has_exit);
-    sqlite3_bind_int(s, 11, job->exit_code);
-    sqlite3_bind_int(s, 12, job->signal);
-    sqlite3_bind_int64(s, 13, job->started_at_ms);
-    sqlite3_bind_int64(s, 14, job->ended_at_ms);
-    bind_text(s, 15, job->error);
-    sqlite3_bind_int64(s, 16, job->dropped);
-    sqlite3_bind_int(s, 17, job->crash_loop);
-    return run_stmt(st, s, err, "cannot save job %lld of run %lld", (long long)job->id,
-                    (long long)run->id);
-}
-
-int hpd_store_delete_run(hpd_store *st, int64_t run_id, hp_error *err)
-{
-    static const int deletes[] = {ST_RUN_DELETE_LOGS, ST_RUN_DELETE_COUNTS, ST_RUN_DELETE_JOBS,
-                                  ST_RUN_DELETE};
-    int64_t lines, bytes;
-    sqlite3_stmt *s;
-
-    if (!st)
-        return hp_error_set(err, HP_E_INVALID, "store: no store given"), -1;
-    /* Pending lines of its jobs would otherwise land after the run is gone. */
-    if (hpd_store_log_flush(st, err) != 0 || begin(st, err) != 0)
-        return -1;
-    s = st->stmt[ST_RUN_LOG_TOTALS];
-    sqlite3_bind_int64(s, 1, run_id);
-    if (step_row(st, s, err, "cannot count the log lines of a run") != 1)
-        goto fail;
-    lines = sqlite3_column_int64(s, 0);
-    bytes = sqlite3_column_int64(s, 1);
-    finish(s);
-    for (size_t i = 0; i < sizeof(deletes) / sizeof(deletes[0]); i++) {
-        s = st->stmt[deletes[i]];
-        sqlite3_bind_int64(s, 1, run_id);
-        if (run_stmt(st, s, err, "cannot delete run %lld", (long long)run_id) != 0)
-            goto fail;
-    }
-    if (meta_write(st, "log_lines", st->log_lines - lines, err) != 0 ||
-        meta_write(st, "log_bytes", st->log_bytes - bytes, err) != 0 || commit(st, err) != 0)
-        goto fail;
-    st->log_lines -= lines;
-    st->log_bytes -= bytes;
-    return 0;
-
-fail:
-    rollback(st);
-    return -1;
 }
 
 /* ---- load ---------------------------------------------------------------------------- */
@@ -1136,6 +1044,7 @@ static int grow(void **buf, size_t *cap, size_t need, size_t elem)
 static void discard_pending(hpd_store *st)
 {
     st->n_pending = 0;
+    st->head = st->chunk_end = 0;
     st->text_len = 0;
     /* One burst must not pin a large arena for the daemon's lifetime. */
     if (st->text_cap > (size_t)4 << 20) {
@@ -1155,11 +1064,15 @@ int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int6
         return -1;
     if (!line)
         len = 0;
-    if (st->n_pending >= PENDING_MAX && hpd_store_log_flush(st, NULL) != 0) {
-        st->dropped += (int64_t)st->n_pending;
-        discard_pending(st);
+    if (len > PENDING_BYTES)
+        len = PENDING_BYTES;
+    if (st->n_pending >= PENDING_MAX || st->text_len + src_len + len + 2 > PENDING_BYTES)
+        hpd_store_log_flush(st, NULL);
+    if (st->n_pending >= PENDING_MAX || st->text_len + src_len + len + 2 > PENDING_BYTES) {
+        lose_line(st, job_id);
+        return -1;
     }
-    if (len > SIZE_MAX / 2 ||
+    if (
         grow((void **)&st->pending, &st->cap_pending, st->n_pending + 1, sizeof(*st->pending)) !=
             0 ||
         grow((void **)&st->text, &st->text_cap, st->text_len + src_len + len + 2, 1) != 0) {
@@ -1198,13 +1111,13 @@ static int cmp_i64(const void *a, const void *b)
  * lines_per_job. Counts live in job_log_counts, read once per job and batch. */
 static int cap_jobs(hpd_store *st, hp_error *err)
 {
-    int64_t *ids = malloc(st->n_pending * sizeof(*ids));
+    int64_t *ids = malloc((st->chunk_end - st->head + 1) * sizeof(*ids));
     size_t n = 0;
     int rc = -1;
 
     if (!ids)
         return nomem(err, "cannot flush the log");
-    for (size_t i = 0; i < st->n_pending; i++)
+    for (size_t i = st->head; i < st->chunk_end; i++)
         if (st->pending[i].job_id != 0)
             ids[n++] = st->pending[i].job_id;
     if (n > 1)
@@ -1324,58 +1237,9 @@ out:
     return rc;
 }
 
-int hpd_store_log_flush(hpd_store *st, hp_error *err)
-{
-    int64_t lines = st ? st->log_lines : 0, bytes = st ? st->log_bytes : 0;
-    int64_t dropped = st ? st->dropped : 0;
-    sqlite3_stmt *s;
-
-    if (!st || st->n_pending == 0)
-        return 0;
-    if (begin(st, err) != 0)
-        return -1;
-    s = st->stmt[ST_LOG_INSERT];
-    for (size_t i = 0; i < st->n_pending; i++) {
-        const pending_line *p = &st->pending[i];
-
-        sqlite3_bind_int64(s, 1, p->seq);
-        sqlite3_bind_int64(s, 2, p->ts_ms);
-        sqlite3_bind_text(s, 3, st->text + p->src_off, (int)p->src_len, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, p->job_id);
-        sqlite3_bind_int(s, 5, p->attempt);
-        sqlite3_bind_int(s, 6, (int)p->stream);
-        sqlite3_bind_text64(s, 7, st->text + p->line_off, p->len, SQLITE_STATIC, SQLITE_UTF8);
-        sqlite3_bind_int64(s, 8, (int64_t)p->len);
-        if (sqlite3_step(s) != SQLITE_DONE) {
-            db_fail(st, err, "cannot write log line %lld", (long long)p->seq);
-            finish(s);
-            goto fail;
-        }
-        sqlite3_reset(s);
-        st->log_lines++;
-        st->log_bytes += (int64_t)p->len;
-    }
-    sqlite3_clear_bindings(s);
-    if (cap_jobs(st, err) != 0 || cap_bytes(st, err) != 0 ||
-        meta_write(st, "last_seq", st->last_seq, err) != 0 ||
-        meta_write(st, "log_lines", st->log_lines, err) != 0 ||
-        meta_write(st, "log_bytes", st->log_bytes, err) != 0 ||
-        meta_write(st, "log_dropped", st->dropped, err) != 0 || commit(st, err) != 0)
-        goto fail;
-    discard_pending(st);
-    return 0;
-
-fail:
-    rollback(st);
-    st->log_lines = lines;
-    st->log_bytes = bytes;
-    st->dropped = dropped;
-    return -1;
-}
-
 size_t hpd_store_log_pending(const hpd_store *st)
 {
-    return st ? st->n_pending : 0;
+    return st ? st->n_pending - st->head : 0;
 }
 
 int64_t hpd_store_dropped(const hpd_store *st)
@@ -1425,18 +1289,633 @@ static int cmp_drops(const void *key, const void *elem)
 
 int64_t hpd_store_job_dropped(hpd_store *st, int64_t job_id)
 {
-    const job_drops *d;
+    const job_drops *d, *lost;
 
     if (!st || (st->drops_stale && load_drops(st) != 0))
         return -1;
     d = st->n_drops ? bsearch(&job_id, st->drops, st->n_drops, sizeof(*d), cmp_drops) : NULL;
-    return d ? d->dropped : 0;
+    lost = lost_slot(st, job_id, 0);
+    return (d ? d->dropped : 0) + (lost ? lost->dropped : 0);
 }
 
 /* Stored lines plus those waiting for the next flush. */
 int64_t hpd_store_log_count(hpd_store *st)
 {
-    return st ? st->log_lines + (int64_t)st->n_pending : 0;
+    return st ? st->log_lines + (int64_t)(st->n_pending - st->head) : 0;
+}
+
+/* ---- state writes and the store's health --------------------------------------------- */
+
+/* Every change to services, runs, jobs and meta becomes an op: the values it binds,
+ * copied, so it can wait. Nothing waiting and the store healthy, the op is written at
+ * once (with the pending log lines) in one transaction. When a write fails for a reason
+ * that passes (disk full, file locked, I/O error), the ops wait in order, a later change
+ * to the same object replacing its waiting op in place, and everything is tried again in
+ * one transaction after a back-off; the event loop never waits on the file for more than
+ * LIVE_BUSY_MS. A write refused for good (a constraint) is given up alone and counted. */
+
+static int op_val_int(store_op *op, int64_t i)
+{
+    op->v[op->n].i = i;
+    op->v[op->n].text = 0;
+    op->n++;
+    return 0;
+}
+
+static int op_val_text(store_op *op, const char *s)
+{
+    op_val *v = &op->v[op->n++];
+
+    v->text = 1;
+    v->s = NULL;
+    return s && !(v->s = strdup(s)) ? -1 : 0;
+}
+
+static void op_clear(store_op *op)
+{
+    for (int i = 0; i < op->n; i++)
+        if (op->v[i].text)
+            free(op->v[i].s);
+    free(op->actions);
+    memset(op, 0, sizeof(*op));
+}
+
+static void op_bind(sqlite3_stmt *s, const store_op *op)
+{
+    for (int i = 0; i < op->n; i++) {
+        const op_val *v = &op->v[i];
+
+        if (!v->text)
+            sqlite3_bind_int64(s, i + 1, v->i);
+        else if (v->s)
+            bind_text(s, i + 1, v->s);
+        else
+            sqlite3_bind_null(s, i + 1);
+    }
+}
+
+/* The ops that replace each other: same kind class and same object. */
+static int op_same(const store_op *a, const store_op *b)
+{
+    int svc_a = a->kind == OP_SERVICE || a->kind == OP_SERVICE_DELETE;
+    int svc_b = b->kind == OP_SERVICE || b->kind == OP_SERVICE_DELETE;
+
+    if (svc_a || svc_b)
+        return svc_a && svc_b && strcmp(a->v[0].s, b->v[0].s) == 0;
+    if (a->kind != b->kind)
+        return 0;
+    if (a->kind == OP_META)
+        return strcmp(a->v[0].s, b->v[0].s) == 0;
+    return a->id == b->id;
+}
+
+/* Deletes a run's jobs, their log lines and counts, and the run, inside the caller's
+ * transaction; the log totals follow. */
+static int run_delete(hpd_store *st, int64_t run_id, hp_error *err)
+{
+    static const int deletes[] = {ST_RUN_DELETE_LOGS, ST_RUN_DELETE_COUNTS, ST_RUN_DELETE_JOBS,
+                                  ST_RUN_DELETE};
+    sqlite3_stmt *s = st->stmt[ST_RUN_LOG_TOTALS];
+
+    sqlite3_bind_int64(s, 1, run_id);
+    if (step_row(st, s, err, "cannot count the log lines of a run") != 1)
+        return -1;
+    st->log_lines -= sqlite3_column_int64(s, 0);
+    st->log_bytes -= sqlite3_column_int64(s, 1);
+    finish(s);
+    for (size_t i = 0; i < sizeof(deletes) / sizeof(deletes[0]); i++) {
+        s = st->stmt[deletes[i]];
+        sqlite3_bind_int64(s, 1, run_id);
+        if (run_stmt(st, s, err, "cannot delete run %lld", (long long)run_id) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int op_apply(hpd_store *st, const store_op *op, hp_error *err)
+{
+    static const int stmt_of[] = {[OP_SERVICE] = ST_PUT_SERVICE,
+                                  [OP_SERVICE_DELETE] = ST_DELETE_SERVICE,
+                                  [OP_RUN] = ST_UPDATE_RUN,
+                                  [OP_JOB] = ST_PUT_JOB,
+                                  [OP_META] = ST_META_SET};
+    sqlite3_stmt *s;
+
+    if (op->kind == OP_RUN_DELETE)
+        return run_delete(st, op->id, err);
+    s = st->stmt[stmt_of[op->kind]];
+    op_bind(s, op);
+    if (run_stmt(st, s, err, "cannot save %s", op_what[op->kind]) != 0)
+        return -1;
+    /* A run's actions never change: they are written when its row is new, and the
+     * frequent status writes after that are updates. */
+    if (op->kind != OP_RUN || sqlite3_changes(st->db) > 0 || !op->actions)
+        return 0;
+    s = st->stmt[ST_INSERT_RUN];
+    op_bind(s, op);
+    bind_text(s, op->n + 1, op->actions);
+    return run_stmt(st, s, err, "cannot save %s", op_what[op->kind]);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Errors that pass by themselves: the write is tried again later. */
+static int transient(int code)
+{
+    switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+    case SQLITE_READONLY:
+    case SQLITE_INTERRUPT:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+        return 1;
+    }
+    return 0;
+}
+
+static void health_failed(hpd_store *st, int code)
+{
+    const char *why = sqlite3_errstr(code & 0xff);
+
+    if (!st->failing) {
+        st->failing = 1;
+        st->since_ms = wall_ms();
+        st->failures = 0;
+        st->backoff_ms = BACKOFF_MIN_MS;
+        st->generation++;
+    }
+    st->failures++;
+    if (strcmp(st->error, why) != 0) {
+        snprintf(st->error, sizeof(st->error), "%s", why);
+        st->generation++;
+    }
+    st->retry_at_ms = mono_ms() + st->backoff_ms;
+    st->backoff_ms = st->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : st->backoff_ms * 2;
+}
+
+static void health_ok(hpd_store *st)
+{
+    if (!st->failing)
+        return;
+    st->failing = 0;
+    st->since_ms = wall_ms();
+    st->error[0] = '\0';
+    st->generation++;
+}
+
+static void refused(hpd_store *st, const char *what)
+{
+    snprintf(st->refused, sizeof(st->refused), "%s", what);
+    st->generation++;
+}
+
+/* Lines that could not be kept are counted against their jobs until the counts can be
+ * written (job_log_counts.dropped), so every job's dropped stays exact. */
+static job_drops *lost_slot(hpd_store *st, int64_t job_id, int add)
+{
+    size_t lo = 0, hi = st->n_lost;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (st->lost[mid].job_id < job_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < st->n_lost && st->lost[lo].job_id == job_id)
+        return &st->lost[lo];
+    if (!add || grow((void **)&st->lost, &st->cap_lost, st->n_lost + 1, sizeof(*st->lost)) != 0)
+        return NULL;
+    memmove(&st->lost[lo + 1], &st->lost[lo], (st->n_lost - lo) * sizeof(*st->lost));
+    st->n_lost++;
+    st->lost[lo].job_id = job_id;
+    st->lost[lo].dropped = 0;
+    return &st->lost[lo];
+}
+
+static void lose_line(hpd_store *st, int64_t job_id)
+{
+    job_drops *d;
+
+    st->lost_lines++;
+    if (job_id != 0 && (d = lost_slot(st, job_id, 1)))
+        d->dropped++;
+}
+
+/* Inserts the pending lines and applies the caps; counters move with them (restored by
+ * the caller when the transaction fails). */
+static int write_lines(hpd_store *st, hp_error *err)
+{
+    sqlite3_stmt *s = st->stmt[ST_LOG_INSERT];
+
+    st->chunk_end = st->n_pending - st->head > CHUNK_LINES ? st->head + CHUNK_LINES : st->n_pending;
+    for (size_t i = st->head; i < st->chunk_end; i++) {
+        const pending_line *p = &st->pending[i];
+
+        sqlite3_bind_int64(s, 1, p->seq);
+        sqlite3_bind_int64(s, 2, p->ts_ms);
+        sqlite3_bind_text(s, 3, st->text + p->src_off, (int)p->src_len, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, p->job_id);
+        sqlite3_bind_int(s, 5, p->attempt);
+        sqlite3_bind_int(s, 6, (int)p->stream);
+        sqlite3_bind_text64(s, 7, st->text + p->line_off, p->len, SQLITE_STATIC, SQLITE_UTF8);
+        sqlite3_bind_int64(s, 8, (int64_t)p->len);
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            db_fail(st, err, "cannot write log line %lld", (long long)p->seq);
+            finish(s);
+            return -1;
+        }
+        sqlite3_reset(s);
+        st->log_lines++;
+        st->log_bytes += (int64_t)p->len;
+    }
+    sqlite3_clear_bindings(s);
+    return cap_jobs(st, err) != 0 || cap_bytes(st, err) != 0 ? -1 : 0;
+}
+
+static int write_lost(hpd_store *st, hp_error *err)
+{
+    for (size_t i = 0; i < st->n_lost; i++) {
+        sqlite3_stmt *s = st->stmt[ST_COUNTS_LOST];
+
+        sqlite3_bind_int64(s, 1, st->lost[i].job_id);
+        sqlite3_bind_int64(s, 2, st->lost[i].dropped);
+        if (run_stmt(st, s, err, "cannot count the lost lines of job %lld",
+                     (long long)st->lost[i].job_id) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One transaction: the pending lines, the lost-line counts, every waiting op, the log
+ * totals. 0, or -1 with err and *code (SQLite's) and what failed: *bad_op (index), or
+ * *bad_lines when the lines did. */
+static int write_once(hpd_store *st, size_t *bad_op, int *bad_lines, int *code, hp_error *err)
+{
+    int64_t lines = st->log_lines, bytes = st->log_bytes, dropped = st->dropped;
+
+    *bad_op = SIZE_MAX;
+    *bad_lines = 0;
+    if (begin(st, err) != 0)
+        goto fail;
+    st->chunk_end = st->head;
+    if (st->head < st->n_pending && write_lines(st, err) != 0) {
+        *bad_lines = 1;
+        goto fail;
+    }
+    if (write_lost(st, err) != 0)
+        goto fail;
+    for (size_t i = 0; i < st->n_ops; i++)
+        if (op_apply(st, &st->ops[i], err) != 0) {
+            *bad_op = i;
+            goto fail;
+        }
+    if ((st->chunk_end > st->head || st->log_lines != lines || st->log_bytes != bytes) &&
+        (meta_write(st, "last_seq", st->last_seq, err) != 0 ||
+         meta_write(st, "log_lines", st->log_lines, err) != 0 ||
+         meta_write(st, "log_bytes", st->log_bytes, err) != 0 ||
+         meta_write(st, "log_dropped", st->dropped, err) != 0))
+        goto fail;
+    if (commit(st, err) != 0)
+        goto fail;
+    return 0;
+
+fail:
+    *code = st->last_code;
+    rollback(st);
+    st->log_lines = lines;
+    st->log_bytes = bytes;
+    st->dropped = dropped;
+    return -1;
+}
+
+static void drop_op(hpd_store *st, size_t i)
+{
+    op_clear(&st->ops[i]);
+    memmove(&st->ops[i], &st->ops[i + 1], (st->n_ops - i - 1) * sizeof(*st->ops));
+    st->n_ops--;
+}
+
+/* Writes what waits: every op and up to CHUNKS_PER_CALL chunks of lines (backlog says
+ * when lines are left). A transient failure leaves it waiting and sets the retry time;
+ * a write refused for good is given up alone (counted, named in refused) and the rest
+ * tried again at once. 0 when the store took what was tried. */
+static int write_all(hpd_store *st, hp_error *err)
+{
+    size_t budget = st->n_ops + 2;
+    int chunks = 0;
+
+    st->backlog = 0;
+    while (st->head < st->n_pending || st->n_ops || st->n_lost) {
+        size_t bad_op;
+        int bad_lines, code = SQLITE_ERROR;
+        hp_error e;
+
+        if (chunks == CHUNKS_PER_CALL) {
+            st->backlog = 1;
+            break;
+        }
+        if (write_once(st, &bad_op, &bad_lines, &code, &e) == 0) {
+            for (size_t i = 0; i < st->n_ops; i++)
+                op_clear(&st->ops[i]);
+            st->n_ops = 0;
+            st->n_lost = 0;
+            st->drops_stale = 1;
+            st->head = st->chunk_end;
+            if (st->head >= st->n_pending)
+                discard_pending(st);
+            chunks++;
+            continue;
+        }
+        if (err)
+            *err = e;
+        if (transient(code) || budget-- == 0 || (bad_op == SIZE_MAX && !bad_lines)) {
+            health_failed(st, transient(code) ? code : SQLITE_ERROR);
+            return -1;
+        }
+        refused(st, e.message);
+        if (bad_op != SIZE_MAX) {
+            drop_op(st, bad_op);
+            st->dropped_writes++;
+        } else {
+            for (size_t i = st->head; i < st->chunk_end; i++)
+                lose_line(st, st->pending[i].job_id);
+            st->head = st->chunk_end;
+            if (st->head >= st->n_pending)
+                discard_pending(st);
+        }
+    }
+    health_ok(st);
+    return 0;
+}
+
+/* 1 when a failed store may be tried now. */
+static int retry_due(const hpd_store *st)
+{
+    return !st->failing || mono_ms() >= st->retry_at_ms;
+}
+
+/* Takes op (its values move into the queue, *op is cleared either way). A waiting op
+ * for the same object is replaced in place, so the order that foreign keys need (a run
+ * before its jobs) holds; a run's delete takes the run's and its jobs' waiting ops with
+ * it. Then everything is written unless a retry is not due yet. */
+static int submit(hpd_store *st, store_op *op, hp_error *err)
+{
+    size_t i;
+
+    if (op->kind == OP_RUN_DELETE) {
+        for (i = st->n_ops; i-- > 0;)
+            if ((st->ops[i].kind == OP_RUN && st->ops[i].id == op->id) ||
+                (st->ops[i].kind == OP_JOB && st->ops[i].run_id == op->id))
+                drop_op(st, i);
+        i = st->n_ops;
+    } else {
+        for (i = 0; i < st->n_ops && !op_same(&st->ops[i], op); i++)
+            ;
+    }
+    if (i < st->n_ops) {
+        store_op *old = &st->ops[i];
+
+        if (op->kind == OP_RUN && !op->actions) {
+            op->actions = old->actions; /* the row may still be new */
+            old->actions = NULL;
+        }
+        op_clear(old);
+        *old = *op;
+    } else if (st->n_ops >= OPS_MAX ||
+               grow((void **)&st->ops, &st->cap_ops, st->n_ops + 1, sizeof(*st->ops)) != 0) {
+        st->dropped_writes++;
+        refused(st, "store: too many changes wait for the store; one was given up");
+        op_clear(op);
+        return 0;
+    } else {
+        st->ops[st->n_ops++] = *op;
+    }
+    memset(op, 0, sizeof(*op));
+    if (!retry_due(st))
+        return 0;
+    write_all(st, err);
+    return 0;
+}
+
+int hpd_store_put_service(hpd_store *st, const hpd_service *svc, hp_error *err)
+{
+    const char *name = svc ? svc->config.name : NULL;
+    store_op op = {.kind = OP_SERVICE};
+    cJSON *json;
+    char *text;
+    int bad;
+
+    if (!st || !name)
+        return hp_error_set(err, HP_E_INVALID, "store: a service without a name"), -1;
+    json = hp_service_config_to_json(&svc->config);
+    text = json ? cJSON_PrintUnformatted(json) : NULL;
+    cJSON_Delete(json);
+    if (!text)
+        return nomem(err, "cannot encode a service");
+    bad = op_val_text(&op, name) | op_val_text(&op, text);
+    cJSON_free(text);
+    op_val_int(&op, svc->wanted_start ? 1 : 0);
+    op_val_int(&op, svc->created_at_ms);
+    op_val_int(&op, svc->updated_at_ms);
+    op_val_int(&op, svc->run_id);
+    op_val_int(&op, svc->restarts);
+    if (bad) {
+        op_clear(&op);
+        return nomem(err, "cannot save a service");
+    }
+    return submit(st, &op, err);
+}
+
+int hpd_store_delete_service(hpd_store *st, const char *name, hp_error *err)
+{
+    store_op op = {.kind = OP_SERVICE_DELETE};
+
+    if (!st || !name)
+        return hp_error_set(err, HP_E_INVALID, "store: a service without a name"), -1;
+    if (op_val_text(&op, name) != 0) {
+        op_clear(&op);
+        return nomem(err, "cannot delete a service");
+    }
+    return submit(st, &op, err);
+}
+
+static char *actions_text(const hp_action_spec *actions, size_t n)
+{
+    cJSON *array = cJSON_CreateArray();
+    char *text = NULL, *copy;
+
+    if (!array)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *one = hp_action_spec_to_json(&actions[i]);
+
+        if (!one || !cJSON_AddItemToArray(array, one)) {
+            cJSON_Delete(one);
+            goto out;
+        }
+    }
+    text = cJSON_PrintUnformatted(array);
+out:
+    cJSON_Delete(array);
+    copy = text ? strdup(text) : NULL; /* op_clear frees with free() */
+    cJSON_free(text);
+    return copy;
+}
+
+int hpd_store_put_run(hpd_store *st, const hpd_run *run, hp_error *err)
+{
+    store_op op = {.kind = OP_RUN};
+    int bad;
+
+    if (!st || !run)
+        return hp_error_set(err, HP_E_INVALID, "store: no run given"), -1;
+    op.id = run->id;
+    op_val_int(&op, run->id);
+    bad = op_val_text(&op, run->name ? run->name : "") | op_val_text(&op, run->service) |
+          op_val_text(&op, hpd_run_state_name(run->status));
+    op_val_int(&op, run->created_at_ms);
+    op_val_int(&op, run->started_at_ms);
+    op_val_int(&op, run->ended_at_ms);
+    op_val_int(&op, run->cancelling ? 1 : 0);
+    /* Run ids only grow: a run above the highest one written is new and needs its row. */
+    if (!bad && run->id > st->max_run_id) {
+        if (!(op.actions = actions_text(run->actions, run->n_actions)))
+            bad = 1;
+        else
+            st->max_run_id = run->id;
+    }
+    if (bad) {
+        op_clear(&op);
+        return nomem(err, "cannot save a run");
+    }
+    return submit(st, &op, err);
+}
+
+int hpd_store_put_job(hpd_store *st, const hpd_job *job, hp_error *err)
+{
+    const hpd_run *run = job ? job->run : NULL;
+    const char *action = "";
+    store_op op = {.kind = OP_JOB};
+    int bad;
+
+    if (!st || !run)
+        return hp_error_set(err, HP_E_INVALID, "store: a job without its run"), -1;
+    if (job->index < run->n_actions && run->actions[job->index].name)
+        action = run->actions[job->index].name;
+    op.id = job->id;
+    op.run_id = run->id;
+    op_val_int(&op, job->id);
+    op_val_int(&op, run->id);
+    op_val_int(&op, (int64_t)job->index);
+    bad = op_val_text(&op, action) | op_val_text(&op, hpd_job_state_name(job->status));
+    op_val_int(&op, job->attempt);
+    op_val_int(&op, job->restarts);
+    op_val_int(&op, job->pid);
+    op_val_int(&op, (int64_t)job->pid_start);
+    op_val_int(&op, job->has_exit);
+    op_val_int(&op, job->exit_code);
+    op_val_int(&op, job->signal);
+    op_val_int(&op, job->started_at_ms);
+    op_val_int(&op, job->ended_at_ms);
+    bad |= op_val_text(&op, job->error);
+    op_val_int(&op, job->dropped);
+    op_val_int(&op, job->crash_loop);
+    if (bad) {
+        op_clear(&op);
+        return nomem(err, "cannot save a job");
+    }
+    return submit(st, &op, err);
+}
+
+int hpd_store_delete_run(hpd_store *st, int64_t run_id, hp_error *err)
+{
+    store_op op = {.kind = OP_RUN_DELETE, .id = run_id};
+
+    if (!st)
+        return hp_error_set(err, HP_E_INVALID, "store: no store given"), -1;
+    return submit(st, &op, err);
+}
+
+int hpd_store_set_meta(hpd_store *st, const char *key, int64_t value)
+{
+    store_op op = {.kind = OP_META};
+
+    if (!st || !key)
+        return -1;
+    if (op_val_text(&op, key) != 0) {
+        op_clear(&op);
+        return -1;
+    }
+    op_val_int(&op, value);
+    return submit(st, &op, NULL);
+}
+
+void hpd_store_health_get(const hpd_store *st, hpd_store_health *h)
+{
+    int64_t wait;
+
+    memset(h, 0, sizeof(*h));
+    if (!st)
+        return;
+    h->ok = !st->failing;
+    h->error = st->error;
+    h->since_ms = st->since_ms;
+    h->failures = st->failures;
+    h->pending = (int64_t)(st->n_ops + st->n_pending - st->head);
+    h->dropped_lines = st->lost_lines;
+    h->dropped_writes = st->dropped_writes;
+    h->refused = st->refused;
+    h->generation = st->generation;
+    wait = st->retry_at_ms - mono_ms();
+    h->retry_in_ms = st->failing ? (wait > 0 ? wait : 0) : st->backlog ? 0 : -1;
+}
+
+int hpd_store_sync(hpd_store *st, hp_error *err)
+{
+    if (!st)
+        return 0;
+    return write_all(st, err);
+}
+
+void hpd_store_live(hpd_store *st)
+{
+    if (st)
+        sqlite3_busy_timeout(st->db, LIVE_BUSY_MS);
+}
+
+void hpd_store_drain(hpd_store *st)
+{
+    if (!st)
+        return;
+    sqlite3_busy_timeout(st->db, OPEN_BUSY_MS);
+    while (write_all(st, NULL) == 0 && st->backlog)
+        ;
+}
+
+int hpd_store_log_flush(hpd_store *st, hp_error *err)
+{
+    if (!st || !retry_due(st) || !(st->head < st->n_pending || st->n_ops || st->n_lost))
+        return 0;
+    return write_all(st, err);
 }
 
 /* ---- log queries --------------------------------------------------------------------- */
@@ -1548,8 +2027,8 @@ cJSON *hpd_store_job_logs(hpd_store *st, int64_t job_id, int64_t after_seq, int 
 
     if (!st)
         return hp_error_set(err, HP_E_INVALID, "store: no store given"), NULL;
-    if (hpd_store_log_flush(st, err) != 0)
-        return NULL;
+    /* While the store cannot be written, what is stored is answered. */
+    hpd_store_log_flush(st, NULL);
     s = st->stmt[ST_JOB_LOGS];
     sqlite3_bind_int64(s, 1, job_id);
     sqlite3_bind_int64(s, 2, after_seq);
@@ -1652,8 +2131,7 @@ cJSON *hpd_store_tail_logs(hpd_store *st, const char *src, int64_t after_seq, in
 
     if (!st)
         return hp_error_set(err, HP_E_INVALID, "store: no store given"), NULL;
-    if (hpd_store_log_flush(st, err) != 0)
-        return NULL;
+    hpd_store_log_flush(st, NULL);
     if (limit <= 0)
         return rows_to_array(&rows, after_seq, next_seq, err);
     if (after_seq < 0)

@@ -26,17 +26,45 @@ hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_er
 /* Flushes pending log lines and closes. NULL safe. */
 void hpd_store_close(hpd_store *st);
 
+/* From now on the store is used from the event loop: a call waits for another process's
+ * lock on the file a few ms at most (at open and close it waits up to 5 s). */
+void hpd_store_live(hpd_store *st);
+/* At exit: writes what waits, waiting up to 5 s for a lock; the health says what is left. */
+void hpd_store_drain(hpd_store *st);
+
 /* Counters kept in the meta table; loaded values survive restarts. */
 int64_t hpd_store_get_meta(hpd_store *st, const char *key, int64_t fallback);
 int hpd_store_set_meta(hpd_store *st, const char *key, int64_t value);
 
-/* Write-through of the model; each returns 0 or -1 (err set). */
+/* Write-through of the model. Each change is written at once when nothing waits; when
+ * the file cannot be written (disk full, locked, I/O error) it waits in memory, a later
+ * change to the same object replacing it, and is tried again after a back-off (100 ms
+ * doubling to 5 s) by any later write or hpd_store_sync. Each returns 0, or -1 (err set)
+ * when the change could not even be queued (out of memory); a change the file refuses
+ * for good (a constraint) is given up alone and named in the health's refused. */
 int hpd_store_put_service(hpd_store *st, const hpd_service *svc, hp_error *err);
 int hpd_store_delete_service(hpd_store *st, const char *name, hp_error *err);
 int hpd_store_put_run(hpd_store *st, const hpd_run *run, hp_error *err); /* run row only */
 int hpd_store_put_job(hpd_store *st, const hpd_job *job, hp_error *err);
 /* Deletes a run with its jobs and their log lines. */
 int hpd_store_delete_run(hpd_store *st, int64_t run_id, hp_error *err);
+
+/* What the store's state is, for system.info and the daemon's log. Strings borrowed. */
+typedef struct hpd_store_health {
+    int ok;                 /* the last write reached the file */
+    const char *error;      /* why not ("" when ok): SQLite's words, e.g. "database is locked" */
+    int64_t since_ms;       /* when ok or failing began, epoch ms */
+    int64_t failures;       /* failed attempts since it was last ok */
+    int64_t pending;        /* changes and log lines waiting */
+    int64_t dropped_lines;  /* log lines dropped because the store could not take them */
+    int64_t dropped_writes; /* changes given up (refused for good, or too many waiting) */
+    int64_t retry_in_ms;    /* -1: nothing waits for a retry; else ms until one is due */
+    const char *refused;    /* the last change given up, "" if none */
+    uint64_t generation;    /* changes when ok, error or refused changes: log it then */
+} hpd_store_health;
+void hpd_store_health_get(const hpd_store *st, hpd_store_health *h);
+/* Writes what waits now, whatever the back-off says. 0 when nothing waits afterwards. */
+int hpd_store_sync(hpd_store *st, hp_error *err);
 
 /* Loading at start. Callbacks get borrowed objects valid during the call only; the
  * callee copies what it keeps. Order: services by name, runs by id, jobs by id. */
@@ -68,9 +96,13 @@ int hpd_store_secret_each(hpd_store *st, hpd_secret_each_fn fn, void *ctx, int64
                           hp_error *err);
 
 /* Log lines. append copies the line into the pending batch and returns its seq (global,
- * increasing, starting after the highest seq ever stored). flush writes the batch in one
- * transaction and applies the caps (per-job lines, total bytes: oldest first), counting
- * what it evicted: per job via hpd_store_job_dropped and in total via hpd_store_dropped. */
+ * increasing, starting after the highest seq ever stored), or -1 when the batch is full
+ * (65536 lines or 16 MiB) and cannot be written now: the line is dropped and counted
+ * against its job and in the health's dropped_lines. flush writes the batch with any
+ * waiting changes in one transaction and applies the caps (per-job lines, total bytes:
+ * oldest first), counting what it evicted: per job via hpd_store_job_dropped and in total
+ * via hpd_store_dropped. While the store is failing, flush does nothing until a retry is
+ * due; it returns -1 (err set) when the attempt it made failed. */
 int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int64_t job_id,
                              int attempt, hpd_stream stream, const char *line, size_t len);
 int hpd_store_log_flush(hpd_store *st, hp_error *err);

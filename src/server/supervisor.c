@@ -398,12 +398,10 @@ static char *cgroup_setup(void)
 
 static void flush_logs(hpd_server *srv)
 {
-    hp_error err;
-
     hpd_loop_timer_cancel(srv->loop, srv->flush_timer);
     srv->flush_timer = 0;
-    if (hpd_store_log_flush(srv->store, &err) != 0)
-        hpd_log(srv, 0, "%s", err.message);
+    hpd_store_log_flush(srv->store, NULL);
+    hpd_store_watch(srv);
 }
 
 static void on_flush_timer(hpd_loop *loop, uint64_t id, void *data)
@@ -533,12 +531,54 @@ void hpd_job_syslog(hpd_server *srv, hpd_job *job, const char *fmt, ...)
 
 /* ---- persistence helpers ---------------------------------------------------------- */
 
+static void on_store_timer(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_server *srv = data;
+
+    (void)loop;
+    if (srv->store_timer == id)
+        srv->store_timer = 0;
+    hpd_store_sync(srv->store, NULL);
+    hpd_store_watch(srv);
+}
+
+/* The store's troubles are logged once per change (not once per failed write), and a
+ * retry is kept scheduled while changes wait: nothing else may come to write them. */
+void hpd_store_watch(hpd_server *srv)
+{
+    hpd_store_health h;
+
+    hpd_store_health_get(srv->store, &h);
+    if (h.generation != srv->store_generation) {
+        if (h.dropped_writes != srv->store_dropped_writes)
+            hpd_log(srv, 0, "store: a change was given up: %s", h.refused);
+        if (!h.ok && (srv->store_ok || strcmp(h.error, srv->store_error) != 0))
+            hpd_log(srv, 0,
+                    "store: cannot write to %s/hero_proc.db: %s; changes wait in memory and are "
+                    "retried, log lines past the wait's bound are dropped and counted",
+                    srv->data_dir, h.error);
+        else if (h.ok && !srv->store_ok)
+            hpd_log(srv, 1, "store: written again; %lld log lines were dropped while it failed",
+                    (long long)(h.dropped_lines - srv->store_dropped_lines));
+        if (h.ok != srv->store_ok)
+            srv->store_dropped_lines = h.dropped_lines;
+        srv->store_generation = h.generation;
+        srv->store_ok = h.ok;
+        srv->store_dropped_writes = h.dropped_writes;
+        snprintf(srv->store_error, sizeof(srv->store_error), "%s", h.error);
+    }
+    if (h.retry_in_ms >= 0 && !srv->store_timer)
+        srv->store_timer =
+            hpd_loop_timer(srv->loop, (uint64_t)h.retry_in_ms, on_store_timer, srv);
+}
+
 void hpd_save_run(hpd_server *srv, const hpd_run *run)
 {
     hp_error err;
 
     if (hpd_store_put_run(srv->store, run, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);
+    hpd_store_watch(srv);
     hpd_changed(srv);
 }
 
@@ -548,6 +588,7 @@ void hpd_save_job(hpd_server *srv, const hpd_job *job)
 
     if (hpd_store_put_job(srv->store, job, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);
+    hpd_store_watch(srv);
     hpd_changed(srv);
 }
 
@@ -557,6 +598,7 @@ void hpd_save_service(hpd_server *srv, const hpd_service *svc)
 
     if (hpd_store_put_service(srv->store, svc, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);
+    hpd_store_watch(srv);
     hpd_changed(srv);
 }
 
@@ -1524,6 +1566,7 @@ void hpd_run_delete(hpd_server *srv, hpd_run *run)
     srv->n_runs--;
     if (hpd_store_delete_run(srv->store, run->id, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);
+    hpd_store_watch(srv);
     hpd_changed(srv);
     hpd_run_free(run);
 }
@@ -1668,6 +1711,7 @@ void hpd_service_remove(hpd_server *srv, hpd_service *svc)
     }
     if (hpd_store_delete_service(srv->store, svc->config.name, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);
+    hpd_store_watch(srv);
     for (i = 0; i < srv->n_services && srv->services[i] != svc; i++)
         ;
     if (i < srv->n_services) {

@@ -173,6 +173,28 @@ static int cmd_ping(hp_cli *cli, int argc, char **argv)
     return HP_CLI_OK;
 }
 
+/* The store line: whether the server can write its database (a full disk, or another
+ * process holding its write lock, makes it fail while the server keeps answering). */
+static void print_store(const hp_system_info *info)
+{
+    const hp_store_health *st = &info->store;
+    char since[48];
+
+    if (!info->store_known)
+        printf("store       not reported by this server\n");
+    else if (st->ok && !st->dropped_lines && !st->dropped_writes)
+        printf("store       ok\n");
+    else if (st->ok)
+        printf(
+            "store       ok (%lld lines dropped, %lld writes dropped since the server started)\n",
+            (long long)st->dropped_lines, (long long)st->dropped_writes);
+    else
+        printf("store       FAILING since %s: %s (%lld pending, %lld lines dropped, %lld writes "
+               "dropped)\n",
+               hp__out_when(st->since_ms, since, sizeof(since)), st->error ? st->error : "?",
+               (long long)st->pending, (long long)st->dropped_lines, (long long)st->dropped_writes);
+}
+
 static int cmd_info(hp_cli *cli, int argc, char **argv)
 {
     cJSON *res;
@@ -210,6 +232,7 @@ static int cmd_info(hp_cli *cli, int argc, char **argv)
            (long long)info->counts.running_jobs, (long long)info->counts.secrets,
            (long long)info->counts.log_lines, (long long)info->dropped_log_lines,
            (long long)info->rev);
+    print_store(info);
     hp_system_info_free(info);
     return HP_CLI_OK;
 }
@@ -227,6 +250,7 @@ const hp__cli_verb hp__cli_secret_verbs[] = {
 
 const hp__cli_verb hp__cli_system_verbs[] = {
     {"ping", "", "check that the server answers", NULL, cmd_ping},
-    {"info", "", "show the server's version, uptime, paths and counts", NULL, cmd_info},
+    {"info", "", "show the server's version, uptime, paths, counts and store health", NULL,
+     cmd_info},
     {NULL, NULL, NULL, NULL, NULL},
 };

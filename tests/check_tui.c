@@ -1,10 +1,13 @@
 /* hero_proc_tui's screens, headless: each view is drawn by ncurses on a terminal that
  * writes to /dev/null, the screen is read back as text and compared with a golden file
  * under tests/tui/ at 120x40 and 80x24. HP_UPDATE_GOLDENS=1 rewrites the goldens. Also
- * the key table, the log ring and the text helpers, without a terminal. */
+ * the key table, the log ring and the text helpers, without a terminal, and how often
+ * the model asks a real hero_proc_server for its store's health. */
 #include "config.h"
 
+#include "builders/factory.h"
 #include "check_common.h"
+#include "server_harness.h"
 #include "tui/draw.h"
 #include "tui/form.h"
 #include "tui/keys.h"
@@ -12,6 +15,8 @@
 #include "tui/tui.h"
 
 #include <locale.h>
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,7 @@ static const screen_case cases[] = {
     {"prompt", 80, 24},       {"form-service", 120, 40},
     {"form-service", 80, 24}, {"form-service-errors", 120, 40},
     {"form-run", 80, 24},     {"form-run-errors", 80, 24},
+    {"store-locked", 80, 24}, {"store-locked", 40, 12},
 };
 #define N_CASES ((int)(sizeof(cases) / sizeof(cases[0])))
 
@@ -199,6 +205,11 @@ static void render_case(const screen_case *c, char **text)
     else if (strcmp(c->name, "confirm") == 0) {
         tui_action act = {.kind = TUI_ACT_RESTART, .service = "web"};
         tui_app_overlay(app, 0, &act);
+    } else if (strcmp(c->name, "store-locked") == 0) {
+        tui_model *m = tui_app_model(app);
+        m->store.ok = 0;
+        m->store.error = strdup("database is locked");
+        ck_assert_ptr_nonnull(m->store.error);
     } else if (strcmp(c->name, "unreachable") == 0) {
         tui_model *m = tui_app_model(app);
         m->connected = 0;
@@ -1152,6 +1163,96 @@ START_TEST(durations_read_as_people_say_them)
 }
 END_TEST
 
+/* ---- the model and a real server: the store's health ------------------------------ */
+
+static tui_model M;
+
+static void model_setup(void)
+{
+    hp_error err;
+    hp_client *c;
+
+    hpt_setup();
+    c = hp_factory_local_uds(hpt_socket_path(), &err);
+    ck_assert_msg(c != NULL, "%s", err.message);
+    tui_model_init(&M, c, hpt_socket_path(), NULL);
+}
+
+static void model_teardown(void)
+{
+    tui_model_free(&M);
+    hpt_teardown();
+}
+
+/* The next tui_model_store may ask (as if TUI_STORE_EVERY_MS had passed) and did
+ * change what the header shows. */
+static int store_changed(void *ud)
+{
+    (void)ud;
+    M.store_at_ms = 1;
+    return tui_model_store(&M) == 1;
+}
+
+START_TEST(store_health_is_asked_at_most_every_two_seconds_and_only_while_connected)
+{
+    int64_t calls;
+
+    ck_assert_int_eq(M.store.ok, 1); /* before any answer: nothing to show */
+    ck_assert_int_eq(tui_model_store(&M), 0);
+    ck_assert_int_eq(M.calls, 0); /* not connected yet: the lists' refresh goes first */
+    ck_assert_int_eq(tui_model_services(&M, 1), 1);
+    calls = M.calls;
+    ck_assert_int_eq(tui_model_store(&M), 0); /* asked; ok, as before */
+    ck_assert_int_eq(M.calls, calls + 1);
+    ck_assert_int_eq(M.store.ok, 1);
+    ck_assert_ptr_null(M.store.error);
+    for (int i = 0; i < 100; i++)
+        tui_model_store(&M);
+    ck_assert_int_eq(M.calls, calls + 1); /* the refresh loop may spin: still one call */
+    M.store_at_ms = tui_now_ms() - TUI_STORE_EVERY_MS + 200;
+    tui_model_store(&M);
+    ck_assert_int_eq(M.calls, calls + 1);
+    M.store_at_ms = tui_now_ms() - TUI_STORE_EVERY_MS;
+    tui_model_store(&M);
+    ck_assert_int_eq(M.calls, calls + 2);
+
+    /* The server gone: nothing is asked until a list call reaches it again. */
+    hpt_server_signal_and_wait(SIGTERM, 10000);
+    ck_assert_int_eq(tui_model_services(&M, 1), -1);
+    ck_assert_int_eq(M.connected, 0);
+    calls = M.calls;
+    M.store_at_ms = 1;
+    ck_assert_int_eq(tui_model_store(&M), 0);
+    ck_assert_int_eq(M.calls, calls);
+}
+END_TEST
+
+START_TEST(a_locked_store_is_reported_then_cleared)
+{
+    char *db = hpt_path("data/hero_proc.db");
+    sqlite3 *other = NULL;
+    cJSON *params;
+
+    ck_assert_int_eq(tui_model_services(&M, 1), 1);
+    ck_assert_int_eq(tui_model_store(&M), 0);
+    ck_assert_int_eq(sqlite3_open(db, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    params = cJSON_Parse("{\"config\":{\"name\":\"locked\",\"actions\":[{\"name\":\"a\","
+                         "\"script\":\"true\"}]}}");
+    cJSON_Delete(hpt_ok("service.set", params)); /* a change that must wait */
+    ck_assert_msg(hpt_wait_until(store_changed, NULL, 10000), "the store never failed");
+    ck_assert_int_eq(M.store.ok, 0);
+    ck_assert_str_eq(M.store.error, "database is locked");
+    ck_assert_int_gt(M.store.since_ms, 0);
+    ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    ck_assert_msg(hpt_wait_until(store_changed, NULL, 15000), "the store never recovered");
+    ck_assert_int_eq(M.store.ok, 1);
+    ck_assert_ptr_null(M.store.error);
+    free(db);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tui");
@@ -1191,6 +1292,12 @@ static Suite *suite(void)
     tcase_add_test(tc, log_ring_keeps_within_its_byte_cap);
     tcase_add_test(tc, text_width_escapes_control_characters_and_counts_wide_ones);
     tcase_add_test(tc, durations_read_as_people_say_them);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("model");
+    tcase_add_checked_fixture(tc, model_setup, model_teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, store_health_is_asked_at_most_every_two_seconds_and_only_while_connected);
+    tcase_add_test(tc, a_locked_store_is_reported_then_cleared);
     suite_add_tcase(s, tc);
     return s;
 }

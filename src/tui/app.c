@@ -470,6 +470,16 @@ static void draw_header(tui_app *app, int cols)
     x += tui_put(stdscr, 0, x, cols - x, "  ");
     wattrset(stdscr, tui_attr(colour) | A_REVERSE | A_BOLD);
     x += tui_put(stdscr, 0, x, cols - x, state);
+    if (m->connected && !m->store.ok) {
+        /* The server answers but cannot write its database: changes wait in its memory. */
+        char store[192];
+        snprintf(store, sizeof(store), " store failing: %s ",
+                 m->store.error ? m->store.error : "unknown error");
+        wattrset(stdscr, tui_attr(TUI_C_BAR));
+        x += tui_put(stdscr, 0, x, cols - x, "  ");
+        wattrset(stdscr, tui_attr(TUI_C_RED) | A_REVERSE | A_BOLD);
+        x += tui_put(stdscr, 0, x, cols - x, store);
+    }
     wattrset(stdscr, tui_attr(TUI_C_BAR));
     x += tui_put(stdscr, 0, x, cols - x, "  ");
     tui_put(stdscr, 0, x, cols - x, m->endpoint);
@@ -734,6 +744,8 @@ static void refresh_data(tui_app *app, int force)
             app->dirty |= f->sel != before;
         }
     }
+    if (tui_model_store(&app->model) != 0) /* at most every TUI_STORE_EVERY_MS */
+        app->dirty = 1;
     if (app->model.connected != was || stale || tui_app_stale(app) || live(app))
         app->dirty = 1;
 }

@@ -38,6 +38,7 @@ void tui_model_init(tui_model *m, hp_client *client, const char *endpoint, const
     m->client = client;
     snprintf(m->reason, sizeof(m->reason), "%s", reason ? reason : "");
     m->backoff_ms = BACKOFF_MIN_MS;
+    m->store.ok = 1;
 }
 
 void tui_model_free(tui_model *m)
@@ -48,6 +49,7 @@ void tui_model_free(tui_model *m)
     hp_run_list_free(m->runs);
     hp_job_list_free(m->jobs);
     hp_secret_list_free(m->secrets);
+    free(m->store.error);
     hp_client_free(m->client);
     memset(m, 0, sizeof(*m));
 }
@@ -78,6 +80,7 @@ static hp_status note(tui_model *m, hp_status rc, const hp_error *err)
     else if (m->backoff_ms < BACKOFF_MAX_MS)
         m->backoff_ms *= 2;
     m->connected = 0;
+    m->store_at_ms = 0; /* the server that answers next may be another: ask it at once */
     snprintf(m->reason, sizeof(m->reason), "%s", err->message[0] ? err->message : hp_strerror(rc));
     m->retry_at_ms = tui_now_ms() + m->backoff_ms;
     return rc;
@@ -172,6 +175,30 @@ int tui_model_secrets(tui_model *m, int force)
     hp_secret_list_free(m->secrets);
     m->secrets = l;
     return 1;
+}
+
+int tui_model_store(tui_model *m)
+{
+    hp_system_info *info = NULL;
+    hp_error err = {0};
+    long long now = tui_now_ms();
+    int changed;
+
+    /* The dashboard's idle cost matters: one system.info per TUI_STORE_EVERY_MS at most,
+     * and none while the server is away (the header says unreachable then). */
+    if (!m->client || !m->connected ||
+        (m->store_at_ms && now - m->store_at_ms < TUI_STORE_EVERY_MS))
+        return 0;
+    m->store_at_ms = now;
+    if (note(m, hp_sdk_info(sdk(m), &info, &err), &err) != HP_OK)
+        return -1;
+    changed = info->store.ok != m->store.ok || strcmp(info->store.error ? info->store.error : "",
+                                                      m->store.error ? m->store.error : "") != 0;
+    free(m->store.error);
+    m->store = info->store; /* takes its error */
+    info->store.error = NULL;
+    hp_system_info_free(info);
+    return changed;
 }
 
 int tui_model_job_logs(tui_model *m, int64_t job_id, int64_t after_seq, hp_log_page **out,

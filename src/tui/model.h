@@ -41,7 +41,15 @@ typedef struct tui_model {
     char jobs_service[HP_NAME_MAX + 1];
     int64_t jobs_run_id;
     hp_secret_list *secrets;
+
+    /* The store's health from system.info, fetched at most every TUI_STORE_EVERY_MS
+     * while connected. ok = 1 until an answer says otherwise (an older server that does
+     * not report it is taken as ok); store.error is owned. */
+    hp_store_health store;
+    long long store_at_ms; /* when system.info was last asked (monotonic), 0 to ask now */
 } tui_model;
+
+enum { TUI_STORE_EVERY_MS = 2000 };
 
 /* Takes client (may be NULL, then reason says why) on every path. */
 void tui_model_init(tui_model *m, hp_client *client, const char *endpoint, const char *reason);
@@ -59,6 +67,11 @@ int tui_model_services(tui_model *m, int force);
 int tui_model_runs(tui_model *m, const char *service, int force);
 int tui_model_jobs(tui_model *m, const char *service, int64_t run_id, int force);
 int tui_model_secrets(tui_model *m, int force);
+
+/* system.info for the store's health, when connected and TUI_STORE_EVERY_MS have passed
+ * since the last ask: 1 when what the header shows of it changed, 0 when not or when it
+ * was not asked, -1 failed (the last health is kept). */
+int tui_model_store(tui_model *m);
 
 /* job.logs after the cursor: *out (caller frees) or NULL with msg (may be NULL). */
 int tui_model_job_logs(tui_model *m, int64_t job_id, int64_t after_seq, hp_log_page **out,

@@ -182,7 +182,8 @@ static void locked_store(const char *dir, int n)
             break;
         usleep(10000);
     }
-    printf("%-46s %8.0f ms\n", "store written again after the lock", (bench_now_s() - t_lock) * 1e3);
+    printf("%-46s %8.0f ms\n", "store written again after the lock",
+           (bench_now_s() - t_lock) * 1e3);
     sqlite3_close(db);
     free(t);
 }

@@ -981,7 +981,7 @@ START_TEST(changes_wait_while_the_file_is_locked_and_are_written_when_it_is_free
     ck_assert_int_eq(h.ok, 0);
     ck_assert_str_eq(h.error, "database is locked");
     ck_assert_int_eq(h.failures, 1); /* the later writes waited for the back-off */
-    ck_assert_int_eq(h.pending, 5); /* service, run, two jobs, and the line */
+    ck_assert_int_eq(h.pending, 5);  /* service, run, two jobs, and the line */
     ck_assert_int_gt(h.retry_in_ms, 0);
     ck_assert_int_le(h.retry_in_ms, 100);
     /* the same objects changed again replace their waiting changes */
@@ -1063,8 +1063,8 @@ START_TEST(lines_past_the_wait_are_dropped_and_counted_against_their_job)
         char line[32];
 
         snprintf(line, sizeof(line), "line %d", i);
-        if (hpd_store_log_append(st, 1000, "run.1.build", 10, 1, HPD_STDOUT, line,
-                                 strlen(line)) > 0)
+        if (hpd_store_log_append(st, 1000, "run.1.build", 10, 1, HPD_STDOUT, line, strlen(line)) >
+            0)
             kept++;
         else
             dropped++;

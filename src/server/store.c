@@ -198,7 +198,14 @@ typedef struct job_drops {
 } job_drops;
 
 /* A state change waiting to be written: the statement's parameters in order. */
-typedef enum op_kind { OP_SERVICE, OP_SERVICE_DELETE, OP_RUN, OP_JOB, OP_RUN_DELETE, OP_META } op_kind;
+typedef enum op_kind {
+    OP_SERVICE,
+    OP_SERVICE_DELETE,
+    OP_RUN,
+    OP_JOB,
+    OP_RUN_DELETE,
+    OP_META
+} op_kind;
 
 static const char *const op_what[] = {[OP_SERVICE] = "a service",
                                       [OP_SERVICE_DELETE] = "a service's deletion",
@@ -232,7 +239,7 @@ struct hpd_store {
     size_t n_pending, cap_pending;
     size_t head, chunk_end; /* lines before head are written; the chunk being written */
     int backlog;            /* lines are left after a call's chunks: go on at once */
-    char *text; /* arena of pending src and line bytes */
+    char *text;             /* arena of pending src and line bytes */
     size_t text_len, text_cap;
 
     int64_t last_seq;  /* highest seq handed out */
@@ -438,7 +445,6 @@ int64_t hpd_store_get_meta(hpd_store *st, const char *key, int64_t fallback)
         return fallback;
     return meta_read(st, key, &value, NULL) == 1 ? value : fallback;
 }
-
 
 /* ---- open and close ------------------------------------------------------------------ */
 
@@ -1107,8 +1113,7 @@ int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int6
         lose_line(st, job_id);
         return -1;
     }
-    if (
-        grow((void **)&st->pending, &st->cap_pending, st->n_pending + 1, sizeof(*st->pending)) !=
+    if (grow((void **)&st->pending, &st->cap_pending, st->n_pending + 1, sizeof(*st->pending)) !=
             0 ||
         grow((void **)&st->text, &st->text_cap, st->text_len + src_len + len + 2, 1) != 0) {
         st->dropped++;
@@ -1977,7 +1982,8 @@ int hpd_store_log_flush(hpd_store *st, hp_error *err)
     /* A checkpoint that runs while lines keep coming never catches up, and the log would
      * grow for ever: the batch waits for it (a few ms), unless it is half full. */
     if (st->ckpt && st->wal_frames >= CHECKPOINT_FRAMES &&
-        st->n_pending - st->head < PENDING_MAX / 2 && hpd_checkpointer_busy(st->ckpt))
+        st->n_pending - st->head < PENDING_MAX / 2 && st->text_len < PENDING_BYTES / 2 &&
+        hpd_checkpointer_busy(st->ckpt))
         return 0;
     return write_all(st, err);
 }

@@ -182,7 +182,8 @@ static void locked_store(const char *dir, int n)
             break;
         usleep(10000);
     }
-    printf("%-46s %8.0f ms\n", "store written again after the lock", (bench_now_s() - t_lock) * 1e3);
+    printf("%-46s %8.0f ms\n", "store written again after the lock",
+           (bench_now_s() - t_lock) * 1e3);
     sqlite3_close(db);
     free(t);
 }
@@ -251,10 +252,13 @@ int main(int argc, char **argv)
         double dropped = cJSON_GetObjectItem(r, "dropped_log_lines")->valuedouble;
         /* The child's 2 000 000 lines plus its 2 system lines (spawned, exited). */
         double stored = lines - before - 2, lost_by_caps = dropped - dropped_before;
+        double store_dropped =
+            cJSON_GetObjectItem(cJSON_GetObjectItem(r, "store"), "dropped_lines")->valuedouble;
         printf("%-46s %8.0f lines/s (2000000 lines in %.2f s)\n", "log capture, one child",
                2000000 / t, t);
-        printf("%-46s stored %.0f, dropped by caps %.0f, lost %.0f\n", "log lines of the child",
-               stored, lost_by_caps, 2000000 - stored - lost_by_caps);
+        printf("%-46s stored %.0f, dropped by caps %.0f, by the store %.0f, lost %.0f\n",
+               "log lines of the child", stored, lost_by_caps, store_dropped,
+               2000000 - stored - lost_by_caps - store_dropped);
     }
     cJSON_Delete(r);
     printf("%-46s %ld kB\n", "server RSS after the flood", bench_status_kb(pid, "VmRSS"));

@@ -822,8 +822,8 @@ static cJSON *m_logs_insert(hpd_rpc_ctx *ctx)
         return invalid(ctx, &pb);
     cJSON_ArrayForEach (l, lines) {
         size_t len = strlen(l->valuestring);
-        int64_t seq = hpd_store_log_append(ctx->srv->store, now, src, 0, 0, stream,
-                                           l->valuestring, len > 16384 ? 16384 : len);
+        int64_t seq = hpd_store_log_append(ctx->srv->store, now, src, 0, 0, stream, l->valuestring,
+                                           len > 16384 ? 16384 : len);
         if (seq > 0) { /* else dropped: the store cannot take it now (system.info says) */
             last = seq;
             count++;

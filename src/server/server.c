@@ -758,7 +758,8 @@ int hpd_server_main(const hpd_options *opt)
     }
     hpd_log(&srv, 2, "listening on %s (data in %s)", srv.socket_path, srv.data_dir);
     srv.store_ok = 1;
-    hpd_store_live(srv.store);
+    if (hpd_store_live(srv.store, &err) != 0)
+        hpd_log(&srv, 1, "%s; checkpoints run inside commits", err.message);
     start_wanted_services(&srv);
     if (hpd_loop_run(srv.loop) != 0)
         hpd_log(&srv, 0, "event loop failed: %s", strerror(errno));

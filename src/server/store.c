@@ -8,6 +8,8 @@
 
 #include "server/store.h"
 
+#include "server/checkpoint.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -40,6 +42,10 @@
  * answers anyone) and at close, long; from the event loop, a few ms. */
 #define OPEN_BUSY_MS 5000
 #define LIVE_BUSY_MS 5
+/* Once the log holds this many pages (4 MiB), the checkpointer thread copies it into the
+ * database file (SQLite's own autocheckpoint, which would do it inside a commit on the
+ * loop, is off while the thread runs). */
+#define CHECKPOINT_FRAMES 1024
 /* A tail merges the newest lines of each matching source through the (src, seq) index;
  * past this many sources a scan by seq is cheaper. */
 #define TAIL_SRCS_MAX 128
@@ -192,7 +198,14 @@ typedef struct job_drops {
 } job_drops;
 
 /* A state change waiting to be written: the statement's parameters in order. */
-typedef enum op_kind { OP_SERVICE, OP_SERVICE_DELETE, OP_RUN, OP_JOB, OP_RUN_DELETE, OP_META } op_kind;
+typedef enum op_kind {
+    OP_SERVICE,
+    OP_SERVICE_DELETE,
+    OP_RUN,
+    OP_JOB,
+    OP_RUN_DELETE,
+    OP_META
+} op_kind;
 
 static const char *const op_what[] = {[OP_SERVICE] = "a service",
                                       [OP_SERVICE_DELETE] = "a service's deletion",
@@ -226,7 +239,7 @@ struct hpd_store {
     size_t n_pending, cap_pending;
     size_t head, chunk_end; /* lines before head are written; the chunk being written */
     int backlog;            /* lines are left after a call's chunks: go on at once */
-    char *text; /* arena of pending src and line bytes */
+    char *text;             /* arena of pending src and line bytes */
     size_t text_len, text_cap;
 
     int64_t last_seq;  /* highest seq handed out */
@@ -247,6 +260,9 @@ struct hpd_store {
     int64_t lost_lines;     /* lines dropped because the store could not take them, ever */
     int64_t dropped_writes; /* state changes given up, ever */
     int64_t max_run_id;     /* the highest run whose row is written or waits */
+
+    hpd_checkpointer *ckpt; /* NULL: SQLite checkpoints inside commits */
+    int wal_frames;         /* pages in the write-ahead log after the last commit */
 
     /* Health: failing from the first failed write until one succeeds. */
     int failing;
@@ -429,7 +445,6 @@ int64_t hpd_store_get_meta(hpd_store *st, const char *key, int64_t fallback)
         return fallback;
     return meta_read(st, key, &value, NULL) == 1 ? value : fallback;
 }
-
 
 /* ---- open and close ------------------------------------------------------------------ */
 
@@ -620,6 +635,7 @@ void hpd_store_close(hpd_store *st)
 {
     if (!st)
         return;
+    hpd_checkpointer_stop(st->ckpt);
     if (st->db && st->stmt[N_STATEMENTS - 1]) {
         sqlite3_busy_timeout(st->db, OPEN_BUSY_MS);
         while (write_all(st, NULL) == 0 && st->backlog)
@@ -1054,6 +1070,29 @@ static void discard_pending(hpd_store *st)
     }
 }
 
+/* Moves the lines not yet written to the front, so the bounds count only them. */
+static void compact_pending(hpd_store *st)
+{
+    size_t keep = st->n_pending - st->head, from;
+
+    if (st->head == 0)
+        return;
+    if (keep == 0) {
+        discard_pending(st);
+        return;
+    }
+    from = st->pending[st->head].src_off;
+    memmove(st->text, st->text + from, st->text_len - from);
+    st->text_len -= from;
+    memmove(st->pending, st->pending + st->head, keep * sizeof(*st->pending));
+    for (size_t i = 0; i < keep; i++) {
+        st->pending[i].src_off -= from;
+        st->pending[i].line_off -= from;
+    }
+    st->n_pending = keep;
+    st->head = st->chunk_end = 0;
+}
+
 int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int64_t job_id,
                              int attempt, hpd_stream stream, const char *line, size_t len)
 {
@@ -1066,14 +1105,15 @@ int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int6
         len = 0;
     if (len > PENDING_BYTES)
         len = PENDING_BYTES;
-    if (st->n_pending >= PENDING_MAX || st->text_len + src_len + len + 2 > PENDING_BYTES)
+    if (st->n_pending >= PENDING_MAX || st->text_len + src_len + len + 2 > PENDING_BYTES) {
         hpd_store_log_flush(st, NULL);
+        compact_pending(st);
+    }
     if (st->n_pending >= PENDING_MAX || st->text_len + src_len + len + 2 > PENDING_BYTES) {
         lose_line(st, job_id);
         return -1;
     }
-    if (
-        grow((void **)&st->pending, &st->cap_pending, st->n_pending + 1, sizeof(*st->pending)) !=
+    if (grow((void **)&st->pending, &st->cap_pending, st->n_pending + 1, sizeof(*st->pending)) !=
             0 ||
         grow((void **)&st->text, &st->text_cap, st->text_len + src_len + len + 2, 1) != 0) {
         st->dropped++;
@@ -1896,10 +1936,34 @@ int hpd_store_sync(hpd_store *st, hp_error *err)
     return write_all(st, err);
 }
 
-void hpd_store_live(hpd_store *st)
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
-    if (st)
-        sqlite3_busy_timeout(st->db, LIVE_BUSY_MS);
+    hpd_store *st = arg;
+
+    (void)db;
+    (void)name;
+    st->wal_frames = frames;
+    if (frames >= CHECKPOINT_FRAMES)
+        hpd_checkpointer_poke(st->ckpt);
+    return SQLITE_OK;
+}
+
+int hpd_store_live(hpd_store *st, hp_error *err)
+{
+    if (!st)
+        return 0;
+    sqlite3_busy_timeout(st->db, LIVE_BUSY_MS);
+    if (st->ckpt)
+        return 0;
+    if (!(st->ckpt = hpd_checkpointer_start(st->path, err)))
+        return -1; /* SQLite's autocheckpoint stays */
+    sqlite3_wal_hook(st->db, on_wal_commit, st);
+    return 0;
+}
+
+int64_t hpd_store_checkpoints(hpd_store *st)
+{
+    return st ? hpd_checkpointer_count(st->ckpt) : 0;
 }
 
 void hpd_store_drain(hpd_store *st)
@@ -1914,6 +1978,12 @@ void hpd_store_drain(hpd_store *st)
 int hpd_store_log_flush(hpd_store *st, hp_error *err)
 {
     if (!st || !retry_due(st) || !(st->head < st->n_pending || st->n_ops || st->n_lost))
+        return 0;
+    /* A checkpoint that runs while lines keep coming never catches up, and the log would
+     * grow for ever: the batch waits for it (a few ms), unless it is half full. */
+    if (st->ckpt && st->wal_frames >= CHECKPOINT_FRAMES &&
+        st->n_pending - st->head < PENDING_MAX / 2 && st->text_len < PENDING_BYTES / 2 &&
+        hpd_checkpointer_busy(st->ckpt))
         return 0;
     return write_all(st, err);
 }

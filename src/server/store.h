@@ -27,8 +27,13 @@ hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_er
 void hpd_store_close(hpd_store *st);
 
 /* From now on the store is used from the event loop: a call waits for another process's
- * lock on the file a few ms at most (at open and close it waits up to 5 s). */
-void hpd_store_live(hpd_store *st);
+ * lock on the file a few ms at most (at open and close it waits up to 5 s), and the
+ * write-ahead log is copied into the file by a thread of its own (checkpoint.h), so no
+ * fsync runs on the loop. -1 (err set) when the thread cannot start: then SQLite
+ * checkpoints inside commits as before, and the store still works. */
+int hpd_store_live(hpd_store *st, hp_error *err);
+/* Checkpoints the thread made so far. */
+int64_t hpd_store_checkpoints(hpd_store *st);
 /* At exit: writes what waits, waiting up to 5 s for a lock; the health says what is left. */
 void hpd_store_drain(hpd_store *st);
 

@@ -568,8 +568,7 @@ void hpd_store_watch(hpd_server *srv)
         snprintf(srv->store_error, sizeof(srv->store_error), "%s", h.error);
     }
     if (h.retry_in_ms >= 0 && !srv->store_timer)
-        srv->store_timer =
-            hpd_loop_timer(srv->loop, (uint64_t)h.retry_in_ms, on_store_timer, srv);
+        srv->store_timer = hpd_loop_timer(srv->loop, (uint64_t)h.retry_in_ms, on_store_timer, srv);
 }
 
 void hpd_save_run(hpd_server *srv, const hpd_run *run)

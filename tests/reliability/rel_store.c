@@ -108,9 +108,8 @@ static long long daemon_ticks(void)
     ck_assert_ptr_nonnull(p);
     /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
      * utime stime */
-    ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                            &stt),
-                     2);
+    ck_assert_int_eq(
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt), 2);
     return (long long)(ut + stt);
 }
 
@@ -314,9 +313,9 @@ START_TEST(a_full_disk_leaves_the_daemon_responsive_and_nothing_lost_that_fits)
     }
     /* the flood's lines that did not fit are counted against its job */
     svc = hpt_ok("service.status", hpt_name("flood"));
-    ck_assert_int_gt(hpt_int(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(svc, "jobs"), 0),
-                             "dropped"),
-                     0);
+    ck_assert_int_gt(
+        hpt_int(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(svc, "jobs"), 0), "dropped"),
+        0);
     cJSON_Delete(svc);
 
     /* the changes made while the disk was full are in the file: a new server reads them */
@@ -330,9 +329,9 @@ START_TEST(a_full_disk_leaves_the_daemon_responsive_and_nothing_lost_that_fits)
     }
     svc = hpt_ok("service.status", hpt_name("flood"));
     ck_assert_str_eq(hpt_str(svc, "wanted"), "stop");
-    ck_assert_int_gt(hpt_int(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(svc, "jobs"), 0),
-                             "dropped"),
-                     0);
+    ck_assert_int_gt(
+        hpt_int(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(svc, "jobs"), 0), "dropped"),
+        0);
     cJSON_Delete(svc);
 }
 END_TEST
@@ -352,8 +351,8 @@ START_TEST(another_process_holding_the_write_lock_does_not_freeze_the_daemon)
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
     t0 = hpt_now_ms();
     /* 200 calls spread over the 6 s the lock is held */
-    p99 = control_calls("write lock held by another process", "locked", LOCK_MS / CALLS - 5,
-                        &writes);
+    p99 =
+        control_calls("write lock held by another process", "locked", LOCK_MS / CALLS - 5, &writes);
     held = hpt_now_ms() - t0;
     store = store_health(&info);
     ck_assert_msg(!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(store, "ok")),

@@ -635,12 +635,16 @@ void hpd_store_close(hpd_store *st)
 {
     if (!st)
         return;
-    hpd_checkpointer_stop(st->ckpt);
     if (st->db && st->stmt[N_STATEMENTS - 1]) {
         sqlite3_busy_timeout(st->db, OPEN_BUSY_MS);
         while (write_all(st, NULL) == 0 && st->backlog)
             ;
     }
+    /* The last commits may still poke it; the close below checkpoints what is left. */
+    if (st->db)
+        sqlite3_wal_hook(st->db, NULL, NULL);
+    hpd_checkpointer_stop(st->ckpt);
+    st->ckpt = NULL;
     for (size_t i = 0; i < st->n_ops; i++)
         op_clear(&st->ops[i]);
     free(st->ops);

@@ -963,6 +963,7 @@ static void put_named_service(hpd_store *st, const char *name, int restarts)
 START_TEST(changes_wait_while_the_file_is_locked_and_are_written_when_it_is_free)
 {
     hpd_store *st = open_store(0, 0);
+    int64_t next;
     fixture_run f;
     hpd_store_health h;
     sqlite3 *other;
@@ -977,6 +978,11 @@ START_TEST(changes_wait_while_the_file_is_locked_and_are_written_when_it_is_free
     save_run(st, &f);
     append(st, "run.1.build", 10, 1, "kept while locked");
     flush(st);
+    /* readers see the lines the store could not take yet, under their future seqs */
+    assert_lines(job_logs(st, 10, 0, 100, 0, &next), "kept while locked");
+    assert_lines(tail(st, "run.1", 0, 100, &next), "kept while locked");
+    assert_lines(tail(st, "run.12", 0, 100, &next), "");
+    ck_assert_int_eq(next, 0);
     h = health(st);
     ck_assert_int_eq(h.ok, 0);
     ck_assert_str_eq(h.error, "database is locked");
@@ -1053,7 +1059,7 @@ START_TEST(lines_past_the_wait_are_dropped_and_counted_against_their_job)
     fixture_run f;
     sqlite3 *other;
     hp_error err = {0};
-    int64_t kept = 0, dropped = 0;
+    int64_t kept = 0, dropped = 0, first = 0, next;
 
     ck_assert_int_eq(hpd_store_live(st, NULL), 0);
     make_run(&f, 1, NULL);
@@ -1063,8 +1069,11 @@ START_TEST(lines_past_the_wait_are_dropped_and_counted_against_their_job)
         char line[32];
 
         snprintf(line, sizeof(line), "line %d", i);
-        if (hpd_store_log_append(st, 1000, "run.1.build", 10, 1, HPD_STDOUT, line, strlen(line)) >
-            0)
+        int64_t seq =
+            hpd_store_log_append(st, 1000, "run.1.build", 10, 1, HPD_STDOUT, line, strlen(line));
+        if (seq > 0 && !first)
+            first = seq;
+        if (seq > 0)
             kept++;
         else
             dropped++;
@@ -1074,6 +1083,13 @@ START_TEST(lines_past_the_wait_are_dropped_and_counted_against_their_job)
     ck_assert_int_eq(health(st).dropped_lines, 10);
     ck_assert_int_eq(hpd_store_job_dropped(st, 10), 10);
     ck_assert_int_eq(hpd_store_job_dropped(st, 11), 0);
+    /* pages of the waiting lines: the first, after a cursor, the last */
+    assert_lines(job_logs(st, 10, 0, 3, 0, &next), "line 0,line 1,line 2");
+    ck_assert_int_eq(next, first + 2);
+    assert_lines(job_logs(st, 10, first + 2, 2, 0, &next), "line 3,line 4");
+    assert_lines(tail(st, "run.1", 0, 2, &next), "line 65534,line 65535");
+    ck_assert_int_eq(next, first + 65535);
+    assert_lines(job_logs(st, 10, 0, 2, 2, &next), ""); /* no attempt 2 */
     unlock_file(other);
     /* the backlog drains a few chunks per call, so the loop stays free between them */
     ck_assert_int_eq(hpd_store_sync(st, &err), 0);

@@ -2093,22 +2093,100 @@ static cJSON *rows_to_array(log_rows *r, int64_t after_seq, int64_t *next_seq, h
     return array;
 }
 
+/* ---- lines not written yet ------------------------------------------------------------ */
+
+/* Lines still in the batch (the store cannot be written, or a backlog drains) are newer
+ * than every stored line, so they go after the rows read from the file: a reader sees
+ * what the jobs print while the store fails, with the seqs they will be stored under. */
+
+typedef struct pending_match {
+    int64_t job_id; /* > 0: that job's lines */
+    int attempt;    /* > 0: only that attempt */
+    const char *src;
+    size_t src_len; /* 0: every source */
+} pending_match;
+
+static int pending_matches(const hpd_store *st, const pending_line *p, const pending_match *m)
+{
+    const char *src = st->text + p->src_off;
+
+    if (m->job_id > 0)
+        return p->job_id == m->job_id && (m->attempt <= 0 || p->attempt == m->attempt);
+    return m->src_len == 0 || (p->src_len >= m->src_len && memcmp(src, m->src, m->src_len) == 0 &&
+                               (p->src_len == m->src_len || src[m->src_len] == '.'));
+}
+
+static cJSON *pending_json(const hpd_store *st, const pending_line *p)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o || !hp_json_add_int(o, "seq", p->seq) || !hp_json_add_int(o, "ts_ms", p->ts_ms) ||
+        !cJSON_AddStringToObject(o, "src", st->text + p->src_off) ||
+        !(p->job_id ? hp_json_add_int(o, "job_id", p->job_id)
+                    : cJSON_AddNullToObject(o, "job_id")) ||
+        !cJSON_AddStringToObject(o, "stream", hpd_stream_name(p->stream)) ||
+        !cJSON_AddStringToObject(o, "line", st->text + p->line_off) ||
+        !hp_json_add_int(o, "attempt", p->attempt)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Adds the batch's matching lines after after_seq to rows (sorted, at most limit): the
+ * newest ones when keep_last, else the oldest that still fit. */
+static int add_pending(hpd_store *st, log_rows *rows, const pending_match *m, int64_t after_seq,
+                       size_t limit, int keep_last, hp_error *err)
+{
+    size_t first = rows->n, want = keep_last ? limit : limit - (rows->n < limit ? rows->n : limit);
+    size_t found = 0, i;
+
+    if (want == 0 || st->head >= st->n_pending)
+        return 0;
+    /* The matching lines to take: the last `want` when keep_last, else the first. */
+    if (keep_last) {
+        for (i = st->n_pending; i-- > st->head && found < want;)
+            found += st->pending[i].seq > after_seq && pending_matches(st, &st->pending[i], m);
+        i++;
+    } else {
+        i = st->head;
+    }
+    for (found = 0; i < st->n_pending && found < want; i++) {
+        const pending_line *p = &st->pending[i];
+        cJSON *o;
+
+        if (p->seq <= after_seq || !pending_matches(st, p, m))
+            continue;
+        if (grow((void **)&rows->v, &rows->cap, rows->n + 1, sizeof(*rows->v)) != 0 ||
+            !(o = pending_json(st, p)))
+            return nomem(err, "cannot read the log");
+        rows->v[rows->n].seq = p->seq;
+        rows->v[rows->n++].obj = o;
+        found++;
+    }
+    if (rows->n > first)
+        rows_trim(rows, limit, keep_last);
+    return 0;
+}
+
 cJSON *hpd_store_job_logs(hpd_store *st, int64_t job_id, int64_t after_seq, int limit, int attempt,
                           int64_t *next_seq, hp_error *err)
 {
+    pending_match m = {.job_id = job_id, .attempt = attempt};
     log_rows rows = {0};
     sqlite3_stmt *s;
 
     if (!st)
         return hp_error_set(err, HP_E_INVALID, "store: no store given"), NULL;
-    /* While the store cannot be written, what is stored is answered. */
     hpd_store_log_flush(st, NULL);
     s = st->stmt[ST_JOB_LOGS];
     sqlite3_bind_int64(s, 1, job_id);
     sqlite3_bind_int64(s, 2, after_seq);
     sqlite3_bind_int(s, 3, attempt);
     sqlite3_bind_int(s, 4, limit > 0 ? limit : 0);
-    if (rows_fetch(st, s, &rows, err) != 0) {
+    if (rows_fetch(st, s, &rows, err) != 0 ||
+        (limit > 0 && job_id > 0 &&
+         add_pending(st, &rows, &m, after_seq, (size_t)limit, 0, err) != 0)) {
         rows_free(&rows);
         return NULL;
     }
@@ -2237,6 +2315,10 @@ cJSON *hpd_store_tail_logs(hpd_store *st, const char *src, int64_t after_seq, in
             rc = tail_source(st, srcs[i], after_seq, limit, &rows, err);
     }
 out:
+    if (rc == 0) {
+        pending_match m = {.src = src ? src : "", .src_len = src ? strlen(src) : 0};
+        rc = add_pending(st, &rows, &m, after_seq, (size_t)limit, after_seq == 0, err);
+    }
     for (size_t i = 0; i < n_srcs; i++)
         free(srcs[i]);
     free(srcs);

@@ -181,11 +181,12 @@ int hp__cli_exit_code(const hp_error *err)
     case HP_E_CONNECT:
     case HP_E_HTTP:
     case HP_E_PROTOCOL:
-    case HP_E_UNAUTHORIZED:
         return HP_CLI_UNREACHABLE;
+    case HP_E_UNAUTHORIZED:
+        return HP_CLI_UNAUTHORIZED;
     case HP_E_TIMEOUT:
         /* No rpc_code: the transport gave up, the server did not answer. */
-        return err->rpc_code ? HP_CLI_FAILED : HP_CLI_UNREACHABLE;
+        return err->rpc_code ? HP_CLI_TIMEOUT : HP_CLI_UNREACHABLE;
     case HP_E_VALIDATION:
     case HP_E_USAGE:
     case HP_E_INVALID:
@@ -218,6 +219,9 @@ int hp__cli_fail(hp_cli *cli, const char *what, const hp_error *err)
             fprintf(stderr, "  - %s\n", p ? p : "");
             free(p);
         }
+    if (rc == HP_CLI_UNAUTHORIZED)
+        fprintf(stderr, "hero_proc: unauthorized: the server refused the token; set "
+                        "HERO_PROC_TOKEN to the one in its data dir (the file token)\n");
     if (rc == HP_CLI_UNREACHABLE && err->code == HP_E_CONNECT) {
         hp_endpoint ep = {0};
         hp_error ignored;

@@ -14,9 +14,11 @@
 /* Exit codes of DESIGN section 7. */
 enum {
     HP_CLI_OK = 0,
-    HP_CLI_FAILED = 1,      /* the operation failed: a run failed, not found, ... */
-    HP_CLI_USAGE = 2,       /* usage and validation errors, also the server's -32602 */
-    HP_CLI_UNREACHABLE = 3, /* the server cannot be reached */
+    HP_CLI_FAILED = 1,       /* the operation failed: a run failed, not found, ... */
+    HP_CLI_USAGE = 2,        /* usage and validation errors, also the server's -32602 */
+    HP_CLI_UNREACHABLE = 3,  /* the server cannot be reached */
+    HP_CLI_UNAUTHORIZED = 4, /* the server refused the token */
+    HP_CLI_TIMEOUT = 5,      /* a wait ran out of time (run wait --timeout) */
 };
 
 /* Runs the command line; returns the process exit status. */

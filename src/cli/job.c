@@ -207,6 +207,28 @@ static int cmd_logs(hp_cli *cli, int argc, char **argv)
     return print_logs(cli, &src, follow);
 }
 
+static int cmd_cancel(hp_cli *cli, int argc, char **argv)
+{
+    cJSON *res;
+    int64_t id;
+    int rc;
+
+    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
+        return HP_CLI_USAGE;
+    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0 ||
+        (rc = hp__cli_parse_int(cli, "ID", argv[optind], ID_MAX, &id)) != 0)
+        return rc;
+    cJSON *params_id = cJSON_CreateObject();
+    cJSON_AddNumberToObject(params_id, "id", (double)id);
+    if ((rc = hp__cli_call(cli, "job.cancel", params_id, &res, "job cancel")) != 0)
+        return rc;
+    if (hp__cli_json_done(cli, res))
+        return HP_CLI_OK;
+    printf("cancelling job %lld: its processes are being terminated\n", (long long)id);
+    cJSON_Delete(res);
+    return HP_CLI_OK;
+}
+
 static int cmd_tail(hp_cli *cli, int argc, char **argv)
 {
     static const struct option longs[] = {{"follow", no_argument, NULL, 'f'},
@@ -246,6 +268,7 @@ const hp__cli_verb hp__cli_job_verbs[] = {
      "  -f, --follow      keep printing new lines until the job ends (Ctrl-C stops, exit 0);\n"
      "                    with --json, one JSON object per line\n",
      cmd_logs},
+    {"cancel", "ID", "cancel a job: stop its processes", NULL, cmd_cancel},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -134,7 +134,7 @@ static int wait_and_show(hp_cli *cli, int64_t id, long timeout_ms)
         if (err.code == HP_E_TIMEOUT && err.rpc_code) {
             fprintf(stderr, "hero_proc: run %lld is still going after %ld s\n", (long long)id,
                     timeout_ms / 1000);
-            return HP_CLI_FAILED;
+            return HP_CLI_TIMEOUT;
         }
         return hp__cli_fail(cli, "run wait", &err);
     }
@@ -286,6 +286,25 @@ static int cmd_cancel(hp_cli *cli, int argc, char **argv)
         printf("cancelling run %lld (hero_proc run wait %lld waits for the end)\n", (long long)id,
                (long long)id);
     return show_run_json(cli, res, "run cancel", NULL);
+}
+
+static int cmd_delete(hp_cli *cli, int argc, char **argv)
+{
+    cJSON *res;
+    int64_t id;
+    int rc;
+
+    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
+        return HP_CLI_USAGE;
+    if ((rc = parse_id(cli, argc, argv, &id)) != 0)
+        return rc;
+    if ((rc = hp__cli_call(cli, "run.delete", id_params("id", id), &res, "run delete")) != 0)
+        return rc;
+    if (hp__cli_json_done(cli, res))
+        return HP_CLI_OK;
+    printf("deleted run %lld with its jobs and their log lines\n", (long long)id);
+    cJSON_Delete(res);
+    return HP_CLI_OK;
 }
 
 static int cmd_list(hp_cli *cli, int argc, char **argv)
@@ -449,8 +468,8 @@ const hp__cli_verb hp__cli_run_verbs[] = {
      "  -w, --wait        wait for the run to end; exit 1 when it failed or was cancelled\n",
      cmd_submit},
     {"wait", "ID [--timeout SECS]", "wait for a run to end and show it",
-     "Exit 0 when the run succeeded, 1 when it failed, was cancelled or is still going\n"
-     "after the timeout.\n"
+     "Exit 0 when the run succeeded, 1 when it failed or was cancelled, 5 when it is\n"
+     "still going after the timeout.\n"
      "  -t, --timeout SECS  give up after SECS seconds (default: wait forever)\n",
      cmd_wait},
     {"status", "ID", "show a run and its jobs", NULL, cmd_status},
@@ -466,5 +485,7 @@ const hp__cli_verb hp__cli_run_verbs[] = {
      "  -n, --limit N     at most N runs (1..1000, default 100)\n",
      cmd_list},
     {"cancel", "ID", "cancel a run: stop its jobs", NULL, cmd_cancel},
+    {"delete", "ID", "delete a run that has ended, with its jobs and their log lines", NULL,
+     cmd_delete},
     {NULL, NULL, NULL, NULL, NULL},
 };

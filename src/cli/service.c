@@ -1,7 +1,8 @@
-/* The `service` group: list, status, start, stop, restart, delete and set. `set` reads a
- * ServiceConfig as JSON and checks it with the shared rules of common/spec.h before
- * anything is sent, so a bad file costs no round trip and changes nothing. Tables and
- * glyphs come from output.c; the jobs table is shared with run.c. */
+/* The `service` group: list, status, get, start, stop, restart, delete and set. `set` reads
+ * a ServiceConfig as JSON and checks it with the shared rules of common/spec.h before
+ * anything is sent, so a bad file costs no round trip and changes nothing; `get` prints
+ * what `set` takes back. start, stop, restart and delete take several names or --all.
+ * Tables and glyphs come from output.c; the jobs table is shared with run.c. */
 #include "config.h"
 
 #include "cli/cli.h"
@@ -128,73 +129,65 @@ static int cmd_status(hp_cli *cli, int argc, char **argv)
     return HP_CLI_OK;
 }
 
-/* start and restart answer the new run. */
-static int print_started(hp_cli *cli, cJSON *res, const char *verb, const char *name)
+static int cmd_get(hp_cli *cli, int argc, char **argv)
+{
+    hp_service_config cfg = {0};
+    hp_problems pb = {0};
+    cJSON *res, *config;
+    int rc;
+
+    if ((rc = call_named(cli, argc, argv, "service.get", "service get", &res)) != 0)
+        return rc;
+    if (hp__cli_json_done(cli, res))
+        return HP_CLI_OK;
+    /* The record's timestamps are the server's: what is printed is a ServiceConfig. */
+    if (hp_service_config_from_json_lenient(res, &cfg, &pb) != 0) {
+        fprintf(stderr, "hero_proc: service get: the server sent a config this hero_proc "
+                        "cannot read\n");
+        rc = HP_CLI_FAILED;
+    } else {
+        config = hp_service_config_to_json(&cfg);
+        hp__out_json(config, 0);
+        cJSON_Delete(config);
+    }
+    cJSON_Delete(res);
+    hp_service_config_free(&cfg);
+    hp_problems_free(&pb);
+    return rc;
+}
+
+/* start and restart answer the new run: 1 when a job of it could not even start. */
+static int print_started(hp_cli *cli, const cJSON *res, const char *verb, const char *name)
 {
     hp_run *run;
     hp_error err;
+    int failed = 0;
 
-    if (hp__cli_json_done(cli, res))
-        return HP_CLI_OK;
     run = hp_run_from_json(res, &err);
-    cJSON_Delete(res);
     if (!run)
         return hp__cli_fail(cli, verb, &err);
-    printf("%s service '%s': run %lld\n", verb, name, (long long)run->id);
-    if (run->n_jobs)
-        hp__cli_print_jobs(run->jobs, run->n_jobs, 0);
-    hp_run_free(run);
-    return HP_CLI_OK;
-}
-
-static int cmd_start(hp_cli *cli, int argc, char **argv)
-{
-    cJSON *res;
-    int rc;
-
-    if ((rc = call_named(cli, argc, argv, "service.start", "service start", &res)) != 0)
-        return rc;
-    return print_started(cli, res, "started", argv[optind]);
-}
-
-static int cmd_restart(hp_cli *cli, int argc, char **argv)
-{
-    static const struct option longs[] = {
-        {"keep-history", no_argument, NULL, 'k'}, HP__CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
-    int keep = 0, c, rc;
-    cJSON *res, *params;
-
-    while ((c = hp__cli_getopt(cli, argc, argv, "", longs)) != -1) {
-        if (c != 'k')
-            return HP_CLI_USAGE;
-        keep = 1;
+    for (size_t i = 0; i < run->n_jobs; i++)
+        failed |= run->jobs[i].status == HP_JOB_FAILED;
+    if (!cli->json) {
+        printf("%s service '%s': run %lld%s\n", verb, name, (long long)run->id,
+               failed ? ", which failed to start" : "");
+        if (run->n_jobs)
+            hp__cli_print_jobs(run->jobs, run->n_jobs, 0);
     }
-    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0)
-        return rc;
-    params = name_params(argv[optind]);
-    if (keep)
-        cJSON_AddBoolToObject(params, "keep_history", 1);
-    if ((rc = hp__cli_call(cli, "service.restart", params, &res, "service restart")) != 0)
-        return rc;
-    return print_started(cli, res, "restarted", argv[optind]);
+    hp_run_free(run);
+    return failed ? HP_CLI_FAILED : HP_CLI_OK;
 }
 
-static int cmd_stop(hp_cli *cli, int argc, char **argv)
+static int print_stopped(hp_cli *cli, const cJSON *res, const char *verb, const char *name)
 {
-    cJSON *res;
     hp_service_status *st;
     hp_error err;
     char status[64];
-    int rc;
 
-    if ((rc = call_named(cli, argc, argv, "service.stop", "service stop", &res)) != 0)
-        return rc;
-    if (hp__cli_json_done(cli, res))
+    if (cli->json)
         return HP_CLI_OK;
-    st = hp_service_status_from_json(res, &err);
-    cJSON_Delete(res);
-    if (!st)
-        return hp__cli_fail(cli, "service stop", &err);
+    if (!(st = hp_service_status_from_json(res, &err)))
+        return hp__cli_fail(cli, verb, &err);
     if (st->status == HP_SERVICE_RUNNING)
         printf("stopping service '%s' (wanted stop): its processes are being terminated\n",
                st->name);
@@ -202,22 +195,118 @@ static int cmd_stop(hp_cli *cli, int argc, char **argv)
         printf("stopped service '%s': %s\n", st->name,
                hp__out_status(hp_service_state_name(st->status), status, sizeof(status)));
     hp_service_status_free(st);
+    (void)name;
     return HP_CLI_OK;
+}
+
+static int print_deleted(hp_cli *cli, const cJSON *res, const char *verb, const char *name)
+{
+    (void)res;
+    (void)verb;
+    if (!cli->json)
+        printf("deleted service '%s'\n", name);
+    return HP_CLI_OK;
+}
+
+typedef int (*print_fn)(hp_cli *cli, const cJSON *res, const char *verb, const char *name);
+
+/* The verbs that act on services by name: NAME... or --all (every service, by name).
+ * Each is called in turn, what each did printed (with --json one answer, or an array
+ * of them for several names); a failure does not stop the others, and the exit status
+ * is that of the first failure. */
+static int act_on_services(hp_cli *cli, int argc, char **argv, const char *method, const char *what,
+                           const char *verb, int restart, print_fn print)
+{
+    static const struct option longs[] = {{"all", no_argument, NULL, 'a'},
+                                          {"keep-history", no_argument, NULL, 'k'},
+                                          HP__CLI_COMMON_OPTIONS,
+                                          {NULL, 0, NULL, 0}};
+    int all = 0, keep = 0, c, rc, worst = HP_CLI_OK;
+    cJSON *names = cJSON_CreateArray(), *answers = cJSON_CreateArray(), *name;
+
+    while ((c = hp__cli_getopt(cli, argc, argv, "", longs)) != -1) {
+        if (c == 'a') {
+            all = 1;
+        } else if (c == 'k' && restart) {
+            keep = 1;
+        } else {
+            if (c == 'k')
+                hp__cli_usage(cli, "--keep-history is an option of restart only");
+            worst = HP_CLI_USAGE;
+            goto out;
+        }
+    }
+    if (all && optind < argc) {
+        worst = hp__cli_usage(cli, "give service names or --all, not both");
+        goto out;
+    }
+    if (!all && (worst = hp__cli_positionals(cli, argc, 1, argc)) != 0)
+        goto out;
+    if (all) {
+        cJSON *list, *services, *svc;
+
+        if ((worst = hp__cli_call(cli, "service.list", NULL, &list, what)) != 0)
+            goto out;
+        services = cJSON_GetObjectItemCaseSensitive(list, "services");
+        cJSON_ArrayForEach (svc, services) {
+            const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(svc, "name"));
+            if (n)
+                cJSON_AddItemToArray(names, cJSON_CreateString(n));
+        }
+        cJSON_Delete(list);
+        if (cJSON_GetArraySize(names) == 0 && !cli->json)
+            printf("No services.\n");
+    } else {
+        for (int i = optind; i < argc; i++)
+            cJSON_AddItemToArray(names, cJSON_CreateString(argv[i]));
+    }
+    cJSON_ArrayForEach (name, names) {
+        cJSON *params = name_params(name->valuestring), *res;
+
+        if (keep)
+            cJSON_AddBoolToObject(params, "keep_history", 1);
+        rc = hp__cli_call(cli, method, params, &res, what);
+        if (rc == 0) {
+            rc = print(cli, res, verb, name->valuestring);
+            cJSON_AddItemToArray(answers, res);
+        }
+        if (rc != 0 && worst == HP_CLI_OK)
+            worst = rc;
+        if (rc == HP_CLI_UNREACHABLE)
+            break; /* the others would say the same */
+    }
+    if (cli->json && (all || cJSON_GetArraySize(names) > 1))
+        hp__out_json(answers, 0);
+    else if (cli->json && cJSON_GetArraySize(answers) == 1)
+        hp__out_json(cJSON_GetArrayItem(answers, 0), 0);
+out:
+    cJSON_Delete(names);
+    cJSON_Delete(answers);
+    return worst;
+}
+
+static int cmd_start(hp_cli *cli, int argc, char **argv)
+{
+    return act_on_services(cli, argc, argv, "service.start", "service start", "started", 0,
+                           print_started);
+}
+
+static int cmd_restart(hp_cli *cli, int argc, char **argv)
+{
+    return act_on_services(cli, argc, argv, "service.restart", "service restart", "restarted", 1,
+                           print_started);
+}
+
+static int cmd_stop(hp_cli *cli, int argc, char **argv)
+{
+    return act_on_services(cli, argc, argv, "service.stop", "service stop", "stopped", 0,
+                           print_stopped);
 }
 
 static int cmd_delete(hp_cli *cli, int argc, char **argv)
 {
-    cJSON *res;
-    int rc;
-
-    if ((rc = call_named(cli, argc, argv, "service.delete", "service delete", &res)) != 0)
-        return rc;
-    if (cli->json)
-        hp__out_json(res, 0);
-    else
-        printf("deleted service '%s'\n", argv[optind]);
-    cJSON_Delete(res);
-    return HP_CLI_OK;
+    return act_on_services(cli, argc, argv, "service.delete", "service delete", "deleted", 0,
+                           print_deleted);
 }
 
 static int cmd_set(hp_cli *cli, int argc, char **argv)
@@ -270,11 +359,21 @@ const hp__cli_verb hp__cli_service_verbs[] = {
     {"list", "", "list every service with its status, wanted state, pids and uptime", NULL,
      cmd_list},
     {"status", "NAME", "show a service's status and the jobs of its latest run", NULL, cmd_status},
-    {"start", "NAME", "start a service: a new run of its actions", NULL, cmd_start},
-    {"stop", "NAME", "stop a service's run and set it wanted=stop", NULL, cmd_stop},
-    {"restart", "NAME [--keep-history]", "stop the current run and start a new one",
-     "  --keep-history    keep the previous run and its jobs (deleted by default)\n", cmd_restart},
-    {"delete", "NAME", "stop and delete a service", NULL, cmd_delete},
+    {"get", "NAME", "print a service's config as JSON that service set takes back",
+     "With --json, the server's whole record (with its timestamps).\n", cmd_get},
+    {"start", "NAME...|--all", "start services: a new run of their actions",
+     "Exits 1 when a job of a new run could not even start (or a NAME is unknown); the\n"
+     "other services are still started.\n"
+     "  --all             every service\n",
+     cmd_start},
+    {"stop", "NAME...|--all", "stop services' runs and set them wanted=stop",
+     "  --all             every service\n", cmd_stop},
+    {"restart", "NAME...|--all [--keep-history]", "stop the current runs and start new ones",
+     "  --keep-history    keep the previous run and its jobs (deleted by default)\n"
+     "  --all             every service\n",
+     cmd_restart},
+    {"delete", "NAME...|--all", "stop and delete services", "  --all             every service\n",
+     cmd_delete},
     {"set", "FILE|-", "create or replace a service from a JSON ServiceConfig",
      "FILE (or - for stdin) holds a ServiceConfig: {\"name\": \"api\", \"description\": ...,\n"
      "\"wanted\": \"start\"|\"stop\", \"actions\": [{\"name\": \"start\", \"script\": ...,\n"

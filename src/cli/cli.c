@@ -402,6 +402,15 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
             optind = 0;
             return v->fn(cli, argc - 1, argv + 1);
         }
+        /* `hero_proc logs web`, `logs run 12`: the logs group's verb may be left out. */
+        if (strcmp(gname, "logs") == 0) {
+            for (const hp__cli_verb *v = groups[g].verbs; v->name; v++)
+                if (strcmp(v->name, "show") == 0) {
+                    cli->verb = v;
+                    optind = 0;
+                    return v->fn(cli, argc, argv);
+                }
+        }
         return hp__cli_usage(cli, "unknown verb '%s'", argv[1]);
     }
     return hp__cli_usage(cli, "unknown group '%s' (service, run, job, logs, secret, system)",

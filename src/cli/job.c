@@ -1,15 +1,18 @@
-/* The `job` and `logs` groups: job list, job logs and logs tail, the last two with a
- * follow mode that polls with the server's cursor (after_seq / next_seq) every 250 ms
- * until the job has ended or Ctrl-C. Lines are printed by output.c, escaped. */
+/* The `job` and `logs` groups: job list, job logs, job cancel, logs tail and `logs
+ * NAME|run ID|job ID` (journalctl-style, with --since and --grep), all but the first
+ * with a follow mode that polls with the server's cursor (after_seq / next_seq) every
+ * 250 ms until the job has ended or Ctrl-C. Lines are printed by output.c, escaped. */
 #include "config.h"
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FOLLOW_POLL 250
 #define ID_MAX      9007199254740991LL
@@ -68,8 +71,20 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
 typedef struct source {
     int64_t job_id; /* 0 for logs.tail */
     const char *prefix;
-    int limit; /* logs.tail's first page: the last N lines */
+    int limit;         /* logs.tail's first page: the last N lines */
+    int64_t since_ms;  /* only lines at or after this time (0: all) */
+    const regex_t *re; /* only lines matching it (NULL: all) */
 } source;
+
+static int shown(const source *src, const cJSON *item)
+{
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(item, "ts_ms");
+    const char *line = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "line"));
+
+    if (src->since_ms && (!cJSON_IsNumber(ts) || ts->valuedouble < (double)src->since_ms))
+        return 0;
+    return !src->re || (line && regexec(src->re, line, 0, NULL, 0) == 0);
+}
 
 /* One page after *cursor: prints or collects (into lines when not NULL) its lines and
  * advances *cursor. Returns the number of lines, or -1 after printing the failure
@@ -94,7 +109,11 @@ static long fetch(hp_cli *cli, const source *src, int64_t *cursor, cJSON *lines,
         return -1;
     cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(res, "lines")) {
         n++;
-        if (cli->json && !lines) {
+        if (!shown(src, item))
+            continue;
+        if (lines) {
+            cJSON_AddItemToArray(lines, cJSON_Duplicate(item, 1));
+        } else if (cli->json) {
             hp__out_json(item, 1);
         } else if (!cli->json) {
             hp_error err;
@@ -107,16 +126,6 @@ static long fetch(hp_cli *cli, const source *src, int64_t *cursor, cJSON *lines,
             hp__out_log_line(l);
             hp_log_line_free(l);
         }
-    }
-    if (lines) {
-        cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(res, "lines");
-        cJSON *el = arr ? arr->child : NULL;
-        while (el) {
-            cJSON *nx = el->next;
-            cJSON_AddItemToArray(lines, cJSON_DetachItemViaPointer(arr, el));
-            el = nx;
-        }
-        cJSON_Delete(arr);
     }
     next = cJSON_GetObjectItemCaseSensitive(res, "next_seq");
     if (cJSON_IsNumber(next) && next->valuedouble > (double)*cursor)
@@ -235,7 +244,7 @@ static int cmd_tail(hp_cli *cli, int argc, char **argv)
                                           {"lines", required_argument, NULL, 'n'},
                                           HP__CLI_COMMON_OPTIONS,
                                           {NULL, 0, NULL, 0}};
-    source src = {0, NULL, 100};
+    source src = {0, NULL, 100, 0, NULL};
     int64_t n;
     int follow = 0, c, rc;
 
@@ -252,6 +261,103 @@ static int cmd_tail(hp_cli *cli, int argc, char **argv)
     if (optind < argc)
         src.prefix = argv[optind];
     return print_logs(cli, &src, follow);
+}
+
+/* "10m", "90s", "2h", "1d": that long ago; "14:05": today at that time (yesterday when it
+ * is still to come). */
+static int parse_since(hp_cli *cli, const char *s, int64_t *out)
+{
+    char *end;
+    long long n = strtoll(s, &end, 10);
+    int64_t now = (int64_t)time(NULL);
+
+    if (end != s && n >= 0 && end[0] && !end[1] && strchr("smhd", end[0])) {
+        static const char units[] = "smhd";
+        static const int64_t secs[] = {1, 60, 3600, 86400};
+        *out = (now - (int64_t)n * secs[strchr(units, end[0]) - units]) * 1000;
+        return 0;
+    }
+    if (end != s && *end == ':' && n >= 0 && n < 24) {
+        char *end2;
+        long long m = strtoll(end + 1, &end2, 10);
+        time_t t = (time_t)now;
+        struct tm tm;
+        if (end2 != end + 1 && !*end2 && m >= 0 && m < 60 && localtime_r(&t, &tm)) {
+            tm.tm_hour = (int)n;
+            tm.tm_min = (int)m;
+            tm.tm_sec = 0;
+            *out = (int64_t)mktime(&tm);
+            if (*out > now)
+                *out -= 86400;
+            *out *= 1000;
+            return 0;
+        }
+    }
+    return hp__cli_usage(cli,
+                         "--since takes a duration (90s, 10m, 2h, 1d) or a time (14:05), "
+                         "not '%s'",
+                         s);
+}
+
+/* logs NAME | logs run ID | logs job ID: the lines of a service, a run or a job. */
+static int cmd_show(hp_cli *cli, int argc, char **argv)
+{
+    static const struct option longs[] = {{"follow", no_argument, NULL, 'f'},
+                                          {"lines", required_argument, NULL, 'n'},
+                                          {"since", required_argument, NULL, 'S'},
+                                          {"grep", required_argument, NULL, 'g'},
+                                          HP__CLI_COMMON_OPTIONS,
+                                          {NULL, 0, NULL, 0}};
+    source src = {0, NULL, 100, 0, NULL};
+    char prefix[160];
+    regex_t re;
+    int64_t n, id;
+    int follow = 0, have_re = 0, c, rc;
+
+    while ((c = hp__cli_getopt(cli, argc, argv, "fn:", longs)) != -1) {
+        if (c == 'f') {
+            follow = 1;
+        } else if (c == 'n' && (rc = hp__cli_parse_int(cli, "-n", optarg, 10000, &n)) == 0) {
+            src.limit = (int)n;
+        } else if (c == 'S' && parse_since(cli, optarg, &src.since_ms) == 0) {
+            continue;
+        } else if (c == 'g' && !have_re) {
+            if (regcomp(&re, optarg, REG_EXTENDED | REG_NOSUB) != 0)
+                return hp__cli_usage(cli, "--grep: '%s' is not a regular expression", optarg);
+            have_re = 1;
+            src.re = &re;
+        } else {
+            rc = c == 'g' ? hp__cli_usage(cli, "--grep is given once") : HP_CLI_USAGE;
+            goto out;
+        }
+    }
+    rc = HP_CLI_USAGE;
+    if (optind < argc && (strcmp(argv[optind], "run") == 0 || strcmp(argv[optind], "job") == 0)) {
+        int job = argv[optind][0] == 'j';
+        if (argc - optind != 2) {
+            rc = hp__cli_usage(cli, "%s needs one ID", argv[optind]);
+            goto out;
+        }
+        if ((rc = hp__cli_parse_int(cli, "ID", argv[optind + 1], ID_MAX, &id)) != 0)
+            goto out;
+        if (job) {
+            src.job_id = id;
+        } else {
+            snprintf(prefix, sizeof(prefix), "run.%lld", (long long)id);
+            src.prefix = prefix;
+        }
+    } else if (argc - optind == 1) {
+        snprintf(prefix, sizeof(prefix), "service.%s", argv[optind]);
+        src.prefix = prefix;
+    } else {
+        rc = hp__cli_usage(cli, "give a service NAME, run ID or job ID");
+        goto out;
+    }
+    rc = print_logs(cli, &src, follow);
+out:
+    if (have_re)
+        regfree(&re);
+    return rc;
 }
 
 const hp__cli_verb hp__cli_job_verbs[] = {
@@ -279,5 +385,15 @@ const hp__cli_verb hp__cli_logs_verbs[] = {
      "  -f, --follow      then keep printing new lines until Ctrl-C (exit 0);\n"
      "                    with --json, one JSON object per line\n",
      cmd_tail},
+    {"show", "NAME | run ID | job ID [-f] [-n N] [--since WHEN] [--grep RE]",
+     "print the lines of a service, a run or a job (\"show\" may be left out)",
+     "hero_proc logs web, hero_proc logs run 12 -f, hero_proc logs job 40 --grep 'error|fail'.\n"
+     "  -n, --lines N     a service's or run's last N lines (1..10000, default 100);\n"
+     "                    a job's lines are all of its retained log\n"
+     "  --since WHEN      only lines since 90s, 10m, 2h, 1d ago, or since 14:05 today\n"
+     "  --grep RE         only lines matching the extended regular expression RE\n"
+     "  -f, --follow      then keep printing new lines (a job's until it ends; Ctrl-C\n"
+     "                    stops, exit 0); with --json, one JSON object per line\n",
+     cmd_show},
     {NULL, NULL, NULL, NULL, NULL},
 };

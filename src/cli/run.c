@@ -404,6 +404,26 @@ static int on_line(void *ud, const hp_log_line *l)
     return 0;
 }
 
+/* After the lines: how many of the run's were dropped by the server's log caps, so an
+ * incomplete log is not taken for the whole one. */
+static void say_dropped(hp_cli *cli, int64_t id)
+{
+    hp_run *run = NULL;
+    hp_error err;
+    int64_t dropped = 0;
+
+    if (hp_runs_get(hp_client_sdk(cli->client), id, &run, &err) != HP_OK)
+        return;
+    for (size_t i = 0; i < run->n_jobs; i++)
+        dropped += run->jobs[i].dropped;
+    if (dropped > 0)
+        fprintf(stderr,
+                "hero_proc: %lld older line%s of this run %s dropped by the server's log caps "
+                "(hero_proc_server --log-lines-per-job, --log-bytes)\n",
+                (long long)dropped, dropped == 1 ? "" : "s", dropped == 1 ? "was" : "were");
+    hp_run_free(run);
+}
+
 static int cmd_logs(hp_cli *cli, int argc, char **argv)
 {
     static const struct option longs[] = {
@@ -437,6 +457,8 @@ static int cmd_logs(hp_cli *cli, int argc, char **argv)
             cJSON_AddNumberToObject(o, "next_seq", (double)cursor);
             hp__out_json(o, 0);
             cJSON_Delete(o);
+        } else {
+            say_dropped(cli, id);
         }
         return HP_CLI_OK;
     }

@@ -20,7 +20,7 @@ static const hp__cli_group groups[] = {
     {"service", "define, start, stop and inspect services", hp__cli_service_verbs},
     {"run", "submit ad-hoc runs, wait for them, read their logs", hp__cli_run_verbs},
     {"job", "list jobs and read a job's logs", hp__cli_job_verbs},
-    {"logs", "tail the server's log lines by source", hp__cli_logs_verbs},
+    {"logs", "read the log lines of services, runs and jobs", hp__cli_logs_verbs},
     {"secret", "store secrets that actions use as ${secret:NAME}", hp__cli_secret_verbs},
     {"system", "check the server", hp__cli_system_verbs},
 };
@@ -29,7 +29,8 @@ static const hp__cli_group groups[] = {
 static const char exit_text[] =
     "Exit status: 0 success; 1 the operation failed (a run failed or was cancelled,\n"
     "a service did not start, NAME or ID not found); 2 usage or validation error\n"
-    "(nothing was sent); 3 the server cannot be reached.\n";
+    "(nothing was sent); 3 the server cannot be reached; 4 it refused the token;\n"
+    "5 a wait ran out of time.\n";
 
 static void usage_main(FILE *out)
 {
@@ -68,9 +69,12 @@ static void usage_group(const hp__cli_group *g, FILE *out)
     fprintf(out, "Usage: hero_proc %s VERB [ARGS]\n%c%s.\n\nVerbs:\n", g->name,
             g->summary[0] - 'a' + 'A', g->summary + 1);
     for (const hp__cli_verb *v = g->verbs; v->name; v++) {
-        char syn[128];
+        char syn[160];
         snprintf(syn, sizeof(syn), "%s%s%s", v->name, *v->args ? " " : "", v->args);
-        fprintf(out, "  %-36s %s\n", syn, v->summary);
+        if (strlen(syn) > 36) /* the summary goes under a long synopsis */
+            fprintf(out, "  %s\n  %-36s %s\n", syn, "", v->summary);
+        else
+            fprintf(out, "  %-36s %s\n", syn, v->summary);
     }
     fprintf(out, "\nhero_proc %s VERB --help shows a verb's options.\n\n", g->name);
     fputs(exit_text, out);

@@ -45,10 +45,15 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
     hp_service_list *list;
     hp_error err;
     hp__table *t;
-    int rc;
+    int rc, quiet = 0;
+    static const struct option longs[] = {
+        {"quiet", no_argument, NULL, 'q'}, HP__CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
 
-    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
-        return HP_CLI_USAGE;
+    while ((rc = hp__cli_getopt(cli, argc, argv, "q", longs)) != -1) {
+        if (rc != 'q')
+            return HP_CLI_USAGE;
+        quiet = 1;
+    }
     if ((rc = hp__cli_positionals(cli, argc, 0, 0)) != 0)
         return rc;
     if ((rc = hp__cli_call(cli, "service.list", NULL, &res, "service list")) != 0)
@@ -59,6 +64,12 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
     cJSON_Delete(res);
     if (!list)
         return hp__cli_fail(cli, "service list", &err);
+    if (quiet) { /* names only, one a line: for scripts and shell completion */
+        for (size_t i = 0; i < list->n_services; i++)
+            printf("%s\n", list->services[i].name);
+        hp_service_list_free(list);
+        return HP_CLI_OK;
+    }
     if (list->n_services == 0) {
         printf("No services. Define one with: hero_proc service set FILE\n");
         hp_service_list_free(list);
@@ -356,8 +367,8 @@ out:
 }
 
 const hp__cli_verb hp__cli_service_verbs[] = {
-    {"list", "", "list every service with its status, wanted state, pids and uptime", NULL,
-     cmd_list},
+    {"list", "[-q]", "list every service with its status, wanted state, pids and uptime",
+     "  -q, --quiet       only the names, one a line (for scripts and completion)\n", cmd_list},
     {"status", "NAME", "show a service's status and the jobs of its latest run", NULL, cmd_status},
     {"get", "NAME", "print a service's config as JSON that service set takes back",
      "With --json, the server's whole record (with its timestamps).\n", cmd_get},

@@ -10,7 +10,8 @@
 #include <sys/wait.h>
 
 static const char *const headers[] = {"client/sdk.h",     "client/types.h",     "client/endpoint.h",
-                                      "client/jsonrpc.h", "client/transport.h", "client/stubs.h"};
+                                      "client/jsonrpc.h", "client/transport.h", "client/stubs.h",
+                                      "client/call.h"};
 
 START_TEST(each_client_header_compiles_on_its_own)
 {

@@ -1,92 +1,17 @@
 /* The domain wrappers of hero_proc_sdk: one function per method of data/openrpc.json,
  * typed params in, typed results out (types.c). A wrapper whose request and answer are the
  * generated stub's (stubs.c) checks its arguments and delegates; the others build their own
- * params over the JSON-RPC core (jsonrpc.c). They check only what would make a request
+ * params and go through hp__sdk_call (call.c). They check only what would make a request
  * impossible (NULL handle or name); every rule of the contract is the server's. */
 #include "client/sdk.h"
 
-#include "client/jsonrpc.h"
+#include "client/call_int.h"
 #include "client/stubs.h"
-#include "client/transport.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define WAIT_MARGIN_MS 5000L /* run.wait: time for the answer beyond the wait itself */
-
-struct hp_sdk {
-    hp__rpc rpc;
-};
-
-hp_sdk *hp_sdk_new(const hp_sdk_options *opts, hp_error *err)
-{
-    hp__transport_options to = {0};
-    hp_sdk *sdk;
-
-    if (!opts) {
-        hp_error_set(err, HP_E_INVALID, "hp_sdk_new needs options");
-        return NULL;
-    }
-    to.socket_path = opts->socket_path;
-    to.url = opts->url;
-    to.token = opts->token;
-    to.connect_timeout_ms = opts->connect_timeout_ms;
-    to.timeout_ms = opts->timeout_ms;
-    to.max_reply_bytes = opts->max_reply_bytes;
-    sdk = calloc(1, sizeof(*sdk));
-    if (!sdk) {
-        hp_error_set_code(err, HP_E_NOMEM);
-        return NULL;
-    }
-    sdk->rpc.next_id = 1;
-    sdk->rpc.transport = hp__transport_new(&to, err);
-    if (!sdk->rpc.transport) {
-        free(sdk);
-        return NULL;
-    }
-    return sdk;
-}
-
-hp_sdk *hp_sdk_new_auto(const char *socket_flag, const char *url_flag, long timeout_ms,
-                        hp_error *err)
-{
-    hp_endpoint ep;
-    hp_sdk_options o = {0};
-    hp_sdk *sdk;
-
-    if (hp_endpoint_resolve(socket_flag, url_flag, &ep, err) != HP_OK)
-        return NULL;
-    o.socket_path = ep.socket_path;
-    o.url = ep.url;
-    o.token = ep.token;
-    o.timeout_ms = timeout_ms;
-    sdk = hp_sdk_new(&o, err);
-    hp_endpoint_clear(&ep);
-    return sdk;
-}
-
-void hp_sdk_free(hp_sdk *sdk)
-{
-    if (!sdk)
-        return;
-    hp__transport_free(sdk->rpc.transport);
-    hp_problems_free(&sdk->rpc.problems);
-    free(sdk);
-}
-
-const char *hp_sdk_endpoint(const hp_sdk *sdk)
-{
-    return sdk ? hp__transport_endpoint(sdk->rpc.transport) : "";
-}
-
-const hp_problems *hp_sdk_problems(const hp_sdk *sdk)
-{
-    static const hp_problems none = {0};
-
-    return sdk ? &sdk->rpc.problems : &none;
-}
-
-/* ---- helpers ---------------------------------------------------------------------- */
 
 /* Builders that tolerate a NULL object (an earlier allocation failed): -1 then. */
 static int add_str(cJSON *o, const char *key, const char *v)
@@ -106,33 +31,6 @@ static int add_item(cJSON *o, const char *key, cJSON *taken)
     cJSON_Delete(taken);
     return -1;
 }
-
-/* The common path of every wrapper: params (NULL = allocation failed when want_params)
- * consumed; the result (caller deletes) or NULL with *st and err. */
-static cJSON *call(hp_sdk *sdk, const char *method, int want_params, cJSON *params, int bad,
-                   long timeout_ms, hp_status *st, hp_error *err)
-{
-    hp_error local;
-    cJSON *result;
-
-    if (!sdk) {
-        cJSON_Delete(params);
-        *st = hp_error_set(err, HP_E_INVALID, "%s: no client (hp_sdk is NULL)", method);
-        return NULL;
-    }
-    if (bad || (want_params && !params)) {
-        cJSON_Delete(params);
-        *st = hp_error_set_code(err, HP_E_NOMEM);
-        return NULL;
-    }
-    hp_error_clear(&local);
-    result = hp__rpc_call(&sdk->rpc, method, params, timeout_ms, &local);
-    *st = result ? HP_OK : local.code;
-    if (!result && err)
-        *err = local;
-    return result;
-}
-
 /* Parses a result with the type's from_json, setting st and err on failure; deletes
  * result. A GNU statement expression: the one place that knows every type's name. */
 #define TYPED(T, result, st, err)                                                                  \
@@ -186,44 +84,6 @@ static cJSON *name_params(const char *key, const char *name)
     return p;
 }
 
-/* ---- raw ---------------------------------------------------------------------------- */
-
-hp_status hp_sdk_call(hp_sdk *sdk, const char *method, cJSON *params_taken, cJSON **result,
-                      hp_error *err)
-{
-    hp_status st;
-    cJSON *r;
-
-    if (result)
-        *result = NULL;
-    if (!method) {
-        cJSON_Delete(params_taken);
-        return missing(err, "hp_sdk_call", "a method");
-    }
-    r = call(sdk, method, 0, params_taken, 0, 0, &st, err);
-    if (result)
-        *result = r;
-    else
-        cJSON_Delete(r);
-    return st;
-}
-
-hp_status hp_sdk_batch(hp_sdk *sdk, hp_batch_call *calls, size_t n, hp_error *err)
-{
-    if (!sdk || (n && !calls))
-        return missing(err, "hp_sdk_batch", "a client and calls");
-    for (size_t i = 0; i < n; i++)
-        if (!calls[i].method) {
-            for (size_t k = 0; k < n; k++) {
-                cJSON_Delete(calls[k].params);
-                calls[k].params = NULL;
-                calls[k].result = NULL;
-            }
-            return missing(err, "hp_sdk_batch", "a method in every call");
-        }
-    return hp__rpc_batch(&sdk->rpc, calls, n, err);
-}
-
 /* ---- system ----------------------------------------------------------------------- */
 
 hp_status hp_sdk_ping(hp_sdk *sdk, hp_pong **out, hp_error *err)
@@ -270,8 +130,8 @@ hp_status hp_services_put(hp_sdk *sdk, const hp_service_config *cfg, int *create
     if (!cfg)
         return missing(err, "service.set", "a service config");
     p = cJSON_CreateObject();
-    r = call(sdk, "service.set", 1, p, add_item(p, "config", hp_service_config_to_json(cfg)), 0,
-             &st, err);
+    r = hp__sdk_call(sdk, "service.set", 1, p,
+                     add_item(p, "config", hp_service_config_to_json(cfg)), 0, &st, err);
     if (!r)
         return st;
     c = cJSON_GetObjectItemCaseSensitive(r, "created");
@@ -400,7 +260,7 @@ hp_status hp_runs_submit(hp_sdk *sdk, const char *name, const hp_action_spec *ac
         }
     }
     bad |= add_item(p, "actions", a) != 0;
-    r = call(sdk, "run.submit", 1, p, bad, 0, &st, err);
+    r = hp__sdk_call(sdk, "run.submit", 1, p, bad, 0, &st, err);
     v = TYPED(run, r, st, err);
     DELIVER(run, out, v);
     return st;
@@ -442,7 +302,7 @@ hp_status hp_runs_list(hp_sdk *sdk, const hp_run_filter *f, hp_run_list **out, h
         bad |= add_str(p, "status", f->status);
     if (f && f->limit)
         bad |= add_int(p, "limit", f->limit);
-    r = call(sdk, "run.list", 1, p, bad, 0, &st, err);
+    r = hp__sdk_call(sdk, "run.list", 1, p, bad, 0, &st, err);
     *out = TYPED(run_list, r, st, err);
     return st;
 }
@@ -462,7 +322,7 @@ hp_status hp_runs_wait(hp_sdk *sdk, int64_t id, long timeout_ms, hp_run **out, h
     p = cJSON_CreateObject();
     bad = add_int(p, "id", id);
     bad |= add_int(p, "timeout_ms", timeout_ms);
-    r = call(sdk, "run.wait", 1, p, bad, timeout_ms + WAIT_MARGIN_MS, &st, err);
+    r = hp__sdk_call(sdk, "run.wait", 1, p, bad, timeout_ms + WAIT_MARGIN_MS, &st, err);
     v = TYPED(run, r, st, err);
     DELIVER(run, out, v);
     return st;
@@ -505,7 +365,7 @@ hp_status hp_jobs_list(hp_sdk *sdk, const hp_job_filter *f, hp_job_list **out, h
         bad |= add_str(p, "status", f->status);
     if (f && f->limit)
         bad |= add_int(p, "limit", f->limit);
-    r = call(sdk, "job.list", 1, p, bad, 0, &st, err);
+    r = hp__sdk_call(sdk, "job.list", 1, p, bad, 0, &st, err);
     *out = TYPED(job_list, r, st, err);
     return st;
 }
@@ -572,7 +432,7 @@ hp_status hp_logs_insert(hp_sdk *sdk, const char *src, const char *const *lines,
     bad |= add_item(p, "lines", a);
     if (stream != HP_STREAM_STDOUT)
         bad |= add_str(p, "stream", hp_log_stream_name(stream));
-    r = call(sdk, "logs.insert", 1, p, bad, 0, &st, err);
+    r = hp__sdk_call(sdk, "logs.insert", 1, p, bad, 0, &st, err);
     if (!r)
         return st;
     seq = cJSON_GetObjectItemCaseSensitive(r, "last_seq");

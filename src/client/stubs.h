@@ -2,17 +2,18 @@
  * Run `make stubs` after changing the contract; `make check` fails while this file is stale.
  *
  * The typed stubs of hero_proc_sdk: one function per method, named after it (service.get is
- * hp_stub_service_get), over hp_sdk_call. Strings and JSON values are borrowed and copied into
- * the request; an optional one that is NULL is not sent. An optional integer or boolean is sent
- * only when its has_ flag is non-zero, otherwise the server applies the default of the contract.
- * A result the SDK has a type for comes parsed, any other as cJSON. Returns HP_OK, or the
- * failure's code with err (may be NULL) filled and the out-parameter NULL. Every rule of the
- * contract is the server's to check. The call is bounded by the client's timeout (run.wait
- * included: prefer hp_runs_wait, which extends it). */
+ * hp_stub_service_get), over hp_sdk_call (client/call.h). Strings and JSON values are borrowed
+ * and copied into the request; an optional one that is NULL is not sent. An optional integer or
+ * boolean is sent only when its has_ flag is non-zero, otherwise the server applies the default
+ * of the contract. A result the SDK has a type for comes parsed, any other as cJSON. Returns
+ * HP_OK, or the failure's code with err (may be NULL) filled and the out-parameter NULL. Every
+ * rule of the contract is the server's to check. The call is bounded by the client's timeout
+ * (run.wait included: prefer hp_runs_wait, which extends it). */
 #ifndef HP_CLIENT_STUBS_H
 #define HP_CLIENT_STUBS_H
 
-#include "client/sdk.h"
+#include "client/call.h"
+#include "client/types.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * checkpoint never run on the event loop. It shares nothing with the loop but two flags
  * under a mutex; SQLite's file locks order it with the loop's writes. The log starts over
  * only when a checkpoint copied all of it before the next write: the store holds its log
- * batches back while one runs (store.c). */
+ * batches back while one runs (store_queue.c). */
 #ifndef HPD_CHECKPOINT_H
 #define HPD_CHECKPOINT_H
 

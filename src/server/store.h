@@ -34,6 +34,9 @@ void hpd_store_close(hpd_store *st);
 int hpd_store_live(hpd_store *st, hp_error *err);
 /* Checkpoints the thread made so far. */
 int64_t hpd_store_checkpoints(hpd_store *st);
+/* Pages in the write-ahead log after the last commit (small again once a checkpoint
+ * copied it all and a write started it over). */
+int64_t hpd_store_wal_pages(const hpd_store *st);
 /* At exit: writes what waits, waiting up to 5 s for a lock; the health says what is left. */
 void hpd_store_drain(hpd_store *st);
 

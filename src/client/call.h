@@ -1,0 +1,60 @@
+/* hero_proc_sdk's client handle (one connection, Unix socket or HTTP) and its raw JSON-RPC
+ * calls; below both client/stubs.h (generated stubs) and client/sdk.h (typed wrappers). */
+#ifndef HP_CLIENT_CALL_H
+#define HP_CLIENT_CALL_H
+
+#include "client/endpoint.h"
+#include "client/types.h"
+#include "common/spec.h"
+#include "common/status.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+typedef struct hp_sdk hp_sdk;
+
+/* Give socket_path, or url (e.g. "http://127.0.0.1:8000") with its token. Timeouts in
+ * milliseconds, <= 0 for the defaults (2 s to connect, 30 s per call); run.wait adds its
+ * own wait to the total. max_reply_bytes 0 = 64 MiB. Strings are copied. */
+typedef struct hp_sdk_options {
+    const char *socket_path;
+    const char *url;
+    const char *token;
+    long connect_timeout_ms;
+    long timeout_ms;
+    size_t max_reply_bytes;
+} hp_sdk_options;
+
+/* A new client (free with hp_sdk_free); no connection is made until the first call.
+ * NULL with err: HP_E_INVALID (neither or both of socket_path and url, a bad URL, a
+ * socket path too long), HP_E_NOMEM. */
+hp_sdk *hp_sdk_new(const hp_sdk_options *opts, hp_error *err);
+
+/* A client for the endpoint that hp_endpoint_resolve finds from the flag values (may be
+ * NULL) and the environment; timeouts as in hp_sdk_options (<= 0: defaults). */
+hp_sdk *hp_sdk_new_auto(const char *socket_flag, const char *url_flag, long timeout_ms,
+                        hp_error *err);
+
+/* Closes the connection and frees the client. NULL safe. */
+void hp_sdk_free(hp_sdk *sdk);
+
+/* The socket path or base URL, owned by sdk. */
+const char *hp_sdk_endpoint(const hp_sdk *sdk);
+
+/* The data.problems sentences of the last call when it failed with them (validation),
+ * else empty; owned by sdk and valid until its next call. */
+const hp_problems *hp_sdk_problems(const hp_sdk *sdk);
+
+/* ---- raw JSON-RPC ----------------------------------------------------------------- */
+
+/* Any method: params_taken (an object or NULL) is consumed on every path; *result (may
+ * be NULL) gets the result, which the caller deletes with cJSON_Delete. */
+hp_status hp_sdk_call(hp_sdk *sdk, const char *method, cJSON *params_taken, cJSON **result,
+                      hp_error *err);
+
+/* The n calls in one batch request (see hp_batch_call in client/types.h): each gets its
+ * own result or error. Returns HP_OK when every call succeeded, else the first failure
+ * (also in err). */
+hp_status hp_sdk_batch(hp_sdk *sdk, hp_batch_call *calls, size_t n, hp_error *err);
+
+#endif

@@ -1,0 +1,91 @@
+/* Private to the pieces of hero_proc_tui's application (app.c, loop.c, dispatch.c, cmdline.c,
+ * dialog.c, render.c, refresh.c, list.c): the app's struct and what they share. */
+#ifndef TUI_APP_INT_H
+#define TUI_APP_INT_H
+
+#include "tui/tui.h"
+#include "tui/view.h"
+
+#include <stddef.h>
+
+enum { MAX_DEPTH = 8, BURST_POLLS = 4, BURST_MS = 250, ESC = 27 };
+/* f->filter (`/` of lists, `&` of logs), f->search, the `:` command line */
+enum { EDIT_FILTER = 1, EDIT_SEARCH = 2, EDIT_COMMAND = 3 };
+enum { HELP_LINES = 96, HELP_WIDTH = 84, CTRL_A = 1, CTRL_E = 5, CTRL_U = 21 };
+
+typedef struct tui_dialog {
+    int open;
+    int focus_ok; /* 0: Cancel (the default), 1: the action */
+    char text[160];
+    char button[16];
+    int discard; /* it asks to close the form on top, not to run act */
+    tui_action act;
+} tui_dialog;
+
+struct tui_app {
+    tui_model model;
+    tui_frame stack[MAX_DEPTH];
+    int depth;
+    int read_only;
+    long interval_ms;
+    int burst;
+    int behind; /* a view has more data waiting: poll again at once */
+    int help;
+    int help_top;  /* the first line of the help shown (it scrolls when it does not fit) */
+    int help_page; /* help lines shown at the last draw */
+    int quit;
+    int interrupted; /* Ctrl-C went to a form as Esc; another one quits */
+    int dirty;
+    int view_y;         /* the first row of the view at the last render (mouse clicks) */
+    int editing;        /* typing: EDIT_FILTER or EDIT_SEARCH (the top frame's), EDIT_COMMAND */
+    char cmdline[256];  /* the `:` command line being typed */
+    size_t cmd_pos;     /* the cursor in it, a byte offset at a character's start */
+    char cmd_note[160]; /* Tab's candidates, shown after the command line */
+    tui_dialog dialog;
+    char status[256];
+    int status_error;
+};
+
+/* app.c: the frame stack and the actions (app->depth >= 1 once the app runs). */
+tui_frame *tui__top(tui_app *app);
+void tui__pop(tui_app *app);
+/* Empties the stack and shows ops as the base view. */
+void tui__reset(tui_app *app, const tui_view_ops *ops);
+/* The top-level view a view command (keys 1 2 3 4, :services ...) switches to, else NULL. */
+const tui_view_ops *tui__view_of(tui_cmd cmd);
+void tui__run_action(tui_app *app, const tui_action *act);
+
+/* list.c: the shown rows of f (filter and sort) computed again. */
+void tui__remap(tui_app *app, tui_frame *f);
+/* The identity of the selected row into buf ("" when none or the view has none). */
+void tui__selected_key(tui_app *app, const tui_frame *f, char *buf, size_t size);
+/* Puts the selection back on the row whose identity is key, after rows moved. */
+void tui__reselect(tui_app *app, tui_frame *f, const char *key);
+
+/* refresh.c: one look at the top view's data (force: even when nothing changed). */
+void tui__refresh_data(tui_app *app, int force);
+
+/* render.c: the whole screen, chrome and top view and overlays. */
+void tui__render(tui_app *app);
+
+/* dialog.c: the confirmation dialog and the help overlay. */
+int tui__dialog_key(tui_app *app, int code, int func);
+int tui__help_key(tui_app *app, int code, int func);
+void tui__draw_dialog(tui_app *app, int rows, int cols);
+void tui__draw_help(tui_app *app, int rows, int cols);
+
+/* cmdline.c: the `:` command line. */
+int tui__command_key(tui_app *app, int code, int func);
+void tui__draw_prompt(tui_app *app, int y, int cols);
+
+/* dispatch.c: one key through the dispatch and its flags' effects. */
+void tui__key_in(tui_app *app, int code, int func);
+
+/* loop.c: the terminal, its signals and the one poll() loop. */
+int tui__signals_install(void);
+void tui__term_start(void);
+/* endwin, and a crash no longer needs it. */
+void tui__term_stop(void);
+void tui__loop(tui_app *app);
+
+#endif

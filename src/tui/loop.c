@@ -1,0 +1,173 @@
+/* The terminal and the one poll() loop: curses set up and restored (even on a crash), the
+ * signals through a self-pipe, keys read, the refresh timer and the redraw. */
+#include "config.h"
+
+#include "tui/app_int.h"
+
+#include "tui/draw.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t curses_on;
+
+static void on_signal(int sig)
+{
+    unsigned char b = (unsigned char)sig;
+    int saved = errno;
+
+    if (write(sig_pipe[1], &b, 1) < 0) {
+        /* the pipe is full: the loop has wake-ups pending anyway */
+    }
+    errno = saved;
+}
+
+static void on_crash(int sig)
+{
+    if (curses_on)
+        endwin();
+    /* SA_RESETHAND restored the default action: the re-raise kills with sig (and a core). */
+    raise(sig);
+}
+
+int tui__signals_install(void)
+{
+    struct sigaction sa;
+    static const int quit_sigs[] = {SIGWINCH, SIGTERM, SIGINT, SIGHUP};
+    static const int crash_sigs[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
+
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return -1;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < sizeof(quit_sigs) / sizeof(quit_sigs[0]); i++)
+        sigaction(quit_sigs[i], &sa, NULL);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_RESETHAND;
+    for (size_t i = 0; i < sizeof(crash_sigs) / sizeof(crash_sigs[0]); i++)
+        sigaction(crash_sigs[i], &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+void tui__term_start(void)
+{
+    const char *no_colour = getenv("NO_COLOR");
+    const char *codeset = nl_langinfo(CODESET);
+
+    initscr();
+    curses_on = 1;
+    cbreak();
+    {
+        /* Ctrl-S saves a form: the terminal's XON/XOFF must not swallow it. */
+        struct termios t;
+        if (tcgetattr(STDIN_FILENO, &t) == 0) {
+            t.c_iflag &= ~(tcflag_t)IXON;
+            tcsetattr(STDIN_FILENO, TCSANOW, &t);
+        }
+        def_prog_mode();
+    }
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
+    curs_set(0);
+    tui_draw_init(has_colors() && !(no_colour && *no_colour),
+                  codeset && strcmp(codeset, "UTF-8") == 0);
+}
+
+void tui__term_stop(void)
+{
+    endwin();
+    curses_on = 0;
+}
+
+static void read_keys(tui_app *app)
+{
+    wint_t wc;
+    int r;
+
+    while (!app->quit && (r = wget_wch(stdscr, &wc)) != ERR) {
+        app->interrupted = 0;
+        tui__key_in(app, (int)wc, r == KEY_CODE_YES);
+    }
+}
+
+static void read_signals(tui_app *app)
+{
+    unsigned char sigs[32];
+    ssize_t n;
+
+    while ((n = read(sig_pipe[0], sigs, sizeof(sigs))) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (sigs[i] == SIGWINCH) {
+                struct winsize ws;
+                if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+                    resizeterm(ws.ws_row, ws.ws_col);
+                app->dirty = 1;
+            } else if (sigs[i] == SIGINT && tui__top(app)->ops->raw_key && !app->interrupted) {
+                /* Ctrl-C in a form is Esc: it asks before typed work is lost. A second
+                 * Ctrl-C with no key between quits. */
+                app->interrupted = 1;
+                tui__key_in(app, ESC, 0);
+            } else {
+                app->quit = 1;
+            }
+        }
+    }
+}
+
+void tui__loop(tui_app *app)
+{
+    long long next = 0;
+
+    while (!app->quit) {
+        struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                                {.fd = sig_pipe[0], .events = POLLIN}};
+        long long now = tui_now_ms();
+        int timeout;
+
+        if (now >= next) {
+            app->behind = 0;
+            tui__refresh_data(app, 0);
+            next = now + (app->behind ? 0 : app->burst ? BURST_MS : app->interval_ms);
+            if (app->burst)
+                app->burst--;
+        }
+        if (app->dirty) {
+            tui__render(app);
+            app->dirty = 0;
+        }
+        timeout = (int)(next - tui_now_ms());
+        if (poll(fds, 2, timeout > 0 ? timeout : 0) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (fds[1].revents & POLLIN)
+            read_signals(app);
+        if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+            app->quit = 1;
+            break;
+        }
+        if (fds[0].revents & POLLIN) {
+            read_keys(app);
+            if (app->burst == BURST_POLLS)
+                next = tui_now_ms() + BURST_MS; /* the first look after an action */
+        }
+    }
+}

@@ -1,8 +1,8 @@
 /* The ActionSpec and ServiceConfig model: copy and free, JSON parse and emit, the
- * validation rules of DESIGN section 2 as problem records (code, path, sentence), their
- * error.data form on the wire, the deterministic Kahn
- * order and the shell-style command split. It never talks to a server, resolves a
- * secret, runs a shell or stops at the first problem. */
+ * validation rules of DESIGN section 2 as problem records (code, path, sentence) and
+ * their error.data form, the deterministic Kahn order and the shell-style command split.
+ * It never talks to a server, resolves a secret, runs a shell or stops at the first
+ * problem. */
 #include "config.h"
 
 #include "common/spec.h"

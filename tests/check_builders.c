@@ -397,6 +397,60 @@ START_TEST(a_builder_without_actions_is_rejected)
 }
 END_TEST
 
+START_TEST(problems_are_records_with_the_path_of_the_field_in_insertion_order)
+{
+    hp_run_builder *rb = hp_run_builder_new(NULL, "ci");
+    const hp_problems *pb;
+    hp_action *test;
+
+    script(rb, "build", "make");
+    test = script(rb, "test", "make check");
+    hp_action_depends_on(test, "build", "biuld", NULL);
+    hp_action_timeout_secs(test, -1);
+    pb = run_fails(rb, "run 'ci': action 'test': timeout_secs must be between 0 and 604800 (and 1 "
+                       "more problem)");
+    ck_assert_uint_eq(pb->count, 2);
+    ck_assert_int_eq(pb->records[0].code, HP_PROBLEM_VALUE_RANGE);
+    ck_assert_str_eq(pb->records[0].path, "/actions/1/timeout_secs");
+    ck_assert_int_eq(pb->records[1].code, HP_PROBLEM_DEP_UNKNOWN);
+    ck_assert_str_eq(pb->records[1].path, "/actions/1/depends_on/1");
+    ck_assert_str_eq(pb->records[1].message + pb->records[1].detail,
+                     "depends on unknown action 'biuld'");
+    ck_assert_ptr_eq(pb->items[1], pb->records[1].message);
+    hp_run_builder_free(rb);
+}
+END_TEST
+
+START_TEST(a_sticky_error_is_also_a_problem_on_its_field)
+{
+    hp_service_builder *sb = hp_service_builder_new(NULL, NULL);
+    hp_run_builder *rb = hp_run_builder_new(NULL, "ci");
+    hp_service_config cfg;
+    hp_action_spec *actions;
+    size_t n;
+    const hp_problems *pb;
+
+    hp_action_script(hp_service_builder_action(sb, "serve"), "./serve");
+    ck_assert_int_eq(hp_service_builder_build(sb, &cfg, &E), HP_E_INVALID);
+    pb = hp_service_builder_problems(sb);
+    ck_assert_uint_eq(pb->count, 1);
+    ck_assert_int_eq(pb->records[0].code, HP_PROBLEM_NAME_MISSING);
+    ck_assert_str_eq(pb->records[0].path, "/name");
+    ck_assert_str_eq(pb->items[0], E.message);
+
+    script(rb, "build", "make");
+    hp_action_cwd(hp_run_builder_action(rb, "test"), NULL);
+    ck_assert_int_eq(hp_run_builder_build(rb, &actions, &n, &E), HP_E_INVALID);
+    pb = hp_run_builder_problems(rb);
+    ck_assert_uint_eq(pb->count, 1);
+    ck_assert_int_eq(pb->records[0].code, HP_PROBLEM_VALUE_MISSING);
+    ck_assert_str_eq(pb->records[0].path, "/actions/1/cwd");
+    ck_assert_str_eq(pb->items[0], "run 'ci': action 'test': cwd is NULL");
+    hp_service_builder_free(sb);
+    hp_run_builder_free(rb);
+}
+END_TEST
+
 START_TEST(problems_of_a_later_build_replace_the_earlier_ones)
 {
     hp_run_builder *rb = hp_run_builder_new(NULL, "ci");
@@ -810,6 +864,8 @@ static Suite *builders_suite(void)
     tcase_add_test(rules, dot_names_are_rejected_by_the_builders);
     tcase_add_test(rules, a_builder_without_actions_is_rejected);
     tcase_add_test(rules, problems_of_a_later_build_replace_the_earlier_ones);
+    tcase_add_test(rules, problems_are_records_with_the_path_of_the_field_in_insertion_order);
+    tcase_add_test(rules, a_sticky_error_is_also_a_problem_on_its_field);
     suite_add_tcase(s, rules);
 
     tcase_add_test(sticky, a_null_script_sticks_and_is_reported_at_build_after_later_valid_setters);

@@ -831,6 +831,32 @@ START_TEST(error_codes_map_to_statuses_and_problems_join_the_message)
 }
 END_TEST
 
+START_TEST(error_details_are_read_as_problem_records)
+{
+    const char *text =
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32602,\"message\":\"x\",\"data\":{"
+        "\"problems\":[\"run 'ci': dependency cycle: a -> b -> a\",\"new\"],\"details\":["
+        "{\"code\":\"dep_cycle\",\"path\":\"/actions/0/depends_on/0\",\"message\":\"run 'ci': "
+        "dependency cycle: a -> b -> a\",\"cycle\":[\"a\",\"b\"]},"
+        "{\"code\":\"probe_failed\",\"path\":\"/probe\",\"message\":\"new\"}]}}}";
+    hp_problems pb = {0};
+
+    ck_assert_ptr_null(hp__rpc_parse_reply(text, strlen(text), 3, &pb, &E));
+    ck_assert_int_eq(E.code, HP_E_VALIDATION);
+    ck_assert_str_eq(E.message, "x; run 'ci': dependency cycle: a -> b -> a; new");
+    ck_assert_uint_eq(pb.count, 2);
+    ck_assert_int_eq(pb.records[0].code, HP_PROBLEM_DEP_CYCLE);
+    ck_assert_str_eq(pb.records[0].path, "/actions/0/depends_on/0");
+    ck_assert_uint_eq(pb.records[0].n_cycle, 2);
+    ck_assert_str_eq(pb.records[0].cycle[1], "b");
+    /* A code this SDK does not know (a newer server's) is the generic one, path kept. */
+    ck_assert_int_eq(pb.records[1].code, HP_PROBLEM_INVALID);
+    ck_assert_str_eq(pb.records[1].path, "/probe");
+    ck_assert_str_eq(pb.items[1], "new");
+    hp_problems_free(&pb);
+}
+END_TEST
+
 START_TEST(job_parse_defaults_nulls_ignores_unknown_fields_and_round_trips)
 {
     const char *text = "{\"id\":4,\"run_id\":2,\"action\":\"a\",\"service\":null,\"status\":"
@@ -1109,6 +1135,7 @@ static Suite *client_suite(void)
 
     tcase_add_test(pure, new_refuses_both_or_neither_endpoint);
     tcase_add_test(pure, error_codes_map_to_statuses_and_problems_join_the_message);
+    tcase_add_test(pure, error_details_are_read_as_problem_records);
     tcase_add_test(pure, job_parse_defaults_nulls_ignores_unknown_fields_and_round_trips);
     tcase_add_test(pure, run_parse_reads_actions_round_trips_and_refuses_a_malformed_array);
     tcase_add_test(pure, info_parse_reads_the_store_health_and_defaults_it_to_ok_when_absent);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "check_common.h"
+#include "common/spec.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -237,6 +238,34 @@ START_TEST(error_codes_are_those_of_the_design)
 }
 END_TEST
 
+/* A client switches on these strings: the contract lists exactly the codes the server
+ * can send (HP_PROBLEM_TABLE), so neither can gain one the other lacks. */
+START_TEST(problem_codes_are_those_of_the_problem_table)
+{
+    const cJSON *code = resolve_ref("#/components/errors/InvalidParams");
+    const cJSON *e;
+    int seen = 0;
+
+    code = cJSON_GetObjectItemCaseSensitive(code, "data");
+    code = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(code, "properties"),
+                                            "details");
+    code = cJSON_GetObjectItemCaseSensitive(code, "items");
+    code = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(code, "properties"),
+                                            "code");
+    ck_assert_msg(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(code, "enum")),
+                  "InvalidParams data.details[].code has no enum");
+    cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(code, "enum")) {
+        hp_problem_code c;
+        ck_assert(cJSON_IsString(e));
+        ck_assert_msg(hp_problem_code_parse(e->valuestring, &c) == 0,
+                      "the contract's code %s is not in HP_PROBLEM_TABLE", e->valuestring);
+        ck_assert_str_eq(hp_problem_code_name(c), e->valuestring);
+        seen++;
+    }
+    ck_assert_int_eq(seen, HP_PROBLEM__COUNT);
+}
+END_TEST
+
 START_TEST(objects_keep_the_design_field_names)
 {
     static const char *const job[] = {
@@ -284,6 +313,7 @@ static Suite *contract_suite(void)
     tcase_add_test(tc, every_method_takes_params_by_name);
     tcase_add_test(tc, every_ref_resolves_inside_the_document);
     tcase_add_test(tc, error_codes_are_those_of_the_design);
+    tcase_add_test(tc, problem_codes_are_those_of_the_problem_table);
     tcase_add_test(tc, objects_keep_the_design_field_names);
     tcase_add_test(tc, every_list_method_offers_if_changed_since);
     suite_add_tcase(s, tc);

@@ -243,7 +243,13 @@ START_TEST(a_cycle_goes_to_the_depends_on_of_every_action_on_its_path)
     check_gives(1, "0 A_DEPENDS dependency cycle: a -> b -> a\n"
                    "1 A_DEPENDS+ dependency cycle: a -> b -> a\n");
     ck_assert_str_eq(text_at(1, TUI_F_A_DEPENDS), "service 'web': dependency cycle: a -> b -> a");
+    ck_assert_int_eq(tui_form_problem_at(&F, 1, TUI_F_A_DEPENDS)->code, HP_PROBLEM_DEP_CYCLE);
     ck_assert_ptr_null(tui_form_problem_at(&F, 2, TUI_F_A_DEPENDS));
+    /* A self-dependency is the same, on the one action. */
+    tui_form_toggle_depends(&F, 1, "a");
+    dep(2, "c");
+    check_gives(1, "2 A_DEPENDS dependency cycle: c -> c\n");
+    ck_assert_int_eq(tui_form_problem_at(&F, 2, TUI_F_A_DEPENDS)->code, HP_PROBLEM_DEP_SELF);
 }
 END_TEST
 
@@ -279,6 +285,9 @@ START_TEST(a_timeout_that_is_not_a_number_is_a_problem_on_timeout_and_nothing_is
     ck_assert_str_eq(
         pb.items[0],
         "service 'web': action 'serve': timeout '5s' is not a whole number of seconds");
+    /* With the path of the field it is about, as the builders' own problems. */
+    ck_assert_int_eq(pb.records[0].code, HP_PROBLEM_FIELD_TYPE);
+    ck_assert_str_eq(pb.records[0].path, "/actions/0/timeout_secs");
     hp_problems_free(&pb);
     hp_service_builder_free(sb);
 }

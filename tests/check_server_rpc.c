@@ -163,6 +163,64 @@ START_TEST(submit_reports_a_cycle_path_and_an_unknown_dependency_together)
 }
 END_TEST
 
+/* The record of error.data.details at path, with its code; the same message as the
+ * sentence at the same index of error.data.problems. */
+static const cJSON *detail_at(const char *path, const char *code)
+{
+    const cJSON *data = hpt_error_data();
+    const cJSON *details = cJSON_GetObjectItemCaseSensitive(data, "details");
+    const cJSON *problems = cJSON_GetObjectItemCaseSensitive(data, "problems");
+    int i = 0;
+
+    ck_assert_int_eq(cJSON_GetArraySize(details), cJSON_GetArraySize(problems));
+    for (const cJSON *d = details ? details->child : NULL; d; d = d->next, i++) {
+        const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "path"));
+        const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "code"));
+        if (!p || !c || strcmp(p, path) != 0 || strcmp(c, code) != 0)
+            continue;
+        ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "message")),
+                         cJSON_GetStringValue(cJSON_GetArrayItem(problems, i)));
+        return d;
+    }
+    ck_abort_msg("no %s at %s in %s", code, path, cJSON_PrintUnformatted(data));
+    return NULL;
+}
+
+START_TEST(problems_travel_as_records_whose_path_points_into_the_params)
+{
+    const cJSON *d;
+
+    ck_assert_int_eq(
+        hpt_fail("run.submit",
+                 hpt_jsonf("{\"name\":\"ci\",\"actions\":["
+                           "{\"name\":\"a\",\"script\":\"true\",\"depends_on\":[\"b\"]},"
+                           "{\"name\":\"b\",\"script\":\"true\",\"depends_on\":[\"a\"]},"
+                           "{\"name\":\"c\",\"script\":\"true\",\"timeout_secs\":-1,"
+                           "\"depends_on\":[\"zz\"]}]}")),
+        -32602);
+    detail_at("/actions/2/depends_on/0", "dep_unknown");
+    detail_at("/actions/2/timeout_secs", "value_range");
+    d = detail_at("/actions/0/depends_on/0", "dep_cycle");
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "cycle")), 2);
+    ck_assert_str_eq(
+        cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "cycle"), 1)),
+        "b");
+    /* service.set: the config's paths start with /config, as its params do. */
+    ck_assert_int_eq(
+        hpt_fail("service.set",
+                 hpt_jsonf("{\"config\":{\"name\":\"web\",\"actions\":["
+                           "{\"name\":\"serve\",\"script\":\"true\",\"timeout_sec\":5}]}}")),
+        -32602);
+    detail_at("/config/actions/0/timeout_sec", "field_unknown");
+    /* The params' own checks: a wrong type, an unknown param, a missing one. */
+    ck_assert_int_eq(hpt_fail("run.get", hpt_jsonf("{\"id\":\"seven\",\"bogus\":1}")), -32602);
+    detail_at("/id", "field_type");
+    detail_at("/bogus", "field_unknown");
+    ck_assert_int_eq(hpt_fail("run.get", hpt_jsonf("{}")), -32602);
+    detail_at("/id", "value_missing");
+}
+END_TEST
+
 START_TEST(batch_of_mixed_calls_answers_each_call_by_id)
 {
     cJSON *replies = post_json("["
@@ -821,6 +879,7 @@ static Suite *server_rpc_suite(void)
     tcase_add_test(tc, unknown_method_gets_method_not_found_naming_it);
     tcase_add_test(tc, invalid_params_list_every_problem);
     tcase_add_test(tc, submit_reports_a_cycle_path_and_an_unknown_dependency_together);
+    tcase_add_test(tc, problems_travel_as_records_whose_path_points_into_the_params);
     tcase_add_test(tc, batch_of_mixed_calls_answers_each_call_by_id);
     tcase_add_test(tc, notifications_get_no_body);
     tcase_add_test(tc, body_over_one_mebibyte_is_refused_and_the_server_keeps_answering);

@@ -793,6 +793,339 @@ START_TEST(problems_keep_a_bounded_list_but_count_everything)
 }
 END_TEST
 
+/* ---- problem records: codes and paths ------------------------------------------------ */
+
+/* The item a JSON pointer names in json (RFC 6901), NULL when there is none. */
+static const cJSON *at_pointer(const cJSON *json, const char *path)
+{
+    char token[128];
+
+    while (json && *path == '/') {
+        size_t len = 0;
+        for (path++; *path && *path != '/' && len + 1 < sizeof(token); path++) {
+            if (path[0] == '~' && (path[1] == '0' || path[1] == '1')) {
+                token[len++] = path[1] == '0' ? '~' : '/';
+                path++;
+            } else {
+                token[len++] = *path;
+            }
+        }
+        token[len] = '\0';
+        if (cJSON_IsArray(json)) {
+            char *end;
+            long i = strtol(token, &end, 10);
+            json = *end || i < 0 ? NULL : cJSON_GetArrayItem(json, (int)i);
+        } else {
+            json = cJSON_GetObjectItemCaseSensitive(json, token);
+        }
+    }
+    return *path ? NULL : json;
+}
+
+/* Every problem of a service config (kind "service") or a run ({name, actions}) written
+ * as JSON: parsed, then validated, as a server does. */
+static size_t problems_of(const char *kind, const cJSON *json, hp_problems *pb)
+{
+    size_t found = 0;
+
+    if (strcmp(kind, "service") == 0) {
+        hp_service_config c = {0};
+        found += hp_service_config_from_json(json, &c, pb) != 0;
+        found += hp_service_config_validate(&c, pb);
+        hp_service_config_free(&c);
+    } else {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(json, "name");
+        hp_action_spec *a = NULL;
+        size_t n = 0;
+        found += hp_actions_from_json(cJSON_GetObjectItemCaseSensitive(json, "actions"), &a, &n,
+                                      "run 'ci'", pb) != 0;
+        found += hp_spec_validate("run", cJSON_GetStringValue(name), a, n, pb);
+        hp_actions_free(a, n);
+    }
+    return found;
+}
+
+static int seen_codes[HP_PROBLEM__COUNT];
+
+/* pb holds a record of code at path; when present, the path names an item of json. Returns
+ * the record. */
+static const hp_problem *assert_record(const hp_problems *pb, const cJSON *json,
+                                       hp_problem_code code, const char *path, int present)
+{
+    for (size_t i = 0; i < pb->count; i++) {
+        const hp_problem *p = &pb->records[i];
+        if (p->code != code || strcmp(p->path, path) != 0)
+            continue;
+        ck_assert_ptr_eq(pb->items[i], p->message);
+        ck_assert_uint_le(p->detail, strlen(p->message));
+        if (present)
+            ck_assert_msg(at_pointer(json, path) != NULL, "%s names nothing in the input", path);
+        seen_codes[code] = 1;
+        return p;
+    }
+    ck_abort_msg("no %s at \"%s\"; got:%s", hp_problem_code_name(code), path, joined(pb));
+    return NULL;
+}
+
+#define A0 "'actions':[{'name':'a','script':'true'"
+
+static void records_of_json(void)
+{
+    static const struct {
+        const char *kind, *json;
+        hp_problem_code code;
+        const char *path;
+        int present; /* the path names a field of the input (not a missing one) */
+    } cases[] = {
+        {"service", "{'name':'my web'," A0 "}]}", HP_PROBLEM_NAME_INVALID, "/name", 1},
+        {"service", "{" A0 "}]}", HP_PROBLEM_NAME_MISSING, "/name", 0},
+        {"service", "{'name':5," A0 "}]}", HP_PROBLEM_FIELD_TYPE, "/name", 1},
+        {"service", "{'name':'web'," A0 "},{'script':'x'}]}", HP_PROBLEM_NAME_MISSING,
+         "/actions/1/name", 0},
+        {"service", "{'name':'web'," A0 "},{'name':'b c','script':'x'}]}", HP_PROBLEM_NAME_INVALID,
+         "/actions/1/name", 1},
+        {"service", "{'name':'web'," A0 "},{'name':'b','script':'x'},{'name':'a','script':'x'}]}",
+         HP_PROBLEM_NAME_DUPLICATE, "/actions/2/name", 1},
+        {"service", "{'name':'web','actions':[]}", HP_PROBLEM_ACTIONS_EMPTY, "/actions", 1},
+        {"service", "{'name':'web','actions':{}}", HP_PROBLEM_FIELD_TYPE, "/actions", 1},
+        {"service", "{'name':'web'," A0 "},3]}", HP_PROBLEM_FIELD_TYPE, "/actions/1", 1},
+        {"service", "{'name':'web'," A0 ",'command':'true'}]}", HP_PROBLEM_PROGRAM_BOTH,
+         "/actions/0/command", 1},
+        {"service", "{'name':'web','actions':[{'name':'a'}]}", HP_PROBLEM_PROGRAM_MISSING,
+         "/actions/0/script", 0},
+        {"service", "{'name':'web','actions':[{'name':'a','script':' '}]}", HP_PROBLEM_VALUE_EMPTY,
+         "/actions/0/script", 1},
+        {"service", "{'name':'web','actions':[{'name':'a','command':''}]}", HP_PROBLEM_VALUE_EMPTY,
+         "/actions/0/command", 1},
+        {"service", "{'name':'web','actions':[{'name':'a','command':'echo \\\"x'}]}",
+         HP_PROBLEM_COMMAND_SPLIT, "/actions/0/command", 1},
+        {"service", "{'name':'web'," A0 ",'cwd':''}]}", HP_PROBLEM_VALUE_EMPTY, "/actions/0/cwd",
+         1},
+        {"service", "{'name':'web'," A0 ",'interpreter':'/bin/sh\\u0001'}]}",
+         HP_PROBLEM_VALUE_CONTROL, "/actions/0/interpreter", 1},
+        {"service", "{'name':'web'," A0 ",'timeout_secs':604801}]}", HP_PROBLEM_VALUE_RANGE,
+         "/actions/0/timeout_secs", 1},
+        {"service", "{'name':'web'," A0 ",'timeout_secs':1e12}]}", HP_PROBLEM_VALUE_RANGE,
+         "/actions/0/timeout_secs", 1},
+        {"service", "{'name':'web'," A0 ",'timeout_secs':'5'}]}", HP_PROBLEM_FIELD_TYPE,
+         "/actions/0/timeout_secs", 1},
+        {"service", "{'name':'web'," A0 ",'retry':101}]}", HP_PROBLEM_VALUE_RANGE,
+         "/actions/0/retry", 1},
+        {"service", "{'name':'web'," A0 ",'retry_delay_ms':3600001}]}", HP_PROBLEM_VALUE_RANGE,
+         "/actions/0/retry_delay_ms", 1},
+        {"run", "{'name':'ci'," A0 ",'restart':'always'}]}", HP_PROBLEM_RESTART_SERVICE_ONLY,
+         "/actions/0/restart", 1},
+        {"service", "{'name':'web'," A0 ",'restart':'sometimes'}]}", HP_PROBLEM_VALUE_CHOICE,
+         "/actions/0/restart", 1},
+        {"service", "{'name':'web','wanted':'maybe'," A0 "}]}", HP_PROBLEM_VALUE_CHOICE, "/wanted",
+         1},
+        {"service", "{'name':'web'," A0 ",'env':{'1PORT':'80'}}]}", HP_PROBLEM_ENV_KEY_INVALID,
+         "/actions/0/env/1PORT", 1},
+        {"service", "{'name':'web'," A0 ",'env':{'a/b~c':'1'}}]}", HP_PROBLEM_ENV_KEY_INVALID,
+         "/actions/0/env/a~1b~0c", 1},
+        {"service", "{'name':'web'," A0 ",'env':{'A':'1','A':'2'}}]}", HP_PROBLEM_ENV_KEY_DUPLICATE,
+         "/actions/0/env/A", 1},
+        {"service", "{'name':'web'," A0 ",'env':{'PORT':8080}}]}", HP_PROBLEM_FIELD_TYPE,
+         "/actions/0/env/PORT", 1},
+        {"service", "{'name':'web'," A0 ",'tags':['ok','']}]}", HP_PROBLEM_VALUE_LENGTH,
+         "/actions/0/tags/1", 1},
+        {"service", "{'name':'web'," A0 ",'tags':['a\\u0001']}]}", HP_PROBLEM_VALUE_CONTROL,
+         "/actions/0/tags/0", 1},
+        {"service", "{'name':'web'," A0 ",'depends_on':['a',3]}]}", HP_PROBLEM_FIELD_TYPE,
+         "/actions/0/depends_on/1", 1},
+        {"run", "{'name':'ci'," A0 "},{'name':'b','script':'x','depends_on':['a','zz']}]}",
+         HP_PROBLEM_DEP_UNKNOWN, "/actions/1/depends_on/1", 1},
+        {"service", "{'name':'web'," A0 ",'timeout_sec':5}]}", HP_PROBLEM_FIELD_UNKNOWN,
+         "/actions/0/timeout_sec", 1},
+        {"service", "{'name':'web','descripton':'x'," A0 "}]}", HP_PROBLEM_FIELD_UNKNOWN,
+         "/descripton", 1},
+        {"service", "{'name':'web','description':5," A0 "}]}", HP_PROBLEM_FIELD_TYPE,
+         "/description", 1},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cJSON *json = json_of(cases[i].json);
+        hp_problems pb = {0};
+        ck_assert_uint_ge(problems_of(cases[i].kind, json, &pb), 1);
+        assert_record(&pb, json, cases[i].code, cases[i].path, cases[i].present);
+        hp_problems_free(&pb);
+        cJSON_Delete(json);
+    }
+}
+
+START_TEST(each_problem_names_its_code_and_the_path_of_its_field)
+{
+    records_of_json();
+}
+END_TEST
+
+static void records_of_cycles(void)
+{
+    cJSON *json =
+        json_of("{'name':'ci','actions':[{'name':'a','script':'x','depends_on':['c','b']},"
+                "{'name':'b','script':'x','depends_on':['a']},{'name':'c','script':'x'},"
+                "{'name':'d','script':'x','depends_on':['d']}]}");
+    hp_problems pb = {0};
+    const hp_problem *p;
+
+    ck_assert_uint_eq(problems_of("run", json, &pb), 2);
+    p = assert_record(&pb, json, HP_PROBLEM_DEP_CYCLE, "/actions/0/depends_on/1", 1);
+    ck_assert_str_eq(p->message, "run 'ci': dependency cycle: a -> b -> a");
+    ck_assert_str_eq(p->message + p->detail, "dependency cycle: a -> b -> a");
+    ck_assert_uint_eq(p->n_cycle, 2);
+    ck_assert_str_eq(p->cycle[0], "a");
+    ck_assert_str_eq(p->cycle[1], "b");
+    p = assert_record(&pb, json, HP_PROBLEM_DEP_SELF, "/actions/3/depends_on/0", 1);
+    ck_assert_uint_eq(p->n_cycle, 1);
+    ck_assert_str_eq(p->cycle[0], "d");
+    hp_problems_free(&pb);
+    cJSON_Delete(json);
+}
+
+START_TEST(a_cycle_names_the_dependency_that_leaves_its_first_action_and_lists_its_actions)
+{
+    records_of_cycles();
+}
+END_TEST
+
+/* The rules no JSON can break (a value the parse never leaves NULL) and the counts. */
+static void records_by_hand(void)
+{
+    hp_env_var env[HP_ENV_MAX + 1];
+    char *tags[HP_TAGS_MAX + 1], keys[HP_ENV_MAX + 1][8], long_text[HP_DESCRIPTION_MAX + 2];
+    hp_action_spec a[HP_ACTIONS_MAX + 1] = {{0}};
+    hp_service_config c = {0};
+    hp_problems pb = {0};
+    const hp_problem *p;
+
+    a[0].name = s_a;
+    a[0].script = s_ok;
+    a[0].env = env;
+    a[0].n_env = 1;
+    env[0] = (hp_env_var){s_x, NULL};
+    hp_spec_validate("run", "ci", a, 1, &pb);
+    p = assert_record(&pb, NULL, HP_PROBLEM_VALUE_MISSING, "/actions/0/env/x", 0);
+    ck_assert_str_eq(p->message + p->detail, "env 'x' has no value");
+    hp_problems_free(&pb);
+
+    for (size_t i = 0; i <= HP_ENV_MAX; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "K%zu", i);
+        env[i] = (hp_env_var){keys[i], s_ok};
+    }
+    for (size_t i = 0; i <= HP_TAGS_MAX; i++)
+        tags[i] = s_tag;
+    a[0].n_env = HP_ENV_MAX + 1;
+    a[0].tags = tags;
+    a[0].n_tags = HP_TAGS_MAX + 1;
+    hp_spec_validate("run", "ci", a, 1, &pb);
+    p = assert_record(&pb, NULL, HP_PROBLEM_COUNT_RANGE, "/actions/0/env", 0);
+    ck_assert_str_eq(p->message + p->detail, "has 65 env vars; at most 64 are allowed");
+    assert_record(&pb, NULL, HP_PROBLEM_COUNT_RANGE, "/actions/0/tags", 0);
+    hp_problems_free(&pb);
+
+    for (size_t i = 0; i <= HP_ACTIONS_MAX; i++) {
+        a[i].name = s_x;
+        a[i].script = s_ok;
+        a[i].env = NULL;
+        a[i].n_env = 0;
+        a[i].tags = NULL;
+        a[i].n_tags = 0;
+    }
+    hp_spec_validate("run", "ci", a, HP_ACTIONS_MAX + 1, &pb);
+    assert_record(&pb, NULL, HP_PROBLEM_COUNT_RANGE, "/actions", 0);
+    hp_problems_free(&pb);
+
+    memset(long_text, 'x', sizeof(long_text) - 1);
+    long_text[sizeof(long_text) - 1] = '\0';
+    a[0].name = s_a;
+    c.name = s_x;
+    c.description = long_text;
+    c.actions = a;
+    c.n_actions = 1;
+    hp_service_config_validate(&c, &pb);
+    assert_record(&pb, NULL, HP_PROBLEM_VALUE_LENGTH, "/description", 0);
+    hp_problems_free(&pb);
+
+    /* Two problems for each of 64 actions: more than the list keeps. */
+    for (size_t i = 0; i < HP_ACTIONS_MAX; i++) {
+        a[i].script = NULL;
+        a[i].timeout_secs = -1;
+    }
+    hp_spec_validate("run", "ci", a, HP_ACTIONS_MAX, &pb);
+    assert_record(&pb, NULL, HP_PROBLEM_TRUNCATED, "", 0);
+    hp_problems_free(&pb);
+
+    hp_problems_add(&pb, "param 'x' is odd");
+    assert_record(&pb, NULL, HP_PROBLEM_INVALID, "", 0);
+    hp_problems_add_at(&pb, HP_PROBLEM_VALUE_MISSING, "/limit", "param 'limit' is required");
+    assert_record(&pb, NULL, HP_PROBLEM_VALUE_MISSING, "/limit", 0);
+    hp_problems_free(&pb);
+}
+
+START_TEST(problems_built_by_hand_and_counts_have_their_codes_and_paths)
+{
+    records_by_hand();
+}
+END_TEST
+
+/* No code is left untested (each test runs in its own process: all three again here). */
+START_TEST(every_problem_code_is_produced_by_some_check)
+{
+    records_of_json();
+    records_of_cycles();
+    records_by_hand();
+    for (int c = 0; c < HP_PROBLEM__COUNT; c++)
+        if (c != HP_PROBLEM_NO_MEMORY) /* only when an allocation fails */
+            ck_assert_msg(seen_codes[c], "no test produced %s",
+                          hp_problem_code_name((hp_problem_code)c));
+}
+END_TEST
+
+START_TEST(problem_records_survive_the_wire_and_old_readers_get_sentences)
+{
+    cJSON *json = json_of("{'name':'ci','actions':[{'name':'a','script':'x','depends_on':['b']},"
+                          "{'name':'b','script':'x','depends_on':['a','zz']}]}");
+    hp_problems pb = {0}, back = {0}, old = {0};
+    cJSON *data, *sentences;
+    hp_problem_code code;
+
+    problems_of("run", json, &pb);
+    ck_assert_uint_eq(pb.count, 2);
+    data = hp_problems_to_json(&pb);
+    ck_assert_ptr_nonnull(data);
+    ck_assert_uint_eq(hp_problems_from_json(data, &back), 2);
+    for (size_t i = 0; i < pb.count; i++) {
+        ck_assert_int_eq(back.records[i].code, pb.records[i].code);
+        ck_assert_str_eq(back.records[i].path, pb.records[i].path);
+        ck_assert_str_eq(back.items[i], pb.items[i]);
+        ck_assert_uint_eq(back.records[i].n_cycle, pb.records[i].n_cycle);
+    }
+    ck_assert_str_eq(back.records[1].cycle[1], "b");
+    /* A reader of the sentences alone, as before the records. */
+    sentences = cJSON_CreateObject();
+    cJSON_AddItemToObject(sentences, "problems",
+                          cJSON_Duplicate(cJSON_GetObjectItem(data, "problems"), 1));
+    ck_assert_uint_eq(hp_problems_from_json(sentences, &old), 2);
+    ck_assert_str_eq(old.items[0], pb.items[0]);
+    ck_assert_int_eq(old.records[0].code, HP_PROBLEM_INVALID);
+    ck_assert_str_eq(old.records[0].path, "");
+    /* A code from a newer server reads as the generic one. */
+    ck_assert_int_eq(hp_problem_code_parse("probe_failed", &code), -1);
+    ck_assert_int_eq(code, HP_PROBLEM_INVALID);
+    ck_assert_int_eq(hp_problem_code_parse("dep_cycle", &code), 0);
+    ck_assert_int_eq(code, HP_PROBLEM_DEP_CYCLE);
+    ck_assert_int_eq(hp_problems_nest(&pb, 1, "/config"), 0);
+    ck_assert_str_eq(pb.records[0].path, "/actions/1/depends_on/1");
+    ck_assert_str_eq(pb.records[1].path, "/config/actions/0/depends_on/0");
+    hp_problems_free(&pb);
+    hp_problems_free(&back);
+    hp_problems_free(&old);
+    cJSON_Delete(sentences);
+    cJSON_Delete(data);
+    cJSON_Delete(json);
+}
+END_TEST
+
 START_TEST(free_functions_accept_null_and_empty_values)
 {
     hp_action_spec a = {0};
@@ -857,6 +1190,12 @@ static Suite *spec_suite(void)
     tcase_add_test(tc, restart_names_parse_and_print);
     tcase_add_test(tc, problems_keep_a_bounded_list_but_count_everything);
     tcase_add_test(tc, free_functions_accept_null_and_empty_values);
+    tcase_add_test(tc, each_problem_names_its_code_and_the_path_of_its_field);
+    tcase_add_test(tc,
+                   a_cycle_names_the_dependency_that_leaves_its_first_action_and_lists_its_actions);
+    tcase_add_test(tc, problems_built_by_hand_and_counts_have_their_codes_and_paths);
+    tcase_add_test(tc, every_problem_code_is_produced_by_some_check);
+    tcase_add_test(tc, problem_records_survive_the_wire_and_old_readers_get_sentences);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -25,7 +25,9 @@ typedef struct core {
     char *name;
     hp_action **actions;
     size_t n, cap;
-    hp_error sticky; /* the first error, code HP_OK while none */
+    hp_error sticky;                /* the first error, code HP_OK while none */
+    hp_problem_code sticky_problem; /* what it is about, for the problem build reports */
+    char sticky_path[96];           /* the field it is about, a JSON pointer */
     hp_problems problems;
 } core;
 
@@ -39,18 +41,32 @@ struct hp_run_builder {
     core c;
 };
 
-static void stick(core *c, hp_status code, const char *fmt, ...)
+static int stick(core *c, hp_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void stick(core *c, hp_status code, const char *fmt, ...)
+/* Sets the sticky error unless one is set; returns 1 when it did. */
+static int stick(core *c, hp_status code, const char *fmt, ...)
 {
     va_list ap;
 
     if (!c || c->sticky.code != HP_OK)
-        return;
+        return 0;
     va_start(ap, fmt);
     hp_error_setv(&c->sticky, code, fmt, ap);
     va_end(ap);
+    c->sticky_problem = code == HP_E_NOMEM ? HP_PROBLEM_NO_MEMORY : HP_PROBLEM_INVALID;
+    c->sticky_path[0] = '\0';
+    return 1;
+}
+
+/* The index of a in its builder (its position in the config's actions array). */
+static size_t action_index(const hp_action *a)
+{
+    size_t i = 0;
+
+    while (i < a->owner->n && a->owner->actions[i] != a)
+        i++;
+    return i;
 }
 
 /* Copies s into *slot (replacing); NULL clears. Sticks an error without memory. */
@@ -89,6 +105,8 @@ static void core_init(core *c, struct hp_client *client, const char *kind, const
     hp_error_clear(&c->sticky);
     if (!name) {
         stick(c, HP_E_INVALID, "%s name is missing", kind);
+        c->sticky_problem = HP_PROBLEM_NAME_MISSING;
+        snprintf(c->sticky_path, sizeof(c->sticky_path), "/name");
         return;
     }
     set_string(c, &c->name, name);
@@ -114,8 +132,11 @@ static hp_action *core_action(core *c, const char *name)
     if (!c)
         return NULL;
     if (!name) {
-        stick(c, HP_E_INVALID, "%s '%s': an action name is missing", c->kind,
-              c->name ? c->name : "");
+        if (stick(c, HP_E_INVALID, "%s '%s': an action name is missing", c->kind,
+                  c->name ? c->name : "")) {
+            c->sticky_problem = HP_PROBLEM_NAME_MISSING;
+            snprintf(c->sticky_path, sizeof(c->sticky_path), "/actions/%zu/name", c->n);
+        }
         return NULL;
     }
     if (c->n == c->cap) {
@@ -139,14 +160,22 @@ static hp_action *core_action(core *c, const char *name)
     return a;
 }
 
-/* A NULL string given to a setter names the setter in the sticky error. */
-static int check_arg(hp_action *a, const void *arg, const char *what)
+/* A NULL string given to a setter names the setter in the sticky error, and field (the
+ * spec's) in its problem. */
+static int check_arg(hp_action *a, const void *arg, const char *what, const char *field)
 {
+    core *c;
+
     if (!a)
         return 0;
     if (!arg) {
-        stick(a->owner, HP_E_INVALID, "%s '%s': action '%s': %s is NULL", a->owner->kind,
-              a->owner->name ? a->owner->name : "", a->spec.name, what);
+        c = a->owner;
+        if (stick(c, HP_E_INVALID, "%s '%s': action '%s': %s is NULL", c->kind,
+                  c->name ? c->name : "", a->spec.name, what)) {
+            c->sticky_problem = HP_PROBLEM_VALUE_MISSING;
+            snprintf(c->sticky_path, sizeof(c->sticky_path), "/actions/%zu/%s", action_index(a),
+                     field);
+        }
         return 0;
     }
     return 1;
@@ -154,25 +183,25 @@ static int check_arg(hp_action *a, const void *arg, const char *what)
 
 void hp_action_script(hp_action *a, const char *script)
 {
-    if (check_arg(a, script, "script"))
+    if (check_arg(a, script, "script", "script"))
         set_string(a->owner, &a->spec.script, script);
 }
 
 void hp_action_interpreter(hp_action *a, const char *interpreter)
 {
-    if (check_arg(a, interpreter, "interpreter"))
+    if (check_arg(a, interpreter, "interpreter", "interpreter"))
         set_string(a->owner, &a->spec.interpreter, interpreter);
 }
 
 void hp_action_command(hp_action *a, const char *command)
 {
-    if (check_arg(a, command, "command"))
+    if (check_arg(a, command, "command", "command"))
         set_string(a->owner, &a->spec.command, command);
 }
 
 void hp_action_cwd(hp_action *a, const char *cwd)
 {
-    if (check_arg(a, cwd, "cwd"))
+    if (check_arg(a, cwd, "cwd", "cwd"))
         set_string(a->owner, &a->spec.cwd, cwd);
 }
 
@@ -180,7 +209,7 @@ void hp_action_env(hp_action *a, const char *key, const char *value)
 {
     hp_env_var *grown;
 
-    if (!check_arg(a, key, "env key") || !check_arg(a, value, "env value"))
+    if (!check_arg(a, key, "env key", "env") || !check_arg(a, value, "env value", "env"))
         return;
     for (size_t i = 0; i < a->spec.n_env; i++)
         if (strcmp(a->spec.env[i].key, key) == 0) {
@@ -252,7 +281,7 @@ void hp_action_restart_on_failure(hp_action *a)
 
 void hp_action_tag(hp_action *a, const char *tag)
 {
-    if (check_arg(a, tag, "tag"))
+    if (check_arg(a, tag, "tag", "tags"))
         append_string(a->owner, &a->spec.tags, &a->spec.n_tags, tag);
 }
 
@@ -268,6 +297,10 @@ static hp_status core_build(core *c, const hp_service_config *svc, hp_action_spe
     *n_out = 0;
     hp_problems_free(&c->problems);
     if (c->sticky.code != HP_OK) {
+        /* Also a problem, so that a reader of the list (a form) can place it. */
+        if (c->sticky.code != HP_E_NOMEM)
+            hp_problems_add_at(&c->problems, c->sticky_problem, c->sticky_path, "%s",
+                               c->sticky.message);
         if (err)
             *err = c->sticky;
         return c->sticky.code;

@@ -45,7 +45,10 @@ hp_action *hp_service_builder_action(hp_service_builder *sb, const char *name);
 hp_status hp_service_builder_build(hp_service_builder *sb, hp_service_config *out, hp_error *err);
 /* Builds and puts the service on the server (service.set). */
 hp_status hp_service_builder_save(hp_service_builder *sb, hp_error *err);
-/* Every problem of the last build (borrowed; empty when it succeeded). */
+/* Every problem of the last build (borrowed; empty when it succeeded): records[i] with
+ * its code, the path of the field in the config ("/actions/1/timeout_secs") and the
+ * sentence, items[i] the sentence alone. A sticky error (a NULL given to a setter) is
+ * one problem too. */
 const hp_problems *hp_service_builder_problems(const hp_service_builder *sb);
 
 /* ---- run builder ----------------------------------------------------------------- */
@@ -57,6 +60,7 @@ hp_status hp_run_builder_build(hp_run_builder *rb, hp_action_spec **actions, siz
                                hp_error *err);
 /* Builds and submits the run; *run_id (may be NULL) gets its id. */
 hp_status hp_run_builder_start(hp_run_builder *rb, int64_t *run_id, hp_error *err);
+/* As hp_service_builder_problems; paths are relative to the run ({name, actions}). */
 const hp_problems *hp_run_builder_problems(const hp_run_builder *rb);
 
 /* ---- the flat spec shortcut (designated initializers) ---------------------------- */

@@ -41,8 +41,10 @@ void hp_sdk_free(hp_sdk *sdk);
 /* The socket path or base URL, owned by sdk. */
 const char *hp_sdk_endpoint(const hp_sdk *sdk);
 
-/* The data.problems sentences of the last call when it failed with them (validation),
- * else empty; owned by sdk and valid until its next call. */
+/* The problems of the last call when it failed with them (validation), else empty:
+ * records with code and path from error.data.details, or from an older server the
+ * data.problems sentences (code HP_PROBLEM_INVALID, path ""); items[i] is each sentence.
+ * Owned by sdk and valid until its next call. */
 const hp_problems *hp_sdk_problems(const hp_sdk *sdk);
 
 /* ---- raw JSON-RPC ----------------------------------------------------------------- */

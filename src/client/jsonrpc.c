@@ -52,8 +52,7 @@ static void take_error(const cJSON *error, hp_problems *pb, hp_error *err)
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "code");
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(error, "message");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(error, "data");
-    const cJSON *problems = cJSON_GetObjectItemCaseSensitive(data, "problems");
-    const cJSON *p;
+    hp_problems got = {0};
     char text[sizeof(((hp_error *)0)->message)];
     size_t used;
     int64_t c;
@@ -67,17 +66,19 @@ static void take_error(const cJSON *error, hp_problems *pb, hp_error *err)
     }
     snprintf(text, sizeof(text), "%s", msg->valuestring);
     used = strlen(text);
-    cJSON_ArrayForEach (p, problems) {
-        if (!cJSON_IsString(p))
-            continue;
-        hp_problems_add(pb, "%s", p->valuestring);
+    /* The records of data.details when the server sends them, else data.problems. */
+    hp_problems_from_json(data, &got);
+    for (size_t i = 0; i < got.count; i++) {
+        const char *p = got.items[i];
+        hp_problems_push(pb, &got.records[i]);
         /* The message often already is the first problem: do not say it twice. */
-        if (strcmp(p->valuestring, msg->valuestring) == 0)
+        if (strcmp(p, msg->valuestring) == 0)
             continue;
         if (used < sizeof(text) - 1)
-            snprintf(text + used, sizeof(text) - used, "%s%s", used ? "; " : "", p->valuestring);
+            snprintf(text + used, sizeof(text) - used, "%s%s", used ? "; " : "", p);
         used = strlen(text);
     }
+    hp_problems_free(&got);
     hp_error_set(err, hp__rpc_code_status((int)c), "%s", text);
     if (err)
         err->rpc_code = (int)c;

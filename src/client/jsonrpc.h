@@ -15,7 +15,7 @@
 typedef struct hp__rpc {
     hp__transport *transport; /* owned */
     int64_t next_id;          /* the id of the next request, from 1 */
-    hp_problems problems;     /* data.problems of the last failed call */
+    hp_problems problems;     /* data.details (or data.problems) of the last failed call */
 } hp__rpc;
 
 /* The hp_status of a JSON-RPC error code: -32000 HP_E_NOT_FOUND, -32001 HP_E_CONFLICT,

@@ -1,7 +1,8 @@
 /* The ActionSpec and ServiceConfig model: copy and free, JSON parse and emit, the
- * validation rules of DESIGN section 2 as readable sentences, the deterministic Kahn
- * order and the shell-style command split. It never talks to a server, resolves a
- * secret, runs a shell or stops at the first problem. */
+ * validation rules of DESIGN section 2 as problem records (code, path, sentence) and
+ * their error.data form, the deterministic Kahn order and the shell-style command split.
+ * It never talks to a server, resolves a secret, runs a shell or stops at the first
+ * problem. */
 #include "config.h"
 
 #include "common/spec.h"
@@ -168,6 +169,37 @@ const char *hp_name_show(const char *s, char *buf, size_t size)
 
 /* --- problems ----------------------------------------------------------------------- */
 
+static int add_string_array(cJSON *obj, const char *key, char *const *v, size_t n);
+
+static const char *const problem_wire[] = {
+#define HP__PROBLEM_WIRE(code, wire) wire,
+    HP_PROBLEM_TABLE(HP__PROBLEM_WIRE)
+#undef HP__PROBLEM_WIRE
+};
+
+const char *hp_problem_code_name(hp_problem_code code)
+{
+    if ((unsigned)code >= HP_PROBLEM__COUNT)
+        return problem_wire[HP_PROBLEM_INVALID];
+    return problem_wire[code];
+}
+
+int hp_problem_code_parse(const char *s, hp_problem_code *out)
+{
+    hp_problem_code code = HP_PROBLEM_INVALID;
+    int rc = -1;
+
+    for (unsigned i = 0; s && i < HP_PROBLEM__COUNT; i++)
+        if (strcmp(s, problem_wire[i]) == 0) {
+            code = (hp_problem_code)i;
+            rc = 0;
+            break;
+        }
+    if (out)
+        *out = code;
+    return rc;
+}
+
 static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 static char *vformat(const char *fmt, va_list ap)
@@ -187,46 +219,211 @@ static char *vformat(const char *fmt, va_list ap)
     return msg;
 }
 
-static void problems_take(hp_problems *pb, char *msg)
+static void problem_free(hp_problem *p)
 {
-    char **grown;
+    free(p->path);
+    free(p->message);
+    free_strv(p->cycle, p->n_cycle);
+    memset(p, 0, sizeof(*p));
+}
 
-    if (!msg)
+/* Appends *p, whose members it takes on every path (freed when it cannot be stored). */
+static int problems_take(hp_problems *pb, hp_problem *p)
+{
+    hp_problem *records;
+    char **items;
+
+    if (!p->path || !p->message)
+        goto fail;
+    items = realloc(pb->items, (pb->count + 1) * sizeof(*items));
+    if (!items)
+        goto fail;
+    pb->items = items;
+    records = realloc(pb->records, (pb->count + 1) * sizeof(*records));
+    if (!records)
+        goto fail;
+    pb->records = records;
+    pb->records[pb->count] = *p;
+    pb->items[pb->count] = p->message;
+    pb->count++;
+    return 0;
+fail:
+    problem_free(p);
+    return -1;
+}
+
+/* 1 when pb takes one more problem; at the limit, adds the entry that says so once. */
+static int problems_room(hp_problems *pb)
+{
+    char more[96];
+    hp_problem p = {.code = HP_PROBLEM_TRUNCATED};
+
+    if (!pb || pb->count > HP_PROBLEMS_MAX)
+        return 0;
+    if (pb->count < HP_PROBLEMS_MAX)
+        return 1;
+    snprintf(more, sizeof(more), "more problems were found; only the first %d are shown",
+             HP_PROBLEMS_MAX);
+    p.path = dup_str("");
+    p.message = dup_str(more);
+    problems_take(pb, &p);
+    return 0;
+}
+
+static void problems_vadd(hp_problems *pb, hp_problem_code code, const char *path, size_t detail,
+                          const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void problems_vadd(hp_problems *pb, hp_problem_code code, const char *path, size_t detail,
+                          const char *fmt, va_list ap)
+{
+    hp_problem p = {.code = code, .detail = detail};
+
+    if (!problems_room(pb))
         return;
-    grown = realloc(pb->items, (pb->count + 1) * sizeof(*grown));
-    if (!grown) {
-        free(msg);
-        return;
-    }
-    pb->items = grown;
-    pb->items[pb->count++] = msg;
+    p.path = dup_str(path ? path : "");
+    p.message = vformat(fmt, ap);
+    problems_take(pb, &p);
 }
 
 void hp_problems_add(hp_problems *pb, const char *fmt, ...)
 {
     va_list ap;
-    char more[96];
 
-    if (!pb || pb->count > HP_PROBLEMS_MAX)
-        return;
-    if (pb->count == HP_PROBLEMS_MAX) {
-        snprintf(more, sizeof(more), "more problems were found; only the first %d are shown",
-                 HP_PROBLEMS_MAX);
-        problems_take(pb, dup_str(more));
-        return;
-    }
     va_start(ap, fmt);
-    problems_take(pb, vformat(fmt, ap));
+    problems_vadd(pb, HP_PROBLEM_INVALID, "", 0, fmt, ap);
     va_end(ap);
+}
+
+void hp_problems_add_at(hp_problems *pb, hp_problem_code code, const char *path, const char *fmt,
+                        ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    problems_vadd(pb, code, path, 0, fmt, ap);
+    va_end(ap);
+}
+
+int hp_problems_push(hp_problems *pb, const hp_problem *p)
+{
+    hp_problem copy = {0};
+
+    if (!p || !p->message || !problems_room(pb))
+        return -1;
+    copy.code = (unsigned)p->code < HP_PROBLEM__COUNT ? p->code : HP_PROBLEM_INVALID;
+    copy.detail = p->detail <= strlen(p->message) ? p->detail : 0;
+    copy.path = dup_str(p->path ? p->path : "");
+    copy.message = dup_str(p->message);
+    if (p->cycle && p->n_cycle &&
+        copy_strv(&copy.cycle, &copy.n_cycle, p->cycle, p->n_cycle) != 0) {
+        problem_free(&copy);
+        return -1;
+    }
+    return problems_take(pb, &copy);
+}
+
+int hp_problems_nest(hp_problems *pb, size_t from, const char *prefix)
+{
+    size_t plen = prefix ? strlen(prefix) : 0;
+
+    if (!pb || plen == 0)
+        return 0;
+    for (size_t i = from; i < pb->count; i++) {
+        size_t len = strlen(pb->records[i].path);
+        char *path = malloc(plen + len + 1);
+        if (!path)
+            return -1;
+        memcpy(path, prefix, plen);
+        memcpy(path + plen, pb->records[i].path, len + 1);
+        free(pb->records[i].path);
+        pb->records[i].path = path;
+    }
+    return 0;
 }
 
 void hp_problems_free(hp_problems *pb)
 {
     if (!pb)
         return;
-    free_strv(pb->items, pb->count);
+    for (size_t i = 0; i < pb->count; i++)
+        problem_free(&pb->records[i]);
+    free(pb->records);
+    free(pb->items);
+    pb->records = NULL;
     pb->items = NULL;
     pb->count = 0;
+}
+
+cJSON *hp_problems_to_json(const hp_problems *pb)
+{
+    cJSON *data = cJSON_CreateObject(), *list, *details;
+
+    if (!data || !(list = cJSON_AddArrayToObject(data, "problems")) ||
+        !(details = cJSON_AddArrayToObject(data, "details")))
+        goto fail;
+    for (size_t i = 0; pb && i < pb->count; i++) {
+        const hp_problem *p = &pb->records[i];
+        cJSON *s = cJSON_CreateString(p->message), *d = cJSON_CreateObject();
+        if (s)
+            cJSON_AddItemToArray(list, s);
+        if (d)
+            cJSON_AddItemToArray(details, d);
+        if (!s || !d || !cJSON_AddStringToObject(d, "code", hp_problem_code_name(p->code)) ||
+            !cJSON_AddStringToObject(d, "path", p->path) ||
+            !cJSON_AddStringToObject(d, "message", p->message) ||
+            (p->cycle && add_string_array(d, "cycle", p->cycle, p->n_cycle) != 0))
+            goto fail;
+    }
+    return data;
+fail:
+    cJSON_Delete(data);
+    return NULL;
+}
+
+/* One element of error.data.details into pb; 0 when it was not a record. */
+static int detail_from_json(const cJSON *d, hp_problems *pb)
+{
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(d, "code");
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(d, "path");
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(d, "message");
+    const cJSON *cycle = cJSON_GetObjectItemCaseSensitive(d, "cycle"), *el;
+    hp_problem p = {0};
+    size_t n = 0;
+
+    if (!cJSON_IsString(msg) || !msg->valuestring || !problems_room(pb))
+        return 0;
+    hp_problem_code_parse(cJSON_IsString(code) ? code->valuestring : NULL, &p.code);
+    p.path = dup_str(cJSON_IsString(path) && path->valuestring ? path->valuestring : "");
+    p.message = dup_str(msg->valuestring);
+    if (cJSON_IsArray(cycle) && (n = (size_t)cJSON_GetArraySize(cycle)) > 0 &&
+        (p.cycle = calloc(n, sizeof(*p.cycle))) != NULL) {
+        cJSON_ArrayForEach (el, cycle)
+            if (cJSON_IsString(el) && el->valuestring && p.n_cycle < n &&
+                (p.cycle[p.n_cycle] = dup_str(el->valuestring)) != NULL)
+                p.n_cycle++;
+    }
+    return problems_take(pb, &p) == 0;
+}
+
+size_t hp_problems_from_json(const cJSON *data, hp_problems *pb)
+{
+    const cJSON *details = cJSON_GetObjectItemCaseSensitive(data, "details");
+    const cJSON *problems = cJSON_GetObjectItemCaseSensitive(data, "problems"), *el;
+    size_t added = 0;
+
+    if (!pb || !cJSON_IsObject(data))
+        return 0;
+    if (cJSON_IsArray(details) && cJSON_GetArraySize(details) > 0) {
+        cJSON_ArrayForEach (el, details)
+            added += (size_t)detail_from_json(el, pb);
+        return added;
+    }
+    cJSON_ArrayForEach (el, problems)
+        if (cJSON_IsString(el) && el->valuestring) {
+            hp_problems_add(pb, "%s", el->valuestring);
+            added++;
+        }
+    return added;
 }
 
 /* Counts every problem itself, so a full or NULL list never makes input look valid. */
@@ -237,42 +434,159 @@ typedef struct reporter {
     int lenient;       /* fields it does not know are skipped, not refused */
 } reporter;
 
-static void report(reporter *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report_raw(reporter *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON pointer being written: cut (never overflowing) past its size. */
+typedef struct where {
+    char s[256];
+} where;
 
-/* "<owner>: <message>". */
-static void report(reporter *r, const char *fmt, ...)
+static const char *where_set(where *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static const char *where_set(where *w, const char *fmt, ...)
 {
     va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(w->s, sizeof(w->s), fmt, ap);
+    va_end(ap);
+    return w->s;
+}
+
+const char *hp_json_pointer_key(char *buf, size_t size, const char *prefix, const char *token)
+{
+    size_t used = 0;
+
+    if (!buf || size == 0)
+        return buf;
+    if (prefix && buf != prefix)
+        snprintf(buf, size, "%s", prefix);
+    else if (!prefix)
+        buf[0] = '\0';
+    used = strlen(buf);
+    if (used + 1 < size)
+        buf[used++] = '/';
+    for (const char *t = token ? token : ""; *t && used + 2 < size; t++) {
+        if (*t == '~' || *t == '/') {
+            buf[used++] = '~';
+            buf[used++] = *t == '~' ? '0' : '1';
+        } else {
+            buf[used++] = *t;
+        }
+    }
+    buf[used] = '\0';
+    return buf;
+}
+
+/* Appends "/" and token, escaped. */
+static const char *where_key(where *w, const char *token)
+{
+    return hp_json_pointer_key(w->s, sizeof(w->s), w->s, token);
+}
+
+/* Appends "/<i>", an array index. */
+static const char *where_index(where *w, size_t i)
+{
+    size_t used = strlen(w->s);
+
+    snprintf(w->s + used, sizeof(w->s) - used, "/%zu", i);
+    return w->s;
+}
+
+/* The path of an action's field: "/actions/<position - 1>/<field>", or "/<field>" for a
+ * lone action (position 0); field NULL = the action itself. */
+static const char *where_action(where *w, size_t position, const char *field)
+{
+    w->s[0] = '\0';
+    if (position)
+        where_set(w, "/actions/%zu", position - 1);
+    if (field)
+        where_key(w, field);
+    return w->s;
+}
+
+typedef enum say { SAY_RAW, SAY_OF, SAY_BY } say;
+
+static void vreport(reporter *r, hp_problem_code code, const char *path, say how, const char *who,
+                    hp_problem *out, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+
+/* SAY_RAW: the message as given (the owner is its subject). SAY_OF: "<owner>: [<who>: ]
+ * <message>". SAY_BY: "<owner>: <who> <message>" (the action is its subject). detail
+ * points past the owner and who. out (may be NULL) gives a cycle to the record. */
+static void vreport(reporter *r, hp_problem_code code, const char *path, say how, const char *who,
+                    hp_problem *out, const char *fmt, va_list ap)
+{
+    hp_problem p = {.code = code};
     char *msg;
+    int own = how != SAY_RAW && r->owner && *r->owner;
+    size_t head = 0, len;
 
     r->found++;
-    va_start(ap, fmt);
+    if (out) {
+        p.cycle = out->cycle;
+        p.n_cycle = out->n_cycle;
+        out->cycle = NULL;
+        out->n_cycle = 0;
+    }
     msg = vformat(fmt, ap);
-    va_end(ap);
-    if (!msg)
+    if (!msg || !problems_room(r->pb)) {
+        free(msg);
+        problem_free(&p);
         return;
-    if (r->owner && *r->owner)
-        hp_problems_add(r->pb, "%s: %s", r->owner, msg);
-    else
-        hp_problems_add(r->pb, "%s", msg);
+    }
+    if (own)
+        head += strlen(r->owner) + 2;
+    if (how != SAY_RAW && who)
+        head += strlen(who) + (how == SAY_BY ? 1 : 2);
+    len = head + strlen(msg);
+    p.message = malloc(len + 1);
+    if (p.message) {
+        snprintf(p.message, len + 1, "%s%s%s%s%s", own ? r->owner : "", own ? ": " : "",
+                 how != SAY_RAW && who ? who : "",
+                 how != SAY_RAW && who ? (how == SAY_BY ? " " : ": ") : "", msg);
+        p.detail = head;
+    }
     free(msg);
+    p.path = dup_str(path ? path : "");
+    problems_take(r->pb, &p);
+}
+
+static void report(reporter *r, hp_problem_code code, const char *path, const char *who,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void report_by(reporter *r, hp_problem_code code, const char *path, const char *who,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void report_raw(reporter *r, hp_problem_code code, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "<owner>: [<who>: ]<message>". */
+static void report(reporter *r, hp_problem_code code, const char *path, const char *who,
+                   const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport(r, code, path, SAY_OF, who, NULL, fmt, ap);
+    va_end(ap);
+}
+
+/* "<owner>: <who> <message>", for sentences that have the action as their subject. */
+static void report_by(reporter *r, hp_problem_code code, const char *path, const char *who,
+                      const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport(r, code, path, SAY_BY, who, NULL, fmt, ap);
+    va_end(ap);
 }
 
 /* The message as given, for sentences that have the owner as their subject. */
-static void report_raw(reporter *r, const char *fmt, ...)
+static void report_raw(reporter *r, hp_problem_code code, const char *path, const char *fmt, ...)
 {
     va_list ap;
-    char *msg;
 
-    r->found++;
     va_start(ap, fmt);
-    msg = vformat(fmt, ap);
+    vreport(r, code, path, SAY_RAW, NULL, NULL, fmt, ap);
     va_end(ap);
-    if (!msg)
-        return;
-    hp_problems_add(r->pb, "%s", msg);
-    free(msg);
 }
 
 typedef struct label {
@@ -507,18 +821,49 @@ static int graph_build(graph *g, const hp_action_spec *a, size_t n)
     return 0;
 }
 
+static void report_cycle_record(reporter *r, hp_problem_code code, const char *path,
+                                hp_problem *names, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* "<owner>: <message>" with the cycle of names (taken). */
+static void report_cycle_record(reporter *r, hp_problem_code code, const char *path,
+                                hp_problem *names, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport(r, code, path, SAY_OF, NULL, names, fmt, ap);
+    va_end(ap);
+}
+
 /* Reports the cycle nodes[0] -> ... -> nodes[len-1] -> nodes[0], rotated to start at
  * its earliest action and shortened past CYCLE_SHOW_MAX actions. The buffer holds the
  * longest shown path; the clamp only keeps that true if the sizes ever change. */
-static void report_cycle(reporter *r, const hp_action_spec *a, const size_t *nodes, size_t len)
+static void report_cycle(reporter *r, const hp_action_spec *a, const graph *g, const size_t *nodes,
+                         size_t len)
 {
     char path[(HP_NAME_SHOW_SIZE + 8) * (CYCLE_SHOW_MAX + 2)];
     char shown[HP_NAME_SHOW_SIZE];
-    size_t first = 0, used = 0;
+    size_t first = 0, used = 0, dep = 0;
+    const hp_action_spec *from;
+    hp_problem names = {0};
+    where w;
 
     for (size_t t = 1; t < len; t++)
         if (nodes[t] < nodes[first])
             first = t;
+    /* The record: every action on the cycle, and the dependency that leaves the first. */
+    from = &a[nodes[first]];
+    while (dep + 1 < from->n_depends_on &&
+           graph_resolve(g, from->depends_on[dep]) != nodes[(first + 1) % len])
+        dep++;
+    names.cycle = calloc(len, sizeof(*names.cycle));
+    for (size_t t = 0; names.cycle && t < len; t++)
+        if (!(names.cycle[names.n_cycle++] = dup_str(a[nodes[(first + t) % len]].name))) {
+            free_strv(names.cycle, names.n_cycle);
+            names.cycle = NULL;
+            names.n_cycle = 0;
+        }
     path[0] = '\0';
     for (size_t t = 0; t <= len && t <= CYCLE_SHOW_MAX; t++) {
         const char *name = a[nodes[(first + t) % len]].name;
@@ -534,7 +879,9 @@ static void report_cycle(reporter *r, const hp_action_spec *a, const size_t *nod
         if (used >= sizeof(path))
             break;
     }
-    report(r, "dependency cycle: %s", path);
+    where_set(&w, "/actions/%zu/depends_on/%zu", nodes[first], dep);
+    report_cycle_record(r, len == 1 ? HP_PROBLEM_DEP_SELF : HP_PROBLEM_DEP_CYCLE, w.s, &names,
+                        "dependency cycle: %s", path);
 }
 
 /* Depth-first walk in insertion order; each back edge closes one cycle, reported once. */
@@ -569,7 +916,7 @@ static int report_cycles(reporter *r, const hp_action_spec *a, const graph *g)
                     next[depth] = g->start[v];
                     depth++;
                 } else if (color[v] == 1) {
-                    report_cycle(r, a, stack + at[v], depth - at[v]);
+                    report_cycle(r, a, g, stack + at[v], depth - at[v]);
                 }
             } else {
                 color[u] = 2;
@@ -673,96 +1020,116 @@ out:
 
 /* --- validation ----------------------------------------------------------------------- */
 
-static void validate_text(reporter *r, const char *who, const char *field, const char *value)
+static void validate_text(reporter *r, const char *who, size_t pos, const char *field,
+                          const char *value)
 {
+    where w;
+
     if (!value)
         return;
+    where_action(&w, pos, field);
     if (!*value)
-        report(r, "%s: %s is empty", who, field);
+        report(r, HP_PROBLEM_VALUE_EMPTY, w.s, who, "%s is empty", field);
     else if (has_control(value))
-        report(r, "%s: %s contains a control character", who, field);
+        report(r, HP_PROBLEM_VALUE_CONTROL, w.s, who, "%s contains a control character", field);
 }
 
-static void validate_program(reporter *r, const char *who, const hp_action_spec *a)
+static void validate_program(reporter *r, const char *who, size_t pos, const hp_action_spec *a)
 {
     hp_error err;
     char **argv;
+    where w;
 
     if (a->script && a->command) {
-        report(r, "%s has both script and command; give exactly one", who);
+        report_by(r, HP_PROBLEM_PROGRAM_BOTH, where_action(&w, pos, "command"), who,
+                  "has both script and command; give exactly one");
         return;
     }
     if (!a->script && !a->command) {
-        report(r, "%s has neither script nor command", who);
+        report_by(r, HP_PROBLEM_PROGRAM_MISSING, where_action(&w, pos, "script"), who,
+                  "has neither script nor command");
         return;
     }
     if (a->script) {
         if (is_blank_str(a->script))
-            report(r, "%s: script is empty", who);
+            report(r, HP_PROBLEM_VALUE_EMPTY, where_action(&w, pos, "script"), who,
+                   "script is empty");
         return;
     }
+    where_action(&w, pos, "command");
     hp_error_clear(&err);
     argv = hp_split_command(a->command, &err);
     if (argv)
         hp_argv_free(argv);
     else if (err.code == HP_E_VALIDATION && strcmp(err.message, "empty command") == 0)
-        report(r, "%s: command is empty", who);
+        report(r, HP_PROBLEM_VALUE_EMPTY, w.s, who, "command is empty");
     else
-        report(r, "%s: command cannot be split: %s", who, err.message);
+        report(r, HP_PROBLEM_COMMAND_SPLIT, w.s, who, "command cannot be split: %s", err.message);
 }
 
-static void validate_env(reporter *r, const char *who, const hp_action_spec *a)
+static void validate_env(reporter *r, const char *who, size_t pos, const hp_action_spec *a)
 {
     char shown[HP_NAME_SHOW_SIZE];
+    where w;
 
     if (!a->env || a->n_env == 0)
         return;
     if (a->n_env > HP_ENV_MAX)
-        report(r, "%s has %zu env vars; at most %d are allowed", who, a->n_env, HP_ENV_MAX);
+        report_by(r, HP_PROBLEM_COUNT_RANGE, where_action(&w, pos, "env"), who,
+                  "has %zu env vars; at most %d are allowed", a->n_env, HP_ENV_MAX);
     for (size_t i = 0; i < a->n_env; i++) {
         const hp_env_var *e = &a->env[i];
+        where_action(&w, pos, "env");
+        where_key(&w, e->key);
         if (!env_key_is_valid(e->key)) {
-            report(r,
-                   "%s: env key '%s' is invalid: use A-Z a-z 0-9 _ and do not start with a digit",
-                   who, hp_name_show(e->key, shown, sizeof(shown)));
+            report(r, HP_PROBLEM_ENV_KEY_INVALID, w.s, who,
+                   "env key '%s' is invalid: use A-Z a-z 0-9 _ and do not start with a digit",
+                   hp_name_show(e->key, shown, sizeof(shown)));
             continue;
         }
         if (!e->value)
-            report(r, "%s: env '%s' has no value", who, hp_name_show(e->key, shown, sizeof(shown)));
+            report(r, HP_PROBLEM_VALUE_MISSING, w.s, who, "env '%s' has no value",
+                   hp_name_show(e->key, shown, sizeof(shown)));
         /* Quadratic, so only within the bound (beyond it the count is already reported). */
         if (a->n_env <= HP_ENV_MAX)
             for (size_t j = 0; j < i; j++)
                 if (a->env[j].key && strcmp(a->env[j].key, e->key) == 0) {
-                    report(r, "%s: duplicate env key '%s'", who,
+                    report(r, HP_PROBLEM_ENV_KEY_DUPLICATE, w.s, who, "duplicate env key '%s'",
                            hp_name_show(e->key, shown, sizeof(shown)));
                     break;
                 }
     }
 }
 
-static void validate_tags(reporter *r, const char *who, const hp_action_spec *a)
+static void validate_tags(reporter *r, const char *who, size_t pos, const hp_action_spec *a)
 {
     char shown[HP_NAME_SHOW_SIZE];
+    where w;
 
     if (!a->tags)
         return;
     if (a->n_tags > HP_TAGS_MAX)
-        report(r, "%s has %zu tags; at most %d are allowed", who, a->n_tags, HP_TAGS_MAX);
+        report_by(r, HP_PROBLEM_COUNT_RANGE, where_action(&w, pos, "tags"), who,
+                  "has %zu tags; at most %d are allowed", a->n_tags, HP_TAGS_MAX);
     for (size_t i = 0; i < a->n_tags; i++) {
         const char *t = a->tags[i] ? a->tags[i] : "";
         size_t len = strlen(t);
+        where_action(&w, pos, "tags");
+        where_index(&w, i);
         if (len == 0 || len > HP_TAG_MAX)
-            report(r, "%s: tag '%s' must be 1 to %d bytes", who,
+            report(r, HP_PROBLEM_VALUE_LENGTH, w.s, who, "tag '%s' must be 1 to %d bytes",
                    hp_name_show(t, shown, sizeof(shown)), HP_TAG_MAX);
         else if (has_control(t))
-            report(r, "%s: tag '%s' contains a control character", who,
+            report(r, HP_PROBLEM_VALUE_CONTROL, w.s, who, "tag '%s' contains a control character",
                    hp_name_show(t, shown, sizeof(shown)));
     }
 }
 
-static void validate_depends(reporter *r, const char *who, const hp_action_spec *a, const graph *g)
+static void validate_depends(reporter *r, const char *who, size_t pos, const hp_action_spec *a,
+                             const graph *g)
 {
     char shown[HP_NAME_SHOW_SIZE];
+    where w;
 
     if (!a->depends_on)
         return;
@@ -775,9 +1142,11 @@ static void validate_depends(reporter *r, const char *who, const hp_action_spec 
             for (size_t e = 0; e < d && !again; e++)
                 again = (!dep && !a->depends_on[e]) ||
                         (dep && a->depends_on[e] && strcmp(dep, a->depends_on[e]) == 0);
-        if (!again)
-            report(r, "%s depends on unknown action '%s'", who,
-                   hp_name_show(dep, shown, sizeof(shown)));
+        if (!again) {
+            where_action(&w, pos, "depends_on");
+            report_by(r, HP_PROBLEM_DEP_UNKNOWN, where_index(&w, d), who,
+                      "depends on unknown action '%s'", hp_name_show(dep, shown, sizeof(shown)));
+        }
     }
 }
 
@@ -787,31 +1156,41 @@ static void validate_action(reporter *r, int in_service, const hp_action_spec *a
     label l;
     char shown[HP_NAME_SHOW_SIZE];
     const char *who = action_label(&l, a->name, i + 1);
+    size_t pos = i + 1;
+    where w;
 
     if (!a->name)
-        report(r, "%s has no name", who);
+        report_by(r, HP_PROBLEM_NAME_MISSING, where_action(&w, pos, "name"), who, "has no name");
     else if (!hp_name_is_valid(a->name))
-        report(r, "action name '%s' is invalid: %s", hp_name_show(a->name, shown, sizeof(shown)),
+        report(r, HP_PROBLEM_NAME_INVALID, where_action(&w, pos, "name"), NULL,
+               "action name '%s' is invalid: %s", hp_name_show(a->name, shown, sizeof(shown)),
                name_rule(a->name));
     if (g && g->second[i])
-        report(r, "duplicate action name '%s'", hp_name_show(a->name, shown, sizeof(shown)));
-    validate_program(r, who, a);
-    validate_text(r, who, "interpreter", a->interpreter);
-    validate_text(r, who, "cwd", a->cwd);
+        report(r, HP_PROBLEM_NAME_DUPLICATE, where_action(&w, pos, "name"), NULL,
+               "duplicate action name '%s'", hp_name_show(a->name, shown, sizeof(shown)));
+    validate_program(r, who, pos, a);
+    validate_text(r, who, pos, "interpreter", a->interpreter);
+    validate_text(r, who, pos, "cwd", a->cwd);
     if (a->timeout_secs < 0 || a->timeout_secs > HP_TIMEOUT_MAX_SECS)
-        report(r, "%s: timeout_secs must be between 0 and %ld", who, HP_TIMEOUT_MAX_SECS);
+        report(r, HP_PROBLEM_VALUE_RANGE, where_action(&w, pos, "timeout_secs"), who,
+               "timeout_secs must be between 0 and %ld", HP_TIMEOUT_MAX_SECS);
     if (a->retry < 0 || a->retry > HP_RETRY_MAX)
-        report(r, "%s: retry must be between 0 and %d", who, HP_RETRY_MAX);
+        report(r, HP_PROBLEM_VALUE_RANGE, where_action(&w, pos, "retry"), who,
+               "retry must be between 0 and %d", HP_RETRY_MAX);
     if (a->retry_delay_ms < 0 || a->retry_delay_ms > HP_RETRY_DELAY_MAX_MS)
-        report(r, "%s: retry_delay_ms must be between 0 and %ld", who, HP_RETRY_DELAY_MAX_MS);
+        report(r, HP_PROBLEM_VALUE_RANGE, where_action(&w, pos, "retry_delay_ms"), who,
+               "retry_delay_ms must be between 0 and %ld", HP_RETRY_DELAY_MAX_MS);
+    where_action(&w, pos, "restart");
     if ((unsigned)a->restart > HP_RESTART_ALWAYS)
-        report(r, "%s: restart has an unknown value %d", who, (int)a->restart);
+        report(r, HP_PROBLEM_VALUE_CHOICE, w.s, who, "restart has an unknown value %d",
+               (int)a->restart);
     else if (a->restart == HP_RESTART_ALWAYS && !in_service)
-        report(r, "%s: restart 'always' is only allowed in services", who);
-    validate_env(r, who, a);
-    validate_tags(r, who, a);
+        report(r, HP_PROBLEM_RESTART_SERVICE_ONLY, w.s, who,
+               "restart 'always' is only allowed in services");
+    validate_env(r, who, pos, a);
+    validate_tags(r, who, pos, a);
     if (g)
-        validate_depends(r, who, a, g);
+        validate_depends(r, who, pos, a, g);
 }
 
 size_t hp_spec_validate(const char *kind, const char *name, const hp_action_spec *actions, size_t n,
@@ -829,19 +1208,21 @@ size_t hp_spec_validate(const char *kind, const char *name, const hp_action_spec
         n = 0;
     r.owner = owner_label(&owner, kind, name);
     if (!name)
-        report_raw(&r, "%s name is missing", kind);
+        report_raw(&r, HP_PROBLEM_NAME_MISSING, "/name", "%s name is missing", kind);
     else if (!hp_name_is_valid(name))
-        report_raw(&r, "%s name '%s' is invalid: %s", kind,
+        report_raw(&r, HP_PROBLEM_NAME_INVALID, "/name", "%s name '%s' is invalid: %s", kind,
                    hp_name_show(name, shown, sizeof(shown)), name_rule(name));
     if (n == 0)
-        report_raw(&r, "%s has no actions; give at least one", r.owner);
+        report_raw(&r, HP_PROBLEM_ACTIONS_EMPTY, "/actions", "%s has no actions; give at least one",
+                   r.owner);
     else if (n > HP_ACTIONS_MAX)
-        report_raw(&r, "%s has %zu actions; at most %d are allowed", r.owner, n, HP_ACTIONS_MAX);
+        report_raw(&r, HP_PROBLEM_COUNT_RANGE, "/actions",
+                   "%s has %zu actions; at most %d are allowed", r.owner, n, HP_ACTIONS_MAX);
     have_graph = graph_build(&g, actions, n) == 0;
     for (size_t i = 0; i < n; i++)
         validate_action(&r, strcmp(kind, "service") == 0, &actions[i], i, have_graph ? &g : NULL);
     if (!have_graph || report_cycles(&r, actions, &g) != 0)
-        report(&r, "out of memory while checking the dependencies");
+        report(&r, HP_PROBLEM_NO_MEMORY, "", NULL, "out of memory while checking the dependencies");
     if (have_graph)
         graph_free(&g);
     return r.found;
@@ -853,13 +1234,14 @@ size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb)
     reporter r = {pb, 0, NULL, 0};
 
     if (!c) {
-        report_raw(&r, "service config is missing");
+        report_raw(&r, HP_PROBLEM_VALUE_MISSING, "", "service config is missing");
         return r.found;
     }
     r.found = hp_spec_validate("service", c->name, c->actions, c->n_actions, pb);
     r.owner = owner_label(&owner, "service", c->name);
     if (c->description && strlen(c->description) > HP_DESCRIPTION_MAX)
-        report(&r, "description is longer than %d bytes", HP_DESCRIPTION_MAX);
+        report(&r, HP_PROBLEM_VALUE_LENGTH, "/description", NULL,
+               "description is longer than %d bytes", HP_DESCRIPTION_MAX);
     return r.found;
 }
 
@@ -875,7 +1257,7 @@ static const cJSON *field(const cJSON *obj, const char *key)
 
 static void oom(reporter *r)
 {
-    report(r, "out of memory while reading the JSON");
+    report(r, HP_PROBLEM_NO_MEMORY, "", NULL, "out of memory while reading the JSON");
 }
 
 static const char *const action_fields[] = {
@@ -929,11 +1311,12 @@ static const char *closest_field(const char *key, const char *const *known)
 
 /* The design refuses fields it does not define: a typo such as "timeout_sec" would
  * otherwise be stored and silently do nothing. path is "" or "actions[0]." */
-static void check_fields(reporter *r, const char *who, const char *path, const cJSON *obj,
-                         const char *const *known)
+static void check_fields(reporter *r, const char *who, size_t pos, const char *path,
+                         const cJSON *obj, const char *const *known)
 {
     const cJSON *it;
     char shown[HP_NAME_SHOW_SIZE];
+    where w;
 
     if (r->lenient)
         return;
@@ -944,24 +1327,28 @@ static void check_fields(reporter *r, const char *who, const char *path, const c
             k++;
         if (*k)
             continue;
-        char where[HP_NAME_SHOW_SIZE + 48] = "";
+        char at[HP_NAME_SHOW_SIZE + 48] = "";
         hp_name_show(key, shown, sizeof(shown));
         if (*path)
-            snprintf(where, sizeof(where), " (at %s%s)", path, shown);
+            snprintf(at, sizeof(at), " (at %s%s)", path, shown);
         meant = closest_field(key, known);
-        report(r, "%s%sunknown field '%s'%s%s%s%s", who ? who : "", who ? ": " : "", shown, where,
-               meant ? "; did you mean " : "", meant ? meant : "", meant ? "?" : "");
+        where_action(&w, pos, NULL);
+        report(r, HP_PROBLEM_FIELD_UNKNOWN, where_key(&w, key), who, "unknown field '%s'%s%s%s%s",
+               shown, at, meant ? "; did you mean " : "", meant ? meant : "", meant ? "?" : "");
     }
 }
 
-static void get_string(reporter *r, const char *who, const cJSON *obj, const char *key, char **out)
+static void get_string(reporter *r, const char *who, size_t pos, const cJSON *obj, const char *key,
+                       char **out)
 {
     const cJSON *it = field(obj, key);
+    where w;
 
     if (!it)
         return;
     if (!cJSON_IsString(it) || !it->valuestring) {
-        report(r, "%s: %s must be a string", who, key);
+        report(r, HP_PROBLEM_FIELD_TYPE, where_action(&w, pos, key), who, "%s must be a string",
+               key);
         return;
     }
     if (copy_str(out, it->valuestring) != 0)
@@ -969,47 +1356,52 @@ static void get_string(reporter *r, const char *who, const cJSON *obj, const cha
 }
 
 /* Stores integers within +-NUMBER_STORABLE; beyond that the bounds are the message. */
-static void get_integer(reporter *r, const char *who, const cJSON *obj, const char *key, long max,
-                        long *out)
+static void get_integer(reporter *r, const char *who, size_t pos, const cJSON *obj, const char *key,
+                        long max, long *out)
 {
     const cJSON *it = field(obj, key);
     double d;
     long long v;
+    where w;
 
     if (!it)
         return;
+    where_action(&w, pos, key);
     if (!cJSON_IsNumber(it)) {
-        report(r, "%s: %s must be an integer", who, key);
+        report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "%s must be an integer", key);
         return;
     }
     d = it->valuedouble;
     if (!(d >= -NUMBER_STORABLE && d <= NUMBER_STORABLE)) {
-        report(r, "%s: %s must be between 0 and %ld", who, key, max);
+        report(r, HP_PROBLEM_VALUE_RANGE, w.s, who, "%s must be between 0 and %ld", key, max);
         return;
     }
     v = (long long)d;
     if ((double)v != d) {
-        report(r, "%s: %s must be an integer", who, key);
+        report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "%s must be an integer", key);
         return;
     }
     *out = (long)v;
 }
 
-static void get_string_array(reporter *r, const char *who, const cJSON *obj, const char *key,
-                             char ***out, size_t *n)
+static void get_string_array(reporter *r, const char *who, size_t pos, const cJSON *obj,
+                             const char *key, char ***out, size_t *n)
 {
     const cJSON *it = field(obj, key), *el;
     size_t count = 0;
+    where w;
 
     if (!it)
         return;
+    where_action(&w, pos, key);
     if (!cJSON_IsArray(it)) {
-        report(r, "%s: %s must be an array of strings", who, key);
+        report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "%s must be an array of strings", key);
         return;
     }
     cJSON_ArrayForEach (el, it) {
         if (!cJSON_IsString(el) || !el->valuestring) {
-            report(r, "%s: %s must be an array of strings", who, key);
+            report(r, HP_PROBLEM_FIELD_TYPE, where_index(&w, count), who,
+                   "%s must be an array of strings", key);
             return;
         }
         count++;
@@ -1031,22 +1423,26 @@ static void get_string_array(reporter *r, const char *who, const cJSON *obj, con
     }
 }
 
-static void get_env(reporter *r, const char *who, const cJSON *obj, hp_action_spec *out)
+static void get_env(reporter *r, const char *who, size_t pos, const cJSON *obj, hp_action_spec *out)
 {
     const cJSON *it = field(obj, "env"), *el;
     char shown[HP_NAME_SHOW_SIZE];
     size_t count = 0;
     int bad = 0;
+    where w;
 
     if (!it)
         return;
     if (!cJSON_IsObject(it)) {
-        report(r, "%s: env must be an object", who);
+        report(r, HP_PROBLEM_FIELD_TYPE, where_action(&w, pos, "env"), who,
+               "env must be an object");
         return;
     }
     cJSON_ArrayForEach (el, it) {
         if (!cJSON_IsString(el) || !el->valuestring) {
-            report(r, "%s: env value of '%s' must be a string", who,
+            where_action(&w, pos, "env");
+            report(r, HP_PROBLEM_FIELD_TYPE, where_key(&w, el->string), who,
+                   "env value of '%s' must be a string",
                    hp_name_show(el->string, shown, sizeof(shown)));
             bad = 1;
         }
@@ -1079,41 +1475,47 @@ static void parse_action(reporter *r, const cJSON *json, hp_action_spec *out, si
     const cJSON *it;
     long number;
     char path[40] = "";
+    where w;
 
     memset(out, 0, sizeof(*out));
     if (!cJSON_IsObject(json)) {
-        report(r, "%s must be an object", action_label(&l, NULL, position));
+        report_by(r, HP_PROBLEM_FIELD_TYPE, where_action(&w, position, NULL),
+                  action_label(&l, NULL, position), "must be an object");
         return;
     }
     it = field(json, "name");
     if (it && (!cJSON_IsString(it) || !it->valuestring))
-        report(r, "%s: name must be a string", action_label(&l, NULL, position));
+        report(r, HP_PROBLEM_FIELD_TYPE, where_action(&w, position, "name"),
+               action_label(&l, NULL, position), "name must be a string");
     else if (it && copy_str(&out->name, it->valuestring) != 0)
         oom(r);
     who = action_label(&l, out->name, position);
-    get_string(r, who, json, "script", &out->script);
-    get_string(r, who, json, "interpreter", &out->interpreter);
-    get_string(r, who, json, "command", &out->command);
-    get_string(r, who, json, "cwd", &out->cwd);
-    get_env(r, who, json, out);
-    get_integer(r, who, json, "timeout_secs", HP_TIMEOUT_MAX_SECS, &out->timeout_secs);
-    get_string_array(r, who, json, "depends_on", &out->depends_on, &out->n_depends_on);
+    get_string(r, who, position, json, "script", &out->script);
+    get_string(r, who, position, json, "interpreter", &out->interpreter);
+    get_string(r, who, position, json, "command", &out->command);
+    get_string(r, who, position, json, "cwd", &out->cwd);
+    get_env(r, who, position, json, out);
+    get_integer(r, who, position, json, "timeout_secs", HP_TIMEOUT_MAX_SECS, &out->timeout_secs);
+    get_string_array(r, who, position, json, "depends_on", &out->depends_on, &out->n_depends_on);
     number = 0;
-    get_integer(r, who, json, "retry", HP_RETRY_MAX, &number);
+    get_integer(r, who, position, json, "retry", HP_RETRY_MAX, &number);
     out->retry = (int)number;
-    get_integer(r, who, json, "retry_delay_ms", HP_RETRY_DELAY_MAX_MS, &out->retry_delay_ms);
+    get_integer(r, who, position, json, "retry_delay_ms", HP_RETRY_DELAY_MAX_MS,
+                &out->retry_delay_ms);
     it = field(json, "restart");
+    where_action(&w, position, "restart");
     if (it && (!cJSON_IsString(it) || !it->valuestring)) {
-        report(r, "%s: restart must be a string", who);
+        report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "restart must be a string");
     } else if (it && hp_restart_parse(it->valuestring, &out->restart) != 0) {
         char shown[HP_NAME_SHOW_SIZE];
-        report(r, "%s: restart must be one of never, on_failure, always (got '%s')", who,
+        report(r, HP_PROBLEM_VALUE_CHOICE, w.s, who,
+               "restart must be one of never, on_failure, always (got '%s')",
                hp_name_show(it->valuestring, shown, sizeof(shown)));
     }
-    get_string_array(r, who, json, "tags", &out->tags, &out->n_tags);
+    get_string_array(r, who, position, json, "tags", &out->tags, &out->n_tags);
     if (position)
         snprintf(path, sizeof(path), "actions[%zu].", position - 1);
-    check_fields(r, who, path, json, action_fields);
+    check_fields(r, who, position, path, json, action_fields);
 }
 
 int hp_action_spec_from_json(const cJSON *json, hp_action_spec *out, const char *owner,
@@ -1135,7 +1537,7 @@ static void parse_actions(reporter *r, const cJSON *array, hp_action_spec **out,
     *out = NULL;
     *n = 0;
     if (!cJSON_IsArray(array)) {
-        report(r, "actions must be an array");
+        report(r, HP_PROBLEM_FIELD_TYPE, "/actions", NULL, "actions must be an array");
         return;
     }
     size = cJSON_GetArraySize(array);
@@ -1187,18 +1589,18 @@ static int config_from_json(const cJSON *json, hp_service_config *out, int lenie
         return -1;
     memset(out, 0, sizeof(*out));
     if (!cJSON_IsObject(json)) {
-        report_raw(&r, "service config must be an object");
+        report_raw(&r, HP_PROBLEM_FIELD_TYPE, "", "service config must be an object");
         return -1;
     }
     it = field(json, "name");
     if (it && (!cJSON_IsString(it) || !it->valuestring))
-        report_raw(&r, "service name must be a string");
+        report_raw(&r, HP_PROBLEM_FIELD_TYPE, "/name", "service name must be a string");
     else if (it && copy_str(&out->name, it->valuestring) != 0)
         oom(&r);
     r.owner = owner_label(&owner, "service", out->name);
     it = field(json, "description");
     if (it && (!cJSON_IsString(it) || !it->valuestring))
-        report(&r, "description must be a string");
+        report(&r, HP_PROBLEM_FIELD_TYPE, "/description", NULL, "description must be a string");
     else if (it && copy_str(&out->description, it->valuestring) != 0)
         oom(&r);
     it = field(json, "actions");
@@ -1209,9 +1611,10 @@ static int config_from_json(const cJSON *json, hp_service_config *out, int lenie
         if (cJSON_IsString(it) && it->valuestring && strcmp(it->valuestring, "start") == 0)
             out->wanted_start = 1;
         else if (!cJSON_IsString(it) || !it->valuestring || strcmp(it->valuestring, "stop") != 0)
-            report(&r, "wanted must be 'start' or 'stop'");
+            report(&r, HP_PROBLEM_VALUE_CHOICE, "/wanted", NULL,
+                   "wanted must be 'start' or 'stop'");
     }
-    check_fields(&r, NULL, "", json, config_fields);
+    check_fields(&r, NULL, 0, "", json, config_fields);
     return r.found ? -1 : 0;
 }
 

@@ -191,19 +191,9 @@ static cJSON *list_result(hpd_rpc_ctx *ctx, const char *key, cJSON *items)
     return o;
 }
 
-static cJSON *problems_data(const hp_problems *pb)
-{
-    cJSON *data = cJSON_CreateObject();
-    cJSON *list = cJSON_AddArrayToObject(data, "problems");
-
-    for (size_t i = 0; i < pb->count; i++)
-        cJSON_AddItemToArray(list, cJSON_CreateString(pb->items[i]));
-    return data;
-}
-
 static cJSON *invalid(hpd_rpc_ctx *ctx, hp_problems *pb)
 {
-    cJSON *r = hpd_rpc_fail(ctx, HPD_INVALID_PARAMS, problems_data(pb), "%s",
+    cJSON *r = hpd_rpc_fail(ctx, HPD_INVALID_PARAMS, hp_problems_to_json(pb), "%s",
                             pb->count ? pb->items[0] : "invalid params");
     hp_problems_free(pb);
     return r;
@@ -343,6 +333,7 @@ static cJSON *m_service_set(hpd_rpc_ctx *ctx)
 
     hp_service_config_from_json(json, &cfg, &pb);
     hp_service_config_validate(&cfg, &pb);
+    hp_problems_nest(&pb, 0, "/config"); /* the paths point into the params */
     if (pb.count > 0) {
         hp_service_config_free(&cfg);
         return invalid(ctx, &pb);
@@ -802,20 +793,24 @@ static cJSON *m_logs_insert(hpd_rpc_ctx *ctx)
     cJSON *o;
 
     if (strlen(src) == 0 || strlen(src) > 128 || has_control(src))
-        hp_problems_add(&pb, "src must be 1 to 128 characters without control characters");
+        hp_problems_add_at(&pb, HP_PROBLEM_VALUE_LENGTH, "/src",
+                           "src must be 1 to 128 characters without control characters");
     if (stream_name) {
         if (strcmp(stream_name, "stderr") == 0)
             stream = HPD_STDERR;
         else if (strcmp(stream_name, "system") == 0)
             stream = HPD_SYSTEM;
         else if (strcmp(stream_name, "stdout") != 0)
-            hp_problems_add(&pb, "stream must be stdout, stderr or system");
+            hp_problems_add_at(&pb, HP_PROBLEM_VALUE_CHOICE, "/stream",
+                               "stream must be stdout, stderr or system");
     }
     if (cJSON_GetArraySize(lines) < 1 || cJSON_GetArraySize(lines) > 1000)
-        hp_problems_add(&pb, "lines must hold 1 to 1000 strings");
+        hp_problems_add_at(&pb, HP_PROBLEM_COUNT_RANGE, "/lines",
+                           "lines must hold 1 to 1000 strings");
     cJSON_ArrayForEach (l, lines)
         if (!cJSON_IsString(l)) {
-            hp_problems_add(&pb, "every element of lines must be a string");
+            hp_problems_add_at(&pb, HP_PROBLEM_FIELD_TYPE, "/lines",
+                               "every element of lines must be a string");
             break;
         }
     if (pb.count > 0)

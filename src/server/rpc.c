@@ -146,8 +146,9 @@ static void nul_found(nul_scan *s, const char *what)
 {
     s->found++;
     if (s->slot < s->n_slots)
-        hp_problems_add(&s->pbs[s->slot], "%s %s%s contains a NUL character (\\u0000)", what,
-                        s->plen ? "at " : "of ", s->plen ? s->path : "the request");
+        hp_problems_add_at(&s->pbs[s->slot], HP_PROBLEM_VALUE_CONTROL, "",
+                           "%s %s%s contains a NUL character (\\u0000)", what,
+                           s->plen ? "at " : "of ", s->plen ? s->path : "the request");
 }
 
 /* After a member or an element: back to the container's path, past the comma. */
@@ -321,15 +322,22 @@ static void check_bounds(const hpd_param *p, const cJSON *item, hp_problems *pb)
     const char *unit = p->type == HPD_P_STRING  ? " bytes long"
                        : p->type == HPD_P_ARRAY ? " items"
                                                 : "";
+    hp_problem_code code = p->type == HPD_P_INT      ? HP_PROBLEM_VALUE_RANGE
+                           : p->type == HPD_P_STRING ? HP_PROBLEM_VALUE_LENGTH
+                                                     : HP_PROBLEM_COUNT_RANGE;
+    char path[80];
+
+    hp_json_pointer_key(path, sizeof(path), "", p->name);
 
     if (p->type == HPD_P_INT || p->type == HPD_P_STRING || p->type == HPD_P_ARRAY) {
         if (p->max && (n < (double)p->min || n > (double)p->max))
-            hp_problems_add(pb, "param '%s' must be %sbetween %lld and %lld%s", p->name,
-                            p->type == HPD_P_ARRAY ? "an array of " : "", (long long)p->min,
-                            (long long)p->max, unit);
+            hp_problems_add_at(pb, code, path, "param '%s' must be %sbetween %lld and %lld%s",
+                               p->name, p->type == HPD_P_ARRAY ? "an array of " : "",
+                               (long long)p->min, (long long)p->max, unit);
         else if (n < (double)p->min)
-            hp_problems_add(pb, "param '%s' must be %sat least %lld%s", p->name,
-                            p->type == HPD_P_ARRAY ? "an array of " : "", (long long)p->min, unit);
+            hp_problems_add_at(pb, code, path, "param '%s' must be %sat least %lld%s", p->name,
+                               p->type == HPD_P_ARRAY ? "an array of " : "", (long long)p->min,
+                               unit);
     }
     if (p->type == HPD_P_STRING && p->choices) {
         const char *const *c = p->choices;
@@ -341,7 +349,8 @@ static void check_bounds(const hpd_param *p, const cJSON *item, hp_problems *pb)
         for (c = p->choices; *c; c++)
             snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
                      c == p->choices ? "" : ", ", *c);
-        hp_problems_add(pb, "param '%s' must be one of %s", p->name, list);
+        hp_problems_add_at(pb, HP_PROBLEM_VALUE_CHOICE, path, "param '%s' must be one of %s",
+                           p->name, list);
     }
 }
 
@@ -349,41 +358,37 @@ static void check_bounds(const hpd_param *p, const cJSON *item, hp_problems *pb)
 static void check_params(const hpd_method *m, const cJSON *params, hp_problems *pb)
 {
     const cJSON *item;
+    char path[160];
 
     cJSON_ArrayForEach (item, params) {
         const hpd_param *p = m->params;
         while (p->name && strcmp(p->name, item->string) != 0)
             p++;
+        hp_json_pointer_key(path, sizeof(path), "", item->string);
         if (!p->name) {
-            hp_problems_add(pb, "%s does not take a param named '%.64s'", m->name, item->string);
+            hp_problems_add_at(pb, HP_PROBLEM_FIELD_UNKNOWN, path,
+                               "%s does not take a param named '%.64s'", m->name, item->string);
             continue;
         }
         if (cJSON_IsNull(item) && !p->required)
             continue;
         if (!type_matches(item, p->type)) {
-            hp_problems_add(pb, "param '%s' must be %s", p->name, type_name(p->type));
+            hp_problems_add_at(pb, HP_PROBLEM_FIELD_TYPE, path, "param '%s' must be %s", p->name,
+                               type_name(p->type));
             continue;
         }
         if (p->type == HPD_P_NAME && !hp_name_is_valid(item->valuestring))
-            hp_problems_add(pb,
-                            "param '%s' must be a name of 1 to 64 characters A-Z a-z 0-9 _ . - "
-                            "(not . or ..)",
-                            p->name);
+            hp_problems_add_at(pb, HP_PROBLEM_NAME_INVALID, path,
+                               "param '%s' must be a name of 1 to 64 characters A-Z a-z 0-9 _ . "
+                               "- (not . or ..)",
+                               p->name);
         check_bounds(p, item, pb);
     }
     for (const hpd_param *p = m->params; p->name; p++)
         if (p->required && !cJSON_HasObjectItem(params, p->name))
-            hp_problems_add(pb, "param '%s' is required", p->name);
-}
-
-static cJSON *problems_data(const hp_problems *pb)
-{
-    cJSON *data = cJSON_CreateObject();
-    cJSON *list = cJSON_AddArrayToObject(data, "problems");
-
-    for (size_t i = 0; i < pb->count; i++)
-        cJSON_AddItemToArray(list, cJSON_CreateString(pb->items[i]));
-    return data;
+            hp_problems_add_at(pb, HP_PROBLEM_VALUE_MISSING,
+                               hp_json_pointer_key(path, sizeof(path), "", p->name),
+                               "param '%s' is required", p->name);
 }
 
 static int valid_id(const cJSON *id)
@@ -411,10 +416,10 @@ static cJSON *call_one(struct hpd_server *srv, const hpd_method *methods, const 
                      error_object(HPD_INVALID_REQUEST, "a request must be a JSON object", NULL));
     if (nuls && nuls->count > 0)
         /* Before anything is read: every string here may have been cut short. */
-        return notification
-                   ? NULL
-                   : reply(cJSON_Duplicate(id, 1), NULL,
-                           error_object(HPD_INVALID_PARAMS, nuls->items[0], problems_data(nuls)));
+        return notification ? NULL
+                            : reply(cJSON_Duplicate(id, 1), NULL,
+                                    error_object(HPD_INVALID_PARAMS, nuls->items[0],
+                                                 hp_problems_to_json(nuls)));
     if (!cJSON_IsString(version) || strcmp(version->valuestring, "2.0") != 0)
         return reply(
             cJSON_Duplicate(id, 1), NULL,
@@ -441,7 +446,7 @@ static cJSON *call_one(struct hpd_server *srv, const hpd_method *methods, const 
         params = empty = cJSON_CreateObject();
     check_params(m, params, &pb);
     if (pb.count > 0) {
-        cJSON *err = error_object(HPD_INVALID_PARAMS, pb.items[0], problems_data(&pb));
+        cJSON *err = error_object(HPD_INVALID_PARAMS, pb.items[0], hp_problems_to_json(&pb));
         hp_problems_free(&pb);
         cJSON_Delete(empty);
         return notification ? (cJSON_Delete(err), NULL) : reply(cJSON_Duplicate(id, 1), NULL, err);

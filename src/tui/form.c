@@ -1,6 +1,6 @@
 /* The dashboard's forms as data (form.h): the fields as typed, their mapping onto the
- * builders, the problems of a check attributed to fields by reading the builders' own
- * sentences, and the request and hero_proc command a submit stands for. It draws
+ * builders, the problems of a check attributed to fields by the paths of the builders'
+ * problem records, and the request and hero_proc command a submit stands for. It draws
  * nothing, keeps no rule of its own that the builders do not apply (the numbers and env
  * lines it cannot pass on are the exception), and talks to a server only in submit. */
 #include "config.h"
@@ -33,14 +33,6 @@ static char *format(const char *fmt, ...)
         s = NULL;
     va_end(ap);
     return s;
-}
-
-/* The rest of s after prefix, NULL when s does not start with it. */
-static const char *after(const char *s, const char *prefix)
-{
-    size_t n = strlen(prefix);
-
-    return strncmp(s, prefix, n) == 0 ? s + n : NULL;
 }
 
 static void strv_free(char **v, size_t n)
@@ -422,11 +414,11 @@ typedef struct plist {
     int nomem;
 } plist;
 
-static void plist_add(plist *pl, int action, tui_field field, const char *text, const char *shown,
-                      int again)
+static void plist_add(plist *pl, hp_problem_code code, int action, tui_field field,
+                      const char *text, const char *shown, int again)
 {
     tui_form_problem *grown = realloc(pl->items, (pl->n + 1) * sizeof(*grown));
-    tui_form_problem p = {action, field, strdup(text), strdup(shown), again};
+    tui_form_problem p = {action, field, strdup(text), strdup(shown), again, code};
 
     if (grown)
         pl->items = grown;
@@ -471,11 +463,12 @@ static void mapper_init(mapper *m, const tui_form *f, const char *kind, plist *o
              hp_name_show(f->name, shown, sizeof(shown)));
 }
 
-static void map_problem(mapper *m, size_t i, tui_field field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void map_problem(mapper *m, size_t i, tui_field field, hp_problem_code code, const char *fmt,
+                        ...) __attribute__((format(printf, 5, 6)));
 
 /* A sentence like the builders' own: "<owner>: action '<a>': <what>". */
-static void map_problem(mapper *m, size_t i, tui_field field, const char *fmt, ...)
+static void map_problem(mapper *m, size_t i, tui_field field, hp_problem_code code, const char *fmt,
+                        ...)
 {
     char *what, *text = NULL;
     va_list ap;
@@ -493,7 +486,7 @@ static void map_problem(mapper *m, size_t i, tui_field field, const char *fmt, .
                       hp_name_show(m->f->actions[i].name, shown, sizeof(shown)), what);
     }
     if (text)
-        plist_add(m->out, (int)i, field, text, what, 0);
+        plist_add(m->out, code, (int)i, field, text, what, 0);
     else
         m->out->nomem = 1;
     free(what);
@@ -570,7 +563,7 @@ static void map_env(mapper *m, hp_action *a, size_t i)
         for (const char *c = line; *c; c++)
             blank &= is_blank(*c);
         if (!blank && !(eq = strchr(line, '='))) {
-            map_problem(m, i, TUI_F_A_ENV, "env line '%s' is not KEY=VALUE",
+            map_problem(m, i, TUI_F_A_ENV, HP_PROBLEM_FIELD_TYPE, "env line '%s' is not KEY=VALUE",
                         hp_name_show(line, shown, sizeof(shown)));
         } else if (!blank) {
             *eq = '\0';
@@ -608,26 +601,28 @@ static void map_action(mapper *m, hp_action *a, size_t i)
     if ((rc = read_number(fa->timeout, LONG_MAX, &v)) == 0)
         hp_action_timeout_secs(a, v);
     else if (rc < 0)
-        map_problem(m, i, TUI_F_A_TIMEOUT, "timeout '%s' is not a whole number of seconds", shown);
+        map_problem(m, i, TUI_F_A_TIMEOUT, HP_PROBLEM_FIELD_TYPE,
+                    "timeout '%s' is not a whole number of seconds", shown);
     else
-        map_problem(m, i, TUI_F_A_TIMEOUT, "timeout '%s' is too large: at most %ld seconds", shown,
-                    HP_TIMEOUT_MAX_SECS);
+        map_problem(m, i, TUI_F_A_TIMEOUT, HP_PROBLEM_VALUE_RANGE,
+                    "timeout '%s' is too large: at most %ld seconds", shown, HP_TIMEOUT_MAX_SECS);
     hp_name_show(fa->retry, shown, sizeof(shown));
     if ((rc = read_number(fa->retry, INT_MAX, &v)) == 0)
         hp_action_retry(a, (int)v);
     else if (rc < 0)
-        map_problem(m, i, TUI_F_A_RETRY, "retry '%s' is not a whole number", shown);
+        map_problem(m, i, TUI_F_A_RETRY, HP_PROBLEM_FIELD_TYPE, "retry '%s' is not a whole number",
+                    shown);
     else
-        map_problem(m, i, TUI_F_A_RETRY, "retry '%s' is too large: at most %d extra attempts",
-                    shown, HP_RETRY_MAX);
+        map_problem(m, i, TUI_F_A_RETRY, HP_PROBLEM_VALUE_RANGE,
+                    "retry '%s' is too large: at most %d extra attempts", shown, HP_RETRY_MAX);
     hp_name_show(fa->retry_delay, shown, sizeof(shown));
     if ((rc = read_number(fa->retry_delay, LONG_MAX, &v)) == 0)
         hp_action_retry_delay_ms(a, v);
     else if (rc < 0)
-        map_problem(m, i, TUI_F_A_RETRY_DELAY,
+        map_problem(m, i, TUI_F_A_RETRY_DELAY, HP_PROBLEM_FIELD_TYPE,
                     "retry delay '%s' is not a whole number of milliseconds", shown);
     else
-        map_problem(m, i, TUI_F_A_RETRY_DELAY,
+        map_problem(m, i, TUI_F_A_RETRY_DELAY, HP_PROBLEM_VALUE_RANGE,
                     "retry delay '%s' is too large: at most %ld milliseconds", shown,
                     HP_RETRY_DELAY_MAX_MS);
     if (fa->restart == HP_RESTART_ALWAYS)
@@ -635,7 +630,8 @@ static void map_action(mapper *m, hp_action *a, size_t i)
     else if (fa->restart == HP_RESTART_ON_FAILURE)
         hp_action_restart_on_failure(a);
     else if (fa->restart != HP_RESTART_NEVER) /* no setter could pass it on */
-        map_problem(m, i, TUI_F_A_RESTART, "restart has an unknown value %d", (int)fa->restart);
+        map_problem(m, i, TUI_F_A_RESTART, HP_PROBLEM_VALUE_CHOICE,
+                    "restart has an unknown value %d", (int)fa->restart);
     for (size_t d = 0; d < fa->n_depends_on; d++)
         if (fa->depends_on[d])
             hp_action_depends_on(a, fa->depends_on[d], NULL);
@@ -677,10 +673,30 @@ static hp_run_builder *run_builder(const tui_form *f, hp_client *client, mapper 
     return rb;
 }
 
+/* The spec's member that a field of an action shows (NULL: none), for a problem's path. */
+static const char *const field_keys[TUI_F_COUNT] = {
+    [TUI_F_A_NAME] = "name",
+    [TUI_F_A_BODY] = "script",
+    [TUI_F_A_INTERPRETER] = "interpreter",
+    [TUI_F_A_CWD] = "cwd",
+    [TUI_F_A_ENV] = "env",
+    [TUI_F_A_TIMEOUT] = "timeout_secs",
+    [TUI_F_A_RETRY] = "retry",
+    [TUI_F_A_RETRY_DELAY] = "retry_delay_ms",
+    [TUI_F_A_RESTART] = "restart",
+    [TUI_F_A_DEPENDS] = "depends_on",
+};
+
 static void give_problems(plist *pl, hp_problems *pb)
 {
-    for (size_t i = 0; i < pl->n; i++)
-        hp_problems_add(pb, "%s", pl->items[i].text);
+    char path[64];
+
+    for (size_t i = 0; i < pl->n; i++) {
+        const tui_form_problem *p = &pl->items[i];
+        const char *key = (unsigned)p->field < TUI_F_COUNT ? field_keys[p->field] : NULL;
+        snprintf(path, sizeof(path), "/actions/%d/%s", p->action, key ? key : "");
+        hp_problems_add_at(pb, p->code, key && p->action >= 0 ? path : "", "%s", p->text);
+    }
     plist_free(pl);
 }
 
@@ -708,247 +724,116 @@ hp_run_builder *tui_form_run_builder(const tui_form *f, hp_client *client, hp_pr
     return rb;
 }
 
-/* ---- reading the builders' sentences ------------------------------------------------------
- * A sentence is "<owner>: <what>" or "<owner> <what>" (the owner as subject). <what>
- * names its action as "action 'NAME'" or "action #N", then the field with its first
- * words. Names are compared as hp_name_show shows them. */
+/* ---- placing the builders' problems ------------------------------------------------------
+ * Each record's path says which field of which action caused it ("/actions/2/timeout_secs"),
+ * and a cycle's record lists its actions: no sentence is read. */
 
 typedef struct reader {
     const tui_form *f;
-    const char *kind;
-    char owner[OWNER_SIZE];
-    char (*shown)[HP_NAME_SHOW_SIZE]; /* each action's name as the builders show it */
-    size_t *cand;                     /* the actions a sentence may be about */
-    unsigned char *mark;
     plist *out;
-    int added; /* entries made for the current sentence */
+    int added; /* entries made for the current problem */
 } reader;
 
-static void emit(reader *r, int action, tui_field field, const char *text, const char *shown)
+static void emit(reader *r, const hp_problem *p, int action, tui_field field)
 {
-    plist_add(r->out, action, field, text, shown, r->added++ > 0);
+    plist_add(r->out, p->code, action, field, p->message, p->message + p->detail, r->added++ > 0);
 }
 
-static tui_field field_of(const char *s)
+/* The field of an action's member (the path's segment after "/actions/N/"). */
+static tui_field action_field(const char *key, size_t len)
 {
-    static const struct {
-        const char *prefix;
-        tui_field field;
-    } words[] = {
-        {"script", TUI_F_A_BODY},
-        {"command", TUI_F_A_BODY},
-        {"has both script", TUI_F_A_BODY},
-        {"has neither script", TUI_F_A_BODY},
-        {"interpreter", TUI_F_A_INTERPRETER},
-        {"cwd", TUI_F_A_CWD},
-        {"env", TUI_F_A_ENV},
-        {"duplicate env", TUI_F_A_ENV},
-        {"timeout", TUI_F_A_TIMEOUT},
-        {"retry_delay", TUI_F_A_RETRY_DELAY}, /* before "retry", which it starts with */
-        {"retry delay", TUI_F_A_RETRY_DELAY},
-        {"retry", TUI_F_A_RETRY},
-        {"restart", TUI_F_A_RESTART},
-        {"depends on", TUI_F_A_DEPENDS},
-        {"depends_on", TUI_F_A_DEPENDS},
-        {"has no name", TUI_F_A_NAME},
-        {"name", TUI_F_A_NAME},
-        {"tag", TUI_F_OTHER},
-    };
-    const char *p;
-
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (after(s, words[i].prefix))
-            return words[i].field;
-    /* "has 70 env vars; at most 64 are allowed" (and "has 40 tags", OTHER) */
-    if ((p = after(s, "has ")) && *p >= '0' && *p <= '9') {
-        while (*p >= '0' && *p <= '9')
-            p++;
-        if (after(p, " env vars"))
-            return TUI_F_A_ENV;
-    }
+    for (int f = 0; f < TUI_F_COUNT; f++)
+        if (field_keys[f] && strlen(field_keys[f]) == len && strncmp(key, field_keys[f], len) == 0)
+            return (tui_field)f;
+    if (len == 7 && strncmp(key, "command", len) == 0)
+        return TUI_F_A_BODY;
     return TUI_F_OTHER;
 }
 
-/* The actions whose shown name is at s followed by a quote, the longest such name (a
- * shown name may be the start of another); follow, when given, picks what may come
- * after the quote. Fills r->cand; returns their count and the name's length. */
-static size_t match_quoted(reader *r, const char *s, const char *follow, size_t *len)
+/* The action (-1 for the form's own fields) and field a path points at. */
+static tui_field place(const tui_form *f, const char *path, int *action)
 {
-    size_t count = 0, best = 0;
+    static const struct {
+        const char *path;
+        tui_field field;
+    } own[] = {{"/name", TUI_F_NAME},
+               {"/description", TUI_F_DESCRIPTION},
+               {"/wanted", TUI_F_WANTED},
+               {"/actions", TUI_F_ACTIONS}};
+    const char *p = path, *key;
+    unsigned long i = 0;
 
-    for (size_t i = 0; i < r->f->n_actions; i++) {
-        size_t l = strlen(r->shown[i]);
-        if (strncmp(s, r->shown[i], l) != 0 || s[l] != '\'' ||
-            (follow && !strchr(follow, s[l + 1])))
-            continue;
-        if (l > best || count == 0) {
-            best = l;
-            count = 0;
-        }
-        if (l == best)
-            r->cand[count++] = i;
-    }
-    *len = best;
-    return count;
+    *action = -1;
+    for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++)
+        if (strcmp(path, own[k].path) == 0)
+            return own[k].field;
+    if (strncmp(p, "/actions/", 9) != 0 || p[9] < '0' || p[9] > '9')
+        return TUI_F_OTHER;
+    for (p += 9; *p >= '0' && *p <= '9' && i <= f->n_actions; p++)
+        i = i * 10 + (unsigned long)(*p - '0');
+    if (i >= f->n_actions || (*p && *p != '/'))
+        return TUI_F_OTHER;
+    *action = (int)i;
+    if (!*p)
+        return TUI_F_OTHER; /* the action as a whole: "must be an object" */
+    key = p + 1;
+    return action_field(key, strcspn(key, "/"));
 }
 
-/* 1 when action i, built alone, says text: of several actions with one name, the one a
- * sentence about that name comes from. */
-static int alone_says(const reader *r, size_t i, const char *text)
+/* The first action named name (the one a dependency on the name means), -1 when none. */
+static int action_named(const tui_form *f, const char *name)
+{
+    for (size_t i = 0; name && i < f->n_actions; i++)
+        if (strcmp(f->actions[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* One record into entries. */
+static void read_problem(reader *r, const hp_problem *p)
 {
     const tui_form *f = r->f;
-    const hp_problems *pb = NULL;
-    hp_service_builder *sb = NULL;
-    hp_run_builder *rb = NULL;
-    hp_service_config cfg;
-    hp_action_spec *specs;
-    size_t n;
-    mapper m;
-    int says = 0;
-
-    mapper_init(&m, f, r->kind, NULL);
-    if (f->kind == TUI_FORM_SERVICE) {
-        sb = hp_service_builder_new(NULL, f->name);
-        map_action(&m, hp_service_builder_action(sb, f->actions[i].name), i);
-        if (hp_service_builder_build(sb, &cfg, NULL) == HP_OK)
-            hp_service_config_free(&cfg);
-        pb = hp_service_builder_problems(sb);
-    } else {
-        rb = hp_run_builder_new(NULL, f->name);
-        map_action(&m, hp_run_builder_action(rb, f->actions[i].name), i);
-        if (hp_run_builder_build(rb, &specs, &n, NULL) == HP_OK)
-            hp_actions_free(specs, n);
-        pb = hp_run_builder_problems(rb);
-    }
-    for (size_t k = 0; k < pb->count && !says; k++)
-        says = strcmp(pb->items[k], text) == 0;
-    hp_service_builder_free(sb);
-    hp_run_builder_free(rb);
-    return says;
-}
-
-/* Entries for the count actions in r->cand. Of several (one name given twice), only
- * those whose own build says the sentence; when as many say it as it was said, the
- * k-th saying goes to the k-th of them. */
-static void emit_candidates(reader *r, size_t count, tui_field field, const char *text,
-                            const char *shown, size_t nth, size_t times)
-{
-    if (count > 1) {
-        size_t kept = 0;
-        for (size_t c = 0; c < count; c++)
-            if (alone_says(r, r->cand[c], text))
-                r->cand[kept++] = r->cand[c];
-        if (kept)
-            count = kept;
-        if (count == times) {
-            emit(r, (int)r->cand[nth], field, text, shown);
-            return;
-        }
-    }
-    for (size_t c = 0; c < count; c++)
-        emit(r, (int)r->cand[c], field, text, shown);
-}
-
-/* "dependency cycle: a -> b -> a": the depends_on of every action on the path. */
-static void read_cycle(reader *r, const char *text, const char *rest, const char *path)
-{
-    memset(r->mark, 0, r->f->n_actions ? r->f->n_actions : 1);
-    for (const char *p = path; *p;) {
-        const char *arrow = strstr(p, " -> ");
-        size_t len = arrow ? (size_t)(arrow - p) : strlen(p);
-        for (size_t i = 0; i < r->f->n_actions; i++)
-            if (!r->mark[i] && strlen(r->shown[i]) == len && strncmp(r->shown[i], p, len) == 0) {
-                r->mark[i] = 1;
-                emit(r, (int)i, TUI_F_A_DEPENDS, text, rest);
-            }
-        p = arrow ? arrow + 4 : p + len;
-    }
-    if (!r->added)
-        emit(r, -1, TUI_F_OTHER, text, rest);
-}
-
-/* One sentence, said for the nth of times (the same sentence said again for another
- * action of the same name), into entries. */
-static void read_sentence(reader *r, const char *text, size_t nth, size_t times)
-{
-    size_t olen = strlen(r->owner), len, count;
-    const char *rest, *p;
+    int action;
+    tui_field field = place(f, p->path, &action);
 
     r->added = 0;
-    if (strncmp(text, r->owner, olen) != 0 || (text[olen] != ':' && text[olen] != ' ')) {
-        /* "service name 'x' is invalid: ...", "service name is missing" */
-        p = after(text, r->kind);
-        emit(r, -1, p && after(p, " name") ? TUI_F_NAME : TUI_F_OTHER, text, text);
-        return;
-    }
-    if (text[olen] == ' ') { /* "service 'web' has no actions; give at least one" */
-        p = text + olen + 1;
-        emit(r, -1,
-             after(p, "has no actions") || (after(p, "has ") && strstr(p, " actions; "))
-                 ? TUI_F_ACTIONS
-                 : TUI_F_OTHER,
-             text, text);
-        return;
-    }
-    rest = text + olen + (text[olen + 1] == ' ' ? 2 : 1);
-    if ((p = after(rest, "duplicate action name '"))) {
-        /* Every action of the name but the first, which keeps it: each must be renamed. */
-        count = match_quoted(r, p, "", &len);
-        for (size_t c = count > 1 ? 1 : 0; c < count; c++)
-            emit(r, (int)r->cand[c], TUI_F_A_NAME, text, rest);
-    } else if ((p = after(rest, "action name '"))) {
-        count = match_quoted(r, p, " ", &len);
-        emit_candidates(r, count, TUI_F_A_NAME, text, rest, nth, times);
-    } else if ((p = after(rest, "dependency cycle: "))) {
-        read_cycle(r, text, rest, p);
-    } else if (after(rest, "description")) {
-        emit(r, -1, TUI_F_DESCRIPTION, text, rest);
-    } else if ((p = after(rest, "action '")) && (count = match_quoted(r, p, ": ", &len)) > 0) {
-        const char *what = p + len + 1;
-        what += *what == ':' ? (what[1] == ' ' ? 2 : 1) : *what == ' ';
-        emit_candidates(r, count, field_of(what), text, what, nth, times);
-    } else if ((p = after(rest, "action #")) && *p >= '1' && *p <= '9') {
-        char *end;
-        unsigned long k = strtoul(p, &end, 10);
-        end += *end == ':' ? (end[1] == ' ' ? 2 : 1) : *end == ' ';
-        if (k >= 1 && k <= r->f->n_actions)
-            emit(r, (int)(k - 1), field_of(end), text, end);
+    if ((p->code == HP_PROBLEM_DEP_CYCLE || p->code == HP_PROBLEM_DEP_SELF) && p->cycle) {
+        /* The depends_on of every action on the cycle. */
+        for (size_t k = 0; k < p->n_cycle; k++) {
+            int i = action_named(f, p->cycle[k]), seen = 0;
+            for (size_t j = 0; j < k && i >= 0; j++)
+                seen |= action_named(f, p->cycle[j]) == i;
+            if (i >= 0 && !seen)
+                emit(r, p, i, TUI_F_A_DEPENDS);
+        }
+    } else if (p->code == HP_PROBLEM_NAME_DUPLICATE && action >= 0) {
+        /* Said of the second action of the name: every later one must be renamed too. */
+        emit(r, p, action, field);
+        for (size_t j = (size_t)action + 1; j < f->n_actions; j++)
+            if (strcmp(f->actions[j].name, f->actions[action].name) == 0)
+                emit(r, p, (int)j, TUI_F_A_NAME);
+    } else {
+        emit(r, p, action, field);
     }
     if (!r->added)
-        emit(r, -1, TUI_F_OTHER, text, rest);
+        emit(r, p, -1, TUI_F_OTHER);
 }
 
-/* The builder's sentences (or, with none, its error) into r->out. */
+/* The builder's problems (or, with none, its error) into r->out. */
 static void read_builder(reader *r, const hp_problems *pb, const hp_error *err, hp_status rc)
 {
-    const tui_form *f = r->f;
-    size_t n = f->n_actions ? f->n_actions : 1;
-
-    r->shown = calloc(n, sizeof(*r->shown));
-    r->cand = calloc(n, sizeof(*r->cand));
-    r->mark = calloc(n, 1);
-    if (!r->shown || !r->cand || !r->mark) {
-        r->out->nomem = 1;
-        goto out;
+    for (size_t k = 0; k < pb->count; k++)
+        read_problem(r, &pb->records[k]);
+    /* An error without a problem (no memory): never accepted silently. */
+    if (rc != HP_OK && pb->count == 0) {
+        hp_problems one = {0};
+        hp_problems_add(&one, "%s", err->message[0] ? err->message : hp_strerror(rc));
+        if (one.count)
+            read_problem(r, &one.records[0]);
+        else
+            r->out->nomem = 1;
+        hp_problems_free(&one);
     }
-    for (size_t i = 0; i < f->n_actions; i++)
-        hp_name_show(f->actions[i].name, r->shown[i], sizeof(r->shown[i]));
-    for (size_t k = 0; k < pb->count; k++) {
-        size_t nth = 0, times = 0;
-        for (size_t j = 0; j < pb->count; j++)
-            if (strcmp(pb->items[j], pb->items[k]) == 0) {
-                nth += j < k;
-                times++;
-            }
-        read_sentence(r, pb->items[k], nth, times);
-    }
-    /* A sticky error (or problems that could not be stored): never accepted silently. */
-    if (rc != HP_OK && pb->count == 0)
-        read_sentence(r, err->message[0] ? err->message : hp_strerror(rc), 0, 1);
-out:
-    free(r->shown);
-    free(r->cand);
-    free(r->mark);
 }
 
 int tui_form_check(tui_form *f)
@@ -967,8 +852,7 @@ int tui_form_check(tui_form *f)
 
     problems_clear(f);
     hp_error_clear(&err);
-    r.kind = tui_form_kind_word(f->kind);
-    mapper_init(&m, f, r.kind, &pl);
+    mapper_init(&m, f, tui_form_kind_word(f->kind), &pl);
     if (f->kind == TUI_FORM_SERVICE) {
         if ((sb = service_builder(f, NULL, &m)) &&
             (rc = hp_service_builder_build(sb, &cfg, &err)) == HP_OK)
@@ -985,7 +869,6 @@ int tui_form_check(tui_form *f)
     if (sb || rb) {
         r.f = f;
         r.out = &pl;
-        memcpy(r.owner, m.owner, sizeof(r.owner));
         read_builder(&r, pb, &err, rc);
     }
     hp_service_builder_free(sb);

@@ -1,7 +1,7 @@
 /* The dashboard's forms as data: a service or a one-shot run being composed, its fields
  * as the person typed them, the mapping onto the builders of src/builders (so the form
  * accepts exactly what the C API accepts), the problems of the last check attributed to
- * the field they are about, the request a submit sends and the equivalent hero_proc
+ * the field their path names, the request a submit sends and the equivalent hero_proc
  * command. Nothing here draws or talks to a server except tui_form_submit. */
 #ifndef HP_TUI_FORM_H
 #define HP_TUI_FORM_H
@@ -58,12 +58,13 @@ typedef struct tui_form_action {
 } tui_form_action;
 
 typedef struct tui_form_problem {
-    int action;      /* the action's index, -1 for the form's own fields */
-    tui_field field; /* the field it is about */
-    char *text;      /* the builder's sentence, whole */
-    char *shown;     /* the same without the "service 'x': action 'y': " it starts with */
-    int again;       /* 1: the entry before says the same of another action (a cycle, a
-                      * duplicated name); a list of the sentences shows it once */
+    int action;           /* the action's index, -1 for the form's own fields */
+    tui_field field;      /* the field it is about, from the problem's path */
+    char *text;           /* the builder's sentence, whole */
+    char *shown;          /* the same without the "service 'x': action 'y': " it starts with */
+    int again;            /* 1: the entry before says the same of another action (a cycle, a
+                           * duplicated name); a list of the sentences shows it once */
+    hp_problem_code code; /* the builder's code (the form's own: field_type, value_range) */
 } tui_form_problem;
 
 typedef struct tui_form {
@@ -111,17 +112,19 @@ int tui_form_depends(const tui_form *f, size_t i, const char *dep);
 
 /* The form's builders, with client (borrowed, may be NULL for an offline check). The
  * fields that the builders cannot hold as typed (a timeout that is not a number, an env
- * line without '=') are added to pb (may be NULL) as sentences like the builders' own
+ * line without '=') are added to pb (may be NULL) as problems with the path of the field
+ * they are about and sentences like the builders' own
  * ("service 'web': action 'serve': timeout 'x' is not a whole number of seconds") and
  * left unset. Caller frees the builder; NULL without memory. */
 hp_service_builder *tui_form_service_builder(const tui_form *f, hp_client *client, hp_problems *pb);
 hp_run_builder *tui_form_run_builder(const tui_form *f, hp_client *client, hp_problems *pb);
 
 /* Maps the form to its builder and builds it offline: f->problems gets every problem
- * (the mapping's, then the builder's), each attributed to its field. A cycle's sentence
- * ("dependency cycle: a -> b -> a") goes to the depends_on field of every action on the
- * path. Returns the number of problems (sentences: entries with again 0; 0 = ready to
- * send), -1 without memory. */
+ * (the mapping's, then the builder's), each attributed to the field its record's path
+ * names (/actions/N/<member> is action N's field; no sentence is read). A cycle goes to
+ * the depends_on field of every action its record lists, a duplicated name to every
+ * later action of the name. Returns the number of problems (sentences: entries with again 0; 0 =
+ * ready to send), -1 without memory. */
 int tui_form_check(tui_form *f);
 /* The first problem of a field (action -1 for the form's own), NULL when none. */
 const tui_form_problem *tui_form_problem_at(const tui_form *f, int action, tui_field field);

@@ -319,8 +319,6 @@ static int refuse_new_run(hpd_rpc_ctx *ctx, const char *what)
 
 /* ---- services --------------------------------------------------------------------- */
 
-int hpd_service_insert(hpd_server *srv, hpd_service *svc);
-
 static cJSON *m_service_set(hpd_rpc_ctx *ctx)
 {
     hpd_server *srv = ctx->srv;

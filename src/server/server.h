@@ -69,16 +69,21 @@ typedef struct hpd_server {
     char *secrets_key;             /* its file */
     int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
     char *cgroup_dir; /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
+    /* Called by the supervisor when a run reached a final state: the methods' run.wait
+     * waiters, registered by server.c at start (the supervisor never calls methods). */
+    void (*on_run_ended)(struct hpd_server *srv, struct hpd_run *run);
 } hpd_server;
 
 /* Daemon lifetime (server.c). */
 int hpd_server_main(const hpd_options *opt);
+
+/* The model's state (state.c): calls neither the methods nor the supervisor. */
 void hpd_log(hpd_server *srv, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void hpd_changed(hpd_server *srv); /* bump rev */
-
-/* Model access. */
 hpd_service *hpd_service_find(hpd_server *srv, const char *name);
+/* Adds svc (taken) in name order; -1 when out of memory (svc not taken). */
+int hpd_service_insert(hpd_server *srv, hpd_service *svc);
 hpd_run *hpd_run_find(hpd_server *srv, int64_t id);
 /* Where a run of id is or would go in srv->by_id. */
 size_t hpd_run_slot(const hpd_server *srv, int64_t id);
@@ -131,7 +136,8 @@ void hpd_supervisor_fini(hpd_server *srv);
 /* Recovery after a crash: jobs recorded running are checked and terminated. */
 void hpd_recover(hpd_server *srv);
 
-/* Waiters of run.wait (methods.c registers them, supervisor fires them). */
+/* Waiters of run.wait (methods.c registers them; the supervisor fires them through
+ * srv->on_run_ended). */
 struct hpd_waiter {
     hpd_pending *pending;
     hpd_server *srv;

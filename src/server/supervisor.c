@@ -1593,7 +1593,8 @@ void hpd_run_ended(hpd_server *srv, hpd_run *run)
 {
     hpd_service *svc = run->service ? hpd_service_find(srv, run->service) : NULL;
 
-    hpd_waiters_fire(srv, run);
+    if (srv->on_run_ended)
+        srv->on_run_ended(srv, run);
     if (run->delete_when_done) {
         hpd_run_delete(srv, run);
         return;

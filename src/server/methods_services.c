@@ -1,0 +1,196 @@
+/* The service.* handlers and the limits on what clients may create
+ * (--max-services, --max-active-runs). */
+#include "config.h"
+
+#include "server/methods_int.h"
+#include "server/secretbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- limits ----------------------------------------------------------------------- */
+
+/* What clients may create is bounded (--max-services, --max-active-runs, --max-secrets)
+ * so the daemon's memory stays bounded whatever they send; finished runs are bounded by
+ * --max-runs (oldest removed first). A refusal changes nothing. */
+
+static size_t active_runs(hpd_server *srv)
+{
+    size_t n = 0;
+
+    for (hpd_run *run = srv->runs_tail; run; run = run->prev)
+        n += hpd_run_active(run);
+    return n;
+}
+
+/* 1 after failing ctx with -32004 when one more active run would pass
+ * --max-active-runs (message prefixed by what, which may be NULL); 0 while there is room. */
+int hpd__refuse_new_run(hpd_rpc_ctx *ctx, const char *what)
+{
+    long long max = (long long)ctx->srv->opt.max_active_runs;
+
+    if ((long long)active_runs(ctx->srv) < max)
+        return 0;
+    hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
+                 "%s%s%lld runs are already active; wait for some to end", what ? what : "",
+                 what ? ": " : "", max);
+    return 1;
+}
+
+/* ---- services --------------------------------------------------------------------- */
+
+cJSON *hpd__m_service_set(hpd_rpc_ctx *ctx)
+{
+    hpd_server *srv = ctx->srv;
+    const cJSON *json = cJSON_GetObjectItemCaseSensitive(ctx->params, "config");
+    hp_problems pb = {0};
+    hp_service_config cfg = {0};
+    hpd_service *svc;
+    int created = 0;
+    cJSON *o;
+
+    hp_service_config_from_json(json, &cfg, &pb);
+    hp_service_config_validate(&cfg, &pb);
+    hp_problems_nest(&pb, 0, "/config"); /* the paths point into the params */
+    if (pb.count > 0) {
+        hp_service_config_free(&cfg);
+        return hpd__invalid(ctx, &pb);
+    }
+    svc = hpd_service_find(srv, cfg.name);
+    if (!svc && (int64_t)srv->n_services >= srv->opt.max_services) {
+        hp_service_config_free(&cfg);
+        return hpd_rpc_fail(ctx, HPD_LIMIT_REACHED, NULL,
+                            "at most %lld services; delete one before adding another",
+                            (long long)srv->opt.max_services);
+    }
+    if (!svc) {
+        /* Inserted with its config in place: the service table is kept sorted by name. */
+        svc = calloc(1, sizeof(*svc));
+        if (svc) {
+            svc->config = cfg;
+            svc->created_at_ms = hpd_now_ms();
+        }
+        if (!svc || hpd_service_insert(srv, svc) != 0) {
+            free(svc);
+            hp_service_config_free(&cfg);
+            return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "out of memory");
+        }
+        created = 1;
+    } else {
+        if (!cJSON_HasObjectItem(json, "wanted"))
+            cfg.wanted_start = svc->wanted_start;
+        hp_service_config_free(&svc->config);
+        svc->config = cfg;
+    }
+    svc->wanted_start = cfg.wanted_start;
+    svc->updated_at_ms = hpd_now_ms();
+    hpd_save_service(srv, svc);
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", svc->config.name);
+    cJSON_AddBoolToObject(o, "created", created);
+    hp_json_add_int(o, "rev", srv->rev);
+    return o;
+}
+
+cJSON *hpd__m_service_get(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = hpd__need_service(ctx);
+    cJSON *o;
+
+    if (!svc)
+        return NULL;
+    o = hp_service_config_to_json(&svc->config);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "wanted");
+    cJSON_AddStringToObject(o, "wanted", svc->wanted_start ? "start" : "stop");
+    hp_json_add_int(o, "created_at_ms", svc->created_at_ms);
+    hp_json_add_int(o, "updated_at_ms", svc->updated_at_ms);
+    return o;
+}
+
+cJSON *hpd__m_service_list(hpd_rpc_ctx *ctx)
+{
+    cJSON *same = hpd__unchanged(ctx), *items;
+
+    if (same)
+        return same;
+    items = cJSON_CreateArray();
+    for (size_t i = 0; i < ctx->srv->n_services; i++)
+        cJSON_AddItemToArray(items, hpd__service_summary(ctx->srv, ctx->srv->services[i]));
+    return hpd__list_result(ctx, "services", items);
+}
+
+cJSON *hpd__m_service_status(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = hpd__need_service(ctx);
+
+    return svc ? hpd__service_status(ctx->srv, svc) : NULL;
+}
+
+cJSON *hpd__m_service_start(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = hpd__need_service(ctx);
+    char what[160];
+    hp_error err;
+    hpd_run *run;
+
+    if (!svc)
+        return NULL;
+    /* Starting a service whose run is active answers that run: only a new run counts. */
+    run = hpd_service_run(ctx->srv, svc);
+    snprintf(what, sizeof(what), "cannot start service '%s'", svc->config.name);
+    if (!(run && hpd_run_active(run)) && hpd__refuse_new_run(ctx, what))
+        return NULL;
+    run = hpd_service_start(ctx->srv, svc, &err);
+    if (!run)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "cannot start service '%s': %s",
+                            svc->config.name, err.message);
+    return hpd_run_json(ctx->srv, run, 1);
+}
+
+cJSON *hpd__m_service_stop(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = hpd__need_service(ctx);
+
+    if (!svc)
+        return NULL;
+    hpd_service_stop(ctx->srv, svc);
+    return hpd__service_status(ctx->srv, svc);
+}
+
+cJSON *hpd__m_service_restart(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = hpd__need_service(ctx);
+    char what[160];
+    hp_error err;
+    hpd_run *run;
+
+    if (!svc)
+        return NULL;
+    /* A restart replaces an active run (the count stays once the old one has stopped);
+     * restarting a stopped service is a start and counts. */
+    run = hpd_service_run(ctx->srv, svc);
+    snprintf(what, sizeof(what), "cannot restart service '%s'", svc->config.name);
+    if (!(run && hpd_run_active(run)) && hpd__refuse_new_run(ctx, what))
+        return NULL;
+    run = hpd_service_restart(ctx->srv, svc, hpd__bool_param(ctx, "keep_history"), &err);
+    if (!run)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "cannot restart service '%s': %s",
+                            svc->config.name, err.message);
+    return hpd_run_json(ctx->srv, run, 1);
+}
+
+cJSON *hpd__m_service_delete(hpd_rpc_ctx *ctx)
+{
+    hpd_service *svc = hpd__need_service(ctx);
+    cJSON *o;
+
+    if (!svc)
+        return NULL;
+    o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "deleted");
+    cJSON_AddStringToObject(o, "name", svc->config.name);
+    hpd_service_remove(ctx->srv, svc);
+    return o;
+}

@@ -261,6 +261,8 @@ size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb);
  * when there is a cycle, an unknown dependency, or no memory (order then unspecified). */
 int hp_spec_order(const hp_action_spec *actions, size_t n, size_t *order);
 
+/* --- common/cmdline.c ---------------------------------------------------------------- */
+
 /* Shell-style split of a command line without a shell: blanks separate words;
  * 'single quotes' are literal; "double quotes" honour \\ \" \$ \` (other backslashes
  * stay); a backslash outside quotes escapes the next character (backslash-newline joins

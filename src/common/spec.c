@@ -1,11 +1,11 @@
 /* The ActionSpec and ServiceConfig model: copy and free, JSON parse and emit, the
- * validation rules of DESIGN section 2 as problem records (code, path, sentence) and
- * their error.data form and the deterministic Kahn order (the command split is cmdline.c's).
+ * validation rules of DESIGN section 2 as problem records (code, path, sentence; kept by
+ * problems.c) and the deterministic Kahn order (the command split is cmdline.c's).
  * It never talks to a server, resolves a secret, runs a shell or stops at the first
  * problem. */
 #include "config.h"
 
-#include "common/spec.h"
+#include "common/spec_int.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,53 +18,6 @@
 #define CYCLE_SHOW_MAX  16  /* actions of a cycle path shown before "..." */
 #define NUMBER_STORABLE 1e9 /* JSON numbers beyond this are out of every bound */
 #define NONE            SIZE_MAX
-
-/* --- strings ------------------------------------------------------------------------ */
-
-static char *dup_str(const char *s)
-{
-    size_t len = strlen(s) + 1;
-    char *d = malloc(len);
-
-    if (d)
-        memcpy(d, s, len);
-    return d;
-}
-
-/* Copies s (may be NULL) into *dst; -1 only when an allocation failed. */
-static int copy_str(char **dst, const char *s)
-{
-    *dst = NULL;
-    if (!s)
-        return 0;
-    *dst = dup_str(s);
-    return *dst ? 0 : -1;
-}
-
-static void free_strv(char **v, size_t n)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-static int copy_strv(char ***dst, size_t *dn, char *const *src, size_t n)
-{
-    *dst = NULL;
-    *dn = 0;
-    if (!src || n == 0)
-        return 0;
-    *dst = calloc(n, sizeof(**dst));
-    if (!*dst)
-        return -1;
-    *dn = n;
-    for (size_t i = 0; i < n; i++)
-        if (copy_str(&(*dst)[i], src[i]) != 0)
-            return -1;
-    return 0;
-}
 
 static int is_name_char(unsigned char c)
 {
@@ -167,265 +120,6 @@ const char *hp_name_show(const char *s, char *buf, size_t size)
     return buf;
 }
 
-/* --- problems ----------------------------------------------------------------------- */
-
-static int add_string_array(cJSON *obj, const char *key, char *const *v, size_t n);
-
-static const char *const problem_wire[] = {
-#define HP__PROBLEM_WIRE(code, wire) wire,
-    HP_PROBLEM_TABLE(HP__PROBLEM_WIRE)
-#undef HP__PROBLEM_WIRE
-};
-
-const char *hp_problem_code_name(hp_problem_code code)
-{
-    if ((unsigned)code >= HP_PROBLEM__COUNT)
-        return problem_wire[HP_PROBLEM_INVALID];
-    return problem_wire[code];
-}
-
-int hp_problem_code_parse(const char *s, hp_problem_code *out)
-{
-    hp_problem_code code = HP_PROBLEM_INVALID;
-    int rc = -1;
-
-    for (unsigned i = 0; s && i < HP_PROBLEM__COUNT; i++)
-        if (strcmp(s, problem_wire[i]) == 0) {
-            code = (hp_problem_code)i;
-            rc = 0;
-            break;
-        }
-    if (out)
-        *out = code;
-    return rc;
-}
-
-static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
-
-static char *vformat(const char *fmt, va_list ap)
-{
-    va_list copy;
-    int len;
-    char *msg;
-
-    va_copy(copy, ap);
-    len = vsnprintf(NULL, 0, fmt, copy);
-    va_end(copy);
-    if (len < 0)
-        return NULL;
-    msg = malloc((size_t)len + 1);
-    if (msg)
-        vsnprintf(msg, (size_t)len + 1, fmt, ap);
-    return msg;
-}
-
-static void problem_free(hp_problem *p)
-{
-    free(p->path);
-    free(p->message);
-    free_strv(p->cycle, p->n_cycle);
-    memset(p, 0, sizeof(*p));
-}
-
-/* Appends *p, whose members it takes on every path (freed when it cannot be stored). */
-static int problems_take(hp_problems *pb, hp_problem *p)
-{
-    hp_problem *records;
-    char **items;
-
-    if (!p->path || !p->message)
-        goto fail;
-    items = realloc(pb->items, (pb->count + 1) * sizeof(*items));
-    if (!items)
-        goto fail;
-    pb->items = items;
-    records = realloc(pb->records, (pb->count + 1) * sizeof(*records));
-    if (!records)
-        goto fail;
-    pb->records = records;
-    pb->records[pb->count] = *p;
-    pb->items[pb->count] = p->message;
-    pb->count++;
-    return 0;
-fail:
-    problem_free(p);
-    return -1;
-}
-
-/* 1 when pb takes one more problem; at the limit, adds the entry that says so once. */
-static int problems_room(hp_problems *pb)
-{
-    char more[96];
-    hp_problem p = {.code = HP_PROBLEM_TRUNCATED};
-
-    if (!pb || pb->count > HP_PROBLEMS_MAX)
-        return 0;
-    if (pb->count < HP_PROBLEMS_MAX)
-        return 1;
-    snprintf(more, sizeof(more), "more problems were found; only the first %d are shown",
-             HP_PROBLEMS_MAX);
-    p.path = dup_str("");
-    p.message = dup_str(more);
-    problems_take(pb, &p);
-    return 0;
-}
-
-static void problems_vadd(hp_problems *pb, hp_problem_code code, const char *path, size_t detail,
-                          const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
-
-static void problems_vadd(hp_problems *pb, hp_problem_code code, const char *path, size_t detail,
-                          const char *fmt, va_list ap)
-{
-    hp_problem p = {.code = code, .detail = detail};
-
-    if (!problems_room(pb))
-        return;
-    p.path = dup_str(path ? path : "");
-    p.message = vformat(fmt, ap);
-    problems_take(pb, &p);
-}
-
-void hp_problems_add(hp_problems *pb, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    problems_vadd(pb, HP_PROBLEM_INVALID, "", 0, fmt, ap);
-    va_end(ap);
-}
-
-void hp_problems_add_at(hp_problems *pb, hp_problem_code code, const char *path, const char *fmt,
-                        ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    problems_vadd(pb, code, path, 0, fmt, ap);
-    va_end(ap);
-}
-
-int hp_problems_push(hp_problems *pb, const hp_problem *p)
-{
-    hp_problem copy = {0};
-
-    if (!p || !p->message || !problems_room(pb))
-        return -1;
-    copy.code = (unsigned)p->code < HP_PROBLEM__COUNT ? p->code : HP_PROBLEM_INVALID;
-    copy.detail = p->detail <= strlen(p->message) ? p->detail : 0;
-    copy.path = dup_str(p->path ? p->path : "");
-    copy.message = dup_str(p->message);
-    if (p->cycle && p->n_cycle &&
-        copy_strv(&copy.cycle, &copy.n_cycle, p->cycle, p->n_cycle) != 0) {
-        problem_free(&copy);
-        return -1;
-    }
-    return problems_take(pb, &copy);
-}
-
-int hp_problems_nest(hp_problems *pb, size_t from, const char *prefix)
-{
-    size_t plen = prefix ? strlen(prefix) : 0;
-
-    if (!pb || plen == 0)
-        return 0;
-    for (size_t i = from; i < pb->count; i++) {
-        size_t len = strlen(pb->records[i].path);
-        char *path = malloc(plen + len + 1);
-        if (!path)
-            return -1;
-        memcpy(path, prefix, plen);
-        memcpy(path + plen, pb->records[i].path, len + 1);
-        free(pb->records[i].path);
-        pb->records[i].path = path;
-    }
-    return 0;
-}
-
-void hp_problems_free(hp_problems *pb)
-{
-    if (!pb)
-        return;
-    for (size_t i = 0; i < pb->count; i++)
-        problem_free(&pb->records[i]);
-    free(pb->records);
-    free(pb->items);
-    pb->records = NULL;
-    pb->items = NULL;
-    pb->count = 0;
-}
-
-cJSON *hp_problems_to_json(const hp_problems *pb)
-{
-    cJSON *data = cJSON_CreateObject(), *list, *details;
-
-    if (!data || !(list = cJSON_AddArrayToObject(data, "problems")) ||
-        !(details = cJSON_AddArrayToObject(data, "details")))
-        goto fail;
-    for (size_t i = 0; pb && i < pb->count; i++) {
-        const hp_problem *p = &pb->records[i];
-        cJSON *s = cJSON_CreateString(p->message), *d = cJSON_CreateObject();
-        if (s)
-            cJSON_AddItemToArray(list, s);
-        if (d)
-            cJSON_AddItemToArray(details, d);
-        if (!s || !d || !cJSON_AddStringToObject(d, "code", hp_problem_code_name(p->code)) ||
-            !cJSON_AddStringToObject(d, "path", p->path) ||
-            !cJSON_AddStringToObject(d, "message", p->message) ||
-            (p->cycle && add_string_array(d, "cycle", p->cycle, p->n_cycle) != 0))
-            goto fail;
-    }
-    return data;
-fail:
-    cJSON_Delete(data);
-    return NULL;
-}
-
-/* One element of error.data.details into pb; 0 when it was not a record. */
-static int detail_from_json(const cJSON *d, hp_problems *pb)
-{
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(d, "code");
-    const cJSON *path = cJSON_GetObjectItemCaseSensitive(d, "path");
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(d, "message");
-    const cJSON *cycle = cJSON_GetObjectItemCaseSensitive(d, "cycle"), *el;
-    hp_problem p = {0};
-    size_t n = 0;
-
-    if (!cJSON_IsString(msg) || !msg->valuestring || !problems_room(pb))
-        return 0;
-    hp_problem_code_parse(cJSON_IsString(code) ? code->valuestring : NULL, &p.code);
-    p.path = dup_str(cJSON_IsString(path) && path->valuestring ? path->valuestring : "");
-    p.message = dup_str(msg->valuestring);
-    if (cJSON_IsArray(cycle) && (n = (size_t)cJSON_GetArraySize(cycle)) > 0 &&
-        (p.cycle = calloc(n, sizeof(*p.cycle))) != NULL) {
-        cJSON_ArrayForEach (el, cycle)
-            if (cJSON_IsString(el) && el->valuestring && p.n_cycle < n &&
-                (p.cycle[p.n_cycle] = dup_str(el->valuestring)) != NULL)
-                p.n_cycle++;
-    }
-    return problems_take(pb, &p) == 0;
-}
-
-size_t hp_problems_from_json(const cJSON *data, hp_problems *pb)
-{
-    const cJSON *details = cJSON_GetObjectItemCaseSensitive(data, "details");
-    const cJSON *problems = cJSON_GetObjectItemCaseSensitive(data, "problems"), *el;
-    size_t added = 0;
-
-    if (!pb || !cJSON_IsObject(data))
-        return 0;
-    if (cJSON_IsArray(details) && cJSON_GetArraySize(details) > 0) {
-        cJSON_ArrayForEach (el, details)
-            added += (size_t)detail_from_json(el, pb);
-        return added;
-    }
-    cJSON_ArrayForEach (el, problems)
-        if (cJSON_IsString(el) && el->valuestring) {
-            hp_problems_add(pb, "%s", el->valuestring);
-            added++;
-        }
-    return added;
-}
-
 /* Counts every problem itself, so a full or NULL list never makes input look valid. */
 typedef struct reporter {
     hp_problems *pb;
@@ -449,31 +143,6 @@ static const char *where_set(where *w, const char *fmt, ...)
     vsnprintf(w->s, sizeof(w->s), fmt, ap);
     va_end(ap);
     return w->s;
-}
-
-const char *hp_json_pointer_key(char *buf, size_t size, const char *prefix, const char *token)
-{
-    size_t used = 0;
-
-    if (!buf || size == 0)
-        return buf;
-    if (prefix && buf != prefix)
-        snprintf(buf, size, "%s", prefix);
-    else if (!prefix)
-        buf[0] = '\0';
-    used = strlen(buf);
-    if (used + 1 < size)
-        buf[used++] = '/';
-    for (const char *t = token ? token : ""; *t && used + 2 < size; t++) {
-        if (*t == '~' || *t == '/') {
-            buf[used++] = '~';
-            buf[used++] = *t == '~' ? '0' : '1';
-        } else {
-            buf[used++] = *t;
-        }
-    }
-    buf[used] = '\0';
-    return buf;
 }
 
 /* Appends "/" and token, escaped. */
@@ -527,10 +196,10 @@ static void vreport(reporter *r, hp_problem_code code, const char *path, say how
         out->cycle = NULL;
         out->n_cycle = 0;
     }
-    msg = vformat(fmt, ap);
-    if (!msg || !problems_room(r->pb)) {
+    msg = hp__vformat(fmt, ap);
+    if (!msg || !hp__problems_room(r->pb)) {
         free(msg);
-        problem_free(&p);
+        hp__problem_free(&p);
         return;
     }
     if (own)
@@ -546,8 +215,8 @@ static void vreport(reporter *r, hp_problem_code code, const char *path, say how
         p.detail = head;
     }
     free(msg);
-    p.path = dup_str(path ? path : "");
-    problems_take(r->pb, &p);
+    p.path = hp__dup_str(path ? path : "");
+    hp__problems_take(r->pb, &p);
 }
 
 static void report(reporter *r, hp_problem_code code, const char *path, const char *who,
@@ -659,8 +328,8 @@ void hp_action_spec_free(hp_action_spec *a)
             free(a->env[i].value);
         }
     free(a->env);
-    free_strv(a->depends_on, a->n_depends_on);
-    free_strv(a->tags, a->n_tags);
+    hp__free_strv(a->depends_on, a->n_depends_on);
+    hp__free_strv(a->tags, a->n_tags);
     memset(a, 0, sizeof(*a));
 }
 
@@ -694,11 +363,11 @@ int hp_action_spec_copy(hp_action_spec *dst, const hp_action_spec *src)
     dst->retry = src->retry;
     dst->retry_delay_ms = src->retry_delay_ms;
     dst->restart = src->restart;
-    if (copy_str(&dst->name, src->name) || copy_str(&dst->script, src->script) ||
-        copy_str(&dst->interpreter, src->interpreter) || copy_str(&dst->command, src->command) ||
-        copy_str(&dst->cwd, src->cwd) ||
-        copy_strv(&dst->depends_on, &dst->n_depends_on, src->depends_on, src->n_depends_on) ||
-        copy_strv(&dst->tags, &dst->n_tags, src->tags, src->n_tags))
+    if (hp__copy_str(&dst->name, src->name) || hp__copy_str(&dst->script, src->script) ||
+        hp__copy_str(&dst->interpreter, src->interpreter) ||
+        hp__copy_str(&dst->command, src->command) || hp__copy_str(&dst->cwd, src->cwd) ||
+        hp__copy_strv(&dst->depends_on, &dst->n_depends_on, src->depends_on, src->n_depends_on) ||
+        hp__copy_strv(&dst->tags, &dst->n_tags, src->tags, src->n_tags))
         goto fail;
     if (src->env && src->n_env) {
         dst->env = calloc(src->n_env, sizeof(*dst->env));
@@ -706,8 +375,8 @@ int hp_action_spec_copy(hp_action_spec *dst, const hp_action_spec *src)
             goto fail;
         dst->n_env = src->n_env;
         for (size_t i = 0; i < src->n_env; i++)
-            if (copy_str(&dst->env[i].key, src->env[i].key) ||
-                copy_str(&dst->env[i].value, src->env[i].value))
+            if (hp__copy_str(&dst->env[i].key, src->env[i].key) ||
+                hp__copy_str(&dst->env[i].value, src->env[i].value))
                 goto fail;
     }
     return 0;
@@ -859,8 +528,8 @@ static void report_cycle(reporter *r, const hp_action_spec *a, const graph *g, c
         dep++;
     names.cycle = calloc(len, sizeof(*names.cycle));
     for (size_t t = 0; names.cycle && t < len; t++)
-        if (!(names.cycle[names.n_cycle++] = dup_str(a[nodes[(first + t) % len]].name))) {
-            free_strv(names.cycle, names.n_cycle);
+        if (!(names.cycle[names.n_cycle++] = hp__dup_str(a[nodes[(first + t) % len]].name))) {
+            hp__free_strv(names.cycle, names.n_cycle);
             names.cycle = NULL;
             names.n_cycle = 0;
         }
@@ -1351,7 +1020,7 @@ static void get_string(reporter *r, const char *who, size_t pos, const cJSON *ob
                key);
         return;
     }
-    if (copy_str(out, it->valuestring) != 0)
+    if (hp__copy_str(out, it->valuestring) != 0)
         oom(r);
 }
 
@@ -1416,7 +1085,7 @@ static void get_string_array(reporter *r, const char *who, size_t pos, const cJS
     *n = count;
     count = 0;
     cJSON_ArrayForEach (el, it) {
-        if (copy_str(&(*out)[count++], el->valuestring) != 0) {
+        if (hp__copy_str(&(*out)[count++], el->valuestring) != 0) {
             oom(r);
             return;
         }
@@ -1459,8 +1128,8 @@ static void get_env(reporter *r, const char *who, size_t pos, const cJSON *obj, 
     count = 0;
     cJSON_ArrayForEach (el, it) {
         hp_env_var *e = &out->env[count++];
-        if (copy_str(&e->key, el->string ? el->string : "") != 0 ||
-            copy_str(&e->value, el->valuestring) != 0) {
+        if (hp__copy_str(&e->key, el->string ? el->string : "") != 0 ||
+            hp__copy_str(&e->value, el->valuestring) != 0) {
             oom(r);
             return;
         }
@@ -1487,7 +1156,7 @@ static void parse_action(reporter *r, const cJSON *json, hp_action_spec *out, si
     if (it && (!cJSON_IsString(it) || !it->valuestring))
         report(r, HP_PROBLEM_FIELD_TYPE, where_action(&w, position, "name"),
                action_label(&l, NULL, position), "name must be a string");
-    else if (it && copy_str(&out->name, it->valuestring) != 0)
+    else if (it && hp__copy_str(&out->name, it->valuestring) != 0)
         oom(r);
     who = action_label(&l, out->name, position);
     get_string(r, who, position, json, "script", &out->script);
@@ -1595,13 +1264,13 @@ static int config_from_json(const cJSON *json, hp_service_config *out, int lenie
     it = field(json, "name");
     if (it && (!cJSON_IsString(it) || !it->valuestring))
         report_raw(&r, HP_PROBLEM_FIELD_TYPE, "/name", "service name must be a string");
-    else if (it && copy_str(&out->name, it->valuestring) != 0)
+    else if (it && hp__copy_str(&out->name, it->valuestring) != 0)
         oom(&r);
     r.owner = owner_label(&owner, "service", out->name);
     it = field(json, "description");
     if (it && (!cJSON_IsString(it) || !it->valuestring))
         report(&r, HP_PROBLEM_FIELD_TYPE, "/description", NULL, "description must be a string");
-    else if (it && copy_str(&out->description, it->valuestring) != 0)
+    else if (it && hp__copy_str(&out->description, it->valuestring) != 0)
         oom(&r);
     it = field(json, "actions");
     if (it)
@@ -1643,25 +1312,6 @@ static int add_number(cJSON *obj, const char *key, long value)
         return 0;
     return cJSON_AddNumberToObject(obj, key, (double)value) ? 0 : -1;
 }
-
-static int add_string_array(cJSON *obj, const char *key, char *const *v, size_t n)
-{
-    cJSON *arr;
-
-    if (!v || n == 0)
-        return 0;
-    arr = cJSON_AddArrayToObject(obj, key);
-    if (!arr)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        cJSON *s = v[i] ? cJSON_CreateString(v[i]) : cJSON_CreateNull();
-        if (!s)
-            return -1;
-        cJSON_AddItemToArray(arr, s);
-    }
-    return 0;
-}
-
 cJSON *hp_json_add_int(cJSON *o, const char *key, int64_t v)
 {
     char digits[24];
@@ -1705,13 +1355,13 @@ cJSON *hp_action_spec_to_json(const hp_action_spec *a)
         }
     }
     if (add_number(o, "timeout_secs", a->timeout_secs) ||
-        add_string_array(o, "depends_on", a->depends_on, a->n_depends_on) ||
+        hp__add_string_array(o, "depends_on", a->depends_on, a->n_depends_on) ||
         add_number(o, "retry", a->retry) || add_number(o, "retry_delay_ms", a->retry_delay_ms))
         goto fail;
     if (a->restart != HP_RESTART_NEVER &&
         !cJSON_AddStringToObject(o, "restart", hp_restart_name(a->restart)))
         goto fail;
-    if (add_string_array(o, "tags", a->tags, a->n_tags))
+    if (hp__add_string_array(o, "tags", a->tags, a->n_tags))
         goto fail;
     return o;
 fail:

@@ -120,174 +120,6 @@ const char *hp_name_show(const char *s, char *buf, size_t size)
     return buf;
 }
 
-/* Counts every problem itself, so a full or NULL list never makes input look valid. */
-typedef struct reporter {
-    hp_problems *pb;
-    size_t found;
-    const char *owner; /* "run 'ci'", may be NULL or "" */
-    int lenient;       /* fields it does not know are skipped, not refused */
-} reporter;
-
-/* A JSON pointer being written: cut (never overflowing) past its size. */
-typedef struct where {
-    char s[256];
-} where;
-
-static const char *where_set(where *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static const char *where_set(where *w, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(w->s, sizeof(w->s), fmt, ap);
-    va_end(ap);
-    return w->s;
-}
-
-/* Appends "/" and token, escaped. */
-static const char *where_key(where *w, const char *token)
-{
-    return hp_json_pointer_key(w->s, sizeof(w->s), w->s, token);
-}
-
-/* Appends "/<i>", an array index. */
-static const char *where_index(where *w, size_t i)
-{
-    size_t used = strlen(w->s);
-
-    snprintf(w->s + used, sizeof(w->s) - used, "/%zu", i);
-    return w->s;
-}
-
-/* The path of an action's field: "/actions/<position - 1>/<field>", or "/<field>" for a
- * lone action (position 0); field NULL = the action itself. */
-static const char *where_action(where *w, size_t position, const char *field)
-{
-    w->s[0] = '\0';
-    if (position)
-        where_set(w, "/actions/%zu", position - 1);
-    if (field)
-        where_key(w, field);
-    return w->s;
-}
-
-typedef enum say { SAY_RAW, SAY_OF, SAY_BY } say;
-
-static void vreport(reporter *r, hp_problem_code code, const char *path, say how, const char *who,
-                    hp_problem *out, const char *fmt, va_list ap)
-    __attribute__((format(printf, 7, 0)));
-
-/* SAY_RAW: the message as given (the owner is its subject). SAY_OF: "<owner>: [<who>: ]
- * <message>". SAY_BY: "<owner>: <who> <message>" (the action is its subject). detail
- * points past the owner and who. out (may be NULL) gives a cycle to the record. */
-static void vreport(reporter *r, hp_problem_code code, const char *path, say how, const char *who,
-                    hp_problem *out, const char *fmt, va_list ap)
-{
-    hp_problem p = {.code = code};
-    char *msg;
-    int own = how != SAY_RAW && r->owner && *r->owner;
-    size_t head = 0, len;
-
-    r->found++;
-    if (out) {
-        p.cycle = out->cycle;
-        p.n_cycle = out->n_cycle;
-        out->cycle = NULL;
-        out->n_cycle = 0;
-    }
-    msg = hp__vformat(fmt, ap);
-    if (!msg || !hp__problems_room(r->pb)) {
-        free(msg);
-        hp__problem_free(&p);
-        return;
-    }
-    if (own)
-        head += strlen(r->owner) + 2;
-    if (how != SAY_RAW && who)
-        head += strlen(who) + (how == SAY_BY ? 1 : 2);
-    len = head + strlen(msg);
-    p.message = malloc(len + 1);
-    if (p.message) {
-        snprintf(p.message, len + 1, "%s%s%s%s%s", own ? r->owner : "", own ? ": " : "",
-                 how != SAY_RAW && who ? who : "",
-                 how != SAY_RAW && who ? (how == SAY_BY ? " " : ": ") : "", msg);
-        p.detail = head;
-    }
-    free(msg);
-    p.path = hp__dup_str(path ? path : "");
-    hp__problems_take(r->pb, &p);
-}
-
-static void report(reporter *r, hp_problem_code code, const char *path, const char *who,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void report_by(reporter *r, hp_problem_code code, const char *path, const char *who,
-                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void report_raw(reporter *r, hp_problem_code code, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* "<owner>: [<who>: ]<message>". */
-static void report(reporter *r, hp_problem_code code, const char *path, const char *who,
-                   const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vreport(r, code, path, SAY_OF, who, NULL, fmt, ap);
-    va_end(ap);
-}
-
-/* "<owner>: <who> <message>", for sentences that have the action as their subject. */
-static void report_by(reporter *r, hp_problem_code code, const char *path, const char *who,
-                      const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vreport(r, code, path, SAY_BY, who, NULL, fmt, ap);
-    va_end(ap);
-}
-
-/* The message as given, for sentences that have the owner as their subject. */
-static void report_raw(reporter *r, hp_problem_code code, const char *path, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vreport(r, code, path, SAY_RAW, NULL, NULL, fmt, ap);
-    va_end(ap);
-}
-
-typedef struct label {
-    char s[HP_NAME_SHOW_SIZE + 32];
-} label;
-
-/* "action 'x'" for a named action, else "action #N" (1-based), else "action". */
-static const char *action_label(label *l, const char *name, size_t position)
-{
-    char shown[HP_NAME_SHOW_SIZE];
-
-    if (name)
-        snprintf(l->s, sizeof(l->s), "action '%s'", hp_name_show(name, shown, sizeof(shown)));
-    else if (position)
-        snprintf(l->s, sizeof(l->s), "action #%zu", position);
-    else
-        snprintf(l->s, sizeof(l->s), "action");
-    return l->s;
-}
-
-/* "service 'api'" or "service (unnamed)". */
-static const char *owner_label(label *l, const char *kind, const char *name)
-{
-    char shown[HP_NAME_SHOW_SIZE];
-
-    if (name)
-        snprintf(l->s, sizeof(l->s), "%s '%s'", kind, hp_name_show(name, shown, sizeof(shown)));
-    else
-        snprintf(l->s, sizeof(l->s), "%s (unnamed)", kind);
-    return l->s;
-}
-
 /* --- restart -------------------------------------------------------------------------- */
 
 static const char *const restart_names[] = {"never", "on_failure", "always"};
@@ -501,7 +333,7 @@ static void report_cycle_record(reporter *r, hp_problem_code code, const char *p
     va_list ap;
 
     va_start(ap, fmt);
-    vreport(r, code, path, SAY_OF, NULL, names, fmt, ap);
+    hp__vreport(r, code, path, SAY_OF, NULL, names, fmt, ap);
     va_end(ap);
 }
 
@@ -548,7 +380,7 @@ static void report_cycle(reporter *r, const hp_action_spec *a, const graph *g, c
         if (used >= sizeof(path))
             break;
     }
-    where_set(&w, "/actions/%zu/depends_on/%zu", nodes[first], dep);
+    hp__where_set(&w, "/actions/%zu/depends_on/%zu", nodes[first], dep);
     report_cycle_record(r, len == 1 ? HP_PROBLEM_DEP_SELF : HP_PROBLEM_DEP_CYCLE, w.s, &names,
                         "dependency cycle: %s", path);
 }
@@ -696,11 +528,11 @@ static void validate_text(reporter *r, const char *who, size_t pos, const char *
 
     if (!value)
         return;
-    where_action(&w, pos, field);
+    hp__where_action(&w, pos, field);
     if (!*value)
-        report(r, HP_PROBLEM_VALUE_EMPTY, w.s, who, "%s is empty", field);
+        hp__report(r, HP_PROBLEM_VALUE_EMPTY, w.s, who, "%s is empty", field);
     else if (has_control(value))
-        report(r, HP_PROBLEM_VALUE_CONTROL, w.s, who, "%s contains a control character", field);
+        hp__report(r, HP_PROBLEM_VALUE_CONTROL, w.s, who, "%s contains a control character", field);
 }
 
 static void validate_program(reporter *r, const char *who, size_t pos, const hp_action_spec *a)
@@ -710,30 +542,31 @@ static void validate_program(reporter *r, const char *who, size_t pos, const hp_
     where w;
 
     if (a->script && a->command) {
-        report_by(r, HP_PROBLEM_PROGRAM_BOTH, where_action(&w, pos, "command"), who,
-                  "has both script and command; give exactly one");
+        hp__report_by(r, HP_PROBLEM_PROGRAM_BOTH, hp__where_action(&w, pos, "command"), who,
+                      "has both script and command; give exactly one");
         return;
     }
     if (!a->script && !a->command) {
-        report_by(r, HP_PROBLEM_PROGRAM_MISSING, where_action(&w, pos, "script"), who,
-                  "has neither script nor command");
+        hp__report_by(r, HP_PROBLEM_PROGRAM_MISSING, hp__where_action(&w, pos, "script"), who,
+                      "has neither script nor command");
         return;
     }
     if (a->script) {
         if (is_blank_str(a->script))
-            report(r, HP_PROBLEM_VALUE_EMPTY, where_action(&w, pos, "script"), who,
-                   "script is empty");
+            hp__report(r, HP_PROBLEM_VALUE_EMPTY, hp__where_action(&w, pos, "script"), who,
+                       "script is empty");
         return;
     }
-    where_action(&w, pos, "command");
+    hp__where_action(&w, pos, "command");
     hp_error_clear(&err);
     argv = hp_split_command(a->command, &err);
     if (argv)
         hp_argv_free(argv);
     else if (err.code == HP_E_VALIDATION && strcmp(err.message, "empty command") == 0)
-        report(r, HP_PROBLEM_VALUE_EMPTY, w.s, who, "command is empty");
+        hp__report(r, HP_PROBLEM_VALUE_EMPTY, w.s, who, "command is empty");
     else
-        report(r, HP_PROBLEM_COMMAND_SPLIT, w.s, who, "command cannot be split: %s", err.message);
+        hp__report(r, HP_PROBLEM_COMMAND_SPLIT, w.s, who, "command cannot be split: %s",
+                   err.message);
 }
 
 static void validate_env(reporter *r, const char *who, size_t pos, const hp_action_spec *a)
@@ -744,27 +577,27 @@ static void validate_env(reporter *r, const char *who, size_t pos, const hp_acti
     if (!a->env || a->n_env == 0)
         return;
     if (a->n_env > HP_ENV_MAX)
-        report_by(r, HP_PROBLEM_COUNT_RANGE, where_action(&w, pos, "env"), who,
-                  "has %zu env vars; at most %d are allowed", a->n_env, HP_ENV_MAX);
+        hp__report_by(r, HP_PROBLEM_COUNT_RANGE, hp__where_action(&w, pos, "env"), who,
+                      "has %zu env vars; at most %d are allowed", a->n_env, HP_ENV_MAX);
     for (size_t i = 0; i < a->n_env; i++) {
         const hp_env_var *e = &a->env[i];
-        where_action(&w, pos, "env");
-        where_key(&w, e->key);
+        hp__where_action(&w, pos, "env");
+        hp__where_key(&w, e->key);
         if (!env_key_is_valid(e->key)) {
-            report(r, HP_PROBLEM_ENV_KEY_INVALID, w.s, who,
-                   "env key '%s' is invalid: use A-Z a-z 0-9 _ and do not start with a digit",
-                   hp_name_show(e->key, shown, sizeof(shown)));
+            hp__report(r, HP_PROBLEM_ENV_KEY_INVALID, w.s, who,
+                       "env key '%s' is invalid: use A-Z a-z 0-9 _ and do not start with a digit",
+                       hp_name_show(e->key, shown, sizeof(shown)));
             continue;
         }
         if (!e->value)
-            report(r, HP_PROBLEM_VALUE_MISSING, w.s, who, "env '%s' has no value",
-                   hp_name_show(e->key, shown, sizeof(shown)));
+            hp__report(r, HP_PROBLEM_VALUE_MISSING, w.s, who, "env '%s' has no value",
+                       hp_name_show(e->key, shown, sizeof(shown)));
         /* Quadratic, so only within the bound (beyond it the count is already reported). */
         if (a->n_env <= HP_ENV_MAX)
             for (size_t j = 0; j < i; j++)
                 if (a->env[j].key && strcmp(a->env[j].key, e->key) == 0) {
-                    report(r, HP_PROBLEM_ENV_KEY_DUPLICATE, w.s, who, "duplicate env key '%s'",
-                           hp_name_show(e->key, shown, sizeof(shown)));
+                    hp__report(r, HP_PROBLEM_ENV_KEY_DUPLICATE, w.s, who, "duplicate env key '%s'",
+                               hp_name_show(e->key, shown, sizeof(shown)));
                     break;
                 }
     }
@@ -778,19 +611,20 @@ static void validate_tags(reporter *r, const char *who, size_t pos, const hp_act
     if (!a->tags)
         return;
     if (a->n_tags > HP_TAGS_MAX)
-        report_by(r, HP_PROBLEM_COUNT_RANGE, where_action(&w, pos, "tags"), who,
-                  "has %zu tags; at most %d are allowed", a->n_tags, HP_TAGS_MAX);
+        hp__report_by(r, HP_PROBLEM_COUNT_RANGE, hp__where_action(&w, pos, "tags"), who,
+                      "has %zu tags; at most %d are allowed", a->n_tags, HP_TAGS_MAX);
     for (size_t i = 0; i < a->n_tags; i++) {
         const char *t = a->tags[i] ? a->tags[i] : "";
         size_t len = strlen(t);
-        where_action(&w, pos, "tags");
-        where_index(&w, i);
+        hp__where_action(&w, pos, "tags");
+        hp__where_index(&w, i);
         if (len == 0 || len > HP_TAG_MAX)
-            report(r, HP_PROBLEM_VALUE_LENGTH, w.s, who, "tag '%s' must be 1 to %d bytes",
-                   hp_name_show(t, shown, sizeof(shown)), HP_TAG_MAX);
+            hp__report(r, HP_PROBLEM_VALUE_LENGTH, w.s, who, "tag '%s' must be 1 to %d bytes",
+                       hp_name_show(t, shown, sizeof(shown)), HP_TAG_MAX);
         else if (has_control(t))
-            report(r, HP_PROBLEM_VALUE_CONTROL, w.s, who, "tag '%s' contains a control character",
-                   hp_name_show(t, shown, sizeof(shown)));
+            hp__report(r, HP_PROBLEM_VALUE_CONTROL, w.s, who,
+                       "tag '%s' contains a control character",
+                       hp_name_show(t, shown, sizeof(shown)));
     }
 }
 
@@ -812,9 +646,10 @@ static void validate_depends(reporter *r, const char *who, size_t pos, const hp_
                 again = (!dep && !a->depends_on[e]) ||
                         (dep && a->depends_on[e] && strcmp(dep, a->depends_on[e]) == 0);
         if (!again) {
-            where_action(&w, pos, "depends_on");
-            report_by(r, HP_PROBLEM_DEP_UNKNOWN, where_index(&w, d), who,
-                      "depends on unknown action '%s'", hp_name_show(dep, shown, sizeof(shown)));
+            hp__where_action(&w, pos, "depends_on");
+            hp__report_by(r, HP_PROBLEM_DEP_UNKNOWN, hp__where_index(&w, d), who,
+                          "depends on unknown action '%s'",
+                          hp_name_show(dep, shown, sizeof(shown)));
         }
     }
 }
@@ -824,38 +659,39 @@ static void validate_action(reporter *r, int in_service, const hp_action_spec *a
 {
     label l;
     char shown[HP_NAME_SHOW_SIZE];
-    const char *who = action_label(&l, a->name, i + 1);
+    const char *who = hp__action_label(&l, a->name, i + 1);
     size_t pos = i + 1;
     where w;
 
     if (!a->name)
-        report_by(r, HP_PROBLEM_NAME_MISSING, where_action(&w, pos, "name"), who, "has no name");
+        hp__report_by(r, HP_PROBLEM_NAME_MISSING, hp__where_action(&w, pos, "name"), who,
+                      "has no name");
     else if (!hp_name_is_valid(a->name))
-        report(r, HP_PROBLEM_NAME_INVALID, where_action(&w, pos, "name"), NULL,
-               "action name '%s' is invalid: %s", hp_name_show(a->name, shown, sizeof(shown)),
-               name_rule(a->name));
+        hp__report(r, HP_PROBLEM_NAME_INVALID, hp__where_action(&w, pos, "name"), NULL,
+                   "action name '%s' is invalid: %s", hp_name_show(a->name, shown, sizeof(shown)),
+                   name_rule(a->name));
     if (g && g->second[i])
-        report(r, HP_PROBLEM_NAME_DUPLICATE, where_action(&w, pos, "name"), NULL,
-               "duplicate action name '%s'", hp_name_show(a->name, shown, sizeof(shown)));
+        hp__report(r, HP_PROBLEM_NAME_DUPLICATE, hp__where_action(&w, pos, "name"), NULL,
+                   "duplicate action name '%s'", hp_name_show(a->name, shown, sizeof(shown)));
     validate_program(r, who, pos, a);
     validate_text(r, who, pos, "interpreter", a->interpreter);
     validate_text(r, who, pos, "cwd", a->cwd);
     if (a->timeout_secs < 0 || a->timeout_secs > HP_TIMEOUT_MAX_SECS)
-        report(r, HP_PROBLEM_VALUE_RANGE, where_action(&w, pos, "timeout_secs"), who,
-               "timeout_secs must be between 0 and %ld", HP_TIMEOUT_MAX_SECS);
+        hp__report(r, HP_PROBLEM_VALUE_RANGE, hp__where_action(&w, pos, "timeout_secs"), who,
+                   "timeout_secs must be between 0 and %ld", HP_TIMEOUT_MAX_SECS);
     if (a->retry < 0 || a->retry > HP_RETRY_MAX)
-        report(r, HP_PROBLEM_VALUE_RANGE, where_action(&w, pos, "retry"), who,
-               "retry must be between 0 and %d", HP_RETRY_MAX);
+        hp__report(r, HP_PROBLEM_VALUE_RANGE, hp__where_action(&w, pos, "retry"), who,
+                   "retry must be between 0 and %d", HP_RETRY_MAX);
     if (a->retry_delay_ms < 0 || a->retry_delay_ms > HP_RETRY_DELAY_MAX_MS)
-        report(r, HP_PROBLEM_VALUE_RANGE, where_action(&w, pos, "retry_delay_ms"), who,
-               "retry_delay_ms must be between 0 and %ld", HP_RETRY_DELAY_MAX_MS);
-    where_action(&w, pos, "restart");
+        hp__report(r, HP_PROBLEM_VALUE_RANGE, hp__where_action(&w, pos, "retry_delay_ms"), who,
+                   "retry_delay_ms must be between 0 and %ld", HP_RETRY_DELAY_MAX_MS);
+    hp__where_action(&w, pos, "restart");
     if ((unsigned)a->restart > HP_RESTART_ALWAYS)
-        report(r, HP_PROBLEM_VALUE_CHOICE, w.s, who, "restart has an unknown value %d",
-               (int)a->restart);
+        hp__report(r, HP_PROBLEM_VALUE_CHOICE, w.s, who, "restart has an unknown value %d",
+                   (int)a->restart);
     else if (a->restart == HP_RESTART_ALWAYS && !in_service)
-        report(r, HP_PROBLEM_RESTART_SERVICE_ONLY, w.s, who,
-               "restart 'always' is only allowed in services");
+        hp__report(r, HP_PROBLEM_RESTART_SERVICE_ONLY, w.s, who,
+                   "restart 'always' is only allowed in services");
     validate_env(r, who, pos, a);
     validate_tags(r, who, pos, a);
     if (g)
@@ -875,23 +711,24 @@ size_t hp_spec_validate(const char *kind, const char *name, const hp_action_spec
         kind = "run";
     if (!actions)
         n = 0;
-    r.owner = owner_label(&owner, kind, name);
+    r.owner = hp__owner_label(&owner, kind, name);
     if (!name)
-        report_raw(&r, HP_PROBLEM_NAME_MISSING, "/name", "%s name is missing", kind);
+        hp__report_raw(&r, HP_PROBLEM_NAME_MISSING, "/name", "%s name is missing", kind);
     else if (!hp_name_is_valid(name))
-        report_raw(&r, HP_PROBLEM_NAME_INVALID, "/name", "%s name '%s' is invalid: %s", kind,
-                   hp_name_show(name, shown, sizeof(shown)), name_rule(name));
+        hp__report_raw(&r, HP_PROBLEM_NAME_INVALID, "/name", "%s name '%s' is invalid: %s", kind,
+                       hp_name_show(name, shown, sizeof(shown)), name_rule(name));
     if (n == 0)
-        report_raw(&r, HP_PROBLEM_ACTIONS_EMPTY, "/actions", "%s has no actions; give at least one",
-                   r.owner);
+        hp__report_raw(&r, HP_PROBLEM_ACTIONS_EMPTY, "/actions",
+                       "%s has no actions; give at least one", r.owner);
     else if (n > HP_ACTIONS_MAX)
-        report_raw(&r, HP_PROBLEM_COUNT_RANGE, "/actions",
-                   "%s has %zu actions; at most %d are allowed", r.owner, n, HP_ACTIONS_MAX);
+        hp__report_raw(&r, HP_PROBLEM_COUNT_RANGE, "/actions",
+                       "%s has %zu actions; at most %d are allowed", r.owner, n, HP_ACTIONS_MAX);
     have_graph = graph_build(&g, actions, n) == 0;
     for (size_t i = 0; i < n; i++)
         validate_action(&r, strcmp(kind, "service") == 0, &actions[i], i, have_graph ? &g : NULL);
     if (!have_graph || report_cycles(&r, actions, &g) != 0)
-        report(&r, HP_PROBLEM_NO_MEMORY, "", NULL, "out of memory while checking the dependencies");
+        hp__report(&r, HP_PROBLEM_NO_MEMORY, "", NULL,
+                   "out of memory while checking the dependencies");
     if (have_graph)
         graph_free(&g);
     return r.found;
@@ -903,14 +740,14 @@ size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb)
     reporter r = {pb, 0, NULL, 0};
 
     if (!c) {
-        report_raw(&r, HP_PROBLEM_VALUE_MISSING, "", "service config is missing");
+        hp__report_raw(&r, HP_PROBLEM_VALUE_MISSING, "", "service config is missing");
         return r.found;
     }
     r.found = hp_spec_validate("service", c->name, c->actions, c->n_actions, pb);
-    r.owner = owner_label(&owner, "service", c->name);
+    r.owner = hp__owner_label(&owner, "service", c->name);
     if (c->description && strlen(c->description) > HP_DESCRIPTION_MAX)
-        report(&r, HP_PROBLEM_VALUE_LENGTH, "/description", NULL,
-               "description is longer than %d bytes", HP_DESCRIPTION_MAX);
+        hp__report(&r, HP_PROBLEM_VALUE_LENGTH, "/description", NULL,
+                   "description is longer than %d bytes", HP_DESCRIPTION_MAX);
     return r.found;
 }
 
@@ -926,7 +763,7 @@ static const cJSON *field(const cJSON *obj, const char *key)
 
 static void oom(reporter *r)
 {
-    report(r, HP_PROBLEM_NO_MEMORY, "", NULL, "out of memory while reading the JSON");
+    hp__report(r, HP_PROBLEM_NO_MEMORY, "", NULL, "out of memory while reading the JSON");
 }
 
 static const char *const action_fields[] = {
@@ -1001,9 +838,10 @@ static void check_fields(reporter *r, const char *who, size_t pos, const char *p
         if (*path)
             snprintf(at, sizeof(at), " (at %s%s)", path, shown);
         meant = closest_field(key, known);
-        where_action(&w, pos, NULL);
-        report(r, HP_PROBLEM_FIELD_UNKNOWN, where_key(&w, key), who, "unknown field '%s'%s%s%s%s",
-               shown, at, meant ? "; did you mean " : "", meant ? meant : "", meant ? "?" : "");
+        hp__where_action(&w, pos, NULL);
+        hp__report(r, HP_PROBLEM_FIELD_UNKNOWN, hp__where_key(&w, key), who,
+                   "unknown field '%s'%s%s%s%s", shown, at, meant ? "; did you mean " : "",
+                   meant ? meant : "", meant ? "?" : "");
     }
 }
 
@@ -1016,8 +854,8 @@ static void get_string(reporter *r, const char *who, size_t pos, const cJSON *ob
     if (!it)
         return;
     if (!cJSON_IsString(it) || !it->valuestring) {
-        report(r, HP_PROBLEM_FIELD_TYPE, where_action(&w, pos, key), who, "%s must be a string",
-               key);
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, hp__where_action(&w, pos, key), who,
+                   "%s must be a string", key);
         return;
     }
     if (hp__copy_str(out, it->valuestring) != 0)
@@ -1035,19 +873,19 @@ static void get_integer(reporter *r, const char *who, size_t pos, const cJSON *o
 
     if (!it)
         return;
-    where_action(&w, pos, key);
+    hp__where_action(&w, pos, key);
     if (!cJSON_IsNumber(it)) {
-        report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "%s must be an integer", key);
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "%s must be an integer", key);
         return;
     }
     d = it->valuedouble;
     if (!(d >= -NUMBER_STORABLE && d <= NUMBER_STORABLE)) {
-        report(r, HP_PROBLEM_VALUE_RANGE, w.s, who, "%s must be between 0 and %ld", key, max);
+        hp__report(r, HP_PROBLEM_VALUE_RANGE, w.s, who, "%s must be between 0 and %ld", key, max);
         return;
     }
     v = (long long)d;
     if ((double)v != d) {
-        report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "%s must be an integer", key);
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "%s must be an integer", key);
         return;
     }
     *out = (long)v;
@@ -1062,15 +900,15 @@ static void get_string_array(reporter *r, const char *who, size_t pos, const cJS
 
     if (!it)
         return;
-    where_action(&w, pos, key);
+    hp__where_action(&w, pos, key);
     if (!cJSON_IsArray(it)) {
-        report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "%s must be an array of strings", key);
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "%s must be an array of strings", key);
         return;
     }
     cJSON_ArrayForEach (el, it) {
         if (!cJSON_IsString(el) || !el->valuestring) {
-            report(r, HP_PROBLEM_FIELD_TYPE, where_index(&w, count), who,
-                   "%s must be an array of strings", key);
+            hp__report(r, HP_PROBLEM_FIELD_TYPE, hp__where_index(&w, count), who,
+                       "%s must be an array of strings", key);
             return;
         }
         count++;
@@ -1103,16 +941,16 @@ static void get_env(reporter *r, const char *who, size_t pos, const cJSON *obj, 
     if (!it)
         return;
     if (!cJSON_IsObject(it)) {
-        report(r, HP_PROBLEM_FIELD_TYPE, where_action(&w, pos, "env"), who,
-               "env must be an object");
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, hp__where_action(&w, pos, "env"), who,
+                   "env must be an object");
         return;
     }
     cJSON_ArrayForEach (el, it) {
         if (!cJSON_IsString(el) || !el->valuestring) {
-            where_action(&w, pos, "env");
-            report(r, HP_PROBLEM_FIELD_TYPE, where_key(&w, el->string), who,
-                   "env value of '%s' must be a string",
-                   hp_name_show(el->string, shown, sizeof(shown)));
+            hp__where_action(&w, pos, "env");
+            hp__report(r, HP_PROBLEM_FIELD_TYPE, hp__where_key(&w, el->string), who,
+                       "env value of '%s' must be a string",
+                       hp_name_show(el->string, shown, sizeof(shown)));
             bad = 1;
         }
         count++;
@@ -1148,17 +986,17 @@ static void parse_action(reporter *r, const cJSON *json, hp_action_spec *out, si
 
     memset(out, 0, sizeof(*out));
     if (!cJSON_IsObject(json)) {
-        report_by(r, HP_PROBLEM_FIELD_TYPE, where_action(&w, position, NULL),
-                  action_label(&l, NULL, position), "must be an object");
+        hp__report_by(r, HP_PROBLEM_FIELD_TYPE, hp__where_action(&w, position, NULL),
+                      hp__action_label(&l, NULL, position), "must be an object");
         return;
     }
     it = field(json, "name");
     if (it && (!cJSON_IsString(it) || !it->valuestring))
-        report(r, HP_PROBLEM_FIELD_TYPE, where_action(&w, position, "name"),
-               action_label(&l, NULL, position), "name must be a string");
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, hp__where_action(&w, position, "name"),
+                   hp__action_label(&l, NULL, position), "name must be a string");
     else if (it && hp__copy_str(&out->name, it->valuestring) != 0)
         oom(r);
-    who = action_label(&l, out->name, position);
+    who = hp__action_label(&l, out->name, position);
     get_string(r, who, position, json, "script", &out->script);
     get_string(r, who, position, json, "interpreter", &out->interpreter);
     get_string(r, who, position, json, "command", &out->command);
@@ -1172,14 +1010,14 @@ static void parse_action(reporter *r, const cJSON *json, hp_action_spec *out, si
     get_integer(r, who, position, json, "retry_delay_ms", HP_RETRY_DELAY_MAX_MS,
                 &out->retry_delay_ms);
     it = field(json, "restart");
-    where_action(&w, position, "restart");
+    hp__where_action(&w, position, "restart");
     if (it && (!cJSON_IsString(it) || !it->valuestring)) {
-        report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "restart must be a string");
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "restart must be a string");
     } else if (it && hp_restart_parse(it->valuestring, &out->restart) != 0) {
         char shown[HP_NAME_SHOW_SIZE];
-        report(r, HP_PROBLEM_VALUE_CHOICE, w.s, who,
-               "restart must be one of never, on_failure, always (got '%s')",
-               hp_name_show(it->valuestring, shown, sizeof(shown)));
+        hp__report(r, HP_PROBLEM_VALUE_CHOICE, w.s, who,
+                   "restart must be one of never, on_failure, always (got '%s')",
+                   hp_name_show(it->valuestring, shown, sizeof(shown)));
     }
     get_string_array(r, who, position, json, "tags", &out->tags, &out->n_tags);
     if (position)
@@ -1206,7 +1044,7 @@ static void parse_actions(reporter *r, const cJSON *array, hp_action_spec **out,
     *out = NULL;
     *n = 0;
     if (!cJSON_IsArray(array)) {
-        report(r, HP_PROBLEM_FIELD_TYPE, "/actions", NULL, "actions must be an array");
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, "/actions", NULL, "actions must be an array");
         return;
     }
     size = cJSON_GetArraySize(array);
@@ -1258,18 +1096,18 @@ static int config_from_json(const cJSON *json, hp_service_config *out, int lenie
         return -1;
     memset(out, 0, sizeof(*out));
     if (!cJSON_IsObject(json)) {
-        report_raw(&r, HP_PROBLEM_FIELD_TYPE, "", "service config must be an object");
+        hp__report_raw(&r, HP_PROBLEM_FIELD_TYPE, "", "service config must be an object");
         return -1;
     }
     it = field(json, "name");
     if (it && (!cJSON_IsString(it) || !it->valuestring))
-        report_raw(&r, HP_PROBLEM_FIELD_TYPE, "/name", "service name must be a string");
+        hp__report_raw(&r, HP_PROBLEM_FIELD_TYPE, "/name", "service name must be a string");
     else if (it && hp__copy_str(&out->name, it->valuestring) != 0)
         oom(&r);
-    r.owner = owner_label(&owner, "service", out->name);
+    r.owner = hp__owner_label(&owner, "service", out->name);
     it = field(json, "description");
     if (it && (!cJSON_IsString(it) || !it->valuestring))
-        report(&r, HP_PROBLEM_FIELD_TYPE, "/description", NULL, "description must be a string");
+        hp__report(&r, HP_PROBLEM_FIELD_TYPE, "/description", NULL, "description must be a string");
     else if (it && hp__copy_str(&out->description, it->valuestring) != 0)
         oom(&r);
     it = field(json, "actions");
@@ -1280,8 +1118,8 @@ static int config_from_json(const cJSON *json, hp_service_config *out, int lenie
         if (cJSON_IsString(it) && it->valuestring && strcmp(it->valuestring, "start") == 0)
             out->wanted_start = 1;
         else if (!cJSON_IsString(it) || !it->valuestring || strcmp(it->valuestring, "stop") != 0)
-            report(&r, HP_PROBLEM_VALUE_CHOICE, "/wanted", NULL,
-                   "wanted must be 'start' or 'stop'");
+            hp__report(&r, HP_PROBLEM_VALUE_CHOICE, "/wanted", NULL,
+                       "wanted must be 'start' or 'stop'");
     }
     check_fields(&r, NULL, 0, "", json, config_fields);
     return r.found ? -1 : 0;

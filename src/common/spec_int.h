@@ -1,5 +1,6 @@
-/* Private to the pieces of src/common's spec (spec.c, problems.c, str.c and the rooms split
- * from spec.c): the helpers they share. Nothing outside src/common includes it. */
+/* Private to the pieces of src/common's spec (spec.c, problems.c, str.c, spec_report.c and
+ * the rooms split from spec.c): the helpers they share. Nothing outside src/common includes
+ * it. */
 #ifndef HP_COMMON_SPEC_INT_H
 #define HP_COMMON_SPEC_INT_H
 
@@ -28,5 +29,54 @@ void hp__problem_free(hp_problem *p);
 int hp__problems_take(hp_problems *pb, hp_problem *p);
 /* 1 when pb takes one more problem; at the limit, adds the entry that says so once. */
 int hp__problems_room(hp_problems *pb);
+
+/* spec_report.c: the wording and the path of a problem found by the parse or the checks. */
+
+/* Counts every problem itself, so a full or NULL list never makes input look valid. */
+typedef struct reporter {
+    hp_problems *pb;
+    size_t found;
+    const char *owner; /* "run 'ci'", may be NULL or "" */
+    int lenient;       /* fields it does not know are skipped, not refused */
+} reporter;
+
+/* A JSON pointer being written: cut (never overflowing) past its size. */
+typedef struct where {
+    char s[256];
+} where;
+
+/* How a sentence opens: see hp__vreport. */
+typedef enum say { SAY_RAW, SAY_OF, SAY_BY } say;
+
+typedef struct label {
+    char s[HP_NAME_SHOW_SIZE + 32];
+} label;
+
+/* Each returns w->s: the pointer set from fmt, with "/" and token (escaped) appended, with
+ * "/<i>" appended, and the path of an action's field ("/actions/<position - 1>/<field>",
+ * or "/<field>" for a lone action, position 0; field NULL = the action itself). */
+const char *hp__where_set(where *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *hp__where_key(where *w, const char *token);
+const char *hp__where_index(where *w, size_t i);
+const char *hp__where_action(where *w, size_t position, const char *field);
+
+/* SAY_RAW: the message as given (the owner is its subject). SAY_OF: "<owner>: [<who>: ]
+ * <message>". SAY_BY: "<owner>: <who> <message>" (the action is its subject). out (may be
+ * NULL) gives its cycle to the record. */
+void hp__vreport(reporter *r, hp_problem_code code, const char *path, say how, const char *who,
+                 hp_problem *out, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+/* hp__vreport with SAY_OF, SAY_BY and SAY_RAW. */
+void hp__report(reporter *r, hp_problem_code code, const char *path, const char *who,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void hp__report_by(reporter *r, hp_problem_code code, const char *path, const char *who,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void hp__report_raw(reporter *r, hp_problem_code code, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "action 'x'" for a named action, else "action #N" (1-based), else "action". */
+const char *hp__action_label(label *l, const char *name, size_t position);
+/* "service 'api'" or "service (unnamed)". */
+const char *hp__owner_label(label *l, const char *kind, const char *name);
 
 #endif

@@ -1,6 +1,5 @@
-/* Private to the pieces of src/common's spec (spec.c, problems.c, str.c, spec_report.c and
- * the rooms split from spec.c): the helpers they share. Nothing outside src/common includes
- * it. */
+/* Private to the rooms of src/common behind spec.h (spec*.c, problems.c, str.c): the helpers
+ * and the reporter they share. Nothing outside them includes it. */
 #ifndef HP_COMMON_SPEC_INT_H
 #define HP_COMMON_SPEC_INT_H
 

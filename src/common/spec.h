@@ -1,6 +1,7 @@
 /* The shared model of an ActionSpec and a ServiceConfig (DESIGN section 2): the structs,
  * their JSON parse and emit, the validation rules used by both the server and the
- * builders, the deterministic dependency order, and the shell-style command split.
+ * builders, the deterministic dependency order, and the shell-style command split; each
+ * group below names the file that implements it.
  * Every problem is a record of common/problems.h: a stable code, the JSON-pointer path of
  * the field that caused it, and a readable sentence that names the service or run and the
  * action. */
@@ -62,6 +63,8 @@ typedef struct hp_service_config {
     int wanted_start; /* 1 = "start", 0 = "stop" (the default) */
 } hp_service_config;
 
+/* --- common/spec.c: names, restart words, free and copy ------------------------------- */
+
 /* 1 when name matches [A-Za-z0-9_.-]{1,64} and is not "." or "..", else 0 (NULL gives 0). */
 int hp_name_is_valid(const char *name);
 
@@ -89,6 +92,8 @@ void hp_service_config_free(hp_service_config *c);
 /* Deep copy of src into dst, which is overwritten (not freed first). Returns 0, or -1
  * on allocation failure with dst zeroed (nothing leaks). */
 int hp_action_spec_copy(hp_action_spec *dst, const hp_action_spec *src);
+
+/* --- common/spec_json.c --------------------------------------------------------------- */
 
 /* JSON parse. These check types and representability only: a field of the wrong type
  * ("timeout_secs must be an integer"), an unknown restart or wanted value, a number too
@@ -135,6 +140,8 @@ cJSON *hp_action_spec_to_json(const hp_action_spec *a);
 /* name, description (when set), actions and wanted; caller frees with cJSON_Delete. */
 cJSON *hp_service_config_to_json(const hp_service_config *c);
 
+/* --- common/spec_validate.c: the rules, the order ------------------------------------- */
+
 /* The validation rules of DESIGN section 2, every problem at once, added to pb (may be
  * NULL), each with its code and the path of the field that caused it, relative to the
  * service config or the run ({name, actions}): "/name", "/actions/2/depends_on/0",
@@ -160,7 +167,7 @@ size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb);
  * when there is a cycle, an unknown dependency, or no memory (order then unspecified). */
 int hp_spec_order(const hp_action_spec *actions, size_t n, size_t *order);
 
-/* --- common/cmdline.c ---------------------------------------------------------------- */
+/* --- common/cmdline.c ----------------------------------------------------------------- */
 
 /* Shell-style split of a command line without a shell: blanks separate words;
  * 'single quotes' are literal; "double quotes" honour \\ \" \$ \` (other backslashes

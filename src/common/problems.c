@@ -1,5 +1,5 @@
 /* The problem records: their codes' wire names, adding, copying, nesting and freeing them,
- * the JSON pointer of a field, and error.data in and out. What is a problem is the checks'. */
+ * a field's JSON pointer, error.data in and out. It decides nothing about the input. */
 #include "config.h"
 
 #include "common/spec_int.h"

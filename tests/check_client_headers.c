@@ -1,6 +1,6 @@
-/* Every header of src/client compiles on its own (first and only include of a file),
- * with the project's warning list as errors: a user of hero_proc_sdk includes one
- * header and needs nothing else. The compiler and flags come from configure. */
+/* Every installed header (src/client and src/common) compiles on its own (first and only
+ * include of a file), with the project's warning list as errors: a user of hero_proc_sdk
+ * includes one header and needs nothing else. The compiler and flags come from configure. */
 #include "config.h"
 
 #include "check_common.h"
@@ -11,7 +11,8 @@
 
 static const char *const headers[] = {"client/sdk.h",     "client/types.h",     "client/endpoint.h",
                                       "client/jsonrpc.h", "client/transport.h", "client/stubs.h",
-                                      "client/call.h"};
+                                      "client/call.h",    "common/status.h",    "common/spec.h",
+                                      "common/problems.h"};
 
 START_TEST(each_client_header_compiles_on_its_own)
 {

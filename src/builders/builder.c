@@ -1,6 +1,6 @@
 /* Service, run and action builders: setters copy their input into an hp_action_spec
  * kept in insertion order; the first error sticks; build validates with the shared
- * rules (common/spec.c) and orders the actions. save/start hand the result to the SDK
+ * rules (common/spec_validate.c) and orders the actions. save/start hand the result to the SDK
  * through the factory's client; nothing else here talks to a server. */
 #include "config.h"
 

@@ -1,11 +1,14 @@
 /* The shared model of an ActionSpec and a ServiceConfig (DESIGN section 2): the structs,
  * their JSON parse and emit, the validation rules used by both the server and the
- * builders, the deterministic dependency order, and the shell-style command split.
- * Every problem is a record: a stable code, the JSON-pointer path of the field that caused
- * it, and a readable sentence that names the service or run and the action. */
+ * builders, the deterministic dependency order, and the shell-style command split; each
+ * group below names the file that implements it.
+ * Every problem is a record of common/problems.h: a stable code, the JSON-pointer path of
+ * the field that caused it, and a readable sentence that names the service or run and the
+ * action. */
 #ifndef HP_COMMON_SPEC_H
 #define HP_COMMON_SPEC_H
 
+#include "common/problems.h"
 #include "common/status.h"
 
 #include <cjson/cJSON.h>
@@ -22,7 +25,6 @@
 #define HP_TAG_MAX            64 /* bytes per tag (at least 1) */
 #define HP_ENV_MAX            64
 #define HP_DESCRIPTION_MAX    1024 /* bytes */
-#define HP_PROBLEMS_MAX       100  /* problems kept in an hp_problems; one more says so */
 #define HP_NAME_SHOW_SIZE     72   /* a buffer that holds any hp_name_show result */
 
 typedef enum hp_restart { HP_RESTART_NEVER, HP_RESTART_ON_FAILURE, HP_RESTART_ALWAYS } hp_restart;
@@ -61,107 +63,7 @@ typedef struct hp_service_config {
     int wanted_start; /* 1 = "start", 0 = "stop" (the default) */
 } hp_service_config;
 
-/* X(code, wire): what a problem is about. The wire strings are the contract's
- * (error.data.details[].code in data/openrpc.json): stable, never reworded. */
-#define HP_PROBLEM_TABLE(X)                                                                        \
-    X(HP_PROBLEM_INVALID, "invalid")              /* generic: hp_problems_add */                   \
-    X(HP_PROBLEM_NO_MEMORY, "no_memory")          /* the check itself ran out of memory */         \
-    X(HP_PROBLEM_TRUNCATED, "problems_truncated") /* more than HP_PROBLEMS_MAX were found */       \
-    X(HP_PROBLEM_FIELD_UNKNOWN, "field_unknown")  /* a field or param the contract lacks */        \
-    X(HP_PROBLEM_FIELD_TYPE, "field_type")        /* a field of the wrong JSON type */             \
-    X(HP_PROBLEM_VALUE_MISSING, "value_missing")  /* a required value is absent */                 \
-    X(HP_PROBLEM_VALUE_EMPTY, "value_empty")      /* an empty script, command, cwd... */           \
-    X(HP_PROBLEM_VALUE_RANGE, "value_range")      /* a number out of its bounds */                 \
-    X(HP_PROBLEM_VALUE_CHOICE, "value_choice")    /* not one of the allowed words */               \
-    X(HP_PROBLEM_VALUE_LENGTH, "value_length")    /* a string too long or too short */             \
-    X(HP_PROBLEM_VALUE_CONTROL, "value_control")  /* a control (or NUL) character */               \
-    X(HP_PROBLEM_COUNT_RANGE, "count_range")      /* too many actions, env vars, tags... */        \
-    X(HP_PROBLEM_NAME_MISSING, "name_missing")                                                     \
-    X(HP_PROBLEM_NAME_INVALID, "name_invalid")                                                     \
-    X(HP_PROBLEM_NAME_DUPLICATE, "name_duplicate") /* a later action reuses a name */              \
-    X(HP_PROBLEM_ACTIONS_EMPTY, "actions_empty")                                                   \
-    X(HP_PROBLEM_PROGRAM_BOTH, "program_both")                 /* script and command both given */ \
-    X(HP_PROBLEM_PROGRAM_MISSING, "program_missing")           /* neither script nor command */    \
-    X(HP_PROBLEM_COMMAND_SPLIT, "command_split")               /* hp_split_command refused it */   \
-    X(HP_PROBLEM_RESTART_SERVICE_ONLY, "restart_service_only") /* 'always' in a run */             \
-    X(HP_PROBLEM_ENV_KEY_INVALID, "env_key_invalid")                                               \
-    X(HP_PROBLEM_ENV_KEY_DUPLICATE, "env_key_duplicate")                                           \
-    X(HP_PROBLEM_DEP_UNKNOWN, "dep_unknown")                                                       \
-    X(HP_PROBLEM_DEP_SELF, "dep_self")   /* an action depends on itself */                         \
-    X(HP_PROBLEM_DEP_CYCLE, "dep_cycle") /* a longer cycle: see hp_problem.cycle */
-
-typedef enum hp_problem_code {
-#define HP__PROBLEM_ENUM(code, wire) code,
-    HP_PROBLEM_TABLE(HP__PROBLEM_ENUM)
-#undef HP__PROBLEM_ENUM
-        HP_PROBLEM__COUNT
-} hp_problem_code;
-
-/* One problem; every pointer owned by the hp_problems that holds it. */
-typedef struct hp_problem {
-    hp_problem_code code;
-    char *path;    /* JSON pointer of the field that caused it, relative to the object checked
-                    * (a service config, a run's {name, actions}, a request's params):
-                    * "/actions/2/depends_on/0", "/name"; "" = the object itself. Never NULL. */
-    char *message; /* the sentence, e.g. "run 'ci': action 'test' depends on unknown action 'b'" */
-    size_t detail; /* message + detail is the sentence without the service, run or action it
-                    * opens with ("depends on unknown action 'b'"); 0 when unknown */
-    char **cycle;  /* HP_PROBLEM_DEP_CYCLE/SELF: the actions on the cycle in order, from its
-                    * earliest action, the first not repeated at the end; else NULL */
-    size_t n_cycle;
-} hp_problem;
-
-/* The problems of one check, owned by the struct. Start from {0}. At most HP_PROBLEMS_MAX
- * are kept, then one HP_PROBLEM_TRUNCATED saying that more were found. */
-typedef struct hp_problems {
-    hp_problem *records;
-    char **items; /* the sentences: items[i] is records[i].message (borrowed from it) */
-    size_t count;
-} hp_problems;
-
-/* The wire string of a code ("dep_unknown"); "invalid" when out of range. Static. */
-const char *hp_problem_code_name(hp_problem_code code);
-
-/* Reads a wire string into *out. Returns 0, or -1 when s is NULL or unknown (*out is then
- * HP_PROBLEM_INVALID: a newer server's code reads as the generic one). */
-int hp_problem_code_parse(const char *s, hp_problem_code *out);
-
-/* Appends a formatted sentence (copied) with code HP_PROBLEM_INVALID and path "". pb may
- * be NULL. On allocation failure the problem is dropped: callers count problems
- * themselves, never from pb->count. */
-void hp_problems_add(hp_problems *pb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* The same with its code and path (copied; NULL = ""). */
-void hp_problems_add_at(hp_problems *pb, hp_problem_code code, const char *path, const char *fmt,
-                        ...) __attribute__((format(printf, 4, 5)));
-
-/* Appends a copy of p (its path, message and cycle). Returns 0, -1 when pb or p is NULL,
- * p->message is NULL, memory ran out, or pb is full (then the HP_PROBLEM_TRUNCATED entry
- * is added once). */
-int hp_problems_push(hp_problems *pb, const hp_problem *p);
-
-/* Prefixes the path of the records from index from on with prefix (e.g. "/config" for the
- * problems of a service config inside service.set's params). Returns 0, -1 without memory
- * (the paths not done stay as they were). */
-int hp_problems_nest(hp_problems *pb, size_t from, const char *prefix);
-
-/* Writes prefix then "/" and token into buf (size bytes, caller-owned), with '~' as "~0"
- * and '/' as "~1" (RFC 6901); cut, never overflowing. NULL token = "". Returns buf. */
-const char *hp_json_pointer_key(char *buf, size_t size, const char *prefix, const char *token);
-
-/* Frees every record and leaves pb empty and reusable. NULL safe. */
-void hp_problems_free(hp_problems *pb);
-
-/* The InvalidParams error.data of data/openrpc.json: {"problems": [sentences],
- * "details": [{code, path, message[, cycle]}]}. Caller frees with cJSON_Delete; NULL
- * without memory. */
-cJSON *hp_problems_to_json(const hp_problems *pb);
-
-/* Reads an error.data (may be NULL or anything) into pb: its "details" records when it
- * has them (an unknown code reads as HP_PROBLEM_INVALID), else its "problems" sentences
- * (code HP_PROBLEM_INVALID, path ""). Entries of the wrong shape are skipped. Returns the
- * number of problems added. */
-size_t hp_problems_from_json(const cJSON *data, hp_problems *pb);
+/* --- common/spec.c: names, restart words, free and copy ------------------------------- */
 
 /* 1 when name matches [A-Za-z0-9_.-]{1,64} and is not "." or "..", else 0 (NULL gives 0). */
 int hp_name_is_valid(const char *name);
@@ -190,6 +92,8 @@ void hp_service_config_free(hp_service_config *c);
 /* Deep copy of src into dst, which is overwritten (not freed first). Returns 0, or -1
  * on allocation failure with dst zeroed (nothing leaks). */
 int hp_action_spec_copy(hp_action_spec *dst, const hp_action_spec *src);
+
+/* --- common/spec_json.c --------------------------------------------------------------- */
 
 /* JSON parse. These check types and representability only: a field of the wrong type
  * ("timeout_secs must be an integer"), an unknown restart or wanted value, a number too
@@ -236,6 +140,8 @@ cJSON *hp_action_spec_to_json(const hp_action_spec *a);
 /* name, description (when set), actions and wanted; caller frees with cJSON_Delete. */
 cJSON *hp_service_config_to_json(const hp_service_config *c);
 
+/* --- common/spec_validate.c: the rules, the order ------------------------------------- */
+
 /* The validation rules of DESIGN section 2, every problem at once, added to pb (may be
  * NULL), each with its code and the path of the field that caused it, relative to the
  * service config or the run ({name, actions}): "/name", "/actions/2/depends_on/0",
@@ -260,6 +166,8 @@ size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb);
  * their dependents. A duplicated name resolves to its first action. Returns 0, or -1
  * when there is a cycle, an unknown dependency, or no memory (order then unspecified). */
 int hp_spec_order(const hp_action_spec *actions, size_t n, size_t *order);
+
+/* --- common/cmdline.c ----------------------------------------------------------------- */
 
 /* Shell-style split of a command line without a shell: blanks separate words;
  * 'single quotes' are literal; "double quotes" honour \\ \" \$ \` (other backslashes

@@ -878,47 +878,63 @@ static char **build_argv(const hp_action_spec *a, char *why, size_t why_len)
     return argv;
 }
 
+/* What the child tells the parent when it cannot exec. The child is a vfork child: it
+ * writes this record in the parent's memory, which the parent reads once it resumes. */
 typedef struct child_failure {
-    int stage; /* 1 chdir, 2 exec, 3 setup */
+    int stage; /* 0 none (exec happened), 1 chdir, 2 exec, 3 setup */
     int err;
 } child_failure;
 
-/* In the child between fork and exec: only async-signal-safe calls. */
-static void __attribute__((noreturn)) child_exec(int out_fd, int err_fd, int report_fd, int cg_fd,
-                                                 const char *cwd, char **argv, char **envp)
+/* In the vfork child, on the parent's memory and stack until exec: only
+ * async-signal-safe calls, nothing that allocates, and it never returns. */
+static void __attribute__((noreturn))
+child_exec(int out_fd, int err_fd, int cg_fd, const char *cwd, char **argv, char **envp,
+           volatile child_failure *f)
 {
     sigset_t all;
-    child_failure f = {3, 0};
-    int devnull;
+    int stage = 3, devnull;
 
     /* Into the job's cgroup before anything runs, so every descendant is born in it. */
     if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
         goto fail;
     setsid();
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
+    /* Handlers back to default while every signal is still blocked (the daemon blocks
+     * what its signalfd reads), then the job starts with an empty mask. */
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
             signal(sig, SIG_DFL);
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
     devnull = open("/dev/null", O_RDONLY);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
-        dup2(report_fd, 3) < 0)
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
         goto fail;
-    /* Nothing of the daemon's leaks into the job: only 0, 1, 2 and the report pipe. */
-    syscall(SYS_close_range, 4U, ~0U, 0U);
-    fcntl(3, F_SETFD, FD_CLOEXEC);
+    /* Nothing of the daemon's leaks into the job: only 0, 1 and 2. */
+    syscall(SYS_close_range, 3U, ~0U, 0U);
     if (cwd && chdir(cwd) != 0) {
-        f.stage = 1;
+        stage = 1;
         goto fail;
     }
-    f.stage = 2;
+    stage = 2;
     execvpe(argv[0], argv, envp);
 fail:
-    f.err = errno;
-    if (write(3, &f, sizeof(f)) < 0) {
-        /* nothing left to tell */
-    }
+    /* Only a failure is written: after a successful exec the record stays zero. */
+    f->err = errno;
+    f->stage = stage;
     _exit(127);
+}
+
+/* vfork, not fork: the daemon resumes once the child has exec'd (or failed), with no page
+ * tables copied and none of its own pages made copy-on-write (that cost milliseconds per
+ * spawn), and the exec report needs no pipe. Apart from spawn_job so that nothing the
+ * child could clobber lives in this frame. */
+static pid_t spawn_child(int out_fd, int err_fd, int cg_fd, const char *cwd, char **argv,
+                         char **envp, volatile child_failure *f)
+{
+    pid_t pid = vfork();
+
+    if (pid == 0)
+        child_exec(out_fd, err_fd, cg_fd, cwd, argv, envp, f);
+    return pid;
 }
 
 static void on_timeout(hpd_loop *loop, uint64_t id, void *data);
@@ -956,9 +972,8 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
     const hp_action_spec *a = &run->actions[job->index];
     char why[512] = "";
     char **argv = NULL, **envp = NULL;
-    int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1}, cg_fd = -1;
-    child_failure f;
-    ssize_t n;
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, cg_fd = -1;
+    volatile child_failure f = {0, 0};
     pid_t pid;
 
     job->attempt++;
@@ -987,30 +1002,22 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
             goto failed;
         }
     }
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
         snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
         goto failed;
     }
-    pid = fork();
+    pid = spawn_child(out[1], err[1], cg_fd, a->cwd, argv, envp, &f);
     if (pid < 0) {
         snprintf(why, sizeof(why), "fork: %s", strerror(errno));
         goto failed;
     }
-    if (pid == 0)
-        child_exec(out[1], err[1], report[1], cg_fd, a->cwd, argv, envp);
     if (cg_fd >= 0)
         close(cg_fd);
     cg_fd = -1;
     close(out[1]);
     close(err[1]);
-    close(report[1]);
-    out[1] = err[1] = report[1] = -1;
-    do
-        n = read(report[0], &f, sizeof(f));
-    while (n < 0 && errno == EINTR);
-    close(report[0]);
-    report[0] = -1;
-    if (n == (ssize_t)sizeof(f)) {
+    out[1] = err[1] = -1;
+    if (f.stage != 0) {
         waitpid(pid, NULL, 0);
         if (f.stage == 1)
             snprintf(why, sizeof(why), "cwd '%s': %s", a->cwd, strerror(f.err));
@@ -1050,8 +1057,6 @@ failed:
             close(out[i]);
         if (err[i] >= 0)
             close(err[i]);
-        if (report[i] >= 0)
-            close(report[i]);
     }
     if (cg_fd >= 0)
         close(cg_fd);

@@ -253,8 +253,40 @@ static void signal_marked(const char *needle, int prefix, int children, pid_t an
     free(found);
 }
 
-/* Signals every process of the job that is outside its process group too. */
-static void signal_escapees(hpd_server *srv, hpd_job *job, int sig)
+static hpd_job *job_by_pid(hpd_server *srv, pid_t pid);
+
+/* 1 when the daemon has a child (alive or a zombie) that is no job's leader: an orphan
+ * it adopted as subreaper. -1 when it cannot tell (no /proc/PID/task/TID/children). */
+static int has_adopted_child(hpd_server *srv)
+{
+    char path[64];
+    struct dirent *e;
+    DIR *d = opendir("/proc/self/task");
+    int found = 0, read_one = 0;
+
+    while (d && !found && (e = readdir(d)) != NULL) {
+        FILE *f;
+        int pid;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%.20s/children", e->d_name);
+        if (!(f = fopen(path, "re")))
+            continue;
+        read_one = 1;
+        while (!found && fscanf(f, "%d", &pid) == 1)
+            found = !job_by_pid(srv, (pid_t)pid);
+        fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return found ? 1 : read_one ? 0 : -1;
+}
+
+/* Signals every process of the job that is outside its process group too. leader_gone:
+ * the leader has exited (a zombie not yet reaped), so its descendants were handed to
+ * the daemon as subreaper: each one that lives is an adopted child or descends from
+ * one, and with none adopted the /proc walk has nothing to find. */
+static void signal_escapees(hpd_server *srv, hpd_job *job, int sig, int leader_gone)
 {
     char path[PATH_MAX], needle[64];
     FILE *f;
@@ -275,6 +307,8 @@ static void signal_escapees(hpd_server *srv, hpd_job *job, int sig)
             return;
         }
     }
+    if (leader_gone && has_adopted_child(srv) == 0)
+        return;
     snprintf(needle, sizeof(needle), MARKER "=%d.%lld", (int)getpid(), (long long)job->id);
     signal_marked(needle, 0, 0, job->reaped ? 0 : job->pid, sig);
 }
@@ -1077,7 +1111,7 @@ static void on_kill_timer(hpd_loop *loop, uint64_t id, void *data)
     if (job->pid > 0 && !job->reaped) {
         hpd_job_syslog(job->run->srv, job, "still running after %llu ms: sending SIGKILL",
                        (unsigned long long)job->run->srv->opt.kill_grace_ms);
-        signal_escapees(job->run->srv, job, SIGKILL);
+        signal_escapees(job->run->srv, job, SIGKILL, 0);
         signal_group(job->pid, job->pidfd, job->pid_start, SIGKILL);
     }
 }
@@ -1092,7 +1126,7 @@ static void stop_job(hpd_server *srv, hpd_job *job, hpd_job_state as)
     if (job->kill_timer)
         return;
     /* Escapees first: while the leader lives, its children are found by their parent. */
-    signal_escapees(srv, job, SIGTERM);
+    signal_escapees(srv, job, SIGTERM, 0);
     signal_group(job->pid, job->pidfd, job->pid_start, SIGTERM);
     job->kill_timer = hpd_loop_timer(srv->loop, srv->opt.kill_grace_ms, on_kill_timer, job);
 }
@@ -1274,7 +1308,7 @@ void hpd_reap(hpd_server *srv)
              * leader's exit ends the job: an escapee holding its pipes does not keep it
              * running. */
             signal_group(job->pid, job->pidfd, job->pid_start, SIGKILL);
-            signal_escapees(srv, job, SIGKILL);
+            signal_escapees(srv, job, SIGKILL, 1);
         }
         if (waitpid(si.si_pid, &status, 0) < 0)
             continue;

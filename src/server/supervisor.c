@@ -912,62 +912,65 @@ static char **build_argv(const hp_action_spec *a, char *why, size_t why_len)
     return argv;
 }
 
-/* What the child tells the parent when it cannot exec. The child is a vfork child: it
- * writes this record in the parent's memory, which the parent reads once it resumes. */
 typedef struct child_failure {
-    int stage; /* 0 none (exec happened), 1 chdir, 2 exec, 3 setup */
+    int stage; /* 1 chdir, 2 exec, 3 setup */
     int err;
 } child_failure;
 
-/* In the vfork child, on the parent's memory and stack until exec: only
- * async-signal-safe calls, nothing that allocates, and it never returns. */
-static void __attribute__((noreturn))
-child_exec(int out_fd, int err_fd, int cg_fd, const char *cwd, char **argv, char **envp,
-           volatile child_failure *f)
+/* In the vfork child, on the daemon's memory and stack until exec: only async-signal-safe
+ * calls, nothing that allocates, and it never returns. */
+static void __attribute__((noreturn)) child_exec(int out_fd, int err_fd, int report_fd, int cg_fd,
+                                                 const char *cwd, char **argv, char **envp)
 {
     sigset_t all;
-    int stage = 3, devnull;
+    child_failure f = {3, 0};
+    int devnull;
 
     /* Into the job's cgroup before anything runs, so every descendant is born in it. */
     if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
         goto fail;
     setsid();
-    /* Handlers back to default while every signal is still blocked (the daemon blocks
-     * what its signalfd reads), then the job starts with an empty mask. */
+    /* Handlers back to default while the daemon's signals are still blocked, then the job
+     * starts with an empty mask. */
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
             signal(sig, SIG_DFL);
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     devnull = open("/dev/null", O_RDONLY);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
+        dup2(report_fd, 3) < 0)
         goto fail;
-    /* Nothing of the daemon's leaks into the job: only 0, 1 and 2. */
-    syscall(SYS_close_range, 3U, ~0U, 0U);
+    /* Nothing of the daemon's leaks into the job: only 0, 1, 2 and the report pipe. */
+    syscall(SYS_close_range, 4U, ~0U, 0U);
+    fcntl(3, F_SETFD, FD_CLOEXEC);
     if (cwd && chdir(cwd) != 0) {
-        stage = 1;
+        f.stage = 1;
         goto fail;
     }
-    stage = 2;
+    f.stage = 2;
     execvpe(argv[0], argv, envp);
 fail:
-    /* Only a failure is written: after a successful exec the record stays zero. */
-    f->err = errno;
-    f->stage = stage;
+    f.err = errno;
+    if (write(3, &f, sizeof(f)) < 0) {
+        /* nothing left to tell */
+    }
     _exit(127);
 }
 
-/* vfork, not fork: the daemon resumes once the child has exec'd (or failed), with no page
- * tables copied and none of its own pages made copy-on-write (that cost milliseconds per
- * spawn), and the exec report needs no pipe. Apart from spawn_job so that nothing the
- * child could clobber lives in this frame. */
-static pid_t spawn_child(int out_fd, int err_fd, int cg_fd, const char *cwd, char **argv,
-                         char **envp, volatile child_failure *f)
+/* vfork, not fork: no page tables are copied and none of the daemon's pages become
+ * copy-on-write (that cost milliseconds per spawn, in the child and in the daemon's next
+ * writes), and the daemon resumes once the child has exec'd or failed, so the report
+ * pipe is already closed or written when it is read. Where vfork is only a fork
+ * (valgrind), that read waits for the exec as it always did. Apart from spawn_job so
+ * that nothing the child could clobber lives in that frame. */
+static pid_t spawn_child(int out_fd, int err_fd, int report_fd, int cg_fd, const char *cwd,
+                         char **argv, char **envp)
 {
     pid_t pid = vfork();
 
     if (pid == 0)
-        child_exec(out_fd, err_fd, cg_fd, cwd, argv, envp, f);
+        child_exec(out_fd, err_fd, report_fd, cg_fd, cwd, argv, envp);
     return pid;
 }
 
@@ -1006,8 +1009,9 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
     const hp_action_spec *a = &run->actions[job->index];
     char why[512] = "";
     char **argv = NULL, **envp = NULL;
-    int out[2] = {-1, -1}, err[2] = {-1, -1}, cg_fd = -1;
-    volatile child_failure f = {0, 0};
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1}, cg_fd = -1;
+    child_failure f;
+    ssize_t n;
     pid_t pid;
 
     job->attempt++;
@@ -1036,11 +1040,11 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
             goto failed;
         }
     }
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
         snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
         goto failed;
     }
-    pid = spawn_child(out[1], err[1], cg_fd, a->cwd, argv, envp, &f);
+    pid = spawn_child(out[1], err[1], report[1], cg_fd, a->cwd, argv, envp);
     if (pid < 0) {
         snprintf(why, sizeof(why), "fork: %s", strerror(errno));
         goto failed;
@@ -1050,8 +1054,14 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
     cg_fd = -1;
     close(out[1]);
     close(err[1]);
-    out[1] = err[1] = -1;
-    if (f.stage != 0) {
+    close(report[1]);
+    out[1] = err[1] = report[1] = -1;
+    do
+        n = read(report[0], &f, sizeof(f));
+    while (n < 0 && errno == EINTR);
+    close(report[0]);
+    report[0] = -1;
+    if (n == (ssize_t)sizeof(f)) {
         waitpid(pid, NULL, 0);
         if (f.stage == 1)
             snprintf(why, sizeof(why), "cwd '%s': %s", a->cwd, strerror(f.err));
@@ -1091,6 +1101,8 @@ failed:
             close(out[i]);
         if (err[i] >= 0)
             close(err[i]);
+        if (report[i] >= 0)
+            close(report[i]);
     }
     if (cg_fd >= 0)
         close(cg_fd);

@@ -606,9 +606,20 @@ void hpd_store_watch(hpd_server *srv)
             hpd_loop_timer(srv->loop, (uint64_t)h.retry_in_ms, on_store_timer, srv);
 }
 
+/* The run that hpd_run_create is starting: its rows are written once, when the start is
+ * over, instead of as pending and at once again as running (each write is a transaction,
+ * the largest part of a one-shot run's cost). Nothing reads them from the store in
+ * between: answers come from memory, and the writes are done before the call returns. */
+static const hpd_run *unsaved_run;
+
 void hpd_save_run(hpd_server *srv, const hpd_run *run)
 {
     hp_error err;
+
+    if (run == unsaved_run) {
+        hpd_changed(srv);
+        return;
+    }
 
     if (hpd_store_put_run(srv->store, run, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);
@@ -619,6 +630,11 @@ void hpd_save_run(hpd_server *srv, const hpd_run *run)
 void hpd_save_job(hpd_server *srv, const hpd_job *job)
 {
     hp_error err;
+
+    if (job->run == unsaved_run) {
+        hpd_changed(srv);
+        return;
+    }
 
     if (hpd_store_put_job(srv->store, job, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);
@@ -1552,11 +1568,15 @@ hpd_run *hpd_run_create(hpd_server *srv, const char *name, const char *service,
         job->out[0].fd = job->out[1].fd = -1;
     }
     hpd_run_link(srv, run);
+    if (start_now) {
+        unsaved_run = run;
+        hpd_run_start(srv, run);
+        unsaved_run = NULL;
+    }
+    /* The run's row first: its jobs' rows refer to it. */
     hpd_save_run(srv, run);
     for (size_t i = 0; i < n; i++)
         hpd_save_job(srv, run->jobs[i]);
-    if (start_now)
-        hpd_run_start(srv, run);
     return run;
 oom:
     hpd_run_free(run);

@@ -253,8 +253,40 @@ static void signal_marked(const char *needle, int prefix, int children, pid_t an
     free(found);
 }
 
-/* Signals every process of the job that is outside its process group too. */
-static void signal_escapees(hpd_server *srv, hpd_job *job, int sig)
+static hpd_job *job_by_pid(hpd_server *srv, pid_t pid);
+
+/* 1 when the daemon has a child (alive or a zombie) that is no job's leader: an orphan
+ * it adopted as subreaper. -1 when it cannot tell (no /proc/PID/task/TID/children). */
+static int has_adopted_child(hpd_server *srv)
+{
+    char path[64];
+    struct dirent *e;
+    DIR *d = opendir("/proc/self/task");
+    int found = 0, read_one = 0;
+
+    while (d && !found && (e = readdir(d)) != NULL) {
+        FILE *f;
+        int pid;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%.20s/children", e->d_name);
+        if (!(f = fopen(path, "re")))
+            continue;
+        read_one = 1;
+        while (!found && fscanf(f, "%d", &pid) == 1)
+            found = !job_by_pid(srv, (pid_t)pid);
+        fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return found ? 1 : read_one ? 0 : -1;
+}
+
+/* Signals every process of the job that is outside its process group too. leader_gone:
+ * the leader has exited (a zombie not yet reaped), so its descendants were handed to
+ * the daemon as subreaper: each one that lives is an adopted child or descends from
+ * one, and with none adopted the /proc walk has nothing to find. */
+static void signal_escapees(hpd_server *srv, hpd_job *job, int sig, int leader_gone)
 {
     char path[PATH_MAX], needle[64];
     FILE *f;
@@ -275,6 +307,8 @@ static void signal_escapees(hpd_server *srv, hpd_job *job, int sig)
             return;
         }
     }
+    if (leader_gone && has_adopted_child(srv) == 0)
+        return;
     snprintf(needle, sizeof(needle), MARKER "=%d.%lld", (int)getpid(), (long long)job->id);
     signal_marked(needle, 0, 0, job->reaped ? 0 : job->pid, sig);
 }
@@ -571,9 +605,20 @@ void hpd_store_watch(hpd_server *srv)
         srv->store_timer = hpd_loop_timer(srv->loop, (uint64_t)h.retry_in_ms, on_store_timer, srv);
 }
 
+/* The run that hpd_run_create is starting: its rows are written once, when the start is
+ * over, instead of as pending and at once again as running (each write is a transaction,
+ * the largest part of a one-shot run's cost). Nothing reads them from the store in
+ * between: answers come from memory, and the writes are done before the call returns. */
+static const hpd_run *unsaved_run;
+
 void hpd_save_run(hpd_server *srv, const hpd_run *run)
 {
     hp_error err;
+
+    if (run == unsaved_run) {
+        hpd_changed(srv);
+        return;
+    }
 
     if (hpd_store_put_run(srv->store, run, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);
@@ -584,6 +629,11 @@ void hpd_save_run(hpd_server *srv, const hpd_run *run)
 void hpd_save_job(hpd_server *srv, const hpd_job *job)
 {
     hp_error err;
+
+    if (job->run == unsaved_run) {
+        hpd_changed(srv);
+        return;
+    }
 
     if (hpd_store_put_job(srv->store, job, &err) != 0)
         hpd_log(srv, 0, "%s", err.message);
@@ -882,7 +932,8 @@ typedef struct child_failure {
     int err;
 } child_failure;
 
-/* In the child between fork and exec: only async-signal-safe calls. */
+/* In the vfork child, on the daemon's memory and stack until exec: only async-signal-safe
+ * calls, nothing that allocates, and it never returns. */
 static void __attribute__((noreturn)) child_exec(int out_fd, int err_fd, int report_fd, int cg_fd,
                                                  const char *cwd, char **argv, char **envp)
 {
@@ -894,11 +945,13 @@ static void __attribute__((noreturn)) child_exec(int out_fd, int err_fd, int rep
     if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
         goto fail;
     setsid();
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
+    /* Handlers back to default while the daemon's signals are still blocked, then the job
+     * starts with an empty mask. */
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
             signal(sig, SIG_DFL);
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
     devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
         dup2(report_fd, 3) < 0)
@@ -918,6 +971,22 @@ fail:
         /* nothing left to tell */
     }
     _exit(127);
+}
+
+/* vfork, not fork: no page tables are copied and none of the daemon's pages become
+ * copy-on-write (that cost milliseconds per spawn, in the child and in the daemon's next
+ * writes), and the daemon resumes once the child has exec'd or failed, so the report
+ * pipe is already closed or written when it is read. Where vfork is only a fork
+ * (valgrind), that read waits for the exec as it always did. Apart from spawn_job so
+ * that nothing the child could clobber lives in that frame. */
+static pid_t spawn_child(int out_fd, int err_fd, int report_fd, int cg_fd, const char *cwd,
+                         char **argv, char **envp)
+{
+    pid_t pid = vfork();
+
+    if (pid == 0)
+        child_exec(out_fd, err_fd, report_fd, cg_fd, cwd, argv, envp);
+    return pid;
 }
 
 static void on_timeout(hpd_loop *loop, uint64_t id, void *data);
@@ -990,13 +1059,11 @@ static void spawn_job(hpd_server *srv, hpd_job *job)
         snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
         goto failed;
     }
-    pid = fork();
+    pid = spawn_child(out[1], err[1], report[1], cg_fd, a->cwd, argv, envp);
     if (pid < 0) {
         snprintf(why, sizeof(why), "fork: %s", strerror(errno));
         goto failed;
     }
-    if (pid == 0)
-        child_exec(out[1], err[1], report[1], cg_fd, a->cwd, argv, envp);
     if (cg_fd >= 0)
         close(cg_fd);
     cg_fd = -1;
@@ -1071,7 +1138,7 @@ static void on_kill_timer(hpd_loop *loop, uint64_t id, void *data)
     if (job->pid > 0 && !job->reaped) {
         hpd_job_syslog(job->run->srv, job, "still running after %llu ms: sending SIGKILL",
                        (unsigned long long)job->run->srv->opt.kill_grace_ms);
-        signal_escapees(job->run->srv, job, SIGKILL);
+        signal_escapees(job->run->srv, job, SIGKILL, 0);
         signal_group(job->pid, job->pidfd, job->pid_start, SIGKILL);
     }
 }
@@ -1086,7 +1153,7 @@ static void stop_job(hpd_server *srv, hpd_job *job, hpd_job_state as)
     if (job->kill_timer)
         return;
     /* Escapees first: while the leader lives, its children are found by their parent. */
-    signal_escapees(srv, job, SIGTERM);
+    signal_escapees(srv, job, SIGTERM, 0);
     signal_group(job->pid, job->pidfd, job->pid_start, SIGTERM);
     job->kill_timer = hpd_loop_timer(srv->loop, srv->opt.kill_grace_ms, on_kill_timer, job);
 }
@@ -1268,7 +1335,7 @@ void hpd_reap(hpd_server *srv)
              * leader's exit ends the job: an escapee holding its pipes does not keep it
              * running. */
             signal_group(job->pid, job->pidfd, job->pid_start, SIGKILL);
-            signal_escapees(srv, job, SIGKILL);
+            signal_escapees(srv, job, SIGKILL, 1);
         }
         if (waitpid(si.si_pid, &status, 0) < 0)
             continue;
@@ -1500,11 +1567,15 @@ hpd_run *hpd_run_create(hpd_server *srv, const char *name, const char *service,
         job->out[0].fd = job->out[1].fd = -1;
     }
     hpd_run_link(srv, run);
+    if (start_now) {
+        unsaved_run = run;
+        hpd_run_start(srv, run);
+        unsaved_run = NULL;
+    }
+    /* The run's row first: its jobs' rows refer to it. */
     hpd_save_run(srv, run);
     for (size_t i = 0; i < n; i++)
         hpd_save_job(srv, run->jobs[i]);
-    if (start_now)
-        hpd_run_start(srv, run);
     return run;
 oom:
     hpd_run_free(run);

@@ -83,19 +83,23 @@ static int exec_command(tui_app *app, const char *line)
         copy_text(act.service, sizeof(act.service), arg);
         tui_app_request(app, &act);
         return TUI_REDRAW;
-    case TUI_CMD_NEW:
-        if (!arg[0]) /* the kind of the view shown: runs in Runs, else a service */
-            return tui_form_new(app, f->ops == &tui_view_runs) | TUI_REDRAW;
-        if (strcmp(arg, "service") == 0 || strcmp(arg, "run") == 0)
-            return tui_form_new(app, strcmp(arg, "run") == 0) | TUI_REDRAW;
-        tui_app_status(app, 1, ":new takes service or run, not '%s'", arg);
-        return TUI_REDRAW;
+    case TUI_CMD_NEW: { /* a form opens through the view of its objects, never directly */
+        const tui_view_ops *owner;
+        if (arg[0] && strcmp(arg, "service") != 0 && strcmp(arg, "run") != 0) {
+            tui_app_status(app, 1, ":new takes service or run, not '%s'", arg);
+            return TUI_REDRAW;
+        }
+        /* without a kind, the view shown's: runs in Runs, else a service */
+        owner = (arg[0] ? strcmp(arg, "run") == 0 : f->ops == &tui_view_runs) ? &tui_view_runs
+                                                                              : &tui_view_services;
+        return owner->command(app, TUI_CMD_NEW, arg) | TUI_REDRAW;
+    }
     case TUI_CMD_EDIT:
         if (strlen(arg) > HP_NAME_MAX) {
             tui_app_status(app, 1, "no service '%.64s...'", arg);
             return TUI_REDRAW;
         }
-        return tui_form_edit_service(app, arg) | TUI_REDRAW;
+        return tui_view_services.command(app, TUI_CMD_EDIT, arg) | TUI_REDRAW;
     case TUI_CMD_RERUN:
     case TUI_CMD_OPEN_RUN:
     case TUI_CMD_OPEN_JOB: {
@@ -105,7 +109,7 @@ static int exec_command(tui_app *app, const char *line)
             return TUI_REDRAW;
         }
         if (c->cmd == TUI_CMD_RERUN)
-            return tui_form_rerun(app, id) | TUI_REDRAW;
+            return tui_view_runs.command(app, TUI_CMD_RERUN, arg) | TUI_REDRAW;
         if (c->cmd == TUI_CMD_OPEN_RUN)
             proto.run_id = id;
         else

@@ -2,7 +2,9 @@
  * as the person typed them, the mapping onto the builders of src/builders (so the form
  * accepts exactly what the C API accepts), the problems of the last check attributed to
  * the field their path names, the request a submit sends and the equivalent hero_proc
- * command. Nothing here draws or talks to a server except tui_form_submit. */
+ * command. Nothing here draws or talks to a server except tui_form_submit. The data and
+ * its edits are form.c's, the mapping form_builders.c's, the check form_check.c's, the
+ * request, command and submit form_send.c's. */
 #ifndef HP_TUI_FORM_H
 #define HP_TUI_FORM_H
 

@@ -101,6 +101,10 @@ typedef struct tui_view_ops {
     void (*draw)(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int wd);
     /* A command for this view; returns TUI_* flags, 0 when not handled. */
     int (*key)(tui_app *app, tui_frame *f, tui_cmd cmd);
+    /* A `:` command about this view's objects named by arg, whatever frame is shown
+     * (`:new`, `:edit NAME`, `:rerun ID`; arg checked by the command line): TUI_* flags,
+     * 0 when not handled (NULL: none). The app reaches the forms only this way. */
+    int (*command)(tui_app *app, tui_cmd cmd, const char *arg);
     /* Frees the frame's private state (NULL: nothing to free). */
     void (*leave)(tui_frame *f);
     /* The table's columns (struct tui_column of draw.h), for the sort keys and the
@@ -151,8 +155,9 @@ struct tui_form;
 /* Opens a form frame over the current view with form (taken on every path; its kind
  * says service or run). edit 1: it edits an existing service. NULL without memory. */
 tui_frame *tui_form_open(tui_app *app, struct tui_form *form, int edit);
-/* The keys that open forms (view_form.c): n (run 0: a service, 1: a run), e and R.
- * Each returns TUI_* flags; a failure is said in the status line. */
+/* What opens forms (view_form.c), for the Services and Runs views' keys and commands
+ * (the app itself never calls them): n (run 0: a service, 1: a run), e and R. Each
+ * returns TUI_* flags; a failure is said in the status line. */
 int tui_form_new(tui_app *app, int run);
 int tui_form_edit_service(tui_app *app, const char *name);
 int tui_form_rerun(tui_app *app, int64_t run_id);

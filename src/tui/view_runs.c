@@ -9,6 +9,7 @@
 #include "tui/view.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const tui_column cols[] = {
@@ -164,6 +165,16 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         return 0;
     }
 }
+/* `:new` and `:rerun ID` (a number: the command line checked it): the forms of a run. */
+static int command(tui_app *app, tui_cmd cmd, const char *arg)
+{
+    if (cmd == TUI_CMD_NEW)
+        return tui_form_new(app, 1);
+    if (cmd == TUI_CMD_RERUN)
+        return tui_form_rerun(app, (int64_t)strtoll(arg, NULL, 10));
+    return 0;
+}
+
 static void row_key(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size)
 {
     snprintf(buf, size, "%lld", (long long)tui_app_model(app)->runs->runs[i].id);
@@ -184,4 +195,5 @@ const tui_view_ops tui_view_runs = {
     .draw = draw,
     .row_key = row_key,
     .key = key,
+    .command = command,
 };

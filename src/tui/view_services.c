@@ -178,6 +178,16 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
     tui_app_request(app, &act);
     return TUI_HANDLED | TUI_REDRAW;
 }
+/* `:new` and `:edit NAME`: the forms of a service. */
+static int command(tui_app *app, tui_cmd cmd, const char *arg)
+{
+    if (cmd == TUI_CMD_NEW)
+        return tui_form_new(app, 0);
+    if (cmd == TUI_CMD_EDIT)
+        return tui_form_edit_service(app, arg);
+    return 0;
+}
+
 static void row_key(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size)
 {
     snprintf(buf, size, "%s", tui_app_model(app)->services->services[i].name);
@@ -197,4 +207,5 @@ const tui_view_ops tui_view_services = {
     .draw = draw,
     .row_key = row_key,
     .key = key,
+    .command = command,
 };

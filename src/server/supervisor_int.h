@@ -1,0 +1,43 @@
+/* Private to the pieces of the supervisor: supervisor.c (signals, the scheduler, runs,
+ * services, the whole daemon), supervisor_spawn.c (spawning and stopping a job),
+ * supervisor_exit.c (exits, retries, restarts), supervisor_output.c (the job's output,
+ * its log lines and the store's health), supervisor_escape.c (a cgroup per job, the
+ * environment marker, the /proc walk). Nothing else includes it. */
+#ifndef HPD_SUPERVISOR_INT_H
+#define HPD_SUPERVISOR_INT_H
+
+#include "server/server.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+enum { MAX_LINE = 16 * 1024, READ_CHUNK = 64 * 1024, FLUSH_LINES = 4096, FLUSH_MS = 20 };
+enum { DRAIN_MS = 2000, CRASH_LOOP_AFTER = 5 };
+/* In every job's environment: HERO_PROC_JOB=<daemon pid>.<job id>. */
+#define MARKER "HERO_PROC_JOB"
+
+unsigned long long hpd__proc_start_time(pid_t pid);
+pid_t hpd__parent_of(pid_t pid);
+int hpd__signal_group(pid_t pgid, int pidfd, unsigned long long start, int sig);
+void hpd__schedule(hpd_server *srv, hpd_run *run);
+int hpd__write_text(const char *path, const char *text);
+void hpd__job_cgroup(const hpd_server *srv, const hpd_job *job, const char *file, char *buf,
+                     size_t size);
+void hpd__signal_marked(const char *needle, int prefix, int children, pid_t ancestor, int sig);
+void hpd__signal_escapees(hpd_server *srv, hpd_job *job, int sig, int leader_gone);
+void hpd__cgroup_sweep(hpd_server *srv);
+char *hpd__cgroup_setup(void);
+void hpd__flush_logs(hpd_server *srv);
+void hpd__close_stream(hpd_server *srv, hpd_job *job, int stream);
+void hpd__on_output(hpd_loop *loop, int fd, uint32_t events, void *data);
+void hpd__job_end(hpd_server *srv, hpd_job *job, hpd_job_state state, const char *error);
+void hpd__spawn_job(hpd_server *srv, hpd_job *job);
+void hpd__stop_job(hpd_server *srv, hpd_job *job, hpd_job_state as);
+void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job);
+hpd_job *hpd__job_by_pid(hpd_server *srv, pid_t pid);
+
+/* The run whose rows are written once after its start (run.submit): its earlier saves
+ * wait (supervisor_output.c). */
+extern const hpd_run *hpd__unsaved_run;
+
+#endif

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 
@@ -391,6 +392,33 @@ static int connect_server(tui_app *app, const tui_opts *o)
     return 0;
 }
 
+/* The dashboard draws on a terminal and reads keys from it: without one (input from a file
+ * or /dev/null, output to a pipe) it would draw into nothing and read end-of-file for
+ * ever, and TERM=dumb cannot move the cursor. Refused before any server is started. */
+static int terminal_usable(void)
+{
+    const char *term = getenv("TERM");
+
+    if (!isatty(STDIN_FILENO)) {
+        fprintf(stderr, "hero_proc_tui: standard input is not a terminal; run it in one "
+                        "(hero_proc is the command line for scripts)\n");
+        return 0;
+    }
+    if (!isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "hero_proc_tui: standard output is not a terminal; run it in one "
+                        "(hero_proc is the command line for scripts)\n");
+        return 0;
+    }
+    if (!term || !*term || strcmp(term, "dumb") == 0) {
+        fprintf(stderr,
+                "hero_proc_tui: TERM is %s, which cannot draw the dashboard; set it to your "
+                "terminal's type (e.g. TERM=xterm-256color)\n",
+                term && *term ? term : "not set");
+        return 0;
+    }
+    return 1;
+}
+
 int tui_main(int argc, char **argv)
 {
     static tui_app app; /* static: the crash handler and the loop share one */
@@ -399,6 +427,8 @@ int tui_main(int argc, char **argv)
 
     if (rc)
         return rc - 1;
+    if (!terminal_usable())
+        return EXIT_USAGE;
     setlocale(LC_ALL, "");
     app.read_only = o.read_only;
     app.interval_ms = o.interval_ms;

@@ -43,7 +43,9 @@ int tui__signals_install(void)
 {
     struct sigaction sa;
     static const int quit_sigs[] = {SIGWINCH, SIGTERM, SIGINT, SIGHUP};
-    static const int crash_sigs[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
+    /* Fatal ones, and SIGQUIT (Ctrl-\): the terminal is restored before the default
+     * action (a core) runs. */
+    static const int crash_sigs[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGQUIT};
 
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return -1;
@@ -165,6 +167,12 @@ void tui__loop(tui_app *app)
             break;
         }
         if (fds[0].revents & POLLIN) {
+            int avail = 0;
+            /* Readable with nothing to read is end-of-file: the terminal went away. */
+            if (ioctl(STDIN_FILENO, FIONREAD, &avail) == 0 && avail == 0) {
+                app->quit = 1;
+                break;
+            }
             read_keys(app);
             if (app->burst == BURST_POLLS)
                 next = tui_now_ms() + BURST_MS; /* the first look after an action */

@@ -262,6 +262,22 @@ hp_sdk *hp__cli_sdk(hp_cli *cli, int *rc)
     return hp_client_sdk(cli->client);
 }
 
+int hp__cli_call_id(hp_cli *cli, int argc, char **argv, const char *method, const char *what,
+                    int64_t *id, cJSON **result)
+{
+    cJSON *params;
+    int rc;
+
+    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
+        return HP_CLI_USAGE;
+    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0 ||
+        (rc = hp__cli_parse_int(cli, "ID", argv[optind], INT64_C(9007199254740991), id)) != 0)
+        return rc;
+    params = cJSON_CreateObject();
+    cJSON_AddNumberToObject(params, "id", (double)*id);
+    return hp__cli_call(cli, method, params, result, what);
+}
+
 int hp__cli_call(hp_cli *cli, const char *method, cJSON *params, cJSON **result, const char *what)
 {
     int rc = 0;

@@ -104,6 +104,10 @@ int hp__cli_json_done(hp_cli *cli, cJSON *res);
  * failure printed with what and its exit code. */
 int hp__cli_call(hp_cli *cli, const char *method, cJSON *params, cJSON **result, const char *what);
 
+/* The verbs that take only an ID: no options, one positional ID (1..2^53-1), then method
+ * called with {"id": ID}; *id and *result (caller deletes) set. 0 or the exit status. */
+int hp__cli_call_id(hp_cli *cli, int argc, char **argv, const char *method, const char *what,
+                    int64_t *id, cJSON **result);
 /* SIGINT and SIGTERM set a flag instead of killing: for the follow loops. */
 void hp__cli_catch_interrupt(void);
 int hp__cli_interrupted(void);

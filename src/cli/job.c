@@ -222,14 +222,7 @@ static int cmd_cancel(hp_cli *cli, int argc, char **argv)
     int64_t id;
     int rc;
 
-    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
-        return HP_CLI_USAGE;
-    if ((rc = hp__cli_positionals(cli, argc, 1, 1)) != 0 ||
-        (rc = hp__cli_parse_int(cli, "ID", argv[optind], ID_MAX, &id)) != 0)
-        return rc;
-    cJSON *params_id = cJSON_CreateObject();
-    cJSON_AddNumberToObject(params_id, "id", (double)id);
-    if ((rc = hp__cli_call(cli, "job.cancel", params_id, &res, "job cancel")) != 0)
+    if ((rc = hp__cli_call_id(cli, argc, argv, "job.cancel", "job cancel", &id, &res)) != 0)
         return rc;
     if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;

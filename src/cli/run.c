@@ -247,25 +247,13 @@ static int cmd_wait(hp_cli *cli, int argc, char **argv)
     return wait_and_show(cli, id, (long)secs * 1000);
 }
 
-static cJSON *id_params(const char *key, int64_t id)
-{
-    cJSON *p = cJSON_CreateObject();
-
-    cJSON_AddNumberToObject(p, key, (double)id);
-    return p;
-}
-
 static int cmd_status(hp_cli *cli, int argc, char **argv)
 {
     cJSON *res;
     int64_t id;
     int rc;
 
-    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
-        return HP_CLI_USAGE;
-    if ((rc = parse_id(cli, argc, argv, &id)) != 0)
-        return rc;
-    if ((rc = hp__cli_call(cli, "run.get", id_params("id", id), &res, "run status")) != 0)
+    if ((rc = hp__cli_call_id(cli, argc, argv, "run.get", "run status", &id, &res)) != 0)
         return rc;
     return show_run_json(cli, res, "run status", NULL);
 }
@@ -276,11 +264,7 @@ static int cmd_cancel(hp_cli *cli, int argc, char **argv)
     int64_t id;
     int rc;
 
-    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
-        return HP_CLI_USAGE;
-    if ((rc = parse_id(cli, argc, argv, &id)) != 0)
-        return rc;
-    if ((rc = hp__cli_call(cli, "run.cancel", id_params("id", id), &res, "run cancel")) != 0)
+    if ((rc = hp__cli_call_id(cli, argc, argv, "run.cancel", "run cancel", &id, &res)) != 0)
         return rc;
     if (!cli->json)
         printf("cancelling run %lld (hero_proc run wait %lld waits for the end)\n", (long long)id,
@@ -294,11 +278,7 @@ static int cmd_delete(hp_cli *cli, int argc, char **argv)
     int64_t id;
     int rc;
 
-    while ((rc = hp__cli_getopt(cli, argc, argv, "", NULL)) != -1)
-        return HP_CLI_USAGE;
-    if ((rc = parse_id(cli, argc, argv, &id)) != 0)
-        return rc;
-    if ((rc = hp__cli_call(cli, "run.delete", id_params("id", id), &res, "run delete")) != 0)
+    if ((rc = hp__cli_call_id(cli, argc, argv, "run.delete", "run delete", &id, &res)) != 0)
         return rc;
     if (hp__cli_json_done(cli, res))
         return HP_CLI_OK;

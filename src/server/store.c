@@ -367,7 +367,7 @@ hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_er
         return NULL;
     }
     st->drops_stale = 1; /* read at the first job answer */
-    st->since_ms = hpd__wall_ms();
+    st->since_ms = hpd_now_ms();
     st->limits.lines_per_job =
         limits && limits->lines_per_job > 0 ? limits->lines_per_job : DEFAULT_LINES_PER_JOB;
     st->limits.log_bytes = limits && limits->log_bytes > 0 ? limits->log_bytes : DEFAULT_LOG_BYTES;

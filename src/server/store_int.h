@@ -4,6 +4,7 @@
 #define HPD_STORE_INT_H
 
 #include "server/checkpoint.h"
+#include "server/loop.h"
 #include "server/store.h"
 
 #include <sqlite3.h>
@@ -231,7 +232,6 @@ int hpd__grow(void **buf, size_t *cap, size_t need, size_t elem);
 /* store_queue.c: the waiting changes and the store's health. */
 int hpd__write_all(hpd_store *st, hp_error *err);
 void hpd__op_clear(store_op *op);
-int64_t hpd__wall_ms(void);
 
 /* store_logs.c: the log batch's part of a write. */
 void hpd__discard_pending(hpd_store *st);

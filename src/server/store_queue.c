@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* State changes that may wait for the store (one per object: later ones replace it). */
 #define OPS_MAX 16384
@@ -135,22 +134,6 @@ static int op_apply(hpd_store *st, const store_op *op, hp_error *err)
     return hpd__run_stmt(st, s, err, "cannot save %s", op_what[op->kind]);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t hpd__wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Errors that pass by themselves: the write is tried again later. */
 static int transient(int code)
 {
@@ -175,7 +158,7 @@ static void health_failed(hpd_store *st, int code)
 
     if (!st->failing) {
         st->failing = 1;
-        st->since_ms = hpd__wall_ms();
+        st->since_ms = hpd_now_ms();
         st->failures = 0;
         st->backoff_ms = BACKOFF_MIN_MS;
         st->generation++;
@@ -185,7 +168,7 @@ static void health_failed(hpd_store *st, int code)
         snprintf(st->error, sizeof(st->error), "%s", why);
         st->generation++;
     }
-    st->retry_at_ms = mono_ms() + st->backoff_ms;
+    st->retry_at_ms = (int64_t)hpd_now_mono_ms() + st->backoff_ms;
     st->backoff_ms = st->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : st->backoff_ms * 2;
 }
 
@@ -194,7 +177,7 @@ static void health_ok(hpd_store *st)
     if (!st->failing)
         return;
     st->failing = 0;
-    st->since_ms = hpd__wall_ms();
+    st->since_ms = hpd_now_ms();
     st->error[0] = '\0';
     st->generation++;
 }
@@ -310,7 +293,7 @@ int hpd__write_all(hpd_store *st, hp_error *err)
 /* 1 when a failed store may be tried now. */
 static int retry_due(const hpd_store *st)
 {
-    return !st->failing || mono_ms() >= st->retry_at_ms;
+    return !st->failing || (int64_t)hpd_now_mono_ms() >= st->retry_at_ms;
 }
 
 /* Takes op (its values move into the queue, *op is cleared either way). A waiting op
@@ -525,7 +508,7 @@ void hpd_store_health_get(const hpd_store *st, hpd_store_health *h)
     h->dropped_writes = st->dropped_writes;
     h->refused = st->refused;
     h->generation = st->generation;
-    wait = st->retry_at_ms - mono_ms();
+    wait = st->retry_at_ms - (int64_t)hpd_now_mono_ms();
     h->retry_in_ms = st->failing ? (wait > 0 ? wait : 0) : st->backlog ? 0 : -1;
 }
 

@@ -4,6 +4,7 @@
  * closed; and the daemon's fds come back to where they were. Real daemon, raw sockets. */
 #include "config.h"
 
+#include "tests/check_common.h"
 #include "tests/server_harness.h"
 
 #include <check.h>
@@ -309,8 +310,6 @@ int main(void)
 {
     Suite *s = suite_create("rel_connections");
     TCase *tc = tcase_create("connections");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, hpt_teardown);
     tcase_set_timeout(tc, 120);
@@ -319,10 +318,5 @@ int main(void)
     tcase_add_test(tc, with_every_slot_busy_a_new_client_gets_503_until_one_frees);
     tcase_add_test(tc, a_client_trickling_its_request_is_closed_after_the_request_timeout);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_set_tap(sr, "-");
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_test_run(s);
 }

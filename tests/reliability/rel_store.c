@@ -387,21 +387,13 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("rel_store");
+    TCase *tc = tcase_create("store");
 
     setvbuf(stdout, NULL, _IONBF, 0); /* the figures survive a failing test */
-    TCase *tc = tcase_create("store");
-    SRunner *sr;
-    int failed;
-
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, a_full_disk_leaves_the_daemon_responsive_and_nothing_lost_that_fits);
     tcase_add_test(tc, another_process_holding_the_write_lock_does_not_freeze_the_daemon);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_set_tap(sr, "-");
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_test_run(s);
 }

@@ -1176,9 +1176,12 @@ START_TEST(a_thread_checkpoints_the_log_so_it_stays_small)
         if (i % 1024 == 1023)
             flush(st);
     }
-    ck_assert_int_gt(hpd_store_wal_pages(st), 1024);
-    /* Once a checkpoint has copied the whole log, the next write starts it over: the
-     * thread did it, however slow this machine is today. */
+    /* 40 MiB is ten thousand pages: without the thread the log would hold them all.
+     * Whether it has already started over here depends on how fast the thread was, so
+     * only the end is checked: once a checkpoint has copied the whole log, the next
+     * write starts it over, however slow this machine is today. */
+    pages = hpd_store_wal_pages(st);
+    printf("# after 40 MiB: %lld pages in the log\n", (long long)pages);
     deadline = mono_ms() + 20000;
     do {
         usleep(20000);

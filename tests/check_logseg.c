@@ -1,0 +1,404 @@
+/* The log's segment files on their own: order and no gaps over millions of lines, the
+ * index lookups (cursor, backwards, time), retention by bytes with exact counts, the cut
+ * of a torn last record, and what a reopened directory gives back. */
+#include "config.h"
+
+#include "check_common.h"
+#include "server/logseg.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char logdir[4096];
+
+static hpd_logseg *open_logs(int64_t per_job, int64_t total, int64_t buffer)
+{
+    hpd_logseg_limits lim = {.bytes_per_job = per_job, .bytes = total, .buffer_bytes = buffer};
+    hp_error err = {0};
+    hpd_logseg *lg;
+
+    snprintf(logdir, sizeof(logdir), "%s/logs", hp_test_tmpdir());
+    lg = hpd_logseg_open(logdir, &lim, &err);
+    ck_assert_msg(lg != NULL, "open: %s", err.message);
+    return lg;
+}
+
+static void add(hpd_logseg *lg, int64_t job, int64_t seq, int64_t ts, const char *line)
+{
+    char src[64];
+
+    snprintf(src, sizeof(src), "run.1.job%lld", (long long)job);
+    ck_assert_int_eq(
+        hpd_logseg_append(lg, job, 1, src, strlen(src), seq, ts, 1, 0, line, strlen(line)), 0);
+}
+
+static void flush(hpd_logseg *lg)
+{
+    hp_error err = {0};
+
+    ck_assert_msg(hpd_logseg_flush(lg, &err) == 0, "flush: %s", err.message);
+}
+
+/* What a reader collected: the seqs in the order given, and the text of the first. */
+typedef struct seen {
+    int64_t *seq;
+    size_t n, cap, stop_at;
+    int64_t ts_first;
+    char first[128];
+    int order_ok; /* each seq one more (or one less, backwards) than the one before */
+    int backwards;
+} seen;
+
+static int collect(void *ctx, const hpd_logrec *r)
+{
+    seen *s = ctx;
+
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 1024;
+        s->seq = realloc(s->seq, s->cap * sizeof(*s->seq));
+        ck_assert_ptr_nonnull(s->seq);
+    }
+    if (s->n == 0) {
+        snprintf(s->first, sizeof(s->first), "%.*s", (int)r->len, r->line);
+        s->ts_first = r->ts_ms;
+        s->order_ok = 1;
+    } else if (r->seq != s->seq[s->n - 1] + (s->backwards ? -1 : 1)) {
+        s->order_ok = 0;
+    }
+    s->seq[s->n++] = r->seq;
+    return s->stop_at && s->n >= s->stop_at;
+}
+
+static seen read_forward(hpd_logseg *lg, int64_t job, int64_t after, int64_t since, size_t stop)
+{
+    seen s = {.stop_at = stop};
+    hp_error err = {0};
+
+    ck_assert_msg(hpd_logseg_forward(lg, job, after, since, collect, &s, &err) >= 0, "read: %s",
+                  err.message);
+    return s;
+}
+
+static seen read_backward(hpd_logseg *lg, int64_t job, int64_t before, int64_t until, size_t stop)
+{
+    seen s = {.stop_at = stop, .backwards = 1};
+    hp_error err = {0};
+
+    ck_assert_msg(hpd_logseg_backward(lg, job, before, until, collect, &s, &err) >= 0, "read: %s",
+                  err.message);
+    return s;
+}
+
+START_TEST(two_million_lines_come_back_in_order_without_gaps)
+{
+    hpd_logseg *lg = open_logs(0, 0, 0);
+    char line[64];
+    seen s;
+    const int64_t n = 2000000;
+
+    for (int64_t i = 1; i <= n; i++) {
+        snprintf(line, sizeof(line), "line %lld of the flood", (long long)i);
+        add(lg, 7, i, 1000 + i / 1000, line);
+        if (i % 4096 == 0)
+            flush(lg);
+    }
+    flush(lg);
+    s = read_forward(lg, 7, 0, 0, 0);
+    ck_assert_int_eq(s.n, n);
+    ck_assert(s.order_ok);
+    ck_assert_str_eq(s.first, "line 1 of the flood");
+    free(s.seq);
+    hpd_logseg_close(lg);
+
+    /* Reopened: the same lines, and a cursor in the middle is found by the index. */
+    lg = open_logs(0, 0, 0);
+    s = read_forward(lg, 7, 1234567, 0, 3);
+    ck_assert_int_eq(s.n, 3);
+    ck_assert_int_eq(s.seq[0], 1234568);
+    ck_assert_str_eq(s.first, "line 1234568 of the flood");
+    free(s.seq);
+    s = read_forward(lg, 7, 0, 0, 0);
+    ck_assert_int_eq(s.n, n);
+    ck_assert(s.order_ok);
+    free(s.seq);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+START_TEST(retention_drops_whole_oldest_segments_and_counts_every_line)
+{
+    /* 64 KiB per job: segments of 8 KiB. */
+    hpd_logseg *lg = open_logs(64 * 1024, 1LL << 30, 0);
+    hpd_logseg_stat st;
+    char line[100];
+    seen s;
+    const int64_t n = 20000;
+
+    memset(line, 'r', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0';
+    for (int64_t i = 1; i <= n; i++) {
+        add(lg, 3, i, i, line);
+        if (i % 100 == 0)
+            flush(lg);
+    }
+    flush(lg);
+    ck_assert_int_eq(hpd_logseg_job_stat(lg, 3, &st), 1);
+    ck_assert_int_le(st.bytes, 64 * 1024);
+    ck_assert_int_gt(st.bytes, 48 * 1024); /* whole segments: at most one segment short */
+    ck_assert_int_eq(st.lines + st.dropped, n);
+    ck_assert_int_eq(st.first_seq, st.dropped + 1);
+    s = read_forward(lg, 3, 0, 0, 0);
+    ck_assert_int_eq(s.n, st.lines);
+    ck_assert_int_eq(s.seq[0], st.dropped + 1);
+    ck_assert(s.order_ok);
+    free(s.seq);
+    hpd_logseg_close(lg);
+
+    /* The counts survive a restart. */
+    lg = open_logs(64 * 1024, 1LL << 30, 0);
+    ck_assert_int_eq(hpd_logseg_job_stat(lg, 3, &st), 1);
+    ck_assert_int_eq(st.lines + st.dropped, n);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+START_TEST(the_total_bound_drops_the_oldest_segment_of_any_job)
+{
+    hpd_logseg *lg = open_logs(1LL << 30, 256 * 1024, 0); /* segments of 8 KiB */
+    hpd_logseg_stat a, b;
+    int64_t lines, bytes, dropped;
+    char line[100];
+
+    memset(line, 'x', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0';
+    /* Job 1 writes first, then job 2 writes as much again: job 1's lines go first. */
+    for (int64_t i = 1; i <= 2000; i++)
+        add(lg, 1, i, i, line);
+    flush(lg);
+    for (int64_t i = 2001; i <= 4000; i++)
+        add(lg, 2, i, i, line);
+    flush(lg);
+    hpd_logseg_totals(lg, &lines, &bytes, &dropped, NULL);
+    ck_assert_int_le(bytes, 256 * 1024);
+    ck_assert_int_eq(lines + dropped, 4000);
+    hpd_logseg_job_stat(lg, 1, &a);
+    hpd_logseg_job_stat(lg, 2, &b);
+    ck_assert_int_gt(a.dropped, 0);
+    ck_assert_int_eq(b.dropped, 0);
+    ck_assert_int_eq(a.dropped + b.dropped, dropped);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+START_TEST(backwards_pages_reach_the_first_kept_line)
+{
+    hpd_logseg *lg = open_logs(0, 0, 0);
+    int64_t before = 0, pages = 0, total = 0;
+    char line[200];
+
+    memset(line, 'b', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0';
+    for (int64_t i = 1; i <= 50000; i++) {
+        add(lg, 9, i, 5000 + i, line);
+        if (i % 3000 == 0)
+            flush(lg);
+    }
+    /* The last lines are still in the buffer: the backwards read starts with them. */
+    for (;;) {
+        seen s = read_backward(lg, 9, before, 0, 1000);
+        if (s.n == 0)
+            break;
+        ck_assert(s.order_ok);
+        ck_assert_int_eq(s.seq[0], before ? before - 1 : 50000);
+        before = s.seq[s.n - 1];
+        total += (int64_t)s.n;
+        pages++;
+        free(s.seq);
+    }
+    ck_assert_int_eq(total, 50000);
+    ck_assert_int_eq(before, 1);
+    ck_assert_int_eq(pages, 50);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+START_TEST(time_bounds_find_their_lines)
+{
+    hpd_logseg *lg = open_logs(0, 0, 0);
+    char line[64];
+    seen s;
+
+    for (int64_t i = 1; i <= 100000; i++) {
+        snprintf(line, sizeof(line), "at %lld", (long long)(i * 10));
+        add(lg, 4, i, i * 10, line);
+        if (i % 5000 == 0)
+            flush(lg);
+    }
+    flush(lg);
+    s = read_forward(lg, 4, 0, 500005, 2);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_int_eq(s.seq[0], 50001);
+    ck_assert_int_eq(s.ts_first, 500010);
+    free(s.seq);
+    s = read_backward(lg, 4, 0, 300000, 1);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_int_eq(s.seq[0], 29999);
+    free(s.seq);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+static void copy_file(const char *from, const char *to, off_t len)
+{
+    char buf[65536];
+    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    off_t done = 0;
+
+    ck_assert_int_ge(in, 0);
+    ck_assert_int_ge(out, 0);
+    while (done < len) {
+        ssize_t n =
+            read(in, buf, len - done < (off_t)sizeof(buf) ? (size_t)(len - done) : sizeof(buf));
+        ck_assert_int_gt(n, 0);
+        ck_assert_int_eq(write(out, buf, (size_t)n), n);
+        done += n;
+    }
+    close(in);
+    close(out);
+}
+
+/* The only segment of job 5, by name. */
+static void segment_file(char *buf, size_t size)
+{
+    char dir[4200], name[256];
+    struct dirent *e;
+    DIR *d;
+
+    snprintf(dir, sizeof(dir), "%s/5", logdir);
+    d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    name[0] = '\0';
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".log"))
+            snprintf(name, sizeof(name), "%s", e->d_name);
+    closedir(d);
+    ck_assert(name[0]);
+    ck_assert_int_lt(snprintf(buf, size, "%s/%.200s", dir, name), (int)size);
+}
+
+START_TEST(a_torn_last_record_is_cut_at_every_offset)
+{
+    hpd_logseg *lg = open_logs(0, 0, 0);
+    char path[4400], saved[4400];
+    struct stat sb;
+    off_t full, last_start;
+    const char *last = "the last line, torn by a kill";
+
+    add(lg, 5, 1, 1, "first");
+    add(lg, 5, 2, 2, "second");
+    flush(lg);
+    hpd_logseg_close(lg);
+    segment_file(path, sizeof(path));
+    ck_assert_int_eq(stat(path, &sb), 0);
+    last_start = sb.st_size;
+    lg = open_logs(0, 0, 0);
+    add(lg, 5, 3, 3, last);
+    flush(lg);
+    hpd_logseg_close(lg);
+    ck_assert_int_eq(stat(path, &sb), 0);
+    full = sb.st_size;
+    ck_assert_int_eq(full - last_start, 32 + (off_t)strlen(last));
+    snprintf(saved, sizeof(saved), "%s/whole", hp_test_tmpdir());
+    copy_file(path, saved, full);
+
+    for (off_t cut = last_start; cut <= full; cut++) {
+        hpd_logseg_stat st;
+        seen s;
+
+        copy_file(saved, path, cut);
+        lg = open_logs(0, 0, 0);
+        hpd_logseg_job_stat(lg, 5, &st);
+        ck_assert_int_eq(st.lines, cut == full ? 3 : 2);
+        ck_assert_int_eq(stat(path, &sb), 0);
+        ck_assert_int_eq(sb.st_size, cut == full ? full : last_start);
+        /* Writing goes on after the cut, and reads back whole. */
+        add(lg, 5, 10, 10, "after the restart");
+        flush(lg);
+        s = read_forward(lg, 5, 0, 0, 0);
+        ck_assert_int_eq(s.n, cut == full ? 4 : 3);
+        ck_assert_int_eq(s.seq[s.n - 1], 10);
+        free(s.seq);
+        hpd_logseg_close(lg);
+    }
+}
+END_TEST
+
+START_TEST(lines_past_the_buffer_are_dropped_and_counted)
+{
+    hpd_logseg *lg = open_logs(0, 0, 4096);
+    hpd_logseg_stat st;
+    char line[100];
+    int taken = 0;
+
+    memset(line, 'f', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0';
+    for (int i = 1; i <= 100; i++)
+        taken += hpd_logseg_append(lg, 8, 1, "run.1.a", 7, i, i, 1, 0, line, strlen(line)) == 0;
+    ck_assert_int_lt(taken, 100);
+    ck_assert_int_gt(taken, 0);
+    hpd_logseg_job_stat(lg, 8, &st);
+    ck_assert_int_eq(st.lines, taken);
+    ck_assert_int_eq(st.dropped, 100 - taken);
+    flush(lg);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+START_TEST(deleting_a_run_removes_its_files)
+{
+    hpd_logseg *lg = open_logs(0, 0, 0);
+    int64_t lines;
+    char path[4200];
+    struct stat sb;
+
+    ck_assert_int_eq(hpd_logseg_append(lg, 11, 2, "run.2.a", 7, 1, 1, 1, 0, "a", 1), 0);
+    ck_assert_int_eq(hpd_logseg_append(lg, 12, 3, "run.3.a", 7, 2, 1, 1, 0, "b", 1), 0);
+    flush(lg);
+    ck_assert_int_eq(hpd_logseg_delete_run(lg, 2), 0);
+    snprintf(path, sizeof(path), "%s/11", logdir);
+    ck_assert_int_ne(stat(path, &sb), 0);
+    hpd_logseg_totals(lg, &lines, NULL, NULL, NULL);
+    ck_assert_int_eq(lines, 1);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+static Suite *logseg_suite(void)
+{
+    Suite *s = suite_create("logseg");
+    TCase *tc = tcase_create("logseg");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, hp_test_tmpdir_setup, hp_test_tmpdir_teardown);
+    tcase_add_test(tc, two_million_lines_come_back_in_order_without_gaps);
+    tcase_add_test(tc, retention_drops_whole_oldest_segments_and_counts_every_line);
+    tcase_add_test(tc, the_total_bound_drops_the_oldest_segment_of_any_job);
+    tcase_add_test(tc, backwards_pages_reach_the_first_kept_line);
+    tcase_add_test(tc, time_bounds_find_their_lines);
+    tcase_add_test(tc, a_torn_last_record_is_cut_at_every_offset);
+    tcase_add_test(tc, lines_past_the_buffer_are_dropped_and_counted);
+    tcase_add_test(tc, deleting_a_run_removes_its_files);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return hp_test_run(logseg_suite());
+}

@@ -11,7 +11,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-enum { MAX_LINE = 16 * 1024, READ_CHUNK = 64 * 1024, FLUSH_LINES = 4096, FLUSH_MS = 20 };
+enum {
+    MAX_LINE = 16 * 1024,
+    READ_CHUNK = 64 * 1024,
+    FLUSH_LINES = 4096,
+    FLUSH_MS = 20, /* at most this much of the log is lost when the daemon is killed */
+    PIPE_BYTES = 1024 * 1024
+};
 enum { DRAIN_MS = 2000, CRASH_LOOP_AFTER = 5 };
 /* In every job's environment: HERO_PROC_JOB=<daemon pid>.<job id>. */
 #define MARKER "HERO_PROC_JOB"

@@ -123,24 +123,32 @@ static char *utf8_clean(const char *line, size_t len, size_t *out_len)
     return out;
 }
 
-static void job_line(hpd_server *srv, hpd_job *job, hpd_stream stream, const char *line, size_t len)
+/* One line of a job; src and ts_ms are made once per read by the caller. */
+static void job_line_at(hpd_server *srv, hpd_job *job, const char *src, int64_t ts_ms,
+                        hpd_stream stream, const char *line, size_t len)
 {
-    char src[160];
     size_t clean_len = 0;
     char *clean = utf8_clean(line, len, &clean_len);
 
-    job_src(job, src, sizeof(src));
     if (clean) {
         line = clean;
         len = clean_len;
     }
-    hpd_store_log_append(srv->store, hpd_now_ms(), src, job->id, job->attempt, stream, line, len);
+    hpd_store_log_append(srv->store, ts_ms, src, job->id, job->attempt, stream, line, len);
     free(clean);
     job->lines++;
     if (hpd_store_log_pending(srv->store) >= FLUSH_LINES)
         hpd__flush_logs(srv);
     else if (!srv->flush_timer)
         srv->flush_timer = hpd_loop_timer(srv->loop, FLUSH_MS, on_flush_timer, srv);
+}
+
+static void job_line(hpd_server *srv, hpd_job *job, hpd_stream stream, const char *line, size_t len)
+{
+    char src[160];
+
+    job_src(job, src, sizeof(src));
+    job_line_at(srv, job, src, hpd_now_ms(), stream, line, len);
 }
 
 void hpd_job_syslog(hpd_server *srv, hpd_job *job, const char *fmt, ...)
@@ -254,7 +262,10 @@ static void emit_lines(hpd_server *srv, hpd_job *job, hpd_stream stream, int at_
     static const char mark[] = " [line cut]";
     hpd_linebuf *lb = &job->out[stream];
     size_t start = 0;
+    int64_t now = hpd_now_ms(); /* one time for every line of a read */
+    char src[160];
 
+    job_src(job, src, sizeof(src));
     while (start < lb->len) {
         size_t avail = lb->len - start;
         char *nl = memchr(lb->buf + start, '\n', avail);
@@ -269,11 +280,11 @@ static void emit_lines(hpd_server *srv, hpd_job *job, hpd_stream stream, int at_
             char cut[MAX_LINE + sizeof(mark)];
             memcpy(cut, lb->buf + start, MAX_LINE);
             memcpy(cut + MAX_LINE, mark, sizeof(mark) - 1);
-            job_line(srv, job, stream, cut, MAX_LINE + sizeof(mark) - 1);
+            job_line_at(srv, job, src, now, stream, cut, MAX_LINE + sizeof(mark) - 1);
             lb->cutting = !nl;
         } else {
             size_t keep = len > 0 && lb->buf[start + len - 1] == '\r' ? len - 1 : len;
-            job_line(srv, job, stream, lb->buf + start, keep);
+            job_line_at(srv, job, src, now, stream, lb->buf + start, keep);
         }
         start += nl ? len + 1 : len;
     }

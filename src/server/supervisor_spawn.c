@@ -338,6 +338,10 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
         snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
         goto failed;
     }
+    /* 1 MiB of room: a burst waits in the pipe, not in the job's write, while the loop
+     * answers a call. Past /proc/sys/fs/pipe-max-size it stays at the default; fine. */
+    (void)fcntl(out[0], F_SETPIPE_SZ, PIPE_BYTES);
+    (void)fcntl(err[0], F_SETPIPE_SZ, PIPE_BYTES);
     pid = spawn_child(out[1], err[1], report[1], cg_fd, a->cwd, argv, envp);
     if (pid < 0) {
         snprintf(why, sizeof(why), "fork: %s", strerror(errno));

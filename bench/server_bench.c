@@ -5,8 +5,12 @@
  * of a restart=always service killed after it was up longer than the minimum uptime, a
  * new client's ping (a connection of its own) while 500 idle connections are held, and
  * control calls (a service.set every fifth) while another process holds the database's
- * write lock for 6 s.
- * Usage: bench/server_bench [PATH_TO_hero_proc_server] */
+ * write lock for 6 s; and the log at full speed, each figure next to the same producer
+ * writing into `cat > file` in the same run: 1 000 000 lines of 100 B with one write per
+ * line, bulk writes of short lines, the daemon's RSS growth during the flood, and
+ * service.list while 10 jobs flood.
+ * Usage: bench/server_bench [PATH_TO_hero_proc_server]
+ *        bench/server_bench --produce LINES BYTES bulk|each   (the producer it runs) */
 #include "config.h"
 
 #include "bench/bench_common.h"
@@ -188,9 +192,139 @@ static void locked_store(const char *dir, int n)
     free(t);
 }
 
+/* Writes lines of bytes (newline included): one write each, or 64 KiB at a time. */
+static int produce(long lines, int bytes, int bulk)
+{
+    static char buf[65536];
+    size_t per = bulk ? sizeof(buf) / (size_t)bytes : 1, fill = 0;
+
+    for (size_t i = 0; i < per; i++) {
+        memset(buf + i * (size_t)bytes, 'x', (size_t)bytes - 1);
+        buf[(i + 1) * (size_t)bytes - 1] = '\n';
+    }
+    while (lines > 0) {
+        size_t n = (size_t)lines < per ? (size_t)lines : per;
+        fill = n * (size_t)bytes;
+        for (size_t off = 0; off < fill;) {
+            ssize_t w = write(1, buf + off, fill - off);
+            if (w <= 0)
+                return 1;
+            off += (size_t)w;
+        }
+        lines -= (long)n;
+    }
+    return 0;
+}
+
+static double store_pending(void)
+{
+    cJSON *r = bench_call("system.info", NULL);
+    double n = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "store"), "pending")->valuedouble;
+
+    cJSON_Delete(r);
+    return n;
+}
+
+static double log_lines(void)
+{
+    cJSON *r = bench_call("system.info", NULL);
+    double n = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "counts"), "log_lines")->valuedouble +
+               cJSON_GetObjectItem(r, "dropped_log_lines")->valuedouble;
+
+    cJSON_Delete(r);
+    return n;
+}
+
+/* Seconds for `producer | cat > file`, the baseline of a capture. */
+static double baseline(const char *dir, long lines, int bytes, const char *mode)
+{
+    char cmd[1024];
+    double t0 = bench_now_s();
+
+    snprintf(cmd, sizeof(cmd), "/proc/%d/exe --produce %ld %d %s | cat > %s/baseline.out",
+             (int)getpid(), lines, bytes, mode, dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "server_bench: the baseline failed\n");
+    return bench_now_s() - t0;
+}
+
+/* Seconds until the daemon stored every line of the producer's run. */
+static double capture(long lines, int bytes, const char *mode)
+{
+    char params[1024], self[512];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    double t0, before = log_lines();
+    long long id;
+
+    self[n > 0 ? n : 0] = '\0';
+    snprintf(params, sizeof(params),
+             "{\"name\":\"flood\",\"actions\":[{\"name\":\"p\",\"command\":"
+             "\"%s --produce %ld %d %s\"}]}",
+             self, lines, bytes, mode);
+    t0 = bench_now_s();
+    id = bench_submit(params);
+    bench_wait_run(id);
+    while (store_pending() > 0)
+        usleep(1000);
+    t0 = bench_now_s() - t0;
+    if (log_lines() - before < (double)lines)
+        printf("%-46s %.0f of %ld lines stored\n", "  LOST LINES", log_lines() - before, lines);
+    return t0;
+}
+
+static void log_speed(const char *dir, pid_t pid)
+{
+    double base, t;
+    long rss0, rss1;
+
+    base = baseline(dir, 1000000, 100, "each");
+    rss0 = bench_status_kb(pid, "VmRSS");
+    t = capture(1000000, 100, "each");
+    rss1 = bench_status_kb(pid, "VmRSS");
+    printf("%-46s %8.2f M lines/s; cat > file %.2f M/s; ratio %.2f\n",
+           "log, 1M lines of 100 B, a write per line", 1 / t, 1 / base, base / t);
+    printf("%-46s %+ld kB\n", "server RSS growth during that flood", rss1 - rss0);
+    base = baseline(dir, 10000000, 8, "bulk");
+    t = capture(10000000, 8, "bulk");
+    printf("%-46s %8.2f M lines/s; cat > file %.2f M/s; ratio %.2f\n",
+           "log, 10M lines of 8 B, bulk writes", 10 / t, 10 / base, base / t);
+}
+
+/* service.list latency while 10 jobs print as fast as they can. */
+static void list_under_flood(int n)
+{
+    char params[4096], self[512], *p = params;
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    double *us = malloc((size_t)n * sizeof(*us));
+    long long id;
+
+    self[len > 0 ? len : 0] = '\0';
+    p += snprintf(p, sizeof(params), "{\"name\":\"flood10\",\"actions\":[");
+    for (int i = 0; i < 10; i++)
+        p += snprintf(p, sizeof(params) - (size_t)(p - params),
+                      "%s{\"name\":\"f%d\",\"command\":\"%s --produce 100000000 100 each\"}",
+                      i ? "," : "", i, self);
+    snprintf(p, sizeof(params) - (size_t)(p - params), "]}");
+    id = bench_submit(params);
+    usleep(300000);
+    for (int i = 0; i < n; i++) {
+        double t0 = bench_now_s();
+        cJSON_Delete(bench_call("service.list", NULL));
+        us[i] = (bench_now_s() - t0) * 1e6;
+    }
+    bench_report("service.list while 10 jobs flood", us, n, "calls");
+    snprintf(params, sizeof(params), "{\"id\":%lld}", id);
+    cJSON_Delete(bench_call("run.cancel", params));
+    bench_wait_run(id);
+    free(us);
+}
+
 int main(int argc, char **argv)
 {
     const char *server = argc > 1 ? argv[1] : "./hero_proc_server";
+
+    if (argc == 5 && strcmp(argv[1], "--produce") == 0)
+        return produce(atol(argv[2]), atoi(argv[3]), strcmp(argv[4], "bulk") == 0);
     char dir[] = "/tmp/hp-bench-XXXXXX";
     long long first = 0, last = 0;
     double t0, t, before, dropped_before;
@@ -263,6 +397,8 @@ int main(int argc, char **argv)
     cJSON_Delete(r);
     printf("%-46s %ld kB\n", "server RSS after the flood", bench_status_kb(pid, "VmRSS"));
 
+    log_speed(dir, pid);
+    list_under_flood(500);
     restart_latency(40);
     idle_connections(500, 1000);
     locked_store(dir, 300);

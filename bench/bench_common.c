@@ -124,7 +124,8 @@ pid_t bench_start_server(const char *prog, const char *server, const char *dir)
     pid = fork();
     if (pid == 0) {
         execl(server, server, "--socket", sock_path, "--data-dir", data, "--log-level", "warn",
-              "--log-lines-per-job", "3000000", "--log-bytes", "1073741824", "--max-runs", "5000",
+              "--log-bytes-per-job", "4294967296", "--log-bytes", "8589934592", "--max-runs",
+              "5000",
               /* a short minimum uptime, so restart latency is measured in seconds */
               "--min-uptime-ms", "200", (char *)NULL);
         _exit(127);

@@ -48,7 +48,7 @@ static int setup(void)
     static const char *const stubbed[] = {"run.submit", "service.start", "service.restart",
                                           "run.wait", NULL};
     static char dir[] = "/tmp/hero_proc_fuzz_XXXXXX";
-    hpd_store_limits limits = {.lines_per_job = 100, .log_bytes = 1 << 20};
+    hpd_store_limits limits = {.log_bytes_per_job = 1 << 16, .log_bytes = 1 << 20};
     size_t n = 0;
     hp_error err;
 
@@ -57,7 +57,7 @@ static int setup(void)
         return -1;
     srv.opt.max_services = srv.opt.max_secrets = 64; /* the model stays small */
     srv.opt.max_active_runs = srv.opt.max_finished_runs = 16;
-    srv.opt.lines_per_job = 100;
+    srv.opt.log_bytes_per_job = 1 << 16;
     srv.next_run_id = srv.next_job_id = 1;
     srv.sigfd = -1;
     srv.data_dir = dir;

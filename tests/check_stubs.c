@@ -103,10 +103,10 @@ START_TEST(run_stubs_submit_wait_and_read_the_logs)
     MUST(hp_stub_run_wait(sdk, id, 1, 20000, &run, &E));
     ck_assert_int_eq(run->status, HP_RUN_SUCCEEDED);
     ck_assert_uint_eq(run->n_jobs, 1);
-    MUST(hp_stub_job_logs(sdk, run->jobs[0].id, 0, 0, 1, 1, 0, 0, &page, &E));
+    MUST(hp_stub_job_logs(sdk, run->jobs[0].id, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, &page, &E));
     ck_assert_uint_eq(page->n_lines, 1); /* limit 1 was sent */
     hp_log_page_free(page);
-    MUST(hp_stub_job_logs(sdk, run->jobs[0].id, 0, 0, 0, 0, 0, 0, &page, &E));
+    MUST(hp_stub_job_logs(sdk, run->jobs[0].id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, &page, &E));
     ck_assert_uint_ge(page->n_lines, 2); /* no limit sent: the server's default */
     ck_assert_int_eq(stdout_lines(page, "one") + stdout_lines(page, "two"), 2);
     hp_log_page_free(page);

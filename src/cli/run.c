@@ -399,7 +399,7 @@ static void say_dropped(hp_cli *cli, int64_t id)
     if (dropped > 0)
         fprintf(stderr,
                 "hero_proc: %lld older line%s of this run %s dropped by the server's log caps "
-                "(hero_proc_server --log-lines-per-job, --log-bytes)\n",
+                "(hero_proc_server --log-bytes-per-job, --log-bytes)\n",
                 (long long)dropped, dropped == 1 ? "" : "s", dropped == 1 ? "was" : "were");
     hp_run_free(run);
 }

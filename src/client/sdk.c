@@ -382,8 +382,8 @@ hp_status hp_jobs_logs(hp_sdk *sdk, int64_t id, int64_t after_seq, int limit, in
 {
     if (!out)
         return missing(err, "job.logs", "an out parameter");
-    return hp_stub_job_logs(sdk, id, after_seq != 0, after_seq, limit != 0, limit, attempt != 0,
-                            attempt, out, err);
+    return hp_stub_job_logs(sdk, id, after_seq != 0, after_seq, 0, 0, 0, 0, 0, 0, limit != 0, limit,
+                            attempt != 0, attempt, out, err);
 }
 
 hp_status hp_jobs_cancel(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err)
@@ -402,7 +402,8 @@ hp_status hp_logs_tail(hp_sdk *sdk, const char *src, int64_t after_seq, int limi
 {
     if (!out)
         return missing(err, "logs.tail", "an out parameter");
-    return hp_stub_logs_tail(sdk, src, after_seq != 0, after_seq, limit != 0, limit, out, err);
+    return hp_stub_logs_tail(sdk, src, after_seq != 0, after_seq, 0, 0, 0, 0, 0, 0, limit != 0,
+                             limit, out, err);
 }
 
 hp_status hp_logs_insert(hp_sdk *sdk, const char *src, const char *const *lines, size_t n,

@@ -392,8 +392,10 @@ hp_status hp_stub_job_get(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err)
 }
 
 hp_status hp_stub_job_logs(hp_sdk *sdk, int64_t id, int has_after_seq, int64_t after_seq,
-                           int has_limit, int64_t limit, int has_attempt, int64_t attempt,
-                           hp_log_page **out, hp_error *err)
+                           int has_before_seq, int64_t before_seq, int has_since_ms,
+                           int64_t since_ms, int has_until_ms, int64_t until_ms, int has_limit,
+                           int64_t limit, int has_attempt, int64_t attempt, hp_log_page **out,
+                           hp_error *err)
 {
     cJSON *p = cJSON_CreateObject();
     int bad = p == NULL;
@@ -406,6 +408,12 @@ hp_status hp_stub_job_logs(hp_sdk *sdk, int64_t id, int has_after_seq, int64_t a
     bad |= add_integer(p, "id", id);
     if (has_after_seq)
         bad |= add_integer(p, "after_seq", after_seq);
+    if (has_before_seq)
+        bad |= add_integer(p, "before_seq", before_seq);
+    if (has_since_ms)
+        bad |= add_integer(p, "since_ms", since_ms);
+    if (has_until_ms)
+        bad |= add_integer(p, "until_ms", until_ms);
     if (has_limit)
         bad |= add_integer(p, "limit", limit);
     if (has_attempt)
@@ -442,7 +450,9 @@ hp_status hp_stub_job_cancel(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *er
 }
 
 hp_status hp_stub_logs_tail(hp_sdk *sdk, const char *src, int has_after_seq, int64_t after_seq,
-                            int has_limit, int64_t limit, hp_log_page **out, hp_error *err)
+                            int has_before_seq, int64_t before_seq, int has_since_ms,
+                            int64_t since_ms, int has_until_ms, int64_t until_ms, int has_limit,
+                            int64_t limit, hp_log_page **out, hp_error *err)
 {
     cJSON *p = cJSON_CreateObject();
     int bad = p == NULL;
@@ -455,6 +465,12 @@ hp_status hp_stub_logs_tail(hp_sdk *sdk, const char *src, int has_after_seq, int
     bad |= add_string(p, "src", src);
     if (has_after_seq)
         bad |= add_integer(p, "after_seq", after_seq);
+    if (has_before_seq)
+        bad |= add_integer(p, "before_seq", before_seq);
+    if (has_since_ms)
+        bad |= add_integer(p, "since_ms", since_ms);
+    if (has_until_ms)
+        bad |= add_integer(p, "until_ms", until_ms);
     if (has_limit)
         bad |= add_integer(p, "limit", limit);
     st = call(sdk, "logs.tail", p, bad, &r, err);

@@ -144,13 +144,22 @@ hp_status hp_stub_job_get(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err);
  * id: Id of the job.
  * after_seq: Only lines with a seq greater than this (default 0). Optional: sent only when
  * has_after_seq is non-zero.
+ * before_seq: Only lines with a seq less than this: the page is then the newest `limit` lines
+ * before it, oldest first, and next_seq is its first line's seq, to page further back. Optional:
+ * sent only when has_before_seq is non-zero.
+ * since_ms: Only lines stamped at or after this time (epoch ms); with after_seq 0 the page
+ * starts at the first such line. Optional: sent only when has_since_ms is non-zero.
+ * until_ms: Only lines stamped before this time (epoch ms). Optional: sent only when
+ * has_until_ms is non-zero.
  * limit: Maximum number of lines (default 1000). Optional: sent only when has_limit is non-zero.
  * attempt: Only lines of this attempt (1-based). Optional: sent only when has_attempt is
  * non-zero.
  * *out (may be NULL) gets the answer; free it with hp_log_page_free. */
 hp_status hp_stub_job_logs(hp_sdk *sdk, int64_t id, int has_after_seq, int64_t after_seq,
-                           int has_limit, int64_t limit, int has_attempt, int64_t attempt,
-                           hp_log_page **out, hp_error *err);
+                           int has_before_seq, int64_t before_seq, int has_since_ms,
+                           int64_t since_ms, int has_until_ms, int64_t until_ms, int has_limit,
+                           int64_t limit, int has_attempt, int64_t attempt, hp_log_page **out,
+                           hp_error *err);
 
 /* job.cancel: Cancel a job.
  * id: Id of the job.
@@ -161,10 +170,19 @@ hp_status hp_stub_job_cancel(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *er
  * src: Source prefix, e.g. "service.api" or "run.12". Optional: NULL is not sent.
  * after_seq: Only lines with a seq greater than this; 0 for the last lines (default 0).
  * Optional: sent only when has_after_seq is non-zero.
+ * before_seq: Only lines with a seq less than this: the page is then the newest `limit` lines
+ * before it, oldest first, and next_seq is its first line's seq, to page further back. Optional:
+ * sent only when has_before_seq is non-zero.
+ * since_ms: Only lines stamped at or after this time (epoch ms); with after_seq 0 the page
+ * starts at the first such line. Optional: sent only when has_since_ms is non-zero.
+ * until_ms: Only lines stamped before this time (epoch ms). Optional: sent only when
+ * has_until_ms is non-zero.
  * limit: Maximum number of lines (default 1000). Optional: sent only when has_limit is non-zero.
  * *out (may be NULL) gets the answer; free it with hp_log_page_free. */
 hp_status hp_stub_logs_tail(hp_sdk *sdk, const char *src, int has_after_seq, int64_t after_seq,
-                            int has_limit, int64_t limit, hp_log_page **out, hp_error *err);
+                            int has_before_seq, int64_t before_seq, int has_since_ms,
+                            int64_t since_ms, int has_until_ms, int64_t until_ms, int has_limit,
+                            int64_t limit, hp_log_page **out, hp_error *err);
 
 /* logs.insert: Append log lines from an external producer.
  * src: Source name, 1 to 128 characters without control characters, e.g. "deploy".

@@ -46,12 +46,13 @@ typedef struct joblog {
     char *src;
     segment *segs;
     size_t n_segs, cap_segs;
-    int64_t disk_bytes, disk_lines, dropped;
+    int64_t disk_bytes, disk_lines, dropped, dropped_upto;
     char *buf; /* records not yet written */
     size_t buf_len, buf_cap;
     int64_t buf_lines, buf_last_seq;
     int fd, idx_fd; /* of the last segment, -1 when closed */
-    int dirty, meta_dirty, has_dir;
+    int dirty;      /* in the store's dirty list */
+    int meta_dirty, has_dir;
     uint64_t used;
 } joblog;
 
@@ -61,7 +62,9 @@ struct hpd_logseg {
     int64_t seg_max;
     joblog **jobs; /* by job id */
     size_t n_jobs, cap_jobs;
-    joblog *last; /* the job appended to last */
+    joblog *last;   /* the job appended to last */
+    joblog **dirty; /* jobs with lines or a meta to write */
+    size_t n_dirty, cap_dirty;
     int64_t disk_bytes, disk_lines, dropped, last_seq;
     size_t buffered;
     int64_t waiting;
@@ -230,6 +233,16 @@ static joblog *job_find(const hpd_logseg *lg, int64_t job_id)
     return i < lg->n_jobs && lg->jobs[i]->job_id == job_id ? lg->jobs[i] : NULL;
 }
 
+/* Puts j on the list the next flush walks (only those, not every job). */
+static void mark_dirty(hpd_logseg *lg, joblog *j)
+{
+    if (j->dirty ||
+        grow((void **)&lg->dirty, &lg->cap_dirty, lg->n_dirty + 1, sizeof(*lg->dirty)) != 0)
+        return;
+    lg->dirty[lg->n_dirty++] = j;
+    j->dirty = 1;
+}
+
 static joblog *job_add(hpd_logseg *lg, int64_t job_id)
 {
     size_t i = job_slot(lg, job_id);
@@ -281,7 +294,8 @@ static int write_meta(hpd_logseg *lg, joblog *j)
     snprintf(tmp, sizeof(tmp), "%s/meta.tmp", dir);
     if (!(f = fopen(tmp, "we")))
         return -1;
-    fprintf(f, "run %" PRId64 "\ndropped %" PRId64 "\n", j->run_id, j->dropped);
+    fprintf(f, "run %" PRId64 "\ndropped %" PRId64 "\ndropped_upto %" PRId64 "\n", j->run_id,
+            j->dropped, j->dropped_upto);
     if (j->src)
         fprintf(f, "src %s\n", j->src);
     ok = fflush(f) == 0 && !ferror(f);
@@ -339,6 +353,7 @@ int hpd_logseg_append(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char
         grow((void **)&j->buf, &j->buf_cap, j->buf_len + need, 1) != 0) {
         j->dropped++;
         j->meta_dirty = 1;
+        mark_dirty(lg, j);
         lg->dropped++;
         return -1;
     }
@@ -356,12 +371,23 @@ int hpd_logseg_append(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char
     j->buf_len += need;
     j->buf_lines++;
     j->buf_last_seq = seq;
-    j->dirty = 1;
+    mark_dirty(lg, j);
     lg->buffered += need;
     lg->waiting++;
     if (seq > lg->last_seq)
         lg->last_seq = seq;
     return 0;
+}
+
+void hpd_logseg_set_run(hpd_logseg *lg, int64_t job_id, int64_t run_id)
+{
+    joblog *j = lg ? job_find(lg, job_id) : NULL;
+
+    if (!lg || (!j && !(j = job_add(lg, job_id))) || j->run_id == run_id)
+        return;
+    j->run_id = run_id;
+    j->meta_dirty = 1;
+    mark_dirty(lg, j);
 }
 
 void hpd_logseg_lose(hpd_logseg *lg, int64_t job_id, int64_t lines)
@@ -372,6 +398,7 @@ void hpd_logseg_lose(hpd_logseg *lg, int64_t job_id, int64_t lines)
         return;
     j->dropped += lines;
     j->meta_dirty = 1;
+    mark_dirty(lg, j);
     lg->dropped += lines;
 }
 
@@ -505,7 +532,6 @@ static int write_job(hpd_logseg *lg, joblog *j, hp_error *err)
         j->buf = NULL;
         j->buf_cap = 0;
     }
-    j->dirty = j->buf_len > 0;
     j->used = ++lg->tick;
     return rc;
 }
@@ -529,9 +555,12 @@ static void evict_oldest(hpd_logseg *lg, joblog *j)
         job_close_files(lg, j);
     unlink_segment(lg, j, s);
     j->dropped += s->count;
+    if (s->last_seq > j->dropped_upto)
+        j->dropped_upto = s->last_seq;
     j->disk_lines -= s->count;
     j->disk_bytes -= s->size;
     j->meta_dirty = 1;
+    mark_dirty(lg, j);
     lg->dropped += s->count;
     lg->disk_lines -= s->count;
     lg->disk_bytes -= s->size;
@@ -540,13 +569,9 @@ static void evict_oldest(hpd_logseg *lg, joblog *j)
     j->n_segs--;
 }
 
+/* The bound over all jobs: the oldest segment of any job goes first. */
 static void apply_retention(hpd_logseg *lg)
 {
-    for (size_t i = 0; i < lg->n_jobs; i++) {
-        joblog *j = lg->jobs[i];
-        while (j->n_segs > 1 && j->disk_bytes > lg->lim.bytes_per_job)
-            evict_oldest(lg, j);
-    }
     while (lg->disk_bytes > lg->lim.bytes) {
         joblog *oldest = NULL;
 
@@ -587,23 +612,30 @@ static void close_idle(hpd_logseg *lg)
 
 int hpd_logseg_flush(hpd_logseg *lg, hp_error *err)
 {
+    size_t keep = 0;
     int rc = 0;
 
     if (!lg)
         return 0;
-    for (size_t i = 0; i < lg->n_jobs; i++) {
-        joblog *j = lg->jobs[i];
-        if (j->dirty && write_job(lg, j, err) != 0) {
+    for (size_t i = 0; i < lg->n_dirty; i++) {
+        joblog *j = lg->dirty[i];
+        if (rc == 0 && j->buf_len && write_job(lg, j, err) != 0)
             rc = -1;
-            break;
-        }
+        while (j->n_segs > 1 && j->disk_bytes > lg->lim.bytes_per_job)
+            evict_oldest(lg, j);
     }
     apply_retention(lg);
-    for (size_t i = 0; i < lg->n_jobs; i++) {
-        joblog *j = lg->jobs[i];
+    /* Evictions above may have added jobs to the list: it is walked to its end. */
+    for (size_t i = 0; i < lg->n_dirty; i++) {
+        joblog *j = lg->dirty[i];
         if (j->meta_dirty && j->has_dir)
             write_meta(lg, j);
+        if (j->buf_len || (j->meta_dirty && j->has_dir))
+            lg->dirty[keep++] = j; /* still to do: kept for the next flush */
+        else
+            j->dirty = 0;
     }
+    lg->n_dirty = keep;
     close_idle(lg);
     if (rc == 0)
         lg->failing = 0;
@@ -630,22 +662,27 @@ const char *hpd_logseg_failing(const hpd_logseg *lg)
 static void job_remove_at(hpd_logseg *lg, size_t i)
 {
     joblog *j = lg->jobs[i];
-    char path[4200];
+    char dir[4096], path[4200];
 
     job_close_files(lg, j);
     for (size_t k = 0; k < j->n_segs; k++)
         unlink_segment(lg, j, &j->segs[k]);
-    job_path(lg, j, path, sizeof(path));
-    strcat(path, "/meta");
+    job_path(lg, j, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/meta", dir);
     unlink(path);
-    job_path(lg, j, path, sizeof(path));
-    rmdir(path);
+    rmdir(dir);
     lg->disk_bytes -= j->disk_bytes;
     lg->disk_lines -= j->disk_lines;
     lg->buffered -= j->buf_len;
     lg->waiting -= j->buf_lines;
     if (lg->last == j)
         lg->last = NULL;
+    for (size_t k = 0; j->dirty && k < lg->n_dirty; k++)
+        if (lg->dirty[k] == j) {
+            memmove(&lg->dirty[k], &lg->dirty[k + 1], (lg->n_dirty - k - 1) * sizeof(*lg->dirty));
+            lg->n_dirty--;
+            break;
+        }
     job_free(j);
     memmove(&lg->jobs[i], &lg->jobs[i + 1], (lg->n_jobs - i - 1) * sizeof(*lg->jobs));
     lg->n_jobs--;
@@ -681,11 +718,11 @@ static int cmp_seg(const void *a, const void *b)
 
 static void read_meta(hpd_logseg *lg, joblog *j)
 {
-    char path[4200], line[1024];
+    char dir[4096], path[4200], line[1024];
     FILE *f;
 
-    job_path(lg, j, path, sizeof(path));
-    strcat(path, "/meta");
+    job_path(lg, j, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/meta", dir);
     if (!(f = fopen(path, "re")))
         return;
     while (fgets(line, sizeof(line), f)) {
@@ -693,6 +730,8 @@ static void read_meta(hpd_logseg *lg, joblog *j)
         line[n] = '\0';
         if (strncmp(line, "run ", 4) == 0)
             j->run_id = strtoll(line + 4, NULL, 10);
+        else if (strncmp(line, "dropped_upto ", 13) == 0)
+            j->dropped_upto = strtoll(line + 13, NULL, 10);
         else if (strncmp(line, "dropped ", 8) == 0)
             j->dropped = strtoll(line + 8, NULL, 10);
         else if (strncmp(line, "src ", 4) == 0 && !j->src)
@@ -947,6 +986,7 @@ void hpd_logseg_close(hpd_logseg *lg)
         job_free(lg->jobs[i]);
     }
     free(lg->jobs);
+    free(lg->dirty);
     free(lg->dir);
     free(lg);
 }
@@ -970,6 +1010,7 @@ int hpd_logseg_job_stat(const hpd_logseg *lg, int64_t job_id, hpd_logseg_stat *s
     st->lines = j->disk_lines + j->buf_lines;
     st->bytes = j->disk_bytes + (int64_t)j->buf_len;
     st->dropped = j->dropped;
+    st->dropped_upto = j->dropped_upto;
     st->run_id = j->run_id;
     if (j->n_segs)
         st->first_seq = j->segs[0].n_marks ? j->segs[0].marks[0].seq : j->segs[0].first_seq;

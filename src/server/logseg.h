@@ -43,6 +43,8 @@ void hpd_logseg_close(hpd_logseg *lg);
 int hpd_logseg_append(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char *src,
                       size_t src_len, int64_t seq, int64_t ts_ms, int attempt, int stream,
                       const char *line, size_t len);
+/* Names the run of a job (its log may not exist yet), for hpd_logseg_delete_run. */
+void hpd_logseg_set_run(hpd_logseg *lg, int64_t job_id, int64_t run_id);
 /* Counts lines that never reached the buffer against their job. */
 void hpd_logseg_lose(hpd_logseg *lg, int64_t job_id, int64_t lines);
 /* Writes every buffer, applies the retention. 0, or -1 (err set, e.g. the disk is full)
@@ -60,6 +62,7 @@ int hpd_logseg_delete_job(hpd_logseg *lg, int64_t job_id);
 typedef struct hpd_logseg_stat {
     int64_t lines, bytes; /* kept (on disk and waiting) */
     int64_t dropped;      /* dropped ever: retention and full buffers */
+    int64_t dropped_upto; /* the newest seq retention dropped, 0 when none */
     int64_t first_seq, last_seq;
     int64_t run_id;
 } hpd_logseg_stat;

@@ -29,8 +29,9 @@ static void usage(FILE *out)
             "  --log-level LEVEL      error, warn, info (default) or debug\n"
             "  --kill-grace-ms N      SIGTERM to SIGKILL delay when stopping (default 5000)\n"
             "  --max-body BYTES       largest request body (default 1048576)\n"
-            "  --log-lines-per-job N  log lines kept per job (default 10000)\n"
-            "  --log-bytes BYTES      log text kept in total (default 67108864)\n"
+            "  --log-bytes-per-job BYTES  log kept per job, oldest dropped first (default\n"
+            "                         268435456, 256 MiB)\n"
+            "  --log-bytes BYTES      log kept in all (default 4294967296, 4 GiB)\n"
             "  --max-runs N           finished runs kept (default 1000)\n"
             "  --max-services N       services kept (default 10000)\n"
             "  --max-active-runs N    runs pending or running at once (default 1000)\n"
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
         O_GRACE,
         O_BODY,
         O_LINES,
+        O_JOB_BYTES,
         O_BYTES,
         O_RUNS,
         O_SERVICES,
@@ -101,6 +103,7 @@ int main(int argc, char **argv)
         {"kill-grace-ms", required_argument, NULL, O_GRACE},
         {"max-body", required_argument, NULL, O_BODY},
         {"log-lines-per-job", required_argument, NULL, O_LINES},
+        {"log-bytes-per-job", required_argument, NULL, O_JOB_BYTES},
         {"log-bytes", required_argument, NULL, O_BYTES},
         {"max-runs", required_argument, NULL, O_RUNS},
         {"max-services", required_argument, NULL, O_SERVICES},
@@ -120,8 +123,8 @@ int main(int argc, char **argv)
         .log_level = 2,
         .max_body = 1024 * 1024,
         .kill_grace_ms = 5000,
-        .lines_per_job = 10000,
-        .log_bytes = 64LL * 1024 * 1024,
+        .log_bytes_per_job = 256LL << 20,
+        .log_bytes = 4LL << 30,
         .max_finished_runs = 1000,
         .max_services = 10000,
         .max_active_runs = 1000,
@@ -190,12 +193,17 @@ int main(int argc, char **argv)
             opt.max_body = (size_t)n;
             break;
         case O_LINES:
-            if (parse_number("--log-lines-per-job", optarg, 1, 1LL << 40, &n) != 0)
+            /* Kept so that an older command line still starts the daemon. */
+            fprintf(stderr, "hero_proc_server: --log-lines-per-job is ignored: logs are kept by "
+                            "bytes now (--log-bytes-per-job, --log-bytes)\n");
+            break;
+        case O_JOB_BYTES:
+            if (parse_number("--log-bytes-per-job", optarg, 4096, 1LL << 50, &n) != 0)
                 return EXIT_USAGE;
-            opt.lines_per_job = n;
+            opt.log_bytes_per_job = n;
             break;
         case O_BYTES:
-            if (parse_number("--log-bytes", optarg, 1024, 1LL << 40, &n) != 0)
+            if (parse_number("--log-bytes", optarg, 4096, 1LL << 50, &n) != 0)
                 return EXIT_USAGE;
             opt.log_bytes = n;
             break;

@@ -343,12 +343,14 @@ static const hpd_param p_job_list[] = {OPT("run_id", HPD_P_INT, 1, MAX_ID),
                                        OPT("limit", HPD_P_INT, 1, 10000),
                                        SINCE,
                                        END};
-static const hpd_param p_job_logs[] = {ID_REQ, OPT("after_seq", HPD_P_INT, 0, MAX_ID),
-                                       OPT("limit", HPD_P_INT, 1, 10000),
-                                       OPT("attempt", HPD_P_INT, 1, 1000000), END};
-static const hpd_param p_tail[] = {OPT("src", HPD_P_STRING, 1, 0),
-                                   OPT("after_seq", HPD_P_INT, 0, MAX_ID),
-                                   OPT("limit", HPD_P_INT, 1, 10000), END};
+/* The bounds of a log page (job.logs, logs.tail). */
+#define LOG_BOUNDS                                                                                 \
+    OPT("after_seq", HPD_P_INT, 0, MAX_ID), OPT("before_seq", HPD_P_INT, 1, MAX_ID),               \
+        OPT("since_ms", HPD_P_INT, 0, MAX_ID), OPT("until_ms", HPD_P_INT, 1, MAX_ID),              \
+        OPT("limit", HPD_P_INT, 1, 10000)
+static const hpd_param p_job_logs[] = {ID_REQ, LOG_BOUNDS, OPT("attempt", HPD_P_INT, 1, 1000000),
+                                       END};
+static const hpd_param p_tail[] = {OPT("src", HPD_P_STRING, 1, 0), LOG_BOUNDS, END};
 static const hpd_param p_insert[] = {{"src", HPD_P_STRING, 1, 1, 128, NULL},
                                      {"lines", HPD_P_ARRAY, 1, 1, 1000, NULL},
                                      {"stream", HPD_P_STRING, 0, 0, 0, streams},

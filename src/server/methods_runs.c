@@ -249,32 +249,46 @@ cJSON *hpd__m_job_get(hpd_rpc_ctx *ctx)
     return job ? hpd_job_json(ctx->srv, job) : NULL;
 }
 
-static cJSON *log_page(hpd_rpc_ctx *ctx, cJSON *lines, int64_t next_seq, int64_t dropped)
+static cJSON *log_page(cJSON *lines, int64_t next_seq, int64_t dropped, int truncated)
 {
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddItemToObject(o, "lines", lines);
     hp_json_add_int(o, "next_seq", next_seq);
     hp_json_add_int(o, "dropped", dropped);
-    (void)ctx;
+    if (truncated)
+        cJSON_AddBoolToObject(o, "truncated", 1);
     return o;
+}
+
+/* The bounds job.logs and logs.tail share. */
+static void log_bounds(hpd_rpc_ctx *ctx, hpd_log_query *q)
+{
+    q->after_seq = hpd__int_param(ctx, "after_seq", 0);
+    q->before_seq = hpd__int_param(ctx, "before_seq", 0);
+    q->since_ms = hpd__int_param(ctx, "since_ms", 0);
+    q->until_ms = hpd__int_param(ctx, "until_ms", 0);
+    q->limit = (int)hpd__int_param(ctx, "limit", 1000);
 }
 
 cJSON *hpd__m_job_logs(hpd_rpc_ctx *ctx)
 {
     hpd_job *job = hpd__need_job(ctx);
+    hpd_log_query q = {0};
     int64_t next_seq = 0;
+    int truncated = 0;
     hp_error err;
     cJSON *lines;
 
     if (!job)
         return NULL;
-    lines = hpd_store_job_logs(ctx->srv->store, job->id, hpd__int_param(ctx, "after_seq", 0),
-                               (int)hpd__int_param(ctx, "limit", 1000),
-                               (int)hpd__int_param(ctx, "attempt", 0), &next_seq, &err);
+    log_bounds(ctx, &q);
+    q.job_id = job->id;
+    q.attempt = (int)hpd__int_param(ctx, "attempt", 0);
+    lines = hpd_store_logs(ctx->srv->store, &q, &next_seq, &truncated, &err);
     if (!lines)
         return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
-    return log_page(ctx, lines, next_seq, hpd_store_job_dropped(ctx->srv->store, job->id));
+    return log_page(lines, next_seq, hpd_store_job_dropped(ctx->srv->store, job->id), truncated);
 }
 
 cJSON *hpd__m_job_cancel(hpd_rpc_ctx *ctx)
@@ -297,15 +311,17 @@ cJSON *hpd__m_job_cancel(hpd_rpc_ctx *ctx)
 
 cJSON *hpd__m_logs_tail(hpd_rpc_ctx *ctx)
 {
+    hpd_log_query q = {0};
     int64_t next_seq = 0;
     hp_error err;
-    cJSON *lines = hpd_store_tail_logs(ctx->srv->store, hpd__str_param(ctx, "src"),
-                                       hpd__int_param(ctx, "after_seq", 0),
-                                       (int)hpd__int_param(ctx, "limit", 1000), &next_seq, &err);
+    cJSON *lines;
 
+    log_bounds(ctx, &q);
+    q.src = hpd__str_param(ctx, "src");
+    lines = hpd_store_logs(ctx->srv->store, &q, &next_seq, NULL, &err);
     if (!lines)
         return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "%s", err.message);
-    return log_page(ctx, lines, next_seq, hpd_store_dropped(ctx->srv->store));
+    return log_page(lines, next_seq, hpd_store_dropped(ctx->srv->store), 0);
 }
 
 static int has_control(const char *s)

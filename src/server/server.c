@@ -454,7 +454,8 @@ int hpd_server_main(const hpd_options *opt)
                       .next_run_id = 1,
                       .next_job_id = 1,
                       .on_run_ended = hpd_waiters_fire};
-    hpd_store_limits limits = {.lines_per_job = opt->lines_per_job, .log_bytes = opt->log_bytes};
+    hpd_store_limits limits = {.log_bytes_per_job = opt->log_bytes_per_job,
+                               .log_bytes = opt->log_bytes};
     hpd_http_options hopt = {.max_body = opt->max_body,
                              .max_connections = opt->max_connections,
                              .request_timeout_ms = opt->request_timeout_ms};

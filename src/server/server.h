@@ -21,8 +21,8 @@ typedef struct hpd_options {
     int log_level;             /* 0 error, 1 warn, 2 info, 3 debug */
     size_t max_body;           /* default 1 MiB */
     uint64_t kill_grace_ms;    /* SIGTERM -> SIGKILL, default 5000 */
-    int64_t lines_per_job;     /* default 10000 */
-    int64_t log_bytes;         /* default 64 MiB */
+    int64_t log_bytes_per_job; /* default 256 MiB */
+    int64_t log_bytes;         /* all jobs, default 4 GiB */
     int64_t max_finished_runs; /* default 1000 */
     int64_t max_services;      /* service.set refuses a new name beyond it, default 10000 */
     int64_t max_active_runs;   /* pending or running runs, default 1000 */

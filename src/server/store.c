@@ -1,6 +1,6 @@
 /* The daemon's SQLite store, its door: open and close, the schema and statements, meta, and
  * the load at start. What it does not do lives next to it: store_queue.c (the waiting changes
- * and the store's health), store_logs.c (the log batch, its caps, the queries),
+ * and the store's health), store_logs.c (the log's files, logseg.c, and the queries),
  * store_secrets.c, and checkpoint.c (the checkpointer thread). It holds no model state and
  * decides nothing about processes: the daemon hands it objects to save and gets them back,
  * unchanged, at load. */
@@ -17,11 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION        1
-#define DEFAULT_LINES_PER_JOB 10000
-#define DEFAULT_LOG_BYTES     (64 * 1024 * 1024)
+/* 2: log lines moved out of the database into <dir>/logs (store_logs.c converts the rows
+ * of version 1 at open). */
+#define SCHEMA_VERSION 2
 
-/* Log lines carry their byte length: length(line) counts characters, the caps count bytes. */
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS services(name TEXT PRIMARY KEY, config TEXT NOT NULL,"
@@ -41,13 +40,7 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS jobs_run ON jobs(run_id);"
     "CREATE TABLE IF NOT EXISTS secrets(name TEXT PRIMARY KEY, value TEXT NOT NULL,"
     " created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS logs(seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
-    " src TEXT NOT NULL, job_id INTEGER NOT NULL, attempt INTEGER NOT NULL,"
-    " stream INTEGER NOT NULL, line TEXT NOT NULL, bytes INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS logs_job ON logs(job_id, seq);"
-    "CREATE INDEX IF NOT EXISTS logs_src ON logs(src, seq);"
-    "CREATE TABLE IF NOT EXISTS job_log_counts(job_id INTEGER PRIMARY KEY,"
-    " lines INTEGER NOT NULL, dropped INTEGER NOT NULL);";
+    "";
 
 static const char *const statement_sql[] = {
 #define STMT_SQL(id, sql) [id] = sql,
@@ -154,7 +147,6 @@ void hpd__rollback(hpd_store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         hpd__run_stmt(st, st->stmt[ST_ROLLBACK], NULL, "cannot roll back");
-    st->drops_stale = 1; /* counts written in the transaction are gone again */
 }
 
 int hpd__grow(void **buf, size_t *cap, size_t need, size_t elem)
@@ -294,13 +286,13 @@ static int prepare_all(hpd_store *st, hp_error *err)
     return 0;
 }
 
-/* Schema version, the highest seq ever given, and the log totals kept in meta (counted
- * from the table only when meta lacks them, e.g. after an older daemon). */
+/* Schema version, the highest seq ever given (the log's files know it too) and the
+ * highest run id. */
 static int load_counters(hpd_store *st, hp_error *err)
 {
-    int64_t version, seq = 0, lines = 0, bytes = 0;
-    int have_lines, have_bytes, rc;
+    int64_t version, seq = 0;
     sqlite3_stmt *s;
+    int rc;
 
     rc = meta_read(st, "schema_version", &version, err);
     if (rc < 0)
@@ -314,34 +306,11 @@ static int load_counters(hpd_store *st, hp_error *err)
         return -1;
     }
 
-    s = st->stmt[ST_LOG_MAX_SEQ];
-    if (hpd__step_row(st, s, err, "cannot read the last log seq") != 1)
-        return -1;
-    st->last_seq = sqlite3_column_int64(s, 0);
-    hpd__finish(s);
     if (meta_read(st, "last_seq", &seq, err) < 0)
         return -1;
     if (seq > st->last_seq)
         st->last_seq = seq;
-
-    if ((have_lines = meta_read(st, "log_lines", &lines, err)) < 0 ||
-        (have_bytes = meta_read(st, "log_bytes", &bytes, err)) < 0)
-        return -1;
-    if (!have_lines || !have_bytes) {
-        s = st->stmt[ST_LOG_TOTALS];
-        if (hpd__step_row(st, s, err, "cannot count the log") != 1)
-            return -1;
-        lines = sqlite3_column_int64(s, 0);
-        bytes = sqlite3_column_int64(s, 1);
-        hpd__finish(s);
-        if (hpd__meta_write(st, "log_lines", lines, err) != 0 ||
-            hpd__meta_write(st, "log_bytes", bytes, err) != 0)
-            return -1;
-    }
-    st->log_lines = lines;
-    st->log_bytes = bytes;
-    if (meta_read(st, "log_dropped", &st->dropped, err) < 0)
-        return -1;
+    st->saved_seq = seq;
     s = st->stmt[ST_RUN_MAX_ID];
     if (hpd__step_row(st, s, err, "cannot read the last run id") != 1)
         return -1;
@@ -366,11 +335,9 @@ hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_er
         hpd__nomem(err, "cannot open the store");
         return NULL;
     }
-    st->drops_stale = 1; /* read at the first job answer */
-    st->since_ms = hpd_now_ms();
-    st->limits.lines_per_job =
-        limits && limits->lines_per_job > 0 ? limits->lines_per_job : DEFAULT_LINES_PER_JOB;
-    st->limits.log_bytes = limits && limits->log_bytes > 0 ? limits->log_bytes : DEFAULT_LOG_BYTES;
+    st->since_ms = st->logs_since_ms = hpd_now_ms();
+    if (limits)
+        st->limits = *limits;
 
     if (create_file(st->path, err) != 0)
         goto fail;
@@ -387,7 +354,7 @@ hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_er
     rc = init_schema(st, err);
     umask(old_mask);
     if (rc != 0 || restrict_sidecars(st->path, err) != 0 || prepare_all(st, err) != 0 ||
-        load_counters(st, err) != 0)
+        load_counters(st, err) != 0 || hpd__logs_open(st, dir, err) != 0)
         goto fail;
     return st;
 
@@ -402,9 +369,12 @@ void hpd_store_close(hpd_store *st)
         return;
     if (st->db && st->stmt[N_STATEMENTS - 1]) {
         sqlite3_busy_timeout(st->db, OPEN_BUSY_MS);
-        while (hpd__write_all(st, NULL) == 0 && st->backlog)
-            ;
+        hpd__logs_write(st, NULL);
+        if (st->last_seq != st->saved_seq)
+            hpd_store_set_meta(st, "last_seq", st->last_seq);
+        hpd__write_all(st, NULL);
     }
+    hpd_logseg_close(st->logs);
     /* The last commits may still poke it; the close below checkpoints what is left. */
     if (st->db)
         sqlite3_wal_hook(st->db, NULL, NULL);
@@ -413,13 +383,9 @@ void hpd_store_close(hpd_store *st)
     for (size_t i = 0; i < st->n_ops; i++)
         hpd__op_clear(&st->ops[i]);
     free(st->ops);
-    free(st->lost);
     for (int i = 0; i < N_STATEMENTS; i++)
         sqlite3_finalize(st->stmt[i]);
     sqlite3_close(st->db);
-    free(st->pending);
-    free(st->text);
-    free(st->drops);
     free(st->path);
     free(st);
 }
@@ -554,6 +520,15 @@ static int load_jobs(hpd_store *st, void *ctx, hpd_job_fn fn, hp_error *err)
         }
         job.dropped = sqlite3_column_int64(s, 14);
         job.lines = sqlite3_column_int64(s, 15);
+        {
+            /* The log's files know the job's lines and every line it lost. */
+            hpd_logseg_stat ls;
+            if (hpd_logseg_job_stat(st->logs, job.id, &ls)) {
+                job.lines = ls.lines;
+                if (ls.dropped > job.dropped)
+                    job.dropped = ls.dropped;
+            }
+        }
         job.crash_loop = sqlite3_column_int(s, 16);
         job.out[0].fd = -1;
         job.out[1].fd = -1;

@@ -14,8 +14,8 @@
 typedef struct hpd_store hpd_store;
 
 typedef struct hpd_store_limits {
-    int64_t lines_per_job; /* default 10000 */
-    int64_t log_bytes;     /* total bytes of log text kept, default 64 MiB */
+    int64_t log_bytes_per_job; /* log bytes kept per job, default 256 MiB */
+    int64_t log_bytes;         /* all jobs, default 4 GiB */
 } hpd_store_limits;
 
 typedef enum hpd_stream { HPD_STDOUT = 0, HPD_STDERR = 1, HPD_SYSTEM = 2 } hpd_stream;
@@ -103,29 +103,42 @@ typedef int (*hpd_secret_each_fn)(void *ctx, const char *name, const char *value
 int hpd_store_secret_each(hpd_store *st, hpd_secret_each_fn fn, void *ctx, int64_t *rewritten,
                           hp_error *err);
 
-/* Log lines. append copies the line into the pending batch and returns its seq (global,
- * increasing, starting after the highest seq ever stored), or -1 when the batch is full
- * (65536 lines or 16 MiB) and cannot be written now: the line is dropped and counted
- * against its job and in the health's dropped_lines. flush writes the batch with any
- * waiting changes in one transaction and applies the caps (per-job lines, total bytes:
- * oldest first), counting what it evicted: per job via hpd_store_job_dropped and in total
- * via hpd_store_dropped. While the store is failing, flush does nothing until a retry is
- * due; it returns -1 (err set) when the attempt it made failed. */
+/* Log lines, kept in files under <dir>/logs (logseg.h). append buffers the line and
+ * returns its seq (global, increasing, starting after the highest seq ever given), or -1
+ * when the buffers are full (16 MiB) because the files cannot be written now: the line is
+ * dropped and counted against its job and in the health's dropped_lines. flush writes the
+ * buffers and applies the retention (bytes per job, bytes in all: whole oldest segments,
+ * counted per job) and writes the waiting changes; while writes fail it does nothing until
+ * a retry is due, and returns -1 (err set) when the attempt it made failed. */
 int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int64_t job_id,
                              int attempt, hpd_stream stream, const char *line, size_t len);
 int hpd_store_log_flush(hpd_store *st, hp_error *err);
-size_t hpd_store_log_pending(const hpd_store *st);
-int64_t hpd_store_dropped(const hpd_store *st);
-/* Lines of job_id evicted so far (also those evicted from jobs before a restart). */
+size_t hpd_store_log_pending(const hpd_store *st); /* lines waiting to be written */
+int64_t hpd_store_dropped(const hpd_store *st);    /* lines dropped, all jobs, ever */
+/* Lines of job_id dropped so far (retention, full buffers), across restarts. */
 int64_t hpd_store_job_dropped(hpd_store *st, int64_t job_id);
 int64_t hpd_store_log_count(hpd_store *st);
 
-/* Pages of LogLine objects (seq, ts_ms, src, job_id, stream, line [, attempt]) as a cJSON
- * array, after flushing. job: lines with seq > after_seq, oldest first, at most limit,
- * only that attempt when attempt > 0. tail: src matched by dotted segment ("run.1" matches
- * "run.1" and "run.1.x", never "run.12"; NULL or "" matches all); with after_seq 0 the
- * LAST limit lines, else lines after the cursor; oldest first either way. *next_seq is
- * the seq of the last line returned, or after_seq when none. NULL on error. */
+/* A page of the log. One job's lines (job_id > 0) or lines by source (src matched by
+ * dotted segment: "run.1" matches "run.1" and "run.1.x", never "run.12"; NULL or "" all).
+ * Bounds: seq > after_seq, seq < before_seq (0: none), since_ms <= ts_ms < until_ms (0:
+ * none), only that attempt when attempt > 0. Which lines of the range: the newest limit
+ * when before_seq is given, or for a source query with neither after_seq nor since_ms
+ * (a tail); else the oldest limit. Answered oldest first either way. */
+typedef struct hpd_log_query {
+    int64_t job_id;
+    const char *src;
+    int64_t after_seq, before_seq, since_ms, until_ms;
+    int limit, attempt;
+} hpd_log_query;
+/* Array of LogLine objects (seq, ts_ms, src, job_id, stream, line, attempt). *next_seq
+ * gets the cursor to go on: the last line's seq going forward (after_seq when none), the
+ * first line's going backwards (before_seq when none). *truncated (may be NULL) is set
+ * for a job query when lines of the range asked for were dropped: the page starts later
+ * than asked (forward) or ends at the oldest line kept (backward). NULL on error. */
+cJSON *hpd_store_logs(hpd_store *st, const hpd_log_query *q, int64_t *next_seq, int *truncated,
+                      hp_error *err);
+/* The same, in the shape of the first releases: job.logs forward, logs.tail. */
 cJSON *hpd_store_job_logs(hpd_store *st, int64_t job_id, int64_t after_seq, int limit, int attempt,
                           int64_t *next_seq, hp_error *err);
 cJSON *hpd_store_tail_logs(hpd_store *st, const char *src, int64_t after_seq, int limit,

@@ -4,6 +4,7 @@
 #define HPD_STORE_INT_H
 
 #include "server/checkpoint.h"
+#include "server/logseg.h"
 #include "server/loop.h"
 #include "server/store.h"
 
@@ -11,15 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Lines held in memory before an append flushes by itself. While the store cannot be
- * written they wait up to these bounds; lines past them are dropped and counted. */
-#define PENDING_MAX   65536
+/* Log lines held in memory (logseg.h) while their files cannot be written; lines past
+ * this are dropped and counted against their job. */
 #define PENDING_BYTES (16 * 1024 * 1024)
-/* The batch is written in transactions of at most CHUNK_LINES lines, CHUNKS_PER_CALL of
- * them per call: a backlog drains over several turns of the loop, and a disk with little
- * room left takes it piece by piece. */
-#define CHUNK_LINES     4096
-#define CHUNKS_PER_CALL 2
+/* A failed write is tried again after a back-off: 100 ms, doubling to 5 s. */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
 /* How long a call may wait for another process's lock: at open (before the daemon
  * answers anyone) and at close, long; from the event loop, a few ms. */
 #define OPEN_BUSY_MS 5000
@@ -28,9 +26,6 @@
  * database file (SQLite's own autocheckpoint, which would do it inside a commit on the
  * loop, is off while the thread runs). */
 #define CHECKPOINT_FRAMES 1024
-
-#define LOG_COLS  "seq, ts_ms, src, job_id, stream, line, attempt"
-#define SRC_MATCH "(?1 OR src = ?2 OR (src >= ?3 AND src < ?4))"
 
 /* X(id, sql): every statement, prepared once at open and reset after each use. */
 #define STATEMENTS(X)                                                                              \
@@ -63,12 +58,6 @@
       " exit_code = excluded.exit_code, signal = excluded.signal,"                                 \
       " started_at_ms = excluded.started_at_ms, ended_at_ms = excluded.ended_at_ms,"               \
       " error = excluded.error, dropped = excluded.dropped, crash_loop = excluded.crash_loop")     \
-    X(ST_RUN_LOG_TOTALS, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM logs"                      \
-                         " WHERE job_id IN (SELECT id FROM jobs WHERE run_id = ?1)")               \
-    X(ST_RUN_DELETE_LOGS,                                                                          \
-      "DELETE FROM logs WHERE job_id IN (SELECT id FROM jobs WHERE run_id = ?1)")                  \
-    X(ST_RUN_DELETE_COUNTS,                                                                        \
-      "DELETE FROM job_log_counts WHERE job_id IN (SELECT id FROM jobs WHERE run_id = ?1)")        \
     X(ST_RUN_DELETE_JOBS, "DELETE FROM jobs WHERE run_id = ?1")                                    \
     X(ST_RUN_DELETE, "DELETE FROM runs WHERE id = ?1")                                             \
     X(ST_LOAD_SERVICES, "SELECT name, config, wanted, created_at_ms, updated_at_ms, run_id,"       \
@@ -78,8 +67,7 @@
     X(ST_LOAD_JOBS,                                                                                \
       "SELECT j.id, j.run_id, j.idx, j.status, j.attempt, j.restarts, j.pid, j.pid_start,"         \
       " j.has_exit, j.exit_code, j.signal, j.started_at_ms, j.ended_at_ms, j.error,"               \
-      " max(j.dropped, COALESCE(c.dropped, 0)), COALESCE(c.lines, 0), j.crash_loop"                \
-      " FROM jobs j LEFT JOIN job_log_counts c ON c.job_id = j.id ORDER BY j.id")                  \
+      " j.dropped, 0, j.crash_loop FROM jobs j ORDER BY j.id")                                     \
     X(ST_SECRET_SET, "INSERT INTO secrets(name, value, created_at_ms, updated_at_ms)"              \
                      " VALUES(?1, ?2, ?3, ?3) ON CONFLICT(name) DO UPDATE SET"                     \
                      " value = excluded.value, updated_at_ms = excluded.updated_at_ms")            \
@@ -87,40 +75,7 @@
     X(ST_SECRET_LIST, "SELECT name, created_at_ms, updated_at_ms FROM secrets ORDER BY name")      \
     X(ST_SECRET_DELETE, "DELETE FROM secrets WHERE name = ?1")                                     \
     X(ST_SECRET_COUNT, "SELECT COUNT(*) FROM secrets")                                             \
-    X(ST_LOG_INSERT, "INSERT INTO logs(seq, ts_ms, src, job_id, attempt, stream, line, bytes)"     \
-                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                    \
-    X(ST_LOG_MAX_SEQ, "SELECT COALESCE(MAX(seq), 0) FROM logs")                                    \
-    X(ST_LOG_TOTALS, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM logs")                         \
-    X(ST_COUNTS_GET, "SELECT lines, dropped FROM job_log_counts WHERE job_id = ?1")                \
-    X(ST_DROPS_ALL,                                                                                \
-      "SELECT job_id, dropped FROM job_log_counts WHERE dropped > 0 ORDER BY job_id")              \
-    X(ST_COUNTS_PUT, "INSERT INTO job_log_counts(job_id, lines, dropped) VALUES(?1, ?2, ?3)"       \
-                     " ON CONFLICT(job_id) DO UPDATE SET lines = excluded.lines,"                  \
-                     " dropped = excluded.dropped")                                                \
-    X(ST_COUNTS_LOST, "INSERT INTO job_log_counts(job_id, lines, dropped) VALUES(?1, 0, ?2)"       \
-                      " ON CONFLICT(job_id) DO UPDATE SET dropped = dropped + excluded.dropped")   \
-    X(ST_RUN_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM runs")                                      \
-    X(ST_COUNTS_EVICT, "INSERT INTO job_log_counts(job_id, lines, dropped) VALUES(?1, 0, ?2)"      \
-                       " ON CONFLICT(job_id) DO UPDATE SET"                                        \
-                       " lines = max(0, lines - excluded.dropped),"                                \
-                       " dropped = dropped + excluded.dropped")                                    \
-    X(ST_JOB_OLDEST, "SELECT COUNT(*), COALESCE(SUM(bytes), 0), COALESCE(MAX(seq), 0) FROM"        \
-                     " (SELECT seq, bytes FROM logs WHERE job_id = ?1 ORDER BY seq LIMIT ?2)")     \
-    X(ST_JOB_DELETE_UPTO, "DELETE FROM logs WHERE job_id = ?1 AND seq <= ?2")                      \
-    X(ST_LOG_OLDEST, "SELECT seq, job_id, bytes FROM logs ORDER BY seq")                           \
-    X(ST_LOG_DELETE_UPTO, "DELETE FROM logs WHERE seq <= ?1")                                      \
-    X(ST_JOB_LOGS, "SELECT " LOG_COLS " FROM logs WHERE job_id = ?1 AND seq > ?2"                  \
-                   " AND (?3 <= 0 OR attempt = ?3) ORDER BY seq LIMIT ?4")                         \
-    X(ST_SRC_FIRST, "SELECT src FROM logs WHERE src >= ?1 AND src < ?2 ORDER BY src LIMIT 1")      \
-    X(ST_SRC_NEXT, "SELECT src FROM logs WHERE src > ?1 AND src < ?2 ORDER BY src LIMIT 1")        \
-    X(ST_SRC_LAST, "SELECT " LOG_COLS " FROM logs WHERE src = ?1 AND seq > ?2"                     \
-                   " ORDER BY seq DESC LIMIT ?3")                                                  \
-    X(ST_SRC_AFTER, "SELECT " LOG_COLS " FROM logs WHERE src = ?1 AND seq > ?2 AND seq < ?3"       \
-                    " ORDER BY seq LIMIT ?4")                                                      \
-    X(ST_SCAN_LAST,                                                                                \
-      "SELECT " LOG_COLS " FROM logs NOT INDEXED WHERE " SRC_MATCH " ORDER BY seq DESC LIMIT ?5")  \
-    X(ST_SCAN_AFTER, "SELECT " LOG_COLS " FROM logs NOT INDEXED WHERE seq > ?5 AND " SRC_MATCH     \
-                     " ORDER BY seq LIMIT ?6")
+    X(ST_RUN_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM runs")
 
 enum {
 #define STMT_ENUM(id, sql) id,
@@ -128,19 +83,6 @@ enum {
 #undef STMT_ENUM
         N_STATEMENTS
 };
-
-/* A line waiting for the next flush; its src and text live in the store's arena. */
-typedef struct pending_line {
-    int64_t seq, ts_ms, job_id;
-    int attempt;
-    hpd_stream stream;
-    size_t src_off, src_len, line_off, len;
-} pending_line;
-
-typedef struct job_drops {
-    int64_t job_id;
-    int64_t dropped;
-} job_drops;
 
 /* A state change waiting to be written: the statement's parameters in order. */
 typedef enum op_kind {
@@ -173,28 +115,15 @@ struct hpd_store {
     hpd_store_limits limits;
     sqlite3_stmt *stmt[N_STATEMENTS];
 
-    pending_line *pending;
-    size_t n_pending, cap_pending;
-    size_t head, chunk_end; /* lines before head are written; the chunk being written */
-    int backlog;            /* lines are left after a call's chunks: go on at once */
-    char *text;             /* arena of pending src and line bytes */
-    size_t text_len, text_cap;
-
-    int64_t last_seq;  /* highest seq handed out */
-    int64_t log_lines; /* lines stored (flushed) */
-    int64_t log_bytes; /* their bytes */
-    int64_t dropped;   /* lines evicted by the caps, ever */
-
-    /* The jobs that lost lines to the caps (sorted by job id), so a job list answers its
-     * jobs' dropped counts without a query per job; read again after the caps evicted. */
-    job_drops *drops;
-    size_t n_drops;
-    int drops_stale;
+    hpd_logseg *logs;     /* the log's files, <dir>/logs */
+    int64_t last_seq;     /* highest seq handed out */
+    int64_t saved_seq;    /* last_seq as written in meta */
+    int logs_failing;     /* the log's files cannot be written */
+    char logs_error[160]; /* why */
+    int64_t logs_since_ms, logs_failures, logs_backoff_ms, logs_retry_at_ms;
 
     store_op *ops; /* state changes waiting, in order */
     size_t n_ops, cap_ops;
-    job_drops *lost; /* lines dropped per job not yet counted in the file, by job id */
-    size_t n_lost, cap_lost;
     int64_t lost_lines;     /* lines dropped because the store could not take them, ever */
     int64_t dropped_writes; /* state changes given up, ever */
     int64_t max_run_id;     /* the highest run whose row is written or waits */
@@ -233,10 +162,10 @@ int hpd__grow(void **buf, size_t *cap, size_t need, size_t elem);
 int hpd__write_all(hpd_store *st, hp_error *err);
 void hpd__op_clear(store_op *op);
 
-/* store_logs.c: the log batch's part of a write. */
-void hpd__discard_pending(hpd_store *st);
-void hpd__lose_line(hpd_store *st, int64_t job_id);
-int hpd__write_lines(hpd_store *st, hp_error *err);
-int hpd__write_lost(hpd_store *st, hp_error *err);
+/* store_logs.c: the log's files. Opening them converts the log rows an older release
+ * kept in the database. Writing them follows their own back-off. */
+int hpd__logs_open(hpd_store *st, const char *dir, hp_error *err);
+int hpd__logs_write(hpd_store *st, hp_error *err);
+int hpd__logs_due(const hpd_store *st);
 
 #endif

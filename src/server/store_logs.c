@@ -1,26 +1,13 @@
-/* The store's log: the batch of lines waiting to be written, the caps (per job, total bytes),
- * the lines lost while the store could not take them, and the paged queries. */
+/* The store's log: lines go to the files of logseg.c (<dir>/logs), with their own health
+ * and back-off; the rows an older release kept in the database are converted at open; the
+ * queries (one job, or by source merged by seq; forward, backward, by time). */
 #include "config.h"
 
 #include "server/store_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A tail merges the newest lines of each matching source through the (src, seq) index;
- * past this many sources a scan by seq is cheaper. */
-#define TAIL_SRCS_MAX 128
-
-/* A row of the log, gathered before it goes into the answer in seq order. */
-typedef struct log_row {
-    int64_t seq;
-    cJSON *obj;
-} log_row;
-
-typedef struct log_rows {
-    log_row *v;
-    size_t n, cap;
-} log_rows;
 
 const char *hpd_stream_name(hpd_stream s)
 {
@@ -35,399 +22,220 @@ const char *hpd_stream_name(hpd_stream s)
     return "unknown";
 }
 
-/* ---- log batch ----------------------------------------------------------------------- */
+/* ---- writing ------------------------------------------------------------------------ */
 
-void hpd__discard_pending(hpd_store *st)
+int hpd__logs_due(const hpd_store *st)
 {
-    st->n_pending = 0;
-    st->head = st->chunk_end = 0;
-    st->text_len = 0;
-    /* One burst must not pin a large arena for the daemon's lifetime. */
-    if (st->text_cap > (size_t)4 << 20) {
-        free(st->text);
-        st->text = NULL;
-        st->text_cap = 0;
-    }
+    return !st->logs_failing || (int64_t)hpd_now_mono_ms() >= st->logs_retry_at_ms;
 }
 
-/* Moves the lines not yet written to the front, so the bounds count only them. */
-static void compact_pending(hpd_store *st)
+int hpd__logs_write(hpd_store *st, hp_error *err)
 {
-    size_t keep = st->n_pending - st->head, from;
+    const char *why;
 
-    if (st->head == 0)
-        return;
-    if (keep == 0) {
-        hpd__discard_pending(st);
-        return;
+    if (hpd_logseg_flush(st->logs, err) == 0) {
+        if (st->logs_failing) {
+            st->logs_failing = 0;
+            st->logs_since_ms = hpd_now_ms();
+            st->logs_error[0] = '\0';
+            st->generation++;
+        }
+        return 0;
     }
-    from = st->pending[st->head].src_off;
-    memmove(st->text, st->text + from, st->text_len - from);
-    st->text_len -= from;
-    memmove(st->pending, st->pending + st->head, keep * sizeof(*st->pending));
-    for (size_t i = 0; i < keep; i++) {
-        st->pending[i].src_off -= from;
-        st->pending[i].line_off -= from;
+    if (!st->logs_failing) {
+        st->logs_failing = 1;
+        st->logs_since_ms = hpd_now_ms();
+        st->logs_failures = 0;
+        st->logs_backoff_ms = BACKOFF_MIN_MS;
+        st->generation++;
     }
-    st->n_pending = keep;
-    st->head = st->chunk_end = 0;
+    st->logs_failures++;
+    why = hpd_logseg_failing(st->logs);
+    if (why && strncmp(st->logs_error + 11, why, sizeof(st->logs_error) - 11) != 0) {
+        snprintf(st->logs_error, sizeof(st->logs_error), "log files: %s", why);
+        st->generation++;
+    }
+    st->logs_retry_at_ms = (int64_t)hpd_now_mono_ms() + st->logs_backoff_ms;
+    st->logs_backoff_ms =
+        st->logs_backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : st->logs_backoff_ms * 2;
+    return -1;
 }
 
 int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int64_t job_id,
                              int attempt, hpd_stream stream, const char *line, size_t len)
 {
-    size_t src_len = src ? strlen(src) : 0;
-    pending_line *p;
+    int64_t seq;
 
     if (!st)
         return -1;
     if (!line)
         len = 0;
-    if (len > PENDING_BYTES)
-        len = PENDING_BYTES;
-    if (st->n_pending >= PENDING_MAX || st->text_len + src_len + len + 2 > PENDING_BYTES) {
-        hpd_store_log_flush(st, NULL);
-        compact_pending(st);
-    }
-    if (st->n_pending >= PENDING_MAX || st->text_len + src_len + len + 2 > PENDING_BYTES) {
-        hpd__lose_line(st, job_id);
+    if (hpd_logseg_buffered(st->logs) + len > PENDING_BYTES / 2 && hpd__logs_due(st))
+        hpd__logs_write(st, NULL);
+    seq = st->last_seq + 1;
+    if (hpd_logseg_append(st->logs, job_id, 0, src, src ? strlen(src) : 0, seq, ts_ms, attempt,
+                          (int)stream, line, len) != 0) {
+        st->lost_lines++;
         return -1;
     }
-    if (hpd__grow((void **)&st->pending, &st->cap_pending, st->n_pending + 1,
-                  sizeof(*st->pending)) != 0 ||
-        hpd__grow((void **)&st->text, &st->text_cap, st->text_len + src_len + len + 2, 1) != 0) {
-        st->dropped++;
-        return -1;
-    }
-    p = &st->pending[st->n_pending++];
-    p->seq = ++st->last_seq;
-    p->ts_ms = ts_ms;
-    p->job_id = job_id;
-    p->attempt = attempt;
-    p->stream = stream;
-    p->src_off = st->text_len;
-    p->src_len = src_len;
-    if (src_len)
-        memcpy(st->text + st->text_len, src, src_len);
-    st->text[st->text_len + src_len] = '\0';
-    st->text_len += src_len + 1;
-    p->line_off = st->text_len;
-    p->len = len;
-    if (len)
-        memcpy(st->text + st->text_len, line, len);
-    st->text[st->text_len + len] = '\0';
-    st->text_len += len + 1;
-    return p->seq;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Per-job cap: every job that got lines in this batch loses its oldest lines past
- * lines_per_job. Counts live in job_log_counts, read once per job and batch. */
-static int cap_jobs(hpd_store *st, hp_error *err)
-{
-    int64_t *ids = malloc((st->chunk_end - st->head + 1) * sizeof(*ids));
-    size_t n = 0;
-    int rc = -1;
-
-    if (!ids)
-        return hpd__nomem(err, "cannot flush the log");
-    for (size_t i = st->head; i < st->chunk_end; i++)
-        if (st->pending[i].job_id != 0)
-            ids[n++] = st->pending[i].job_id;
-    if (n > 1)
-        qsort(ids, n, sizeof(*ids), cmp_i64);
-    for (size_t i = 0, j; i < n; i = j) {
-        int64_t job = ids[i], lines = 0, dropped = 0;
-        sqlite3_stmt *s = st->stmt[ST_COUNTS_GET];
-        int found;
-
-        for (j = i; j < n && ids[j] == job; j++)
-            ;
-        sqlite3_bind_int64(s, 1, job);
-        if ((found = hpd__step_row(st, s, err, "cannot read the log counts of a job")) < 0)
-            goto out;
-        if (found) {
-            lines = sqlite3_column_int64(s, 0);
-            dropped = sqlite3_column_int64(s, 1);
-            hpd__finish(s);
-        }
-        lines += (int64_t)(j - i);
-        if (lines > st->limits.lines_per_job) {
-            int64_t cnt, bytes, upto;
-
-            s = st->stmt[ST_JOB_OLDEST];
-            sqlite3_bind_int64(s, 1, job);
-            sqlite3_bind_int64(s, 2, lines - st->limits.lines_per_job);
-            if (hpd__step_row(st, s, err, "cannot find the oldest lines of a job") != 1)
-                goto out;
-            cnt = sqlite3_column_int64(s, 0);
-            bytes = sqlite3_column_int64(s, 1);
-            upto = sqlite3_column_int64(s, 2);
-            hpd__finish(s);
-            s = st->stmt[ST_JOB_DELETE_UPTO];
-            sqlite3_bind_int64(s, 1, job);
-            sqlite3_bind_int64(s, 2, upto);
-            if (hpd__run_stmt(st, s, err, "cannot evict log lines of job %lld", (long long)job) !=
-                0)
-                goto out;
-            lines -= cnt;
-            dropped += cnt;
-            st->log_lines -= cnt;
-            st->log_bytes -= bytes;
-            st->dropped += cnt;
-            st->drops_stale = 1;
-        }
-        s = st->stmt[ST_COUNTS_PUT];
-        sqlite3_bind_int64(s, 1, job);
-        sqlite3_bind_int64(s, 2, lines);
-        sqlite3_bind_int64(s, 3, dropped);
-        if (hpd__run_stmt(st, s, err, "cannot save the log counts of job %lld", (long long)job) !=
-            0)
-            goto out;
-    }
-    rc = 0;
-out:
-    free(ids);
-    return rc;
-}
-
-/* Total cap: the oldest lines of the whole log go first until the bytes fit again; each
- * is counted against its job. */
-static int cap_bytes(hpd_store *st, hp_error *err)
-{
-    int64_t excess = st->log_bytes - st->limits.log_bytes, freed = 0, cnt = 0, upto = 0;
-    int64_t *jobs = NULL;
-    size_t n = 0, cap = 0;
-    sqlite3_stmt *s = st->stmt[ST_LOG_OLDEST];
-    int rc = -1, step;
-
-    if (excess <= 0)
-        return 0;
-    while (freed < excess && (step = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t job = sqlite3_column_int64(s, 1);
-
-        upto = sqlite3_column_int64(s, 0);
-        freed += sqlite3_column_int64(s, 2);
-        cnt++;
-        if (job != 0) {
-            if (hpd__grow((void **)&jobs, &cap, n + 1, sizeof(*jobs)) != 0) {
-                hpd__finish(s);
-                hpd__nomem(err, "cannot flush the log");
-                goto out;
-            }
-            jobs[n++] = job;
-        }
-    }
-    if (freed < excess && step != SQLITE_DONE) {
-        hpd__db_fail(st, err, "cannot find the oldest log lines");
-        hpd__finish(s);
-        goto out;
-    }
-    hpd__finish(s);
-    if (cnt == 0) {
-        rc = 0;
-        goto out;
-    }
-    s = st->stmt[ST_LOG_DELETE_UPTO];
-    sqlite3_bind_int64(s, 1, upto);
-    if (hpd__run_stmt(st, s, err, "cannot evict the oldest log lines") != 0)
-        goto out;
-    if (n > 1)
-        qsort(jobs, n, sizeof(*jobs), cmp_i64);
-    for (size_t i = 0, j; i < n; i = j) {
-        for (j = i; j < n && jobs[j] == jobs[i]; j++)
-            ;
-        s = st->stmt[ST_COUNTS_EVICT];
-        sqlite3_bind_int64(s, 1, jobs[i]);
-        sqlite3_bind_int64(s, 2, (int64_t)(j - i));
-        if (hpd__run_stmt(st, s, err, "cannot count evicted lines of job %lld",
-                          (long long)jobs[i]) != 0)
-            goto out;
-    }
-    st->log_lines -= cnt;
-    st->log_bytes -= freed;
-    st->dropped += cnt;
-    st->drops_stale = 1;
-    rc = 0;
-out:
-    free(jobs);
-    return rc;
-}
-
-/* Lines that could not be kept are counted against their jobs until the counts can be
- * written (job_log_counts.dropped), so every job's dropped stays exact. */
-static job_drops *lost_slot(hpd_store *st, int64_t job_id, int add)
-{
-    size_t lo = 0, hi = st->n_lost;
-
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (st->lost[mid].job_id < job_id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < st->n_lost && st->lost[lo].job_id == job_id)
-        return &st->lost[lo];
-    if (!add ||
-        hpd__grow((void **)&st->lost, &st->cap_lost, st->n_lost + 1, sizeof(*st->lost)) != 0)
-        return NULL;
-    memmove(&st->lost[lo + 1], &st->lost[lo], (st->n_lost - lo) * sizeof(*st->lost));
-    st->n_lost++;
-    st->lost[lo].job_id = job_id;
-    st->lost[lo].dropped = 0;
-    return &st->lost[lo];
-}
-
-void hpd__lose_line(hpd_store *st, int64_t job_id)
-{
-    job_drops *d;
-
-    st->lost_lines++;
-    if (job_id != 0 && (d = lost_slot(st, job_id, 1)))
-        d->dropped++;
-}
-
-/* Inserts the pending lines and applies the caps; counters move with them (restored by
- * the caller when the transaction fails). */
-int hpd__write_lines(hpd_store *st, hp_error *err)
-{
-    sqlite3_stmt *s = st->stmt[ST_LOG_INSERT];
-
-    st->chunk_end = st->n_pending - st->head > CHUNK_LINES ? st->head + CHUNK_LINES : st->n_pending;
-    for (size_t i = st->head; i < st->chunk_end; i++) {
-        const pending_line *p = &st->pending[i];
-
-        sqlite3_bind_int64(s, 1, p->seq);
-        sqlite3_bind_int64(s, 2, p->ts_ms);
-        sqlite3_bind_text(s, 3, st->text + p->src_off, (int)p->src_len, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, p->job_id);
-        sqlite3_bind_int(s, 5, p->attempt);
-        sqlite3_bind_int(s, 6, (int)p->stream);
-        sqlite3_bind_text64(s, 7, st->text + p->line_off, p->len, SQLITE_STATIC, SQLITE_UTF8);
-        sqlite3_bind_int64(s, 8, (int64_t)p->len);
-        if (sqlite3_step(s) != SQLITE_DONE) {
-            hpd__db_fail(st, err, "cannot write log line %lld", (long long)p->seq);
-            hpd__finish(s);
-            return -1;
-        }
-        sqlite3_reset(s);
-        st->log_lines++;
-        st->log_bytes += (int64_t)p->len;
-    }
-    sqlite3_clear_bindings(s);
-    return cap_jobs(st, err) != 0 || cap_bytes(st, err) != 0 ? -1 : 0;
-}
-
-int hpd__write_lost(hpd_store *st, hp_error *err)
-{
-    for (size_t i = 0; i < st->n_lost; i++) {
-        sqlite3_stmt *s = st->stmt[ST_COUNTS_LOST];
-
-        sqlite3_bind_int64(s, 1, st->lost[i].job_id);
-        sqlite3_bind_int64(s, 2, st->lost[i].dropped);
-        if (hpd__run_stmt(st, s, err, "cannot count the lost lines of job %lld",
-                          (long long)st->lost[i].job_id) != 0)
-            return -1;
-    }
-    return 0;
+    st->last_seq = seq;
+    return seq;
 }
 
 size_t hpd_store_log_pending(const hpd_store *st)
 {
-    return st ? st->n_pending - st->head : 0;
+    return st ? (size_t)hpd_logseg_waiting(st->logs) : 0;
 }
 
 int64_t hpd_store_dropped(const hpd_store *st)
 {
-    return st ? st->dropped : 0;
-}
+    int64_t dropped = 0;
 
-/* -1 on error. */
-/* Reads the jobs with dropped lines again. Returns 0, -1 on failure (then stale stays). */
-static int load_drops(hpd_store *st)
-{
-    sqlite3_stmt *s = st->stmt[ST_DROPS_ALL];
-    job_drops *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc;
-
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            job_drops *grown = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-            if (!grown) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = grown;
-        }
-        v[n].job_id = sqlite3_column_int64(s, 0);
-        v[n++].dropped = sqlite3_column_int64(s, 1);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        return -1;
-    }
-    free(st->drops);
-    st->drops = v;
-    st->n_drops = n;
-    st->drops_stale = 0;
-    return 0;
-}
-
-static int cmp_drops(const void *key, const void *elem)
-{
-    int64_t a = *(const int64_t *)key, b = ((const job_drops *)elem)->job_id;
-
-    return a < b ? -1 : a > b;
+    if (st)
+        hpd_logseg_totals(st->logs, NULL, NULL, &dropped, NULL);
+    return dropped;
 }
 
 int64_t hpd_store_job_dropped(hpd_store *st, int64_t job_id)
 {
-    const job_drops *d, *lost;
+    hpd_logseg_stat s;
 
-    if (!st || (st->drops_stale && load_drops(st) != 0))
+    if (!st)
         return -1;
-    d = st->n_drops ? bsearch(&job_id, st->drops, st->n_drops, sizeof(*d), cmp_drops) : NULL;
-    lost = lost_slot(st, job_id, 0);
-    return (d ? d->dropped : 0) + (lost ? lost->dropped : 0);
+    hpd_logseg_job_stat(st->logs, job_id, &s);
+    return s.dropped;
 }
 
-/* Stored lines plus those waiting for the next flush. */
 int64_t hpd_store_log_count(hpd_store *st)
 {
-    return st ? st->log_lines + (int64_t)(st->n_pending - st->head) : 0;
+    int64_t lines = 0;
+
+    if (st)
+        hpd_logseg_totals(st->logs, &lines, NULL, NULL, NULL);
+    return lines;
 }
 
-/* ---- log queries --------------------------------------------------------------------- */
+/* ---- the rows of schema version 1 ---------------------------------------------------- */
 
-static cJSON *row_json(sqlite3_stmt *s)
+static int table_exists(hpd_store *st, const char *name)
 {
-    cJSON *o = cJSON_CreateObject();
-    int64_t job_id = sqlite3_column_int64(s, 3);
-    const char *src = (const char *)sqlite3_column_text(s, 2);
-    const char *line = (const char *)sqlite3_column_text(s, 5);
+    sqlite3_stmt *s;
+    int found = 0;
 
-    if (!o || !hp_json_add_int(o, "seq", sqlite3_column_int64(s, 0)) ||
-        !hp_json_add_int(o, "ts_ms", sqlite3_column_int64(s, 1)) ||
-        !cJSON_AddStringToObject(o, "src", src ? src : "") ||
-        !(job_id ? hp_json_add_int(o, "job_id", job_id) : cJSON_AddNullToObject(o, "job_id")) ||
-        !cJSON_AddStringToObject(o, "stream",
-                                 hpd_stream_name((hpd_stream)sqlite3_column_int(s, 4))) ||
-        !cJSON_AddStringToObject(o, "line", line ? line : "") ||
-        !hp_json_add_int(o, "attempt", sqlite3_column_int(s, 6))) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    hpd__bind_text(s, 1, name);
+    found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
 }
+
+/* Copies every old row into the files (skipping what an interrupted conversion already
+ * wrote), then the lines each job had lost, then drops the tables in one transaction. */
+static int convert_rows(hpd_store *st, hp_error *err)
+{
+    static const char rows_sql[] =
+        "SELECT l.seq, l.ts_ms, l.src, l.job_id, l.attempt, l.stream, l.line,"
+        " COALESCE(j.run_id, 0) FROM logs l LEFT JOIN jobs j ON j.id = l.job_id ORDER BY l.seq";
+    sqlite3_stmt *s = NULL;
+    int64_t n = 0;
+    int rc;
+
+    if (sqlite3_prepare_v2(st->db, rows_sql, -1, &s, NULL) != SQLITE_OK)
+        return hpd__db_fail(st, err, "cannot read the log rows to convert");
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(s, 0), job = sqlite3_column_int64(s, 3);
+        const char *src = (const char *)sqlite3_column_text(s, 2);
+        const char *line = (const char *)sqlite3_column_text(s, 6);
+        hpd_logseg_stat ls;
+
+        if (hpd_logseg_job_stat(st->logs, job, &ls) && seq <= ls.last_seq)
+            continue;
+        if (hpd_logseg_append(st->logs, job, sqlite3_column_int64(s, 7), src, src ? strlen(src) : 0,
+                              seq, sqlite3_column_int64(s, 1), sqlite3_column_int(s, 4),
+                              sqlite3_column_int(s, 5), line,
+                              (size_t)sqlite3_column_bytes(s, 6)) != 0 ||
+            (++n % 4096 == 0 && hpd_logseg_flush(st->logs, err) != 0)) {
+            sqlite3_finalize(s);
+            return -1;
+        }
+        if (seq > st->last_seq)
+            st->last_seq = seq;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return hpd__db_fail(st, err, "cannot read the log rows to convert");
+    if (table_exists(st, "job_log_counts") == 1 &&
+        sqlite3_prepare_v2(st->db, "SELECT job_id, dropped FROM job_log_counts WHERE dropped > 0",
+                           -1, &s, NULL) == SQLITE_OK) {
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            hpd_logseg_stat ls;
+            int64_t job = sqlite3_column_int64(s, 0), dropped = sqlite3_column_int64(s, 1);
+
+            hpd_logseg_job_stat(st->logs, job, &ls);
+            if (dropped > ls.dropped)
+                hpd_logseg_lose(st->logs, job, dropped - ls.dropped);
+        }
+        sqlite3_finalize(s);
+    }
+    if (hpd_logseg_flush(st->logs, err) != 0)
+        return -1;
+    if (hpd__begin(st, err) != 0)
+        return -1;
+    if (sqlite3_exec(st->db,
+                     "DROP TABLE IF EXISTS logs; DROP TABLE IF EXISTS job_log_counts;"
+                     " DELETE FROM meta WHERE key IN ('log_lines', 'log_bytes', 'log_dropped')",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        hpd__meta_write(st, "last_seq", st->last_seq, err) != 0 ||
+        hpd__meta_write(st, "schema_version", 2, err) != 0) {
+        hpd__db_fail(st, err, "cannot drop the converted log rows");
+        hpd__rollback(st);
+        return -1;
+    }
+    if (hpd__commit(st, err) != 0)
+        return -1;
+    st->saved_seq = st->last_seq;
+    return 0;
+}
+
+int hpd__logs_open(hpd_store *st, const char *dir, hp_error *err)
+{
+    hpd_logseg_limits lim = {.bytes_per_job = st->limits.log_bytes_per_job,
+                             .bytes = st->limits.log_bytes,
+                             .buffer_bytes = PENDING_BYTES};
+    size_t len = strlen(dir) + sizeof("/logs");
+    char *path = malloc(len);
+    int64_t seq = 0;
+    int old;
+
+    if (!path)
+        return hpd__nomem(err, "cannot open the log");
+    snprintf(path, len, "%s/logs", dir);
+    st->logs = hpd_logseg_open(path, &lim, err);
+    free(path);
+    if (!st->logs)
+        return -1;
+    hpd_logseg_totals(st->logs, NULL, NULL, NULL, &seq);
+    if (seq > st->last_seq)
+        st->last_seq = seq;
+    if ((old = table_exists(st, "logs")) < 0)
+        return hpd__db_fail(st, err, "cannot read the schema");
+    return old ? convert_rows(st, err) : 0;
+}
+
+/* ---- queries ------------------------------------------------------------------------- */
+
+/* A line of the answer, gathered before it goes into the array in seq order. */
+typedef struct log_row {
+    int64_t seq;
+    cJSON *obj;
+} log_row;
+
+typedef struct log_rows {
+    log_row *v;
+    size_t n, cap;
+} log_rows;
 
 static void rows_free(log_rows *r)
 {
@@ -436,28 +244,6 @@ static void rows_free(log_rows *r)
     free(r->v);
     r->v = NULL;
     r->n = r->cap = 0;
-}
-
-/* Appends every row the statement gives, then finishes it. */
-static int rows_fetch(hpd_store *st, sqlite3_stmt *s, log_rows *r, hp_error *err)
-{
-    int rc;
-
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        cJSON *o;
-
-        if (hpd__grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)) != 0 ||
-            !(o = row_json(s))) {
-            hpd__finish(s);
-            return hpd__nomem(err, "cannot read the log");
-        }
-        r->v[r->n].seq = sqlite3_column_int64(s, 0);
-        r->v[r->n++].obj = o;
-    }
-    if (rc != SQLITE_DONE)
-        hpd__db_fail(st, err, "cannot read the log");
-    hpd__finish(s);
-    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -488,261 +274,212 @@ static void rows_trim(log_rows *r, size_t limit, int keep_last)
     r->n = limit;
 }
 
-/* Moves the rows into a new array; *next_seq gets the last seq, or after_seq. */
-static cJSON *rows_to_array(log_rows *r, int64_t after_seq, int64_t *next_seq, hp_error *err)
-{
-    cJSON *array = cJSON_CreateArray();
-    size_t i;
-
-    if (!array) {
-        rows_free(r);
-        return hpd__nomem(err, "cannot read the log"), NULL;
-    }
-    /* Adding a non-NULL item to an array cannot fail. */
-    for (i = 0; i < r->n; i++)
-        cJSON_AddItemToArray(array, r->v[i].obj);
-    if (next_seq)
-        *next_seq = r->n ? r->v[r->n - 1].seq : after_seq;
-    r->n = 0;
-    rows_free(r);
-    return array;
-}
-
-/* ---- lines not written yet ------------------------------------------------------------ */
-
-/* Lines still in the batch (the store cannot be written, or a backlog drains) are newer
- * than every stored line, so they go after the rows read from the file: a reader sees
- * what the jobs print while the store fails, with the seqs they will be stored under. */
-
-typedef struct pending_match {
-    int64_t job_id; /* > 0: that job's lines */
-    int attempt;    /* > 0: only that attempt */
-    const char *src;
-    size_t src_len; /* 0: every source */
-} pending_match;
-
-static int pending_matches(const hpd_store *st, const pending_line *p, const pending_match *m)
-{
-    const char *src = st->text + p->src_off;
-
-    if (m->job_id > 0)
-        return p->job_id == m->job_id && (m->attempt <= 0 || p->attempt == m->attempt);
-    return m->src_len == 0 || (p->src_len >= m->src_len && memcmp(src, m->src, m->src_len) == 0 &&
-                               (p->src_len == m->src_len || src[m->src_len] == '.'));
-}
-
-static cJSON *pending_json(const hpd_store *st, const pending_line *p)
+static cJSON *rec_json(const hpd_logrec *r)
 {
     cJSON *o = cJSON_CreateObject();
+    char *src = strndup(r->src, r->src_len), *line = strndup(r->line, r->len);
 
-    if (!o || !hp_json_add_int(o, "seq", p->seq) || !hp_json_add_int(o, "ts_ms", p->ts_ms) ||
-        !cJSON_AddStringToObject(o, "src", st->text + p->src_off) ||
-        !(p->job_id ? hp_json_add_int(o, "job_id", p->job_id)
+    if (!o || !src || !line || !hp_json_add_int(o, "seq", r->seq) ||
+        !hp_json_add_int(o, "ts_ms", r->ts_ms) || !cJSON_AddStringToObject(o, "src", src) ||
+        !(r->job_id ? hp_json_add_int(o, "job_id", r->job_id)
                     : cJSON_AddNullToObject(o, "job_id")) ||
-        !cJSON_AddStringToObject(o, "stream", hpd_stream_name(p->stream)) ||
-        !cJSON_AddStringToObject(o, "line", st->text + p->line_off) ||
-        !hp_json_add_int(o, "attempt", p->attempt)) {
+        !cJSON_AddStringToObject(o, "stream", hpd_stream_name((hpd_stream)r->stream)) ||
+        !cJSON_AddStringToObject(o, "line", line) || !hp_json_add_int(o, "attempt", r->attempt)) {
         cJSON_Delete(o);
-        return NULL;
+        o = NULL;
     }
+    free(src);
+    free(line);
     return o;
 }
 
-/* Adds the batch's matching lines after after_seq to rows (sorted, at most limit): the
- * newest ones when keep_last, else the oldest that still fit. */
-static int add_pending(hpd_store *st, log_rows *rows, const pending_match *m, int64_t after_seq,
-                       size_t limit, int keep_last, hp_error *err)
+/* 1 when src (len bytes) is prefix or under it by dotted segment. */
+static int src_matches(const char *prefix, size_t plen, const char *src, size_t len)
 {
-    size_t first = rows->n, want = keep_last ? limit : limit - (rows->n < limit ? rows->n : limit);
-    size_t found = 0, i;
+    return plen == 0 ||
+           (len >= plen && memcmp(src, prefix, plen) == 0 && (len == plen || src[plen] == '.'));
+}
 
-    if (want == 0 || st->head >= st->n_pending)
-        return 0;
-    /* The matching lines to take: the last `want` when keep_last, else the first. */
-    if (keep_last) {
-        for (i = st->n_pending; i-- > st->head && found < want;)
-            found += st->pending[i].seq > after_seq && pending_matches(st, &st->pending[i], m);
-        i++;
+typedef struct reader {
+    const hpd_log_query *q;
+    size_t plen;
+    int backward;
+    log_rows *rows;
+    size_t from_job; /* rows taken from the job being read */
+    int full;        /* the rows from earlier jobs fill the limit: bound says how far */
+    int64_t bound;   /* their oldest (backward) or newest (forward) seq */
+    int nomem;
+} reader;
+
+static int take(void *ctx, const hpd_logrec *r)
+{
+    reader *rd = ctx;
+    const hpd_log_query *q = rd->q;
+    log_rows *rows = rd->rows;
+    size_t limit = (size_t)q->limit;
+    cJSON *o;
+
+    if (rd->backward) {
+        if (r->seq <= q->after_seq || (q->since_ms && r->ts_ms < q->since_ms))
+            return 1; /* older lines are all out of range */
+        if (rd->full && r->seq < rd->bound)
+            return 1; /* older than everything kept: nothing here will be */
     } else {
-        i = st->head;
+        if ((q->before_seq && r->seq >= q->before_seq) || (q->until_ms && r->ts_ms >= q->until_ms))
+            return 1;
+        if (rd->full && r->seq > rd->bound)
+            return 1;
     }
-    for (found = 0; i < st->n_pending && found < want; i++) {
-        const pending_line *p = &st->pending[i];
-        cJSON *o;
+    if ((q->attempt > 0 && r->attempt != q->attempt) ||
+        (r->job_id == 0 && !src_matches(q->src ? q->src : "", rd->plen, r->src, r->src_len)))
+        return 0;
+    if (hpd__grow((void **)&rows->v, &rows->cap, rows->n + 1, sizeof(*rows->v)) != 0 ||
+        !(o = rec_json(r))) {
+        rd->nomem = 1;
+        return -1;
+    }
+    rows->v[rows->n].seq = r->seq;
+    rows->v[rows->n++].obj = o;
+    return ++rd->from_job >= limit;
+}
 
-        if (p->seq <= after_seq || !pending_matches(st, p, m))
-            continue;
-        if (hpd__grow((void **)&rows->v, &rows->cap, rows->n + 1, sizeof(*rows->v)) != 0 ||
-            !(o = pending_json(st, p)))
-            return hpd__nomem(err, "cannot read the log");
-        rows->v[rows->n].seq = p->seq;
-        rows->v[rows->n++].obj = o;
-        found++;
-    }
-    if (rows->n > first)
-        rows_trim(rows, limit, keep_last);
+/* Reads one job into rows, then keeps the limit rows the query wants. */
+static int read_job(hpd_store *st, reader *rd, int64_t job_id, hp_error *err)
+{
+    const hpd_log_query *q = rd->q;
+    int rc;
+
+    rd->from_job = 0;
+    /* Rows from earlier jobs are sorted: take() stops at the end of what they allow. */
+    rd->full = rd->rows->n >= (size_t)q->limit;
+    if (rd->full)
+        rd->bound = rd->backward ? rd->rows->v[0].seq : rd->rows->v[rd->rows->n - 1].seq;
+    if (rd->backward)
+        rc = hpd_logseg_backward(st->logs, job_id, q->before_seq, q->until_ms, take, rd, err);
+    else
+        rc = hpd_logseg_forward(st->logs, job_id, q->after_seq, q->since_ms, take, rd, err);
+    if (rd->nomem)
+        return hpd__nomem(err, "cannot read the log");
+    if (rc < 0)
+        return -1;
+    rows_trim(rd->rows, (size_t)q->limit, rd->backward);
     return 0;
+}
+
+typedef struct candidate {
+    int64_t job_id, last_seq;
+} candidate;
+
+typedef struct candidates {
+    candidate *v;
+    size_t n, cap;
+    const hpd_log_query *q;
+    size_t plen;
+} candidates;
+
+static int add_candidate(void *ctx, int64_t job_id, const char *src, int64_t last_seq)
+{
+    candidates *c = ctx;
+
+    if (last_seq <= c->q->after_seq ||
+        (src && !src_matches(c->q->src ? c->q->src : "", c->plen, src, strlen(src))))
+        return 0;
+    if (hpd__grow((void **)&c->v, &c->cap, c->n + 1, sizeof(*c->v)) != 0)
+        return -1;
+    c->v[c->n].job_id = job_id;
+    c->v[c->n++].last_seq = last_seq;
+    return 0;
+}
+
+static int cmp_newest(const void *a, const void *b)
+{
+    int64_t x = ((const candidate *)a)->last_seq, y = ((const candidate *)b)->last_seq;
+
+    return (x < y) - (x > y);
+}
+
+/* By source: the jobs whose source matches (and the lines without a job), newest last
+ * line first, so a tail stops once a job's newest line is older than all it kept. */
+static int read_sources(hpd_store *st, reader *rd, hp_error *err)
+{
+    candidates c = {.q = rd->q, .plen = rd->plen};
+    int rc = 0;
+
+    if (hpd_logseg_each_job(st->logs, add_candidate, &c) != 0) {
+        free(c.v);
+        return hpd__nomem(err, "cannot read the log");
+    }
+    if (c.n > 1)
+        qsort(c.v, c.n, sizeof(*c.v), cmp_newest);
+    for (size_t i = 0; rc == 0 && i < c.n; i++) {
+        if (rd->backward && rd->rows->n >= (size_t)rd->q->limit &&
+            c.v[i].last_seq < rd->rows->v[0].seq)
+            break;
+        rc = read_job(st, rd, c.v[i].job_id, err);
+    }
+    free(c.v);
+    return rc;
+}
+
+cJSON *hpd_store_logs(hpd_store *st, const hpd_log_query *q, int64_t *next_seq, int *truncated,
+                      hp_error *err)
+{
+    log_rows rows = {0};
+    reader rd = {.q = q, .rows = &rows};
+    cJSON *array;
+    int rc = 0;
+
+    if (!st || !q)
+        return hp_error_set(err, HP_E_INVALID, "store: no store given"), NULL;
+    rd.plen = q->src ? strlen(q->src) : 0;
+    rd.backward = q->before_seq > 0 || (q->job_id <= 0 && q->after_seq <= 0 && q->since_ms <= 0);
+    if (q->limit > 0)
+        rc = q->job_id > 0 ? read_job(st, &rd, q->job_id, err) : read_sources(st, &rd, err);
+    if (rc != 0 || !(array = cJSON_CreateArray())) {
+        if (rc == 0)
+            hpd__nomem(err, "cannot read the log");
+        rows_free(&rows);
+        return NULL;
+    }
+    if (truncated) {
+        hpd_logseg_stat ls;
+        hpd_logseg_job_stat(st->logs, q->job_id, &ls);
+        *truncated = q->job_id > 0 && ls.dropped_upto > q->after_seq &&
+                     (!rd.backward || rows.n < (size_t)q->limit);
+    }
+    /* Adding a non-NULL item to an array cannot fail. */
+    for (size_t i = 0; i < rows.n; i++)
+        cJSON_AddItemToArray(array, rows.v[i].obj);
+    if (next_seq) {
+        if (q->before_seq > 0)
+            *next_seq = rows.n ? rows.v[0].seq : q->before_seq;
+        else
+            *next_seq = rows.n ? rows.v[rows.n - 1].seq : q->after_seq;
+    }
+    rows.n = 0;
+    rows_free(&rows);
+    return array;
 }
 
 cJSON *hpd_store_job_logs(hpd_store *st, int64_t job_id, int64_t after_seq, int limit, int attempt,
                           int64_t *next_seq, hp_error *err)
 {
-    pending_match m = {.job_id = job_id, .attempt = attempt};
-    log_rows rows = {0};
-    sqlite3_stmt *s;
+    hpd_log_query q = {.job_id = job_id > 0 ? job_id : -1,
+                       .after_seq = after_seq,
+                       .limit = limit,
+                       .attempt = attempt};
 
-    if (!st)
-        return hp_error_set(err, HP_E_INVALID, "store: no store given"), NULL;
-    hpd_store_log_flush(st, NULL);
-    s = st->stmt[ST_JOB_LOGS];
-    sqlite3_bind_int64(s, 1, job_id);
-    sqlite3_bind_int64(s, 2, after_seq);
-    sqlite3_bind_int(s, 3, attempt);
-    sqlite3_bind_int(s, 4, limit > 0 ? limit : 0);
-    if (rows_fetch(st, s, &rows, err) != 0 ||
-        (limit > 0 && job_id > 0 &&
-         add_pending(st, &rows, &m, after_seq, (size_t)limit, 0, err) != 0)) {
-        rows_free(&rows);
-        return NULL;
+    if (job_id <= 0) {
+        /* job.logs of no job: nothing (a tail of everything is logs.tail) */
+        q.limit = 0;
     }
-    return rows_to_array(&rows, after_seq, next_seq, err);
-}
-
-/* Up to TAIL_SRCS_MAX + 1 distinct sources under prefix (the exact one excluded), walked
- * through the (src, seq) index one seek each. *srcs gets malloc'd copies. */
-static int list_sources(hpd_store *st, const char *lo, const char *hi, char ***srcs, size_t *n,
-                        hp_error *err)
-{
-    char **v = NULL;
-    size_t cap = 0;
-
-    *n = 0;
-    for (;;) {
-        sqlite3_stmt *s = st->stmt[*n ? ST_SRC_NEXT : ST_SRC_FIRST];
-        int rc;
-
-        hpd__bind_text(s, 1, *n ? v[*n - 1] : lo);
-        hpd__bind_text(s, 2, hi);
-        rc = hpd__step_row(st, s, err, "cannot read the log sources");
-        if (rc <= 0) {
-            *srcs = v;
-            return rc;
-        }
-        if (hpd__grow((void **)&v, &cap, *n + 1, sizeof(*v)) != 0 ||
-            !(v[*n] = hpd__dup_column(s, 0))) {
-            hpd__finish(s);
-            *srcs = v;
-            return hpd__nomem(err, "cannot read the log sources");
-        }
-        hpd__finish(s);
-        if (++*n > TAIL_SRCS_MAX) {
-            *srcs = v;
-            return 0;
-        }
-    }
-}
-
-/* Newest (after_seq 0) or next lines of one source by index, merged into rows. A bound
- * from the rows already kept narrows the query. */
-static int tail_source(hpd_store *st, const char *src, int64_t after_seq, int limit, log_rows *rows,
-                       hp_error *err)
-{
-    int full = rows->n >= (size_t)limit;
-    sqlite3_stmt *s;
-
-    if (after_seq == 0) {
-        s = st->stmt[ST_SRC_LAST];
-        hpd__bind_text(s, 1, src);
-        sqlite3_bind_int64(s, 2, full ? rows->v[0].seq : 0);
-        sqlite3_bind_int(s, 3, limit);
-    } else {
-        s = st->stmt[ST_SRC_AFTER];
-        hpd__bind_text(s, 1, src);
-        sqlite3_bind_int64(s, 2, after_seq);
-        sqlite3_bind_int64(s, 3, full ? rows->v[rows->n - 1].seq : INT64_MAX);
-        sqlite3_bind_int(s, 4, limit);
-    }
-    if (rows_fetch(st, s, rows, err) != 0)
-        return -1;
-    rows_trim(rows, (size_t)limit, after_seq == 0);
-    return 0;
-}
-
-static int tail_scan(hpd_store *st, const char *src, const char *lo, const char *hi,
-                     int64_t after_seq, int limit, log_rows *rows, hp_error *err)
-{
-    sqlite3_stmt *s = st->stmt[after_seq == 0 ? ST_SCAN_LAST : ST_SCAN_AFTER];
-
-    sqlite3_bind_int(s, 1, src ? 0 : 1);
-    hpd__bind_text(s, 2, src ? src : "");
-    hpd__bind_text(s, 3, lo ? lo : "");
-    hpd__bind_text(s, 4, hi ? hi : "");
-    if (after_seq == 0) {
-        sqlite3_bind_int(s, 5, limit);
-    } else {
-        sqlite3_bind_int64(s, 5, after_seq);
-        sqlite3_bind_int(s, 6, limit);
-    }
-    if (rows_fetch(st, s, rows, err) != 0)
-        return -1;
-    rows_trim(rows, (size_t)limit, after_seq == 0);
-    return 0;
+    return hpd_store_logs(st, &q, next_seq, NULL, err);
 }
 
 cJSON *hpd_store_tail_logs(hpd_store *st, const char *src, int64_t after_seq, int limit,
                            int64_t *next_seq, hp_error *err)
 {
-    log_rows rows = {0};
-    char *lo = NULL, *hi = NULL, **srcs = NULL;
-    size_t n_srcs = 0, len;
-    int rc;
+    hpd_log_query q = {.src = src, .after_seq = after_seq < 0 ? 0 : after_seq, .limit = limit};
 
-    if (!st)
-        return hp_error_set(err, HP_E_INVALID, "store: no store given"), NULL;
-    hpd_store_log_flush(st, NULL);
-    if (limit <= 0)
-        return rows_to_array(&rows, after_seq, next_seq, err);
-    if (after_seq < 0)
-        after_seq = 0;
-    if (!src || !*src) {
-        rc = tail_scan(st, NULL, NULL, NULL, after_seq, limit, &rows, err);
-        goto out;
-    }
-    /* "run.1" matches itself and "run.1.<anything>": the range ["run.1.", "run.1/"),
-     * '/' being the byte after '.'. */
-    len = strlen(src);
-    lo = malloc(len + 2);
-    hi = malloc(len + 2);
-    if (!lo || !hi) {
-        rc = hpd__nomem(err, "cannot read the log");
-        goto out;
-    }
-    memcpy(lo, src, len);
-    memcpy(hi, src, len);
-    lo[len] = '.';
-    hi[len] = '/';
-    lo[len + 1] = hi[len + 1] = '\0';
-    rc = list_sources(st, lo, hi, &srcs, &n_srcs, err);
-    if (rc == 0 && n_srcs > TAIL_SRCS_MAX) {
-        rc = tail_scan(st, src, lo, hi, after_seq, limit, &rows, err);
-    } else if (rc == 0) {
-        rc = tail_source(st, src, after_seq, limit, &rows, err);
-        for (size_t i = 0; rc == 0 && i < n_srcs; i++)
-            rc = tail_source(st, srcs[i], after_seq, limit, &rows, err);
-    }
-out:
-    if (rc == 0) {
-        pending_match m = {.src = src ? src : "", .src_len = src ? strlen(src) : 0};
-        rc = add_pending(st, &rows, &m, after_seq, (size_t)limit, after_seq == 0, err);
-    }
-    for (size_t i = 0; i < n_srcs; i++)
-        free(srcs[i]);
-    free(srcs);
-    free(lo);
-    free(hi);
-    if (rc != 0) {
-        rows_free(&rows);
-        return NULL;
-    }
-    return rows_to_array(&rows, after_seq, next_seq, err);
+    return hpd_store_logs(st, &q, next_seq, NULL, err);
 }

@@ -11,8 +11,6 @@
 /* State changes that may wait for the store (one per object: later ones replace it). */
 #define OPS_MAX 16384
 /* A failed write is tried again after 100 ms, doubling to 5 s. */
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
 
 static const char *const op_what[] = {[OP_SERVICE] = "a service",
                                       [OP_SERVICE_DELETE] = "a service's deletion",
@@ -86,20 +84,13 @@ static int op_same(const store_op *a, const store_op *b)
     return a->id == b->id;
 }
 
-/* Deletes a run's jobs, their log lines and counts, and the run, inside the caller's
- * transaction; the log totals follow. */
+/* Deletes a run's jobs and the run inside the caller's transaction (their log files
+ * went when the delete was asked). */
 static int run_delete(hpd_store *st, int64_t run_id, hp_error *err)
 {
-    static const int deletes[] = {ST_RUN_DELETE_LOGS, ST_RUN_DELETE_COUNTS, ST_RUN_DELETE_JOBS,
-                                  ST_RUN_DELETE};
-    sqlite3_stmt *s = st->stmt[ST_RUN_LOG_TOTALS];
+    static const int deletes[] = {ST_RUN_DELETE_JOBS, ST_RUN_DELETE};
+    sqlite3_stmt *s;
 
-    sqlite3_bind_int64(s, 1, run_id);
-    if (hpd__step_row(st, s, err, "cannot count the log lines of a run") != 1)
-        return -1;
-    st->log_lines -= sqlite3_column_int64(s, 0);
-    st->log_bytes -= sqlite3_column_int64(s, 1);
-    hpd__finish(s);
     for (size_t i = 0; i < sizeof(deletes) / sizeof(deletes[0]); i++) {
         s = st->stmt[deletes[i]];
         sqlite3_bind_int64(s, 1, run_id);
@@ -188,45 +179,28 @@ static void refused(hpd_store *st, const char *what)
     st->generation++;
 }
 
-/* One transaction: the pending lines, the lost-line counts, every waiting op, the log
- * totals. 0, or -1 with err and *code (SQLite's) and what failed: *bad_op (index), or
- * *bad_lines when the lines did. */
-static int write_once(hpd_store *st, size_t *bad_op, int *bad_lines, int *code, hp_error *err)
+/* One transaction: every waiting op, and the last seq when it moved. 0, or -1 with err
+ * and *code (SQLite's) and *bad_op (the index of the op that failed, SIZE_MAX if none). */
+static int write_once(hpd_store *st, size_t *bad_op, int *code, hp_error *err)
 {
-    int64_t lines = st->log_lines, bytes = st->log_bytes, dropped = st->dropped;
-
     *bad_op = SIZE_MAX;
-    *bad_lines = 0;
     if (hpd__begin(st, err) != 0)
-        goto fail;
-    st->chunk_end = st->head;
-    if (st->head < st->n_pending && hpd__write_lines(st, err) != 0) {
-        *bad_lines = 1;
-        goto fail;
-    }
-    if (hpd__write_lost(st, err) != 0)
         goto fail;
     for (size_t i = 0; i < st->n_ops; i++)
         if (op_apply(st, &st->ops[i], err) != 0) {
             *bad_op = i;
             goto fail;
         }
-    if ((st->chunk_end > st->head || st->log_lines != lines || st->log_bytes != bytes) &&
-        (hpd__meta_write(st, "last_seq", st->last_seq, err) != 0 ||
-         hpd__meta_write(st, "log_lines", st->log_lines, err) != 0 ||
-         hpd__meta_write(st, "log_bytes", st->log_bytes, err) != 0 ||
-         hpd__meta_write(st, "log_dropped", st->dropped, err) != 0))
+    if (st->last_seq != st->saved_seq && hpd__meta_write(st, "last_seq", st->last_seq, err) != 0)
         goto fail;
     if (hpd__commit(st, err) != 0)
         goto fail;
+    st->saved_seq = st->last_seq;
     return 0;
 
 fail:
     *code = st->last_code;
     hpd__rollback(st);
-    st->log_lines = lines;
-    st->log_bytes = bytes;
-    st->dropped = dropped;
     return -1;
 }
 
@@ -237,54 +211,33 @@ static void drop_op(hpd_store *st, size_t i)
     st->n_ops--;
 }
 
-/* Writes what waits: every op and up to CHUNKS_PER_CALL chunks of lines (backlog says
- * when lines are left). A transient failure leaves it waiting and sets the retry time;
- * a write refused for good is given up alone (counted, named in refused) and the rest
- * tried again at once. 0 when the store took what was tried. */
+/* Writes every waiting op. A transient failure leaves them waiting and sets the retry
+ * time; a write refused for good is given up alone (counted, named in refused) and the
+ * rest tried again at once. 0 when the store took what was tried. */
 int hpd__write_all(hpd_store *st, hp_error *err)
 {
     size_t budget = st->n_ops + 2;
-    int chunks = 0;
 
-    st->backlog = 0;
-    while (st->head < st->n_pending || st->n_ops || st->n_lost) {
+    while (st->n_ops) {
         size_t bad_op;
-        int bad_lines, code = SQLITE_ERROR;
+        int code = SQLITE_ERROR;
         hp_error e;
 
-        if (chunks == CHUNKS_PER_CALL) {
-            st->backlog = 1;
-            break;
-        }
-        if (write_once(st, &bad_op, &bad_lines, &code, &e) == 0) {
+        if (write_once(st, &bad_op, &code, &e) == 0) {
             for (size_t i = 0; i < st->n_ops; i++)
                 hpd__op_clear(&st->ops[i]);
             st->n_ops = 0;
-            st->n_lost = 0;
-            st->drops_stale = 1;
-            st->head = st->chunk_end;
-            if (st->head >= st->n_pending)
-                hpd__discard_pending(st);
-            chunks++;
-            continue;
+            break;
         }
         if (err)
             *err = e;
-        if (transient(code) || budget-- == 0 || (bad_op == SIZE_MAX && !bad_lines)) {
+        if (transient(code) || budget-- == 0 || bad_op == SIZE_MAX) {
             health_failed(st, transient(code) ? code : SQLITE_ERROR);
             return -1;
         }
         refused(st, e.message);
-        if (bad_op != SIZE_MAX) {
-            drop_op(st, bad_op);
-            st->dropped_writes++;
-        } else {
-            for (size_t i = st->head; i < st->chunk_end; i++)
-                hpd__lose_line(st, st->pending[i].job_id);
-            st->head = st->chunk_end;
-            if (st->head >= st->n_pending)
-                hpd__discard_pending(st);
-        }
+        drop_op(st, bad_op);
+        st->dropped_writes++;
     }
     health_ok(st);
     return 0;
@@ -446,6 +399,7 @@ int hpd_store_put_job(hpd_store *st, const hpd_job *job, hp_error *err)
         action = run->actions[job->index].name;
     op.id = job->id;
     op.run_id = run->id;
+    hpd_logseg_set_run(st->logs, job->id, run->id);
     op_val_int(&op, job->id);
     op_val_int(&op, run->id);
     op_val_int(&op, (int64_t)job->index);
@@ -475,6 +429,7 @@ int hpd_store_delete_run(hpd_store *st, int64_t run_id, hp_error *err)
 
     if (!st)
         return hp_error_set(err, HP_E_INVALID, "store: no store given"), -1;
+    hpd_logseg_delete_run(st->logs, run_id);
     return submit(st, &op, err);
 }
 
@@ -494,29 +449,39 @@ int hpd_store_set_meta(hpd_store *st, const char *key, int64_t value)
 
 void hpd_store_health_get(const hpd_store *st, hpd_store_health *h)
 {
-    int64_t wait;
+    int64_t now = (int64_t)hpd_now_mono_ms(), db_wait = st ? st->retry_at_ms - now : 0,
+            logs_wait = st ? st->logs_retry_at_ms - now : 0, wait = -1;
 
     memset(h, 0, sizeof(*h));
     if (!st)
         return;
-    h->ok = !st->failing;
-    h->error = st->error;
-    h->since_ms = st->since_ms;
-    h->failures = st->failures;
-    h->pending = (int64_t)(st->n_ops + st->n_pending - st->head);
+    /* The database and the log's files fail and recover apart; either failing is shown. */
+    h->ok = !st->failing && !st->logs_failing;
+    h->error = st->failing ? st->error : st->logs_failing ? st->logs_error : "";
+    h->since_ms = st->failing || !st->logs_failing ? st->since_ms : st->logs_since_ms;
+    if (st->failing && st->logs_failing && st->logs_since_ms < st->since_ms)
+        h->since_ms = st->logs_since_ms;
+    h->failures = st->failures + st->logs_failures;
+    h->pending = (int64_t)st->n_ops + hpd_logseg_waiting(st->logs);
     h->dropped_lines = st->lost_lines;
     h->dropped_writes = st->dropped_writes;
     h->refused = st->refused;
     h->generation = st->generation;
-    wait = st->retry_at_ms - (int64_t)hpd_now_mono_ms();
-    h->retry_in_ms = st->failing ? (wait > 0 ? wait : 0) : st->backlog ? 0 : -1;
+    if (st->failing)
+        wait = db_wait > 0 ? db_wait : 0;
+    if (st->logs_failing && (wait < 0 || logs_wait < wait))
+        wait = logs_wait > 0 ? logs_wait : 0;
+    h->retry_in_ms = wait;
 }
 
 int hpd_store_sync(hpd_store *st, hp_error *err)
 {
+    int rc;
+
     if (!st)
         return 0;
-    return hpd__write_all(st, err);
+    rc = hpd__logs_write(st, err);
+    return hpd__write_all(st, err) != 0 ? -1 : rc;
 }
 
 void hpd_store_drain(hpd_store *st)
@@ -524,19 +489,19 @@ void hpd_store_drain(hpd_store *st)
     if (!st)
         return;
     sqlite3_busy_timeout(st->db, OPEN_BUSY_MS);
-    while (hpd__write_all(st, NULL) == 0 && st->backlog)
-        ;
+    hpd__logs_write(st, NULL);
+    hpd__write_all(st, NULL);
 }
 
 int hpd_store_log_flush(hpd_store *st, hp_error *err)
 {
-    if (!st || !retry_due(st) || !(st->head < st->n_pending || st->n_ops || st->n_lost))
+    int rc = 0;
+
+    if (!st)
         return 0;
-    /* A checkpoint that runs while lines keep coming never catches up, and the log would
-     * grow for ever: the batch waits for it (a few ms), unless it is half full. */
-    if (st->ckpt && st->wal_frames >= CHECKPOINT_FRAMES &&
-        st->n_pending - st->head < PENDING_MAX / 2 && st->text_len < PENDING_BYTES / 2 &&
-        hpd_checkpointer_busy(st->ckpt))
-        return 0;
-    return hpd__write_all(st, err);
+    if (hpd__logs_due(st) && hpd__logs_write(st, err) != 0)
+        rc = -1;
+    if (st->n_ops && retry_due(st) && hpd__write_all(st, err) != 0)
+        rc = -1;
+    return rc;
 }

@@ -402,6 +402,9 @@ void hpd_run_ended(hpd_server *srv, hpd_run *run)
 {
     hpd_service *svc = run->service ? hpd_service_find(srv, run->service) : NULL;
 
+    /* Its last lines are written (and the log's retention applied) before anyone
+     * waiting hears that it ended. */
+    hpd__flush_logs(srv);
     if (srv->on_run_ended)
         srv->on_run_ended(srv, run);
     if (run->delete_when_done) {

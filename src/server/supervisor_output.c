@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,17 @@ static char *utf8_clean(const char *line, size_t len, size_t *out_len)
     size_t at = 0, n = 0, k;
     char *out;
 
+    /* Most lines are ASCII without NUL: eight bytes at a time. */
+    while (len - at >= 8) {
+        uint64_t w;
+        memcpy(&w, p + at, 8);
+        if ((w & 0x8080808080808080ull) ||
+            ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+            break;
+        at += 8;
+    }
+    while (at < len && (unsigned)p[at] - 1u < 0x7Fu)
+        at++;
     while (at < len && (k = utf8_valid_at(p + at, len - at)) > 0)
         at += k;
     if (at == len)
@@ -315,7 +327,9 @@ void hpd__on_output(hpd_loop *loop, int fd, uint32_t events, void *data)
     hpd_server *srv = job->run->srv;
     int stream = job->out[0].fd == fd ? 0 : 1;
     hpd_linebuf *lb = &job->out[stream];
-    size_t budget = 4 * READ_CHUNK; /* then let other fds have their turn */
+    /* One read a turn: the other fds, and the calls waiting on the sockets, have theirs
+     * before this pipe is read again (epoll is level-triggered, nothing is missed). */
+    size_t budget = READ_CHUNK;
 
     (void)loop;
     (void)events;

@@ -537,6 +537,59 @@ START_TEST(job_over_its_byte_cap_keeps_the_newest_lines_and_counts_the_rest)
 }
 END_TEST
 
+/* ---- logs.search ----------------------------------------------------------------------- */
+
+START_TEST(logs_search_finds_a_job_s_lines_with_context_and_refuses_bad_asks)
+{
+    int64_t id = hpt_submit("noisy",
+                            hpt_script("p",
+                                       "for i in $(seq 1 3000); do echo \"line $i\"; "
+                                       "[ $((i % 1000)) = 0 ] && echo \"ERROR $i\"; done; true"),
+                            NULL),
+            job;
+    cJSON *run = hpt_wait_run(id, RUN_DEADLINE_MS), *r, *m;
+
+    job = hpt_int(hpt_job_of(run, "p"), "id");
+    r = hpt_ok("logs.search", hpt_jsonf("{\"job_id\":%lld,\"pattern\":\"^ERROR [0-9]+$\","
+                                        "\"context\":1}",
+                                        (long long)job));
+    m = cJSON_GetObjectItem(r, "matches");
+    ck_assert_int_eq(cJSON_GetArraySize(m), 3);
+    ck_assert_str_eq(hpt_str(cJSON_GetObjectItem(cJSON_GetArrayItem(m, 0), "line"), "line"),
+                     "ERROR 3000");
+    ck_assert_str_eq(
+        hpt_str(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(m, 2), "before"), 0),
+                "line"),
+        "line 1000");
+    ck_assert_str_eq(
+        hpt_str(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(m, 2), "after"), 0),
+                "line"),
+        "line 1001");
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(r, "complete")));
+    cJSON_Delete(r);
+    /* the same by run, as text, case folded */
+    r = hpt_ok("logs.search", hpt_jsonf("{\"run_id\":%lld,\"pattern\":\"error 2\","
+                                        "\"substring\":true,\"ignore_case\":true}",
+                                        (long long)id));
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r, "matches")), 1);
+    cJSON_Delete(r);
+    ck_assert_int_eq(hpt_fail("logs.search", hpt_jsonf("{\"job_id\":%lld,\"run_id\":%lld,"
+                                                       "\"pattern\":\"x\"}",
+                                                       (long long)job, (long long)id)),
+                     -32602);
+    ck_assert_int_eq(hpt_fail("logs.search", hpt_jsonf("{\"pattern\":\"x\"}")), -32602);
+    ck_assert_int_eq(
+        hpt_fail("logs.search", hpt_jsonf("{\"job_id\":%lld,\"pattern\":\"(\"}", (long long)job)),
+        -32602);
+    ck_assert_msg(strstr(hpt_error_message(), "pattern"), "%s", hpt_error_message());
+    ck_assert_int_eq(hpt_fail("logs.search", hpt_jsonf("{\"job_id\":999999,\"pattern\":\"x\"}")),
+                     -32000);
+    ck_assert_int_eq(hpt_fail("logs.search", hpt_jsonf("{\"service\":\"nope\",\"pattern\":\"x\"}")),
+                     -32000);
+    cJSON_Delete(run);
+}
+END_TEST
+
 /* ---- run.wait -------------------------------------------------------------------------- */
 
 START_TEST(run_wait_does_not_block_other_clients)
@@ -1135,6 +1188,7 @@ static Suite *server_jobs_suite(void)
     tcase_add_test(tc, run_delete_refuses_an_active_run_and_removes_a_finished_one);
     tcase_add_test(tc, run_get_returns_the_actions_as_submitted_in_their_order);
     tcase_add_test(tc, job_over_its_byte_cap_keeps_the_newest_lines_and_counts_the_rest);
+    tcase_add_test(tc, logs_search_finds_a_job_s_lines_with_context_and_refuses_bad_asks);
     tcase_add_test(tc, run_wait_does_not_block_other_clients);
     tcase_add_test(tc, run_wait_timeout_answers_timeout_error_with_the_run);
     tcase_add_test(tc, job_logs_pages_with_after_seq_and_limit);

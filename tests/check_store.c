@@ -1001,6 +1001,113 @@ START_TEST(log_rows_of_an_older_release_are_converted_at_open)
 }
 END_TEST
 
+static cJSON *search(hpd_store *st, const int64_t *jobs, size_t n, const char *pattern,
+                     int substring, int64_t before, int limit, int context, int64_t budget)
+{
+    hpd_log_search q = {.jobs = jobs,
+                        .n_jobs = n,
+                        .pattern = pattern,
+                        .substring = substring,
+                        .before_seq = before,
+                        .limit = limit,
+                        .context = context,
+                        .budget = budget};
+    hp_error err = {0};
+    cJSON *r = hpd_store_log_search(st, &q, &err);
+
+    ck_assert_msg(r != NULL, "search: %s", err.message);
+    return wire(r);
+}
+
+/* The "line" of item i of a search's matches, or of its before/after context. */
+static const char *match_line(const cJSON *r, int i, const char *part, int k)
+{
+    const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "matches"), i);
+
+    if (part)
+        m = cJSON_GetArrayItem(cJSON_GetObjectItem(m, part), k);
+    else
+        m = cJSON_GetObjectItem(m, "line");
+    return cJSON_GetStringValue(cJSON_GetObjectItem(m, "line"));
+}
+
+START_TEST(search_finds_lines_newest_first_with_context_across_segments)
+{
+    /* 1 MiB in all: segments of 32 KiB, about 250 lines each, none dropped. */
+    hpd_store *st = open_store(0, 1 << 20);
+    int64_t jobs[] = {11, 10};
+    char line[101];
+    cJSON *r;
+
+    for (int i = 0; i < 3000; i++) {
+        snprintf(line, sizeof(line), "%s %d %-80s", i % 500 == 7 ? "ERROR at" : "fine", i, "");
+        append(st, "run.1.a", 10, 1, line);
+        if (i % 100 == 99)
+            flush(st);
+    }
+    append(st, "run.1.b", 11, 1, "ERROR in b");
+    flush(st);
+    /* job 11 first (as given), then job 10 newest first; context spans segments */
+    r = search(st, jobs, 2, "^ERROR", 0, 0, 100, 2, 1LL << 30);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r, "matches")), 7);
+    ck_assert_str_eq(match_line(r, 0, NULL, 0), "ERROR in b");
+    ck_assert_int_eq(strncmp(match_line(r, 1, NULL, 0), "ERROR at 2507 ", 14), 0);
+    ck_assert_int_eq(strncmp(match_line(r, 6, NULL, 0), "ERROR at 7 ", 11), 0);
+    ck_assert_int_eq(strncmp(match_line(r, 1, "before", 0), "fine 2505 ", 10), 0);
+    ck_assert_int_eq(strncmp(match_line(r, 1, "before", 1), "fine 2506 ", 10), 0);
+    ck_assert_int_eq(strncmp(match_line(r, 1, "after", 0), "fine 2508 ", 10), 0);
+    ck_assert_int_eq(strncmp(match_line(r, 1, "after", 1), "fine 2509 ", 10), 0);
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(r, "complete")));
+    cJSON_Delete(r);
+
+    /* A small budget answers in pages that together find the same lines. */
+    {
+        int64_t before = 0, from = 10, pages = 0, found = 0;
+        for (;;) {
+            int64_t one[] = {from};
+            r = search(st, one, 1, "ERROR", 1, before, 100, 0, 64 * 1024);
+            found += cJSON_GetArraySize(cJSON_GetObjectItem(r, "matches"));
+            pages++;
+            if (cJSON_IsTrue(cJSON_GetObjectItem(r, "complete"))) {
+                cJSON_Delete(r);
+                break;
+            }
+            before = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(r, "next_before_seq"));
+            cJSON_Delete(r);
+        }
+        ck_assert_int_eq(found, 6);
+        ck_assert_int_gt(pages, 3);
+    }
+    /* The limit stops at the last match; the cursor goes on below it. */
+    r = search(st, jobs + 1, 1, "ERROR", 1, 0, 2, 1, 1LL << 30);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r, "matches")), 2);
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(r, "complete")));
+    {
+        int64_t next = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(r, "next_before_seq"));
+        cJSON_Delete(r);
+        r = search(st, jobs + 1, 1, "ERROR", 1, next, 10, 0, 1LL << 30);
+        ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r, "matches")), 4);
+        ck_assert_int_eq(strncmp(match_line(r, 0, NULL, 0), "ERROR at 1507 ", 14), 0);
+        cJSON_Delete(r);
+    }
+    hpd_store_close(st);
+}
+END_TEST
+
+START_TEST(search_names_a_bad_pattern)
+{
+    hpd_store *st = open_store(0, 0);
+    int64_t job = 10;
+    hpd_log_search q = {.jobs = &job, .n_jobs = 1, .pattern = "(unclosed", .limit = 10};
+    hp_error err = {0};
+
+    ck_assert_ptr_null(hpd_store_log_search(st, &q, &err));
+    ck_assert_int_eq(err.code, HP_E_INVALID);
+    ck_assert_msg(strstr(err.message, "pattern: "), "%s", err.message);
+    hpd_store_close(st);
+}
+END_TEST
+
 /* ---- a store that cannot be written ------------------------------------------------ */
 
 /* Another process's write lock on the file, as the sqlite3 shell takes it. */
@@ -1309,6 +1416,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, a_job_over_its_byte_cap_loses_its_oldest_lines_and_counts_them);
     tcase_add_test(tc, the_total_cap_evicts_the_oldest_lines_of_any_job_first);
     tcase_add_test(tc, log_rows_of_an_older_release_are_converted_at_open);
+    tcase_add_test(tc, search_finds_lines_newest_first_with_context_across_segments);
+    tcase_add_test(tc, search_names_a_bad_pattern);
     tcase_add_test(tc, changes_wait_while_the_file_is_locked_and_are_written_when_it_is_free);
     tcase_add_test(tc, a_run_deleted_while_locked_takes_its_waiting_changes_with_it);
     tcase_add_test(tc, lines_past_the_wait_are_dropped_and_counted_against_their_job);

@@ -483,6 +483,38 @@ hp_status hp_stub_logs_tail(hp_sdk *sdk, const char *src, int has_after_seq, int
     return st;
 }
 
+hp_status hp_stub_logs_search(hp_sdk *sdk, const char *pattern, int has_job_id, int64_t job_id,
+                              int has_run_id, int64_t run_id, const char *service,
+                              int has_substring, int substring, int has_ignore_case,
+                              int ignore_case, int has_before_seq, int64_t before_seq,
+                              int has_from_job_id, int64_t from_job_id, int has_limit,
+                              int64_t limit, int has_context, int64_t context, cJSON **result,
+                              hp_error *err)
+{
+    cJSON *p = cJSON_CreateObject();
+    int bad = p == NULL;
+
+    bad |= add_string(p, "pattern", pattern);
+    if (has_job_id)
+        bad |= add_integer(p, "job_id", job_id);
+    if (has_run_id)
+        bad |= add_integer(p, "run_id", run_id);
+    bad |= add_string(p, "service", service);
+    if (has_substring)
+        bad |= add_boolean(p, "substring", substring);
+    if (has_ignore_case)
+        bad |= add_boolean(p, "ignore_case", ignore_case);
+    if (has_before_seq)
+        bad |= add_integer(p, "before_seq", before_seq);
+    if (has_from_job_id)
+        bad |= add_integer(p, "from_job_id", from_job_id);
+    if (has_limit)
+        bad |= add_integer(p, "limit", limit);
+    if (has_context)
+        bad |= add_integer(p, "context", context);
+    return call(sdk, "logs.search", p, bad, result, err);
+}
+
 hp_status hp_stub_logs_insert(hp_sdk *sdk, const char *src, const cJSON *lines, const char *stream,
                               cJSON **result, hp_error *err)
 {

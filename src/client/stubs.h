@@ -184,6 +184,32 @@ hp_status hp_stub_logs_tail(hp_sdk *sdk, const char *src, int has_after_seq, int
                             int64_t since_ms, int has_until_ms, int64_t until_ms, int has_limit,
                             int64_t limit, hp_log_page **out, hp_error *err);
 
+/* logs.search: Search retained log lines with a regex or a text.
+ * pattern: A POSIX extended regex, or the text to find with substring.
+ * job_id: Search this job's lines. Optional: sent only when has_job_id is non-zero.
+ * run_id: Search the lines of this run's jobs. Optional: sent only when has_run_id is non-zero.
+ * service: Search the lines of every kept run of this service. Optional: NULL is not sent.
+ * substring: Match the pattern as plain text (default false: a regex). Optional: sent only when
+ * has_substring is non-zero.
+ * ignore_case: Ignore case (default false). Optional: sent only when has_ignore_case is
+ * non-zero.
+ * before_seq: Cursor: in the first job searched, only lines with a seq less than this. Optional:
+ * sent only when has_before_seq is non-zero.
+ * from_job_id: Cursor: start at this job of those searched (the next_job_id of an earlier
+ * answer). Optional: sent only when has_from_job_id is non-zero.
+ * limit: Maximum number of matches (default 100). Optional: sent only when has_limit is
+ * non-zero.
+ * context: Lines of context before and after each match (default 0). Optional: sent only when
+ * has_context is non-zero.
+ * *result (may be NULL) gets the answer; delete it with cJSON_Delete. */
+hp_status hp_stub_logs_search(hp_sdk *sdk, const char *pattern, int has_job_id, int64_t job_id,
+                              int has_run_id, int64_t run_id, const char *service,
+                              int has_substring, int substring, int has_ignore_case,
+                              int ignore_case, int has_before_seq, int64_t before_seq,
+                              int has_from_job_id, int64_t from_job_id, int has_limit,
+                              int64_t limit, int has_context, int64_t context, cJSON **result,
+                              hp_error *err);
+
 /* logs.insert: Append log lines from an external producer.
  * src: Source name, 1 to 128 characters without control characters, e.g. "deploy".
  * lines: The lines, without trailing newlines.

@@ -26,6 +26,7 @@ cJSON *hpd__m_job_list(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_job_logs(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_logs_insert(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_logs_tail(hpd_rpc_ctx *ctx);
+cJSON *hpd__m_logs_search(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_run_cancel(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_run_delete(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_run_get(hpd_rpc_ctx *ctx);

@@ -332,6 +332,102 @@ static int has_control(const char *s)
     return 0;
 }
 
+/* What one call of logs.search may read: a few tens of ms of the loop at most; the
+ * answer's cursor goes on from there. */
+#define SEARCH_BUDGET (8 * 1024 * 1024)
+
+/* The jobs a search covers, newest first: one job, a run's jobs, or every kept run of a
+ * service (its newest run first). Malloc'd; NULL with the RPC error set. */
+static int64_t *search_jobs(hpd_rpc_ctx *ctx, size_t *n)
+{
+    int64_t job_id = hpd__int_param(ctx, "job_id", 0), run_id = hpd__int_param(ctx, "run_id", 0);
+    const char *service = hpd__str_param(ctx, "service");
+    int64_t *ids = NULL;
+    size_t cap = 0;
+
+    *n = 0;
+    if ((job_id > 0) + (run_id > 0) + (service != NULL) != 1) {
+        hpd_rpc_fail(ctx, HPD_INVALID_PARAMS, NULL, "give exactly one of job_id, run_id, service");
+        return NULL;
+    }
+    if (job_id > 0) {
+        if (!hpd_job_find(ctx->srv, job_id)) {
+            hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "job %lld not found", (long long)job_id);
+            return NULL;
+        }
+        ids = malloc(sizeof(*ids));
+        if (ids)
+            ids[(*n)++] = job_id;
+    } else {
+        if (run_id > 0 && !hpd_run_find(ctx->srv, run_id)) {
+            hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "run %lld not found", (long long)run_id);
+            return NULL;
+        }
+        if (service && !hpd_service_find(ctx->srv, service)) {
+            hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL, "service '%s' not found", service);
+            return NULL;
+        }
+        for (hpd_run *run = ctx->srv->runs_tail; run; run = run->prev) {
+            if (run_id > 0 ? run->id != run_id
+                           : !run->service || strcmp(run->service, service) != 0)
+                continue;
+            for (size_t i = run->n_actions; i-- > 0;) {
+                if (*n == cap) {
+                    int64_t *grown = realloc(ids, (cap = cap ? cap * 2 : 16) * sizeof(*ids));
+                    if (!grown) {
+                        free(ids);
+                        hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "out of memory");
+                        return NULL;
+                    }
+                    ids = grown;
+                }
+                ids[(*n)++] = run->jobs[i]->id;
+            }
+        }
+    }
+    if (!ids)
+        ids = calloc(1, sizeof(*ids)); /* no job: an empty answer */
+    if (!ids)
+        hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "out of memory");
+    return ids;
+}
+
+cJSON *hpd__m_logs_search(hpd_rpc_ctx *ctx)
+{
+    hpd_log_search q = {0};
+    int64_t from = hpd__int_param(ctx, "from_job_id", 0);
+    size_t n = 0, first = 0;
+    int64_t *jobs = search_jobs(ctx, &n);
+    hp_error err;
+    cJSON *out;
+
+    if (!jobs)
+        return NULL;
+    /* A cursor from an earlier answer: on from that job. */
+    while (from > 0 && first < n && jobs[first] != from)
+        first++;
+    if (from > 0 && first == n) {
+        free(jobs);
+        return hpd_rpc_fail(ctx, HPD_NOT_FOUND, NULL,
+                            "from_job_id %lld is not among the jobs searched", (long long)from);
+    }
+    q.jobs = jobs + first;
+    q.n_jobs = n - first;
+    q.pattern = hpd__str_param(ctx, "pattern");
+    q.substring = hpd__bool_param(ctx, "substring");
+    q.ignore_case = hpd__bool_param(ctx, "ignore_case");
+    q.before_seq = hpd__int_param(ctx, "before_seq", 0);
+    q.limit = (int)hpd__int_param(ctx, "limit", 100);
+    q.context = (int)hpd__int_param(ctx, "context", 0);
+    q.budget = SEARCH_BUDGET;
+    out = hpd_store_log_search(ctx->srv->store, &q, &err);
+    free(jobs);
+    if (!out)
+        return hpd_rpc_fail(ctx, err.code == HP_E_INVALID ? HPD_INVALID_PARAMS : HPD_INTERNAL_ERROR,
+                            NULL, "%s", err.message);
+    return out;
+}
+
 cJSON *hpd__m_logs_insert(hpd_rpc_ctx *ctx)
 {
     const char *src = hpd__str_param(ctx, "src");

@@ -138,6 +138,26 @@ typedef struct hpd_log_query {
  * than asked (forward) or ends at the oldest line kept (backward). NULL on error. */
 cJSON *hpd_store_logs(hpd_store *st, const hpd_log_query *q, int64_t *next_seq, int *truncated,
                       hp_error *err);
+/* A search of some jobs' lines, newest first: the jobs in the order given (a job's lines
+ * newest first, then the next job's), from before_seq in the first job (0: its end). A
+ * line matches a POSIX extended regex, or contains the text with substring set; case is
+ * ignored with ignore_case. Each match comes with up to context lines before and after
+ * it from its job. At most budget bytes of lines are read per call (so a search never
+ * holds the daemon long): where it stopped is given back as a cursor. */
+typedef struct hpd_log_search {
+    const int64_t *jobs;
+    size_t n_jobs;
+    const char *pattern;
+    int substring, ignore_case;
+    int64_t before_seq;
+    int limit, context;
+    int64_t budget;
+} hpd_log_search;
+/* {matches: [{line, before: [...], after: [...]}], scanned (lines read), complete, and
+ * when not complete next_job_id and next_before_seq, to pass back}. NULL with err: a bad
+ * regex is HP_E_INVALID with regcomp's words. */
+cJSON *hpd_store_log_search(hpd_store *st, const hpd_log_search *q, hp_error *err);
+
 /* The same, in the shape of the first releases: job.logs forward, logs.tail. */
 cJSON *hpd_store_job_logs(hpd_store *st, int64_t job_id, int64_t after_seq, int limit, int attempt,
                           int64_t *next_seq, hp_error *err);

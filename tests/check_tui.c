@@ -919,7 +919,7 @@ START_TEST(the_command_parser_takes_prefixes_and_names_what_is_wrong)
     ck_assert_str_eq(msg, "unknown command 'bogus': try :help");
     ck_assert_ptr_null(c);
     ck_assert_int_eq(tui_command_parse("s", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
-    ck_assert_str_eq(msg, "ambiguous command 's': :services :secrets :start :stop");
+    ck_assert_str_eq(msg, "ambiguous command 's': :services :secrets :start :stop :since");
     ck_assert_int_eq(tui_command_parse("run", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
     ck_assert_str_eq(msg, "usage: :run ID");
     ck_assert_int_eq(tui_command_parse("runs 3", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
@@ -1253,6 +1253,40 @@ START_TEST(a_locked_store_is_reported_then_cleared)
 }
 END_TEST
 
+START_TEST(marked_rows_get_one_question_and_keep_their_marks_when_it_fails)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    tui_app_key(h.app, ' ', 0); /* broken (problems first), then the selection moves on */
+    tui_app_key(h.app, ' ', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("2 marked"));
+    ck_assert_int_eq(row_starting("* broken"), 2);
+    ck_assert(row_starting("* ") >= 0);
+    tui_app_key(h.app, 'r', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("Restart 2 marked services: broken, "));
+    ck_assert(screen_has("[ Restart 2 ]"));
+    tui_app_key(h.app, 27, 0);
+    tui_app_key(h.app, 'u', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("0 marked"));
+    ck_assert_int_lt(row_starting("* "), 0); /* no marks: no gutter */
+    type(h.app, "/web\r*");
+    tui_app_key(h.app, 27, 0); /* the filter goes, the mark stays */
+    tui_app_key(h.app, 'D', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("Delete 1 marked service (stopped first): web?"));
+    tui_app_key(h.app, 'y', 0);
+    tui_app_render(h.app);
+    /* No server here: the row failed, says why, and stays marked to try again. */
+    ck_assert(screen_has("deleted 0, failed 1: web (not connected"));
+    ck_assert(row_starting("* web") >= 0);
+    headless_close(&h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tui");
@@ -1276,6 +1310,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_script_taller_than_its_field_keeps_every_line_as_it_is_edited);
     tcase_add_test(tc, a_confirmation_cancels_by_default);
     tcase_add_test(tc, read_only_refuses_the_actions);
+    tcase_add_test(tc, marked_rows_get_one_question_and_keep_their_marks_when_it_fails);
     tcase_add_test(tc, slash_filters_the_rows_and_escape_clears_it);
     tcase_add_test(tc, sort_keys_move_the_column_and_invert_keeping_the_selection);
     tcase_add_test(tc, sorting_the_jobs_by_id_and_status_again);

@@ -63,6 +63,7 @@ static void leave(tui_frame *f)
 {
     if (f->ops && f->ops->leave)
         f->ops->leave(f);
+    tui__marks_clear(f);
     free(f->map);
     memset(f, 0, sizeof(*f));
 }
@@ -129,6 +130,151 @@ void tui__run_action(tui_app *app, const tui_action *act)
     app->burst = BURST_POLLS;
 }
 
+/* "restart", "run 12": the verb and the object of an action, for questions and results. */
+static const char *verb(tui_act kind)
+{
+    switch (kind) {
+    case TUI_ACT_START:
+        return "start";
+    case TUI_ACT_STOP:
+        return "stop";
+    case TUI_ACT_RESTART:
+        return "restart";
+    case TUI_ACT_CANCEL:
+    case TUI_ACT_JOB_CANCEL:
+        return "cancel";
+    default:
+        return "delete";
+    }
+}
+
+static const char *done_verb(tui_act kind)
+{
+    switch (kind) {
+    case TUI_ACT_START:
+        return "started";
+    case TUI_ACT_STOP:
+        return "stopped";
+    case TUI_ACT_RESTART:
+        return "restarted";
+    case TUI_ACT_CANCEL:
+    case TUI_ACT_JOB_CANCEL:
+        return "cancelled";
+    default:
+        return "deleted";
+    }
+}
+
+static void act_name(const tui_action *a, char *buf, size_t size)
+{
+    if (a->kind == TUI_ACT_CANCEL || a->kind == TUI_ACT_RUN_DELETE)
+        snprintf(buf, size, "run %lld", (long long)a->run_id);
+    else if (a->kind == TUI_ACT_JOB_CANCEL)
+        snprintf(buf, size, "job %lld", (long long)a->job_id);
+    else
+        snprintf(buf, size, "%s", a->service);
+}
+
+static const char *act_noun(tui_act kind, size_t n)
+{
+    switch (kind) {
+    case TUI_ACT_CANCEL:
+    case TUI_ACT_RUN_DELETE:
+        return n == 1 ? "run" : "runs";
+    case TUI_ACT_JOB_CANCEL:
+        return n == 1 ? "job" : "jobs";
+    case TUI_ACT_SECRET_DELETE:
+        return n == 1 ? "secret" : "secrets";
+    default:
+        return n == 1 ? "service" : "services";
+    }
+}
+
+void tui__dialog_close(tui_app *app)
+{
+    tui_dialog *d = &app->dialog;
+
+    free(d->acts);
+    d->acts = NULL;
+    d->n_acts = 0;
+    d->open = 0;
+}
+
+void tui__run_dialog(tui_app *app, tui_dialog *d, int keep_history)
+{
+    char msg[256], name[96], failed[256] = "";
+    size_t ok = 0, bad = 0, used = 0;
+    tui_frame *f = tui__top(app);
+
+    if (!d->acts) {
+        tui_action act = d->act;
+        act.keep_history = keep_history;
+        tui__dialog_close(app);
+        tui__run_action(app, &act);
+        return;
+    }
+    for (size_t i = 0; i < d->n_acts; i++) {
+        tui_action *a = &d->acts[i];
+        a->keep_history = keep_history;
+        if (tui_model_act(&app->model, a, msg, sizeof(msg)) == 0) {
+            ok++;
+            continue;
+        }
+        bad++;
+        act_name(a, name, sizeof(name));
+        if (used < sizeof(failed))
+            used += (size_t)snprintf(failed + used, sizeof(failed) - used, "%s%s (%s)",
+                                     bad > 1 ? ", " : "", name, msg);
+    }
+    /* The rows done are unmarked; the ones that failed stay marked, to try again. */
+    if (bad == 0)
+        tui__marks_clear(f);
+    if (bad)
+        tui_app_status(app, 1, "%s %zu, failed %zu: %s", done_verb(d->acts[0].kind), ok, bad,
+                       failed);
+    else
+        tui_app_status(app, 0, "%s %zu %s%s", done_verb(d->acts[0].kind), ok,
+                       act_noun(d->acts[0].kind, ok), keep_history ? " (history kept)" : "");
+    tui__dialog_close(app);
+    app->burst = BURST_POLLS;
+}
+
+void tui_app_request_many(tui_app *app, tui_action *acts, size_t n)
+{
+    tui_dialog *d = &app->dialog;
+    char name[96];
+    size_t used;
+
+    if (app->read_only || n == 0) {
+        if (n)
+            tui_app_status(app, 1, "read-only: actions are off");
+        free(acts);
+        return;
+    }
+    tui__dialog_close(app);
+    memset(d, 0, sizeof(*d));
+    d->acts = acts;
+    d->n_acts = n;
+    d->act = acts[0];
+    used = (size_t)snprintf(d->text, sizeof(d->text), "%c%s %zu marked %s%s: ",
+                            verb(acts[0].kind)[0] - 'a' + 'A', verb(acts[0].kind) + 1, n,
+                            act_noun(acts[0].kind, n),
+                            acts[0].kind == TUI_ACT_DELETE ? " (stopped first)" : "");
+    for (size_t i = 0; i < n && i < 10 && used < sizeof(d->text); i++) {
+        act_name(&acts[i], name, sizeof(name));
+        used += (size_t)snprintf(d->text + used, sizeof(d->text) - used, "%s%s", i ? ", " : "",
+                                 name);
+    }
+    if (n > 10 && used < sizeof(d->text))
+        used += (size_t)snprintf(d->text + used, sizeof(d->text) - used, " and %zu more", n - 10);
+    if (used < sizeof(d->text))
+        snprintf(d->text + used, sizeof(d->text) - used, "?");
+    snprintf(d->button, sizeof(d->button), "%c%s %u", verb(acts[0].kind)[0] - 'a' + 'A',
+             verb(acts[0].kind) + 1, (unsigned)(n > 99999 ? 99999 : n));
+    d->open = 1;
+    app->dirty = 1;
+}
+
 void tui_app_close(tui_app *app, const char *service, int64_t run_id, const char *msg)
 {
     tui_frame proto;
@@ -151,6 +297,7 @@ void tui_app_ask_discard(tui_app *app, const char *text)
 {
     tui_dialog *d = &app->dialog;
 
+    tui__dialog_close(app);
     memset(d, 0, sizeof(*d));
     snprintf(d->text, sizeof(d->text), "%s", text);
     snprintf(d->button, sizeof(d->button), "Discard");
@@ -171,6 +318,7 @@ void tui_app_request(tui_app *app, const tui_action *act)
         tui__run_action(app, act);
         return;
     }
+    tui__dialog_close(app);
     memset(d, 0, sizeof(*d));
     d->act = *act;
     switch (act->kind) {
@@ -185,6 +333,19 @@ void tui_app_request(tui_app *app, const tui_action *act)
     case TUI_ACT_DELETE:
         snprintf(d->text, sizeof(d->text), "Delete service '%s'? It is stopped first.",
                  act->service);
+        snprintf(d->button, sizeof(d->button), "Delete");
+        break;
+    case TUI_ACT_RUN_DELETE:
+        snprintf(d->text, sizeof(d->text), "Delete run %lld with its jobs and logs?",
+                 (long long)act->run_id);
+        snprintf(d->button, sizeof(d->button), "Delete");
+        break;
+    case TUI_ACT_JOB_CANCEL:
+        snprintf(d->text, sizeof(d->text), "Cancel job %lld?", (long long)act->job_id);
+        snprintf(d->button, sizeof(d->button), "Cancel job");
+        break;
+    case TUI_ACT_SECRET_DELETE:
+        snprintf(d->text, sizeof(d->text), "Delete secret '%s'?", act->service);
         snprintf(d->button, sizeof(d->button), "Delete");
         break;
     default:
@@ -220,6 +381,7 @@ void tui_app_headless_free(tui_app *app)
         return;
     while (app->depth > 0)
         leave(&app->stack[--app->depth]);
+    tui__dialog_close(app);
     tui_model_free(&app->model);
     free(app);
 }
@@ -445,6 +607,7 @@ int tui_main(int argc, char **argv)
     tui__term_stop();
     while (app.depth > 0)
         leave(&app.stack[--app.depth]);
+    tui__dialog_close(&app);
     tui_model_free(&app.model);
     return EXIT_SUCCESS;
 }

@@ -145,7 +145,8 @@ void tui__loop(tui_app *app)
 
         if (now >= next) {
             app->behind = 0;
-            tui__refresh_data(app, 0);
+            if (!app->paused) /* `Z`: what is shown stays until `Z` again */
+                tui__refresh_data(app, 0);
             next = now + (app->behind ? 0 : app->burst ? BURST_MS : app->interval_ms);
             if (app->burst)
                 app->burst--;

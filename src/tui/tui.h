@@ -75,7 +75,17 @@ typedef enum tui_cmd {
     TUI_CMD_FORM_REMOVE,
     TUI_CMD_FORM_MOVE_UP,
     TUI_CMD_FORM_MOVE_DOWN,
-    TUI_CMD_FORM_TOGGLE
+    TUI_CMD_FORM_TOGGLE,
+    TUI_CMD_MARK,       /* Space: marks the row (the verbs then act on the marked rows) */
+    TUI_CMD_MARK_ALL,   /* `*`: marks every row shown */
+    TUI_CMD_UNMARK,     /* `u`: clears the marks */
+    TUI_CMD_REDRAW_ALL, /* Ctrl-L: the whole screen drawn again */
+    TUI_CMD_PAUSE,      /* `Z`: live updates paused / resumed */
+    TUI_CMD_SAVE,       /* logs: Ctrl-S asks for a file name, then as :w */
+    TUI_CMD_WRITE,      /* `:w FILE`: the log shown into a new file */
+    TUI_CMD_WRITE_FORCE, /* `:w! FILE`: the same, over an existing file */
+    TUI_CMD_SINCE,      /* `:since WHEN`: the log's lines from then on */
+    TUI_CMD_HISTORY     /* `h`: the runs of the selected service */
 } tui_cmd;
 
 typedef struct tui_app tui_app;
@@ -124,6 +134,10 @@ typedef struct tui_view_ops {
     /* After the screen's own windows are out (before overlays): a view's windows of its
      * own, e.g. a form's pad, and the cursor (NULL: none). */
     void (*paint)(tui_app *app, tui_frame *f);
+    /* The action cmd (start, stop, restart, delete, cancel) on model row i into *act: 1
+     * when cmd is one of this view's verbs, 0 otherwise (NULL: the view has none). The
+     * app applies it to the selected row, or to every marked row after one question. */
+    int (*action)(tui_app *app, const tui_frame *f, size_t i, tui_cmd cmd, tui_action *act);
 } tui_view_ops;
 
 struct tui_frame {
@@ -142,6 +156,8 @@ struct tui_frame {
     int sort_desc;    /* `I`: the order inverted */
     char search[64];  /* logs: the `/` pattern highlighted, n/N jump between matches */
     char select[128]; /* the row key to select once it appears (then cleared) */
+    char **marks;     /* the row keys marked (Space, `*`), owned; dropped with their rows */
+    size_t n_marks;
 };
 
 extern const tui_view_ops tui_view_services;
@@ -193,6 +209,16 @@ void tui_app_close(tui_app *app, const char *service, int64_t run_id, const char
 void tui_app_ask_discard(tui_app *app, const char *text);
 /* Runs act, asking first when it is destructive (stop, restart, delete, cancel). */
 void tui_app_request(tui_app *app, const tui_action *act);
+/* Asks once about acts[0..n) (the marked rows: taken on every path, freed with free),
+ * naming the first ten; then runs each and sums up in the status line. */
+void tui_app_request_many(tui_app *app, tui_action *acts, size_t n);
+/* 1 when row key (row_key's identity) is marked in f. */
+int tui_frame_marked(const tui_frame *f, const char *key);
+/* What a prompt does with the line typed (borrowed; wiped after the call when hidden). */
+typedef void (*tui_prompt_fn)(tui_app *app, const char *text);
+/* Asks for one line in the status line after label: Enter calls done with it, Esc
+ * cancels. hidden 1: nothing typed is drawn, not even its length (a secret's value). */
+void tui_app_prompt(tui_app *app, const char *label, int hidden, tui_prompt_fn done);
 /* The status line: printf-style, error 1 shows it as a problem. */
 void tui_app_status(tui_app *app, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

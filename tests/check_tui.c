@@ -1287,6 +1287,151 @@ START_TEST(marked_rows_get_one_question_and_keep_their_marks_when_it_fails)
 }
 END_TEST
 
+/* The lines of a file, -1 when it cannot be read. */
+static int lines_in(const char *path)
+{
+    FILE *in = fopen(path, "r");
+    int n = 0, c;
+
+    if (!in)
+        return -1;
+    while ((c = fgetc(in)) != EOF)
+        n += c == '\n';
+    fclose(in);
+    return n;
+}
+
+START_TEST(log_ampersand_takes_a_regex_inverted_with_a_bang_and_says_when_it_is_bad)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    logs_of_200(&h);
+    type(h.app, "&^line 1[0-9]$\r");
+    tui_app_render(h.app);
+    ck_assert(screen_has("&^line 1[0-9]$: 10 matching"));
+    ck_assert(screen_has("&^line 1[0-9]$: 10 lines"));
+    type(h.app, "&!line\r");
+    tui_app_render(h.app);
+    ck_assert(screen_has("&!line: 4 not matching"));
+    ck_assert_int_ge(row_of("match 150"), 0);
+    ck_assert_int_lt(row_of("line 199"), 0);
+    type(h.app, "&li(ne\r");
+    tui_app_render(h.app);
+    ck_assert(screen_has("&li(ne: bad pattern ("));
+    ck_assert(screen_has("line 199")); /* a bad pattern hides nothing */
+    type(h.app, "&\r");
+    tui_app_render(h.app);
+    ck_assert(!screen_has("bad pattern"));
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(log_timestamps_cycle_and_long_lines_end_in_an_ellipsis)
+{
+    headless h;
+    char long_line[300];
+    hp_log_line line = {0};
+    hp_log_page page = {&line, 1, 2, 0};
+    tui_frame *f;
+
+    headless_open(&h, 0);
+    f = logs_of_200(&h);
+    memset(long_line, 'x', sizeof(long_line) - 1);
+    long_line[sizeof(long_line) - 1] = '\0';
+    line.seq = 201;
+    line.ts_ms = 1764939903123; /* 2025-12-05 13:05:03.123 UTC */
+    line.line = long_line;
+    tui_view_logs_feed(f, &page);
+    tui_app_render(h.app);
+    ck_assert(screen_has("xxxxxxxx\xe2\x80\xa6"));
+    tui_app_key(h.app, 't', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("13:05:03.123 xxxx"));
+    ck_assert(!screen_has("2025-12-05 13:05"));
+    tui_app_key(h.app, 't', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("2025-12-05 13:05:03.123 xxxx"));
+    ck_assert(screen_has("date and time"));
+    tui_app_key(h.app, 't', 0);
+    tui_app_render(h.app);
+    ck_assert(!screen_has("13:05:03.123"));
+    tui_app_key(h.app, 'w', 0); /* wrapped: no ellipsis, the whole line */
+    tui_app_render(h.app);
+    ck_assert(!screen_has("\xe2\x80\xa6"));
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(colon_w_saves_the_lines_shown_and_refuses_to_overwrite_without_a_bang)
+{
+    headless h;
+    char dir[] = "/tmp/check_tui_w.XXXXXX", *path, cmd[512];
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    path = hp_test_join(dir, "saved.log");
+
+    headless_open(&h, 0);
+    logs_of_200(&h);
+    snprintf(cmd, sizeof(cmd), "w %s", path);
+    type_command(h.app, cmd);
+    ck_assert(screen_has("wrote 200 lines to "));
+    ck_assert_int_eq(lines_in(path), 200);
+    type(h.app, "&match\r");
+    type_command(h.app, cmd);
+    ck_assert(screen_has("exists: :w! "));
+    ck_assert_int_eq(lines_in(path), 200);
+    snprintf(cmd, sizeof(cmd), "w! %s", path);
+    type_command(h.app, cmd);
+    ck_assert(screen_has("wrote 4 lines to "));
+    ck_assert_int_eq(lines_in(path), 4);
+    ck_assert_int_eq(unlink(path), 0);
+    tui_app_key(h.app, 19, 0); /* Ctrl-S asks for the name, then as :w */
+    tui_app_render(h.app);
+    ck_assert(screen_has("save the lines shown to:"));
+    type(h.app, path);
+    type(h.app, "\r");
+    tui_app_render(h.app);
+    ck_assert(screen_has("wrote 4 lines to "));
+    ck_assert_int_eq(lines_in(path), 4);
+    free(path);
+    hp_test_rmtree(dir);
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(colon_since_keeps_the_recent_lines_and_names_a_bad_time)
+{
+    headless h;
+    static char text[60][16];
+    hp_log_line lines[60];
+    hp_log_page page = {lines, 60, 61, 0};
+    tui_frame proto = {.job_id = 9}, *f;
+    int64_t now = tui_wall_ms();
+
+    headless_open(&h, 0);
+    f = tui_app_show(h.app, &tui_view_logs, &proto);
+    memset(lines, 0, sizeof(lines));
+    for (int i = 0; i < 60; i++) { /* one a minute, the last 30 s ago */
+        snprintf(text[i], sizeof(text[i]), "minute %d", i);
+        lines[i].seq = i + 1;
+        lines[i].ts_ms = now - (int64_t)(59 - i) * 60000 - 30000;
+        lines[i].line = text[i];
+    }
+    tui_view_logs_feed(f, &page);
+    type_command(h.app, "since 10m");
+    ck_assert(screen_has("since 10m: 10 lines"));
+    ck_assert_int_lt(row_of("minute 49"), 0);
+    ck_assert_int_ge(row_of("minute 50"), 0);
+    type_command(h.app, "since 25:70");
+    ck_assert(screen_has("bad time '25:70'"));
+    type_command(h.app, "since");
+    ck_assert(screen_has("every line again"));
+    ck_assert(screen_has("minute 25"));
+    headless_close(&h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tui");
@@ -1316,6 +1461,10 @@ static Suite *suite(void)
     tcase_add_test(tc, sorting_the_jobs_by_id_and_status_again);
     tcase_add_test(tc, log_search_pauses_follow_and_n_N_keep_the_match_off_the_edges);
     tcase_add_test(tc, log_ampersand_shows_only_matching_lines_and_empty_clears);
+    tcase_add_test(tc, log_ampersand_takes_a_regex_inverted_with_a_bang_and_says_when_it_is_bad);
+    tcase_add_test(tc, log_timestamps_cycle_and_long_lines_end_in_an_ellipsis);
+    tcase_add_test(tc, colon_w_saves_the_lines_shown_and_refuses_to_overwrite_without_a_bang);
+    tcase_add_test(tc, colon_since_keeps_the_recent_lines_and_names_a_bad_time);
     tcase_add_test(tc, read_only_hints_show_no_actions);
     tcase_add_test(tc, the_command_parser_takes_prefixes_and_names_what_is_wrong);
     tcase_add_test(tc, tab_completes_command_names);

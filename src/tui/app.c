@@ -59,6 +59,11 @@ tui_frame *tui__top(tui_app *app)
     return &app->stack[app->depth - 1];
 }
 
+tui_frame *tui_app_frame(tui_app *app)
+{
+    return tui__top(app);
+}
+
 static void leave(tui_frame *f)
 {
     if (f->ops && f->ops->leave)

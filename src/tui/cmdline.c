@@ -129,6 +129,16 @@ static int exec_command(tui_app *app, const char *line)
         f->sel = f->top = 0;
         tui__remap(app, f);
         return TUI_REDRAW;
+    case TUI_CMD_WRITE:
+    case TUI_CMD_WRITE_FORCE:
+    case TUI_CMD_SINCE:
+        if (f->ops != &tui_view_logs) {
+            tui_app_status(app, 1, ":%s is for a log: open one first (l)", c->name);
+            return TUI_REDRAW;
+        }
+        if (c->cmd == TUI_CMD_SINCE)
+            return tui_view_logs_since(app, f, arg) | TUI_REDRAW;
+        return tui_view_logs_write(app, f, arg, c->cmd == TUI_CMD_WRITE_FORCE) | TUI_REDRAW;
     case TUI_CMD_QUIT:
         return TUI_QUIT;
     case TUI_CMD_HELP:

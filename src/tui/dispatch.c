@@ -56,6 +56,8 @@ static int filter_key(tui_app *app, tui_frame *f, int code, int func)
         app->editing = 0;
         if (search && text[0] && f->ops->key)
             return f->ops->key(app, f, TUI_CMD_SEARCH) | TUI_REDRAW;
+        if (!search && f->ops == &tui_view_logs) /* says how many lines, or why not */
+            f->ops->key(app, f, TUI_CMD_GREP);
     } else if (!func && code == ESC) {
         app->editing = 0;
         text[0] = '\0';

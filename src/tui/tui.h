@@ -188,6 +188,14 @@ void tui_view_logs_feed(tui_frame *f, const hp_log_page *p);
  * when the service's run changes). */
 void tui_view_logs_switch_run(tui_frame *f, int64_t run_id);
 
+/* `:w FILE` (force: `:w!`, over an existing file): the lines a Logs frame shows (those
+ * `&` and `:since` keep, else every line it holds) into FILE, one a line; the count or
+ * the reason in the status line. TUI_* flags. */
+int tui_view_logs_write(tui_app *app, tui_frame *f, const char *path, int force);
+/* `:since WHEN` ("10m", "2h", "14:05"; "" clears): a Logs frame shows the lines from then
+ * on; a bad WHEN is said in the status line. TUI_* flags. */
+int tui_view_logs_since(tui_app *app, tui_frame *f, const char *when);
+
 /* The column f is sorted on (0-based; -1 when the view cannot be sorted). */
 int tui_frame_sort_col(const tui_frame *f);
 
@@ -198,6 +206,8 @@ tui_model *tui_app_model(tui_app *app);
 void tui_app_more_waiting(tui_app *app);
 int tui_app_read_only(const tui_app *app);
 int tui_app_stale(const tui_app *app); /* 1 when rows are from before a lost connection */
+/* The frame shown (borrowed), for a prompt's function to act on. */
+tui_frame *tui_app_frame(tui_app *app);
 /* Pushes a new frame (ops, filters copied from proto, may be NULL); returns it. */
 tui_frame *tui_app_push(tui_app *app, const tui_view_ops *ops, const tui_frame *proto);
 /* Closes the top frame (a form) with msg (may be NULL) in the status line: with service

@@ -13,6 +13,7 @@
 #include "tui/keys.h"
 #include "tui/logbuf.h"
 #include "tui/tui.h"
+#include "tui/tuiconf.h"
 
 #include <locale.h>
 #include <signal.h>
@@ -1432,6 +1433,93 @@ START_TEST(colon_since_keeps_the_recent_lines_and_names_a_bad_time)
 }
 END_TEST
 
+/* Writes text to dir/tui.json and loads it; returns tui_conf_load's answer. */
+static int conf_from(const char *dir, const char *text, tui_conf *c, char *msg, size_t size)
+{
+    char *path = hp_test_join(dir, "tui.json");
+    FILE *out = fopen(path, "w");
+    int rc;
+
+    ck_assert_ptr_nonnull(out);
+    fputs(text, out);
+    fclose(out);
+    rc = tui_conf_load(path, c, msg, size);
+    free(path);
+    return rc;
+}
+
+START_TEST(the_settings_file_gives_keys_view_sort_refresh_and_colours)
+{
+    char dir[] = "/tmp/check_tui_conf.XXXXXX", msg[512], hints[512], lines[128][96];
+    tui_conf c;
+    tui_key_binding back = {TUI_CMD_RESTART, 'r', 0, "r"};
+    size_t n;
+    int found = 0;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(conf_from(dir,
+                               "{\"refresh\": 2.5, \"view\": \"runs\", \"sort\": \"-service\","
+                               " \"theme\": {\"good\": \"blue\", \"bar\": \"white on 4\"},"
+                               " \"keys\": {\"restart\": \"x\", \"pause\": \"Ctrl-P\"}}",
+                               &c, msg, sizeof(msg)),
+                     0);
+    ck_assert_int_eq(c.interval_ms, 2500);
+    ck_assert_ptr_eq(c.view, &tui_view_runs);
+    ck_assert_int_eq(c.sort_col, 3); /* ID NAME SERVICE: the third */
+    ck_assert_int_eq(c.sort_desc, 1);
+    ck_assert_int_eq(c.fg[TUI_C_GREEN], COLOR_BLUE);
+    ck_assert_int_eq(c.fg[TUI_C_BAR], COLOR_WHITE);
+    ck_assert_int_eq(c.bg[TUI_C_BAR], 4);
+    ck_assert_uint_eq(c.n_keys, 2);
+    tui_key_bind(c.keys, c.n_keys);
+    ck_assert_int_eq(tui_key_lookup('x', 0, TUI_SCOPE_SERVICES, 0), TUI_CMD_RESTART);
+    ck_assert_int_eq(tui_key_lookup('r', 0, TUI_SCOPE_SERVICES, 0), TUI_CMD_NONE);
+    ck_assert_int_eq(tui_key_lookup(16, 0, TUI_SCOPE_LOGS, 0), TUI_CMD_PAUSE);
+    tui_key_hints(TUI_SCOPE_SERVICES, 0, hints, sizeof(hints));
+    ck_assert_ptr_nonnull(strstr(hints, "x restart"));
+    n = tui_key_help(TUI_SCOPE_SERVICES, 0, lines, 128);
+    for (size_t i = 0; i < n; i++)
+        found |= strncmp(lines[i], "Ctrl-P   pause live updates", 27) == 0;
+    ck_assert_msg(found, "the help names the new key of pause");
+    tui_key_bind(&back, 1);
+    ck_assert_int_eq(tui_key_lookup('r', 0, TUI_SCOPE_SERVICES, 0), TUI_CMD_RESTART);
+    hp_test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(a_bad_settings_file_names_the_file_and_the_key_and_changes_nothing)
+{
+    char dir[] = "/tmp/check_tui_conf.XXXXXX", msg[512];
+    tui_conf c;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(conf_from(dir, "{\"refresh\": \"fast\", \"view\": \"runs\"}", &c, msg,
+                               sizeof(msg)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(msg, "/tui.json: \"refresh\" must be seconds"));
+    ck_assert_ptr_null(c.view); /* nothing of a bad file is taken */
+    ck_assert_int_eq(conf_from(dir, "{\"keys\": {\"restart\": \"s\"}}", &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "key \"s\" is already s's (start the service)"));
+    ck_assert_uint_eq(c.n_keys, 0);
+    ck_assert_int_eq(conf_from(dir, "{\"keys\": {\"reboot\": \"b\"}}", &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "unknown command \"keys.reboot\""));
+    ck_assert_int_eq(conf_from(dir, "{\"theme\": {\"good\": \"mauve\"}}", &c, msg, sizeof(msg)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(msg, "\"theme.good\" must be a colour"));
+    ck_assert_int_eq(conf_from(dir, "{\"view\": \"runs\", \"sort\": \"pid\"}", &c, msg,
+                               sizeof(msg)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(msg, "\"sort\" must name a column of the Runs view"));
+    ck_assert_int_eq(conf_from(dir, "{\"refresh\": 1,", &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "/tui.json: not a JSON object"));
+    ck_assert_int_eq(conf_from(dir, "{\"colour\": 1}", &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "unknown key \"colour\""));
+    ck_assert_int_eq(tui_key_lookup('r', 0, TUI_SCOPE_SERVICES, 0), TUI_CMD_RESTART);
+    hp_test_rmtree(dir);
+    ck_assert_int_eq(tui_conf_load("/nonexistent/tui.json", &c, msg, sizeof(msg)), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tui");
@@ -1466,6 +1554,8 @@ static Suite *suite(void)
     tcase_add_test(tc, colon_w_saves_the_lines_shown_and_refuses_to_overwrite_without_a_bang);
     tcase_add_test(tc, colon_since_keeps_the_recent_lines_and_names_a_bad_time);
     tcase_add_test(tc, read_only_hints_show_no_actions);
+    tcase_add_test(tc, the_settings_file_gives_keys_view_sort_refresh_and_colours);
+    tcase_add_test(tc, a_bad_settings_file_names_the_file_and_the_key_and_changes_nothing);
     tcase_add_test(tc, the_command_parser_takes_prefixes_and_names_what_is_wrong);
     tcase_add_test(tc, tab_completes_command_names);
     tcase_add_test(tc, the_command_line_switches_views_and_reports_mistakes);

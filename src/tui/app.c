@@ -9,6 +9,7 @@
 
 #include "tui/demo.h"
 #include "tui/draw.h"
+#include "tui/tuiconf.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -440,6 +441,7 @@ static void usage(FILE *out)
                  "\n"
                  "Without --socket or --url: HERO_PROC_SOCKET, HERO_PROC_URL, then the default\n"
                  "socket; when nothing answers there, hero_proc_server is started on it.\n"
+                 "Settings (keys, colours, first view): $XDG_CONFIG_HOME/hero_proc/tui.json.\n"
                  "Press ? in the dashboard for the keys.\n");
 }
 
@@ -447,6 +449,7 @@ typedef struct tui_opts {
     const char *socket, *url;
     int no_spawn, read_only, demo;
     long interval_ms;
+    int interval_given; /* -i: wins over the settings file */
 } tui_opts;
 
 /* 0 to go on, else the exit status + 1 (so that 0 = success exits too). */
@@ -496,6 +499,7 @@ static int parse(int argc, char **argv, tui_opts *o)
                 return 1 + EXIT_USAGE;
             }
             o->interval_ms = (long)(secs * 1000);
+            o->interval_given = 1;
             break;
         default:
             usage(stderr);
@@ -589,6 +593,10 @@ static int terminal_usable(void)
 int tui_main(int argc, char **argv)
 {
     static tui_app app; /* static: the crash handler and the loop share one */
+    static tui_conf conf;
+    char conf_path[4096], conf_msg[512];
+    int conf_rc;
+    tui_frame *first;
     tui_opts o = {0};
     int rc = parse(argc, argv, &o);
 
@@ -597,17 +605,30 @@ int tui_main(int argc, char **argv)
     if (!terminal_usable())
         return EXIT_USAGE;
     setlocale(LC_ALL, "");
+    /* The settings file: a bad one is said in the status line and changes nothing. */
+    conf_rc = tui_conf_path(conf_path, sizeof(conf_path))
+                  ? tui_conf_load(conf_path, &conf, conf_msg, sizeof(conf_msg))
+                  : 1;
+    if (conf_rc == 0)
+        tui_conf_apply(&conf);
     app.read_only = o.read_only;
-    app.interval_ms = o.interval_ms;
+    app.interval_ms = conf_rc == 0 && conf.interval_ms && !o.interval_given ? conf.interval_ms
+                                                                             : o.interval_ms;
     if (connect_server(&app, &o) != 0)
         return EXIT_UNREACHABLE;
+    if (conf_rc < 0)
+        tui_app_status(&app, 1, "%s; started with the defaults", conf_msg);
     if (tui__signals_install() != 0) {
         fprintf(stderr, "hero_proc_tui: cannot set up signals: %s\n", strerror(errno));
         tui_model_free(&app.model);
         return EXIT_UNREACHABLE;
     }
     tui__term_start();
-    tui_app_push(&app, &tui_view_services, NULL);
+    first = tui_app_push(&app, conf_rc == 0 && conf.view ? conf.view : &tui_view_services, NULL);
+    if (conf_rc == 0) {
+        first->sort_col = conf.sort_col;
+        first->sort_desc = conf.sort_desc;
+    }
     tui__loop(&app);
     tui__term_stop();
     while (app.depth > 0)

@@ -6,13 +6,14 @@
 #include "tui/keys.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ESC_KEY 27
 #define TAB_KEY '\t'
 #define CTRL(c) ((c)&0x1f)
 
-const tui_key tui_keys[] = {
+tui_key tui_keys[] = {
     {'?', 0, "?", TUI_CMD_HELP, TUI_SCOPE_ALL, TUI_KEY_HINT, "help: the keys of this view"},
     {'q', 0, "q", TUI_CMD_QUIT, TUI_SCOPE_ALL, TUI_KEY_HINT, "quit (back in a sub-view)"},
     {':', 0, ":", TUI_CMD_COMMAND, TUI_SCOPE_ALL, TUI_KEY_HINT,
@@ -349,4 +350,90 @@ size_t tui_command_complete(char *line, size_t size, int read_only, char *list, 
         line[common] = '\0';
     }
     return n;
+}
+
+/* ---- keys from the settings file -------------------------------------------------------- */
+
+/* Labels of the keys bound, which the table points at. */
+static char bound_labels[64][16];
+static size_t n_bound_labels;
+
+/* The binding entries of table (n entries) take: 1 when entry k is cmd's and may change. */
+static int rebindable(const tui_key *k, tui_cmd cmd)
+{
+    return k->cmd == cmd && k->label && !(k->scope & TUI_SCOPE_FORM);
+}
+
+/* Applies b to table in place; labels point at the bindings' own (b outlives the use). */
+static void apply(tui_key *table, const tui_key_binding *b, size_t n,
+                  const char *const *labels)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t e = 0; e < tui_n_keys; e++) {
+            if (!rebindable(&table[e], b[i].cmd))
+                continue;
+            table[e].code = b[i].code;
+            table[e].func = b[i].func;
+            table[e].label = labels[i];
+        }
+    }
+}
+
+int tui_key_check(const tui_key_binding *b, size_t n, char *msg, size_t size)
+{
+    tui_key *copy = malloc(sizeof(tui_keys));
+    const char *labels[64] = {0};
+    int rc = -1;
+
+    if (!copy) {
+        snprintf(msg, size, "out of memory");
+        return -1;
+    }
+    if (n > sizeof(labels) / sizeof(labels[0])) {
+        snprintf(msg, size, "too many keys");
+        goto out;
+    }
+    memcpy(copy, tui_keys, sizeof(tui_keys));
+    for (size_t i = 0; i < n; i++) {
+        size_t e = 0;
+        while (e < tui_n_keys && !rebindable(&copy[e], b[i].cmd))
+            e++;
+        if (e == tui_n_keys) {
+            snprintf(msg, size, "key of \"%s\": that command has no key to change", b[i].label);
+            goto out;
+        }
+        labels[i] = b[i].label;
+    }
+    apply(copy, b, n, labels);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t e = 0; e < tui_n_keys; e++) {
+            const tui_key *k = &copy[e];
+            if (k->cmd == b[i].cmd || k->code != b[i].code || k->func != b[i].func ||
+                (k->scope & TUI_SCOPE_FORM))
+                continue;
+            for (size_t m = 0; m < tui_n_keys; m++) {
+                if (!rebindable(&copy[m], b[i].cmd) || !(copy[m].scope & k->scope))
+                    continue;
+                snprintf(msg, size, "key \"%s\" is already %s's (%s)", b[i].label,
+                         k->label ? k->label : "another key", k->help ? k->help : "an alias");
+                goto out;
+            }
+        }
+    }
+    rc = 0;
+out:
+    free(copy);
+    return rc;
+}
+
+void tui_key_bind(const tui_key_binding *b, size_t n)
+{
+    const char *labels[64] = {0};
+
+    for (size_t i = 0; i < n && n_bound_labels < sizeof(bound_labels) / sizeof(bound_labels[0]);
+         i++) {
+        snprintf(bound_labels[n_bound_labels], sizeof(bound_labels[0]), "%s", b[i].label);
+        labels[i] = bound_labels[n_bound_labels++];
+    }
+    apply(tui_keys, b, n < n_bound_labels ? n : n_bound_labels, labels);
 }

@@ -262,14 +262,14 @@ void tui_app_request_many(tui_app *app, tui_action *acts, size_t n)
     d->acts = acts;
     d->n_acts = n;
     d->act = acts[0];
-    used = (size_t)snprintf(d->text, sizeof(d->text), "%c%s %zu marked %s%s: ",
-                            verb(acts[0].kind)[0] - 'a' + 'A', verb(acts[0].kind) + 1, n,
-                            act_noun(acts[0].kind, n),
+    used = (size_t)snprintf(d->text, sizeof(d->text),
+                            "%c%s %zu marked %s%s: ", verb(acts[0].kind)[0] - 'a' + 'A',
+                            verb(acts[0].kind) + 1, n, act_noun(acts[0].kind, n),
                             acts[0].kind == TUI_ACT_DELETE ? " (stopped first)" : "");
     for (size_t i = 0; i < n && i < 10 && used < sizeof(d->text); i++) {
         act_name(&acts[i], name, sizeof(name));
-        used += (size_t)snprintf(d->text + used, sizeof(d->text) - used, "%s%s", i ? ", " : "",
-                                 name);
+        used +=
+            (size_t)snprintf(d->text + used, sizeof(d->text) - used, "%s%s", i ? ", " : "", name);
     }
     if (n > 10 && used < sizeof(d->text))
         used += (size_t)snprintf(d->text + used, sizeof(d->text) - used, " and %zu more", n - 10);
@@ -612,8 +612,8 @@ int tui_main(int argc, char **argv)
     if (conf_rc == 0)
         tui_conf_apply(&conf);
     app.read_only = o.read_only;
-    app.interval_ms = conf_rc == 0 && conf.interval_ms && !o.interval_given ? conf.interval_ms
-                                                                             : o.interval_ms;
+    app.interval_ms =
+        conf_rc == 0 && conf.interval_ms && !o.interval_given ? conf.interval_ms : o.interval_ms;
     if (connect_server(&app, &o) != 0)
         return EXIT_UNREACHABLE;
     if (conf_rc < 0)

@@ -24,7 +24,7 @@ static const struct {
 };
 
 /* Each slot's pair: the defaults, changed by the settings file's theme. */
-static short pair_fg[TUI_C_BAR + 1] = {-1,        COLOR_GREEN,   COLOR_RED,  COLOR_YELLOW,
+static short pair_fg[TUI_C_BAR + 1] = {-1,         COLOR_GREEN,   COLOR_RED,  COLOR_YELLOW,
                                        COLOR_CYAN, COLOR_MAGENTA, COLOR_BLUE, COLOR_BLACK};
 static short pair_bg[TUI_C_BAR + 1] = {-1, -1, -1, -1, -1, -1, -1, COLOR_CYAN};
 

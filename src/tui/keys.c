@@ -73,12 +73,11 @@ tui_key tui_keys[] = {
      "new secret or new value: its name, then the value (typed hidden)"},
     {'D', 0, "D", TUI_CMD_DELETE, TUI_SCOPE_SECRETS, TUI_KEY_ACTION | TUI_KEY_HINT,
      "delete the secret (asks first)"},
-    {' ', 0, "Space", TUI_CMD_MARK, TUI_SCOPE_SERVICES | TUI_SCOPE_RUNS | TUI_SCOPE_JOBS | TUI_SCOPE_SECRETS, 0,
+    {' ', 0, "Space", TUI_CMD_MARK, TUI_SCOPE_LISTS, 0,
      "mark the row (or unmark it): the verbs then act on every marked row"},
-    {'*', 0, "*", TUI_CMD_MARK_ALL, TUI_SCOPE_SERVICES | TUI_SCOPE_RUNS | TUI_SCOPE_JOBS | TUI_SCOPE_SECRETS, 0,
+    {'*', 0, "*", TUI_CMD_MARK_ALL, TUI_SCOPE_LISTS, 0,
      "mark every row shown (after the / filter)"},
-    {'u', 0, "u", TUI_CMD_UNMARK, TUI_SCOPE_SERVICES | TUI_SCOPE_RUNS | TUI_SCOPE_JOBS | TUI_SCOPE_SECRETS, 0,
-     "clear the marks"},
+    {'u', 0, "u", TUI_CMD_UNMARK, TUI_SCOPE_LISTS, 0, "clear the marks"},
     {'n', 0, "n", TUI_CMD_NEW, TUI_SCOPE_SERVICES | TUI_SCOPE_RUNS, TUI_KEY_ACTION | TUI_KEY_HINT,
      "new: a form for a service (Services) or a one-shot run (Runs)"},
     {'h', 0, "h", TUI_CMD_HISTORY, TUI_SCOPE_SERVICES, 0,
@@ -365,8 +364,7 @@ static int rebindable(const tui_key *k, tui_cmd cmd)
 }
 
 /* Applies b to table in place; labels point at the bindings' own (b outlives the use). */
-static void apply(tui_key *table, const tui_key_binding *b, size_t n,
-                  const char *const *labels)
+static void apply(tui_key *table, const tui_key_binding *b, size_t n, const char *const *labels)
 {
     for (size_t i = 0; i < n; i++) {
         for (size_t e = 0; e < tui_n_keys; e++) {
@@ -429,11 +427,13 @@ out:
 void tui_key_bind(const tui_key_binding *b, size_t n)
 {
     const char *labels[64] = {0};
+    size_t k = 0;
 
-    for (size_t i = 0; i < n && n_bound_labels < sizeof(bound_labels) / sizeof(bound_labels[0]);
-         i++) {
-        snprintf(bound_labels[n_bound_labels], sizeof(bound_labels[0]), "%s", b[i].label);
-        labels[i] = bound_labels[n_bound_labels++];
+    /* Bound once at start; past the label slots the rest keep their keys. */
+    while (k < n && k < sizeof(labels) / sizeof(labels[0]) &&
+           n_bound_labels < sizeof(bound_labels) / sizeof(bound_labels[0])) {
+        snprintf(bound_labels[n_bound_labels], sizeof(bound_labels[0]), "%s", b[k].label);
+        labels[k++] = bound_labels[n_bound_labels++];
     }
-    apply(tui_keys, b, n < n_bound_labels ? n : n_bound_labels, labels);
+    apply(tui_keys, b, k, labels);
 }

@@ -76,16 +76,16 @@ typedef enum tui_cmd {
     TUI_CMD_FORM_MOVE_UP,
     TUI_CMD_FORM_MOVE_DOWN,
     TUI_CMD_FORM_TOGGLE,
-    TUI_CMD_MARK,       /* Space: marks the row (the verbs then act on the marked rows) */
-    TUI_CMD_MARK_ALL,   /* `*`: marks every row shown */
-    TUI_CMD_UNMARK,     /* `u`: clears the marks */
-    TUI_CMD_REDRAW_ALL, /* Ctrl-L: the whole screen drawn again */
-    TUI_CMD_PAUSE,      /* `Z`: live updates paused / resumed */
-    TUI_CMD_SAVE,       /* logs: Ctrl-S asks for a file name, then as :w */
-    TUI_CMD_WRITE,      /* `:w FILE`: the log shown into a new file */
+    TUI_CMD_MARK,        /* Space: marks the row (the verbs then act on the marked rows) */
+    TUI_CMD_MARK_ALL,    /* `*`: marks every row shown */
+    TUI_CMD_UNMARK,      /* `u`: clears the marks */
+    TUI_CMD_REDRAW_ALL,  /* Ctrl-L: the whole screen drawn again */
+    TUI_CMD_PAUSE,       /* `Z`: live updates paused / resumed */
+    TUI_CMD_SAVE,        /* logs: Ctrl-S asks for a file name, then as :w */
+    TUI_CMD_WRITE,       /* `:w FILE`: the log shown into a new file */
     TUI_CMD_WRITE_FORCE, /* `:w! FILE`: the same, over an existing file */
-    TUI_CMD_SINCE,      /* `:since WHEN`: the log's lines from then on */
-    TUI_CMD_HISTORY     /* `h`: the runs of the selected service */
+    TUI_CMD_SINCE,       /* `:since WHEN`: the log's lines from then on */
+    TUI_CMD_HISTORY      /* `h`: the runs of the selected service */
 } tui_cmd;
 
 typedef struct tui_app tui_app;

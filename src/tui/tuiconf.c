@@ -74,12 +74,11 @@ static const struct {
     const char *name;
     int slot;
 } roles[] = {
-    {"good", TUI_C_GREEN},       /* running, succeeded, connected */
-    {"bad", TUI_C_RED},          /* failed, stderr, unreachable */
-    {"warn", TUI_C_YELLOW},      /* pending, retrying, marks, paused */
-    {"info", TUI_C_CYAN},        /* the system's lines in a log */
-    {"cancelled", TUI_C_MAGENTA},
-    {"accent", TUI_C_BLUE},
+    {"good", TUI_C_GREEN},  /* running, succeeded, connected */
+    {"bad", TUI_C_RED},     /* failed, stderr, unreachable */
+    {"warn", TUI_C_YELLOW}, /* pending, retrying, marks, paused */
+    {"info", TUI_C_CYAN},   /* the system's lines in a log */
+    {"cancelled", TUI_C_MAGENTA}, {"accent", TUI_C_BLUE},
     {"bar", TUI_C_BAR}, /* "FG on BG": the header and the hint bar */
 };
 
@@ -144,12 +143,12 @@ static int key_of(const char *s, tui_key_binding *k)
     } else if (strncasecmp(s, "Ctrl-", 5) == 0 && s[5] && !s[6] &&
                ((s[5] >= 'a' && s[5] <= 'z') || (s[5] >= 'A' && s[5] <= 'Z'))) {
         k->code = s[5] & 0x1f;
-    } else if ((s[0] == 'F' || s[0] == 'f') && sscanf(s + 1, "%d", &f) == 1 && f >= 1 &&
-               f <= 12 && strlen(s) <= 3) {
+    } else if ((s[0] == 'F' || s[0] == 'f') && sscanf(s + 1, "%d", &f) == 1 && f >= 1 && f <= 12 &&
+               strlen(s) <= 3) {
         k->code = KEY_F(f);
         k->func = 1;
-    } else if ((n = mbrtowc(&wc, s, strlen(s), &st)) > 0 && n != (size_t)-1 &&
-               n != (size_t)-2 && !s[n] && wc > ' ' && wc != 127) {
+    } else if ((n = mbrtowc(&wc, s, strlen(s), &st)) > 0 && n != (size_t)-1 && n != (size_t)-2 &&
+               !s[n] && wc > ' ' && wc != 127) {
         k->code = (int)wc;
     } else {
         return -1;
@@ -213,8 +212,7 @@ static int read_theme(const cJSON *theme, tui_conf *c, const char *path, char *m
             path);
         return -1;
     }
-    cJSON_ArrayForEach(v, theme)
-    {
+    cJSON_ArrayForEach (v, theme) {
         size_t r = 0;
         char fg[32] = "", bg[32] = "";
         while (r < sizeof(roles) / sizeof(roles[0]) && strcmp(v->string, roles[r].name) != 0)
@@ -251,8 +249,7 @@ static int read_keys(const cJSON *keys, tui_conf *c, const char *path, char *msg
         say(msg, size, "%s: \"keys\" must be an object, e.g. {\"restart\": \"x\"}", path);
         return -1;
     }
-    cJSON_ArrayForEach(v, keys)
-    {
+    cJSON_ArrayForEach (v, keys) {
         size_t i = 0;
         tui_key_binding *k = &c->keys[c->n_keys];
         while (i < sizeof(commands) / sizeof(commands[0]) && strcmp(v->string, commands[i].name))
@@ -338,8 +335,7 @@ int tui_conf_load(const char *path, tui_conf *c, char *msg, size_t size)
         say(msg, size, "%s: \"view\" must be services, runs, jobs or secrets", path);
         goto out;
     }
-    cJSON_ArrayForEach(v, json)
-    {
+    cJSON_ArrayForEach (v, json) {
         if (strcmp(v->string, "view") == 0)
             continue;
         if (strcmp(v->string, "refresh") == 0) {

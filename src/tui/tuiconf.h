@@ -13,11 +13,11 @@
 enum { TUI_CONF_KEYS = 32 };
 
 typedef struct tui_conf {
-    long interval_ms;          /* 0: not set */
-    const tui_view_ops *view;  /* NULL: Services */
-    int sort_col;              /* 0: the view's default, else the column + 1 */
+    long interval_ms;         /* 0: not set */
+    const tui_view_ops *view; /* NULL: Services */
+    int sort_col;             /* 0: the view's default, else the column + 1 */
     int sort_desc;
-    short fg[TUI_C_BAR + 1];   /* -2: not set; -1: the terminal's default */
+    short fg[TUI_C_BAR + 1]; /* -2: not set; -1: the terminal's default */
     short bg[TUI_C_BAR + 1];
     tui_key_binding keys[TUI_CONF_KEYS];
     size_t n_keys;

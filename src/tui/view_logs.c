@@ -37,9 +37,9 @@ static int stamp_width(int stamps)
  * same three (pattern, invert, since) are what a search on the server would take for
  * a log larger than the view holds. */
 typedef struct logs_filter {
-    int on;          /* a pattern compiled */
-    int invert;      /* `&!RE`: the lines that do NOT match */
-    regex_t re;      /* POSIX extended; any case when the pattern has no capital */
+    int on;           /* a pattern compiled */
+    int invert;       /* `&!RE`: the lines that do NOT match */
+    regex_t re;       /* POSIX extended; any case when the pattern has no capital */
     int64_t since_ms; /* `:since`: 0 = every line */
 } logs_filter;
 
@@ -103,7 +103,7 @@ typedef struct logs_state {
     int64_t scanned;
     char shown_for[64];
     int64_t shown_since;
-    char bad[200]; /* why the `&` pattern was refused, "" when it was not */
+    char bad[200];  /* why the `&` pattern was refused, "" when it was not */
     int64_t hit;    /* absolute number of the current search match, -1 none */
     char what[128]; /* "job 5", "run 3", "service web": the head line's first words */
 } logs_state;

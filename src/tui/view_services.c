@@ -1,7 +1,7 @@
 /* The Services view: one row per service with its status (glyph, word, colour), wanted
  * state, actions, pids, restarts, uptime and description; Enter opens its jobs, l the log
- * of its current run, s/S/r/D act on it (or on the marked rows). It draws the model's list and fetches nothing itself
- * except through the model. */
+ * of its current run, s/S/r/D act on it (or on the marked rows). It draws the model's list and
+ * fetches nothing itself except through the model. */
 #include "config.h"
 
 #include "tui/draw.h"

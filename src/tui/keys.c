@@ -201,6 +201,9 @@ size_t tui_key_help(unsigned scope, int read_only, char lines[][96], size_t max)
 {
     size_t n = 0;
 
+    /* First, so it shows however long the help grows. */
+    if (read_only && n < max)
+        snprintf(lines[n++], 96, "--read-only: the keys that change anything are off");
     for (size_t i = 0; i < tui_n_keys && n < max; i++) {
         const tui_key *k = &tui_keys[i];
         if (!k->label || !(k->scope & scope))
@@ -222,8 +225,6 @@ size_t tui_key_help(unsigned scope, int read_only, char lines[][96], size_t max)
         snprintf(lines[n++], 96, "%-15s %s%s%s%s", name, c->help, c->alias ? " (:" : "",
                  c->alias ? c->alias : "", c->alias ? ")" : "");
     }
-    if (read_only && n < max)
-        snprintf(lines[n++], 96, "--read-only: the keys that change anything are off");
     return n;
 }
 

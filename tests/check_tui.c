@@ -1284,6 +1284,14 @@ START_TEST(marked_rows_get_one_question_and_keep_their_marks_when_it_fails)
     /* No server here: the row failed, says why, and stays marked to try again. */
     ck_assert(screen_has("deleted 0, failed 1: web (not connected"));
     ck_assert(row_starting("* web") >= 0);
+    type(h.app, "**"); /* twice: each row marked once */
+    tui_app_render(h.app);
+    ck_assert(screen_has("4 marked"));
+    type(h.app, "g ");
+    tui_app_render(h.app);
+    ck_assert(screen_has("3 marked"));
+    ck_assert_int_lt(row_starting("* broken"), 0);
+    ck_assert_int_eq(row_starting("  broken"), 2);
     headless_close(&h);
 }
 END_TEST

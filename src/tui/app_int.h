@@ -72,10 +72,10 @@ void tui__remap(tui_app *app, tui_frame *f);
 void tui__selected_key(tui_app *app, const tui_frame *f, char *buf, size_t size);
 /* Puts the selection back on the row whose identity is key, after rows moved. */
 void tui__reselect(tui_app *app, tui_frame *f, const char *key);
-/* The marks: Space on the selected row (1 when there was one), `*` every row shown,
- * `u` none; those of rows gone from the model dropped. */
+/* The marks: Space on the selected row (1 when there was one), `*` every row shown (-1
+ * without memory), `u` none; those of rows gone from the model dropped. */
 int tui__mark_toggle(tui_app *app, tui_frame *f);
-void tui__mark_all(tui_app *app, tui_frame *f);
+int tui__mark_all(tui_app *app, tui_frame *f);
 void tui__marks_clear(tui_frame *f);
 void tui__marks_prune(tui_app *app, tui_frame *f);
 

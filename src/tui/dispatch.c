@@ -206,11 +206,11 @@ static int mark_key(tui_app *app, tui_frame *f, tui_cmd cmd)
         return 0;
     if (cmd == TUI_CMD_MARK && tui__mark_toggle(app, f))
         f->sel = f->sel + 1 < tui_frame_count(app, f) ? f->sel + 1 : f->sel;
-    else if (cmd == TUI_CMD_MARK_ALL)
-        tui__mark_all(app, f);
     else if (cmd == TUI_CMD_UNMARK)
         tui__marks_clear(f);
-    if (!app->status_error || cmd != TUI_CMD_MARK_ALL)
+    if (cmd == TUI_CMD_MARK_ALL && tui__mark_all(app, f) != 0)
+        tui_app_status(app, 1, "out of memory: nothing more marked");
+    else
         tui_app_status(app, 0, "%zu marked%s", f->n_marks,
                        f->n_marks ? ": the verbs act on them, u clears" : "");
     return TUI_HANDLED | TUI_REDRAW;

@@ -193,19 +193,37 @@ void tui__reselect(tui_app *app, tui_frame *f, const char *key)
 
 /* ---- marks ---------------------------------------------------------------------------- */
 
+/* The marks are kept sorted, so a lookup is a binary search: `*` on ten thousand jobs,
+ * then a refresh that checks each row, stays quick. */
+
+/* The index of the first mark >= key. */
+static size_t mark_lower(const tui_frame *f, const char *key)
+{
+    size_t lo = 0, hi = f->n_marks;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(f->marks[mid], key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 int tui_frame_marked(const tui_frame *f, const char *key)
 {
-    for (size_t i = 0; i < f->n_marks; i++)
-        if (strcmp(f->marks[i], key) == 0)
-            return 1;
-    return 0;
+    size_t i = mark_lower(f, key);
+
+    return i < f->n_marks && strcmp(f->marks[i], key) == 0;
 }
 
 static int mark_add(tui_frame *f, const char *key)
 {
+    size_t at = mark_lower(f, key);
     char **grown, *copy;
 
-    if (tui_frame_marked(f, key))
+    if (at < f->n_marks && strcmp(f->marks[at], key) == 0)
         return 0;
     copy = strdup(key);
     grown = copy ? realloc(f->marks, (f->n_marks + 1) * sizeof(*grown)) : NULL;
@@ -214,15 +232,17 @@ static int mark_add(tui_frame *f, const char *key)
         return -1;
     }
     f->marks = grown;
-    f->marks[f->n_marks++] = copy;
+    memmove(f->marks + at + 1, f->marks + at, (f->n_marks - at) * sizeof(*f->marks));
+    f->marks[at] = copy;
+    f->n_marks++;
     return 0;
 }
 
 static void mark_remove(tui_frame *f, size_t i)
 {
     free(f->marks[i]);
-    f->marks[i] = f->marks[--f->n_marks];
-    if (f->n_marks == 0) {
+    memmove(f->marks + i, f->marks + i + 1, (f->n_marks - i - 1) * sizeof(*f->marks));
+    if (--f->n_marks == 0) {
         free(f->marks);
         f->marks = NULL;
     }
@@ -230,48 +250,72 @@ static void mark_remove(tui_frame *f, size_t i)
 
 void tui__marks_clear(tui_frame *f)
 {
-    while (f->n_marks)
-        mark_remove(f, f->n_marks - 1);
+    for (size_t i = 0; i < f->n_marks; i++)
+        free(f->marks[i]);
+    free(f->marks);
+    f->marks = NULL;
+    f->n_marks = 0;
 }
 
 /* Space on the selected row: marked or unmarked. 1 when there was a row. */
 int tui__mark_toggle(tui_app *app, tui_frame *f)
 {
     char key[128];
+    size_t i;
 
     tui__selected_key(app, f, key, sizeof(key));
     if (!key[0])
         return 0;
-    for (size_t i = 0; i < f->n_marks; i++) {
-        if (strcmp(f->marks[i], key) == 0) {
-            mark_remove(f, i);
-            return 1;
-        }
-    }
-    if (mark_add(f, key) != 0)
+    i = mark_lower(f, key);
+    if (i < f->n_marks && strcmp(f->marks[i], key) == 0)
+        mark_remove(f, i);
+    else if (mark_add(f, key) != 0)
         tui_app_status(app, 1, "out of memory: '%s' not marked", key);
     return 1;
 }
 
-/* `*`: every row shown (after the filter) marked. */
-void tui__mark_all(tui_app *app, tui_frame *f)
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* `*`: every row shown (after the filter) marked: appended, then sorted once and the
+ * ones marked before dropped. -1 without memory (the marks as they were). */
+int tui__mark_all(tui_app *app, tui_frame *f)
 {
     char key[128];
-    size_t n = f->ops->row_key ? tui_frame_count(app, f) : 0;
+    size_t n = f->ops->row_key ? tui_frame_count(app, f) : 0, k = 0, out = 0;
+    char **grown = n ? realloc(f->marks, (f->n_marks + n) * sizeof(*grown)) : f->marks;
 
+    if (n && !grown)
+        return -1;
+    f->marks = grown;
     for (size_t i = 0; i < n; i++) {
         f->ops->row_key(app, f, tui_frame_row(f, i), key, sizeof(key));
-        if (mark_add(f, key) != 0) {
-            tui_app_status(app, 1, "out of memory: not every row marked");
-            return;
+        if (!(f->marks[f->n_marks + k] = strdup(key))) {
+            while (k > 0)
+                free(f->marks[f->n_marks + --k]);
+            return -1;
         }
+        k++;
     }
+    f->n_marks += k;
+    if (f->n_marks)
+        qsort(f->marks, f->n_marks, sizeof(*f->marks), by_text);
+    for (size_t i = 0; i < f->n_marks; i++) {
+        if (out && strcmp(f->marks[i], f->marks[out - 1]) == 0)
+            free(f->marks[i]); /* marked before */
+        else
+            f->marks[out++] = f->marks[i];
+    }
+    f->n_marks = out;
+    return 0;
 }
 
 /* The marks of rows no longer in the model dropped (a deleted service, a pruned run). */
 void tui__marks_prune(tui_app *app, tui_frame *f)
 {
-    size_t n = f->ops->rows(app, f);
+    size_t n = f->ops->rows(app, f), out = 0;
     char key[128];
     unsigned char *seen;
 
@@ -281,16 +325,22 @@ void tui__marks_prune(tui_app *app, tui_frame *f)
     if (!seen)
         return;
     for (size_t i = 0; i < n; i++) {
+        size_t at;
         f->ops->row_key(app, f, i, key, sizeof(key));
-        for (size_t k = 0; k < f->n_marks; k++)
-            if (!seen[k] && strcmp(f->marks[k], key) == 0)
-                seen[k] = 1;
+        at = mark_lower(f, key);
+        if (at < f->n_marks && strcmp(f->marks[at], key) == 0)
+            seen[at] = 1;
     }
-    for (size_t k = f->n_marks; k-- > 0;) {
-        if (!seen[k]) {
-            seen[k] = seen[f->n_marks - 1];
-            mark_remove(f, k);
-        }
+    for (size_t k = 0; k < f->n_marks; k++) {
+        if (seen[k])
+            f->marks[out++] = f->marks[k];
+        else
+            free(f->marks[k]);
+    }
+    f->n_marks = out;
+    if (out == 0) {
+        free(f->marks);
+        f->marks = NULL;
     }
     free(seen);
 }

@@ -61,8 +61,7 @@ static int filter_set(logs_filter *lf, const char *pattern, int invert, char *er
             flags &= ~REG_ICASE;
     rc = regcomp(&lf->re, pattern, flags);
     if (rc != 0) {
-        regerror(rc, &lf->re, err, size);
-        regfree(&lf->re);
+        regerror(rc, &lf->re, err, size); /* a failed regcomp leaves nothing to free */
         return -1;
     }
     lf->on = 1;

@@ -13,6 +13,7 @@
 #include "tui/keys.h"
 #include "tui/logbuf.h"
 #include "tui/tui.h"
+#include "tui/tuiconf.h"
 
 #include <locale.h>
 #include <signal.h>
@@ -919,7 +920,7 @@ START_TEST(the_command_parser_takes_prefixes_and_names_what_is_wrong)
     ck_assert_str_eq(msg, "unknown command 'bogus': try :help");
     ck_assert_ptr_null(c);
     ck_assert_int_eq(tui_command_parse("s", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
-    ck_assert_str_eq(msg, "ambiguous command 's': :services :secrets :start :stop");
+    ck_assert_str_eq(msg, "ambiguous command 's': :services :secrets :start :stop :since");
     ck_assert_int_eq(tui_command_parse("run", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
     ck_assert_str_eq(msg, "usage: :run ID");
     ck_assert_int_eq(tui_command_parse("runs 3", 0, &c, arg, sizeof(arg), msg, sizeof(msg)), -1);
@@ -1253,6 +1254,280 @@ START_TEST(a_locked_store_is_reported_then_cleared)
 }
 END_TEST
 
+START_TEST(marked_rows_get_one_question_and_keep_their_marks_when_it_fails)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    tui_app_key(h.app, ' ', 0); /* broken (problems first), then the selection moves on */
+    tui_app_key(h.app, ' ', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("2 marked"));
+    ck_assert_int_eq(row_starting("* broken"), 2);
+    ck_assert(row_starting("* ") >= 0);
+    tui_app_key(h.app, 'r', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("Restart 2 marked services: broken, "));
+    ck_assert(screen_has("[ Restart 2 ]"));
+    tui_app_key(h.app, 27, 0);
+    tui_app_key(h.app, 'u', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("0 marked"));
+    ck_assert_int_lt(row_starting("* "), 0); /* no marks: no gutter */
+    type(h.app, "/web\r*");
+    tui_app_key(h.app, 27, 0); /* the filter goes, the mark stays */
+    tui_app_key(h.app, 'D', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("Delete 1 marked service (stopped first): web?"));
+    tui_app_key(h.app, 'y', 0);
+    tui_app_render(h.app);
+    /* No server here: the row failed, says why, and stays marked to try again. */
+    ck_assert(screen_has("deleted 0, failed 1: web (not connected"));
+    ck_assert(row_starting("* web") >= 0);
+    type(h.app, "**"); /* twice: each row marked once */
+    tui_app_render(h.app);
+    ck_assert(screen_has("4 marked"));
+    type(h.app, "g ");
+    tui_app_render(h.app);
+    ck_assert(screen_has("3 marked"));
+    ck_assert_int_lt(row_starting("* broken"), 0);
+    ck_assert_int_eq(row_starting("  broken"), 2);
+    headless_close(&h);
+}
+END_TEST
+
+/* The lines of a file, -1 when it cannot be read. */
+static int lines_in(const char *path)
+{
+    FILE *in = fopen(path, "r");
+    int n = 0, c;
+
+    if (!in)
+        return -1;
+    while ((c = fgetc(in)) != EOF)
+        n += c == '\n';
+    fclose(in);
+    return n;
+}
+
+START_TEST(log_ampersand_takes_a_regex_inverted_with_a_bang_and_says_when_it_is_bad)
+{
+    headless h;
+
+    headless_open(&h, 0);
+    logs_of_200(&h);
+    type(h.app, "&^line 1[0-9]$\r");
+    tui_app_render(h.app);
+    ck_assert(screen_has("&^line 1[0-9]$: 10 matching"));
+    ck_assert(screen_has("&^line 1[0-9]$: 10 lines"));
+    type(h.app, "&!line\r");
+    tui_app_render(h.app);
+    ck_assert(screen_has("&!line: 4 not matching"));
+    ck_assert_int_ge(row_of("match 150"), 0);
+    ck_assert_int_lt(row_of("line 199"), 0);
+    type(h.app, "&li(ne\r");
+    tui_app_render(h.app);
+    ck_assert(screen_has("&li(ne: bad pattern ("));
+    ck_assert(screen_has("line 199")); /* a bad pattern hides nothing */
+    type(h.app, "&\r");
+    tui_app_render(h.app);
+    ck_assert(!screen_has("bad pattern"));
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(log_timestamps_cycle_and_long_lines_end_in_an_ellipsis)
+{
+    headless h;
+    char long_line[300];
+    hp_log_line line = {0};
+    hp_log_page page = {&line, 1, 2, 0};
+    tui_frame *f;
+
+    headless_open(&h, 0);
+    f = logs_of_200(&h);
+    memset(long_line, 'x', sizeof(long_line) - 1);
+    long_line[sizeof(long_line) - 1] = '\0';
+    line.seq = 201;
+    line.ts_ms = 1764939903123; /* 2025-12-05 13:05:03.123 UTC */
+    line.line = long_line;
+    tui_view_logs_feed(f, &page);
+    tui_app_render(h.app);
+    ck_assert(screen_has("xxxxxxxx\xe2\x80\xa6"));
+    tui_app_key(h.app, 't', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("13:05:03.123 xxxx"));
+    ck_assert(!screen_has("2025-12-05 13:05"));
+    tui_app_key(h.app, 't', 0);
+    tui_app_render(h.app);
+    ck_assert(screen_has("2025-12-05 13:05:03.123 xxxx"));
+    ck_assert(screen_has("date and time"));
+    tui_app_key(h.app, 't', 0);
+    tui_app_render(h.app);
+    ck_assert(!screen_has("13:05:03.123"));
+    tui_app_key(h.app, 'w', 0); /* wrapped: no ellipsis, the whole line */
+    tui_app_render(h.app);
+    ck_assert(!screen_has("\xe2\x80\xa6"));
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(colon_w_saves_the_lines_shown_and_refuses_to_overwrite_without_a_bang)
+{
+    headless h;
+    char dir[] = "/tmp/check_tui_w.XXXXXX", *path, cmd[512];
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    path = hp_test_join(dir, "saved.log");
+
+    headless_open(&h, 0);
+    logs_of_200(&h);
+    snprintf(cmd, sizeof(cmd), "w %s", path);
+    type_command(h.app, cmd);
+    ck_assert(screen_has("wrote 200 lines to "));
+    ck_assert_int_eq(lines_in(path), 200);
+    type(h.app, "&match\r");
+    type_command(h.app, cmd);
+    ck_assert(screen_has("exists: :w! "));
+    ck_assert_int_eq(lines_in(path), 200);
+    snprintf(cmd, sizeof(cmd), "w! %s", path);
+    type_command(h.app, cmd);
+    ck_assert(screen_has("wrote 4 lines to "));
+    ck_assert_int_eq(lines_in(path), 4);
+    ck_assert_int_eq(unlink(path), 0);
+    tui_app_key(h.app, 19, 0); /* Ctrl-S asks for the name, then as :w */
+    tui_app_render(h.app);
+    ck_assert(screen_has("save the lines shown to:"));
+    type(h.app, path);
+    type(h.app, "\r");
+    tui_app_render(h.app);
+    ck_assert(screen_has("wrote 4 lines to "));
+    ck_assert_int_eq(lines_in(path), 4);
+    free(path);
+    hp_test_rmtree(dir);
+    headless_close(&h);
+}
+END_TEST
+
+START_TEST(colon_since_keeps_the_recent_lines_and_names_a_bad_time)
+{
+    headless h;
+    static char text[60][16];
+    hp_log_line lines[60];
+    hp_log_page page = {lines, 60, 61, 0};
+    tui_frame proto = {.job_id = 9}, *f;
+    int64_t now = tui_wall_ms();
+
+    headless_open(&h, 0);
+    f = tui_app_show(h.app, &tui_view_logs, &proto);
+    memset(lines, 0, sizeof(lines));
+    for (int i = 0; i < 60; i++) { /* one a minute, the last 30 s ago */
+        snprintf(text[i], sizeof(text[i]), "minute %d", i);
+        lines[i].seq = i + 1;
+        lines[i].ts_ms = now - (int64_t)(59 - i) * 60000 - 30000;
+        lines[i].line = text[i];
+    }
+    tui_view_logs_feed(f, &page);
+    type_command(h.app, "since 10m");
+    ck_assert(screen_has("since 10m: 10 lines"));
+    ck_assert_int_lt(row_of("minute 49"), 0);
+    ck_assert_int_ge(row_of("minute 50"), 0);
+    type_command(h.app, "since 25:70");
+    ck_assert(screen_has("bad time '25:70'"));
+    type_command(h.app, "since");
+    ck_assert(screen_has("every line again"));
+    ck_assert(screen_has("minute 25"));
+    headless_close(&h);
+}
+END_TEST
+
+/* Writes text to dir/tui.json and loads it; returns tui_conf_load's answer. */
+static int conf_from(const char *dir, const char *text, tui_conf *c, char *msg, size_t size)
+{
+    char *path = hp_test_join(dir, "tui.json");
+    FILE *out = fopen(path, "w");
+    int rc;
+
+    ck_assert_ptr_nonnull(out);
+    fputs(text, out);
+    fclose(out);
+    rc = tui_conf_load(path, c, msg, size);
+    free(path);
+    return rc;
+}
+
+START_TEST(the_settings_file_gives_keys_view_sort_refresh_and_colours)
+{
+    char dir[] = "/tmp/check_tui_conf.XXXXXX", msg[512], hints[512], lines[128][96];
+    tui_conf c;
+    /* The table is the process's: put it back for the tests after (CK_FORK=no). */
+    tui_key_binding back[] = {{TUI_CMD_RESTART, 'r', 0, "r"}, {TUI_CMD_PAUSE, 'Z', 0, "Z"}};
+    size_t n;
+    int found = 0;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(conf_from(dir,
+                               "{\"refresh\": 2.5, \"view\": \"runs\", \"sort\": \"-service\","
+                               " \"theme\": {\"good\": \"blue\", \"bar\": \"white on 4\"},"
+                               " \"keys\": {\"restart\": \"x\", \"pause\": \"Ctrl-P\"}}",
+                               &c, msg, sizeof(msg)),
+                     0);
+    ck_assert_int_eq(c.interval_ms, 2500);
+    ck_assert_ptr_eq(c.view, &tui_view_runs);
+    ck_assert_int_eq(c.sort_col, 3); /* ID NAME SERVICE: the third */
+    ck_assert_int_eq(c.sort_desc, 1);
+    ck_assert_int_eq(c.fg[TUI_C_GREEN], COLOR_BLUE);
+    ck_assert_int_eq(c.fg[TUI_C_BAR], COLOR_WHITE);
+    ck_assert_int_eq(c.bg[TUI_C_BAR], 4);
+    ck_assert_uint_eq(c.n_keys, 2);
+    tui_key_bind(c.keys, c.n_keys);
+    ck_assert_int_eq(tui_key_lookup('x', 0, TUI_SCOPE_SERVICES, 0), TUI_CMD_RESTART);
+    ck_assert_int_eq(tui_key_lookup('r', 0, TUI_SCOPE_SERVICES, 0), TUI_CMD_NONE);
+    ck_assert_int_eq(tui_key_lookup(16, 0, TUI_SCOPE_LOGS, 0), TUI_CMD_PAUSE);
+    tui_key_hints(TUI_SCOPE_SERVICES, 0, hints, sizeof(hints));
+    ck_assert_ptr_nonnull(strstr(hints, "x restart"));
+    n = tui_key_help(TUI_SCOPE_SERVICES, 0, lines, 128);
+    for (size_t i = 0; i < n; i++)
+        found |= strncmp(lines[i], "Ctrl-P   pause live updates", 27) == 0;
+    ck_assert_msg(found, "the help names the new key of pause");
+    tui_key_bind(back, 2);
+    ck_assert_int_eq(tui_key_lookup('r', 0, TUI_SCOPE_SERVICES, 0), TUI_CMD_RESTART);
+    ck_assert_int_eq(tui_key_lookup('Z', 0, TUI_SCOPE_LOGS, 0), TUI_CMD_PAUSE);
+    hp_test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(a_bad_settings_file_names_the_file_and_the_key_and_changes_nothing)
+{
+    char dir[] = "/tmp/check_tui_conf.XXXXXX", msg[512];
+    tui_conf c;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(
+        conf_from(dir, "{\"refresh\": \"fast\", \"view\": \"runs\"}", &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "/tui.json: \"refresh\" must be seconds"));
+    ck_assert_ptr_null(c.view); /* nothing of a bad file is taken */
+    ck_assert_int_eq(conf_from(dir, "{\"keys\": {\"restart\": \"s\"}}", &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "key \"s\" is already s's (start the service)"));
+    ck_assert_uint_eq(c.n_keys, 0);
+    ck_assert_int_eq(conf_from(dir, "{\"keys\": {\"reboot\": \"b\"}}", &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "unknown command \"keys.reboot\""));
+    ck_assert_int_eq(conf_from(dir, "{\"theme\": {\"good\": \"mauve\"}}", &c, msg, sizeof(msg)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(msg, "\"theme.good\" must be a colour"));
+    ck_assert_int_eq(
+        conf_from(dir, "{\"view\": \"runs\", \"sort\": \"pid\"}", &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "\"sort\" must name a column of the Runs view"));
+    ck_assert_int_eq(conf_from(dir, "{\"refresh\": 1,", &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "/tui.json: not a JSON object"));
+    ck_assert_int_eq(conf_from(dir, "{\"colour\": 1}", &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "unknown key \"colour\""));
+    ck_assert_int_eq(tui_key_lookup('r', 0, TUI_SCOPE_SERVICES, 0), TUI_CMD_RESTART);
+    hp_test_rmtree(dir);
+    ck_assert_int_eq(tui_conf_load("/nonexistent/tui.json", &c, msg, sizeof(msg)), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tui");
@@ -1276,12 +1551,19 @@ static Suite *suite(void)
     tcase_add_test(tc, a_script_taller_than_its_field_keeps_every_line_as_it_is_edited);
     tcase_add_test(tc, a_confirmation_cancels_by_default);
     tcase_add_test(tc, read_only_refuses_the_actions);
+    tcase_add_test(tc, marked_rows_get_one_question_and_keep_their_marks_when_it_fails);
     tcase_add_test(tc, slash_filters_the_rows_and_escape_clears_it);
     tcase_add_test(tc, sort_keys_move_the_column_and_invert_keeping_the_selection);
     tcase_add_test(tc, sorting_the_jobs_by_id_and_status_again);
     tcase_add_test(tc, log_search_pauses_follow_and_n_N_keep_the_match_off_the_edges);
     tcase_add_test(tc, log_ampersand_shows_only_matching_lines_and_empty_clears);
+    tcase_add_test(tc, log_ampersand_takes_a_regex_inverted_with_a_bang_and_says_when_it_is_bad);
+    tcase_add_test(tc, log_timestamps_cycle_and_long_lines_end_in_an_ellipsis);
+    tcase_add_test(tc, colon_w_saves_the_lines_shown_and_refuses_to_overwrite_without_a_bang);
+    tcase_add_test(tc, colon_since_keeps_the_recent_lines_and_names_a_bad_time);
     tcase_add_test(tc, read_only_hints_show_no_actions);
+    tcase_add_test(tc, the_settings_file_gives_keys_view_sort_refresh_and_colours);
+    tcase_add_test(tc, a_bad_settings_file_names_the_file_and_the_key_and_changes_nothing);
     tcase_add_test(tc, the_command_parser_takes_prefixes_and_names_what_is_wrong);
     tcase_add_test(tc, tab_completes_command_names);
     tcase_add_test(tc, the_command_line_switches_views_and_reports_mistakes);

@@ -9,6 +9,7 @@
 
 #include "tui/demo.h"
 #include "tui/draw.h"
+#include "tui/tuiconf.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -59,10 +60,16 @@ tui_frame *tui__top(tui_app *app)
     return &app->stack[app->depth - 1];
 }
 
+tui_frame *tui_app_frame(tui_app *app)
+{
+    return tui__top(app);
+}
+
 static void leave(tui_frame *f)
 {
     if (f->ops && f->ops->leave)
         f->ops->leave(f);
+    tui__marks_clear(f);
     free(f->map);
     memset(f, 0, sizeof(*f));
 }
@@ -129,6 +136,151 @@ void tui__run_action(tui_app *app, const tui_action *act)
     app->burst = BURST_POLLS;
 }
 
+/* "restart", "run 12": the verb and the object of an action, for questions and results. */
+static const char *verb(tui_act kind)
+{
+    switch (kind) {
+    case TUI_ACT_START:
+        return "start";
+    case TUI_ACT_STOP:
+        return "stop";
+    case TUI_ACT_RESTART:
+        return "restart";
+    case TUI_ACT_CANCEL:
+    case TUI_ACT_JOB_CANCEL:
+        return "cancel";
+    default:
+        return "delete";
+    }
+}
+
+static const char *done_verb(tui_act kind)
+{
+    switch (kind) {
+    case TUI_ACT_START:
+        return "started";
+    case TUI_ACT_STOP:
+        return "stopped";
+    case TUI_ACT_RESTART:
+        return "restarted";
+    case TUI_ACT_CANCEL:
+    case TUI_ACT_JOB_CANCEL:
+        return "cancelled";
+    default:
+        return "deleted";
+    }
+}
+
+static void act_name(const tui_action *a, char *buf, size_t size)
+{
+    if (a->kind == TUI_ACT_CANCEL || a->kind == TUI_ACT_RUN_DELETE)
+        snprintf(buf, size, "run %lld", (long long)a->run_id);
+    else if (a->kind == TUI_ACT_JOB_CANCEL)
+        snprintf(buf, size, "job %lld", (long long)a->job_id);
+    else
+        snprintf(buf, size, "%s", a->service);
+}
+
+static const char *act_noun(tui_act kind, size_t n)
+{
+    switch (kind) {
+    case TUI_ACT_CANCEL:
+    case TUI_ACT_RUN_DELETE:
+        return n == 1 ? "run" : "runs";
+    case TUI_ACT_JOB_CANCEL:
+        return n == 1 ? "job" : "jobs";
+    case TUI_ACT_SECRET_DELETE:
+        return n == 1 ? "secret" : "secrets";
+    default:
+        return n == 1 ? "service" : "services";
+    }
+}
+
+void tui__dialog_close(tui_app *app)
+{
+    tui_dialog *d = &app->dialog;
+
+    free(d->acts);
+    d->acts = NULL;
+    d->n_acts = 0;
+    d->open = 0;
+}
+
+void tui__run_dialog(tui_app *app, tui_dialog *d, int keep_history)
+{
+    char msg[256], name[96], failed[256] = "";
+    size_t ok = 0, bad = 0, used = 0;
+    tui_frame *f = tui__top(app);
+
+    if (!d->acts) {
+        tui_action act = d->act;
+        act.keep_history = keep_history;
+        tui__dialog_close(app);
+        tui__run_action(app, &act);
+        return;
+    }
+    for (size_t i = 0; i < d->n_acts; i++) {
+        tui_action *a = &d->acts[i];
+        a->keep_history = keep_history;
+        if (tui_model_act(&app->model, a, msg, sizeof(msg)) == 0) {
+            ok++;
+            continue;
+        }
+        bad++;
+        act_name(a, name, sizeof(name));
+        if (used < sizeof(failed))
+            used += (size_t)snprintf(failed + used, sizeof(failed) - used, "%s%s (%s)",
+                                     bad > 1 ? ", " : "", name, msg);
+    }
+    /* The rows done are unmarked; the ones that failed stay marked, to try again. */
+    if (bad == 0)
+        tui__marks_clear(f);
+    if (bad)
+        tui_app_status(app, 1, "%s %zu, failed %zu: %s", done_verb(d->acts[0].kind), ok, bad,
+                       failed);
+    else
+        tui_app_status(app, 0, "%s %zu %s%s", done_verb(d->acts[0].kind), ok,
+                       act_noun(d->acts[0].kind, ok), keep_history ? " (history kept)" : "");
+    tui__dialog_close(app);
+    app->burst = BURST_POLLS;
+}
+
+void tui_app_request_many(tui_app *app, tui_action *acts, size_t n)
+{
+    tui_dialog *d = &app->dialog;
+    char name[96];
+    size_t used;
+
+    if (app->read_only || n == 0) {
+        if (n)
+            tui_app_status(app, 1, "read-only: actions are off");
+        free(acts);
+        return;
+    }
+    tui__dialog_close(app);
+    memset(d, 0, sizeof(*d));
+    d->acts = acts;
+    d->n_acts = n;
+    d->act = acts[0];
+    used = (size_t)snprintf(d->text, sizeof(d->text),
+                            "%c%s %zu marked %s%s: ", verb(acts[0].kind)[0] - 'a' + 'A',
+                            verb(acts[0].kind) + 1, n, act_noun(acts[0].kind, n),
+                            acts[0].kind == TUI_ACT_DELETE ? " (stopped first)" : "");
+    for (size_t i = 0; i < n && i < 10 && used < sizeof(d->text); i++) {
+        act_name(&acts[i], name, sizeof(name));
+        used +=
+            (size_t)snprintf(d->text + used, sizeof(d->text) - used, "%s%s", i ? ", " : "", name);
+    }
+    if (n > 10 && used < sizeof(d->text))
+        used += (size_t)snprintf(d->text + used, sizeof(d->text) - used, " and %zu more", n - 10);
+    if (used < sizeof(d->text))
+        snprintf(d->text + used, sizeof(d->text) - used, "?");
+    snprintf(d->button, sizeof(d->button), "%c%s %u", verb(acts[0].kind)[0] - 'a' + 'A',
+             verb(acts[0].kind) + 1, (unsigned)(n > 99999 ? 99999 : n));
+    d->open = 1;
+    app->dirty = 1;
+}
+
 void tui_app_close(tui_app *app, const char *service, int64_t run_id, const char *msg)
 {
     tui_frame proto;
@@ -151,6 +303,7 @@ void tui_app_ask_discard(tui_app *app, const char *text)
 {
     tui_dialog *d = &app->dialog;
 
+    tui__dialog_close(app);
     memset(d, 0, sizeof(*d));
     snprintf(d->text, sizeof(d->text), "%s", text);
     snprintf(d->button, sizeof(d->button), "Discard");
@@ -171,6 +324,7 @@ void tui_app_request(tui_app *app, const tui_action *act)
         tui__run_action(app, act);
         return;
     }
+    tui__dialog_close(app);
     memset(d, 0, sizeof(*d));
     d->act = *act;
     switch (act->kind) {
@@ -185,6 +339,19 @@ void tui_app_request(tui_app *app, const tui_action *act)
     case TUI_ACT_DELETE:
         snprintf(d->text, sizeof(d->text), "Delete service '%s'? It is stopped first.",
                  act->service);
+        snprintf(d->button, sizeof(d->button), "Delete");
+        break;
+    case TUI_ACT_RUN_DELETE:
+        snprintf(d->text, sizeof(d->text), "Delete run %lld with its jobs and logs?",
+                 (long long)act->run_id);
+        snprintf(d->button, sizeof(d->button), "Delete");
+        break;
+    case TUI_ACT_JOB_CANCEL:
+        snprintf(d->text, sizeof(d->text), "Cancel job %lld?", (long long)act->job_id);
+        snprintf(d->button, sizeof(d->button), "Cancel job");
+        break;
+    case TUI_ACT_SECRET_DELETE:
+        snprintf(d->text, sizeof(d->text), "Delete secret '%s'?", act->service);
         snprintf(d->button, sizeof(d->button), "Delete");
         break;
     default:
@@ -220,6 +387,7 @@ void tui_app_headless_free(tui_app *app)
         return;
     while (app->depth > 0)
         leave(&app->stack[--app->depth]);
+    tui__dialog_close(app);
     tui_model_free(&app->model);
     free(app);
 }
@@ -273,6 +441,7 @@ static void usage(FILE *out)
                  "\n"
                  "Without --socket or --url: HERO_PROC_SOCKET, HERO_PROC_URL, then the default\n"
                  "socket; when nothing answers there, hero_proc_server is started on it.\n"
+                 "Settings (keys, colours, first view): $XDG_CONFIG_HOME/hero_proc/tui.json.\n"
                  "Press ? in the dashboard for the keys.\n");
 }
 
@@ -280,6 +449,7 @@ typedef struct tui_opts {
     const char *socket, *url;
     int no_spawn, read_only, demo;
     long interval_ms;
+    int interval_given; /* -i: wins over the settings file */
 } tui_opts;
 
 /* 0 to go on, else the exit status + 1 (so that 0 = success exits too). */
@@ -329,6 +499,7 @@ static int parse(int argc, char **argv, tui_opts *o)
                 return 1 + EXIT_USAGE;
             }
             o->interval_ms = (long)(secs * 1000);
+            o->interval_given = 1;
             break;
         default:
             usage(stderr);
@@ -422,6 +593,10 @@ static int terminal_usable(void)
 int tui_main(int argc, char **argv)
 {
     static tui_app app; /* static: the crash handler and the loop share one */
+    static tui_conf conf;
+    char conf_path[4096], conf_msg[512];
+    int conf_rc;
+    tui_frame *first;
     tui_opts o = {0};
     int rc = parse(argc, argv, &o);
 
@@ -430,21 +605,35 @@ int tui_main(int argc, char **argv)
     if (!terminal_usable())
         return EXIT_USAGE;
     setlocale(LC_ALL, "");
+    /* The settings file: a bad one is said in the status line and changes nothing. */
+    conf_rc = tui_conf_path(conf_path, sizeof(conf_path))
+                  ? tui_conf_load(conf_path, &conf, conf_msg, sizeof(conf_msg))
+                  : 1;
+    if (conf_rc == 0)
+        tui_conf_apply(&conf);
     app.read_only = o.read_only;
-    app.interval_ms = o.interval_ms;
+    app.interval_ms =
+        conf_rc == 0 && conf.interval_ms && !o.interval_given ? conf.interval_ms : o.interval_ms;
     if (connect_server(&app, &o) != 0)
         return EXIT_UNREACHABLE;
+    if (conf_rc < 0)
+        tui_app_status(&app, 1, "%s; started with the defaults", conf_msg);
     if (tui__signals_install() != 0) {
         fprintf(stderr, "hero_proc_tui: cannot set up signals: %s\n", strerror(errno));
         tui_model_free(&app.model);
         return EXIT_UNREACHABLE;
     }
     tui__term_start();
-    tui_app_push(&app, &tui_view_services, NULL);
+    first = tui_app_push(&app, conf_rc == 0 && conf.view ? conf.view : &tui_view_services, NULL);
+    if (conf_rc == 0) {
+        first->sort_col = conf.sort_col;
+        first->sort_desc = conf.sort_desc;
+    }
     tui__loop(&app);
     tui__term_stop();
     while (app.depth > 0)
         leave(&app.stack[--app.depth]);
+    tui__dialog_close(&app);
     tui_model_free(&app.model);
     return EXIT_SUCCESS;
 }

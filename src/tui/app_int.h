@@ -10,16 +10,18 @@
 
 enum { MAX_DEPTH = 8, BURST_POLLS = 4, BURST_MS = 250, ESC = 27 };
 /* f->filter (`/` of lists, `&` of logs), f->search, the `:` command line */
-enum { EDIT_FILTER = 1, EDIT_SEARCH = 2, EDIT_COMMAND = 3 };
+enum { EDIT_FILTER = 1, EDIT_SEARCH = 2, EDIT_COMMAND = 3, EDIT_PROMPT = 4 };
 enum { HELP_LINES = 96, HELP_WIDTH = 84, CTRL_A = 1, CTRL_E = 5, CTRL_U = 21 };
 
 typedef struct tui_dialog {
     int open;
     int focus_ok; /* 0: Cancel (the default), 1: the action */
-    char text[160];
-    char button[16];
+    char text[640];
+    char button[32];
     int discard; /* it asks to close the form on top, not to run act */
     tui_action act;
+    tui_action *acts; /* the marked rows' actions (owned), else NULL: act alone */
+    size_t n_acts;
 } tui_dialog;
 
 struct tui_app {
@@ -37,10 +39,14 @@ struct tui_app {
     int interrupted; /* Ctrl-C went to a form as Esc; another one quits */
     int dirty;
     int view_y;         /* the first row of the view at the last render (mouse clicks) */
+    int paused;         /* `Z`: the timer fetches nothing until `Z` again */
     int editing;        /* typing: EDIT_FILTER or EDIT_SEARCH (the top frame's), EDIT_COMMAND */
     char cmdline[256];  /* the `:` command line being typed */
     size_t cmd_pos;     /* the cursor in it, a byte offset at a character's start */
     char cmd_note[160]; /* Tab's candidates, shown after the command line */
+    char prompt[96];    /* EDIT_PROMPT: the label before the line (cmdline holds the text) */
+    int prompt_hidden;  /* the text is not drawn */
+    tui_prompt_fn prompt_done;
     tui_dialog dialog;
     char status[256];
     int status_error;
@@ -54,6 +60,11 @@ void tui__reset(tui_app *app, const tui_view_ops *ops);
 /* The top-level view a view command (keys 1 2 3 4, :services ...) switches to, else NULL. */
 const tui_view_ops *tui__view_of(tui_cmd cmd);
 void tui__run_action(tui_app *app, const tui_action *act);
+/* Runs every action of the dialog (act, or its acts) and says how it went; keep_history
+ * 1 keeps the old runs of restarted services. Frees the dialog's acts. */
+void tui__run_dialog(tui_app *app, tui_dialog *d, int keep_history);
+/* The dialog closed and its acts freed. */
+void tui__dialog_close(tui_app *app);
 
 /* list.c: the shown rows of f (filter and sort) computed again. */
 void tui__remap(tui_app *app, tui_frame *f);
@@ -61,6 +72,12 @@ void tui__remap(tui_app *app, tui_frame *f);
 void tui__selected_key(tui_app *app, const tui_frame *f, char *buf, size_t size);
 /* Puts the selection back on the row whose identity is key, after rows moved. */
 void tui__reselect(tui_app *app, tui_frame *f, const char *key);
+/* The marks: Space on the selected row (1 when there was one), `*` every row shown (-1
+ * without memory), `u` none; those of rows gone from the model dropped. */
+int tui__mark_toggle(tui_app *app, tui_frame *f);
+int tui__mark_all(tui_app *app, tui_frame *f);
+void tui__marks_clear(tui_frame *f);
+void tui__marks_prune(tui_app *app, tui_frame *f);
 
 /* refresh.c: one look at the top view's data (force: even when nothing changed). */
 void tui__refresh_data(tui_app *app, int force);

@@ -1,5 +1,6 @@
 /* The `:` command line: editing it (cursor, Tab completion), running a command (views,
- * actions, forms, filters) and drawing it. The commands' table is keys.c's. */
+ * actions, forms, filters) and drawing it; the same line editor asks a view's questions
+ * (tui_app_prompt: a file name, a secret). The commands' table is keys.c's. */
 #include "config.h"
 
 #include "tui/app_int.h"
@@ -128,6 +129,16 @@ static int exec_command(tui_app *app, const char *line)
         f->sel = f->top = 0;
         tui__remap(app, f);
         return TUI_REDRAW;
+    case TUI_CMD_WRITE:
+    case TUI_CMD_WRITE_FORCE:
+    case TUI_CMD_SINCE:
+        if (f->ops != &tui_view_logs) {
+            tui_app_status(app, 1, ":%s is for a log: open one first (l)", c->name);
+            return TUI_REDRAW;
+        }
+        if (c->cmd == TUI_CMD_SINCE)
+            return tui_view_logs_since(app, f, arg) | TUI_REDRAW;
+        return tui_view_logs_write(app, f, arg, c->cmd == TUI_CMD_WRITE_FORCE) | TUI_REDRAW;
     case TUI_CMD_QUIT:
         return TUI_QUIT;
     case TUI_CMD_HELP:
@@ -159,15 +170,48 @@ static size_t char_after(const char *t, size_t pos)
     return pos;
 }
 
+void tui_app_prompt(tui_app *app, const char *label, int hidden, tui_prompt_fn done)
+{
+    app->editing = EDIT_PROMPT;
+    snprintf(app->prompt, sizeof(app->prompt), "%s", label);
+    app->prompt_hidden = hidden;
+    app->prompt_done = done;
+    memset(app->cmdline, 0, sizeof(app->cmdline));
+    app->cmd_pos = 0;
+    app->cmd_note[0] = '\0';
+    app->dirty = 1;
+}
+
+/* Enter on a prompt: its function gets the line; a hidden one is wiped after. */
+static int prompt_enter(tui_app *app)
+{
+    char line[sizeof(app->cmdline)];
+    tui_prompt_fn done = app->prompt_done;
+
+    memcpy(line, app->cmdline, sizeof(line));
+    memset(app->cmdline, 0, sizeof(app->cmdline));
+    app->cmd_pos = 0;
+    app->editing = 0;
+    app->prompt_done = NULL;
+    if (done)
+        done(app, line);
+    explicit_bzero(line, sizeof(line));
+    return TUI_HANDLED | TUI_REFRESH;
+}
+
 /* A key on the `:` line: text in at the cursor, Left/Right/Home/End move it, Backspace
- * and Delete, Ctrl-U clears, Tab completes the command name, Enter runs, Esc cancels. */
+ * and Delete, Ctrl-U clears, Tab completes the command name, Enter runs, Esc cancels.
+ * A prompt edits the same way and hands its line over on Enter. */
 int tui__command_key(tui_app *app, int code, int func)
 {
     char *t = app->cmdline;
     size_t len = strlen(t), pos = app->cmd_pos;
+    int prompt = app->editing == EDIT_PROMPT;
 
     app->cmd_note[0] = '\0';
-    if ((!func && (code == '\n' || code == '\r')) || (func && code == KEY_ENTER)) {
+    if (prompt && ((!func && (code == '\n' || code == '\r')) || (func && code == KEY_ENTER))) {
+        return prompt_enter(app);
+    } else if ((!func && (code == '\n' || code == '\r')) || (func && code == KEY_ENTER)) {
         char line[sizeof(app->cmdline)];
         memcpy(line, t, sizeof(line));
         app->editing = 0;
@@ -175,11 +219,13 @@ int tui__command_key(tui_app *app, int code, int func)
         app->cmd_pos = 0;
         return exec_command(app, line) | TUI_REDRAW;
     } else if (!func && code == ESC) {
+        if (prompt)
+            tui_app_status(app, 0, "cancelled");
         app->editing = 0;
-        t[0] = '\0';
+        memset(t, 0, sizeof(app->cmdline));
         pos = 0;
     } else if ((func && code == KEY_BACKSPACE) || (!func && (code == 127 || code == 8))) {
-        if (pos == 0 && len == 0) {
+        if (pos == 0 && len == 0 && !prompt) {
             app->editing = 0; /* Backspace on an empty line closes it, as in k9s and vi */
         } else if (pos > 0) {
             size_t from = char_before(t, pos);
@@ -200,7 +246,7 @@ int tui__command_key(tui_app *app, int code, int func)
     } else if (!func && code == CTRL_U) {
         t[0] = '\0';
         pos = 0;
-    } else if (!func && code == '\t') {
+    } else if (!func && code == '\t' && !prompt) {
         size_t n = tui_command_complete(t, sizeof(app->cmdline), app->read_only, app->cmd_note,
                                         sizeof(app->cmdline));
         if (n == 0 && !strchr(t, ' '))
@@ -236,10 +282,18 @@ void tui__draw_prompt(tui_app *app, int y, int cols)
         next++;
     while (t[next] && (t[next] & 0xC0) == 0x80)
         next++;
+    wattrset(stdscr, A_BOLD);
+    used = tui_put(stdscr, y, 0, cols, app->editing == EDIT_PROMPT ? app->prompt : ":");
+    if (app->editing == EDIT_PROMPT && app->prompt_hidden) {
+        /* Nothing of a secret is drawn, not its length: only where the typing goes. */
+        wattrset(stdscr, A_REVERSE);
+        tui_put(stdscr, y, used, cols - used, " ");
+        wattrset(stdscr, A_NORMAL);
+        return;
+    }
     snprintf(before, sizeof(before), "%.*s", (int)pos, t);
     snprintf(at, sizeof(at), "%.*s", (int)(next - pos), t + pos);
     wattrset(stdscr, A_BOLD);
-    used = tui_put(stdscr, y, 0, cols, ":");
     used += tui_put(stdscr, y, used, cols - used, before);
     wattrset(stdscr, A_REVERSE);
     used += tui_put(stdscr, y, used, cols - used, at[0] ? at : " ");

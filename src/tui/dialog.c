@@ -10,13 +10,21 @@
 #include <stdio.h>
 #include <string.h>
 
-/* What the dialog's confirmation does. */
-static void confirmed(tui_app *app, const tui_dialog *d)
+enum { DIALOG_WIDTH = 72 };
+
+/* What the dialog's confirmation does (keep: a restart keeps the old run's history). */
+static void confirmed(tui_app *app, tui_dialog *d, int keep)
 {
+    d->open = 0;
     if (d->discard)
         tui_app_close(app, NULL, 0, "changes discarded");
     else
-        tui__run_action(app, &d->act);
+        tui__run_dialog(app, d, keep);
+}
+
+static int restarts(const tui_dialog *d)
+{
+    return !d->discard && d->act.kind == TUI_ACT_RESTART;
 }
 
 int tui__dialog_key(tui_app *app, int code, int func)
@@ -24,20 +32,22 @@ int tui__dialog_key(tui_app *app, int code, int func)
     tui_dialog *d = &app->dialog;
 
     if (!func && (code == 'y' || code == 'Y')) {
-        d->open = 0;
-        confirmed(app, d);
+        confirmed(app, d, 0);
+    } else if (!func && code == 'k' && restarts(d)) {
+        confirmed(app, d, 1);
     } else if (!func && (code == 'n' || code == 'N' || code == ESC || code == 'q')) {
-        d->open = 0;
+        tui__dialog_close(app);
         tui_app_status(app, 0, "cancelled");
     } else if ((!func && (code == '\t' || code == 'h' || code == 'l')) ||
                (func && (code == KEY_LEFT || code == KEY_RIGHT || code == KEY_BTAB))) {
         d->focus_ok = !d->focus_ok;
     } else if ((!func && (code == '\n' || code == '\r')) || (func && code == KEY_ENTER)) {
-        d->open = 0;
-        if (d->focus_ok)
-            confirmed(app, d);
-        else
+        if (d->focus_ok) {
+            confirmed(app, d, 0);
+        } else {
+            tui__dialog_close(app);
             tui_app_status(app, 0, "cancelled");
+        }
     }
     return TUI_HANDLED | TUI_REFRESH;
 }
@@ -45,14 +55,22 @@ int tui__dialog_key(tui_app *app, int code, int func)
 void tui__draw_dialog(tui_app *app, int rows, int cols)
 {
     tui_dialog *d = &app->dialog;
-    int w = tui_width(d->text) + 6, h = 6, y, x;
-    char cancel[32], ok[32];
+    const char *hint = restarts(d) ? "y confirms, k keeps the old run's history, n or Esc cancels"
+                                   : "y confirms, n or Esc cancels";
+    int w = tui_width(d->text) + 6, h, y, x, lines;
+    char cancel[32], ok[48];
     WINDOW *win;
 
+    if (w < tui_width(hint) + 6)
+        w = tui_width(hint) + 6;
     if (w < 36)
         w = 36;
+    if (w > DIALOG_WIDTH && w > cols * 3 / 4)
+        w = DIALOG_WIDTH > cols * 3 / 4 ? DIALOG_WIDTH : cols * 3 / 4; /* a long list wraps */
     if (w > cols)
         w = cols;
+    lines = w > 4 ? tui_put_wrapped(NULL, 0, 0, w - 4, rows, d->text) : 1;
+    h = 5 + lines;
     if (h > rows)
         h = rows;
     y = (rows - h) / 2;
@@ -62,8 +80,8 @@ void tui__draw_dialog(tui_app *app, int rows, int cols)
         return;
     werase(win);
     box(win, 0, 0);
-    tui_put(win, 1, 2, w - 4, d->text);
-    tui_put(win, 2, 2, w - 4, "y confirms, n or Esc cancels");
+    tui_put_wrapped(win, 1, 2, w - 4, h - 5 > 0 ? h - 5 : 1, d->text);
+    tui_put(win, h - 4, 2, w - 4, hint);
     snprintf(cancel, sizeof(cancel), "[ Cancel ]");
     snprintf(ok, sizeof(ok), "[ %s ]", d->button);
     wattrset(win, d->focus_ok ? A_NORMAL : A_REVERSE | A_BOLD);

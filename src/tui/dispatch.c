@@ -7,6 +7,7 @@
 #include "tui/keys.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -55,6 +56,8 @@ static int filter_key(tui_app *app, tui_frame *f, int code, int func)
         app->editing = 0;
         if (search && text[0] && f->ops->key)
             return f->ops->key(app, f, TUI_CMD_SEARCH) | TUI_REDRAW;
+        if (!search && f->ops == &tui_view_logs) /* says how many lines, or why not */
+            f->ops->key(app, f, TUI_CMD_GREP);
     } else if (!func && code == ESC) {
         app->editing = 0;
         text[0] = '\0';
@@ -151,6 +154,68 @@ static int sort_key(tui_app *app, tui_frame *f, tui_cmd cmd)
     return TUI_HANDLED | TUI_REDRAW;
 }
 
+/* A verb (start, stop, restart, delete, cancel) on the marked rows after one question,
+ * else on the selected row as the view's single action. 0 when not a verb of this view. */
+static int act_rows(tui_app *app, tui_frame *f, tui_cmd cmd)
+{
+    size_t n = f->ops->rows(app, f), k = 0, sel;
+    tui_action one, *acts;
+    char key[128];
+
+    if (!f->n_marks || !f->ops->row_key) {
+        memset(&one, 0, sizeof(one));
+        sel = tui_frame_selected(app, f);
+        if (sel == (size_t)-1 || !f->ops->action(app, f, sel, cmd, &one))
+            return 0;
+        tui_app_request(app, &one);
+        return TUI_HANDLED | TUI_REDRAW;
+    }
+    acts = calloc(f->n_marks, sizeof(*acts));
+    if (!acts) {
+        tui_app_status(app, 1, "out of memory: nothing done");
+        return TUI_REDRAW;
+    }
+    /* In the order shown, so the question lists them as the screen does. */
+    for (size_t v = 0; v < tui_frame_count(app, f) && k < f->n_marks; v++) {
+        size_t i = tui_frame_row(f, v);
+        f->ops->row_key(app, f, i, key, sizeof(key));
+        memset(&acts[k], 0, sizeof(acts[k]));
+        if (tui_frame_marked(f, key) && f->ops->action(app, f, i, cmd, &acts[k]))
+            k++;
+    }
+    for (size_t i = 0; i < n && k < f->n_marks && f->filter[0]; i++) {
+        /* marked, then hidden by the filter: still marked, so still acted on */
+        f->ops->row_key(app, f, i, key, sizeof(key));
+        memset(&acts[k], 0, sizeof(acts[k]));
+        if (tui_frame_marked(f, key) && !f->ops->match(app, f, i, f->filter) &&
+            f->ops->action(app, f, i, cmd, &acts[k]))
+            k++;
+    }
+    if (k == 0) {
+        free(acts);
+        return 0;
+    }
+    tui_app_request_many(app, acts, k);
+    return TUI_HANDLED | TUI_REDRAW;
+}
+
+/* Space, `*`, `u`: the marks, and how many there are in the status line. */
+static int mark_key(tui_app *app, tui_frame *f, tui_cmd cmd)
+{
+    if (!f->ops->row_key || !f->ops->action)
+        return 0;
+    if (cmd == TUI_CMD_MARK && tui__mark_toggle(app, f))
+        f->sel = f->sel + 1 < tui_frame_count(app, f) ? f->sel + 1 : f->sel;
+    else if (cmd == TUI_CMD_UNMARK)
+        tui__marks_clear(f);
+    if (cmd == TUI_CMD_MARK_ALL && tui__mark_all(app, f) != 0)
+        tui_app_status(app, 1, "out of memory: nothing more marked");
+    else
+        tui_app_status(app, 0, "%zu marked%s", f->n_marks,
+                       f->n_marks ? ": the verbs act on them, u clears" : "");
+    return TUI_HANDLED | TUI_REDRAW;
+}
+
 static int handle_key(tui_app *app, int code, int func)
 {
     tui_frame *f = tui__top(app);
@@ -171,7 +236,7 @@ static int handle_key(tui_app *app, int code, int func)
         if (flags)
             return flags;
     }
-    if (app->editing == EDIT_COMMAND)
+    if (app->editing == EDIT_COMMAND || app->editing == EDIT_PROMPT)
         return tui__command_key(app, code, func);
     if (app->editing)
         return filter_key(app, f, code, func);
@@ -238,6 +303,28 @@ static int handle_key(tui_app *app, int code, int func)
     case TUI_CMD_SORT_RIGHT:
     case TUI_CMD_SORT_INVERT:
         return sort_key(app, f, cmd);
+    case TUI_CMD_MARK:
+    case TUI_CMD_MARK_ALL:
+    case TUI_CMD_UNMARK:
+        return mark_key(app, f, cmd);
+    case TUI_CMD_START:
+    case TUI_CMD_STOP:
+    case TUI_CMD_RESTART:
+    case TUI_CMD_DELETE:
+    case TUI_CMD_CANCEL:
+        if (f->ops->action) {
+            int flags = act_rows(app, f, cmd);
+            if (flags)
+                return flags;
+        }
+        break;
+    case TUI_CMD_REDRAW_ALL:
+        clearok(curscr, TRUE); /* the next update repaints every cell, whatever was there */
+        return TUI_REDRAW;
+    case TUI_CMD_PAUSE:
+        app->paused = !app->paused;
+        tui_app_status(app, 0, app->paused ? "live updates paused: Z resumes" : "live updates on");
+        return app->paused ? TUI_REDRAW : TUI_REFRESH;
     default:
         break;
     }

@@ -23,6 +23,21 @@ static const struct {
 #undef TUI__ST_ROW
 };
 
+/* Each slot's pair: the defaults, changed by the settings file's theme. */
+static short pair_fg[TUI_C_BAR + 1] = {-1,         COLOR_GREEN,   COLOR_RED,  COLOR_YELLOW,
+                                       COLOR_CYAN, COLOR_MAGENTA, COLOR_BLUE, COLOR_BLACK};
+static short pair_bg[TUI_C_BAR + 1] = {-1, -1, -1, -1, -1, -1, -1, COLOR_CYAN};
+
+void tui_draw_theme(int slot, short fg, short bg)
+{
+    if (slot <= TUI_C_NONE || slot > TUI_C_BAR)
+        return;
+    if (fg != -2)
+        pair_fg[slot] = fg;
+    if (bg != -2)
+        pair_bg[slot] = bg;
+}
+
 void tui_draw_init(int colour, int utf8)
 {
     use_colour = colour;
@@ -31,13 +46,9 @@ void tui_draw_init(int colour, int utf8)
         return;
     start_color();
     use_default_colors();
-    init_pair(TUI_C_GREEN, COLOR_GREEN, -1);
-    init_pair(TUI_C_RED, COLOR_RED, -1);
-    init_pair(TUI_C_YELLOW, COLOR_YELLOW, -1);
-    init_pair(TUI_C_CYAN, COLOR_CYAN, -1);
-    init_pair(TUI_C_MAGENTA, COLOR_MAGENTA, -1);
-    init_pair(TUI_C_BLUE, COLOR_BLUE, -1);
-    init_pair(TUI_C_BAR, COLOR_BLACK, COLOR_CYAN);
+    for (int slot = TUI_C_GREEN; slot <= TUI_C_BAR; slot++)
+        init_pair((short)slot, pair_fg[slot] < COLORS ? pair_fg[slot] : -1,
+                  pair_bg[slot] < COLORS ? pair_bg[slot] : -1);
 }
 
 int tui_draw_utf8(void)

@@ -53,6 +53,9 @@ int tui_status_colour(tui_status s);
 
 /* Set once after initscr: colours on unless NO_COLOR, UTF-8 glyphs when the locale is. */
 void tui_draw_init(int colour, int utf8);
+/* The colours of slot (TUI_C_*) from the settings file, before tui_draw_init: fg and bg
+ * a curses colour, -1 the terminal's default, -2 unchanged. */
+void tui_draw_theme(int slot, short fg, short bg);
 int tui_draw_utf8(void);
 attr_t tui_attr(int colour);
 

@@ -6,13 +6,14 @@
 #include "tui/keys.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ESC_KEY 27
 #define TAB_KEY '\t'
 #define CTRL(c) ((c)&0x1f)
 
-const tui_key tui_keys[] = {
+tui_key tui_keys[] = {
     {'?', 0, "?", TUI_CMD_HELP, TUI_SCOPE_ALL, TUI_KEY_HINT, "help: the keys of this view"},
     {'q', 0, "q", TUI_CMD_QUIT, TUI_SCOPE_ALL, TUI_KEY_HINT, "quit (back in a sub-view)"},
     {':', 0, ":", TUI_CMD_COMMAND, TUI_SCOPE_ALL, TUI_KEY_HINT,
@@ -50,7 +51,10 @@ const tui_key tui_keys[] = {
      "filter: only the lines that match (empty or Esc clears)"},
     {'F', 0, "F", TUI_CMD_FOLLOW, TUI_SCOPE_LOGS, TUI_KEY_HINT, "follow new lines"},
     {'w', 0, "w", TUI_CMD_WRAP, TUI_SCOPE_LOGS, TUI_KEY_HINT, "wrap long lines (on/off)"},
-    {'t', 0, "t", TUI_CMD_TIMESTAMPS, TUI_SCOPE_LOGS, TUI_KEY_HINT, "timestamps (on/off)"},
+    {'t', 0, "t", TUI_CMD_TIMESTAMPS, TUI_SCOPE_LOGS, TUI_KEY_HINT,
+     "timestamps: off, time, date and time"},
+    {CTRL('s'), 0, "Ctrl-S", TUI_CMD_SAVE, TUI_SCOPE_LOGS, 0,
+     "save the lines shown to a file (asks its name; as :w)"},
     {'s', 0, "s", TUI_CMD_START, TUI_SCOPE_SERVICES, TUI_KEY_ACTION | TUI_KEY_HINT,
      "start the service"},
     {'S', 0, "S", TUI_CMD_STOP, TUI_SCOPE_SERVICES, TUI_KEY_ACTION | TUI_KEY_HINT,
@@ -61,8 +65,23 @@ const tui_key tui_keys[] = {
      "delete the service (asks first)"},
     {'c', 0, "c", TUI_CMD_CANCEL, TUI_SCOPE_RUNS, TUI_KEY_ACTION | TUI_KEY_HINT,
      "cancel the run (asks first)"},
+    {'D', 0, "D", TUI_CMD_DELETE, TUI_SCOPE_RUNS, TUI_KEY_ACTION,
+     "delete the run with its jobs and logs (asks first)"},
+    {'c', 0, "c", TUI_CMD_CANCEL, TUI_SCOPE_JOBS, TUI_KEY_ACTION | TUI_KEY_HINT,
+     "cancel the job (asks first)"},
+    {'n', 0, "n", TUI_CMD_NEW, TUI_SCOPE_SECRETS, TUI_KEY_ACTION | TUI_KEY_HINT,
+     "new secret or new value: its name, then the value (typed hidden)"},
+    {'D', 0, "D", TUI_CMD_DELETE, TUI_SCOPE_SECRETS, TUI_KEY_ACTION | TUI_KEY_HINT,
+     "delete the secret (asks first)"},
+    {' ', 0, "Space", TUI_CMD_MARK, TUI_SCOPE_LISTS, 0,
+     "mark the row (or unmark it): the verbs then act on every marked row"},
+    {'*', 0, "*", TUI_CMD_MARK_ALL, TUI_SCOPE_LISTS, 0,
+     "mark every row shown (after the / filter)"},
+    {'u', 0, "u", TUI_CMD_UNMARK, TUI_SCOPE_LISTS, 0, "clear the marks"},
     {'n', 0, "n", TUI_CMD_NEW, TUI_SCOPE_SERVICES | TUI_SCOPE_RUNS, TUI_KEY_ACTION | TUI_KEY_HINT,
      "new: a form for a service (Services) or a one-shot run (Runs)"},
+    {'h', 0, "h", TUI_CMD_HISTORY, TUI_SCOPE_SERVICES, 0,
+     "history: the runs of the service (old ones too when kept)"},
     {'e', 0, "e", TUI_CMD_EDIT, TUI_SCOPE_SERVICES, TUI_KEY_ACTION | TUI_KEY_HINT,
      "edit the service in a form"},
     {'R', 0, "R", TUI_CMD_RERUN, TUI_SCOPE_RUNS, TUI_KEY_ACTION | TUI_KEY_HINT,
@@ -74,6 +93,9 @@ const tui_key tui_keys[] = {
     {KEY_F(5), 1, "F5", TUI_CMD_REFRESH, TUI_SCOPE_ALL, 0, "refresh now"},
     {'R' - '@', 0, "Ctrl-R", TUI_CMD_REFRESH, TUI_SCOPE_ALL, 0, "refresh now"},
     {KEY_F(1), 1, "F1", TUI_CMD_HELP, TUI_SCOPE_ALL, 0, "help: the keys of this view"},
+    {CTRL('l'), 0, "Ctrl-L", TUI_CMD_REDRAW_ALL, TUI_SCOPE_ALL, 0, "redraw the whole screen"},
+    {'Z', 0, "Z", TUI_CMD_PAUSE, TUI_SCOPE_ALL, 0,
+     "pause live updates (the header says paused); Z again resumes"},
     /* Forms: typed keys are text in a text field, so the form's commands are control
      * keys; the letters below work on the actions list, choices and buttons. */
     {TAB_KEY, 0, "Tab", TUI_CMD_FORM_NEXT, TUI_SCOPE_FORM, TUI_KEY_HINT,
@@ -126,6 +148,10 @@ const tui_command tui_commands[] = {
     {"run", NULL, "ID", 1, TUI_CMD_OPEN_RUN, 0, "the jobs of run ID"},
     {"job", NULL, "ID", 1, TUI_CMD_OPEN_JOB, 0, "the log of job ID"},
     {"filter", NULL, "TEXT", 0, TUI_CMD_FILTER, 0, "as /: filter (search in logs)"},
+    {"w", NULL, "FILE", 1, TUI_CMD_WRITE, 0, "logs: save the lines shown to a new FILE"},
+    {"w!", NULL, "FILE", 1, TUI_CMD_WRITE_FORCE, 0, "logs: the same, over FILE if it exists"},
+    {"since", NULL, "WHEN", 0, TUI_CMD_SINCE, 0,
+     "logs: the lines from WHEN on (10m, 2h, 14:05; none: all)"},
     {"quit", "q", NULL, 0, TUI_CMD_QUIT, 0, "quit the dashboard"},
     {"help", NULL, NULL, 0, TUI_CMD_HELP, 0, "this help"},
 };
@@ -175,6 +201,9 @@ size_t tui_key_help(unsigned scope, int read_only, char lines[][96], size_t max)
 {
     size_t n = 0;
 
+    /* First, so it shows however long the help grows. */
+    if (read_only && n < max)
+        snprintf(lines[n++], 96, "--read-only: the keys that change anything are off");
     for (size_t i = 0; i < tui_n_keys && n < max; i++) {
         const tui_key *k = &tui_keys[i];
         if (!k->label || !(k->scope & scope))
@@ -196,8 +225,6 @@ size_t tui_key_help(unsigned scope, int read_only, char lines[][96], size_t max)
         snprintf(lines[n++], 96, "%-15s %s%s%s%s", name, c->help, c->alias ? " (:" : "",
                  c->alias ? c->alias : "", c->alias ? ")" : "");
     }
-    if (read_only && n < max)
-        snprintf(lines[n++], 96, "--read-only: the keys that change anything are off");
     return n;
 }
 
@@ -323,4 +350,91 @@ size_t tui_command_complete(char *line, size_t size, int read_only, char *list, 
         line[common] = '\0';
     }
     return n;
+}
+
+/* ---- keys from the settings file -------------------------------------------------------- */
+
+/* Labels of the keys bound, which the table points at. */
+static char bound_labels[64][16];
+static size_t n_bound_labels;
+
+/* The binding entries of table (n entries) take: 1 when entry k is cmd's and may change. */
+static int rebindable(const tui_key *k, tui_cmd cmd)
+{
+    return k->cmd == cmd && k->label && !(k->scope & TUI_SCOPE_FORM);
+}
+
+/* Applies b to table in place; labels point at the bindings' own (b outlives the use). */
+static void apply(tui_key *table, const tui_key_binding *b, size_t n, const char *const *labels)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t e = 0; e < tui_n_keys; e++) {
+            if (!rebindable(&table[e], b[i].cmd))
+                continue;
+            table[e].code = b[i].code;
+            table[e].func = b[i].func;
+            table[e].label = labels[i];
+        }
+    }
+}
+
+int tui_key_check(const tui_key_binding *b, size_t n, char *msg, size_t size)
+{
+    tui_key *copy = malloc(sizeof(tui_keys));
+    const char *labels[64] = {0};
+    int rc = -1;
+
+    if (!copy) {
+        snprintf(msg, size, "out of memory");
+        return -1;
+    }
+    if (n > sizeof(labels) / sizeof(labels[0])) {
+        snprintf(msg, size, "too many keys");
+        goto out;
+    }
+    memcpy(copy, tui_keys, sizeof(tui_keys));
+    for (size_t i = 0; i < n; i++) {
+        size_t e = 0;
+        while (e < tui_n_keys && !rebindable(&copy[e], b[i].cmd))
+            e++;
+        if (e == tui_n_keys) {
+            snprintf(msg, size, "key of \"%s\": that command has no key to change", b[i].label);
+            goto out;
+        }
+        labels[i] = b[i].label;
+    }
+    apply(copy, b, n, labels);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t e = 0; e < tui_n_keys; e++) {
+            const tui_key *k = &copy[e];
+            if (k->cmd == b[i].cmd || k->code != b[i].code || k->func != b[i].func ||
+                (k->scope & TUI_SCOPE_FORM))
+                continue;
+            for (size_t m = 0; m < tui_n_keys; m++) {
+                if (!rebindable(&copy[m], b[i].cmd) || !(copy[m].scope & k->scope))
+                    continue;
+                snprintf(msg, size, "key \"%s\" is already %s's (%s)", b[i].label,
+                         k->label ? k->label : "another key", k->help ? k->help : "an alias");
+                goto out;
+            }
+        }
+    }
+    rc = 0;
+out:
+    free(copy);
+    return rc;
+}
+
+void tui_key_bind(const tui_key_binding *b, size_t n)
+{
+    const char *labels[64] = {0};
+    size_t k = 0;
+
+    /* Bound once at start; past the label slots the rest keep their keys. */
+    while (k < n && k < sizeof(labels) / sizeof(labels[0]) &&
+           n_bound_labels < sizeof(bound_labels) / sizeof(bound_labels[0])) {
+        snprintf(bound_labels[n_bound_labels], sizeof(bound_labels[0]), "%s", b[k].label);
+        labels[k++] = bound_labels[n_bound_labels++];
+    }
+    apply(tui_keys, b, k, labels);
 }

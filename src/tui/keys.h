@@ -23,8 +23,23 @@ typedef struct tui_key {
     const char *help;
 } tui_key;
 
-extern const tui_key tui_keys[];
+/* Mutable only through tui_key_bind (the settings file), before the dashboard starts. */
+extern tui_key tui_keys[];
 extern const size_t tui_n_keys;
+
+/* A key given to a command by the settings file. */
+typedef struct tui_key_binding {
+    tui_cmd cmd;
+    int code, func;
+    char label[16];
+} tui_key_binding;
+/* 0 when the bindings b[0..n) can be taken: each command has a key of its own to change
+ * (outside forms, whose typed keys are text), and no new key is one that another
+ * command keeps in a view they share. Else -1 with the sentence in msg. */
+int tui_key_check(const tui_key_binding *b, size_t n, char *msg, size_t size);
+/* Gives each command of b[0..n) its key (checked first): every labelled entry of the
+ * command outside forms takes the key and label; unlabelled aliases (arrows) stay. */
+void tui_key_bind(const tui_key_binding *b, size_t n);
 
 /* The command of a key in scope; TUI_CMD_NONE when none. read_only skips actions. */
 tui_cmd tui_key_lookup(int code, int func, unsigned scope, int read_only);

@@ -85,7 +85,10 @@ void tui__term_start(void)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     set_escdelay(25);
-    mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    /* Every button event, though only presses and the wheel do anything: an event left
+     * out of the mask (a release) makes ncurses wait in a blocking read for one in it,
+     * and the loop, stuck there, would not redraw after a resize until a key came. */
+    mousemask(ALL_MOUSE_EVENTS, NULL);
     mouseinterval(0);
     curs_set(0);
     tui_draw_init(has_colors() && !(no_colour && *no_colour),
@@ -145,7 +148,8 @@ void tui__loop(tui_app *app)
 
         if (now >= next) {
             app->behind = 0;
-            tui__refresh_data(app, 0);
+            if (!app->paused) /* `Z`: what is shown stays until `Z` again */
+                tui__refresh_data(app, 0);
             next = now + (app->behind ? 0 : app->burst ? BURST_MS : app->interval_ms);
             if (app->burst)
                 app->burst--;

@@ -374,15 +374,33 @@ int tui_model_act(tui_model *m, const tui_action *act, char *msg, size_t size)
             snprintf(msg, size, "stopped service '%s'", act->service);
         break;
     case TUI_ACT_RESTART:
-        rc = hp_services_restart(sdk(m), act->service, 0, &run, &err);
+        rc = hp_services_restart(sdk(m), act->service, act->keep_history, &run, &err);
         if (rc == HP_OK)
-            snprintf(msg, size, "restarted service '%s': run %lld", act->service,
-                     (long long)run->id);
+            snprintf(msg, size, "restarted service '%s': run %lld%s", act->service,
+                     (long long)run->id, act->keep_history ? " (history kept)" : "");
         break;
     case TUI_ACT_DELETE:
         rc = hp_services_delete(sdk(m), act->service, &err);
         if (rc == HP_OK)
             snprintf(msg, size, "deleted service '%s'", act->service);
+        break;
+    case TUI_ACT_RUN_DELETE:
+        rc = hp_runs_delete(sdk(m), act->run_id, &err);
+        if (rc == HP_OK)
+            snprintf(msg, size, "deleted run %lld", (long long)act->run_id);
+        break;
+    case TUI_ACT_JOB_CANCEL: {
+        hp_job *job = NULL;
+        rc = hp_jobs_cancel(sdk(m), act->job_id, &job, &err);
+        hp_job_free(job);
+        if (rc == HP_OK)
+            snprintf(msg, size, "cancelled job %lld", (long long)act->job_id);
+        break;
+    }
+    case TUI_ACT_SECRET_DELETE:
+        rc = hp_secrets_delete(sdk(m), act->service, &err);
+        if (rc == HP_OK)
+            snprintf(msg, size, "deleted secret '%s'", act->service);
         break;
     case TUI_ACT_CANCEL:
     default:
@@ -463,4 +481,22 @@ const hp_service_summary *tui_model_find_service(const tui_model *m, const char 
         if (strcmp(m->services->services[i].name, name) == 0)
             return &m->services->services[i];
     return NULL;
+}
+
+int tui_model_secret_set(tui_model *m, const char *name, const char *value, char *msg, size_t size)
+{
+    hp_error err = {0};
+    hp_status rc;
+
+    if (!m->client) {
+        snprintf(msg, size, "not connected: %s", m->reason);
+        return -1;
+    }
+    rc = hp_secrets_set(sdk(m), name, value, NULL, &err);
+    if (note(m, rc, &err) != HP_OK) {
+        snprintf(msg, size, "%s", err.message[0] ? err.message : hp_strerror(rc));
+        return -1;
+    }
+    snprintf(msg, size, "saved secret '%s'", name);
+    return 0;
 }

@@ -14,13 +14,18 @@ typedef enum tui_act {
     TUI_ACT_STOP,
     TUI_ACT_RESTART,
     TUI_ACT_DELETE,
-    TUI_ACT_CANCEL
+    TUI_ACT_CANCEL,
+    TUI_ACT_RUN_DELETE,
+    TUI_ACT_JOB_CANCEL,
+    TUI_ACT_SECRET_DELETE
 } tui_act;
 
 typedef struct tui_action {
     tui_act kind;
-    char service[HP_NAME_MAX + 1]; /* start, stop, restart, delete */
-    int64_t run_id;                /* cancel */
+    char service[HP_NAME_MAX + 1]; /* start, stop, restart, delete; a secret's name */
+    int64_t run_id;                /* cancel, run delete */
+    int64_t job_id;                /* job cancel */
+    int keep_history;              /* restart: the old run's jobs and logs are kept */
 } tui_action;
 
 typedef struct tui_model {
@@ -92,6 +97,10 @@ int64_t tui_model_latest_job(tui_model *m, const char *service);
 /* Runs act; msg (caller's, size bytes) gets the result sentence or the server's
  * message. Returns 0 on success, -1 otherwise. */
 int tui_model_act(tui_model *m, const tui_action *act, char *msg, size_t size);
+
+/* secret.set of name to value (neither kept): 0 with "saved secret 'NAME'" in msg, or
+ * -1 with the server's message. */
+int tui_model_secret_set(tui_model *m, const char *name, const char *value, char *msg, size_t size);
 
 struct tui_form;
 /* service.get of name: *out (caller frees with hp_service_record_free), or -1 with msg. */

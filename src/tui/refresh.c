@@ -37,6 +37,7 @@ void tui__refresh_data(tui_app *app, int force)
     tui__selected_key(app, f, key, sizeof(key));
     if (f->ops->update(app, f, force || !was) == 1) {
         app->dirty = 1;
+        tui__marks_prune(app, f);
         tui__remap(app, f);
         tui__reselect(app, f, key);
     }

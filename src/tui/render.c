@@ -49,6 +49,12 @@ static void draw_header(tui_app *app, int cols)
     x += tui_put(stdscr, 0, x, cols - x, "  ");
     wattrset(stdscr, tui_attr(colour) | A_REVERSE | A_BOLD);
     x += tui_put(stdscr, 0, x, cols - x, state);
+    if (app->paused) {
+        wattrset(stdscr, tui_attr(TUI_C_BAR));
+        x += tui_put(stdscr, 0, x, cols - x, "  ");
+        wattrset(stdscr, tui_attr(TUI_C_YELLOW) | A_REVERSE | A_BOLD);
+        x += tui_put(stdscr, 0, x, cols - x, " paused (Z resumes) ");
+    }
     if (m->connected && !m->store.ok) {
         /* The server answers but cannot write its database: changes wait in its memory. */
         char store[192];
@@ -107,7 +113,7 @@ void tui__render(tui_app *app)
     tui__remap(app, f);
     if (rows - 2 - y > 0)
         f->ops->draw(app, f, stdscr, y, 0, rows - 2 - y, cols);
-    if (app->editing == EDIT_COMMAND) {
+    if (app->editing == EDIT_COMMAND || app->editing == EDIT_PROMPT) {
         tui__draw_prompt(app, rows - 2, cols);
     } else if (app->editing || f->filter[0]) {
         int used, search = app->editing == EDIT_SEARCH;
@@ -125,7 +131,9 @@ void tui__render(tui_app *app)
         tui_put(stdscr, rows - 2, 0, cols, app->status);
         wattrset(stdscr, A_NORMAL);
     }
-    if (app->editing == EDIT_COMMAND)
+    if (app->editing == EDIT_PROMPT)
+        snprintf(hints, sizeof(hints), "Enter accepts  Esc cancels  Ctrl-U clears");
+    else if (app->editing == EDIT_COMMAND)
         snprintf(hints, sizeof(hints),
                  "Enter runs  Esc cancels  Tab completes  Ctrl-U clears  :help lists them");
     else

@@ -75,7 +75,17 @@ typedef enum tui_cmd {
     TUI_CMD_FORM_REMOVE,
     TUI_CMD_FORM_MOVE_UP,
     TUI_CMD_FORM_MOVE_DOWN,
-    TUI_CMD_FORM_TOGGLE
+    TUI_CMD_FORM_TOGGLE,
+    TUI_CMD_MARK,        /* Space: marks the row (the verbs then act on the marked rows) */
+    TUI_CMD_MARK_ALL,    /* `*`: marks every row shown */
+    TUI_CMD_UNMARK,      /* `u`: clears the marks */
+    TUI_CMD_REDRAW_ALL,  /* Ctrl-L: the whole screen drawn again */
+    TUI_CMD_PAUSE,       /* `Z`: live updates paused / resumed */
+    TUI_CMD_SAVE,        /* logs: Ctrl-S asks for a file name, then as :w */
+    TUI_CMD_WRITE,       /* `:w FILE`: the log shown into a new file */
+    TUI_CMD_WRITE_FORCE, /* `:w! FILE`: the same, over an existing file */
+    TUI_CMD_SINCE,       /* `:since WHEN`: the log's lines from then on */
+    TUI_CMD_HISTORY      /* `h`: the runs of the selected service */
 } tui_cmd;
 
 typedef struct tui_app tui_app;
@@ -124,6 +134,10 @@ typedef struct tui_view_ops {
     /* After the screen's own windows are out (before overlays): a view's windows of its
      * own, e.g. a form's pad, and the cursor (NULL: none). */
     void (*paint)(tui_app *app, tui_frame *f);
+    /* The action cmd (start, stop, restart, delete, cancel) on model row i into *act: 1
+     * when cmd is one of this view's verbs, 0 otherwise (NULL: the view has none). The
+     * app applies it to the selected row, or to every marked row after one question. */
+    int (*action)(tui_app *app, const tui_frame *f, size_t i, tui_cmd cmd, tui_action *act);
 } tui_view_ops;
 
 struct tui_frame {
@@ -142,6 +156,8 @@ struct tui_frame {
     int sort_desc;    /* `I`: the order inverted */
     char search[64];  /* logs: the `/` pattern highlighted, n/N jump between matches */
     char select[128]; /* the row key to select once it appears (then cleared) */
+    char **marks;     /* the row keys marked (Space, `*`), owned; dropped with their rows */
+    size_t n_marks;
 };
 
 extern const tui_view_ops tui_view_services;
@@ -172,6 +188,14 @@ void tui_view_logs_feed(tui_frame *f, const hp_log_page *p);
  * when the service's run changes). */
 void tui_view_logs_switch_run(tui_frame *f, int64_t run_id);
 
+/* `:w FILE` (force: `:w!`, over an existing file): the lines a Logs frame shows (those
+ * `&` and `:since` keep, else every line it holds) into FILE, one a line; the count or
+ * the reason in the status line. TUI_* flags. */
+int tui_view_logs_write(tui_app *app, tui_frame *f, const char *path, int force);
+/* `:since WHEN` ("10m", "2h", "14:05"; "" clears): a Logs frame shows the lines from then
+ * on; a bad WHEN is said in the status line. TUI_* flags. */
+int tui_view_logs_since(tui_app *app, tui_frame *f, const char *when);
+
 /* The column f is sorted on (0-based; -1 when the view cannot be sorted). */
 int tui_frame_sort_col(const tui_frame *f);
 
@@ -182,6 +206,8 @@ tui_model *tui_app_model(tui_app *app);
 void tui_app_more_waiting(tui_app *app);
 int tui_app_read_only(const tui_app *app);
 int tui_app_stale(const tui_app *app); /* 1 when rows are from before a lost connection */
+/* The frame shown (borrowed), for a prompt's function to act on. */
+tui_frame *tui_app_frame(tui_app *app);
 /* Pushes a new frame (ops, filters copied from proto, may be NULL); returns it. */
 tui_frame *tui_app_push(tui_app *app, const tui_view_ops *ops, const tui_frame *proto);
 /* Closes the top frame (a form) with msg (may be NULL) in the status line: with service
@@ -193,6 +219,16 @@ void tui_app_close(tui_app *app, const char *service, int64_t run_id, const char
 void tui_app_ask_discard(tui_app *app, const char *text);
 /* Runs act, asking first when it is destructive (stop, restart, delete, cancel). */
 void tui_app_request(tui_app *app, const tui_action *act);
+/* Asks once about acts[0..n) (the marked rows: taken on every path, freed with free),
+ * naming the first ten; then runs each and sums up in the status line. */
+void tui_app_request_many(tui_app *app, tui_action *acts, size_t n);
+/* 1 when row key (row_key's identity) is marked in f. */
+int tui_frame_marked(const tui_frame *f, const char *key);
+/* What a prompt does with the line typed (borrowed; wiped after the call when hidden). */
+typedef void (*tui_prompt_fn)(tui_app *app, const char *text);
+/* Asks for one line in the status line after label: Enter calls done with it, Esc
+ * cancels. hidden 1: nothing typed is drawn, not even its length (a secret's value). */
+void tui_app_prompt(tui_app *app, const char *label, int hidden, tui_prompt_fn done);
 /* The status line: printf-style, error 1 shows it as a problem. */
 void tui_app_status(tui_app *app, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -166,6 +166,16 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
     tui_app_push(app, &tui_view_logs, &proto);
     return TUI_HANDLED | TUI_REFRESH;
 }
+
+/* c cancels the selected job or every marked one. */
+static int action(tui_app *app, const tui_frame *f, size_t i, tui_cmd cmd, tui_action *act)
+{
+    if (cmd != TUI_CMD_CANCEL)
+        return 0;
+    act->kind = TUI_ACT_JOB_CANCEL;
+    act->job_id = tui_app_model(app)->jobs->jobs[i].id;
+    return 1;
+}
 static void row_key(tui_app *app, const tui_frame *f, size_t i, char *buf, size_t size)
 {
     snprintf(buf, size, "%lld", (long long)tui_app_model(app)->jobs->jobs[i].id);
@@ -186,4 +196,5 @@ const tui_view_ops tui_view_jobs = {
     .draw = draw,
     .row_key = row_key,
     .key = key,
+    .action = action,
 };

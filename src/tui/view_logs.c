@@ -2,8 +2,9 @@
  * the action's name in front: the Runs and Services views' `l`), fetched incrementally by cursor
  * into a bounded ring, following the end until you scroll up (then counting what arrives), stderr
  * and system lines styled apart, wrap and timestamps, control characters escaped by tui_put; `/`
- * search with highlight and n/N, `&` to show only the matching lines. The pattern text
- * is typed in the app (f->search, f->filter); this file only uses it. */
+ * search with highlight and n/N, `&` (a regex, `&!` inverted) and `:since` to show only some
+ * lines, `:w` to save them. The pattern text is typed in the app (f->search, f->filter); this
+ * file only uses it. */
 #include "config.h"
 
 #include "tui/draw.h"
@@ -11,11 +12,76 @@
 #include "tui/tui.h"
 #include "tui/view.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-enum { MAX_LINES = 20000, MAX_BYTES = 8 << 20, MAX_PAGES = 20, STAMP_WIDTH = 13 };
+enum { MAX_LINES = 20000, MAX_BYTES = 8 << 20, MAX_PAGES = 20 };
+enum { STAMPS_OFF, STAMPS_TIME, STAMPS_DATE, STAMPS_N };
+
+/* The columns of a line's time in front: "14:05:03.123 " or "2026-12-05 14:05:03.123 ". */
+static int stamp_width(int stamps)
+{
+    return stamps == STAMPS_DATE ? 24 : stamps == STAMPS_TIME ? 13 : 0;
+}
+
+/* ---- which lines are shown: `&` and `:since`, in this one place ------------------------- */
+
+/* The lines kept: those matching re (not matching when invert), from since_ms on. The
+ * same three (pattern, invert, since) are what a search on the server would take for
+ * a log larger than the view holds. */
+typedef struct logs_filter {
+    int on;           /* a pattern compiled */
+    int invert;       /* `&!RE`: the lines that do NOT match */
+    regex_t re;       /* POSIX extended; any case when the pattern has no capital */
+    int64_t since_ms; /* `:since`: 0 = every line */
+} logs_filter;
+
+/* Compiles pattern (POSIX extended, "" for none) into lf, replacing what it had. 0, or -1
+ * with regerror's words in err (and no pattern). */
+static int filter_set(logs_filter *lf, const char *pattern, int invert, char *err, size_t size)
+{
+    int flags = REG_EXTENDED | REG_NOSUB, rc;
+
+    if (lf->on)
+        regfree(&lf->re);
+    lf->on = 0;
+    lf->invert = 0;
+    if (!pattern[0])
+        return 0;
+    flags |= REG_ICASE; /* smart case, as `/` does: a capital makes the case matter */
+    for (const char *p = pattern; *p; p++)
+        if (isupper((unsigned char)*p))
+            flags &= ~REG_ICASE;
+    rc = regcomp(&lf->re, pattern, flags);
+    if (rc != 0) {
+        regerror(rc, &lf->re, err, size); /* a failed regcomp leaves nothing to free */
+        return -1;
+    }
+    lf->on = 1;
+    lf->invert = invert;
+    return 0;
+}
+
+static int filter_active(const logs_filter *lf)
+{
+    return lf->on || lf->since_ms > 0;
+}
+
+static int filter_keeps(const logs_filter *lf, const tui_log_entry *e)
+{
+    if (lf->since_ms > 0 && e->ts_ms < lf->since_ms)
+        return 0;
+    if (lf->on && (regexec(&lf->re, e->text, 0, NULL, 0) == 0) == lf->invert)
+        return 0;
+    return 1;
+}
 
 typedef struct logs_state {
     tui_logbuf *buf;
@@ -28,12 +94,15 @@ typedef struct logs_state {
     int wrap;     /* long lines over several rows */
     int stamps;   /* each line's time in front */
     char msg[256];
-    /* `&`: the absolute numbers (evicted + ring index) of the lines matching shown_for,
-     * scanned up to scanned. */
+    /* `&` and `:since`: the absolute numbers (evicted + ring index) of the lines the filter
+     * keeps, scanned up to scanned; shown_for is the `&` text it was compiled from. */
+    logs_filter filter;
     int64_t *shown;
     size_t n_shown, cap_shown;
     int64_t scanned;
     char shown_for[64];
+    int64_t shown_since;
+    char bad[200];  /* why the `&` pattern was refused, "" when it was not */
     int64_t hit;    /* absolute number of the current search match, -1 none */
     char what[128]; /* "job 5", "run 3", "service web": the head line's first words */
 } logs_state;
@@ -68,6 +137,7 @@ static void leave(tui_frame *f)
     if (s) {
         tui_logbuf_free(s->buf);
         free(s->shown);
+        filter_set(&s->filter, "", 0, NULL, 0);
     }
     free(s);
     f->state = NULL;
@@ -83,21 +153,28 @@ static void title(const tui_frame *f, char *buf, size_t size)
         snprintf(buf, size, "Log of run %lld", (long long)f->run_id);
 }
 
-/* Brings the `&` list up to date: rescanned when the pattern changed, evicted lines
- * dropped, new lines scanned. Without memory the filter shows nothing more. */
+/* Brings the shown list up to date: rescanned when the `&` text or `:since` changed
+ * (a bad pattern shows every line and says why in s->bad), evicted lines dropped, new
+ * lines scanned. Without memory the filter shows nothing more. */
 static void sync_shown(tui_frame *f, logs_state *s)
 {
     int64_t base = s->buf->dropped, end = base + (int64_t)s->buf->count;
     size_t gone = 0;
 
-    if (strcmp(s->shown_for, f->filter) != 0) {
+    if (strcmp(s->shown_for, f->filter) != 0 || s->shown_since != s->filter.since_ms) {
+        int invert = f->filter[0] == '!';
         snprintf(s->shown_for, sizeof(s->shown_for), "%s", f->filter);
+        s->shown_since = s->filter.since_ms;
+        s->bad[0] = '\0';
+        if (filter_set(&s->filter, f->filter + invert, invert, s->bad, sizeof(s->bad)) != 0 &&
+            !s->bad[0])
+            snprintf(s->bad, sizeof(s->bad), "invalid pattern");
         s->n_shown = 0;
         s->scanned = base;
         s->top = 0;
         s->hit = -1;
     }
-    if (!f->filter[0])
+    if (!filter_active(&s->filter))
         return;
     while (gone < s->n_shown && s->shown[gone] < base)
         gone++;
@@ -108,7 +185,7 @@ static void sync_shown(tui_frame *f, logs_state *s)
     }
     for (int64_t a = s->scanned > base ? s->scanned : base; a < end; a++) {
         const tui_log_entry *e = tui_logbuf_at(s->buf, (size_t)(a - base));
-        if (!tui_find(e->text, f->filter))
+        if (!filter_keeps(&s->filter, e))
             continue;
         if (s->n_shown == s->cap_shown) {
             size_t cap = s->cap_shown ? s->cap_shown * 2 : 256;
@@ -123,16 +200,16 @@ static void sync_shown(tui_frame *f, logs_state *s)
     s->scanned = end;
 }
 
-/* The lines the view shows: all of the ring, or the `&` matches. */
+/* The lines the view shows: all of the ring, or those the filter keeps. */
 static size_t vcount(const tui_frame *f, const logs_state *s)
 {
-    return f->filter[0] ? s->n_shown : s->buf->count;
+    return filter_active(&s->filter) ? s->n_shown : s->buf->count;
 }
 
 /* The absolute number of shown line v. */
 static int64_t vabs(const tui_frame *f, const logs_state *s, size_t v)
 {
-    return f->filter[0] ? s->shown[v] : s->buf->dropped + (int64_t)v;
+    return filter_active(&s->filter) ? s->shown[v] : s->buf->dropped + (int64_t)v;
 }
 
 static const tui_log_entry *ventry(const tui_frame *f, const logs_state *s, size_t v)
@@ -274,10 +351,27 @@ static int update(tui_app *app, tui_frame *f, int force)
     return 1;
 }
 
+/* A line's time for the stamps column: the clock, or the date and the clock. */
+static void fmt_stamp(int stamps, int64_t ts_ms, char *buf, size_t size)
+{
+    char clock[32], day[16] = "";
+    time_t t = (time_t)(ts_ms / 1000);
+    struct tm tm;
+
+    tui_fmt_clock(ts_ms, clock, sizeof(clock));
+    if (stamps == STAMPS_DATE) {
+        if (ts_ms > 0 && localtime_r(&t, &tm))
+            strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+        else
+            snprintf(day, sizeof(day), "----------");
+    }
+    snprintf(buf, size, "%s%s%s", day, day[0] ? " " : "", clock);
+}
+
 /* The rows line e takes at this width. */
 static int line_rows(const logs_state *s, const tui_log_entry *e, int width)
 {
-    int pw = s->stamps ? STAMP_WIDTH : 0;
+    int pw = stamp_width(s->stamps);
 
     if (!s->wrap || width - pw <= 0)
         return 1;
@@ -292,7 +386,9 @@ static void draw_head(tui_frame *f, logs_state *s, WINDOW *w, int y, int x, int 
     snprintf(head, sizeof(head), "%s  %zu lines  %lld dropped  %s%s%s", s->what, s->buf->count,
              (long long)(s->buf->dropped + s->server_dropped),
              s->follow ? "following (scroll up to pause)" : "paused", s->wrap ? "  wrap" : "",
-             s->stamps ? "  timestamps" : "");
+             s->stamps == STAMPS_DATE   ? "  date and time"
+             : s->stamps == STAMPS_TIME ? "  timestamps"
+                                        : "");
     wattron(w, A_BOLD);
     tui_blank(w, y, x, width);
     used = tui_put(w, y, x, width, head);
@@ -304,8 +400,21 @@ static void draw_head(tui_frame *f, logs_state *s, WINDOW *w, int y, int x, int 
         used += tui_put(w, y, x + used, width - used, more);
         wattroff(w, A_REVERSE);
     }
-    if (f->filter[0]) {
-        snprintf(head, sizeof(head), "  &%s: %zu matching", f->filter, s->n_shown);
+    if (f->filter[0] && s->bad[0]) {
+        snprintf(head, sizeof(head), "  &%s: bad pattern (%s)", f->filter, s->bad);
+        used += tui_put(w, y, x + used, width - used, head);
+    } else if (f->filter[0]) {
+        snprintf(head, sizeof(head), "  &%s: %zu %s", f->filter, s->n_shown,
+                 f->filter[0] == '!' ? "not matching" : "matching");
+        used += tui_put(w, y, x + used, width - used, head);
+    }
+    if (s->filter.since_ms > 0) {
+        char when[32];
+        tui_fmt_time(s->filter.since_ms, when, sizeof(when));
+        if (f->filter[0])
+            snprintf(head, sizeof(head), "  since %s", when);
+        else
+            snprintf(head, sizeof(head), "  since %s: %zu", when, s->n_shown);
         used += tui_put(w, y, x + used, width - used, head);
     }
     if (f->search[0]) {
@@ -355,7 +464,7 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
     for (int r = 0; r < body && first < n; first++) {
         const tui_log_entry *e = ventry(f, s, first);
         attr_t a = 0;
-        int pw = s->stamps ? STAMP_WIDTH : 0;
+        int pw = stamp_width(s->stamps);
         const char *needle = f->search[0] ? f->search : NULL;
         if (e->stream == HP_STREAM_STDERR)
             a = tui_attr(TUI_C_RED) | A_BOLD;
@@ -366,8 +475,8 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
         if (vabs(f, s, first) == s->hit)
             a |= A_UNDERLINE; /* the current match */
         if (pw) {
-            char clock[32];
-            tui_fmt_clock(e->ts_ms, clock, sizeof(clock));
+            char clock[48];
+            fmt_stamp(s->stamps, e->ts_ms, clock, sizeof(clock));
             wattrset(w, A_DIM);
             tui_blank(w, y + 1 + r, x, width);
             tui_put(w, y + 1 + r, x, pw - 1, clock);
@@ -381,6 +490,11 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
                 tui_blank(w, y + 1 + r + k, x, width);
             r += tui_put_wrapped_marked(w, y + 1 + r, x + pw, width - pw, body - r, e->text, needle,
                                         mark);
+        } else if (width - pw > 1 && tui_width(e->text) > width - pw) {
+            /* Cut: the last column says there is more (w wraps to see it). */
+            tui_put_marked(w, y + 1 + r, x + pw, width - pw - 1, e->text, needle, mark);
+            tui_put(w, y + 1 + r, x + width - 1, 1, tui_draw_utf8() ? "\xe2\x80\xa6" : ">");
+            r++;
         } else {
             tui_put_marked(w, y + 1 + r, x + pw, width - pw, e->text, needle, mark);
             r++;
@@ -443,6 +557,128 @@ static int search(tui_app *app, tui_frame *f, logs_state *s, int dir)
     return 0;
 }
 
+/* "10m", "2h", "30s", "1d" back from now_ms, or "14:05" / "14:05:30" today (yesterday
+ * when that time is still to come): epoch ms into *out. -1 when when is neither. */
+static int parse_since(const char *when, int64_t now_ms, int64_t *out)
+{
+    char *end;
+    long long n;
+    int h, m, sec = 0, used = 0;
+    time_t now = (time_t)(now_ms / 1000), at;
+    struct tm tm;
+
+    errno = 0;
+    n = strtoll(when, &end, 10);
+    if (!errno && end != when && n >= 0 && end[0] && !end[1] && strchr("smhd", end[0]) &&
+        n <= 3650LL * 86400) {
+        long long unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 86400;
+        *out = now_ms - n * unit * 1000;
+        return 0;
+    }
+    if ((sscanf(when, "%2d:%2d%n", &h, &m, &used) == 2 && !when[used]) ||
+        (sscanf(when, "%2d:%2d:%2d%n", &h, &m, &sec, &used) == 3 && !when[used])) {
+        if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59 || !localtime_r(&now, &tm))
+            return -1;
+        tm.tm_hour = h;
+        tm.tm_min = m;
+        tm.tm_sec = sec;
+        tm.tm_isdst = -1;
+        at = mktime(&tm);
+        if (at == (time_t)-1)
+            return -1;
+        if (at > now)
+            at -= 86400;
+        *out = (int64_t)at * 1000;
+        return 0;
+    }
+    return -1;
+}
+
+int tui_view_logs_since(tui_app *app, tui_frame *f, const char *when)
+{
+    logs_state *s = state(f);
+    int64_t at = 0;
+
+    if (!s)
+        return 0;
+    if (when[0] && parse_since(when, tui_wall_ms(), &at) != 0) {
+        tui_app_status(app, 1, "bad time '%s': give 10m, 2h, 1d (back from now) or 14:05", when);
+        return TUI_REDRAW;
+    }
+    s->filter.since_ms = at;
+    sync_shown(f, s);
+    if (at)
+        tui_app_status(app, 0, "since %s: %zu lines", when, vcount(f, s));
+    else
+        tui_app_status(app, 0, "since: every line again");
+    return TUI_HANDLED | TUI_REDRAW;
+}
+
+/* "~/x" as $HOME/x into buf; other paths as they are. */
+static const char *expand_home(const char *path, char *buf, size_t size)
+{
+    const char *home = getenv("HOME");
+
+    if (path[0] != '~' || path[1] != '/' || !home)
+        return path;
+    snprintf(buf, size, "%s%s", home, path + 1);
+    return buf;
+}
+
+int tui_view_logs_write(tui_app *app, tui_frame *f, const char *path, int force)
+{
+    logs_state *s = state(f);
+    char full[4096];
+    const char *name = expand_home(path, full, sizeof(full));
+    size_t n, written = 0;
+    FILE *out = NULL;
+    int fd, err = 0;
+
+    if (!s)
+        return 0;
+    sync_shown(f, s);
+    n = vcount(f, s);
+    fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
+    if (fd < 0 && errno == EEXIST) {
+        tui_app_status(app, 1, "%s exists: :w! %s writes over it", path, path);
+        return TUI_REDRAW;
+    }
+    if (fd < 0 || !(out = fdopen(fd, "w"))) {
+        tui_app_status(app, 1, "cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return TUI_REDRAW;
+    }
+    for (size_t v = 0; v < n; v++) {
+        const tui_log_entry *e = ventry(f, s, v);
+        if (fprintf(out, "%s\n", e->text) < 0) {
+            err = errno;
+            break;
+        }
+        written++;
+    }
+    if (fclose(out) != 0 && !err)
+        err = errno;
+    if (err)
+        tui_app_status(app, 1, "cannot write %s: %s (%zu lines written)", path, strerror(err),
+                       written);
+    else
+        tui_app_status(app, 0, "wrote %zu lines to %s%s", written, path,
+                       filter_active(&s->filter) ? " (the lines shown)" : "");
+    return TUI_HANDLED | TUI_REDRAW;
+}
+
+/* Ctrl-S's file name typed: as `:w NAME`. */
+static void save_typed(tui_app *app, const char *name)
+{
+    tui_frame *f = tui_app_frame(app);
+
+    if (!name[0])
+        tui_app_status(app, 0, "not saved: no file name");
+    else if (f->ops == &tui_view_logs)
+        tui_view_logs_write(app, f, name, 0);
+}
+
 static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
 {
     logs_state *s = state(f);
@@ -478,13 +714,28 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         s->wrap = !s->wrap;
         break;
     case TUI_CMD_TIMESTAMPS:
-        s->stamps = !s->stamps;
+        s->stamps = (s->stamps + 1) % STAMPS_N;
+        tui_app_status(app, 0, "timestamps: %s",
+                       s->stamps == STAMPS_OFF    ? "off"
+                       : s->stamps == STAMPS_TIME ? "time"
+                                                  : "date and time");
+        break;
+    case TUI_CMD_SAVE:
+        tui_app_prompt(app, "save the lines shown to: ", 0, save_typed);
         break;
     case TUI_CMD_BOTTOM:
     case TUI_CMD_FOLLOW:
         s->follow = 1;
         s->fresh = 0;
         s->hit = -1;
+        break;
+    case TUI_CMD_GREP: /* the `&` pattern was typed */
+        if (f->filter[0] && s->bad[0])
+            tui_app_status(app, 1, "&%s: bad pattern (%s)", f->filter, s->bad);
+        else if (f->filter[0])
+            tui_app_status(app, 0, "&%s: %zu lines", f->filter, n);
+        else
+            tui_app_status(app, 0, "&: every line again");
         break;
     case TUI_CMD_SEARCH: /* the pattern was typed: the first match */
         s->hit = -1;

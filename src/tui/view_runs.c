@@ -136,7 +136,6 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
 {
     const tui_model *m = tui_app_model(app);
     const hp_run *r;
-    tui_action act = {.kind = TUI_ACT_CANCEL};
     tui_frame proto = {0};
 
     size_t i = tui_frame_selected(app, f);
@@ -157,13 +156,19 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         return TUI_HANDLED | TUI_REFRESH;
     case TUI_CMD_RERUN:
         return tui_form_rerun(app, r->id);
-    case TUI_CMD_CANCEL:
-        act.run_id = r->id;
-        tui_app_request(app, &act);
-        return TUI_HANDLED | TUI_REDRAW;
     default:
         return 0;
     }
+}
+
+/* c cancels, D deletes: on the selected run or on every marked one. */
+static int action(tui_app *app, const tui_frame *f, size_t i, tui_cmd cmd, tui_action *act)
+{
+    if (cmd != TUI_CMD_CANCEL && cmd != TUI_CMD_DELETE)
+        return 0;
+    act->kind = cmd == TUI_CMD_CANCEL ? TUI_ACT_CANCEL : TUI_ACT_RUN_DELETE;
+    act->run_id = tui_app_model(app)->runs->runs[i].id;
+    return 1;
 }
 /* `:new` and `:rerun ID` (a number: the command line checked it): the forms of a run. */
 static int command(tui_app *app, tui_cmd cmd, const char *arg)
@@ -196,4 +201,5 @@ const tui_view_ops tui_view_runs = {
     .row_key = row_key,
     .key = key,
     .command = command,
+    .action = action,
 };

@@ -1,5 +1,5 @@
 /* The Secrets view: names and times of the server's secrets. Values are never fetched,
- * so they cannot be shown. */
+ * so they cannot be shown; n sets one (the value typed hidden), D deletes (asks first). */
 #include "config.h"
 
 #include "tui/draw.h"
@@ -68,6 +68,55 @@ static void row_key(tui_app *app, const tui_frame *f, size_t i, char *buf, size_
     snprintf(buf, size, "%s", tui_app_model(app)->secrets->secrets[i].name);
 }
 
+/* The name typed at n, until its value is: one dashboard per process, one prompt at a
+ * time. */
+static char pending[HP_NAME_MAX + 1];
+
+static void value_typed(tui_app *app, const char *value)
+{
+    char msg[320];
+    int rc = tui_model_secret_set(tui_app_model(app), pending, value, msg, sizeof(msg));
+
+    tui_app_status(app, rc != 0, "%s", msg);
+    pending[0] = '\0';
+}
+
+static void name_typed(tui_app *app, const char *name)
+{
+    char label[HP_NAME_MAX + 32];
+
+    if (!name[0]) {
+        tui_app_status(app, 0, "cancelled: no name");
+        return;
+    }
+    if (strlen(name) > HP_NAME_MAX) {
+        tui_app_status(app, 1, "a secret's name has at most %d characters", HP_NAME_MAX);
+        return;
+    }
+    snprintf(pending, sizeof(pending), "%s", name);
+    snprintf(label, sizeof(label), "value of %s (hidden): ", name);
+    tui_app_prompt(app, label, 1, value_typed);
+}
+
+static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
+{
+    if (cmd != TUI_CMD_NEW)
+        return 0;
+    tui_app_prompt(app, "secret name: ", 0, name_typed);
+    return TUI_HANDLED | TUI_REDRAW;
+}
+
+/* D deletes the selected secret or every marked one. */
+static int action(tui_app *app, const tui_frame *f, size_t i, tui_cmd cmd, tui_action *act)
+{
+    if (cmd != TUI_CMD_DELETE)
+        return 0;
+    act->kind = TUI_ACT_SECRET_DELETE;
+    snprintf(act->service, sizeof(act->service), "%s",
+             tui_app_model(app)->secrets->secrets[i].name);
+    return 1;
+}
+
 const tui_view_ops tui_view_secrets = {
     .name = "Secrets",
     .scope = TUI_SCOPE_SECRETS,
@@ -79,4 +128,6 @@ const tui_view_ops tui_view_secrets = {
     .cmp = cmp,
     .draw = draw,
     .row_key = row_key,
+    .key = key,
+    .action = action,
 };

@@ -1,7 +1,7 @@
 /* The Services view: one row per service with its status (glyph, word, colour), wanted
  * state, actions, pids, restarts, uptime and description; Enter opens its jobs, l the log
- * of its current run, s/S/r/D act on it. It draws the model's list and fetches nothing itself
- * except through the model. */
+ * of its current run, s/S/r/D act on it (or on the marked rows). It draws the model's list and
+ * fetches nothing itself except through the model. */
 #include "config.h"
 
 #include "tui/draw.h"
@@ -134,14 +134,12 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
 static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
 {
     const hp_service_summary *s = selected(app, f);
-    tui_action act = {0};
     tui_frame proto = {0};
 
     if (cmd == TUI_CMD_NEW)
         return tui_form_new(app, 0);
     if (!s)
         return 0;
-    snprintf(act.service, sizeof(act.service), "%s", s->name);
     switch (cmd) {
     case TUI_CMD_ENTER:
         snprintf(proto.service, sizeof(proto.service), "%s", s->name);
@@ -158,25 +156,39 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         snprintf(proto.service, sizeof(proto.service), "%s", s->name);
         tui_app_push(app, &tui_view_logs, &proto);
         return TUI_HANDLED | TUI_REFRESH;
+    case TUI_CMD_HISTORY:
+        snprintf(proto.service, sizeof(proto.service), "%s", s->name);
+        tui_app_push(app, &tui_view_runs, &proto);
+        return TUI_HANDLED | TUI_REFRESH;
     case TUI_CMD_EDIT:
         return tui_form_edit_service(app, s->name);
+    default:
+        return 0;
+    }
+}
+
+/* s S r D: the app asks and runs them, on the selected row or on every marked one. */
+static int action(tui_app *app, const tui_frame *f, size_t i, tui_cmd cmd, tui_action *act)
+{
+    switch (cmd) {
     case TUI_CMD_START:
-        act.kind = TUI_ACT_START;
+        act->kind = TUI_ACT_START;
         break;
     case TUI_CMD_STOP:
-        act.kind = TUI_ACT_STOP;
+        act->kind = TUI_ACT_STOP;
         break;
     case TUI_CMD_RESTART:
-        act.kind = TUI_ACT_RESTART;
+        act->kind = TUI_ACT_RESTART;
         break;
     case TUI_CMD_DELETE:
-        act.kind = TUI_ACT_DELETE;
+        act->kind = TUI_ACT_DELETE;
         break;
     default:
         return 0;
     }
-    tui_app_request(app, &act);
-    return TUI_HANDLED | TUI_REDRAW;
+    snprintf(act->service, sizeof(act->service), "%s",
+             tui_app_model(app)->services->services[i].name);
+    return 1;
 }
 /* `:new` and `:edit NAME`: the forms of a service. */
 static int command(tui_app *app, tui_cmd cmd, const char *arg)
@@ -208,4 +220,5 @@ const tui_view_ops tui_view_services = {
     .row_key = row_key,
     .key = key,
     .command = command,
+    .action = action,
 };

@@ -113,13 +113,13 @@ START_TEST(info_reports_the_servers_pid_socket_and_data_dir)
 }
 END_TEST
 
-START_TEST(discover_returns_the_openrpc_document_with_all_27_methods)
+START_TEST(discover_returns_the_openrpc_document_with_all_28_methods)
 {
     hp_sdk *sdk = sdk_real();
     cJSON *doc = NULL;
 
     MUST(hp_sdk_discover(sdk, &doc, &E));
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "methods")), 27);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "methods")), 28);
     cJSON_Delete(doc);
     hp_sdk_free(sdk);
 }
@@ -410,6 +410,52 @@ START_TEST(jobs_list_get_logs_and_cancel)
     MUST(hp_runs_wait(sdk, id, 10000, &run, &E));
     ck_assert_int_eq(run->jobs[0].status, HP_JOB_CANCELLED);
     hp_run_free(run);
+    hp_sdk_free(sdk);
+}
+END_TEST
+
+START_TEST(jobs_logs_page_backwards_and_search_find_old_lines)
+{
+    hp_sdk *sdk = sdk_real();
+    int64_t id = submit(sdk, "long-log", "seq 1 5000; echo needle here; seq 5001 6000");
+    hp_job_filter f = {.run_id = id};
+    hp_log_bounds b = {.before_seq = 0, .limit = 2000};
+    hp_job_list *jobs = NULL;
+    hp_log_page *page = NULL;
+    hp_log_matches *m = NULL;
+    hp_log_search q = {.pattern = "^needle", .context = 1};
+    int64_t job_id, total = 0;
+
+    MUST(hp_runs_wait(sdk, id, 10000, NULL, &E));
+    MUST(hp_jobs_list(sdk, &f, &jobs, &E));
+    job_id = jobs->jobs[0].id;
+    hp_job_list_free(jobs);
+    /* From the newest line back to the first, 2000 at a time. */
+    b.before_seq = INT64_C(9007199254740991);
+    for (;;) {
+        MUST(hp_jobs_logs_page(sdk, job_id, &b, &page, &E));
+        if (page->n_lines == 0) {
+            hp_log_page_free(page);
+            break;
+        }
+        total += (int64_t)page->n_lines;
+        ck_assert_int_eq(page->next_seq, page->lines[0].seq);
+        b.before_seq = page->next_seq;
+        hp_log_page_free(page);
+    }
+    ck_assert_int_eq(total, 6001 + 2); /* and the spawned and exited lines */
+    q.job_id = job_id;
+    MUST(hp_logs_search(sdk, &q, &m, &E));
+    ck_assert_uint_eq(m->n_matches, 1);
+    ck_assert_str_eq(m->matches[0].line.line, "needle here");
+    ck_assert_uint_eq(m->matches[0].n_before, 1);
+    ck_assert_str_eq(m->matches[0].before[0].line, "5000");
+    ck_assert_str_eq(m->matches[0].after[0].line, "5001");
+    ck_assert(m->complete);
+    hp_log_matches_free(m);
+    q.pattern = "(";
+    ck_assert_int_eq(hp_logs_search(sdk, &q, &m, &E), HP_E_VALIDATION);
+    ck_assert_ptr_null(m);
     hp_sdk_free(sdk);
 }
 END_TEST
@@ -1100,7 +1146,7 @@ static Suite *client_suite(void)
     tcase_set_timeout(live, 60);
     tcase_add_test(live, ping_answers_the_server_version);
     tcase_add_test(live, info_reports_the_servers_pid_socket_and_data_dir);
-    tcase_add_test(live, discover_returns_the_openrpc_document_with_all_27_methods);
+    tcase_add_test(live, discover_returns_the_openrpc_document_with_all_28_methods);
     tcase_add_test(live, services_put_then_get_returns_the_same_config);
     tcase_add_test(live, services_get_of_an_unknown_service_is_not_found_naming_it);
     tcase_add_test(live, services_put_of_an_invalid_config_lists_every_problem);
@@ -1110,6 +1156,7 @@ static Suite *client_suite(void)
     tcase_add_test(live, runs_get_gives_the_runs_actions_for_a_rerun);
     tcase_add_test(live, runs_wait_times_out_on_a_running_run_and_cancel_ends_it);
     tcase_add_test(live, jobs_list_get_logs_and_cancel);
+    tcase_add_test(live, jobs_logs_page_backwards_and_search_find_old_lines);
     tcase_add_test(live, logs_insert_then_tail_returns_the_lines_in_order);
     tcase_add_test(live, secrets_set_get_list_and_delete_and_list_never_shows_values);
     tcase_add_test(live, batch_answers_each_call_with_its_own_result_or_error);

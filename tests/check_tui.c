@@ -507,7 +507,7 @@ static tui_frame *logs_of_200(headless *h)
 {
     static char text[200][32];
     hp_log_line lines[200];
-    hp_log_page page = {lines, 200, 201, 0};
+    hp_log_page page = {lines, 200, 201, 0, 0};
     tui_frame proto = {.job_id = 7}, *f = tui_app_show(h->app, &tui_view_logs, &proto);
 
     memset(lines, 0, sizeof(lines));
@@ -1341,7 +1341,7 @@ START_TEST(log_timestamps_cycle_and_long_lines_end_in_an_ellipsis)
     headless h;
     char long_line[300];
     hp_log_line line = {0};
-    hp_log_page page = {&line, 1, 2, 0};
+    hp_log_page page = {&line, 1, 2, 0, 0};
     tui_frame *f;
 
     headless_open(&h, 0);
@@ -1414,7 +1414,7 @@ START_TEST(colon_since_keeps_the_recent_lines_and_names_a_bad_time)
     headless h;
     static char text[60][16];
     hp_log_line lines[60];
-    hp_log_page page = {lines, 60, 61, 0};
+    hp_log_page page = {lines, 60, 61, 0, 0};
     tui_frame proto = {.job_id = 9}, *f;
     int64_t now = tui_wall_ms();
 

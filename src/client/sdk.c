@@ -406,6 +406,55 @@ hp_status hp_logs_tail(hp_sdk *sdk, const char *src, int64_t after_seq, int limi
                              limit, out, err);
 }
 
+hp_status hp_jobs_logs_page(hp_sdk *sdk, int64_t id, const hp_log_bounds *b, hp_log_page **out,
+                            hp_error *err)
+{
+    static const hp_log_bounds none;
+
+    if (!out)
+        return missing(err, "job.logs", "an out parameter");
+    if (!b)
+        b = &none;
+    return hp_stub_job_logs(sdk, id, b->after_seq != 0, b->after_seq, b->before_seq != 0,
+                            b->before_seq, b->since_ms != 0, b->since_ms, b->until_ms != 0,
+                            b->until_ms, b->limit != 0, b->limit, b->attempt != 0, b->attempt, out,
+                            err);
+}
+
+hp_status hp_logs_tail_page(hp_sdk *sdk, const char *src, const hp_log_bounds *b, hp_log_page **out,
+                            hp_error *err)
+{
+    static const hp_log_bounds none;
+
+    if (!out)
+        return missing(err, "logs.tail", "an out parameter");
+    if (!b)
+        b = &none;
+    return hp_stub_logs_tail(sdk, src, b->after_seq != 0, b->after_seq, b->before_seq != 0,
+                             b->before_seq, b->since_ms != 0, b->since_ms, b->until_ms != 0,
+                             b->until_ms, b->limit != 0, b->limit, out, err);
+}
+
+hp_status hp_logs_search(hp_sdk *sdk, const hp_log_search *q, hp_log_matches **out, hp_error *err)
+{
+    cJSON *r = NULL;
+    hp_status st;
+
+    if (!out || !q || !q->pattern)
+        return missing(err, "logs.search", "a query with a pattern and an out parameter");
+    *out = NULL;
+    st = hp_stub_logs_search(sdk, q->pattern, q->job_id != 0, q->job_id, q->run_id != 0, q->run_id,
+                             q->service, q->substring != 0, q->substring, q->ignore_case != 0,
+                             q->ignore_case, q->before_seq != 0, q->before_seq, q->from_job_id != 0,
+                             q->from_job_id, q->limit != 0, q->limit, q->context != 0, q->context,
+                             &r, err);
+    if (st != HP_OK)
+        return st;
+    *out = hp_log_matches_from_json(r, err);
+    cJSON_Delete(r);
+    return *out ? HP_OK : HP_E_PROTOCOL;
+}
+
 hp_status hp_logs_insert(hp_sdk *sdk, const char *src, const char *const *lines, size_t n,
                          hp_log_stream stream, int64_t *last_seq, hp_error *err)
 {

@@ -105,6 +105,30 @@ hp_status hp_jobs_cancel(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err);
  * (0 = server default). */
 hp_status hp_logs_tail(hp_sdk *sdk, const char *src, int64_t after_seq, int limit,
                        hp_log_page **out, hp_error *err);
+/* The bounds of a page of a log; 0 = no bound. With before_seq the page is the newest
+ * limit lines before it (page backwards by passing next_seq back as before_seq). */
+typedef struct hp_log_bounds {
+    int64_t after_seq, before_seq, since_ms, until_ms;
+    int limit;   /* 0 = the server's default (1000) */
+    int attempt; /* job.logs only: 0 = every attempt */
+} hp_log_bounds;
+/* job.logs and logs.tail with every bound; b may be NULL (no bound). */
+hp_status hp_jobs_logs_page(hp_sdk *sdk, int64_t id, const hp_log_bounds *b, hp_log_page **out,
+                            hp_error *err);
+hp_status hp_logs_tail_page(hp_sdk *sdk, const char *src, const hp_log_bounds *b, hp_log_page **out,
+                            hp_error *err);
+
+/* logs.search: exactly one of job_id, run_id, service. */
+typedef struct hp_log_search {
+    const char *pattern; /* a POSIX extended regex, or text with substring */
+    int substring, ignore_case;
+    int64_t job_id, run_id;
+    const char *service;
+    int64_t before_seq, from_job_id; /* the cursor of an earlier answer, or 0 */
+    int limit, context;              /* 0 = the server's defaults (100, none) */
+} hp_log_search;
+hp_status hp_logs_search(hp_sdk *sdk, const hp_log_search *q, hp_log_matches **out, hp_error *err);
+
 /* logs.insert of n lines (borrowed) under src on stream; *last_seq (may be NULL) gets
  * the seq of the last line stored. */
 hp_status hp_logs_insert(hp_sdk *sdk, const char *src, const char *const *lines, size_t n,

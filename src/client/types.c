@@ -207,8 +207,25 @@ static const field page_fields[] = {
     FA(hp_log_page, lines, n_lines, line_type, 0, NO_OFF),
     F(hp_log_page, next_seq, K_I64, 0),
     F(hp_log_page, dropped, K_I64, 1),
+    F(hp_log_page, truncated, K_BOOL, 1),
 };
 static const type page_type = TYPE(hp_log_page, page_fields, NO_OFF);
+
+static const field match_fields[] = {
+    FO(hp_log_match, line, line_type),
+    FA(hp_log_match, before, n_before, line_type, 1, NO_OFF),
+    FA(hp_log_match, after, n_after, line_type, 1, NO_OFF),
+};
+static const type match_type = TYPE(hp_log_match, match_fields, NO_OFF);
+
+static const field matches_fields[] = {
+    FA(hp_log_matches, matches, n_matches, match_type, 0, NO_OFF),
+    F(hp_log_matches, scanned, K_I64, 1),
+    F(hp_log_matches, complete, K_BOOL, 0),
+    F(hp_log_matches, next_job_id, K_I64, 1),
+    F(hp_log_matches, next_before_seq, K_I64, 1),
+};
+static const type matches_type = TYPE(hp_log_matches, matches_fields, NO_OFF);
 
 static const field meta_fields[] = {
     F(hp_secret_meta, name, K_STR, 0),
@@ -636,6 +653,7 @@ DEFINE_TYPE_API(service_summary, summary_type)
 DEFINE_TYPE_API(service_status, status_type)
 DEFINE_TYPE_API(log_line, line_type)
 DEFINE_TYPE_API(log_page, page_type)
+DEFINE_TYPE_API(log_matches, matches_type)
 DEFINE_TYPE_API(secret_meta, meta_type)
 DEFINE_TYPE_API(secret, secret_type)
 DEFINE_TYPE_API(pong, pong_type)

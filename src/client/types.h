@@ -138,9 +138,28 @@ typedef struct hp_log_line {
 typedef struct hp_log_page {
     hp_log_line *lines; /* oldest first */
     size_t n_lines;
-    int64_t next_seq; /* pass as after_seq for the lines that follow */
+    int64_t next_seq; /* pass as after_seq for the lines that follow (as before_seq when
+                       * the page was asked with before_seq) */
     int64_t dropped;
+    int truncated; /* job.logs: lines of the range asked for were dropped by retention */
 } hp_log_page;
+
+/* A line that logs.search found, with its job's lines around it (oldest first). */
+typedef struct hp_log_match {
+    hp_log_line line;
+    hp_log_line *before;
+    size_t n_before;
+    hp_log_line *after;
+    size_t n_after;
+} hp_log_match;
+
+typedef struct hp_log_matches {
+    hp_log_match *matches; /* newest first */
+    size_t n_matches;
+    int64_t scanned; /* lines read by the call */
+    int complete;    /* 0: pass next_job_id and next_before_seq back to go on */
+    int64_t next_job_id, next_before_seq;
+} hp_log_matches;
 
 typedef struct hp_secret_meta {
     char *name;
@@ -244,6 +263,7 @@ HP__TYPE_API(service_status)
 HP__TYPE_API(service_record)
 HP__TYPE_API(log_line)
 HP__TYPE_API(log_page)
+HP__TYPE_API(log_matches)
 HP__TYPE_API(secret_meta)
 HP__TYPE_API(secret)
 HP__TYPE_API(system_info)

@@ -53,6 +53,7 @@ typedef struct joblog {
     int fd, idx_fd; /* of the last segment, -1 when closed */
     int dirty;      /* in the store's dirty list */
     int meta_dirty, has_dir;
+    int idle; /* close the files once the buffer is written */
     uint64_t used;
 } joblog;
 
@@ -357,6 +358,7 @@ int hpd_logseg_append(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char
     if (!j && !(j = job_add(lg, job_id)))
         return -1;
     lg->last = j;
+    j->idle = 0;
     if (run_id && !j->run_id) {
         j->run_id = run_id;
         j->meta_dirty = 1;
@@ -409,6 +411,17 @@ void hpd_logseg_set_run(hpd_logseg *lg, int64_t job_id, int64_t run_id)
     j->run_id = run_id;
     j->meta_dirty = 1;
     mark_dirty(lg, j);
+}
+
+void hpd_logseg_idle(hpd_logseg *lg, int64_t job_id)
+{
+    joblog *j = lg ? job_find(lg, job_id) : NULL;
+
+    if (!j)
+        return;
+    j->idle = 1;
+    if (j->buf_len == 0)
+        job_close_files(lg, j);
 }
 
 void hpd_logseg_lose(hpd_logseg *lg, int64_t job_id, int64_t lines)
@@ -554,6 +567,10 @@ static int write_job(hpd_logseg *lg, joblog *j, hp_error *err)
         j->buf_cap = 0;
     }
     j->used = ++lg->tick;
+    /* Lines without a job are rare (the daemon's own, logs.insert): no file stays open
+     * for them; nor for a job that is done. */
+    if (rc == 0 && (j->idle || j->job_id == 0))
+        job_close_files(lg, j);
     return rc;
 }
 

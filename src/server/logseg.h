@@ -45,6 +45,9 @@ int hpd_logseg_append(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char
                       const char *line, size_t len);
 /* Names the run of a job (its log may not exist yet), for hpd_logseg_delete_run. */
 void hpd_logseg_set_run(hpd_logseg *lg, int64_t job_id, int64_t run_id);
+/* The job will print no more for now (its run ended): its files close once what waits is
+ * written. They open again if it does print. */
+void hpd_logseg_idle(hpd_logseg *lg, int64_t job_id);
 /* Counts lines that never reached the buffer against their job. */
 void hpd_logseg_lose(hpd_logseg *lg, int64_t job_id, int64_t lines);
 /* Writes every buffer, applies the retention. 0, or -1 (err set, e.g. the disk is full)

@@ -118,6 +118,8 @@ int64_t hpd_store_dropped(const hpd_store *st);    /* lines dropped, all jobs, e
 /* Lines of job_id dropped so far (retention, full buffers), across restarts. */
 int64_t hpd_store_job_dropped(hpd_store *st, int64_t job_id);
 int64_t hpd_store_log_count(hpd_store *st);
+/* The job is done for now: its log's files close once its lines are written. */
+void hpd_store_log_idle(hpd_store *st, int64_t job_id);
 
 /* A page of the log. One job's lines (job_id > 0) or lines by source (src matched by
  * dotted segment: "run.1" matches "run.1" and "run.1.x", never "run.12"; NULL or "" all).

@@ -82,6 +82,12 @@ int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int6
     return seq;
 }
 
+void hpd_store_log_idle(hpd_store *st, int64_t job_id)
+{
+    if (st)
+        hpd_logseg_idle(st->logs, job_id);
+}
+
 size_t hpd_store_log_pending(const hpd_store *st)
 {
     return st ? (size_t)hpd_logseg_waiting(st->logs) : 0;

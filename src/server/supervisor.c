@@ -405,6 +405,8 @@ void hpd_run_ended(hpd_server *srv, hpd_run *run)
     /* Its last lines are written (and the log's retention applied) before anyone
      * waiting hears that it ended. */
     hpd__flush_logs(srv);
+    for (size_t i = 0; i < run->n_actions; i++)
+        hpd_store_log_idle(srv->store, run->jobs[i]->id);
     if (srv->on_run_ended)
         srv->on_run_ended(srv, run);
     if (run->delete_when_done) {

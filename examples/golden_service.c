@@ -2,8 +2,7 @@
  * standing in for `bun run server.ts`, saved then started. The endpoint comes from the
  * environment (HERO_PROC_SOCKET, HERO_PROC_URL, else the default socket, starting a
  * server there when none answers). Prints the id of the run that was started. */
-#include "builders/builder.h"
-#include "builders/factory.h"
+#include <hero_proc/hero_proc.h>
 
 #include <inttypes.h>
 #include <stdio.h>

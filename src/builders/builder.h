@@ -5,10 +5,14 @@
 #ifndef HP_BUILDERS_BUILDER_H
 #define HP_BUILDERS_BUILDER_H
 
-#include "common/spec.h"
-#include "common/status.h"
+#include "../common/spec.h"
+#include "../common/status.h"
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct hp_client;
 typedef struct hp_service_builder hp_service_builder;
@@ -94,5 +98,9 @@ typedef struct hp_run_def {
 hp_service_builder *hp_service_builder_from_def(struct hp_client *client,
                                                 const hp_service_def *def);
 hp_run_builder *hp_run_builder_from_def(struct hp_client *client, const hp_run_def *def);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -3,13 +3,17 @@
 #ifndef HP_CLIENT_CALL_H
 #define HP_CLIENT_CALL_H
 
-#include "client/endpoint.h"
-#include "client/types.h"
-#include "common/spec.h"
-#include "common/status.h"
+#include "endpoint.h"
+#include "types.h"
+#include "../common/spec.h"
+#include "../common/status.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct hp_sdk hp_sdk;
 
@@ -58,5 +62,9 @@ hp_status hp_sdk_call(hp_sdk *sdk, const char *method, cJSON *params_taken, cJSO
  * own result or error. Returns HP_OK when every call succeeded, else the first failure
  * (also in err). */
 hp_status hp_sdk_batch(hp_sdk *sdk, hp_batch_call *calls, size_t n, hp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -4,7 +4,11 @@
 #ifndef HP_CLIENT_ENDPOINT_H
 #define HP_CLIENT_ENDPOINT_H
 
-#include "common/status.h"
+#include "../common/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Exactly one of socket_path and url is set. Owns its strings; source is static. */
 typedef struct hp_endpoint {
@@ -28,5 +32,9 @@ char *hp_endpoint_default_socket(void);
 
 /* Frees the strings and zeroes *ep. NULL safe. */
 void hp_endpoint_clear(hp_endpoint *ep);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -5,12 +5,16 @@
 #ifndef HP_CLIENT_TYPES_H
 #define HP_CLIENT_TYPES_H
 
-#include "common/spec.h"
-#include "common/status.h"
+#include "../common/spec.h"
+#include "../common/status.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef enum hp_job_state {
     HP_JOB_PENDING,
@@ -261,5 +265,9 @@ typedef struct hp_batch_call {
     cJSON *result;
     hp_error error;
 } hp_batch_call;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

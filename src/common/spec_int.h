@@ -3,6 +3,7 @@
 #ifndef HP_COMMON_SPEC_INT_H
 #define HP_COMMON_SPEC_INT_H
 
+#include "common/json.h"
 #include "common/spec.h"
 
 #include <stdarg.h>

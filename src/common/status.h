@@ -7,6 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* X(code, message): every status a library call can return. */
 #define HP_STATUS_TABLE(X)                                                                         \
     X(HP_OK, "success")                                                                            \
@@ -67,5 +71,9 @@ hp_status hp_error_set_errno(hp_error *err, hp_status code, int errnum, const ch
 
 hp_status hp_error_setv(hp_error *err, hp_status code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -4,6 +4,7 @@
 #ifndef HPD_MODEL_H
 #define HPD_MODEL_H
 
+#include "common/json.h"
 #include "common/spec.h"
 
 #include <stdint.h>

@@ -5,6 +5,7 @@
 #ifndef HPD_RPC_H
 #define HPD_RPC_H
 
+#include "common/json.h"
 #include "common/spec.h"
 
 #include <cjson/cJSON.h>

@@ -11,9 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#ifndef TUI_SRC_DATA_DIR
-#define TUI_SRC_DATA_DIR ""
-#endif
 #ifndef TUI_PKGDATA_DIR
 #define TUI_PKGDATA_DIR ""
 #endif
@@ -48,9 +45,6 @@ const char *tui_demo_dir(char *buf, size_t size)
         if (is_dir(buf))
             return buf;
     }
-    snprintf(buf, size, "%s/demo", TUI_SRC_DATA_DIR);
-    if (TUI_SRC_DATA_DIR[0] && is_dir(buf))
-        return buf;
     snprintf(buf, size, "%s/demo", TUI_PKGDATA_DIR);
     if (TUI_PKGDATA_DIR[0] && is_dir(buf))
         return buf;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A run with a dependency in C: `build-run` runs `build`, then `test` once build has
  * succeeded; waits for the run and prints each job's status. The endpoint comes from the
  * environment through the auto factory. Exits 0 when the run succeeded, 1 when it did

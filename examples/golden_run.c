@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The golden ad-hoc run in C: the run `one-shot` with one action `task`, started and
  * waited for. The endpoint comes from the environment through the auto factory. Exits 0
  * when the run succeeded, 1 otherwise. */

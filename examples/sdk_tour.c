@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdk_tour: a walk through every domain of hero_proc_sdk against the server found from
  * the environment (HERO_PROC_SOCKET, HERO_PROC_URL + HERO_PROC_TOKEN, default socket).
  * One line per step; exit 0 only when every step succeeded, else the SDK's message and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every installed header (src/common, src/client, src/builders and the umbrella
  * hero_proc/hero_proc.h) compiles on its own (first and only include of a file), with the
  * project's warning list as errors and no -I into src: a user of libhero_proc includes one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The builders of hero_proc_factory: a service, a run and their actions composed one
  * setter per statement, with the first error kept (sticky, like curl's options) and
  * everything validated by build/save/start with the same rules the server applies

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_factory's entry point: the client handle and the factories that make one.
  * The factory hides the transport: a Unix socket, HTTP with a token, or whatever the
  * flags and the environment point at, starting the server when none answers (auto).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_sdk's client handle (one connection, Unix socket or HTTP) and its raw JSON-RPC
  * calls; below both client/stubs.h (generated stubs) and client/sdk.h (typed wrappers). */
 #ifndef HP_CLIENT_CALL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where the hero_proc server is: the explicit --socket/--url values first, then
  * HERO_PROC_SOCKET, then HERO_PROC_URL (with HERO_PROC_TOKEN), then the default socket
  * paths of DESIGN section 2 (the same rules as the server's default). */

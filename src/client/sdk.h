@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_sdk: the public C API of the hero_proc wire contract (data/openrpc.json).
  * One hp_sdk is one connection (Unix socket or HTTP with a bearer token) with its own
  * request ids; use it from one thread at a time. Every call returns HP_OK or the

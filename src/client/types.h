@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Typed results of the hero_proc wire API (data/openrpc.json): one struct per object the
  * server answers with, each with parse (from cJSON), to-JSON and free. ActionSpec and
  * ServiceConfig are the shared ones of common/spec.h, reused here. Every struct owns its

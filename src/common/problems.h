@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A problem as a record (a stable code from one X-macro table, the JSON-pointer path of its
  * field, the sentence, a cycle's actions), the lists of them and their error.data form. */
 #ifndef HP_COMMON_PROBLEMS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The shared model of an ActionSpec and a ServiceConfig (DESIGN section 2): the structs,
  * their JSON parse and emit, the validation rules used by both the server and the
  * builders, the deterministic dependency order, and the shell-style command split; each

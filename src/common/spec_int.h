@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the rooms of src/common behind spec.h (spec*.c, problems.c, str.c): the helpers
  * and the reporter they share. Nothing outside them includes it. */
 #ifndef HP_COMMON_SPEC_INT_H

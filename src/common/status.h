@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Status codes and the caller-owned error struct shared by every layer.
  * One X-macro table holds each code with its message, so the enum, the names
  * and the messages cannot drift apart. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store's log: the batch of lines waiting to be written, the caps (per job, total bytes),
  * the lines lost while the store could not take them, and the paged queries. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The `:` command line: editing it (cursor, Tab completion), running a command (views,
  * actions, forms, filters) and drawing it. The commands' table is keys.c's. */
 #include "config.h"

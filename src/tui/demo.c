@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loads the demo services and runs of data/demo into a server for --demo. It reads
  * JSON files with the shared spec parser and calls the SDK; it never draws. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Secrets view: names and times of the server's secrets. Values are never fetched,
  * so they cannot be shown. */
 #include "config.h"

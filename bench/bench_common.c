@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The benchmarks' shared plumbing (bench_common.h): the clock, the server they start, the
  * JSON-RPC calls they make to it and the /proc figures they read. No measuring here. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the benchmarks share: a monotonic clock, a hero_proc_server started in a directory
  * of theirs, plain JSON-RPC calls to it over its Unix socket (libcurl, no SDK, so the
  * figures are the server's), and /proc readings. Every failure exits with a message: a

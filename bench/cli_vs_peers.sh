@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Times the whole process `hero_proc service list` with 200 running services, next to
 # `supervisorctl status` (Debian's supervisor) and `pm2 jlist` (npm's pm2) each holding
 # 200 running programs, and prints the ratios. Installs the peers on demand; prints

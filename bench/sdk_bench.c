@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Benchmark of hero_proc_sdk that prints its figures (never asserts): in-process latency
  * p50/p99 of hp_sdk_ping and of hp_services_list with 200 services, over the Unix socket
  * and over HTTP with the server's token, next to a bare Unix-socket round trip measured

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Benchmarks of hero_proc_server that print their figures (never assert): JSON-RPC round
  * trips over the Unix socket (system.ping, service.list with 200 services) next to a bare
  * Unix-socket round trip, server RSS with 200 services, one-shot spawn rate over 1000 runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Benchmarks of the dashboard hero_proc_tui that print their figures (never assert): the real
  * binary in a 120x40 pseudo-terminal against a real hero_proc_server. Idle CPU with 200
  * running services, time to show the Jobs view with 10 000 jobs on the server, a job's log

@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A run with a dependency in C: `build-run` runs `build`, then `test` once build has
  * succeeded; waits for the run and prints each job's status. The endpoint comes from the
  * environment through the auto factory. Exits 0 when the run succeeded, 1 when it did
  * not (or the server could not be reached). */
-#include "builders/builder.h"
-#include "builders/factory.h"
+#include <hero_proc/hero_proc.h>
 
 #include <inttypes.h>
 #include <stdio.h>

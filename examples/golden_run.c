@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The golden ad-hoc run in C: the run `one-shot` with one action `task`, started and
  * waited for. The endpoint comes from the environment through the auto factory. Exits 0
  * when the run succeeded, 1 otherwise. */
-#include "builders/builder.h"
-#include "builders/factory.h"
+#include <hero_proc/hero_proc.h>
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The golden service in C: the service `api` with one action `start`, a long-running loop
  * standing in for `bun run server.ts`, saved then started. The endpoint comes from the
  * environment (HERO_PROC_SOCKET, HERO_PROC_URL, else the default socket, starting a
  * server there when none answers). Prints the id of the run that was started. */
-#include "builders/builder.h"
-#include "builders/factory.h"
+#include <hero_proc/hero_proc.h>
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdk_tour: a walk through every domain of hero_proc_sdk against the server found from
  * the environment (HERO_PROC_SOCKET, HERO_PROC_URL + HERO_PROC_TOKEN, default socket).
  * One line per step; exit 0 only when every step succeeded, else the SDK's message and
  * exit 1 at once. It uses the SDK layer only: no builders, no raw JSON. */
-#include "client/sdk.h"
+#include <hero_proc/hero_proc.h>
 
 #include <inttypes.h>
 #include <stdio.h>

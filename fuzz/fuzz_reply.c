@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for the SDK's reply handling: arbitrary bytes go through
  * hp__rpc_parse_reply (the strict JSON-RPC reply check), and whatever parses as JSON
  * (the value itself and its "result" member) through every typed hp_*_from_json parser,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for the daemon's request handling: arbitrary bytes go through
  * hpd_rpc_handle (bounds, raw-text checks, parse, batch, param checks, dispatch) against
  * a real server model and store in a temporary data dir, without HTTP. Methods that

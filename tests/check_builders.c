@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The builders of hero_proc_factory offline (no server, no client): every validation rule
  * with the exact sentence naming the service or run and the action, the sticky first
  * error, the dependency order, and the designated-initializer shortcut. save/start

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_sdk (src/client) end to end: every wrapper against a real hero_proc_server
  * (tests/server_harness), HTTP with a bearer token, endpoint discovery, the typed
  * parsers, and through tests/fake_server only the replies a real server never sends. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by every Check suite. Each test gets its own temporary directory so
  * suites can run in parallel (make -j check) without sharing any path. */
 #include "config.h"

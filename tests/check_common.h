@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared helpers of the Check suites: per-test temporary directories, source paths,
  * file reading, and a main that reports through TAP on stdout. */
 #ifndef HP_TESTS_CHECK_COMMON_H

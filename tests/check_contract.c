@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* data/openrpc.json, the single source of truth of the wire API: it loads, names the
  * 28 methods of DESIGN section 2, gives each params, a result and an example, keeps the
  * DESIGN field names, and every $ref inside it resolves. */

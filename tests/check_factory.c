@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_factory against a real hero_proc_server (tests/server_harness): a service
  * saved with the builder then started, restarted and stopped; runs started, waited for,
  * and their logs collected in order, paged and followed; and hp_factory_auto starting a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dashboard's forms (src/tui/form.c) without a terminal: each field onto its builder
  * setter, the builders' problems on the field they are about, the editing helpers that
  * keep depends_on consistent, the request and the hero_proc command a submit stands for;

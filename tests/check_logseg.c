@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The log's segment files on their own: order and no gaps over millions of lines, the
  * index lookups (cursor, backwards, time), retention by bytes with exact counts, the cut
  * of a torn last record, and what a reopened directory gives back. */

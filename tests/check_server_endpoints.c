@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where and how hero_proc_server listens: the private Unix socket, a stale socket file
  * left by a dead server, TCP only with the bearer token, loopback unless allowed,
  * --daemon, and how overlong output lines are kept. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runs and jobs on a real hero_proc_server: output capture, dependency order, skips,
  * retries, timeouts that take the whole process group, cancel, run.wait long-polls, log
  * cursors and tails, commands without a shell, env and secrets, the actions run.get gives

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A real hero_proc_server across its own death: kill -9 while jobs run (no orphan left,
  * the job failed with a system line, the service started again exactly once), SIGTERM
  * with running jobs (exit 0, processes gone), what survives a restart, and a second

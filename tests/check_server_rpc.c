@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON-RPC front of a real hero_proc_server: error codes of the envelope, batches,
  * notifications, request bounds, the spec it serves, /health, and system.ping/info.
  * Each test starts its own server in its own temporary directory. */

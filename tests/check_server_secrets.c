@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Secrets at rest and one server per data dir, against a real hero_proc_server: the
  * database and its WAL never hold a secret's value, the key file is private, plaintext
  * secrets of the current release are sealed at start and still resolve, a server without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Services on a real hero_proc_server: start, status from real processes, automatic
  * restart after a crash, stop, restart with and without history, delete, dependency
  * order within a service, the if_changed_since shortcut of service.list, and the

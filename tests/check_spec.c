@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ActionSpec and ServiceConfig: JSON parse and emit, every validation rule of DESIGN
  * section 2 with the exact sentence a user reads, several problems at once, the
  * deterministic order, and the shell-style command split. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The status table and hp_error: every code has a name and a message, messages are
  * formatted and cut safely, and a NULL error is accepted everywhere. */
 #include "config.h"

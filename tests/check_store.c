@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The SQLite store: a private file, services, runs and jobs that come back intact after
  * a restart, secrets that never leak through lists, and the log with its cursors, dotted
  * tails and caps. Every test opens a store in its own temporary directory. */

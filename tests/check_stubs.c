@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The generated stubs (src/client/stubs.c) against a real hero_proc_server: typed and
  * raw results, optional parameters sent only when asked for, and the server's errors
  * coming back as the SDK's codes. Whether the stubs are up to date with the contract is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_tui's screens, headless: each view is drawn by ncurses on a terminal that
  * writes to /dev/null, the screen is read back as text and compared with a golden file
  * under tests/tui/ at 120x40 and 80x24. HP_UPDATE_GOLDENS=1 rewrites the goldens. Also

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Another process holding a SQLite database's write lock, for the tests that show what a
 # locked store looks like: source it after tests/tap.sh. The sqlite3 shell takes the lock
 # (as any other program could) and keeps it until db_unlock; the test's cleanup calls

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fake HTTP responder of tests/check_client: one thread, one Unix socket, canned
  * replies in order. It parses only what it needs to find the end of a request (headers
  * and Content-Length) and never interprets JSON-RPC. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A fake HTTP responder on a Unix socket for the SDK tests: a thread that answers the
  * next requests with canned bytes, for the replies a real hero_proc_server never sends
  * (truncated JSON, a wrong id, HTTP 500, a huge or slow body). It records what it got. */

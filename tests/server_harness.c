@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The integration fixture: starts the real hero_proc_server (fork/exec) per test in a
  * mkdtemp directory, talks JSON-RPC to it over its Unix socket with libcurl, and waits on
  * conditions by polling with deadlines, never with fixed sleeps. It does not know what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration-test fixture: a real hero_proc_server started per test on a socket and a
  * data dir inside the test's own temporary directory, JSON-RPC calls to it over the Unix
  * socket with libcurl, condition waits with deadlines, restarts on the same data dir,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # TAP helpers for the shell tests: source it, call check "description" command...,
 # then done_testing. Each check is one TAP line, so each is its own PASS/FAIL.
 tap_n=0
@@ -11,6 +12,15 @@ not_ok() {
     shift
     [ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/# /'
     return 0
+}
+
+# A check that cannot run here (its tool is missing): counted as SKIP, with the reason.
+skip() { ok "$1 # SKIP $2"; }
+
+# The whole test cannot run here: TAP's skip plan (the driver's form of exit 77).
+skip_all() {
+    printf '1..0 # SKIP %s\n' "$1"
+    exit 0
 }
 
 done_testing() { printf '1..%d\n' "$tap_n"; [ "$tap_failed" -eq 0 ]; }

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # What the tmux tests of hero_proc_tui share: source it after tests/tap.sh. It skips the
 # test when tmux or curl is missing, makes a temporary directory ($tmp) with our own tmux
 # server ($ts, never the user's) and removes both at exit, with the hero_proc_server that

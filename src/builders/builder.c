@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Service, run and action builders: setters copy their input into an hp_action_spec
  * kept in insertion order; the first error sticks; build validates with the shared
  * rules (common/spec_validate.c) and orders the actions. save/start hand the result to the SDK

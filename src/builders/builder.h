@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The builders of hero_proc_factory: a service, a run and their actions composed one
  * setter per statement, with the first error kept (sticky, like curl's options) and
  * everything validated by build/save/start with the same rules the server applies
@@ -5,10 +6,14 @@
 #ifndef HP_BUILDERS_BUILDER_H
 #define HP_BUILDERS_BUILDER_H
 
-#include "common/spec.h"
-#include "common/status.h"
+#include "../common/spec.h"
+#include "../common/status.h"
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct hp_client;
 typedef struct hp_service_builder hp_service_builder;
@@ -94,5 +99,9 @@ typedef struct hp_run_def {
 hp_service_builder *hp_service_builder_from_def(struct hp_client *client,
                                                 const hp_service_def *def);
 hp_run_builder *hp_run_builder_from_def(struct hp_client *client, const hp_run_def *def);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

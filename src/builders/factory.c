@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The factories and the client handle: endpoint discovery through the SDK, and for
  * hp_factory_auto the start of hero_proc_server when nothing answers at the Unix socket
  * (found via HERO_PROC_SERVER, beside this program, then PATH). Also the workflows that

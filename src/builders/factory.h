@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_factory's entry point: the client handle and the factories that make one.
  * The factory hides the transport: a Unix socket, HTTP with a token, or whatever the
  * flags and the environment point at, starting the server when none answers (auto).
@@ -6,10 +7,14 @@
 #ifndef HP_BUILDERS_FACTORY_H
 #define HP_BUILDERS_FACTORY_H
 
-#include "client/sdk.h"
-#include "common/status.h"
+#include "../client/sdk.h"
+#include "../common/status.h"
 
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct hp_client hp_client;
 
@@ -63,5 +68,9 @@ typedef int (*hp_log_fn)(void *ud, const hp_log_line *line);
  * delivered, or fn asks to stop. */
 hp_status hp_client_run_logs(hp_client *c, int64_t run_id, int64_t *cursor, int follow,
                              hp_log_fn fn, void *ud, hp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

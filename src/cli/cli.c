@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The CLI's spine: global options, the table of groups and verbs with their help texts,
  * dispatch, and what every command shares (connecting through the factory without ever
  * starting a server, errors to exit codes, option parsing, interrupts, input files).

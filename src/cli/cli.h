@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The hero_proc CLI as a library (libhpcli.a), so that main.c stays a one-liner and tests
  * can link it: the entry point, the context every command gets, the groups and verbs
  * table, and the helpers the command files share (options, connection, errors, exit

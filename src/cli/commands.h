@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers that the command files share beyond cli.h: the jobs table (run.c), reading a
  * JSON document given on the command line, and the list of validation problems (cli.c). */
 #ifndef HP_CLI_COMMANDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The `job` and `logs` groups: job list, job logs, job cancel, logs tail and `logs
  * NAME|run ID|job ID` (journalctl-style, with --since and --grep), all but the first
  * with a follow mode that polls with the server's cursor (after_seq / next_seq) every

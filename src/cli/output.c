@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The CLI's presentation: the status glyph table, colour only on a terminal, aligned
  * tables, escaping of everything the server or a process sent before it reaches a
  * terminal, human durations and times, log lines and JSON. It never decides what to

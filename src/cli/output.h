@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the CLI prints and how: colour on or off, status glyphs, aligned tables, escaped
  * text, human durations and times, log lines and JSON. Everything writes to stdout
  * unless it says otherwise; nothing here talks to the server. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The `run` group: submit (checked locally first, optionally waited for), wait, status,
  * logs (with follow), list and cancel; and the jobs table the other groups reuse. Waiting
  * and the run's merged logs go through the factory's workflows; everything else is one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The `secret` and `system` groups. A secret's value is printed by `secret get` only, and
  * read from stdin with `-` so that it need not appear in the process list; list shows
  * names and times, never values. system ping and info check the server. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The `service` group: list, status, get, start, stop, restart, delete and set. `set` reads
  * a ServiceConfig as JSON and checks it with the shared rules of common/spec.h before
  * anything is sent, so a bad file costs no round trip and changes nothing; `get` prints

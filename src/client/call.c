@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client handle of hero_proc_sdk and its raw JSON-RPC calls over the core (jsonrpc.c):
  * below both the generated stubs (stubs.c) and the typed wrappers (sdk.c); calls neither. */
 #include "client/call.h"

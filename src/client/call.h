@@ -1,15 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_sdk's client handle (one connection, Unix socket or HTTP) and its raw JSON-RPC
  * calls; below both client/stubs.h (generated stubs) and client/sdk.h (typed wrappers). */
 #ifndef HP_CLIENT_CALL_H
 #define HP_CLIENT_CALL_H
 
-#include "client/endpoint.h"
-#include "client/types.h"
-#include "common/spec.h"
-#include "common/status.h"
+#include "endpoint.h"
+#include "types.h"
+#include "../common/spec.h"
+#include "../common/status.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct hp_sdk hp_sdk;
 
@@ -58,5 +63,9 @@ hp_status hp_sdk_call(hp_sdk *sdk, const char *method, cJSON *params_taken, cJSO
  * own result or error. Returns HP_OK when every call succeeded, else the first failure
  * (also in err). */
 hp_status hp_sdk_batch(hp_sdk *sdk, hp_batch_call *calls, size_t n, hp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

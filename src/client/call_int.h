@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to hero_proc_sdk: the call every typed wrapper (sdk.c) goes through, with its own
  * timeout and the path of a request that could not be built. Defined in call.c. */
 #ifndef HP_CLIENT_CALL_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Endpoint discovery for every client: flags, then the environment, then the default
  * socket paths, mirroring src/server/server.c's default so a client finds the server
  * started with no options. It does not connect: hp_sdk reports an unreachable server. */

@@ -1,10 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where the hero_proc server is: the explicit --socket/--url values first, then
  * HERO_PROC_SOCKET, then HERO_PROC_URL (with HERO_PROC_TOKEN), then the default socket
  * paths of DESIGN section 2 (the same rules as the server's default). */
 #ifndef HP_CLIENT_ENDPOINT_H
 #define HP_CLIENT_ENDPOINT_H
 
-#include "common/status.h"
+#include "../common/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Exactly one of socket_path and url is set. Owns its strings; source is static. */
 typedef struct hp_endpoint {
@@ -28,5 +33,9 @@ char *hp_endpoint_default_socket(void);
 
 /* Frees the strings and zeroes *ep. NULL safe. */
 void hp_endpoint_clear(hp_endpoint *ep);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JSON-RPC 2.0 over the SDK transport: builds requests with increasing ids, sends single
  * and batch calls, and checks each reply strictly (version, id, exactly one of result and
  * error) so that a malformed answer is HP_E_PROTOCOL and never a crash. Typed results are

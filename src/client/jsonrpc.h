@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal JSON-RPC 2.0 core of the SDK: request building with per-client increasing
  * ids, single and batch calls over the transport, and the strict reply check that turns
  * every server answer into a result or an hp_error. */

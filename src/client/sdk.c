@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The domain wrappers of hero_proc_sdk: one function per method of data/openrpc.json,
  * typed params in, typed results out (types.c). A wrapper whose request and answer are the
  * generated stub's (stubs.c) checks its arguments and delegates; the others build their own

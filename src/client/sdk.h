@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_sdk: the public C API of the hero_proc wire contract (data/openrpc.json).
  * One hp_sdk is one connection (Unix socket or HTTP with a bearer token) with its own
  * request ids; use it from one thread at a time. Every call returns HP_OK or the
@@ -8,14 +9,18 @@
 #ifndef HP_CLIENT_SDK_H
 #define HP_CLIENT_SDK_H
 
-#include "client/call.h"
-#include "client/types.h"
-#include "common/spec.h"
-#include "common/status.h"
+#include "call.h"
+#include "types.h"
+#include "../common/spec.h"
+#include "../common/status.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The client handle (hp_sdk, hp_sdk_new, hp_sdk_free ...) and the raw calls (hp_sdk_call,
  * hp_sdk_batch) are in client/call.h. */
@@ -146,5 +151,9 @@ hp_status hp_secrets_list(hp_sdk *sdk, int64_t if_changed_since, hp_secret_list 
                           hp_error *err);
 /* secret.delete. */
 hp_status hp_secrets_delete(hp_sdk *sdk, const char *name, hp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The SDK's HTTP transport: POST /rpc through one reused libcurl easy handle (keep-alive)
  * over a Unix socket or a TCP base URL, with connect and total timeouts and a reply cap.
  * Failures become hp_error messages that name the endpoint and the reason. It knows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal HTTP transport of the SDK: one libcurl easy handle per client, reused so
  * the connection stays open, over a Unix socket or a TCP base URL with a bearer token.
  * It moves bytes and reports transport failures; JSON-RPC is jsonrpc.c's. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Parse, to-JSON and free of the SDK's typed results, driven by one field table per
  * type so that the three cannot disagree. Malformed input is HP_E_PROTOCOL naming the
  * type and field, never a crash. What is sent (ActionSpec, ServiceConfig) is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Typed results of the hero_proc wire API (data/openrpc.json): one struct per object the
  * server answers with, each with parse (from cJSON), to-JSON and free. ActionSpec and
  * ServiceConfig are the shared ones of common/spec.h, reused here. Every struct owns its
@@ -5,12 +6,16 @@
 #ifndef HP_CLIENT_TYPES_H
 #define HP_CLIENT_TYPES_H
 
-#include "common/spec.h"
-#include "common/status.h"
+#include "../common/spec.h"
+#include "../common/status.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef enum hp_job_state {
     HP_JOB_PENDING,
@@ -281,5 +286,9 @@ typedef struct hp_batch_call {
     cJSON *result;
     hp_error error;
 } hp_batch_call;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Splits a command line into argv the way a shell would, without a shell: quotes and
  * backslashes only. It never globs, expands variables or runs anything. */
 #include "config.h"

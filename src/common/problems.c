@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The problem records: their codes' wire names, adding, copying, nesting and freeing them,
  * a field's JSON pointer, error.data in and out. It decides nothing about the input. */
 #include "config.h"

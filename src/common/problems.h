@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A problem as a record (a stable code from one X-macro table, the JSON-pointer path of its
  * field, the sentence, a cycle's actions), the lists of them and their error.data form. */
 #ifndef HP_COMMON_PROBLEMS_H
@@ -5,6 +6,10 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define HP_PROBLEMS_MAX 100 /* problems kept in an hp_problems; one more says so */
 
@@ -92,10 +97,6 @@ int hp_problems_push(hp_problems *pb, const hp_problem *p);
  * (the paths not done stay as they were). */
 int hp_problems_nest(hp_problems *pb, size_t from, const char *prefix);
 
-/* Writes prefix then "/" and token into buf (size bytes, caller-owned), with '~' as "~0"
- * and '/' as "~1" (RFC 6901); cut, never overflowing. NULL token = "". Returns buf. */
-const char *hp_json_pointer_key(char *buf, size_t size, const char *prefix, const char *token);
-
 /* Frees every record and leaves pb empty and reusable. NULL safe. */
 void hp_problems_free(hp_problems *pb);
 
@@ -109,5 +110,9 @@ cJSON *hp_problems_to_json(const hp_problems *pb);
  * (code HP_PROBLEM_INVALID, path ""). Entries of the wrong shape are skipped. Returns the
  * number of problems added. */
 size_t hp_problems_from_json(const cJSON *data, hp_problems *pb);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

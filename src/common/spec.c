@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The types' lifetime (free and copy of an ActionSpec and a ServiceConfig) and their names:
  * what a valid name is, a name shown safely in a message, the restart policy's words.
  * JSON is spec_json.c's, the rules spec_validate.c's, the problems problems.c's. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The shared model of an ActionSpec and a ServiceConfig (DESIGN section 2): the structs,
  * their JSON parse and emit, the validation rules used by both the server and the
  * builders, the deterministic dependency order, and the shell-style command split; each
@@ -8,12 +9,16 @@
 #ifndef HP_COMMON_SPEC_H
 #define HP_COMMON_SPEC_H
 
-#include "common/problems.h"
-#include "common/status.h"
+#include "problems.h"
+#include "status.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The bounds of DESIGN section 2. */
 #define HP_NAME_MAX           64      /* service, run and action names */
@@ -125,13 +130,6 @@ int hp_service_config_from_json_lenient(const cJSON *json, hp_service_config *ou
 int hp_actions_from_json_lenient(const cJSON *array, hp_action_spec **out, size_t *n,
                                  hp_problems *pb);
 
-/* Adds key: v to the object o as a JSON integer; returns the item, NULL without memory.
- * cJSON prints a number with %1.15g and parses it back to check the digits; an integer
- * written once as text (a raw item) costs a fraction of that, and the daemon's job, run
- * and log lists are mostly integers. (A raw item prints as given; read numbers from a
- * parsed copy, not from the object built.) */
-cJSON *hp_json_add_int(cJSON *o, const char *key, int64_t v);
-
 /* JSON emit: a new object the caller frees with cJSON_Delete, NULL on allocation
  * failure. Fields at their default (NULL, 0, empty, never) are omitted; name is always
  * present (null when NULL). */
@@ -180,5 +178,9 @@ char **hp_split_command(const char *cmd, hp_error *err);
 
 /* Frees an argv from hp_split_command. NULL safe. */
 void hp_argv_free(char **argv);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

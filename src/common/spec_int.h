@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the rooms of src/common behind spec.h (spec*.c, problems.c, str.c): the helpers
  * and the reporter they share. Nothing outside them includes it. */
 #ifndef HP_COMMON_SPEC_INT_H
 #define HP_COMMON_SPEC_INT_H
 
+#include "common/json.h"
 #include "common/spec.h"
 
 #include <stdarg.h>

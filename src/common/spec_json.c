@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ActionSpec and ServiceConfig from JSON (strict for requests, lenient for a server's answers)
  * and back. It checks types and representability only; the rules are hp_spec_validate's. */
 #include "config.h"

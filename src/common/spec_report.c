@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* How the JSON parse and the validation word a problem: the sentence that names the service
  * or run and the action, and the JSON pointer of the field. It checks nothing itself. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The rules of DESIGN section 2 over a service or a run, every problem at once, and the
  * dependency graph behind them: unknown names, cycles and the deterministic Kahn order. */
 #include "config.h"

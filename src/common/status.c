@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The status table's messages and the hp_error formatting helpers.
  * Messages are cut to the struct's fixed buffer; nothing here allocates. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Status codes and the caller-owned error struct shared by every layer.
  * One X-macro table holds each code with its message, so the enum, the names
  * and the messages cannot drift apart. */
@@ -6,6 +7,10 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* X(code, message): every status a library call can return. */
 #define HP_STATUS_TABLE(X)                                                                         \
@@ -67,5 +72,9 @@ hp_status hp_error_set_errno(hp_error *err, hp_status code, int errnum, const ch
 
 hp_status hp_error_setv(hp_error *err, hp_status code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strings and string arrays for the common rooms: copy, free, format into a new string,
  * add to a JSON object. Nothing here knows what a spec or a problem is. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The checkpointer thread (checkpoint.h). A passive checkpoint copies what it can without
  * waiting for the loop's writer or readers; the next writer starts the log over once all
  * of it is in the database file. */

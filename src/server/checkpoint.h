@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store's checkpointer: a thread with a SQLite connection of its own that copies the
  * write-ahead log into the database file when the daemon asks, so the fsyncs of a
  * checkpoint never run on the event loop. It shares nothing with the loop but two flags

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libmicrohttpd in external-epoll mode: its epoll fd joins our loop and MHD_run runs when
  * it is readable or its timeout passes. Long calls (run.wait) suspend the connection and
  * resume it when the JSON-RPC layer delivers the answer. We accept connections ourselves

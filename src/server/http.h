@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP for the daemon: libmicrohttpd daemons driven from our epoll loop, one per
  * listening socket (the Unix socket, and TCP when asked). Routes POST /rpc to the JSON-RPC
  * layer, GET /openrpc.json and GET /health; checks peers (SO_PEERCRED on the Unix socket,

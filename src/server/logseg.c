@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The log's files: <dir>/<job id>/ holds `meta` (run, source, lines dropped) and segments
  * <first seq>.log (records) with <first seq>.idx (a mark every 64 KiB: seq, time, offset).
  * A record is a 32-byte header (magic, length, seq, time, attempt, stream, source length,

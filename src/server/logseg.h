@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The log's files: each job's output in append-only segment files under <data-dir>/logs/,
  * one folder per job, with a sparse index per segment so a seq or a time is found by
  * binary search. Lines wait in a buffer per job and are written with one write per

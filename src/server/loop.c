@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The epoll loop: a table of fd watchers indexed by fd and a binary min-heap of timers.
  * It knows nothing about HTTP, processes or the store; those register callbacks here. */
 #include "config.h"

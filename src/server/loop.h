@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's single event loop: epoll fd watchers and monotonic timers, all callbacks
  * on the one thread. No locks anywhere: everything the daemon does happens in a callback. */
 #ifndef HPD_LOOP_H

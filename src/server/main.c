@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_server: the command line of DESIGN section 7 turned into hpd_options; the
  * daemon itself is hpd_server_main. Exit 100 on usage errors, 111 when it cannot start. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The 27 methods of the wire contract (data/openrpc.json): the table with each method's
  * params (mirroring the contract), the JSON views of jobs, runs and services, the param
  * helpers, and rpc.discover and system.*. The handlers are in methods_*.c; each reads its

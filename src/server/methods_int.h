@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the pieces of the methods (methods.c: views, param helpers, system, the
  * table; methods_services.c, methods_runs.c, methods_secrets.c: the handlers). */
 #ifndef HPD_METHODS_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The run.*, job.* and logs.* handlers, with the waiters of run.wait (fired by the
  * supervisor through srv->on_run_ended). */
 #include "config.h"

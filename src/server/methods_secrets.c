@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The secret.* handlers: values sealed by secretbox.c, never listed. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The service.* handlers and the limits on what clients may create
  * (--max-services, --max-active-runs). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Names of the job and run states, read from the X-macro tables of model.h, and the
  * final-state predicate. No allocation, no I/O; the model's behaviour lives elsewhere. */
 #include "config.h"

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's in-memory model: services, runs and jobs with their runtime state.
  * Memory is the truth while the daemon lives; the store (store.h) persists every change
  * so a restarted daemon can load it back. Nothing here does I/O. */
 #ifndef HPD_MODEL_H
 #define HPD_MODEL_H
 
+#include "common/json.h"
 #include "common/spec.h"
 
 #include <stdint.h>

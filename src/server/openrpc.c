@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* data/openrpc.json embedded at build time, byte for byte, NUL-terminated: served by
  * GET /openrpc.json and rpc.discover. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JSON-RPC 2.0 envelope handling: bounds and raw-text checks (control bytes, strings
  * carrying NUL), parse, batch, params checked against each method's table, dispatch,
  * deferred answers. Methods themselves live in methods.c. */

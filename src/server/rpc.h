@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JSON-RPC 2.0 framing for the daemon: parses a POST /rpc body (single or batch),
  * checks the envelope and the params against each method's declared params, dispatches,
  * and builds the answer. Calls may be deferred (run.wait): the answer is then delivered
@@ -5,6 +6,7 @@
 #ifndef HPD_RPC_H
 #define HPD_RPC_H
 
+#include "common/json.h"
 #include "common/spec.h"
 
 #include <cjson/cJSON.h>

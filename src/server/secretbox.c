@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Secrets sealed at rest (crypto_secretbox, XSalsa20-Poly1305) under a 32-byte key file
  * apart from the database, and the start-time migration of plaintext secrets. Plaintext
  * and the key live in sodium_malloc buffers: guard pages, mlock, MADV_DONTDUMP, wiped on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Secrets at rest: values are sealed with libsodium's crypto_secretbox under a key file
  * kept apart from the database, and stored as "sb1:" base64(nonce || ciphertext). The
  * store only ever sees sealed text; plaintext lives in guarded, mlocked, non-dumpable

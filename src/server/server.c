@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's lifetime: data dir and socket set-up (stale or live socket), the store
  * loaded into the model, crash recovery, the signalfd, the HTTP front, --daemon, and a
  * graceful stop on SIGTERM/SIGINT. It wires the others together: the supervisor's run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon as one object: its loop, store, HTTP front, and the in-memory model of
  * services, runs and jobs; plus the supervisor operations the methods call. The
  * supervisor (supervisor.c) spawns, watches, stops and reaps processes; methods.c maps

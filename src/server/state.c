@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The model's state and its look-ups, shared by the methods and the supervisor: finding
  * services, runs and jobs, a service's derived status, the change counter and the log.
  * It calls neither of them, so both depend on it and not on each other's internals. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's SQLite store, its door: open and close, the schema and statements, meta, and
  * the load at start. What it does not do lives next to it: store_queue.c (the waiting changes
  * and the store's health), store_logs.c (the log's files, logseg.c, and the queries),

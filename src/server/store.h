@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Persistence of the daemon: one SQLite file (WAL, mode 0600) holding services, runs,
  * jobs, secrets and log lines. The in-memory model (model.h) is the truth while the
  * daemon runs; every change is written through here, and loaded back at start. Log lines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the store's pieces (store.c, store_queue.c, store_logs.c, store_secrets.c):
  * the statements, the store's struct and the helpers they share. Nothing else includes it. */
 #ifndef HPD_STORE_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store's log: lines go to the files of logseg.c (<dir>/logs), with their own health
  * and back-off; the rows an older release kept in the database are converted at open; the
  * queries (one job, or by source merged by seq; forward, backward, by time). */

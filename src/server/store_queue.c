@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store's writes: every change waits as an op and goes with the log batch in one
  * transaction, kept in order and retried while the file cannot be written; the store's health. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* logs.search in the store: one job after the other, each read newest first from its
  * files (logseg.h), matching each line with regexec or a substring, with the context lines
  * around each match kept in a small ring, within a byte budget per call. */

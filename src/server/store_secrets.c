@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store's secrets table: set, get, list, delete, count, and the rewrite of every value
  * (key rotation) with secure_delete. It does not encrypt: secretbox.c does, above it. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The supervisor: spawns each job in its own process group, captures its output into
  * the store line by line, enforces timeouts, retries and restarts with backoff, orders
  * jobs by their dependencies, reaps every child, and stops groups with SIGTERM then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What leaves a job's process group is still the job's: a cgroup v2 per job with
  * cgroup.kill, or the HERO_PROC_JOB environment marker and a /proc walk of descendants. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What happens when a job's leader exits: the retry or restart policy with its back-off
  * and crash loop, the timeout, and reaping every child (SIGCHLD). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the pieces of the supervisor: supervisor.c (signals, the scheduler, runs,
  * services, the whole daemon), supervisor_spawn.c (spawning and stopping a job),
  * supervisor_exit.c (exits, retries, restarts), supervisor_output.c (the job's output,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A job's output: pipes read into lines (cut at 16 KiB, made valid UTF-8), its system
  * log lines, the batched flush to the store, saving the model, the store's health. */
 #include "config.h"

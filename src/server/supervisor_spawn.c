@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Spawning a job (argv, environment with its secrets, vfork and exec into its own
  * session and cgroup, the exec report) and stopping one (SIGTERM, SIGKILL after the grace). */
 #include "config.h"

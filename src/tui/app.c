@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_tui's application: its state, the frame stack and the functions views call
  * (tui.h), the headless driver of the tests, and the start (options, connection, tui_main).
  * The rooms around it: loop.c (terminal, signals, poll loop), dispatch.c (keys), cmdline.c

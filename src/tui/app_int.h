@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the pieces of hero_proc_tui's application (app.c, loop.c, dispatch.c, cmdline.c,
  * dialog.c, render.c, refresh.c, list.c): the app's struct and what they share. */
 #ifndef TUI_APP_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The `:` command line: editing it (cursor, Tab completion), running a command (views,
  * actions, forms, filters) and drawing it; the same line editor asks a view's questions
  * (tui_app_prompt: a file name, a secret). The commands' table is keys.c's. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loads the demo services and runs of data/demo into a server for --demo. It reads
  * JSON files with the shared spec parser and calls the SDK; it never draws. */
 #include "config.h"
@@ -11,9 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#ifndef TUI_SRC_DATA_DIR
-#define TUI_SRC_DATA_DIR ""
-#endif
 #ifndef TUI_PKGDATA_DIR
 #define TUI_PKGDATA_DIR ""
 #endif
@@ -48,9 +46,6 @@ const char *tui_demo_dir(char *buf, size_t size)
         if (is_dir(buf))
             return buf;
     }
-    snprintf(buf, size, "%s/demo", TUI_SRC_DATA_DIR);
-    if (TUI_SRC_DATA_DIR[0] && is_dir(buf))
-        return buf;
     snprintf(buf, size, "%s/demo", TUI_PKGDATA_DIR);
     if (TUI_PKGDATA_DIR[0] && is_dir(buf))
         return buf;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* --demo: finds the demo folder (data/demo) and loads its services and runs into the
  * server. Idempotent: services are set again, runs submitted only when absent. */
 #ifndef HP_TUI_DEMO_H

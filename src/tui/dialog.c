@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The confirmation dialog (y confirms, Esc cancels) and the help overlay (the key table's
  * lines, scrolled): their keys and their drawing. */
 #include "config.h"

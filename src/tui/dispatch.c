@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Key dispatch: a key goes to the dialog, the help, a form, the `:` line or a filter being
  * typed, else through the key table to the app or the top view; then its flags' effects. */
 #include "config.h"

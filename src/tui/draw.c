@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Drawing helpers shared by every view: escaped, wcwidth-measured text, the status
  * glyph/word/colour table, colours (NO_COLOR aware), times and table columns. They
  * write into a WINDOW; they know nothing of the model or of the keys. */

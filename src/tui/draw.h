@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_tui's drawing helpers: text measured and clipped by wcwidth with control
  * characters escaped, the status table (glyph, word, colour), colours that honour
  * NO_COLOR, times and durations, and table columns. No data fetching here. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dashboard's forms as data (form.h): the fields as typed, filled from a service's
  * config or a run's actions, and the edits of the action list (add, remove, move, rename,
  * depends on), plus the problems list the check fills. It draws nothing and builds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dashboard's forms as data: a service or a one-shot run being composed, its fields
  * as the person typed them, the mapping onto the builders of src/builders (so the form
  * accepts exactly what the C API accepts), the problems of the last check attributed to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A form mapped onto the builders of src/builders, field by field, so the form accepts
  * exactly what the C API accepts. It keeps no rule of its own, but for the numbers and env
  * lines it cannot pass on as typed: those become problems with their field's path. */

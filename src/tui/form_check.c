@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A form's check: built offline, every problem (the mapping's, then the builder's) placed
  * on the field its record's path names ("/actions/2/timeout_secs"); a cycle's record
  * lists its actions. No sentence is read. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the pieces of the dashboard's form data (form.c, form_builders.c,
  * form_check.c, form_send.c): the lists and the mapper they share. Nothing else includes
  * it; the views use form.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a submit of a form sends: the JSON-RPC request, the equivalent hero_proc command
  * lines, and the submit itself (the only place the forms talk to a server). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one key table of hero_proc_tui and the help and hints generated from it. Key
  * handling itself is the app's and the views' (tui_cmd); this file only maps and
  * describes. */

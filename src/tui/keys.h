@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_tui's key table: every key, the views it applies to, the command it maps to
  * and its help sentence, in one place. The help overlay and the hint bar are generated
  * from it, so what the help says is what the keys do. */

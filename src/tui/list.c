@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The list helpers of view.h that every list view shares: the shown rows (filter, sort), the
  * selection kept on its row, the marks kept on their rows, scrolling, the header and the rows
  * drawn. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Logs view's bounded ring buffer: fixed line slots plus a byte budget, eviction of
  * the oldest with a dropped count. No I/O and no drawing. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A bounded ring of log lines for the Logs view: a line cap and a byte cap, oldest
  * evicted first and counted as dropped. Lines are copied in; the ring owns them. */
 #ifndef HP_TUI_LOGBUF_H

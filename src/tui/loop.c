@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The terminal and the one poll() loop: curses set up and restored (even on a crash), the
  * signals through a self-pipe, keys read, the refresh timer and the redraw. */
 #include "config.h"

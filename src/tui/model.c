@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dashboard's data source: every SDK call of hero_proc_tui goes through here, so
  * connection state, backoff and the cached lists live in one place. It keeps plain SDK
  * structs for the views and never touches the terminal. */

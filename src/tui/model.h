@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_tui's one interface to the world: the connection to the server, the lists
  * the views draw (plain SDK structs, kept while the server is away so the rows can be
  * shown stale), reconnection with backoff, and the actions. Nothing here draws. */

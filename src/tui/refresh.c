@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The polling: each tick asks the top view to update from the model, keeps the selection on
  * its row, looks at the store's health and says when the screen must be drawn again. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The screen: the chrome around the top view (header with the connection and the store,
  * banner, filter and status line, key hints), then the overlays. */
 #include "config.h"

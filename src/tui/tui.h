@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_tui's shared types: the app, the stack of view frames, the view ops table,
  * the commands the key table maps to and the flags key handlers return. Views draw only
  * the plain structs of the model (model.h); they never call the SDK themselves. */

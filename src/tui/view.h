@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers the list views share (implemented in app.c): scrolling a frame so its
  * selection is visible, the attributes of a row (selected, stale), and the mapping of
  * shown rows (filtered, problems first) to model rows. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The form view: "New service", "Edit service", "New run" and "Rerun" as an ncurses form
  * (formw) on a pad that scrolls with the focus. This file holds the ops table, opening and
  * leaving a form frame and drawing it; the pieces are view_form_*.c (view_form_int.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The form view's Actions section: the list of actions (a adds, x removes, K/J move, Up/Down
  * select) and the selected action's Depends on (ticks among the other actions' names).
  * The fields of the selected action are laid out by view_form_pad.c. */

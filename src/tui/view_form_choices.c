@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The form view's choices (Wanted, Kind, Restart): drawn as radio buttons, Left/Right/Space
  * cycle them. */
 #include "config.h"

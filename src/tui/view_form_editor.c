@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Ctrl-E in a form: the focused script, command or env in $VISUAL/$EDITOR (default vi),
  * the terminal handed over and the text read back. */
 #include "config.h"

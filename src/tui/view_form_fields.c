@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The form view's text fields: text copied between the tui_form and formw's fields (what a
  * field can show as it is, multi-line rows), and the editing keys formw gets in them.
  * Not the layout of the fields (view_form_pad.c) nor $EDITOR (view_form_editor.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the pieces of the form view (view_form.c and view_form_*.c): the view's state,
  * its layout items and what the pieces share. Nothing else includes it; the app knows the
  * form view only by its ops table (tui_view_form) and the functions of tui.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The form view's keys: every key of a form frame (typed text, the form's commands, the
  * mouse) sent to the item focused; Ctrl-S submits through the model, Esc closes through
  * the app's public functions. The items' own keys are in their files. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The boxes over the form: Preview (the JSON-RPC request and the equivalent hero_proc
  * command) and, after a refused submit, "Nothing was sent" with every problem; their
  * scrolling keys. */

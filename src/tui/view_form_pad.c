@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The form view's pad: the items laid out for a width (labels, fields, problem rows,
  * buttons), formw's fields built from them, the focus and the scroll that follows it, and
  * the check as a field is left. Drawing the items is view_form.c's and the widgets'. */

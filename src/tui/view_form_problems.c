@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which problems the form view shows and where: a field's problem once the field was left
  * (all of them after a refused submit), and the message line under the pad (the form's
  * note, else the focused field's problem, else a count). The problems are form.c's. */

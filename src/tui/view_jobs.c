@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Jobs view: every job (or a service's, or a run's), newest first, with its run,
  * action, status, attempt, pid, exit and duration; Enter or l opens its log. It draws
  * the model's list only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Logs view: one job's lines, or a run's (every job's, interleaved in seq order with
  * the action's name in front: the Runs and Services views' `l`), fetched incrementally by cursor
  * into a bounded ring, following the end until you scroll up (then counting what arrives), stderr

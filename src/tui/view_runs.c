@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Runs view: every run (or a service's), newest first, with its status, job counts
  * ok/failed/running (OK/FAIL/RUN), start time and duration; Enter opens its jobs, l its
  * log (every job's lines), c cancels it. It

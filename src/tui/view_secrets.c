@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Secrets view: names and times of the server's secrets. Values are never fetched,
  * so they cannot be shown; n sets one (the value typed hidden), D deletes (asks first). */
 #include "config.h"

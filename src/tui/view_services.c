@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Services view: one row per service with its status (glyph, word, colour), wanted
  * state, actions, pids, restarts, uptime and description; Enter opens its jobs, l the log
  * of its current run, s/S/r/D act on it (or on the marked rows). It draws the model's list and

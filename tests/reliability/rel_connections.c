@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reliability: the daemon under connection abuse. Bursts past the connection limit must
  * never leave it deaf; idle connections held by one process must not lock others out;
  * with every slot busy a newcomer gets a clear 503; a client trickling its request is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One data dir, many servers: eight started at the same instant leave exactly one
  * running and seven exits 111 naming it; a server killed with SIGKILL leaves its pid in
  * the lock file but not the lock, so the next start on that data dir works at once. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hostile input against one real hero_proc_server: malformed JSON, deep nesting, huge
  * bodies, wrong types, NULs, unknown methods and fields, cycles, unknown dependencies,
  * names with control characters. Each must get a clear JSON-RPC error; afterwards the

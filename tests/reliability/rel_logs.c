@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The log under a flood and through the daemon's death: a SIGTERM loses no captured line,
  * a kill -9 loses at most what waited for the next flush (20 ms) and the files open
  * cleanly afterwards, and control calls stay quick while ten jobs flood their logs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's processes under abuse: a crash loop backs off while a service that was up
  * longer than --min-uptime-ms comes back at once (timings printed as "# ..."), 1 000
  * kills of a restart=always service leave the daemon's fd count unchanged and no zombie

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A store that cannot be written does not stop the daemon. With its data dir full (a
  * 64 MiB tmpfs, or RLIMIT_FSIZE where mounting is not allowed) and with another process
  * holding the database's write lock for 6 s, control calls (writes included) keep their

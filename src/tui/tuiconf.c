@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The settings file of hero_proc_tui: parsed with cJSON into a tui_conf, every problem
  * named with the file and the key, then applied to the key table and the theme. It
  * never draws and never decides what the app does with a bad file (the defaults). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hero_proc_tui's settings file, $XDG_CONFIG_HOME/hero_proc/tui.json (else
  * ~/.config/hero_proc/tui.json): the refresh interval, theme colours, a key per command,
  * the view shown first and its sort. Read once at start; nothing here draws. */

@@ -178,16 +178,17 @@ START_TEST(the_total_bound_drops_the_oldest_segment_of_any_job)
 
     memset(line, 'x', sizeof(line) - 1);
     line[sizeof(line) - 1] = '\0';
-    /* Job 1 writes first, then job 2 writes as much again: job 1's lines go first. */
-    for (int64_t i = 1; i <= 2000; i++)
+    /* Job 1 writes first, then job 2 writes 200 KB, less than the bound: job 1's lines
+     * go first, and job 2 keeps all of its. */
+    for (int64_t i = 1; i <= 1500; i++)
         add(lg, 1, i, i, line);
     flush(lg);
-    for (int64_t i = 2001; i <= 4000; i++)
+    for (int64_t i = 1501; i <= 3000; i++)
         add(lg, 2, i, i, line);
     flush(lg);
     hpd_logseg_totals(lg, &lines, &bytes, &dropped, NULL);
     ck_assert_int_le(bytes, 256 * 1024);
-    ck_assert_int_eq(lines + dropped, 4000);
+    ck_assert_int_eq(lines + dropped, 3000);
     hpd_logseg_job_stat(lg, 1, &a);
     hpd_logseg_job_stat(lg, 2, &b);
     ck_assert_int_gt(a.dropped, 0);
@@ -281,12 +282,12 @@ static void segment_file(char *buf, size_t size)
     struct dirent *e;
     DIR *d;
 
-    snprintf(dir, sizeof(dir), "%s/5", logdir);
+    snprintf(dir, sizeof(dir), "%s", logdir);
     d = opendir(dir);
     ck_assert_ptr_nonnull(d);
     name[0] = '\0';
     while ((e = readdir(d)))
-        if (strstr(e->d_name, ".log"))
+        if (strncmp(e->d_name, "5.", 2) == 0 && strstr(e->d_name, ".log"))
             snprintf(name, sizeof(name), "%s", e->d_name);
     closedir(d);
     ck_assert(name[0]);
@@ -365,17 +366,49 @@ START_TEST(deleting_a_run_removes_its_files)
 {
     hpd_logseg *lg = open_logs(0, 0, 0);
     int64_t lines;
-    char path[4200];
-    struct stat sb;
+    struct dirent *e;
+    DIR *d;
+    int of_11 = 0, of_12 = 0;
 
     ck_assert_int_eq(hpd_logseg_append(lg, 11, 2, "run.2.a", 7, 1, 1, 1, 0, "a", 1), 0);
     ck_assert_int_eq(hpd_logseg_append(lg, 12, 3, "run.3.a", 7, 2, 1, 1, 0, "b", 1), 0);
     flush(lg);
     ck_assert_int_eq(hpd_logseg_delete_run(lg, 2), 0);
-    snprintf(path, sizeof(path), "%s/11", logdir);
-    ck_assert_int_ne(stat(path, &sb), 0);
+    d = opendir(logdir);
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d))) {
+        of_11 += strncmp(e->d_name, "11.", 3) == 0;
+        of_12 += strncmp(e->d_name, "12.", 3) == 0;
+    }
+    closedir(d);
+    ck_assert_int_eq(of_11, 0);
+    ck_assert_int_eq(of_12, 1); /* one segment, no index, no meta: one file a small job */
     hpd_logseg_totals(lg, &lines, NULL, NULL, NULL);
     ck_assert_int_eq(lines, 1);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+START_TEST(a_reopened_directory_knows_each_job_s_source_and_run)
+{
+    hpd_logseg *lg = open_logs(0, 0, 0);
+    hpd_logseg_stat st;
+    seen s;
+
+    ck_assert_int_eq(hpd_logseg_append(lg, 21, 7, "service.web.serve", 17, 1, 5, 1, 0, "hi", 2), 0);
+    ck_assert_int_eq(hpd_logseg_append(lg, 0, 0, "tool", 4, 2, 6, 0, 0, "outside", 7), 0);
+    flush(lg);
+    hpd_logseg_close(lg);
+    lg = open_logs(0, 0, 0);
+    ck_assert_int_eq(hpd_logseg_job_stat(lg, 21, &st), 1);
+    ck_assert_int_eq(st.run_id, 7);
+    ck_assert_int_eq(st.lines, 1);
+    /* deleting run 7 finds the job by the run its header names */
+    ck_assert_int_eq(hpd_logseg_delete_run(lg, 7), 0);
+    ck_assert_int_eq(hpd_logseg_job_stat(lg, 21, &st), 0);
+    s = read_forward(lg, 0, 0, 0, 0);
+    ck_assert_int_eq(s.n, 1);
+    free(s.seq);
     hpd_logseg_close(lg);
 }
 END_TEST
@@ -395,6 +428,7 @@ static Suite *logseg_suite(void)
     tcase_add_test(tc, a_torn_last_record_is_cut_at_every_offset);
     tcase_add_test(tc, lines_past_the_buffer_are_dropped_and_counted);
     tcase_add_test(tc, deleting_a_run_removes_its_files);
+    tcase_add_test(tc, a_reopened_directory_knows_each_job_s_source_and_run);
     suite_add_tcase(s, tc);
     return s;
 }

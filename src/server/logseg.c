@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The log's files: <dir>/<job id>/ holds `meta` (run, source, lines dropped) and segments
- * <first seq>.log (records) with <first seq>.idx (a mark every 64 KiB: seq, time, offset).
- * A record is a 32-byte header (magic, length, seq, time, attempt, stream, source length,
- * a check of the header) and its bytes; host byte order, the file never leaves the host. */
+/* The log's files, all in <dir>: a job's segments <job id>.<first seq>.log (a header
+ * record naming the job's source and run, then its lines), <job>.<first seq>.idx beside a
+ * segment past 64 KiB (a mark every 64 KiB: seq, time, offset), and <job>.meta for a job
+ * that lost lines. A record is a 32-byte header (magic, length, seq, time, attempt,
+ * stream, source length, a check of the header) and its bytes; host byte order, the file
+ * never leaves the host. One file created per job: a one-shot job costs one create. */
 #include "config.h"
 
 #include "server/logseg.h"
@@ -17,13 +19,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define REC_MAGIC  0x4C504824u /* "$HPL" */
-#define HDR        32
-#define MARK_EVERY (64 * 1024)
-#define WINDOW     (256 * 1024)
-#define MAX_OPEN   64 /* jobs whose segment files stay open between writes */
-#define SEG_MIN    4096
-#define SEG_MAX    (16 * 1024 * 1024)
+#define REC_MAGIC   0x4C504824u /* "$HPL" */
+#define HDR         32
+#define STREAM_META 255 /* a segment's first record: the job's source and run */
+#define MARK_EVERY  (64 * 1024)
+#define WINDOW      (256 * 1024)
+#define MAX_OPEN    64 /* jobs whose segment files stay open between writes */
+#define SEG_MIN     4096
+#define SEG_MAX     (16 * 1024 * 1024)
 
 #define DEFAULT_PER_JOB (256LL << 20)
 #define DEFAULT_TOTAL   (4LL << 30)
@@ -53,8 +56,9 @@ typedef struct joblog {
     int64_t buf_lines, buf_last_seq;
     int fd, idx_fd; /* of the last segment, -1 when closed */
     int dirty;      /* in the store's dirty list */
-    int meta_dirty, has_dir;
-    int idle; /* close the files once the buffer is written */
+    int meta_dirty; /* the meta file is to be written */
+    int hdr_stale;  /* the run was named after the first segment's header record */
+    int idle;       /* close the files once the buffer is written */
     uint64_t used;
 } joblog;
 
@@ -187,15 +191,16 @@ static int grow(void **buf, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static void job_path(const hpd_logseg *lg, const joblog *j, char *buf, size_t size)
+static void meta_path(const hpd_logseg *lg, const joblog *j, const char *ext, char *buf,
+                      size_t size)
 {
-    snprintf(buf, size, "%s/%" PRId64, lg->dir, j->job_id);
+    snprintf(buf, size, "%s/%" PRId64 ".%s", lg->dir, j->job_id, ext);
 }
 
 static void seg_path(const hpd_logseg *lg, const joblog *j, int64_t first, const char *ext,
                      char *buf, size_t size)
 {
-    snprintf(buf, size, "%s/%" PRId64 "/%020" PRId64 ".%s", lg->dir, j->job_id, first, ext);
+    snprintf(buf, size, "%s/%" PRId64 ".%020" PRId64 ".%s", lg->dir, j->job_id, first, ext);
 }
 
 static ssize_t write_all(int fd, const void *p, size_t n)
@@ -305,16 +310,17 @@ static void job_free(joblog *j)
     free(j);
 }
 
-/* meta: "run N", "src S", "dropped N", one per line; written whole and renamed. */
+/* <job>.meta: "run N", "dropped N", "dropped_upto N", "src S", one per line, written
+ * whole and renamed. Only a job that lost lines, or whose run was named after its first
+ * segment, has one: the rest is in each segment's first record. */
 static int write_meta(hpd_logseg *lg, joblog *j)
 {
-    char dir[4096], path[4200], tmp[4200];
+    char path[4200], tmp[4200];
     FILE *f;
     int ok;
 
-    job_path(lg, j, dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/meta", dir);
-    snprintf(tmp, sizeof(tmp), "%s/meta.tmp", dir);
+    meta_path(lg, j, "meta", path, sizeof(path));
+    meta_path(lg, j, "meta.tmp", tmp, sizeof(tmp));
     if (!(f = fopen(tmp, "we")))
         return -1;
     fprintf(f, "run %" PRId64 "\ndropped %" PRId64 "\ndropped_upto %" PRId64 "\n", j->run_id,
@@ -328,21 +334,6 @@ static int write_meta(hpd_logseg *lg, joblog *j)
         return -1;
     }
     j->meta_dirty = 0;
-    return 0;
-}
-
-static int ensure_dir(hpd_logseg *lg, joblog *j, hp_error *err)
-{
-    char dir[4096];
-
-    if (j->has_dir)
-        return 0;
-    job_path(lg, j, dir, sizeof(dir));
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return fail_errno(lg, err, "cannot create", dir);
-    j->has_dir = 1;
-    if (write_meta(lg, j) != 0)
-        return fail_errno(lg, err, "cannot write the meta of", dir);
     return 0;
 }
 
@@ -360,14 +351,10 @@ int hpd_logseg_append(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char
         return -1;
     lg->last = j;
     j->idle = 0;
-    if (run_id && !j->run_id) {
+    if (run_id && !j->run_id)
         j->run_id = run_id;
-        j->meta_dirty = 1;
-    }
-    if (job_id != 0 && !j->src && src) {
+    if (job_id != 0 && !j->src && src)
         j->src = strndup(src, src_len);
-        j->meta_dirty = 1;
-    }
     if (job_id != 0 || !src)
         src_len = 0;
     if (src_len > 255)
@@ -410,8 +397,11 @@ void hpd_logseg_set_run(hpd_logseg *lg, int64_t job_id, int64_t run_id)
     if (!lg || (!j && !(j = job_add(lg, job_id))) || j->run_id == run_id)
         return;
     j->run_id = run_id;
-    j->meta_dirty = 1;
-    mark_dirty(lg, j);
+    if (j->n_segs) {
+        /* its segments' header records name another run */
+        j->hdr_stale = j->meta_dirty = 1;
+        mark_dirty(lg, j);
+    }
 }
 
 void hpd_logseg_idle(hpd_logseg *lg, int64_t job_id)
@@ -447,12 +437,52 @@ static int open_last(hpd_logseg *lg, joblog *j, int create, hp_error *err)
     if ((j->fd = open(path, flags, 0600)) < 0)
         return fail_errno(lg, err, "cannot open", path);
     lg->n_open++;
-    seg_path(lg, j, s->first_seq, "idx", path, sizeof(path));
-    if ((j->idx_fd = open(path, flags | O_CREAT, 0600)) < 0) {
-        fail_errno(lg, err, "cannot open", path);
-        job_close_files(lg, j);
-        return -1;
+    return 0; /* the index opens when it has a mark to keep (write_marks) */
+}
+
+/* The marks the index file lacks. The first mark is not worth a file of its own (a load
+ * finds it by reading from the start), so a small segment has no index. */
+static void write_marks(hpd_logseg *lg, joblog *j, segment *s)
+{
+    size_t bytes;
+    char path[4200];
+
+    if (s->n_marks < 2 || s->n_marks == s->marks_saved)
+        return;
+    if (j->idx_fd < 0) {
+        seg_path(lg, j, s->first_seq, "idx", path, sizeof(path));
+        if ((j->idx_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+            return;
     }
+    bytes = (s->n_marks - s->marks_saved) * sizeof(*s->marks);
+    if (write_all(j->idx_fd, s->marks + s->marks_saved, bytes) == (ssize_t)bytes)
+        s->marks_saved = s->n_marks;
+    else if (ftruncate(j->idx_fd, (off_t)(s->marks_saved * sizeof(*s->marks))) != 0) {
+        /* a mark too few only makes the next load read further */
+    }
+}
+
+/* The record a segment starts with: the job's source and run (seq 0, stream META, the
+ * run id in ts_ms), so a job needs no file but its segments. */
+static int write_header(hpd_logseg *lg, joblog *j, segment *s, hp_error *err)
+{
+    unsigned char rec[HDR + 255];
+    size_t src_len = j->src ? strlen(j->src) : 0;
+    hpd_logrec r;
+
+    if (src_len > 255)
+        src_len = 255;
+    r = (hpd_logrec){.seq = 0, .ts_ms = j->run_id, .stream = STREAM_META, .src_len = src_len};
+    put_hdr(rec, &r);
+    memcpy(rec + HDR, j->src, src_len);
+    if (write_all(j->fd, rec, HDR + src_len) != (ssize_t)(HDR + src_len)) {
+        char path[4200];
+        seg_path(lg, j, s->first_seq, "log", path, sizeof(path));
+        return fail_errno(lg, err, "cannot write", path);
+    }
+    s->size = (int64_t)(HDR + src_len);
+    j->disk_bytes += s->size;
+    lg->disk_bytes += s->size;
     return 0;
 }
 
@@ -460,15 +490,19 @@ static int new_segment(hpd_logseg *lg, joblog *j, int64_t first_seq, hp_error *e
 {
     segment *s;
 
-    if (ensure_dir(lg, j, err) != 0 ||
-        grow((void **)&j->segs, &j->cap_segs, j->n_segs + 1, sizeof(*j->segs)) != 0)
-        return j->has_dir ? (errno = ENOMEM, fail_errno(lg, err, "cannot add a segment to", ""))
-                          : -1;
+    if (grow((void **)&j->segs, &j->cap_segs, j->n_segs + 1, sizeof(*j->segs)) != 0) {
+        errno = ENOMEM;
+        return fail_errno(lg, err, "cannot add a segment to", "a job");
+    }
     job_close_files(lg, j);
     s = &j->segs[j->n_segs++];
     memset(s, 0, sizeof(*s));
     s->first_seq = first_seq;
-    if (open_last(lg, j, 1, err) != 0) {
+    if (open_last(lg, j, 1, err) != 0 || write_header(lg, j, s, err) != 0) {
+        char path[4200];
+        job_close_files(lg, j);
+        seg_path(lg, j, first_seq, "log", path, sizeof(path));
+        unlink(path);
         j->n_segs--;
         return -1;
     }
@@ -538,14 +572,7 @@ static int write_job(hpd_logseg *lg, joblog *j, hp_error *err)
             rc = -1;
             break;
         }
-        if (s->n_marks > s->marks_saved) {
-            size_t bytes = (s->n_marks - s->marks_saved) * sizeof(*s->marks);
-            if (write_all(j->idx_fd, s->marks + s->marks_saved, bytes) == (ssize_t)bytes)
-                s->marks_saved = s->n_marks;
-            else if (ftruncate(j->idx_fd, (off_t)(s->marks_saved * sizeof(*s->marks))) != 0) {
-                /* a mark too few only makes the next load read further */
-            }
-        }
+        write_marks(lg, j, s);
         s->size += (int64_t)(p - off);
         s->count += k;
         s->since_mark = since;
@@ -667,9 +694,11 @@ int hpd_logseg_flush(hpd_logseg *lg, hp_error *err)
     /* Evictions above may have added jobs to the list: it is walked to its end. */
     for (size_t i = 0; i < lg->n_dirty; i++) {
         joblog *j = lg->dirty[i];
-        if (j->meta_dirty && j->has_dir)
-            write_meta(lg, j);
-        if (j->buf_len || (j->meta_dirty && j->has_dir))
+        if (j->meta_dirty && j->dropped == 0 && !j->hdr_stale)
+            j->meta_dirty = 0; /* nothing the segments do not say */
+        else if (j->meta_dirty)
+            write_meta(lg, j); /* clears it; tried again at the next flush when it fails */
+        if (j->buf_len || j->meta_dirty)
             lg->dirty[keep++] = j; /* still to do: kept for the next flush */
         else
             j->dirty = 0;
@@ -701,15 +730,13 @@ const char *hpd_logseg_failing(const hpd_logseg *lg)
 static void job_remove_at(hpd_logseg *lg, size_t i)
 {
     joblog *j = lg->jobs[i];
-    char dir[4096], path[4200];
+    char path[4200];
 
     job_close_files(lg, j);
     for (size_t k = 0; k < j->n_segs; k++)
         unlink_segment(lg, j, &j->segs[k]);
-    job_path(lg, j, dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/meta", dir);
+    meta_path(lg, j, "meta", path, sizeof(path));
     unlink(path);
-    rmdir(dir);
     lg->disk_bytes -= j->disk_bytes;
     lg->disk_lines -= j->disk_lines;
     lg->buffered -= j->buf_len;
@@ -757,11 +784,10 @@ static int cmp_seg(const void *a, const void *b)
 
 static void read_meta(hpd_logseg *lg, joblog *j)
 {
-    char dir[4096], path[4200], line[1024];
+    char path[4200], line[1024];
     FILE *f;
 
-    job_path(lg, j, dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/meta", dir);
+    meta_path(lg, j, "meta", path, sizeof(path));
     if (!(f = fopen(path, "re")))
         return;
     while (fgets(line, sizeof(line), f)) {
@@ -773,8 +799,10 @@ static void read_meta(hpd_logseg *lg, joblog *j)
             j->dropped_upto = strtoll(line + 13, NULL, 10);
         else if (strncmp(line, "dropped ", 8) == 0)
             j->dropped = strtoll(line + 8, NULL, 10);
-        else if (strncmp(line, "src ", 4) == 0 && !j->src)
+        else if (strncmp(line, "src ", 4) == 0) {
+            free(j->src);
             j->src = strdup(line + 4);
+        }
     }
     fclose(f);
 }
@@ -790,23 +818,25 @@ static void read_marks(hpd_logseg *lg, joblog *j, segment *s)
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return;
     if (fstat(fd, &sb) == 0 && sb.st_size >= (off_t)sizeof(seg_mark)) {
-        size_t n = (size_t)sb.st_size / sizeof(seg_mark);
+        size_t n = (size_t)sb.st_size / sizeof(seg_mark), ok = 0;
+
         if ((s->marks = malloc(n * sizeof(*s->marks))) &&
             pread_all(fd, s->marks, n * sizeof(*s->marks), 0) == (ssize_t)(n * sizeof(*s->marks))) {
-            size_t ok = 0;
             while (ok < n && s->marks[ok].off < s->size &&
-                   (ok == 0 ? s->marks[0].off == 0
+                   (ok == 0 ? s->marks[0].before == 0
                             : s->marks[ok].off > s->marks[ok - 1].off &&
                                   s->marks[ok].seq > s->marks[ok - 1].seq &&
                                   s->marks[ok].before > s->marks[ok - 1].before))
                 ok++;
-            s->n_marks = s->cap_marks = n;
+            s->cap_marks = n;
             s->n_marks = ok;
         } else {
             free(s->marks);
             s->marks = NULL;
         }
     }
+    /* an index file exists: load_segment makes it hold exactly the marks kept */
+    s->marks_saved = 1;
     close(fd);
 }
 
@@ -848,6 +878,10 @@ static int scan_tail(hpd_logseg *lg, joblog *j, segment *s, int fd, hp_error *er
 
             if ((r = parse_rec(win + at, (size_t)got - at, &rec, &total)) != 1)
                 break;
+            if (rec.stream == STREAM_META) {
+                at += total; /* the header record, read by load_segment */
+                continue;
+            }
             if (count == 0 || since >= MARK_EVERY ||
                 (s->n_marks && s->marks[s->n_marks - 1].off == off + (int64_t)at)) {
                 if (!(s->n_marks && s->marks[s->n_marks - 1].off == off + (int64_t)at)) {
@@ -895,10 +929,24 @@ static int load_segment(hpd_logseg *lg, joblog *j, segment *s, hp_error *err)
         return fail_errno(lg, err, "cannot open", path);
     }
     s->size = sb.st_size;
+    {
+        /* The header record: the job's source and run (the meta file may say otherwise). */
+        unsigned char h[HDR + 255];
+        ssize_t got = pread_all(fd, h, sizeof(h), 0);
+        hpd_logrec rec;
+        size_t total;
+
+        if (got > 0 && parse_rec(h, (size_t)got, &rec, &total) == 1 && rec.stream == STREAM_META) {
+            if (!j->run_id)
+                j->run_id = rec.ts_ms;
+            if (!j->src && j->job_id != 0 && rec.src_len)
+                j->src = strndup(rec.src, rec.src_len);
+        }
+    }
     read_marks(lg, j, s);
     rc = scan_tail(lg, j, s, fd, err);
     close(fd);
-    if (rc == 0) {
+    if (rc == 0 && (s->n_marks >= 2 || s->marks_saved)) {
         /* The index file is made to hold exactly the marks kept, so appends line up. */
         seg_path(lg, j, s->first_seq, "idx", path, sizeof(path));
         if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0) {
@@ -912,38 +960,10 @@ static int load_segment(hpd_logseg *lg, joblog *j, segment *s, hp_error *err)
     return rc;
 }
 
-static int load_job(hpd_logseg *lg, int64_t job_id, hp_error *err)
+/* Every segment of a job is known (hpd_logseg_open lists them): reads them in order,
+ * dropping empty ones, then the meta file. */
+static int load_job(hpd_logseg *lg, joblog *j, hp_error *err)
 {
-    char path[4200];
-    joblog *j = job_add(lg, job_id);
-    struct dirent *e;
-    DIR *d;
-
-    if (!j)
-        return errno = ENOMEM, fail_errno(lg, err, "cannot load", "");
-    j->has_dir = 1;
-    read_meta(lg, j);
-    job_path(lg, j, path, sizeof(path));
-    if (!(d = opendir(path)))
-        return fail_errno(lg, err, "cannot read", path);
-    while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        char *end;
-        long long first;
-
-        if (n < 5 || strcmp(e->d_name + n - 4, ".log") != 0)
-            continue;
-        first = strtoll(e->d_name, &end, 10);
-        if (end != e->d_name + n - 4)
-            continue;
-        if (grow((void **)&j->segs, &j->cap_segs, j->n_segs + 1, sizeof(*j->segs)) != 0) {
-            closedir(d);
-            return errno = ENOMEM, fail_errno(lg, err, "cannot load", path);
-        }
-        memset(&j->segs[j->n_segs], 0, sizeof(*j->segs));
-        j->segs[j->n_segs++].first_seq = first;
-    }
-    closedir(d);
     qsort(j->segs, j->n_segs, sizeof(*j->segs), cmp_seg);
     for (size_t i = 0; i < j->n_segs; i++) {
         segment *s = &j->segs[i];
@@ -962,9 +982,35 @@ static int load_job(hpd_logseg *lg, int64_t job_id, hp_error *err)
         if (s->last_seq > lg->last_seq)
             lg->last_seq = s->last_seq;
     }
+    read_meta(lg, j);
     lg->disk_bytes += j->disk_bytes;
     lg->disk_lines += j->disk_lines;
     lg->dropped += j->dropped;
+    return 0;
+}
+
+/* "<job>.<first seq>.log" (a segment) or "<job>.meta": the job's entry, created. */
+static int list_file(hpd_logseg *lg, const char *name, hp_error *err)
+{
+    char *end;
+    long long job = strtoll(name, &end, 10), first;
+    joblog *j;
+
+    if (end == name || *end != '.' || job < 0)
+        return 0;
+    if (strcmp(end, ".meta") == 0) {
+        if (!job_add(lg, job))
+            return errno = ENOMEM, fail_errno(lg, err, "cannot load", name);
+        return 0;
+    }
+    first = strtoll(end + 1, &end, 10);
+    if (strcmp(end, ".log") != 0)
+        return 0;
+    if (!(j = job_add(lg, job)) ||
+        grow((void **)&j->segs, &j->cap_segs, j->n_segs + 1, sizeof(*j->segs)) != 0)
+        return errno = ENOMEM, fail_errno(lg, err, "cannot load", name);
+    memset(&j->segs[j->n_segs], 0, sizeof(*j->segs));
+    j->segs[j->n_segs++].first_seq = first;
     return 0;
 }
 
@@ -996,18 +1042,15 @@ hpd_logseg *hpd_logseg_open(const char *dir, const hpd_logseg_limits *limits, hp
         fail_errno(NULL, err, "cannot read", dir);
         goto fail;
     }
-    while ((e = readdir(d))) {
-        char *end;
-        long long id = strtoll(e->d_name, &end, 10);
-
-        if (end == e->d_name || *end || id < 0)
-            continue;
-        if (load_job(lg, id, err) != 0) {
+    while ((e = readdir(d)))
+        if (list_file(lg, e->d_name, err) != 0) {
             closedir(d);
             goto fail;
         }
-    }
     closedir(d);
+    for (size_t i = 0; i < lg->n_jobs; i++)
+        if (load_job(lg, lg->jobs[i], err) != 0)
+            goto fail;
     lg->failing = 0;
     return lg;
 fail:
@@ -1103,7 +1146,7 @@ static int each_forward(const joblog *j, const unsigned char *p, size_t n, int64
 
     while (at < n && parse_rec(p + at, n - at, &r, &total) == 1) {
         at += total;
-        if (r.seq <= after_seq || r.ts_ms < since_ms)
+        if (r.stream == STREAM_META || r.seq <= after_seq || r.ts_ms < since_ms)
             continue;
         r.job_id = j->job_id;
         if (j->job_id != 0 || r.src_len == 0) {
@@ -1211,7 +1254,7 @@ static int each_backward(const joblog *j, const unsigned char *p, size_t n, int6
     }
     while (rc == 0 && k-- > 0) {
         parse_rec(p + starts[k], n - starts[k], &r, &total);
-        if ((before && r.seq >= before) || (until && r.ts_ms >= until))
+        if (r.stream == STREAM_META || (before && r.seq >= before) || (until && r.ts_ms >= until))
             continue;
         r.job_id = j->job_id;
         if (j->job_id != 0 || r.src_len == 0) {

@@ -70,6 +70,8 @@ typedef struct hpd_server {
     char *secrets_key;             /* its file */
     int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
     char *cgroup_dir; /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
+    int job_nice;     /* the nice jobs get back (the daemon's own before it raised it) */
+    int niced;        /* the daemon runs PRIORITY_BOOST above its jobs */
     /* Called by the supervisor when a run reached a final state: the methods' run.wait
      * waiters, registered by server.c at start (the supervisor never calls methods). */
     void (*on_run_ended)(struct hpd_server *srv, struct hpd_run *run);

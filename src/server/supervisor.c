@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -581,6 +582,17 @@ int hpd_supervisor_init(hpd_server *srv, hp_error *err)
         return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot become a subreaper");
     if (!srv->opt.no_cgroups)
         srv->cgroup_dir = hpd__cgroup_setup();
+    /* The daemon answers before the jobs it runs get the CPU back: ten jobs flooding their
+     * logs on two cores would otherwise leave a control call waiting for its turn behind
+     * them. Allowed to root, CAP_SYS_NICE or an RLIMIT_NICE; every job gets the nice
+     * the daemon started with. */
+    errno = 0;
+    srv->job_nice = getpriority(PRIO_PROCESS, 0);
+    if (errno == 0 && setpriority(PRIO_PROCESS, 0, srv->job_nice - PRIORITY_BOOST) == 0)
+        srv->niced = 1;
+    hpd_log(srv, 2, "control calls before jobs: %s",
+            srv->niced ? "the daemon runs 5 nice levels above its jobs"
+                       : "not allowed to raise the daemon's priority");
     hpd_log(srv, 2, "job processes tracked by %s%s",
             srv->cgroup_dir ? "cgroup " : "their environment marker",
             srv->cgroup_dir ? srv->cgroup_dir : "");

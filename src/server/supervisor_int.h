@@ -17,7 +17,8 @@ enum {
     READ_CHUNK = 64 * 1024,
     FLUSH_LINES = 4096,
     FLUSH_MS = 20, /* at most this much of the log is lost when the daemon is killed */
-    PIPE_BYTES = 1024 * 1024
+    PIPE_BYTES = 1024 * 1024,
+    PRIORITY_BOOST = 5 /* nice levels the daemon takes above its jobs, when allowed */
 };
 enum { DRAIN_MS = 2000, CRASH_LOOP_AFTER = 5 };
 /* In every job's environment: HERO_PROC_JOB=<daemon pid>.<job id>. */

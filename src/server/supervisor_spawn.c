@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -216,8 +217,9 @@ typedef struct child_failure {
 
 /* In the vfork child, on the daemon's memory and stack until exec: only async-signal-safe
  * calls, nothing that allocates, and it never returns. */
-static void __attribute__((noreturn)) child_exec(int out_fd, int err_fd, int report_fd, int cg_fd,
-                                                 const char *cwd, char **argv, char **envp)
+static void __attribute__((noreturn))
+child_exec(int out_fd, int err_fd, int report_fd, int cg_fd, int nice, const char *cwd, char **argv,
+           char **envp)
 {
     sigset_t all;
     child_failure f = {3, 0};
@@ -227,6 +229,9 @@ static void __attribute__((noreturn)) child_exec(int out_fd, int err_fd, int rep
     if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
         goto fail;
     setsid();
+    /* The daemon's own boost is not the job's (nice is per thread: only this child). */
+    if (nice != INT_MIN)
+        setpriority(PRIO_PROCESS, 0, nice);
     /* Handlers back to default while the daemon's signals are still blocked, then the job
      * starts with an empty mask. */
     for (int sig = 1; sig < NSIG; sig++)
@@ -261,13 +266,13 @@ fail:
  * pipe is already closed or written when it is read. Where vfork is only a fork
  * (valgrind), that read waits for the exec as it always did. Apart from hpd__spawn_job so
  * that nothing the child could clobber lives in that frame. */
-static pid_t spawn_child(int out_fd, int err_fd, int report_fd, int cg_fd, const char *cwd,
-                         char **argv, char **envp)
+static pid_t spawn_child(int out_fd, int err_fd, int report_fd, int cg_fd, int nice,
+                         const char *cwd, char **argv, char **envp)
 {
     pid_t pid = vfork();
 
     if (pid == 0)
-        child_exec(out_fd, err_fd, report_fd, cg_fd, cwd, argv, envp);
+        child_exec(out_fd, err_fd, report_fd, cg_fd, nice, cwd, argv, envp);
     return pid;
 }
 
@@ -343,7 +348,8 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
      * answers a call. Past /proc/sys/fs/pipe-max-size it stays at the default; fine. */
     (void)fcntl(out[0], F_SETPIPE_SZ, PIPE_BYTES);
     (void)fcntl(err[0], F_SETPIPE_SZ, PIPE_BYTES);
-    pid = spawn_child(out[1], err[1], report[1], cg_fd, a->cwd, argv, envp);
+    pid = spawn_child(out[1], err[1], report[1], cg_fd, srv->niced ? srv->job_nice : INT_MIN,
+                      a->cwd, argv, envp);
     if (pid < 0) {
         snprintf(why, sizeof(why), "fork: %s", strerror(errno));
         goto failed;

@@ -1139,6 +1139,35 @@ START_TEST(log_ring_keeps_within_its_byte_cap)
 }
 END_TEST
 
+/* A page of older lines put in front of a full ring: the newest go, and each line kept
+ * keeps its number (base + index), which the filter's list and the match rely on. */
+START_TEST(log_ring_takes_older_lines_in_front_and_evicts_the_newest)
+{
+    tui_logbuf *b = tui_logbuf_new(3, 1 << 20);
+    char line[16];
+
+    for (int i = 10; i <= 12; i++) {
+        snprintf(line, sizeof(line), "line %d", i);
+        tui_logbuf_push(b, line, 0, i, 0);
+    }
+    ck_assert_int_eq(b->base, 0);
+    ck_assert_int_eq(tui_logbuf_unshift(b, "line 9", 0, 9, 0), 0);
+    ck_assert_int_eq(tui_logbuf_unshift(b, "line 8", 0, 8, 0), 0);
+    ck_assert_uint_eq(b->count, 3);
+    ck_assert_int_eq(b->base, -2);
+    ck_assert_int_eq(b->dropped, 0); /* the newest are on the server still */
+    ck_assert_str_eq(tui_logbuf_at(b, 0)->text, "line 8");
+    ck_assert_str_eq(tui_logbuf_at(b, 2)->text, "line 10"); /* number 0 as before */
+    ck_assert(tui_logbuf_full(b, 1));
+    tui_logbuf_clear(b);
+    ck_assert_uint_eq(b->count, 0);
+    ck_assert_uint_eq(b->bytes, 0);
+    ck_assert_int_eq(tui_logbuf_push(b, "again", 0, 20, 0), 0);
+    ck_assert_str_eq(tui_logbuf_at(b, 0)->text, "again");
+    tui_logbuf_free(b);
+}
+END_TEST
+
 START_TEST(text_width_escapes_control_characters_and_counts_wide_ones)
 {
     ck_assert_ptr_nonnull(setlocale(LC_ALL, "C.UTF-8"));
@@ -1572,6 +1601,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_service_log_moves_to_the_new_run_with_a_separator);
     tcase_add_test(tc, log_ring_evicts_the_oldest_and_counts_them);
     tcase_add_test(tc, log_ring_keeps_within_its_byte_cap);
+    tcase_add_test(tc, log_ring_takes_older_lines_in_front_and_evicts_the_newest);
     tcase_add_test(tc, text_width_escapes_control_characters_and_counts_wide_ones);
     tcase_add_test(tc, durations_read_as_people_say_them);
     suite_add_tcase(s, tc);

@@ -28,6 +28,9 @@ enum { MAX_LINES = 20000, MAX_BYTES = 8 << 20, MAX_PAGES = 20 };
 /* A window's page (job.logs before or after what is held), the matches `&` fills the view
  * with before it waits for a scroll up (logs.search answers at most 1000 a call). */
 enum { WINDOW_PAGE = 2000, GREP_FILL = 2000, GREP_CALL = 1000 };
+/* A search's calls (each bounded by the server) follow one another for at most this long;
+ * then the screen is drawn and the keys read before the next. */
+enum { SEARCH_SLICE_MS = 100 };
 #define SEQ_END ((int64_t)9007199254740991) /* 2^53-1: before it are the newest lines */
 enum { STAMPS_OFF, STAMPS_TIME, STAMPS_DATE, STAMPS_N };
 
@@ -177,6 +180,7 @@ static void title(const tui_frame *f, char *buf, size_t size)
 
 static void grep_leave(tui_app *app, tui_frame *f, logs_state *s);
 static void show_line(tui_frame *f, logs_state *s, size_t v);
+static int find_run(tui_app *app, tui_frame *f, logs_state *s);
 
 /* Brings the shown list up to date: rescanned when the `&` text or `:since` changed
  * (a bad pattern shows every line and says why in s->bad), evicted lines dropped, new
@@ -584,6 +588,21 @@ static int grep_step(tui_app *app, tui_frame *f, logs_state *s)
     return 0;
 }
 
+/* grep_step's calls until the view has GREP_FILL matches, for one slice of time; the
+ * rest after a repaint, never all at once. */
+static void grep_fill(tui_app *app, tui_frame *f, logs_state *s)
+{
+    long long t0 = tui_now_ms();
+    size_t had = s->grep_got;
+
+    /* The first matches found are drawn at once; the rest follow. */
+    while (s->grep.pending && s->grep_got < GREP_FILL && grep_step(app, f, s) == 0 &&
+           tui_now_ms() - t0 < SEARCH_SLICE_MS && !(had == 0 && s->grep_got > 0))
+        ;
+    if (s->grep.pending && s->grep_got < GREP_FILL)
+        tui_app_more_waiting(app);
+}
+
 /* The `&` pattern typed over a log the ring cannot hold: the view shows the server's
  * matches, newest at the end, more fetched as you scroll up. */
 static void grep_start(tui_app *app, tui_frame *f, logs_state *s)
@@ -591,6 +610,7 @@ static void grep_start(tui_app *app, tui_frame *f, logs_state *s)
     s->grep_mode = 1;
     snprintf(s->grep.pattern, sizeof(s->grep.pattern), "%s", f->filter);
     s->grep.before_seq = s->grep.from_job = s->grep.scanned = 0;
+    s->grep.pending = 1; /* the first call: the newest matches */
     s->grep_got = 0;
     tui_logbuf_clear(s->buf);
     window_moved(s);
@@ -598,8 +618,7 @@ static void grep_start(tui_app *app, tui_frame *f, logs_state *s)
     s->follow = 1;
     s->fresh = 0;
     s->top = 0;
-    if (grep_step(app, f, s) == 0 && s->grep.pending && s->grep_got < GREP_FILL)
-        tui_app_more_waiting(app); /* the rest right after a repaint, never all at once */
+    grep_fill(app, f, s);
 }
 
 /* The `&` pattern changed or went: the log's end again, followed. */
@@ -686,14 +705,10 @@ static int update(tui_app *app, tui_frame *f, int force)
     changed = fetch(app, f, s);
     /* A search that was not complete goes on, one bounded call per refresh. */
     if (s->grep_mode && s->grep.pending && s->grep_got < GREP_FILL) {
-        grep_step(app, f, s);
-        if (s->grep.pending && s->grep_got < GREP_FILL)
-            tui_app_more_waiting(app);
+        grep_fill(app, f, s);
         changed = 1;
     } else if (s->find.pending && !s->grep_mode && f->search[0]) {
-        find_step(app, f, s);
-        if (s->find.pending)
-            tui_app_more_waiting(app);
+        find_run(app, f, s);
         changed = 1;
     }
     if (f->job_id || !f->service[0])
@@ -896,6 +911,20 @@ static void show_line(tui_frame *f, logs_state *s, size_t v)
         s->top = last;
 }
 
+/* find_step's calls for one slice of time; the rest after a repaint. */
+static int find_run(tui_app *app, tui_frame *f, logs_state *s)
+{
+    long long t0 = tui_now_ms();
+    int rc;
+
+    do
+        rc = find_step(app, f, s);
+    while (rc == 0 && s->find.pending && tui_now_ms() - t0 < SEARCH_SLICE_MS);
+    if (s->find.pending)
+        tui_app_more_waiting(app);
+    return rc;
+}
+
 /* Moves to the next (dir 1) or previous (-1) line matching the search, from the current
  * match, else from the page shown. 1 when one was found. */
 static int search(tui_app *app, tui_frame *f, logs_state *s, int dir)
@@ -932,7 +961,7 @@ static int search(tui_app *app, tui_frame *f, logs_state *s, int dir)
     }
     /* Earlier lines than the ring holds: the server searches the rest of the job's log. */
     if (f->job_id && !s->grep_mode && (dir < 0 || s->find.pending) && !at_start(f, s))
-        return find_step(app, f, s) == 1;
+        return find_run(app, f, s) == 1;
     tui_app_status(app, 1, "/%s: no %s match%s", f->search,
                    cur == (size_t)-1 && !s->follow ? ""
                    : dir > 0                       ? "later"

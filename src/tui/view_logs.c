@@ -1144,8 +1144,16 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         s->follow = 0;
         if (!at_start(f, s) && !s->grep_mode) /* the job's first kept line */
             window_load(app, f, s, 0, 0);
-        while (s->grep_mode && s->grep.pending && grep_step(app, f, s) == 0)
-            ; /* the oldest match: each call is bounded, the log is not */
+        if (s->grep_mode) { /* the oldest match: each call is bounded, the log is not */
+            long long t0 = tui_now_ms();
+            while (s->grep.pending && grep_step(app, f, s) == 0 &&
+                   tui_now_ms() - t0 < 5 * SEARCH_SLICE_MS)
+                ;
+            if (s->grep.pending)
+                tui_app_status(app, 0, "&%s: older matches still to search: g again goes on",
+                               f->filter);
+            sync_shown(app, f, s);
+        }
         s->top = 0;
         break;
     case TUI_CMD_WRAP:

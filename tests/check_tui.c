@@ -1330,6 +1330,15 @@ START_TEST(a_job_log_larger_than_the_ring_is_a_window_that_g_slash_and_ampersand
     tui_app_key(app, KEY_NPAGE, 1);
     tui_app_render(app);
     ck_assert(!screen_has("(top)"));
+    type(app, "/L25000.\r"); /* later than the ring: the window pages on, n goes on */
+    for (int i = 0; i < 100 && row_of("L25000.") < 0; i++) {
+        tui_app_render(app);
+        if (row_of("L25000.") < 0)
+            tui_app_key(app, 'n', 0);
+    }
+    tui_app_render(app);
+    ck_assert_int_gt(row_of("L25000."), 2);
+    ck_assert(screen_has("L24999."));
 
     tui_app_key(app, 'G', 0);
     tui_app_render(app);

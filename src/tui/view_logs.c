@@ -911,6 +911,55 @@ static void show_line(tui_frame *f, logs_state *s, size_t v)
         s->top = last;
 }
 
+/* The first shown line of absolute number a or after it (vcount when none). */
+static size_t vlower(const tui_frame *f, const logs_state *s, int64_t a)
+{
+    size_t lo = 0, hi = vcount(f, s);
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (vabs(f, s, mid) < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* `/` or `n` with no later match in the ring: the window moves on page by page (the
+ * server searches newest first only), looking in each page, for one slice of time;
+ * n goes on from there. 1 when a match was found and shown. */
+static int find_later(tui_app *app, tui_frame *f, logs_state *s)
+{
+    long long t0 = tui_now_ms();
+    int64_t read = 0;
+
+    while (!at_end(f, s) && tui_now_ms() - t0 < SEARCH_SLICE_MS) {
+        int64_t from = s->buf->base + (int64_t)s->buf->count, to;
+        size_t gone = window_after(app, f, s);
+        to = s->buf->base + (int64_t)s->buf->count;
+        if (to <= from)
+            break; /* nothing came: the status says why */
+        read += to - from;
+        sync_shown(app, f, s);
+        s->top = s->top > gone ? s->top - gone : 0;
+        for (size_t v = vlower(f, s, from); v < vcount(f, s); v++) {
+            if (tui_find(ventry(f, s, v)->text, f->search)) {
+                s->hit = vabs(f, s, v);
+                show_line(f, s, v);
+                tui_app_status(app, 0, "/%s: seq %lld", f->search, (long long)ventry(f, s, v)->seq);
+                return 1;
+            }
+        }
+    }
+    if (at_end(f, s))
+        tui_app_status(app, 1, "/%s: no later match", f->search);
+    else
+        tui_app_status(app, 0, "/%s: no match in the next %lld lines: n goes on", f->search,
+                       (long long)read);
+    return 0;
+}
+
 /* find_step's calls for one slice of time; the rest after a repaint. */
 static int find_run(tui_app *app, tui_frame *f, logs_state *s)
 {
@@ -962,11 +1011,12 @@ static int search(tui_app *app, tui_frame *f, logs_state *s, int dir)
     /* Earlier lines than the ring holds: the server searches the rest of the job's log. */
     if (f->job_id && !s->grep_mode && (dir < 0 || s->find.pending) && !at_start(f, s))
         return find_run(app, f, s) == 1;
-    tui_app_status(app, 1, "/%s: no %s match%s", f->search,
+    if (f->job_id && !s->grep_mode && dir > 0 && !at_end(f, s))
+        return find_later(app, f, s);
+    tui_app_status(app, 1, "/%s: no %s match", f->search,
                    cur == (size_t)-1 && !s->follow ? ""
                    : dir > 0                       ? "later"
-                                                   : "earlier",
-                   dir > 0 && !at_end(f, s) ? " in the lines held (N: earlier)" : "");
+                                                   : "earlier");
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /* The dashboard's Logs view over a job of 1 000 000 lines on a real hero_proc_server,
  * headless: g, / of a line only at the top and & of a rare pattern each show their lines
- * within 500 ms (ten times the goal of tui_bench), the view's ring stays within its caps,
- * and G follows the end again. Figures go to stderr; bench/tui_bench measures the real
+ * within 500 ms (ten times the goal of tui_bench), & shows every match and only those,
+ * and Esc goes back to the end. Figures go to stderr; bench/tui_bench measures the real
  * binary in a pty. */
 #include "config.h"
 

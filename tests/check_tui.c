@@ -1323,6 +1323,33 @@ START_TEST(a_job_log_larger_than_the_ring_is_a_window_that_g_slash_and_ampersand
     ck_assert_int_ge(row_of("L50000."), 30);
     ck_assert(screen_has("(end)"));
 
+    /* The ring is full (its 20 000 newest lines): PageUp goes on past its oldest, page by
+     * page with no line skipped, to the first. */
+    {
+        int prev = -1, step = 0, moved = 0;
+        for (int i = 0; i < 2000 && prev != 1; i++) {
+            char *row;
+            int at = -1;
+            tui_app_key(app, KEY_PPAGE, 1);
+            tui_app_render(app);
+            row = screen_row(2);
+            ck_assert_msg(sscanf(row, "L%d.", &at) == 1 || strstr(row, "spawned"), "%s", row);
+            free(row);
+            if (at < 0)
+                break; /* the spawn line above L1. */
+            if (prev > 0 && !step)
+                step = prev - at;
+            if (prev > 0 && at > 1)
+                ck_assert_msg(prev - at == step, "from L%d. to L%d.: not one page", prev, at);
+            moved += prev > 0 && at < 30000 && prev >= 30000;
+            prev = at;
+        }
+        ck_assert_int_gt(step, 10);
+        ck_assert_int_eq(moved, 1); /* the ring's oldest line was crossed */
+        ck_assert(screen_has("(top)"));
+    }
+    tui_app_key(app, 'G', 0);
+    tui_app_render(app);
     tui_app_key(app, 'g', 0); /* the job's first line, 30 000 lines before the ring */
     tui_app_render(app);
     ck_assert_int_le(row_of("L1."), 3);

@@ -265,6 +265,30 @@ static size_t vfind(const tui_frame *f, const logs_state *s, int64_t a)
     return lo < vcount(f, s) && vabs(f, s, lo) == a ? lo : (size_t)-1;
 }
 
+/* The first shown line of absolute number a or after it (vcount when none). */
+static size_t vlower(const tui_frame *f, const logs_state *s, int64_t a)
+{
+    size_t lo = 0, hi = vcount(f, s);
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (vabs(f, s, mid) < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The absolute number of the line at the top of the page, to find it again after the
+ * window moved (vlower); 0 when nothing is shown. */
+static int64_t top_abs(const tui_frame *f, const logs_state *s)
+{
+    size_t n = vcount(f, s);
+
+    return n ? vabs(f, s, s->top < n ? s->top : n - 1) : 0;
+}
+
 static size_t rows(tui_app *app, const tui_frame *f)
 {
     const logs_state *s = f->state;
@@ -425,7 +449,7 @@ static int fetch(tui_app *app, tui_frame *f, logs_state *s)
 
 /* ---- a job's window over its whole log ------------------------------------------------------ */
 
-/* The ring's lines moved: the filter's list is made again, the match forgotten. */
+/* The ring's lines moved: the filter's list is made again. */
 static void window_moved(logs_state *s)
 {
     s->n_shown = 0;
@@ -911,21 +935,6 @@ static void show_line(tui_frame *f, logs_state *s, size_t v)
         s->top = last;
 }
 
-/* The first shown line of absolute number a or after it (vcount when none). */
-static size_t vlower(const tui_frame *f, const logs_state *s, int64_t a)
-{
-    size_t lo = 0, hi = vcount(f, s);
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (vabs(f, s, mid) < a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* `/` or `n` with no later match in the ring: the window moves on page by page (the
  * server searches newest first only), looking in each page, for one slice of time;
  * n goes on from there. 1 when a match was found and shown. */
@@ -935,14 +944,14 @@ static int find_later(tui_app *app, tui_frame *f, logs_state *s)
     int64_t read = 0;
 
     while (!at_end(f, s) && tui_now_ms() - t0 < SEARCH_SLICE_MS) {
-        int64_t from = s->buf->base + (int64_t)s->buf->count, to;
-        size_t gone = window_after(app, f, s);
+        int64_t from = s->buf->base + (int64_t)s->buf->count, to, keep = top_abs(f, s);
+        window_after(app, f, s);
         to = s->buf->base + (int64_t)s->buf->count;
         if (to <= from)
             break; /* nothing came: the status says why */
         read += to - from;
         sync_shown(app, f, s);
-        s->top = s->top > gone ? s->top - gone : 0;
+        s->top = vlower(f, s, keep);
         for (size_t v = vlower(f, s, from); v < vcount(f, s); v++) {
             if (tui_find(ventry(f, s, v)->text, f->search)) {
                 s->hit = vabs(f, s, v);
@@ -1160,28 +1169,29 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         page = cmd == TUI_CMD_UP ? 1 : page;
         if (s->top < page && !at_start(f, s)) {
             /* Past the oldest line held: the page before it (or more matches). */
-            size_t had = vcount(f, s);
+            int64_t keep = top_abs(f, s);
             if (s->grep_mode)
                 grep_step(app, f, s);
             else
                 window_before(app, f, s);
             sync_shown(app, f, s);
-            if (!s->grep_mode) /* grep_step moves top itself */
-                s->top += vcount(f, s) > had ? vcount(f, s) - had : 0;
+            s->top = vlower(f, s, keep);
         }
         s->top = s->top > page ? s->top - page : 0;
         break;
     case TUI_CMD_DOWN:
     case TUI_CMD_PAGE_DOWN:
-        s->top += cmd == TUI_CMD_DOWN ? 1 : page;
-        if (s->top >= last && !at_end(f, s)) {
+        page = cmd == TUI_CMD_DOWN ? 1 : page;
+        if (s->top + page >= last && !at_end(f, s)) {
             /* Past the newest line held: the page after it, the oldest evicted. */
-            size_t gone = window_after(app, f, s);
+            int64_t keep = top_abs(f, s);
+            window_after(app, f, s);
             sync_shown(app, f, s);
-            s->top = s->top > gone ? s->top - gone : 0;
+            s->top = vlower(f, s, keep);
             n = vcount(f, s);
             last = n > (size_t)f->page ? n - (size_t)f->page : 0;
         }
+        s->top += page;
         if (s->top >= last) {
             s->top = last;
             if (at_end(f, s)) {

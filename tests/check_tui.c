@@ -1357,6 +1357,24 @@ START_TEST(a_job_log_larger_than_the_ring_is_a_window_that_g_slash_and_ampersand
     tui_app_key(app, KEY_NPAGE, 1);
     tui_app_render(app);
     ck_assert(!screen_has("(top)"));
+    /* PageDown past the 2 000 lines g fetched: the next page, no line skipped. */
+    {
+        int prev = -1, step = 0;
+        for (int i = 0; i < 100; i++) {
+            char *row = screen_row(2);
+            int at = -1;
+            ck_assert_msg(sscanf(row, "L%d.", &at) == 1, "%s", row);
+            free(row);
+            if (prev > 0 && !step)
+                step = at - prev;
+            if (prev > 0)
+                ck_assert_msg(at - prev == step, "from L%d. to L%d.: not one page", prev, at);
+            prev = at;
+            tui_app_key(app, KEY_NPAGE, 1);
+            tui_app_render(app);
+        }
+        ck_assert_int_gt(prev, 2000);
+    }
     type(app, "/L25000.\r"); /* later than the ring: the window pages on, n goes on */
     for (int i = 0; i < 100 && row_of("L25000.") < 0; i++) {
         tui_app_render(app);

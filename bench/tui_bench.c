@@ -2,8 +2,10 @@
 /* Benchmarks of the dashboard hero_proc_tui that print their figures (never assert): the real
  * binary in a 120x40 pseudo-terminal against a real hero_proc_server. Idle CPU with 200
  * running services, time to show the Jobs view with 10 000 jobs on the server, a job's log
- * in follow mode fed about 100 000 lines/s, and the dashboard's peak RSS in each.
- * Usage: bench/tui_bench [PATH_TO_hero_proc_server] [PATH_TO_hero_proc_tui] */
+ * in follow mode fed about 100 000 lines/s, the Logs view over a job of 1 000 000 lines
+ * (g, / and & beyond the ring), and the dashboard's peak RSS in each.
+ * Usage: bench/tui_bench [PATH_TO_hero_proc_server] [PATH_TO_hero_proc_tui] [window]
+ * (window: only the 1 000 000-line log) */
 #include "config.h"
 
 #include "bench/bench_common.h"
@@ -518,18 +520,132 @@ static void log_flood(const char *tui, const char *dir)
     stop_tui(t);
 }
 
+/* The screen row that starts with s (a log line, not the head or the command line), or -1. */
+static int find_line(const term *t, const char *s)
+{
+    for (int r = 0; r < ROWS; r++)
+        if (strncmp(t->screen[r], s, strlen(s)) == 0 &&
+            (t->screen[r][strlen(s)] == ' ' || !t->screen[r][strlen(s)]))
+            return r;
+    return -1;
+}
+
+static double wait_line(term *t, const char *s, int timeout_ms)
+{
+    double t0 = bench_now_s();
+
+    while ((bench_now_s() - t0) * 1000 < timeout_ms) {
+        if (find_line(t, s) >= 0)
+            return (bench_now_s() - t0) * 1000;
+        pump(t, 1);
+    }
+    return -1;
+}
+
+static void report(const char *what, double *ms, int got)
+{
+    double sum = 0;
+
+    for (int i = 0; i < got; i++)
+        sum += ms[i];
+    if (!got) {
+        printf("%-44s failed\n", what);
+        return;
+    }
+    qsort(ms, (size_t)got, sizeof(*ms), bench_cmp_double);
+    printf("%-44s mean %6.1f ms  p50 %6.1f ms  max %6.1f ms  (%d presses)\n", what, sum / got,
+           ms[got / 2], ms[got - 1], got);
+}
+
+/* Back to the end of the log: G, and the last line on the screen. */
+static int to_end(term *t)
+{
+    keys(t, "G");
+    if (wait_line(t, "end-of-the-log", 10000) < 0) {
+        fprintf(stderr, "tui_bench: G did not show the end; the screen:\n");
+        dump(t);
+        return -1;
+    }
+    pump(t, 100);
+    return 0;
+}
+
+/* (e) a job of 1 000 000 lines (the ring holds 20 000): the time from the key to the
+ * screen showing its first line (g), a line only at the top found by / through
+ * logs.search, and the lines of a rare pattern over the whole log (&). */
+static void log_window(const char *tui, const char *dir)
+{
+    enum { N = 5 };
+    double g[N], find[N], grep[N], grep_all[N];
+    int ng = 0, nf = 0, nr = 0, na = 0;
+    term *t;
+    double t0 = bench_now_s();
+
+    bench_wait_run(bench_submit("{\"name\":\"million\",\"actions\":[{\"name\":\"million\","
+                                "\"script\":\"echo needle-at-the-top; seq 1 1000000; "
+                                "echo end-of-the-log\"}]}"));
+    printf("(e) a job of 1000000 lines (its run took %.1f s), 50x the view's ring\n",
+           bench_now_s() - t0);
+    t = start_tui(tui, dir);
+    if (wait_screen(t, "Services", 1, 10000) < 0)
+        fprintf(stderr, "tui_bench: the dashboard did not show\n");
+    keys(t, ":job 1\r");
+    if (wait_screen(t, " lines ", 1, 5000) < 0 || to_end(t) != 0) {
+        stop_tui(t);
+        return;
+    }
+    for (int i = 0; i < N; i++) {
+        double d;
+        keys(t, "g");
+        if ((d = wait_line(t, "needle-at-the-top", 10000)) >= 0)
+            g[ng++] = d;
+        if (to_end(t) != 0)
+            break;
+        keys(t, "/needle-at-the");
+        pump(t, 100);
+        keys(t, "\r");
+        if ((d = wait_line(t, "needle-at-the-top", 10000)) >= 0)
+            find[nf++] = d;
+        if (to_end(t) != 0)
+            break;
+        keys(t, "&^[0-9]*77777$");
+        pump(t, 100);
+        t0 = bench_now_s();
+        keys(t, "\r");
+        if ((d = wait_line(t, "977777", 10000)) >= 0)
+            grep[nr++] = d;
+        if (wait_screen(t, "10 matching in the whole log ", 1, 30000) >= 0 &&
+            wait_screen(t, "(searching)", 0, 30000) >= 0)
+            grep_all[na++] = (bench_now_s() - t0) * 1000;
+        keys(t, "\033");
+        pump(t, 100);
+        if (to_end(t) != 0)
+            break;
+    }
+    report("    g: the first line on the screen", g, ng);
+    report("    /: a match 1000000 lines back shown", find, nf);
+    report("    &: the newest matches of a rare pattern", grep, nr);
+    report("    &: all 10 matches (the whole log read)", grep_all, na);
+    printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), 1000000-line log",
+           bench_status_kb(t->pid, "VmHWM"));
+    stop_tui(t);
+}
+
 int main(int argc, char **argv)
 {
     const char *server = argc > 1 ? argv[1] : "./hero_proc_server";
     const char *tui = argc > 2 ? argv[2] : "./hero_proc_tui";
-    char dir[] = "/tmp/hp-tui-bench-XXXXXX", dir2[] = "/tmp/hp-tui-bench-XXXXXX";
+    char dir[] = "/tmp/hp-tui-bench-XXXXXX", dir2[] = "/tmp/hp-tui-bench-XXXXXX",
+         dir3[] = "/tmp/hp-tui-bench-XXXXXX";
     pid_t pid;
 
-    if (!mkdtemp(dir) || !mkdtemp(dir2))
+    if (!mkdtemp(dir) || !mkdtemp(dir2) || !mkdtemp(dir3))
         return 1;
     signal(SIGPIPE, SIG_IGN);
     printf("hero_proc_tui benchmarks (%s against %s, %dx%d pty)\n", tui, server, COLS, ROWS);
 
+    if (argc > 3 && strcmp(argv[3], "window") == 0)
+        goto window;
     pid = bench_start_server("tui_bench", server, dir);
     for (int i = 0; i < 200; i++) {
         char params[512];
@@ -549,10 +665,15 @@ int main(int argc, char **argv)
     log_flood(tui, dir2);
     bench_stop_server(pid);
 
+window:
+    pid = bench_start_server("tui_bench", server, dir3);
+    log_window(tui, dir3);
+    bench_stop_server(pid);
+
     bench_done();
     {
         char cmd[300];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, dir2);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s", dir, dir2, dir3);
         if (system(cmd) != 0)
             return 1;
     }

@@ -1140,6 +1140,35 @@ START_TEST(log_ring_keeps_within_its_byte_cap)
 }
 END_TEST
 
+/* A page of older lines put in front of a full ring: the newest go, and each line kept
+ * keeps its number (base + index), which the filter's list and the match rely on. */
+START_TEST(log_ring_takes_older_lines_in_front_and_evicts_the_newest)
+{
+    tui_logbuf *b = tui_logbuf_new(3, 1 << 20);
+    char line[16];
+
+    for (int i = 10; i <= 12; i++) {
+        snprintf(line, sizeof(line), "line %d", i);
+        tui_logbuf_push(b, line, 0, i, 0);
+    }
+    ck_assert_int_eq(b->base, 0);
+    ck_assert_int_eq(tui_logbuf_unshift(b, "line 9", 0, 9, 0), 0);
+    ck_assert_int_eq(tui_logbuf_unshift(b, "line 8", 0, 8, 0), 0);
+    ck_assert_uint_eq(b->count, 3);
+    ck_assert_int_eq(b->base, -2);
+    ck_assert_int_eq(b->dropped, 0); /* the newest are on the server still */
+    ck_assert_str_eq(tui_logbuf_at(b, 0)->text, "line 8");
+    ck_assert_str_eq(tui_logbuf_at(b, 2)->text, "line 10"); /* number 0 as before */
+    ck_assert(tui_logbuf_full(b, 1));
+    tui_logbuf_clear(b);
+    ck_assert_uint_eq(b->count, 0);
+    ck_assert_uint_eq(b->bytes, 0);
+    ck_assert_int_eq(tui_logbuf_push(b, "again", 0, 20, 0), 0);
+    ck_assert_str_eq(tui_logbuf_at(b, 0)->text, "again");
+    tui_logbuf_free(b);
+}
+END_TEST
+
 START_TEST(text_width_escapes_control_characters_and_counts_wide_ones)
 {
     ck_assert_ptr_nonnull(setlocale(LC_ALL, "C.UTF-8"));
@@ -1226,6 +1255,165 @@ START_TEST(store_health_is_asked_at_most_every_two_seconds_and_only_while_connec
     M.store_at_ms = 1;
     ck_assert_int_eq(tui_model_store(&M), 0);
     ck_assert_int_eq(M.calls, calls);
+}
+END_TEST
+
+/* One of the newest lines of job 1 (then comes its exit) is "L50000.": the server has
+ * every line of the job. */
+static int job_logged(void *ud)
+{
+    cJSON *p = cJSON_CreateObject(), *r, *line;
+    int done = 0;
+
+    (void)ud;
+    cJSON_AddNumberToObject(p, "id", 1);
+    cJSON_AddNumberToObject(p, "before_seq", 9007199254740991.0);
+    cJSON_AddNumberToObject(p, "limit", 3);
+    r = hpt_ok("job.logs", p);
+    cJSON_ArrayForEach (line, cJSON_GetObjectItem(r, "lines")) {
+        const cJSON *text = cJSON_GetObjectItem(line, "line");
+        done |= cJSON_IsString(text) && strcmp(text->valuestring, "L50000.") == 0;
+    }
+    cJSON_Delete(r);
+    return done;
+}
+
+/* The rows of the screen that are exactly a line "L<digits>." whose number starts with
+ * prefix. */
+static int rows_starting(const char *prefix)
+{
+    int n = 0;
+
+    for (int y = 0; y < 40; y++) {
+        char *row = screen_row(y);
+        size_t len = strlen(row);
+        n += len > 2 && strncmp(row, prefix, strlen(prefix)) == 0 && row[len - 1] == '.';
+        free(row);
+    }
+    return n;
+}
+
+/* A job of 50 000 lines, 2.5 times the ring, against a real server: g, G, / and & reach
+ * every line of it, not only those the view holds. */
+START_TEST(a_job_log_larger_than_the_ring_is_a_window_that_g_slash_and_ampersand_move)
+{
+    FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+    cJSON *params = cJSON_Parse("{\"name\":\"big\",\"actions\":[{\"name\":\"big\","
+                                "\"script\":\"seq -f L%.0f. 1 50000\"}]}");
+    tui_frame proto = {.job_id = 1}, *f;
+    tui_app *app;
+    hp_error err;
+    SCREEN *scr;
+
+    cJSON_Delete(hpt_ok("run.submit", params));
+    ck_assert_msg(hpt_wait_until(job_logged, NULL, 30000), "the job's lines never came");
+    setenv("LINES", "40", 1);
+    setenv("COLUMNS", "120", 1);
+    ck_assert_ptr_nonnull(setlocale(LC_ALL, "C.UTF-8"));
+    scr = newterm("xterm", out, in);
+    ck_assert_ptr_nonnull(scr);
+    tui_draw_init(0, 1);
+    app = tui_app_headless_new(hpt_socket_path(), 0);
+    tui_app_model(app)->client = hp_factory_local_uds(hpt_socket_path(), &err);
+    ck_assert_msg(tui_app_model(app)->client != NULL, "%s", err.message);
+    f = tui_app_show(app, &tui_view_logs, &proto);
+    for (int i = 0; i < 10 && f->ops->update(app, f, 1) == 1; i++)
+        ; /* 20 pages a refresh: caught up in three */
+    tui_app_render(app);
+    ck_assert(screen_has("following"));
+    ck_assert_int_ge(row_of("L50000."), 30);
+    ck_assert(screen_has("(end)"));
+
+    /* The ring is full (its 20 000 newest lines): PageUp goes on past its oldest, page by
+     * page with no line skipped, to the first. */
+    {
+        int prev = -1, step = 0, moved = 0;
+        for (int i = 0; i < 2000 && prev != 1; i++) {
+            char *row;
+            int at = -1;
+            tui_app_key(app, KEY_PPAGE, 1);
+            tui_app_render(app);
+            row = screen_row(2);
+            ck_assert_msg(sscanf(row, "L%d.", &at) == 1 || strstr(row, "spawned"), "%s", row);
+            free(row);
+            if (at < 0)
+                break; /* the spawn line above L1. */
+            if (prev > 0 && !step)
+                step = prev - at;
+            if (prev > 0 && at > 1)
+                ck_assert_msg(prev - at == step, "from L%d. to L%d.: not one page", prev, at);
+            moved += prev > 0 && at < 30000 && prev >= 30000;
+            prev = at;
+        }
+        ck_assert_int_gt(step, 10);
+        ck_assert_int_eq(moved, 1); /* the ring's oldest line was crossed */
+        ck_assert(screen_has("(top)"));
+    }
+    tui_app_key(app, 'G', 0);
+    tui_app_render(app);
+    tui_app_key(app, 'g', 0); /* the job's first line, 30 000 lines before the ring */
+    tui_app_render(app);
+    ck_assert_int_le(row_of("L1."), 3);
+    ck_assert(screen_has("(top)"));
+    tui_app_key(app, KEY_NPAGE, 1);
+    tui_app_render(app);
+    ck_assert(!screen_has("(top)"));
+    /* PageDown past the 2 000 lines g fetched: the next page, no line skipped. */
+    {
+        int prev = -1, step = 0;
+        for (int i = 0; i < 100; i++) {
+            char *row = screen_row(2);
+            int at = -1;
+            ck_assert_msg(sscanf(row, "L%d.", &at) == 1, "%s", row);
+            free(row);
+            if (prev > 0 && !step)
+                step = at - prev;
+            if (prev > 0)
+                ck_assert_msg(at - prev == step, "from L%d. to L%d.: not one page", prev, at);
+            prev = at;
+            tui_app_key(app, KEY_NPAGE, 1);
+            tui_app_render(app);
+        }
+        ck_assert_int_gt(prev, 2000);
+    }
+    type(app, "/L25000.\r"); /* later than the ring: the window pages on, n goes on */
+    for (int i = 0; i < 100 && row_of("L25000.") < 0; i++) {
+        tui_app_render(app);
+        if (row_of("L25000.") < 0)
+            tui_app_key(app, 'n', 0);
+    }
+    tui_app_render(app);
+    ck_assert_int_gt(row_of("L25000."), 2);
+    ck_assert(screen_has("L24999."));
+
+    tui_app_key(app, 'G', 0);
+    tui_app_render(app);
+    ck_assert(screen_has("following"));
+    ck_assert_int_ge(row_of("L50000."), 30);
+
+    type(app, "/L17.\r"); /* only in the first lines: the server finds it */
+    tui_app_render(app);
+    ck_assert_int_gt(row_of("L17."), 2);
+    ck_assert(screen_has("L16."));
+    ck_assert(screen_has("paused"));
+
+    tui_app_key(app, 'G', 0);
+    type(app, "&^L4999[0-9]\\.$\r"); /* the matches of the whole log */
+    tui_app_render(app);
+    ck_assert(screen_has("10 matching in the whole log"));
+    ck_assert_int_eq(rows_starting("L4999"), 10);
+    ck_assert_int_eq(rows_starting("L"), 10);
+    tui_app_key(app, 27, 0); /* Esc: the end again, every line */
+    tui_app_render(app);
+    ck_assert(screen_has("following"));
+    ck_assert_int_ge(row_of("L50000."), 30);
+    ck_assert(screen_has("L49970."));
+
+    tui_app_headless_free(app);
+    endwin();
+    delscreen(scr);
+    fclose(out);
+    fclose(in);
 }
 END_TEST
 
@@ -1573,6 +1761,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_service_log_moves_to_the_new_run_with_a_separator);
     tcase_add_test(tc, log_ring_evicts_the_oldest_and_counts_them);
     tcase_add_test(tc, log_ring_keeps_within_its_byte_cap);
+    tcase_add_test(tc, log_ring_takes_older_lines_in_front_and_evicts_the_newest);
     tcase_add_test(tc, text_width_escapes_control_characters_and_counts_wide_ones);
     tcase_add_test(tc, durations_read_as_people_say_them);
     suite_add_tcase(s, tc);
@@ -1581,6 +1770,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, store_health_is_asked_at_most_every_two_seconds_and_only_while_connected);
     tcase_add_test(tc, a_locked_store_is_reported_then_cleared);
+    tcase_add_test(tc, a_job_log_larger_than_the_ring_is_a_window_that_g_slash_and_ampersand_move);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -35,6 +35,17 @@ static void drop_oldest(tui_logbuf *b)
     b->head = (b->head + 1) % b->cap;
     b->count--;
     b->dropped++;
+    b->base++;
+}
+
+static void drop_newest(tui_logbuf *b)
+{
+    tui_log_entry *e = &b->ring[(b->head + b->count - 1) % b->cap];
+
+    b->bytes -= strlen(e->text) + 1;
+    free(e->text);
+    memset(e, 0, sizeof(*e));
+    b->count--;
 }
 
 void tui_logbuf_free(tui_logbuf *b)
@@ -66,6 +77,40 @@ int tui_logbuf_push(tui_logbuf *b, const char *text, int64_t ts_ms, int64_t seq,
     b->count++;
     b->bytes += len + 1;
     return 0;
+}
+
+int tui_logbuf_unshift(tui_logbuf *b, const char *text, int64_t ts_ms, int64_t seq, int stream)
+{
+    size_t len = strlen(text ? text : "");
+    tui_log_entry *e;
+    char *copy = malloc(len + 1);
+
+    if (!copy)
+        return -1;
+    memcpy(copy, text ? text : "", len + 1);
+    while (b->count > 0 && tui_logbuf_full(b, len))
+        drop_newest(b);
+    b->head = (b->head + b->cap - 1) % b->cap;
+    e = &b->ring[b->head];
+    e->text = copy;
+    e->ts_ms = ts_ms;
+    e->seq = seq;
+    e->stream = stream;
+    b->count++;
+    b->bytes += len + 1;
+    b->base--;
+    return 0;
+}
+
+void tui_logbuf_clear(tui_logbuf *b)
+{
+    while (b->count > 0)
+        drop_newest(b);
+}
+
+int tui_logbuf_full(const tui_logbuf *b, size_t len)
+{
+    return b->count == b->cap || b->bytes + len + 1 > b->max_bytes;
 }
 
 const tui_log_entry *tui_logbuf_at(const tui_logbuf *b, size_t i)

@@ -148,6 +148,10 @@ void tui__loop(tui_app *app)
         int timeout;
 
         if (now >= next) {
+            if (app->behind && app->dirty) { /* what the last slice of work found shows first */
+                tui__render(app);
+                app->dirty = 0;
+            }
             app->behind = 0;
             if (!app->paused) /* `Z`: what is shown stays until `Z` again */
                 tui__refresh_data(app, 0);
@@ -181,6 +185,8 @@ void tui__loop(tui_app *app)
             read_keys(app);
             if (app->burst == BURST_POLLS)
                 next = tui_now_ms() + BURST_MS; /* the first look after an action */
+            if (app->behind) /* a key began work in slices (a search): the next one now */
+                next = tui_now_ms();
         }
     }
 }

@@ -218,6 +218,38 @@ int tui_model_job_logs(tui_model *m, int64_t job_id, int64_t after_seq, hp_log_p
     return 0;
 }
 
+int tui_model_job_page(tui_model *m, int64_t job_id, const hp_log_bounds *b, hp_log_page **out,
+                       char *msg, size_t size)
+{
+    hp_error err = {0};
+
+    *out = NULL;
+    if (!tui_model_ready(m))
+        return -1;
+    if (note(m, hp_jobs_logs_page(sdk(m), job_id, b, out, &err), &err) != HP_OK) {
+        if (msg)
+            snprintf(msg, size, "%s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+int tui_model_log_search(tui_model *m, const hp_log_search *q, hp_log_matches **out, char *msg,
+                         size_t size)
+{
+    hp_error err = {0};
+
+    *out = NULL;
+    if (!tui_model_ready(m))
+        return -1;
+    if (note(m, hp_logs_search(sdk(m), q, out, &err), &err) != HP_OK) {
+        if (msg)
+            snprintf(msg, size, "%s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
 enum { RUN_LOG_PAGE = 1000 };
 
 static int by_seq(const void *a, const void *b)

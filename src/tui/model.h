@@ -6,6 +6,7 @@
 #define HP_TUI_MODEL_H
 
 #include "builders/factory.h"
+#include "client/sdk.h"
 #include "client/types.h"
 
 #include <stdint.h>
@@ -82,6 +83,14 @@ int tui_model_store(tui_model *m);
 /* job.logs after the cursor: *out (caller frees) or NULL with msg (may be NULL). */
 int tui_model_job_logs(tui_model *m, int64_t job_id, int64_t after_seq, hp_log_page **out,
                        char *msg, size_t size);
+/* job.logs with every bound (a window over a long log: before_seq pages back, after_seq
+ * forward): *out (caller frees) or NULL with msg (may be NULL). */
+int tui_model_job_page(tui_model *m, int64_t job_id, const hp_log_bounds *b, hp_log_page **out,
+                       char *msg, size_t size);
+/* logs.search: *out (caller frees with hp_log_matches_free) or NULL with msg (may be
+ * NULL). Each call reads a bounded part of the log (the server's cap), never the whole. */
+int tui_model_log_search(tui_model *m, const hp_log_search *q, hp_log_matches **out, char *msg,
+                         size_t size);
 /* The lines of every job of a run after the cursor after_seq, in seq order: job.logs of
  * each job in one batch, so no line slips between two jobs' answers. Each line's src is
  * replaced by its job's action name. *out (caller frees with hp_log_page_free) has

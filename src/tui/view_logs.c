@@ -4,8 +4,10 @@
  * into a bounded ring, following the end until you scroll up (then counting what arrives), stderr
  * and system lines styled apart, wrap and timestamps, control characters escaped by tui_put; `/`
  * search with highlight and n/N, `&` (a regex, `&!` inverted) and `:since` to show only some
- * lines, `:w` to save them. The pattern text is typed in the app (f->search, f->filter); this
- * file only uses it. */
+ * lines, `:w` to save them. For a job, the ring is a window over the whole log: pages before
+ * and after it are fetched as you scroll, `g` and `G` jump to either end, and `/` and `&` ask
+ * the server's logs.search for what the ring does not hold. The pattern text is typed in the
+ * app (f->search, f->filter); this file only uses it. */
 #include "config.h"
 
 #include "tui/draw.h"
@@ -24,6 +26,13 @@
 #include <unistd.h>
 
 enum { MAX_LINES = 20000, MAX_BYTES = 8 << 20, MAX_PAGES = 20 };
+/* A window's page (job.logs before or after what is held), the matches `&` fills the view
+ * with before it waits for a scroll up (logs.search answers at most 1000 a call). */
+enum { WINDOW_PAGE = 2000, GREP_FILL = 2000, GREP_CALL = 1000 };
+/* A search's calls (each bounded by the server) follow one another for at most this long;
+ * then the screen is drawn and the keys read before the next. */
+enum { SEARCH_SLICE_MS = 100 };
+#define SEQ_END ((int64_t)9007199254740991) /* 2^53-1: before it are the newest lines */
 enum { STAMPS_OFF, STAMPS_TIME, STAMPS_DATE, STAMPS_N };
 
 /* The columns of a line's time in front: "14:05:03.123 " or "2026-12-05 14:05:03.123 ". */
@@ -106,6 +115,22 @@ typedef struct logs_state {
     char bad[200];  /* why the `&` pattern was refused, "" when it was not */
     int64_t hit;    /* absolute number of the current search match, -1 none */
     char what[128]; /* "job 5", "run 3", "service web": the head line's first words */
+    /* A job's window: the seq of its first kept line (0 until known); behind when the
+     * last fetch left lines waiting (catching up). A window is at the end when its newest
+     * line is the newest the server answered. */
+    int64_t first_seq;
+    int64_t newest; /* the seq of the newest line the server answered */
+    int behind;
+    /* logs.search on the server: `/` beyond the ring (find) and `&` over a log larger than
+     * the ring (grep: the ring then holds the matches, newest at the end). */
+    struct {
+        int pending;                  /* not complete: the cursor goes on at the next call */
+        int64_t before_seq, from_job; /* the cursor */
+        int64_t scanned;              /* lines read so far */
+        char pattern[64];             /* what the cursor is for */
+    } find, grep;
+    int grep_mode;
+    size_t grep_got; /* matches of the current fill */
 } logs_state;
 
 static void describe(const tui_frame *f, logs_state *s);
@@ -154,14 +179,22 @@ static void title(const tui_frame *f, char *buf, size_t size)
         snprintf(buf, size, "Log of run %lld", (long long)f->run_id);
 }
 
+static void grep_leave(tui_app *app, tui_frame *f, logs_state *s);
+static void show_line(tui_frame *f, logs_state *s, size_t v);
+static int find_run(tui_app *app, tui_frame *f, logs_state *s);
+
 /* Brings the shown list up to date: rescanned when the `&` text or `:since` changed
  * (a bad pattern shows every line and says why in s->bad), evicted lines dropped, new
  * lines scanned. Without memory the filter shows nothing more. */
-static void sync_shown(tui_frame *f, logs_state *s)
+static void sync_shown(tui_app *app, tui_frame *f, logs_state *s)
 {
-    int64_t base = s->buf->dropped, end = base + (int64_t)s->buf->count;
+    int64_t base, end;
     size_t gone = 0;
 
+    if (s->grep_mode && strcmp(s->grep.pattern, f->filter) != 0)
+        grep_leave(app, f, s);
+    base = s->buf->base;
+    end = base + (int64_t)s->buf->count;
     if (strcmp(s->shown_for, f->filter) != 0 || s->shown_since != s->filter.since_ms) {
         int invert = f->filter[0] == '!';
         snprintf(s->shown_for, sizeof(s->shown_for), "%s", f->filter);
@@ -210,12 +243,12 @@ static size_t vcount(const tui_frame *f, const logs_state *s)
 /* The absolute number of shown line v. */
 static int64_t vabs(const tui_frame *f, const logs_state *s, size_t v)
 {
-    return filter_active(&s->filter) ? s->shown[v] : s->buf->dropped + (int64_t)v;
+    return filter_active(&s->filter) ? s->shown[v] : s->buf->base + (int64_t)v;
 }
 
 static const tui_log_entry *ventry(const tui_frame *f, const logs_state *s, size_t v)
 {
-    return tui_logbuf_at(s->buf, (size_t)(vabs(f, s, v) - s->buf->dropped));
+    return tui_logbuf_at(s->buf, (size_t)(vabs(f, s, v) - s->buf->base));
 }
 
 /* The shown line of absolute number a, or (size_t)-1. */
@@ -233,6 +266,30 @@ static size_t vfind(const tui_frame *f, const logs_state *s, int64_t a)
     return lo < vcount(f, s) && vabs(f, s, lo) == a ? lo : (size_t)-1;
 }
 
+/* The first shown line of absolute number a or after it (vcount when none). */
+static size_t vlower(const tui_frame *f, const logs_state *s, int64_t a)
+{
+    size_t lo = 0, hi = vcount(f, s);
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (vabs(f, s, mid) < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The absolute number of the line at the top of the page, to find it again after the
+ * window moved (vlower); 0 when nothing is shown. */
+static int64_t top_abs(const tui_frame *f, const logs_state *s)
+{
+    size_t n = vcount(f, s);
+
+    return n ? vabs(f, s, s->top < n ? s->top : n - 1) : 0;
+}
+
 static size_t rows(tui_app *app, const tui_frame *f)
 {
     const logs_state *s = f->state;
@@ -240,14 +297,72 @@ static size_t rows(tui_app *app, const tui_frame *f)
     return s ? s->buf->count : 0;
 }
 
+/* The seq of the oldest (newest) line held, 0 when none. */
+static int64_t held_first(const logs_state *s)
+{
+    return s->buf->count ? tui_logbuf_at(s->buf, 0)->seq : 0;
+}
+
+static int64_t held_last(const logs_state *s)
+{
+    return s->buf->count ? tui_logbuf_at(s->buf, s->buf->count - 1)->seq : 0;
+}
+
+/* A job's window holds its newest line (a run's log is always read at its end). */
+static int at_end(const tui_frame *f, const logs_state *s)
+{
+    return !f->job_id || s->grep_mode || !s->buf->count || held_last(s) >= s->newest;
+}
+
+/* A job's window holds its first kept line. */
+static int at_start(const tui_frame *f, const logs_state *s)
+{
+    if (!f->job_id)
+        return 1;
+    if (s->grep_mode)
+        return !s->grep.pending;
+    return !s->buf->count || (s->first_seq && held_first(s) <= s->first_seq);
+}
+
+/* More of the job's log on the server than the ring holds. */
+static int log_bigger(const tui_frame *f, const logs_state *s)
+{
+    return f->job_id && (s->grep_mode || s->behind || !at_start(f, s) || !at_end(f, s));
+}
+
 void tui_view_logs_feed(tui_frame *f, const hp_log_page *p)
 {
     logs_state *s = state(f);
+    int attached;
 
     if (!s)
         return;
+    /* A job's window away from the end takes no new line: they are counted, and G
+     * fetches the end. A paused view at the end detaches when the ring is full, so
+     * the lines read are not evicted under the reader. */
+    attached = at_end(f, s);
+    if (f->job_id && !s->first_seq && !s->next_seq && !s->buf->count && p->n_lines)
+        s->first_seq = p->lines[0].seq; /* after_seq 0 starts at the first kept line */
     for (size_t i = 0; i < p->n_lines; i++) {
         const hp_log_line *l = &p->lines[i];
+        if (l->seq > s->newest)
+            s->newest = l->seq;
+        if (s->grep_mode) {
+            static char none[1];
+            tui_log_entry e = {.text = l->line ? l->line : none, .ts_ms = l->ts_ms};
+            if (filter_keeps(&s->filter, &e)) {
+                tui_logbuf_push(s->buf, e.text, l->ts_ms, l->seq, (int)l->stream);
+                s->fresh += !s->follow;
+            }
+            continue;
+        }
+        if (f->job_id && attached && !s->follow &&
+            tui_logbuf_full(s->buf, strlen(l->line ? l->line : "")))
+            attached = 0;
+        if (!attached) {
+            s->fresh++;
+            continue;
+        }
         if (!f->job_id && l->src) {
             /* A run's lines: the action in front, as `hero_proc run logs` shows them. */
             char *text = NULL;
@@ -323,12 +438,283 @@ static int fetch(tui_app *app, tui_frame *f, logs_state *s)
         tui_view_logs_feed(f, p);
         if (p->n_lines < 1000) { /* a run's page holds 1000 or more when more wait */
             hp_log_page_free(p);
+            s->behind = 0;
             return changed;
         }
         hp_log_page_free(p);
     }
+    s->behind = 1;
     tui_app_more_waiting(app); /* every page came back full: the rest right after a repaint */
     return changed;
+}
+
+/* ---- a job's window over its whole log ------------------------------------------------------ */
+
+/* The ring's lines moved: the filter's list is made again. */
+static void window_moved(logs_state *s)
+{
+    s->n_shown = 0;
+    s->scanned = INT64_MIN;
+}
+
+/* One job.logs page within b: *out, or NULL with the reason in the status line. */
+static hp_log_page *window_page(tui_app *app, tui_frame *f, logs_state *s, const hp_log_bounds *b)
+{
+    hp_log_page *p = NULL;
+    char msg[256] = "";
+
+    if (tui_model_job_page(tui_app_model(app), f->job_id, b, &p, msg, sizeof(msg)) != 0) {
+        tui_app_status(app, 1, "job %lld: %s", (long long)f->job_id,
+                       msg[0] ? msg : "the server is not reachable");
+        return NULL;
+    }
+    (void)s;
+    return p;
+}
+
+static void push_line(logs_state *s, const hp_log_line *l)
+{
+    tui_logbuf_push(s->buf, l->line, l->ts_ms, l->seq, (int)l->stream);
+    if (l->seq > s->newest) { /* a window's page may reach past what follow read */
+        s->newest = l->seq;
+        s->next_seq = l->seq > s->next_seq ? l->seq : s->next_seq;
+    }
+}
+
+/* The page before the oldest line held, put in front (the newest evicted when the ring
+ * is full): the lines added, 0 at the log's first line or on failure. */
+static size_t window_before(tui_app *app, tui_frame *f, logs_state *s)
+{
+    hp_log_bounds b = {.before_seq = s->buf->count ? held_first(s) : SEQ_END, .limit = WINDOW_PAGE};
+    hp_log_page *p = window_page(app, f, s, &b);
+    size_t n;
+
+    if (!p)
+        return 0;
+    n = p->n_lines;
+    if (n < WINDOW_PAGE)
+        s->first_seq = n ? p->lines[0].seq : held_first(s); /* nothing older is kept */
+    for (size_t i = n; i-- > 0;)
+        tui_logbuf_unshift(s->buf, p->lines[i].line, p->lines[i].ts_ms, p->lines[i].seq,
+                           (int)p->lines[i].stream);
+    hp_log_page_free(p);
+    if (n)
+        window_moved(s);
+    return n;
+}
+
+/* The page after the newest line held, appended (the oldest evicted): how many lines
+ * were evicted from the front. */
+static size_t window_after(tui_app *app, tui_frame *f, logs_state *s)
+{
+    hp_log_bounds b = {.after_seq = held_last(s), .limit = WINDOW_PAGE};
+    hp_log_page *p = window_page(app, f, s, &b);
+    int64_t base = s->buf->base;
+
+    if (!p)
+        return 0;
+    for (size_t i = 0; i < p->n_lines; i++)
+        push_line(s, &p->lines[i]);
+    if (p->n_lines)
+        window_moved(s);
+    hp_log_page_free(p);
+    return (size_t)(s->buf->base - base);
+}
+
+/* The ring emptied and filled with one page: the log's first lines (after_seq 0), its
+ * newest (before_seq 2^53-1), or those up to and after a line (around). */
+static int window_load(tui_app *app, tui_frame *f, logs_state *s, int64_t around, int end)
+{
+    hp_log_bounds b = {.limit = WINDOW_PAGE};
+    hp_log_page *p, *q = NULL;
+
+    if (around)
+        b = (hp_log_bounds){.before_seq = around + 1, .limit = WINDOW_PAGE / 2};
+    else if (end)
+        b.before_seq = SEQ_END;
+    if (!(p = window_page(app, f, s, &b)))
+        return -1;
+    if (around) {
+        hp_log_bounds a = {.after_seq = around, .limit = WINDOW_PAGE / 2};
+        if (!(q = window_page(app, f, s, &a))) {
+            hp_log_page_free(p);
+            return -1;
+        }
+    }
+    tui_logbuf_clear(s->buf);
+    s->buf->dropped = 0; /* a new window: nothing evicted from it yet */
+    window_moved(s);
+    s->hit = -1;
+    s->top = 0;
+    if ((!around && !end) || (int)p->n_lines < b.limit)
+        s->first_seq = p->n_lines ? p->lines[0].seq : 0;
+    for (size_t i = 0; i < p->n_lines; i++)
+        push_line(s, &p->lines[i]);
+    for (size_t i = 0; q && i < q->n_lines; i++)
+        push_line(s, &q->lines[i]);
+    if (end)
+        s->behind = 0;
+    hp_log_page_free(p);
+    hp_log_page_free(q);
+    return 0;
+}
+
+/* The shown line of seq, or (size_t)-1. */
+static size_t vfind_seq(const tui_frame *f, const logs_state *s, int64_t seq)
+{
+    for (size_t i = 0; i < s->buf->count; i++)
+        if (tui_logbuf_at(s->buf, i)->seq == seq)
+            return vfind(f, s, s->buf->base + (int64_t)i);
+    return (size_t)-1;
+}
+
+/* ---- `&` over a log larger than the ring: the server's matches ----------------------------- */
+
+/* Smart case, as the local filter and `/` do: a capital makes the case matter. */
+static int no_capital(const char *p)
+{
+    for (; *p; p++)
+        if (isupper((unsigned char)*p))
+            return 0;
+    return 1;
+}
+
+/* One logs.search call for the `&` pattern from the cursor, its matches put in front (the
+ * answer is newest first). 0, or -1 when the server refused (the status says why). */
+static int grep_step(tui_app *app, tui_frame *f, logs_state *s)
+{
+    hp_log_search q = {.pattern = s->grep.pattern,
+                       .ignore_case = no_capital(s->grep.pattern),
+                       .job_id = f->job_id,
+                       .before_seq = s->grep.before_seq,
+                       .from_job_id = s->grep.from_job,
+                       .limit = GREP_CALL};
+    hp_log_matches *m = NULL;
+    char msg[256] = "";
+
+    if (tui_model_log_search(tui_app_model(app), &q, &m, msg, sizeof(msg)) != 0) {
+        tui_app_status(app, 1, "&%s: %s", s->grep.pattern, msg[0] ? msg : "search failed");
+        s->grep.pending = 0;
+        return -1;
+    }
+    for (size_t i = 0; i < m->n_matches; i++) {
+        const hp_log_line *l = &m->matches[i].line;
+        tui_logbuf_unshift(s->buf, l->line, l->ts_ms, l->seq, (int)l->stream);
+    }
+    if (m->n_matches && !s->follow)
+        s->top += m->n_matches; /* what was shown stays */
+    s->grep_got += m->n_matches;
+    s->grep.scanned += m->scanned;
+    s->grep.pending = !m->complete;
+    s->grep.before_seq = m->next_before_seq;
+    s->grep.from_job = m->next_job_id;
+    window_moved(s);
+    hp_log_matches_free(m);
+    return 0;
+}
+
+/* grep_step's calls until the view has GREP_FILL matches, for one slice of time; the
+ * rest after a repaint, never all at once. */
+static void grep_fill(tui_app *app, tui_frame *f, logs_state *s)
+{
+    long long t0 = tui_now_ms();
+    size_t had = s->grep_got;
+
+    /* The first matches found are drawn at once; the rest follow. */
+    while (s->grep.pending && s->grep_got < GREP_FILL && grep_step(app, f, s) == 0 &&
+           tui_now_ms() - t0 < SEARCH_SLICE_MS && !(had == 0 && s->grep_got > 0))
+        ;
+    if (s->grep.pending && s->grep_got < GREP_FILL)
+        tui_app_more_waiting(app);
+}
+
+/* The `&` pattern typed over a log the ring cannot hold: the view shows the server's
+ * matches, newest at the end, more fetched as you scroll up. */
+static void grep_start(tui_app *app, tui_frame *f, logs_state *s)
+{
+    s->grep_mode = 1;
+    snprintf(s->grep.pattern, sizeof(s->grep.pattern), "%s", f->filter);
+    s->grep.before_seq = s->grep.from_job = s->grep.scanned = 0;
+    s->grep.pending = 1; /* the first call: the newest matches */
+    s->grep_got = 0;
+    tui_logbuf_clear(s->buf);
+    window_moved(s);
+    s->hit = -1;
+    s->follow = 1;
+    s->fresh = 0;
+    s->top = 0;
+    grep_fill(app, f, s);
+}
+
+/* The `&` pattern changed or went: the log's end again, followed. */
+static void grep_leave(tui_app *app, tui_frame *f, logs_state *s)
+{
+    s->grep_mode = 0;
+    s->grep.pending = 0;
+    s->grep.pattern[0] = '\0';
+    s->follow = 1;
+    s->fresh = 0;
+    window_load(app, f, s, 0, 1);
+}
+
+/* ---- `/` beyond the ring: the server's newest match before what is held ---------------- */
+
+/* One logs.search call for the `/` text (plain text, as `/` matches) before the oldest
+ * line held, or from the cursor of the last call that was not complete. 1 when a match
+ * was found and shown, 0 when none (yet: find.pending), -1 on failure. */
+static int find_step(tui_app *app, tui_frame *f, logs_state *s)
+{
+    hp_log_search q = {.pattern = f->search,
+                       .substring = 1,
+                       .ignore_case = no_capital(f->search),
+                       .job_id = f->job_id,
+                       .limit = 1};
+    hp_log_matches *m = NULL;
+    char msg[256] = "";
+    int64_t seq;
+    size_t v;
+
+    if (s->find.pending && strcmp(s->find.pattern, f->search) == 0) {
+        q.before_seq = s->find.before_seq;
+        q.from_job_id = s->find.from_job;
+    } else {
+        snprintf(s->find.pattern, sizeof(s->find.pattern), "%s", f->search);
+        s->find.scanned = 0;
+        q.before_seq = s->buf->count ? held_first(s) : 0;
+    }
+    if (tui_model_log_search(tui_app_model(app), &q, &m, msg, sizeof(msg)) != 0) {
+        tui_app_status(app, 1, "/%s: %s", f->search, msg[0] ? msg : "search failed");
+        s->find.pending = 0;
+        return -1;
+    }
+    s->find.scanned += m->scanned;
+    s->find.pending = !m->complete && !m->n_matches;
+    s->find.before_seq = m->next_before_seq;
+    s->find.from_job = m->next_job_id;
+    if (!m->n_matches) {
+        if (s->find.pending)
+            tui_app_status(app, 0, "/%s: searching the log, %lld lines read (n or N goes on)",
+                           f->search, (long long)s->find.scanned);
+        else
+            tui_app_status(app, 1, "/%s: no earlier match in the whole log", f->search);
+        hp_log_matches_free(m);
+        return 0;
+    }
+    seq = m->matches[0].line.seq;
+    hp_log_matches_free(m);
+    if (window_load(app, f, s, seq, 0) != 0)
+        return -1;
+    sync_shown(app, f, s);
+    v = vfind_seq(f, s, seq);
+    if (v == (size_t)-1) { /* a filter hides it: it is shown all the same */
+        tui_app_status(app, 0, "/%s: seq %lld, hidden by the filter", f->search, (long long)seq);
+        return 1;
+    }
+    s->hit = vabs(f, s, v);
+    show_line(f, s, v);
+    tui_app_status(app, 0, "/%s: seq %lld (found in the log on the server)", f->search,
+                   (long long)seq);
+    return 1;
 }
 
 /* A service's log follows the service: when its run is replaced (a restart), the rest
@@ -342,6 +728,14 @@ static int update(tui_app *app, tui_frame *f, int force)
     if (!s)
         return -1;
     changed = fetch(app, f, s);
+    /* A search that was not complete goes on, one bounded call per refresh. */
+    if (s->grep_mode && s->grep.pending && s->grep_got < GREP_FILL) {
+        grep_fill(app, f, s);
+        changed = 1;
+    } else if (s->find.pending && !s->grep_mode && f->search[0]) {
+        find_run(app, f, s);
+        changed = 1;
+    }
     if (f->job_id || !f->service[0])
         return changed;
     now = tui_model_service_run(tui_app_model(app), f->service);
@@ -379,7 +773,9 @@ static int line_rows(const logs_state *s, const tui_log_entry *e, int width)
     return tui_put_wrapped(NULL, 0, 0, width - pw, 0, e->text);
 }
 
-static void draw_head(tui_frame *f, logs_state *s, WINDOW *w, int y, int x, int width)
+/* from and to: the seq of the first and last line on the screen (0: not known yet). */
+static void draw_head(tui_frame *f, logs_state *s, WINDOW *w, int y, int x, int width, int64_t from,
+                      int64_t to)
 {
     char head[512];
     int used;
@@ -401,7 +797,26 @@ static void draw_head(tui_frame *f, logs_state *s, WINDOW *w, int y, int x, int 
         used += tui_put(w, y, x + used, width - used, more);
         wattroff(w, A_REVERSE);
     }
-    if (f->filter[0] && s->bad[0]) {
+    if (log_bigger(f, s) && !s->grep_mode && from) {
+        /* Where the screen is in a log larger than the ring: by seq, the one number the
+         * server keeps for every line (a job's lines are not counted). */
+        char first[32];
+        if (s->first_seq)
+            snprintf(first, sizeof(first), "%lld", (long long)s->first_seq);
+        else
+            snprintf(first, sizeof(first), "?");
+        snprintf(head, sizeof(head), "  seq %lld-%lld of %s-%lld%s", (long long)from, (long long)to,
+                 first, (long long)s->newest,
+                 from <= s->first_seq ? "  (top)"
+                 : to >= s->newest    ? "  (end)"
+                                      : "");
+        used += tui_put(w, y, x + used, width - used, head);
+    }
+    if (s->grep_mode) {
+        snprintf(head, sizeof(head), "  &%s: %zu matching in the whole log%s", f->filter,
+                 s->n_shown, s->grep.pending ? " so far (searching)" : "");
+        used += tui_put(w, y, x + used, width - used, head);
+    } else if (f->filter[0] && s->bad[0]) {
         snprintf(head, sizeof(head), "  &%s: bad pattern (%s)", f->filter, s->bad);
         used += tui_put(w, y, x + used, width - used, head);
     } else if (f->filter[0]) {
@@ -427,15 +842,15 @@ static void draw_head(tui_frame *f, logs_state *s, WINDOW *w, int y, int x, int 
 static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
 {
     logs_state *s = state(f);
-    size_t n, first;
-    int body = h - 1;
+    size_t n, first, shown_from;
+    int body = h - 1, y0 = y;
     attr_t mark = tui_attr(TUI_C_YELLOW) | A_REVERSE;
 
     if (!s)
         return;
-    sync_shown(f, s);
+    sync_shown(app, f, s);
     n = vcount(f, s);
-    draw_head(f, s, w, y, x, width);
+    draw_head(f, s, w, y, x, width, 0, 0);
     if (s->gone && s->msg[0]) {
         wattron(w, tui_attr(TUI_C_RED));
         tui_put(w, y + 1, x, width, s->msg);
@@ -462,6 +877,7 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
             first = n - 1;
         s->top = first;
     }
+    shown_from = first;
     for (int r = 0; r < body && first < n; first++) {
         const tui_log_entry *e = ventry(f, s, first);
         attr_t a = 0;
@@ -502,6 +918,9 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
         }
         wattrset(w, A_NORMAL);
     }
+    if (first > shown_from) /* the head again, with the seq of the lines on the screen */
+        draw_head(f, s, w, y0, x, width, ventry(f, s, shown_from)->seq,
+                  ventry(f, s, first - 1)->seq);
 }
 
 /* Puts shown line v at a third of the page from the top, so the lines around it show. */
@@ -517,6 +936,54 @@ static void show_line(tui_frame *f, logs_state *s, size_t v)
         s->top = last;
 }
 
+/* `/` or `n` with no later match in the ring: the window moves on page by page (the
+ * server searches newest first only), looking in each page, for one slice of time;
+ * n goes on from there. 1 when a match was found and shown. */
+static int find_later(tui_app *app, tui_frame *f, logs_state *s)
+{
+    long long t0 = tui_now_ms();
+    int64_t read = 0;
+
+    while (!at_end(f, s) && tui_now_ms() - t0 < SEARCH_SLICE_MS) {
+        int64_t from = s->buf->base + (int64_t)s->buf->count, to, keep = top_abs(f, s);
+        window_after(app, f, s);
+        to = s->buf->base + (int64_t)s->buf->count;
+        if (to <= from)
+            break; /* nothing came: the status says why */
+        read += to - from;
+        sync_shown(app, f, s);
+        s->top = vlower(f, s, keep);
+        for (size_t v = vlower(f, s, from); v < vcount(f, s); v++) {
+            if (tui_find(ventry(f, s, v)->text, f->search)) {
+                s->hit = vabs(f, s, v);
+                show_line(f, s, v);
+                tui_app_status(app, 0, "/%s: seq %lld", f->search, (long long)ventry(f, s, v)->seq);
+                return 1;
+            }
+        }
+    }
+    if (at_end(f, s))
+        tui_app_status(app, 1, "/%s: no later match", f->search);
+    else
+        tui_app_status(app, 0, "/%s: no match in the next %lld lines: n goes on", f->search,
+                       (long long)read);
+    return 0;
+}
+
+/* find_step's calls for one slice of time; the rest after a repaint. */
+static int find_run(tui_app *app, tui_frame *f, logs_state *s)
+{
+    long long t0 = tui_now_ms();
+    int rc;
+
+    do
+        rc = find_step(app, f, s);
+    while (rc == 0 && s->find.pending && tui_now_ms() - t0 < SEARCH_SLICE_MS);
+    if (s->find.pending)
+        tui_app_more_waiting(app);
+    return rc;
+}
+
 /* Moves to the next (dir 1) or previous (-1) line matching the search, from the current
  * match, else from the page shown. 1 when one was found. */
 static int search(tui_app *app, tui_frame *f, logs_state *s, int dir)
@@ -524,7 +991,7 @@ static int search(tui_app *app, tui_frame *f, logs_state *s, int dir)
     size_t n, v, from;
     size_t cur;
 
-    sync_shown(f, s);
+    sync_shown(app, f, s);
     n = vcount(f, s);
     if (!f->search[0]) {
         tui_app_status(app, 1, "no search yet: / and a pattern");
@@ -551,6 +1018,11 @@ static int search(tui_app *app, tui_frame *f, logs_state *s, int dir)
             return 1;
         }
     }
+    /* Earlier lines than the ring holds: the server searches the rest of the job's log. */
+    if (f->job_id && !s->grep_mode && (dir < 0 || s->find.pending) && !at_start(f, s))
+        return find_run(app, f, s) == 1;
+    if (f->job_id && !s->grep_mode && dir > 0 && !at_end(f, s))
+        return find_later(app, f, s);
     tui_app_status(app, 1, "/%s: no %s match", f->search,
                    cur == (size_t)-1 && !s->follow ? ""
                    : dir > 0                       ? "later"
@@ -607,7 +1079,7 @@ int tui_view_logs_since(tui_app *app, tui_frame *f, const char *when)
         return TUI_REDRAW;
     }
     s->filter.since_ms = at;
-    sync_shown(f, s);
+    sync_shown(app, f, s);
     if (at)
         tui_app_status(app, 0, "since %s: %zu lines", when, vcount(f, s));
     else
@@ -637,7 +1109,7 @@ int tui_view_logs_write(tui_app *app, tui_frame *f, const char *path, int force)
 
     if (!s)
         return 0;
-    sync_shown(f, s);
+    sync_shown(app, f, s);
     n = vcount(f, s);
     fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
     if (fd < 0 && errno == EEXIST) {
@@ -687,7 +1159,7 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
 
     if (!s)
         return 0;
-    sync_shown(f, s);
+    sync_shown(app, f, s);
     n = vcount(f, s);
     page = f->page > 1 ? (size_t)f->page - 1 : 1;
     last = n > (size_t)f->page ? n - (size_t)f->page : 0;
@@ -696,19 +1168,53 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
     case TUI_CMD_PAGE_UP:
         s->follow = 0;
         page = cmd == TUI_CMD_UP ? 1 : page;
+        if (s->top < page && !at_start(f, s)) {
+            /* Past the oldest line held: the page before it (or more matches). */
+            int64_t keep = top_abs(f, s);
+            if (s->grep_mode)
+                grep_step(app, f, s);
+            else
+                window_before(app, f, s);
+            sync_shown(app, f, s);
+            s->top = vlower(f, s, keep);
+        }
         s->top = s->top > page ? s->top - page : 0;
         break;
     case TUI_CMD_DOWN:
     case TUI_CMD_PAGE_DOWN:
-        s->top += cmd == TUI_CMD_DOWN ? 1 : page;
+        page = cmd == TUI_CMD_DOWN ? 1 : page;
+        if (s->top + page >= last && !at_end(f, s)) {
+            /* Past the newest line held: the page after it, the oldest evicted. */
+            int64_t keep = top_abs(f, s);
+            window_after(app, f, s);
+            sync_shown(app, f, s);
+            s->top = vlower(f, s, keep);
+            n = vcount(f, s);
+            last = n > (size_t)f->page ? n - (size_t)f->page : 0;
+        }
+        s->top += page;
         if (s->top >= last) {
             s->top = last;
-            s->follow = 1;
-            s->fresh = 0;
+            if (at_end(f, s)) {
+                s->follow = 1;
+                s->fresh = 0;
+            }
         }
         break;
     case TUI_CMD_TOP:
         s->follow = 0;
+        if (!at_start(f, s) && !s->grep_mode) /* the job's first kept line */
+            window_load(app, f, s, 0, 0);
+        if (s->grep_mode) { /* the oldest match: each call is bounded, the log is not */
+            long long t0 = tui_now_ms();
+            while (s->grep.pending && grep_step(app, f, s) == 0 &&
+                   tui_now_ms() - t0 < 5 * SEARCH_SLICE_MS)
+                ;
+            if (s->grep.pending)
+                tui_app_status(app, 0, "&%s: older matches still to search: g again goes on",
+                               f->filter);
+            sync_shown(app, f, s);
+        }
         s->top = 0;
         break;
     case TUI_CMD_WRAP:
@@ -726,12 +1232,20 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         break;
     case TUI_CMD_BOTTOM:
     case TUI_CMD_FOLLOW:
+        if (!at_end(f, s) || (f->job_id && s->behind))
+            window_load(app, f, s, 0, 1); /* the newest lines, followed from there */
         s->follow = 1;
         s->fresh = 0;
         s->hit = -1;
         break;
     case TUI_CMD_GREP: /* the `&` pattern was typed */
-        if (f->filter[0] && s->bad[0])
+        if (f->filter[0] && !s->bad[0] && f->filter[0] != '!' && !s->filter.since_ms &&
+            log_bigger(f, s)) {
+            grep_start(app, f, s);
+            sync_shown(app, f, s);
+            tui_app_status(app, 0, "&%s: %zu lines%s", f->filter, vcount(f, s),
+                           s->grep.pending ? " so far: the server searches on" : "");
+        } else if (f->filter[0] && s->bad[0])
             tui_app_status(app, 1, "&%s: bad pattern (%s)", f->filter, s->bad);
         else if (f->filter[0])
             tui_app_status(app, 0, "&%s: %zu lines", f->filter, n);
@@ -740,6 +1254,7 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
         break;
     case TUI_CMD_SEARCH: /* the pattern was typed: the first match */
         s->hit = -1;
+        s->find.pending = 0;
         search(app, f, s, s->follow ? -1 : 1);
         break;
     case TUI_CMD_SEARCH_NEXT:

@@ -1136,6 +1136,18 @@ int hpd_logseg_each_job(const hpd_logseg *lg, hpd_logjob_fn fn, void *ctx)
     return 0;
 }
 
+/* A segment opened to be read, its path in path; -1 with err. */
+static int open_read(const hpd_logseg *lg, const joblog *j, const segment *s, char *path,
+                     size_t size, hp_error *err)
+{
+    int fd;
+
+    seg_path(lg, j, s->first_seq, "log", path, size);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        fail_errno(NULL, err, "cannot open", path);
+    return fd;
+}
+
 /* Calls fn for the records in bytes [p, p + n) with seq > after_seq and ts >= since_ms. */
 static int each_forward(const joblog *j, const unsigned char *p, size_t n, int64_t after_seq,
                         int64_t since_ms, hpd_logrec_fn fn, void *ctx, size_t *used)
@@ -1209,9 +1221,8 @@ int hpd_logseg_forward(hpd_logseg *lg, int64_t job_id, int64_t after_seq, int64_
         int64_t off = s->n_marks ? s->marks[start_mark(s, after_seq, since_ms)].off : 0;
         int fd;
 
-        seg_path(lg, j, s->first_seq, "log", path, sizeof(path));
-        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-            rc = fail_errno(NULL, err, "cannot open", path);
+        if ((fd = open_read(lg, j, s, path, sizeof(path), err)) < 0) {
+            rc = -1;
             break;
         }
         while (rc == 0 && off < s->size) {
@@ -1288,9 +1299,8 @@ int hpd_logseg_backward(hpd_logseg *lg, int64_t job_id, int64_t before_seq, int6
         if ((before_seq && s->first_seq >= before_seq) ||
             (until_ms && s->n_marks && s->marks[0].ts_ms >= until_ms))
             continue;
-        seg_path(lg, j, s->first_seq, "log", path, sizeof(path));
-        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-            rc = fail_errno(NULL, err, "cannot open", path);
+        if ((fd = open_read(lg, j, s, path, sizeof(path), err)) < 0) {
+            rc = -1;
             break;
         }
         for (size_t m = s->n_marks; rc == 0 && m-- > 0;) {

@@ -336,7 +336,7 @@ hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_er
         hpd__nomem(err, "cannot open the store");
         return NULL;
     }
-    st->since_ms = st->logs_since_ms = hpd_now_ms();
+    st->db_part.since_ms = st->log_part.since_ms = hpd_now_ms();
     if (limits)
         st->limits = *limits;
 

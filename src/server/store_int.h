@@ -101,6 +101,14 @@ typedef struct op_val {
     char *s; /* text: owned, NULL binds NULL */
 } op_val;
 
+/* A part of the store that fails and recovers on its own (the database, the log's files):
+ * failing from the first failed write until one succeeds, tried again after a back-off. */
+typedef struct store_part {
+    int failing;
+    char error[160];
+    int64_t since_ms, failures, backoff_ms, retry_at_ms;
+} store_part;
+
 typedef struct store_op {
     op_kind kind;
     int64_t id;     /* the run (OP_RUN, OP_RUN_DELETE) or job (OP_JOB) */
@@ -116,12 +124,10 @@ struct hpd_store {
     hpd_store_limits limits;
     sqlite3_stmt *stmt[N_STATEMENTS];
 
-    hpd_logseg *logs;     /* the log's files, <dir>/logs */
-    int64_t last_seq;     /* highest seq handed out */
-    int64_t saved_seq;    /* last_seq as written in meta */
-    int logs_failing;     /* the log's files cannot be written */
-    char logs_error[160]; /* why */
-    int64_t logs_since_ms, logs_failures, logs_backoff_ms, logs_retry_at_ms;
+    hpd_logseg *logs;    /* the log's files, <dir>/logs */
+    int64_t last_seq;    /* highest seq handed out */
+    int64_t saved_seq;   /* last_seq as written in meta */
+    store_part log_part; /* the log's files */
 
     store_op *ops; /* state changes waiting, in order */
     size_t n_ops, cap_ops;
@@ -133,12 +139,10 @@ struct hpd_store {
     int wal_frames;         /* pages in the write-ahead log after the last commit */
 
     /* Health: failing from the first failed write until one succeeds. */
-    int failing;
-    int last_code; /* SQLite's code of the last failure */
-    char error[128];
+    store_part db_part; /* the database */
+    int last_code;      /* SQLite's code of the last failure */
     char refused[256];
-    int64_t since_ms, failures, backoff_ms, retry_at_ms;
-    uint64_t generation;
+    uint64_t generation; /* moves when either part fails, recovers or changes its words */
 };
 
 /* store.c: statement helpers (a failure sets err, "store: WHAT: SQLite's words", and
@@ -159,7 +163,12 @@ int hpd__meta_write(hpd_store *st, const char *key, int64_t value, hp_error *err
 /* Grows *buf to hold need elements (doubling); 0, or -1 with *buf unchanged. */
 int hpd__grow(void **buf, size_t *cap, size_t need, size_t elem);
 
-/* store_queue.c: the waiting changes and the store's health. */
+/* store_queue.c: the waiting changes and the store's health. A failed attempt (why: the
+ * reason in words) starts or continues the part's back-off; a write that worked ends it.
+ * Both move st->generation when the state or the words change. */
+void hpd__part_failed(hpd_store *st, store_part *p, const char *why);
+void hpd__part_ok(hpd_store *st, store_part *p);
+int hpd__part_due(const store_part *p); /* 1: not failing, or a retry is due */
 int hpd__write_all(hpd_store *st, hp_error *err);
 void hpd__op_clear(store_op *op);
 

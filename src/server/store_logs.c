@@ -27,38 +27,20 @@ const char *hpd_stream_name(hpd_stream s)
 
 int hpd__logs_due(const hpd_store *st)
 {
-    return !st->logs_failing || (int64_t)hpd_now_mono_ms() >= st->logs_retry_at_ms;
+    return hpd__part_due(&st->log_part);
 }
 
 int hpd__logs_write(hpd_store *st, hp_error *err)
 {
-    const char *why;
+    char why[160];
 
     if (hpd_logseg_flush(st->logs, err) == 0) {
-        if (st->logs_failing) {
-            st->logs_failing = 0;
-            st->logs_since_ms = hpd_now_ms();
-            st->logs_error[0] = '\0';
-            st->generation++;
-        }
+        hpd__part_ok(st, &st->log_part);
         return 0;
     }
-    if (!st->logs_failing) {
-        st->logs_failing = 1;
-        st->logs_since_ms = hpd_now_ms();
-        st->logs_failures = 0;
-        st->logs_backoff_ms = BACKOFF_MIN_MS;
-        st->generation++;
-    }
-    st->logs_failures++;
-    why = hpd_logseg_failing(st->logs);
-    if (why && strncmp(st->logs_error + 11, why, sizeof(st->logs_error) - 11) != 0) {
-        snprintf(st->logs_error, sizeof(st->logs_error), "log files: %s", why);
-        st->generation++;
-    }
-    st->logs_retry_at_ms = (int64_t)hpd_now_mono_ms() + st->logs_backoff_ms;
-    st->logs_backoff_ms =
-        st->logs_backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : st->logs_backoff_ms * 2;
+    snprintf(why, sizeof(why), "log files: %s",
+             hpd_logseg_failing(st->logs) ? hpd_logseg_failing(st->logs) : "cannot write");
+    hpd__part_failed(st, &st->log_part, why);
     return -1;
 }
 

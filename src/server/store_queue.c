@@ -144,34 +144,37 @@ static int transient(int code)
     return 0;
 }
 
-static void health_failed(hpd_store *st, int code)
+void hpd__part_failed(hpd_store *st, store_part *p, const char *why)
 {
-    const char *why = sqlite3_errstr(code & 0xff);
-
-    if (!st->failing) {
-        st->failing = 1;
-        st->since_ms = hpd_now_ms();
-        st->failures = 0;
-        st->backoff_ms = BACKOFF_MIN_MS;
+    if (!p->failing) {
+        p->failing = 1;
+        p->since_ms = hpd_now_ms();
+        p->failures = 0;
+        p->backoff_ms = BACKOFF_MIN_MS;
         st->generation++;
     }
-    st->failures++;
-    if (strcmp(st->error, why) != 0) {
-        snprintf(st->error, sizeof(st->error), "%s", why);
+    p->failures++;
+    if (strcmp(p->error, why) != 0) {
+        snprintf(p->error, sizeof(p->error), "%s", why);
         st->generation++;
     }
-    st->retry_at_ms = (int64_t)hpd_now_mono_ms() + st->backoff_ms;
-    st->backoff_ms = st->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : st->backoff_ms * 2;
+    p->retry_at_ms = (int64_t)hpd_now_mono_ms() + p->backoff_ms;
+    p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
 }
 
-static void health_ok(hpd_store *st)
+void hpd__part_ok(hpd_store *st, store_part *p)
 {
-    if (!st->failing)
+    if (!p->failing)
         return;
-    st->failing = 0;
-    st->since_ms = hpd_now_ms();
-    st->error[0] = '\0';
+    p->failing = 0;
+    p->since_ms = hpd_now_ms();
+    p->error[0] = '\0';
     st->generation++;
+}
+
+int hpd__part_due(const store_part *p)
+{
+    return !p->failing || (int64_t)hpd_now_mono_ms() >= p->retry_at_ms;
 }
 
 static void refused(hpd_store *st, const char *what)
@@ -233,21 +236,16 @@ int hpd__write_all(hpd_store *st, hp_error *err)
         if (err)
             *err = e;
         if (transient(code) || budget-- == 0 || bad_op == SIZE_MAX) {
-            health_failed(st, transient(code) ? code : SQLITE_ERROR);
+            hpd__part_failed(st, &st->db_part,
+                             sqlite3_errstr((transient(code) ? code : SQLITE_ERROR) & 0xff));
             return -1;
         }
         refused(st, e.message);
         drop_op(st, bad_op);
         st->dropped_writes++;
     }
-    health_ok(st);
+    hpd__part_ok(st, &st->db_part);
     return 0;
-}
-
-/* 1 when a failed store may be tried now. */
-static int retry_due(const hpd_store *st)
-{
-    return !st->failing || (int64_t)hpd_now_mono_ms() >= st->retry_at_ms;
 }
 
 /* Takes op (its values move into the queue, *op is cleared either way). A waiting op
@@ -287,7 +285,7 @@ static int submit(hpd_store *st, store_op *op, hp_error *err)
         st->ops[st->n_ops++] = *op;
     }
     memset(op, 0, sizeof(*op));
-    if (!retry_due(st))
+    if (!hpd__part_due(&st->db_part))
         return 0;
     hpd__write_all(st, err);
     return 0;
@@ -450,27 +448,30 @@ int hpd_store_set_meta(hpd_store *st, const char *key, int64_t value)
 
 void hpd_store_health_get(const hpd_store *st, hpd_store_health *h)
 {
-    int64_t now = (int64_t)hpd_now_mono_ms(), db_wait = st ? st->retry_at_ms - now : 0,
-            logs_wait = st ? st->logs_retry_at_ms - now : 0, wait = -1;
+    int64_t now = (int64_t)hpd_now_mono_ms(), db_wait = st ? st->db_part.retry_at_ms - now : 0,
+            logs_wait = st ? st->log_part.retry_at_ms - now : 0, wait = -1;
 
     memset(h, 0, sizeof(*h));
     if (!st)
         return;
     /* The database and the log's files fail and recover apart; either failing is shown. */
-    h->ok = !st->failing && !st->logs_failing;
-    h->error = st->failing ? st->error : st->logs_failing ? st->logs_error : "";
-    h->since_ms = st->failing || !st->logs_failing ? st->since_ms : st->logs_since_ms;
-    if (st->failing && st->logs_failing && st->logs_since_ms < st->since_ms)
-        h->since_ms = st->logs_since_ms;
-    h->failures = st->failures + st->logs_failures;
+    h->ok = !st->db_part.failing && !st->log_part.failing;
+    h->error = st->db_part.failing    ? st->db_part.error
+               : st->log_part.failing ? st->log_part.error
+                                      : "";
+    h->since_ms =
+        st->db_part.failing || !st->log_part.failing ? st->db_part.since_ms : st->log_part.since_ms;
+    if (st->db_part.failing && st->log_part.failing && st->log_part.since_ms < st->db_part.since_ms)
+        h->since_ms = st->log_part.since_ms;
+    h->failures = st->db_part.failures + st->log_part.failures;
     h->pending = (int64_t)st->n_ops + hpd_logseg_waiting(st->logs);
     h->dropped_lines = st->lost_lines;
     h->dropped_writes = st->dropped_writes;
     h->refused = st->refused;
     h->generation = st->generation;
-    if (st->failing)
+    if (st->db_part.failing)
         wait = db_wait > 0 ? db_wait : 0;
-    if (st->logs_failing && (wait < 0 || logs_wait < wait))
+    if (st->log_part.failing && (wait < 0 || logs_wait < wait))
         wait = logs_wait > 0 ? logs_wait : 0;
     h->retry_in_ms = wait;
 }
@@ -502,7 +503,7 @@ int hpd_store_log_flush(hpd_store *st, hp_error *err)
         return 0;
     if (hpd__logs_due(st) && hpd__logs_write(st, err) != 0)
         rc = -1;
-    if (st->n_ops && retry_due(st) && hpd__write_all(st, err) != 0)
+    if (st->n_ops && hpd__part_due(&st->db_part) && hpd__write_all(st, err) != 0)
         rc = -1;
     return rc;
 }

@@ -34,6 +34,7 @@ struct hpd_loop {
     timer *heap;
     size_t n_timers, cap_timers;
     uint64_t next_id;
+    uint64_t turn; /* epoll_wait returns so far */
 };
 
 uint64_t hpd_now_mono_ms(void)
@@ -179,6 +180,11 @@ void hpd_loop_timer_cancel(hpd_loop *loop, uint64_t id)
         }
 }
 
+uint64_t hpd_loop_turn(const hpd_loop *loop)
+{
+    return loop->turn;
+}
+
 void hpd_loop_stop(hpd_loop *loop)
 {
     loop->stop = 1;
@@ -208,6 +214,7 @@ int hpd_loop_run(hpd_loop *loop)
             timeout = due <= now ? 0 : (int)(due - now > 60000 ? 60000 : due - now);
         }
         n = epoll_wait(loop->epfd, events, 64, timeout);
+        loop->turn++;
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -31,6 +31,8 @@ void hpd_loop_timer_cancel(hpd_loop *loop, uint64_t id);
 /* Runs until hpd_loop_stop; returns 0, or -1 when epoll_wait fails. */
 int hpd_loop_run(hpd_loop *loop);
 void hpd_loop_stop(hpd_loop *loop);
+/* Which turn of the loop this is (one per epoll_wait), for work bounded per turn. */
+uint64_t hpd_loop_turn(const hpd_loop *loop);
 
 /* Monotonic and wall-clock milliseconds. */
 uint64_t hpd_now_mono_ms(void);

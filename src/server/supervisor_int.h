@@ -18,7 +18,8 @@ enum {
     FLUSH_LINES = 4096,
     FLUSH_MS = 20, /* at most this much of the log is lost when the daemon is killed */
     PIPE_BYTES = 1024 * 1024,
-    PRIORITY_BOOST = 5 /* nice levels the daemon takes above its jobs, when allowed */
+    OUT_PER_TURN = 4 * READ_CHUNK, /* output read in one turn of the loop, all jobs */
+    PRIORITY_BOOST = 5             /* nice levels the daemon takes above its jobs, when allowed */
 };
 enum { DRAIN_MS = 2000, CRASH_LOOP_AFTER = 5 };
 /* In every job's environment: HERO_PROC_JOB=<daemon pid>.<job id>. */

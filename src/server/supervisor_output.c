@@ -328,12 +328,18 @@ void hpd__on_output(hpd_loop *loop, int fd, uint32_t events, void *data)
     hpd_server *srv = job->run->srv;
     int stream = job->out[0].fd == fd ? 0 : 1;
     hpd_linebuf *lb = &job->out[stream];
-    /* One read a turn: the other fds, and the calls waiting on the sockets, have theirs
-     * before this pipe is read again (epoll is level-triggered, nothing is missed). */
+    /* One read a turn, and OUT_PER_TURN bytes of all jobs' output a turn: the sockets are
+     * served between turns, so a call waits for a few reads at most, not for every
+     * flooding pipe (epoll is level-triggered: what is left is read next turn). */
     size_t budget = READ_CHUNK;
 
-    (void)loop;
     (void)events;
+    if (srv->out_turn != hpd_loop_turn(loop)) {
+        srv->out_turn = hpd_loop_turn(loop);
+        srv->out_left = OUT_PER_TURN;
+    }
+    if (srv->out_left == 0)
+        return;
     while (budget > 0) {
         ssize_t n;
         if (lb->cap - lb->len < READ_CHUNK) {
@@ -347,6 +353,7 @@ void hpd__on_output(hpd_loop *loop, int fd, uint32_t events, void *data)
         n = read(fd, lb->buf + lb->len, READ_CHUNK);
         if (n > 0) {
             lb->len += (size_t)n;
+            srv->out_left -= (size_t)n < srv->out_left ? (size_t)n : srv->out_left;
             budget -= (size_t)n < budget ? (size_t)n : budget;
             emit_lines(srv, job, (hpd_stream)stream, 0);
             continue;

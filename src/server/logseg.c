@@ -54,7 +54,7 @@ typedef struct joblog {
     char *buf; /* records not yet written */
     size_t buf_len, buf_cap;
     int64_t buf_lines, buf_last_seq;
-    int fd, idx_fd; /* of the last segment, -1 when closed */
+    int fd;         /* the last segment, -1 when closed */
     int dirty;      /* in the store's dirty list */
     int meta_dirty; /* the meta file is to be written */
     int hdr_stale;  /* the run was named after the first segment's header record */
@@ -282,7 +282,7 @@ static joblog *job_add(hpd_logseg *lg, int64_t job_id)
         !(j = calloc(1, sizeof(*j))))
         return NULL;
     j->job_id = job_id;
-    j->fd = j->idx_fd = -1;
+    j->fd = -1;
     memmove(&lg->jobs[i + 1], &lg->jobs[i], (lg->n_jobs - i) * sizeof(*lg->jobs));
     lg->jobs[i] = j;
     lg->n_jobs++;
@@ -295,9 +295,7 @@ static void job_close_files(hpd_logseg *lg, joblog *j)
         close(j->fd);
         lg->n_open--;
     }
-    if (j->idx_fd >= 0)
-        close(j->idx_fd);
-    j->fd = j->idx_fd = -1;
+    j->fd = -1;
 }
 
 static void job_free(joblog *j)
@@ -446,20 +444,22 @@ static void write_marks(hpd_logseg *lg, joblog *j, segment *s)
 {
     size_t bytes;
     char path[4200];
+    int fd;
 
     if (s->n_marks < 2 || s->n_marks == s->marks_saved)
         return;
-    if (j->idx_fd < 0) {
-        seg_path(lg, j, s->first_seq, "idx", path, sizeof(path));
-        if ((j->idx_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
-            return;
-    }
+    /* Opened for each flush that has marks (one in 64 KiB of lines): no fd stays open for
+     * an index. */
+    seg_path(lg, j, s->first_seq, "idx", path, sizeof(path));
+    if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+        return;
     bytes = (s->n_marks - s->marks_saved) * sizeof(*s->marks);
-    if (write_all(j->idx_fd, s->marks + s->marks_saved, bytes) == (ssize_t)bytes)
+    if (write_all(fd, s->marks + s->marks_saved, bytes) == (ssize_t)bytes)
         s->marks_saved = s->n_marks;
-    else if (ftruncate(j->idx_fd, (off_t)(s->marks_saved * sizeof(*s->marks))) != 0) {
+    else if (ftruncate(fd, (off_t)(s->marks_saved * sizeof(*s->marks))) != 0) {
         /* a mark too few only makes the next load read further */
     }
+    close(fd);
 }
 
 /* The record a segment starts with: the job's source and run (seq 0, stream META, the
@@ -474,7 +474,8 @@ static int write_header(hpd_logseg *lg, joblog *j, segment *s, hp_error *err)
         src_len = 255;
     r = (hpd_logrec){.seq = 0, .ts_ms = j->run_id, .stream = STREAM_META, .src_len = src_len};
     put_hdr(rec, &r);
-    memcpy(rec + HDR, j->src, src_len);
+    if (src_len) /* job 0 has none (and memcpy of NULL is undefined, even of 0 bytes) */
+        memcpy(rec + HDR, j->src, src_len);
     if (write_all(j->fd, rec, HDR + src_len) != (ssize_t)(HDR + src_len)) {
         char path[4200];
         seg_path(lg, j, s->first_seq, "log", path, sizeof(path));

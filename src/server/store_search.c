@@ -79,27 +79,34 @@ static int copy_into(char **dst, size_t *cap, const char *src, size_t len)
     return 0;
 }
 
+/* The line in s->buf, NUL-terminated (regexec wants a string), folded to lower case
+ * for a substring that ignores case. NULL without memory. */
+static const char *line_copy(searcher *s, const hpd_logrec *r, int fold)
+{
+    if (r->len + 1 > s->cap_buf) {
+        char *p = realloc(s->buf, r->len + 1);
+        if (!p)
+            return NULL;
+        s->buf = p;
+        s->cap_buf = r->len + 1;
+    }
+    for (size_t i = 0; i < r->len; i++)
+        s->buf[i] = fold ? (char)tolower((unsigned char)r->line[i]) : r->line[i];
+    s->buf[r->len] = '\0';
+    return s->buf;
+}
+
 static int matches(searcher *s, const hpd_logrec *r)
 {
     const hpd_log_search *q = s->q;
     const char *line = r->line;
 
-    if (!q->substring) {
-        regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)r->len};
-        return regexec(&s->re, line, 1, &m, REG_STARTEND) == 0;
+    if (!q->substring || q->ignore_case) {
+        if (!(line = line_copy(s, r, q->substring)))
+            return -1;
     }
-    if (q->ignore_case) {
-        if (r->len + 1 > s->cap_buf) {
-            char *p = realloc(s->buf, r->len + 1);
-            if (!p)
-                return -1;
-            s->buf = p;
-            s->cap_buf = r->len + 1;
-        }
-        for (size_t i = 0; i < r->len; i++)
-            s->buf[i] = (char)tolower((unsigned char)line[i]);
-        line = s->buf;
-    }
+    if (!q->substring)
+        return regexec(&s->re, line, 0, NULL, 0) == 0;
     return memmem(line, r->len, q->ignore_case ? s->folded : q->pattern, strlen(q->pattern)) !=
            NULL;
 }

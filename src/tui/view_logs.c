@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Logs view: one job's lines, or a run's (every job's, interleaved in seq order with
- * the action's name in front: the Runs and Services views' `l`), fetched incrementally by cursor
- * into a bounded ring, following the end until you scroll up (then counting what arrives), stderr
- * and system lines styled apart, wrap and timestamps, control characters escaped by tui_put; `/`
- * search with highlight and n/N, `&` (a regex, `&!` inverted) and `:since` to show only some
- * lines, `:w` to save them. For a job, the ring is a window over the whole log: pages before
- * and after it are fetched as you scroll, `g` and `G` jump to either end, and `/` and `&` ask
- * the server's logs.search for what the ring does not hold. The pattern text is typed in the
- * app (f->search, f->filter); this file only uses it. */
+ * the action's name in front: the Runs and Services views' `l`), or every service's (`:logs
+ * all`: logs.tail of src "service", each service's name in front in its colour), fetched
+ * incrementally by cursor into a bounded ring, following the end until you scroll up (then counting
+ * what arrives), stderr and system lines styled apart, wrap and timestamps, control characters
+ * escaped by tui_put; `/` search with highlight and n/N, `&` (a regex, `&!` inverted) and `:since`
+ * to show only some lines, `:w` to save them. For a job, the ring is a window over the whole log:
+ * pages before and after it are fetched as you scroll, `g` and `G` jump to either end, and `/` and
+ * `&` ask the server's logs.search for what the ring does not hold. The pattern text is typed in
+ * the app (f->search, f->filter); this file only uses it. */
 #include "config.h"
 
 #include "tui/draw.h"

@@ -382,7 +382,7 @@ static void fit_widths(const hp__table *t, size_t *w, size_t limit)
 void hp__table_print(const hp__table *t, FILE *out)
 {
     size_t *w, limit = hp__out_columns();
-    char cut[1024], buf[sizeof(cut) + 16];
+    char cut[4096], buf[sizeof(cut) + 16]; /* a cut cell: at most 4 bytes a column */
 
     if (!t)
         return;

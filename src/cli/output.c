@@ -342,7 +342,7 @@ static const char *ellipsize(const char *s, size_t w, int kind, char *buf, size_
         return s;
     memcpy(buf, s, hb);
     memcpy(buf + hb, "\u2026", 3);
-    strcpy(buf + hb + 3, s + tb);
+    memcpy(buf + hb + 3, s + tb, strlen(s + tb) + 1);
     return buf;
 }
 

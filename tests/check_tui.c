@@ -450,6 +450,30 @@ static void assert_row_starts(int y, const char *prefix)
     free(row);
 }
 
+/* Two services whose long names differ only at the end stay apart in the 16-column NAME
+ * column: the middle gives way, not the end. */
+START_TEST(long_names_are_shortened_in_the_middle)
+{
+    headless h;
+    static const int widths[] = {16, 4};
+    static const char *const names[] = {"nightly-backup-of-the-database-one",
+                                        "nightly-backup-of-the-database-two", "short"};
+
+    headless_open(&h, 0);
+    erase();
+    for (int i = 0; i < 3; i++) {
+        tui_cells t = {.w = stdscr, .y = i, .x = 0, .widths = widths};
+        tui_cell_name(&t, names[i]);
+        tui_cell(&t, "end");
+    }
+    refresh();
+    assert_row_starts(0, "nightly-ba\u2026e-one end");
+    assert_row_starts(1, "nightly-ba\u2026e-two end");
+    assert_row_starts(2, "short            end");
+    headless_close(&h);
+}
+END_TEST
+
 START_TEST(sort_keys_move_the_column_and_invert_keeping_the_selection)
 {
     headless h;
@@ -1742,6 +1766,7 @@ static Suite *suite(void)
     tcase_add_test(tc, read_only_refuses_the_actions);
     tcase_add_test(tc, marked_rows_get_one_question_and_keep_their_marks_when_it_fails);
     tcase_add_test(tc, slash_filters_the_rows_and_escape_clears_it);
+    tcase_add_test(tc, long_names_are_shortened_in_the_middle);
     tcase_add_test(tc, sort_keys_move_the_column_and_invert_keeping_the_selection);
     tcase_add_test(tc, sorting_the_jobs_by_id_and_status_again);
     tcase_add_test(tc, log_search_pauses_follow_and_n_N_keep_the_match_off_the_edges);

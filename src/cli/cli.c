@@ -35,11 +35,12 @@ static const char exit_text[] =
 
 static void usage_main(FILE *out)
 {
-    fprintf(out, "Usage: hero_proc [--socket PATH | --url URL] [--json] [--no-color] GROUP VERB "
-                 "[ARGS]\n"
-                 "Control the services, runs, jobs, logs and secrets of a hero_proc server.\n"
-                 "\n"
-                 "Groups:\n");
+    fprintf(out,
+            "Usage: hero_proc [--socket PATH | --url URL] [--json] [--no-color] [--no-headers]\n"
+            "                 GROUP VERB [ARGS]\n"
+            "Control the services, runs, jobs, logs and secrets of a hero_proc server.\n"
+            "\n"
+            "Groups:\n");
     for (size_t g = 0; g < N_GROUPS; g++) {
         fprintf(out, "  %-8s %s\n", groups[g].name, groups[g].summary);
         for (const hp__cli_verb *v = groups[g].verbs; v->name; v++)
@@ -48,14 +49,18 @@ static void usage_main(FILE *out)
     }
     fprintf(out,
             "\n"
-            "Options (before GROUP; --json and --no-color also after the verb):\n"
+            "Options (before GROUP; --json, --no-color, --no-headers also after the verb):\n"
             "  --socket PATH     the server's Unix socket\n"
             "  --url URL         the server over HTTP (token from HERO_PROC_TOKEN)\n"
             "  --json            print the server's JSON answer and nothing else\n"
             "  --no-color        no colour even on a terminal (also NO_COLOR)\n"
+            "  --no-headers      tables without their header line\n"
             "  -h, --help        show this help and exit; GROUP --help and\n"
             "                    GROUP VERB --help show theirs\n"
             "  -V, --version     show the version and exit\n"
+            "\n"
+            "Tables fit the terminal's width (else $COLUMNS; a pipe gets whole values):\n"
+            "names are shortened in the middle, descriptions and errors at the end, with \u2026.\n"
             "\n"
             "Environment: HERO_PROC_SOCKET, HERO_PROC_URL and HERO_PROC_TOKEN choose the\n"
             "server; else $PATH_SOCKET/hero_proc/rpc.sock, $HERO_SOCKET_DIR/hero_proc/rpc.sock,\n"
@@ -89,6 +94,7 @@ static void usage_verb(const hp__cli_group *g, const hp__cli_verb *v, FILE *out)
         fprintf(out, "\n%s", v->help);
     fprintf(out, "\n  --json            print the server's JSON answer\n"
                  "  --no-color        no colour\n"
+                 "  --no-headers      tables without their header line\n"
                  "  -h, --help        show this help and exit\n\n");
     fputs(exit_text, out);
 }
@@ -134,6 +140,10 @@ int hp__cli_getopt(hp_cli *cli, int argc, char **argv, const char *shorts,
         if (c == 0x101) {
             cli->no_color = 1;
             hp__out_setup(0);
+            continue;
+        }
+        if (c == 0x102) {
+            hp__out_no_headers();
             continue;
         }
         break;
@@ -441,13 +451,10 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
 int hp_cli_main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'},
-        {"url", required_argument, NULL, 'u'},
-        {"json", no_argument, NULL, 'j'},
-        {"no-color", no_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"socket", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},
+        {"json", no_argument, NULL, 'j'},         {"no-color", no_argument, NULL, 'C'},
+        {"no-headers", no_argument, NULL, 'H'},   {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     hp_cli cli = {0};
     int opt, rc;
@@ -472,6 +479,9 @@ int hp_cli_main(int argc, char **argv)
             break;
         case 'C':
             cli.no_color = 1;
+            break;
+        case 'H':
+            hp__out_no_headers();
             break;
         default:
             if (optopt)

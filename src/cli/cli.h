@@ -63,9 +63,10 @@ extern const hp__cli_verb hp__cli_logs_verbs[];
 extern const hp__cli_verb hp__cli_secret_verbs[];
 extern const hp__cli_verb hp__cli_system_verbs[];
 
-/* The options every verb accepts (--json, --no-color) for a getopt_long table. */
+/* The options every verb accepts (--json, --no-color, --no-headers) for a getopt_long
+ * table. */
 #define HP__CLI_COMMON_OPTIONS                                                                     \
-    {"json", no_argument, NULL, 0x100},                                                            \
+    {"json", no_argument, NULL, 0x100}, {"no-headers", no_argument, NULL, 0x102},                  \
     {                                                                                              \
         "no-color", no_argument, NULL, 0x101                                                       \
     }

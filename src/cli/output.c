@@ -9,10 +9,32 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 static int color_on;
+static int no_headers;
+
+void hp__out_no_headers(void)
+{
+    no_headers = 1;
+}
+
+size_t hp__out_columns(void)
+{
+    struct winsize ws;
+    const char *env = getenv("COLUMNS");
+    long n;
+    char *end;
+
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    if (!env || !*env)
+        return 0;
+    n = strtol(env, &end, 10);
+    return *end == '\0' && n > 0 && n < 100000 ? (size_t)n : 0;
+}
 
 void hp__out_setup(int allow)
 {
@@ -266,32 +288,126 @@ static size_t width(const char *s)
     return w;
 }
 
+/* How a column gives way when the table is wider than the terminal: names lose their
+ * middle (two names that differ at the end stay distinct), free text its end, the rest
+ * (states, numbers, times) never shrinks. Chosen by the header so every list agrees. */
+enum { FIT_FIXED, FIT_MIDDLE, FIT_END };
+
+static int fit_kind(const char *header)
+{
+    static const char *const middle[] = {"NAME", "SERVICE", "ACTION"};
+    static const char *const end[] = {"DESCRIPTION", "ERROR"};
+
+    for (size_t i = 0; i < sizeof(middle) / sizeof(middle[0]); i++)
+        if (strcmp(header, middle[i]) == 0)
+            return FIT_MIDDLE;
+    for (size_t i = 0; i < sizeof(end) / sizeof(end[0]); i++)
+        if (strcmp(header, end[i]) == 0)
+            return FIT_END;
+    return FIT_FIXED;
+}
+
+/* Byte offset of the character number n of s (plain text, no escapes). */
+static size_t char_offset(const char *s, size_t n)
+{
+    size_t off = 0;
+
+    while (s[off] && n > 0) {
+        off++;
+        while (((unsigned char)s[off] & 0xc0) == 0x80)
+            off++;
+        n--;
+    }
+    return off;
+}
+
+/* s cut to w characters with an ellipsis in the middle or at the end, into buf. Cells
+ * with colour escapes are states, which never shrink, so plain text is enough here. */
+static const char *ellipsize(const char *s, size_t w, int kind, char *buf, size_t size)
+{
+    size_t len = width(s), head, tail, hb, tb;
+
+    if (len <= w || w == 0 || kind == FIT_FIXED)
+        return s;
+    if (kind == FIT_END) {
+        head = w - 1;
+        tail = 0;
+    } else {
+        tail = (w - 1) / 3;
+        head = w - 1 - tail;
+    }
+    hb = char_offset(s, head);
+    tb = char_offset(s, len - tail);
+    if (hb + (strlen(s) - tb) + 4 > size)
+        return s;
+    memcpy(buf, s, hb);
+    memcpy(buf + hb, "\u2026", 3);
+    memcpy(buf + hb + 3, s + tb, strlen(s + tb) + 1);
+    return buf;
+}
+
+/* Narrows the widest shrinkable column of w (a name to 12, a text to 10) one step at a
+ * time until the row fits limit; then drops the text columns (width 0) and narrows the
+ * names to 5: on a narrow terminal a name is worth more than a clipped description.
+ * The two blanks between columns count. */
+static void fit_widths(const hp__table *t, size_t *w, size_t limit)
+{
+    size_t total = 0;
+
+    for (size_t c = 0; c < t->ncols; c++)
+        total += w[c] + (c ? 2 : 0);
+    for (int phase = 0; phase < 3 && total > limit; phase++) {
+        for (size_t c = 0; phase == 1 && c < t->ncols && total > limit; c++)
+            if (fit_kind(t->cells[c]) == FIT_END && w[c] > 0) {
+                total -= w[c] + 2;
+                w[c] = 0;
+            }
+        while (phase != 1 && total > limit) {
+            size_t best = t->ncols;
+            for (size_t c = 0; c < t->ncols; c++) {
+                int kind = fit_kind(t->cells[c]);
+                size_t min = phase == 0 ? (kind == FIT_MIDDLE ? 12 : 10) : 5;
+                if (kind != FIT_FIXED && (phase == 0 || kind == FIT_MIDDLE) && w[c] > min &&
+                    (best == t->ncols || w[c] > w[best]))
+                    best = c;
+            }
+            if (best == t->ncols)
+                break;
+            w[best]--;
+            total--;
+        }
+    }
+}
+
 void hp__table_print(const hp__table *t, FILE *out)
 {
-    size_t *w;
-    char buf[256];
+    size_t *w, limit = hp__out_columns();
+    char cut[4096], buf[sizeof(cut) + 16]; /* a cut cell: at most 4 bytes a column */
 
     if (!t)
         return;
     w = calloc(t->ncols, sizeof(*w));
     if (!w)
         return;
-    for (size_t r = 0; r < t->nrows; r++)
+    for (size_t r = no_headers ? 1 : 0; r < t->nrows; r++)
         for (size_t c = 0; c < t->ncols; c++) {
             size_t cw = width(t->cells[r * t->ncols + c]);
             if (cw > w[c])
                 w[c] = cw;
         }
-    for (size_t r = 0; r < t->nrows; r++) {
-        for (size_t c = 0; c < t->ncols; c++) {
+    if (limit > 0)
+        fit_widths(t, w, limit);
+    for (size_t r = no_headers ? 1 : 0; r < t->nrows; r++) {
+        size_t end = 0; /* one past the last shown, non-empty cell: no trailing blanks */
+        for (size_t c = 0; c < t->ncols; c++)
+            if (w[c] > 0 && *t->cells[r * t->ncols + c])
+                end = c + 1;
+        for (size_t c = 0; c < end; c++) {
             const char *cell = t->cells[r * t->ncols + c];
-            int last = c + 1 == t->ncols;
-            /* No padding after the last non-empty cell: no trailing blanks. */
-            for (size_t k = c + 1; !last && k < t->ncols; k++)
-                if (*t->cells[r * t->ncols + k])
-                    break;
-                else if (k + 1 == t->ncols)
-                    last = 1;
+            int last = c + 1 == end;
+            if (w[c] == 0)
+                continue; /* a column dropped to fit */
+            cell = ellipsize(cell, w[c], fit_kind(t->cells[c]), cut, sizeof(cut));
             if (r == 0)
                 cell = hp__out_paint(HP__SGR_BOLD, cell, buf, sizeof(buf));
             fputs(cell, out);

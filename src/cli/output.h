@@ -44,8 +44,15 @@ const char *hp__out_paint(const char *sgr, const char *text, char *buf, size_t s
 #define HP__SGR_GREEN  "32"
 #define HP__SGR_YELLOW "33"
 
-/* A table printed with aligned columns: headers and cells are copied; the width of a
- * cell counts characters, not bytes or colour escapes. */
+/* The width tables fit: the terminal's (TIOCGWINSZ on stdout), else $COLUMNS, else 0,
+ * no limit, so a pipe gets whole values. */
+size_t hp__out_columns(void);
+/* Tables print without their header line from now on (--no-headers). */
+void hp__out_no_headers(void);
+
+/* A table printed with aligned columns, fitted to hp__out_columns(): NAME, SERVICE and
+ * ACTION cells shortened in the middle, DESCRIPTION and ERROR at the end, with "…"; headers and
+ * cells are copied; the width of a cell counts characters, not bytes or colour escapes. */
 typedef struct hp__table hp__table;
 hp__table *hp__table_new(size_t ncols, const char *const *headers); /* NULL: no memory */
 /* Appends one row of ncols strings (NULL shows as "-"). */

@@ -66,6 +66,14 @@ static int exec_command(tui_app *app, const char *line)
     }
     switch (c->cmd) {
     case TUI_CMD_LOGS:
+        if (strcmp(arg, "all") == 0) { /* no job and no run: every service's lines */
+            tui_app_push(app, &tui_view_logs, &proto);
+            return TUI_REFRESH;
+        }
+        if (arg[0]) {
+            tui_app_status(app, 1, ":logs takes all or nothing, not '%s'", arg);
+            return TUI_REDRAW;
+        }
         flags = f->ops != &tui_view_logs && f->ops->key ? f->ops->key(app, f, TUI_CMD_LOGS) : 0;
         if (!flags)
             tui_app_status(app, 1, ":logs shows the log of the selected service, run or job%s",

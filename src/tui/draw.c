@@ -418,6 +418,37 @@ void tui_cell(tui_cells *t, const char *s)
     t->x += wd + 1;
 }
 
+void tui_cell_name(tui_cells *t, const char *s)
+{
+    int wd = t->widths[t->col], n = 0, tail;
+    size_t len = strlen(s), head_b, tail_b;
+    char buf[512];
+
+    if (!wd || tui_width(s) <= wd || len >= sizeof(buf) - 4) {
+        tui_cell(t, s);
+        return;
+    }
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xc0) != 0x80;
+    if (n != tui_width(s)) { /* wide or control characters: cut at the end as before */
+        tui_cell(t, s);
+        return;
+    }
+    /* A third of the room for the end, where names told apart by a suffix differ. */
+    tail = (wd - 1) / 3;
+    for (head_b = 0, n = 0; n < wd - 1 - tail; n++)
+        do
+            head_b++;
+        while (((unsigned char)s[head_b] & 0xc0) == 0x80);
+    for (tail_b = len, n = 0; n < tail; n++)
+        do
+            tail_b--;
+        while (tail_b > 0 && ((unsigned char)s[tail_b] & 0xc0) == 0x80);
+    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)head_b, s, tui_draw_utf8() ? "\xe2\x80\xa6" : "~",
+             s + tail_b);
+    tui_cell(t, buf);
+}
+
 void tui_cell_status(tui_cells *t, tui_status s)
 {
     int wd = t->widths[t->col++];

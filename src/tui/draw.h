@@ -119,6 +119,9 @@ typedef struct tui_cells {
     size_t col;
 } tui_cells;
 void tui_cell(tui_cells *t, const char *s);
+/* A name: when wider than its column, shortened in the middle with an ellipsis, so
+ * "backup-db-one" and "backup-db-two" stay apart. */
+void tui_cell_name(tui_cells *t, const char *s);
 void tui_cell_status(tui_cells *t, tui_status s);
 void tui_cell_attr(tui_cells *t, const char *s, attr_t attr); /* s with attr on top */
 

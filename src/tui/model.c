@@ -218,6 +218,22 @@ int tui_model_job_logs(tui_model *m, int64_t job_id, int64_t after_seq, hp_log_p
     return 0;
 }
 
+int tui_model_all_logs(tui_model *m, int64_t after_seq, hp_log_page **out, char *msg, size_t size)
+{
+    hp_error err = {0};
+
+    *out = NULL;
+    if (!tui_model_ready(m))
+        return -1;
+    /* "service" matches every "service.<name>.<action>" by dotted segment, merged by seq. */
+    if (note(m, hp_logs_tail(sdk(m), "service", after_seq, 1000, out, &err), &err) != HP_OK) {
+        if (msg)
+            snprintf(msg, size, "%s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
 int tui_model_job_page(tui_model *m, int64_t job_id, const hp_log_bounds *b, hp_log_page **out,
                        char *msg, size_t size)
 {

@@ -83,6 +83,10 @@ int tui_model_store(tui_model *m);
 /* job.logs after the cursor: *out (caller frees) or NULL with msg (may be NULL). */
 int tui_model_job_logs(tui_model *m, int64_t job_id, int64_t after_seq, hp_log_page **out,
                        char *msg, size_t size);
+/* logs.tail of src "service": every service's lines after the cursor (after_seq 0: the
+ * last 1000), merged by seq, each line's src "service.<name>.<action>". *out (caller
+ * frees) or NULL with msg (may be NULL). */
+int tui_model_all_logs(tui_model *m, int64_t after_seq, hp_log_page **out, char *msg, size_t size);
 /* job.logs with every bound (a window over a long log: before_seq pages back, after_seq
  * forward): *out (caller frees) or NULL with msg (may be NULL). */
 int tui_model_job_page(tui_model *m, int64_t job_id, const hp_log_bounds *b, hp_log_page **out,

@@ -118,7 +118,7 @@ static void draw_row(tui_cells *t, const hp_job *j)
     tui_cell(t, buf);
     snprintf(buf, sizeof(buf), "%lld", (long long)j->run_id);
     tui_cell(t, buf);
-    tui_cell(t, j->service ? j->service : "-");
+    tui_cell_name(t, j->service ? j->service : "-");
     tui_cell(t, j->action);
     tui_cell_status(t, tui_status_of_job(j->status));
     snprintf(buf, sizeof(buf), "%lld", (long long)j->attempt);

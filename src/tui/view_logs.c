@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Logs view: one job's lines, or a run's (every job's, interleaved in seq order with
- * the action's name in front: the Runs and Services views' `l`), fetched incrementally by cursor
- * into a bounded ring, following the end until you scroll up (then counting what arrives), stderr
- * and system lines styled apart, wrap and timestamps, control characters escaped by tui_put; `/`
- * search with highlight and n/N, `&` (a regex, `&!` inverted) and `:since` to show only some
- * lines, `:w` to save them. For a job, the ring is a window over the whole log: pages before
- * and after it are fetched as you scroll, `g` and `G` jump to either end, and `/` and `&` ask
- * the server's logs.search for what the ring does not hold. The pattern text is typed in the
- * app (f->search, f->filter); this file only uses it. */
+ * the action's name in front: the Runs and Services views' `l`), or every service's (`:logs
+ * all`: logs.tail of src "service", each service's name in front in its colour), fetched
+ * incrementally by cursor into a bounded ring, following the end until you scroll up (then counting
+ * what arrives), stderr and system lines styled apart, wrap and timestamps, control characters
+ * escaped by tui_put; `/` search with highlight and n/N, `&` (a regex, `&!` inverted) and `:since`
+ * to show only some lines, `:w` to save them. For a job, the ring is a window over the whole log:
+ * pages before and after it are fetched as you scroll, `g` and `G` jump to either end, and `/` and
+ * `&` ask the server's logs.search for what the ring does not hold. The pattern text is typed in
+ * the app (f->search, f->filter); this file only uses it. */
 #include "config.h"
 
 #include "tui/draw.h"
@@ -34,6 +35,8 @@ enum { WINDOW_PAGE = 2000, GREP_FILL = 2000, GREP_CALL = 1000 };
 enum { SEARCH_SLICE_MS = 100 };
 #define SEQ_END ((int64_t)9007199254740991) /* 2^53-1: before it are the newest lines */
 enum { STAMPS_OFF, STAMPS_TIME, STAMPS_DATE, STAMPS_N };
+/* `:logs all`: the columns of the service's name in front of each line. */
+enum { ALL_NAME_W = 14, ALL_NAMES = 64 };
 
 /* The columns of a line's time in front: "14:05:03.123 " or "2026-12-05 14:05:03.123 ". */
 static int stamp_width(int stamps)
@@ -131,6 +134,9 @@ typedef struct logs_state {
     } find, grep;
     int grep_mode;
     size_t grep_got; /* matches of the current fill */
+    /* `:logs all`: the names in the order they first showed, for their colours. */
+    char names[ALL_NAMES][ALL_NAME_W * 4 + 1];
+    size_t n_names;
 } logs_state;
 
 static void describe(const tui_frame *f, logs_state *s);
@@ -173,6 +179,8 @@ static void title(const tui_frame *f, char *buf, size_t size)
 {
     if (f->job_id)
         snprintf(buf, size, "Log of job %lld", (long long)f->job_id);
+    else if (!f->run_id)
+        snprintf(buf, size, "Log of every service");
     else if (f->service[0])
         snprintf(buf, size, "Log of %s (run %lld)", f->service, (long long)f->run_id);
     else
@@ -330,6 +338,55 @@ static int log_bigger(const tui_frame *f, const logs_state *s)
     return f->job_id && (s->grep_mode || s->behind || !at_start(f, s) || !at_end(f, s));
 }
 
+/* ---- every service's lines (`:logs all`) ------------------------------------------------- */
+
+/* The service's name of a line of src "service.<name>.<action>" (the src whole when it is
+ * not one), shortened in the middle to ALL_NAME_W columns so names told apart by a suffix
+ * stay apart. */
+static void all_name(const char *src, char *buf, size_t size)
+{
+    const char *name = src ? src : "?", *dot;
+    size_t len;
+
+    if (strncmp(name, "service.", 8) == 0 && (dot = strrchr(name + 8, '.')) && dot > name + 8) {
+        name += 8;
+        len = (size_t)(dot - name);
+    } else {
+        len = strlen(name);
+    }
+    if (len > ALL_NAME_W) {
+        size_t tail = (ALL_NAME_W - 1) / 3, head = ALL_NAME_W - 1 - tail;
+        snprintf(buf, size, "%.*s%s%.*s", (int)head, name, tui_draw_utf8() ? "\xe2\x80\xa6" : "~",
+                 (int)tail, name + len - tail);
+    } else {
+        snprintf(buf, size, "%.*s", (int)len, name);
+    }
+}
+
+/* The colour of a service's name (name as shown): the next of a few colours (red is
+ * stderr's) in the order the names first show, so the first five services never share one
+ * and a name keeps its colour; past ALL_NAMES names, a hash picks. 0 without colour
+ * (NO_COLOR). */
+static attr_t all_colour(logs_state *s, const char *name)
+{
+    static const int palette[] = {TUI_C_GREEN, TUI_C_CYAN, TUI_C_YELLOW, TUI_C_MAGENTA, TUI_C_BLUE};
+    enum { N = sizeof(palette) / sizeof(palette[0]) };
+    unsigned int h = 5381;
+    size_t i;
+
+    for (i = 0; i < s->n_names; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return tui_attr(palette[i % N]) | A_BOLD;
+    if (i < ALL_NAMES) {
+        snprintf(s->names[i], sizeof(s->names[i]), "%s", name);
+        s->n_names++;
+        return tui_attr(palette[i % N]) | A_BOLD;
+    }
+    for (const char *p = name; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    return tui_attr(palette[h % N]) | A_BOLD;
+}
+
 void tui_view_logs_feed(tui_frame *f, const hp_log_page *p)
 {
     logs_state *s = state(f);
@@ -363,7 +420,15 @@ void tui_view_logs_feed(tui_frame *f, const hp_log_page *p)
             s->fresh++;
             continue;
         }
-        if (!f->job_id && l->src) {
+        if (!f->job_id && !f->run_id) {
+            /* Every service's lines: the service's name in a column in front. */
+            char name[ALL_NAME_W + 8], *text = NULL;
+            all_name(l->src, name, sizeof(name));
+            if (asprintf(&text, "%-*s %s", ALL_NAME_W, name, l->line ? l->line : "") < 0)
+                continue;
+            tui_logbuf_push(s->buf, text, l->ts_ms, l->seq, (int)l->stream);
+            free(text);
+        } else if (!f->job_id && l->src) {
             /* A run's lines: the action in front, as `hero_proc run logs` shows them. */
             char *text = NULL;
             if (asprintf(&text, "[%s] %s", l->src, l->line ? l->line : "") < 0)
@@ -386,6 +451,8 @@ static void describe(const tui_frame *f, logs_state *s)
 {
     if (f->job_id)
         snprintf(s->what, sizeof(s->what), "job %lld", (long long)f->job_id);
+    else if (!f->run_id)
+        snprintf(s->what, sizeof(s->what), "every service");
     else if (f->service[0])
         snprintf(s->what, sizeof(s->what), "service %s, run %lld", f->service,
                  (long long)f->run_id);
@@ -421,10 +488,12 @@ static int fetch(tui_app *app, tui_frame *f, logs_state *s)
 
     for (int page = 0; page < MAX_PAGES; page++) {
         hp_log_page *p = NULL;
-        int rc = f->job_id ? tui_model_job_logs(tui_app_model(app), f->job_id, s->next_seq, &p,
-                                                s->msg, sizeof(s->msg))
-                           : tui_model_run_logs(tui_app_model(app), f->run_id, s->next_seq, &p,
-                                                NULL, s->msg, sizeof(s->msg));
+        int rc = f->job_id    ? tui_model_job_logs(tui_app_model(app), f->job_id, s->next_seq, &p,
+                                                   s->msg, sizeof(s->msg))
+                 : !f->run_id ? tui_model_all_logs(tui_app_model(app), s->next_seq, &p, s->msg,
+                                                   sizeof(s->msg))
+                              : tui_model_run_logs(tui_app_model(app), f->run_id, s->next_seq, &p,
+                                                   NULL, s->msg, sizeof(s->msg));
         if (rc != 0) {
             s->gone = 1;
             return changed ? 1 : -1;
@@ -881,7 +950,7 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
     for (int r = 0; r < body && first < n; first++) {
         const tui_log_entry *e = ventry(f, s, first);
         attr_t a = 0;
-        int pw = stamp_width(s->stamps);
+        int pw = stamp_width(s->stamps), r0 = r;
         const char *needle = f->search[0] ? f->search : NULL;
         if (e->stream == HP_STREAM_STDERR)
             a = tui_attr(TUI_C_RED) | A_BOLD;
@@ -915,6 +984,17 @@ static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int
         } else {
             tui_put_marked(w, y + 1 + r, x + pw, width - pw, e->text, needle, mark);
             r++;
+        }
+        if (!f->job_id && !f->run_id && e->stream != HP_STREAM_SYSTEM) {
+            char name[ALL_NAME_W * 4 + 1];
+            size_t nb = 0;
+            for (int k = 0; k < ALL_NAME_W && e->text[nb] && e->text[nb] != ' '; k++)
+                do /* one character, all of its bytes */
+                    nb++;
+                while (((unsigned char)e->text[nb] & 0xc0) == 0x80);
+            snprintf(name, sizeof(name), "%.*s", (int)nb, e->text);
+            wattrset(w, all_colour(s, name));
+            tui_put(w, y + 1 + r0, x + pw, width - pw < ALL_NAME_W ? width - pw : ALL_NAME_W, name);
         }
         wattrset(w, A_NORMAL);
     }

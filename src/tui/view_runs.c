@@ -105,8 +105,8 @@ static void draw_row(tui_cells *t, const hp_run *r)
 
     snprintf(buf, sizeof(buf), "%lld", (long long)r->id);
     tui_cell(t, buf);
-    tui_cell(t, r->name);
-    tui_cell(t, r->service ? r->service : "-");
+    tui_cell_name(t, r->name);
+    tui_cell_name(t, r->service ? r->service : "-");
     tui_cell_status(t, tui_status_of_run(r->status));
     snprintf(buf, sizeof(buf), "%lld/%lld/%lld", (long long)r->counts.succeeded,
              (long long)r->counts.failed, (long long)r->counts.running);

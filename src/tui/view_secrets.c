@@ -53,7 +53,7 @@ static void row(tui_cells *t, const void *items, size_t i)
     const hp_secret_meta *s = &((const hp_secret_list *)items)->secrets[i];
     char buf[32];
 
-    tui_cell(t, s->name);
+    tui_cell_name(t, s->name);
     tui_fmt_time(s->created_at_ms, buf, sizeof(buf));
     tui_cell(t, buf);
     tui_fmt_time(s->updated_at_ms, buf, sizeof(buf));

@@ -98,7 +98,7 @@ static void draw_row(tui_cells *t, const hp_service_summary *s)
     char buf[128];
     size_t len = 0;
 
-    tui_cell(t, s->name);
+    tui_cell_name(t, s->name);
     tui_cell_status(t, tui_status_of_service(s->status));
     tui_cell(t, s->wanted_start ? "start" : "stop");
     snprintf(buf, sizeof(buf), "%3lld", (long long)s->actions);

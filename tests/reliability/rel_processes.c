@@ -96,6 +96,21 @@ static int count_fds(pid_t pid)
     return n;
 }
 
+/* The fewest fds the daemon holds over 300 ms: a connection of a client or a pipe of a job
+ * being restarted comes and goes; a leak stays. */
+static int settled_fds(pid_t pid)
+{
+    int least = count_fds(pid);
+
+    for (int i = 0; i < 10; i++) {
+        int n;
+        usleep(30000);
+        n = count_fds(pid);
+        least = n < least ? n : least;
+    }
+    return least;
+}
+
 static int no_zombies(void *ud)
 {
     (void)ud;
@@ -172,7 +187,7 @@ START_TEST(thousand_kills_leave_no_fd_and_no_zombie)
         pid_t old = p.pid;
         /* Counted once the job's log files are open: they stay open while it runs. */
         if (k == 10)
-            fds_before = count_fds(hpt_server_pid());
+            fds_before = settled_fds(hpt_server_pid());
         ck_assert_int_eq(kill(old, SIGKILL), 0);
         p.not_pid = old;
         ck_assert(wait_running(&p));
@@ -180,7 +195,7 @@ START_TEST(thousand_kills_leave_no_fd_and_no_zombie)
             ck_assert_msg(hpt_wait_until(no_zombies, NULL, 2000), "zombies after kill %d", k);
     }
     ck_assert(hpt_wait_until(no_zombies, NULL, 2000));
-    fds_after = count_fds(hpt_server_pid());
+    fds_after = settled_fds(hpt_server_pid());
     printf("# 1000 kills in %lld ms; daemon fds %d after 10 kills, %d after 1000\n",
            (long long)(hpt_now_ms() - t0), fds_before, fds_after);
     ck_assert_int_eq(fds_after, fds_before);

@@ -58,28 +58,9 @@ void tui_logbuf_free(tui_logbuf *b)
     free(b);
 }
 
-int tui_logbuf_push(tui_logbuf *b, const char *text, int64_t ts_ms, int64_t seq, int stream)
-{
-    size_t len = strlen(text ? text : "");
-    tui_log_entry *e;
-    char *copy = malloc(len + 1);
-
-    if (!copy)
-        return -1;
-    memcpy(copy, text ? text : "", len + 1);
-    while (b->count > 0 && (b->count == b->cap || b->bytes + len + 1 > b->max_bytes))
-        drop_oldest(b);
-    e = &b->ring[(b->head + b->count) % b->cap];
-    e->text = copy;
-    e->ts_ms = ts_ms;
-    e->seq = seq;
-    e->stream = stream;
-    b->count++;
-    b->bytes += len + 1;
-    return 0;
-}
-
-int tui_logbuf_unshift(tui_logbuf *b, const char *text, int64_t ts_ms, int64_t seq, int stream)
+/* One line in at either end: at the back evicting the oldest (counted as dropped), or in
+ * front evicting the newest (still on the server, so not counted). */
+static int put(tui_logbuf *b, const char *text, int64_t ts_ms, int64_t seq, int stream, int front)
 {
     size_t len = strlen(text ? text : "");
     tui_log_entry *e;
@@ -89,17 +70,31 @@ int tui_logbuf_unshift(tui_logbuf *b, const char *text, int64_t ts_ms, int64_t s
         return -1;
     memcpy(copy, text ? text : "", len + 1);
     while (b->count > 0 && tui_logbuf_full(b, len))
-        drop_newest(b);
-    b->head = (b->head + b->cap - 1) % b->cap;
-    e = &b->ring[b->head];
+        (front ? drop_newest : drop_oldest)(b);
+    if (front) {
+        b->head = (b->head + b->cap - 1) % b->cap;
+        b->base--;
+        e = &b->ring[b->head];
+    } else {
+        e = &b->ring[(b->head + b->count) % b->cap];
+    }
     e->text = copy;
     e->ts_ms = ts_ms;
     e->seq = seq;
     e->stream = stream;
     b->count++;
     b->bytes += len + 1;
-    b->base--;
     return 0;
+}
+
+int tui_logbuf_push(tui_logbuf *b, const char *text, int64_t ts_ms, int64_t seq, int stream)
+{
+    return put(b, text, ts_ms, seq, stream, 0);
+}
+
+int tui_logbuf_unshift(tui_logbuf *b, const char *text, int64_t ts_ms, int64_t seq, int stream)
+{
+    return put(b, text, ts_ms, seq, stream, 1);
 }
 
 void tui_logbuf_clear(tui_logbuf *b)

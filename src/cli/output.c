@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The CLI's presentation: the status glyph table, colour only on a terminal, aligned
- * tables, escaping of everything the server or a process sent before it reaches a
- * terminal, human durations and times, log lines and JSON. It never decides what to
- * print or talks to the server: the command files do. */
+/* The CLI's presentation: the status glyph table, colour only on a terminal, tables
+ * (laid out by libsmartcols, names cut in their middle here), escaping of everything
+ * the server or a process sent before it reaches a terminal, human durations and
+ * times, log lines and JSON. It never decides what to print or talks to the server:
+ * the command files do. */
 #include "config.h"
 
 #include "cli/output.h"
@@ -290,8 +291,8 @@ hp__table *hp__table_new(size_t ncols, const char *const *headers)
     t->tb = scols_new_table();
     if (!t->kind || !t->tb)
         goto fail;
-    /* Cells are escaped here (hp__out_escape), once; libsmartcols would escape them
-     * again and count the locale's characters as unsafe without a UTF-8 locale. */
+    /* Cells are escaped here (hp__out_escape), once, as every other line the CLI prints;
+     * libsmartcols' own encoding would escape the backslashes of those escapes again. */
     scols_table_enable_noencoding(t->tb, 1);
     scols_table_enable_colors(t->tb, color_on);
     scols_table_enable_noheadings(t->tb, no_headers);

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The CLI's presentation: the status glyph table, colour only on a terminal, aligned
- * tables, escaping of everything the server or a process sent before it reaches a
- * terminal, human durations and times, log lines and JSON. It never decides what to
- * print or talks to the server: the command files do. */
+/* The CLI's presentation: the status glyph table, colour only on a terminal, tables
+ * (laid out by libsmartcols, names cut in their middle here), escaping of everything
+ * the server or a process sent before it reaches a terminal, human durations and
+ * times, log lines and JSON. It never decides what to print or talks to the server:
+ * the command files do. */
 #include "config.h"
 
 #include "cli/output.h"
 
+#include <langinfo.h>
+#include <libsmartcols.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 static int color_on;
 static int no_headers;
@@ -41,6 +46,11 @@ void hp__out_setup(int allow)
     const char *no_color = getenv("NO_COLOR");
     const char *term = getenv("TERM");
 
+    /* Widths of UTF-8 text (glyphs, "…", descriptions) are counted by the locale's
+     * rules: the user's, or C.UTF-8 when theirs is not UTF-8, since the server sends
+     * UTF-8 whatever the locale. */
+    if (!setlocale(LC_CTYPE, "") || strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+        setlocale(LC_CTYPE, "C.UTF-8");
     color_on = allow && isatty(STDOUT_FILENO) && !(no_color && *no_color) &&
                !(term && strcmp(term, "dumb") == 0);
 }
@@ -82,19 +92,31 @@ static const struct {
 #undef GLYPH_ROW
 };
 
+#define N_GLYPHS (sizeof(glyphs) / sizeof(glyphs[0]))
+
+/* The row of word in glyphs, N_GLYPHS when it has none. */
+static size_t glyph_index(const char *word)
+{
+    size_t i = 0;
+
+    while (i < N_GLYPHS && strcmp(glyphs[i].word, word) != 0)
+        i++;
+    return i;
+}
+
 const char *hp__out_status(const char *word, char *buf, size_t size)
 {
     char text[64];
+    size_t i;
 
     if (!word)
         word = "unknown";
-    for (size_t i = 0; i < sizeof(glyphs) / sizeof(glyphs[0]); i++)
-        if (strcmp(glyphs[i].word, word) == 0) {
-            snprintf(text, sizeof(text), "%s %s", glyphs[i].glyph, word);
-            return hp__out_paint(glyphs[i].sgr, text, buf, size);
-        }
-    snprintf(buf, size, "%s", word);
-    return buf;
+    if ((i = glyph_index(word)) == N_GLYPHS) {
+        snprintf(buf, size, "%s", word);
+        return buf;
+    }
+    snprintf(text, sizeof(text), "%s %s", glyphs[i].glyph, word);
+    return hp__out_paint(glyphs[i].sgr, text, buf, size);
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), 0 when invalid. */
@@ -223,14 +245,39 @@ const char *hp__out_clock(int64_t ms, char *buf, size_t size)
 
 /* ---- tables ----------------------------------------------------------------------- */
 
+/* Laid out and printed by libsmartcols. The header decides how a column gives way when
+ * the table is wider than the terminal, so every list agrees: names (NAME, SERVICE,
+ * ACTION) lose their middle, so two names that differ at the end stay distinct; free
+ * text (DESCRIPTION, ERROR) loses its end and is left out first when names would have
+ * to go below their share; the rest (states, numbers, times) never shrinks, and ids and
+ * counts align right. */
+enum { KIND_FIXED, KIND_NAME, KIND_TEXT, KIND_NUMBER, KIND_STATUS };
+
+/* The share of the terminal a name or a text keeps before libsmartcols cuts it further
+ * (its relative width hint: 24 columns of 120, 16 of 80). */
+#define NAME_SHARE 0.2
+#define TEXT_SHARE 0.15
+
 struct hp__table {
-    size_t ncols, nrows, cap;
-    char **cells; /* (nrows + 1) * ncols, row 0 the headers */
+    struct libscols_table *tb;
+    size_t ncols;
+    int *kind;
 };
 
-static char *dup_or_dash(const char *s)
+static int column_kind(const char *header)
 {
-    return strdup(s ? s : "-");
+    static const struct {
+        const char *header;
+        int kind;
+    } kinds[] = {{"NAME", KIND_NAME},        {"SERVICE", KIND_NAME}, {"ACTION", KIND_NAME},
+                 {"DESCRIPTION", KIND_TEXT}, {"ERROR", KIND_TEXT},   {"JOB", KIND_NUMBER},
+                 {"RUN", KIND_NUMBER},       {"TRY", KIND_NUMBER},   {"PID", KIND_NUMBER},
+                 {"EXIT", KIND_NUMBER},      {"STATUS", KIND_STATUS}};
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(header, kinds[i].header) == 0)
+            return kinds[i].kind;
+    return KIND_FIXED;
 }
 
 hp__table *hp__table_new(size_t ncols, const char *const *headers)
@@ -240,192 +287,211 @@ hp__table *hp__table_new(size_t ncols, const char *const *headers)
     if (!t)
         return NULL;
     t->ncols = ncols;
-    t->cap = 16;
-    t->cells = calloc(t->cap * ncols, sizeof(char *));
-    if (!t->cells) {
-        free(t);
-        return NULL;
+    t->kind = calloc(ncols, sizeof(*t->kind));
+    t->tb = scols_new_table();
+    if (!t->kind || !t->tb)
+        goto fail;
+    /* Cells are escaped here (hp__out_escape), once, as every other line the CLI prints;
+     * libsmartcols' own encoding would escape the backslashes of those escapes again. */
+    scols_table_enable_noencoding(t->tb, 1);
+    scols_table_enable_colors(t->tb, color_on);
+    scols_table_enable_noheadings(t->tb, no_headers);
+    if (scols_table_set_column_separator(t->tb, "  ") != 0)
+        goto fail;
+    for (size_t i = 0; i < ncols; i++) {
+        struct libscols_column *cl;
+        int flags = 0;
+        double share = 0;
+        t->kind[i] = column_kind(headers[i]);
+        if (t->kind[i] == KIND_NAME || t->kind[i] == KIND_TEXT) {
+            flags = SCOLS_FL_TRUNC;
+            share = t->kind[i] == KIND_NAME ? NAME_SHARE : TEXT_SHARE;
+        } else if (t->kind[i] == KIND_NUMBER) {
+            flags = SCOLS_FL_RIGHT;
+        }
+        cl = scols_table_new_column(t->tb, headers[i], share, flags);
+        if (!cl)
+            goto fail;
+        if (color_on)
+            scols_cell_set_color(scols_column_get_header(cl), "\033[" HP__SGR_BOLD "m");
     }
-    for (size_t i = 0; i < ncols; i++)
-        t->cells[i] = dup_or_dash(headers[i]);
-    t->nrows = 1;
     return t;
+fail:
+    hp__table_free(t);
+    return NULL;
 }
 
 void hp__table_row(hp__table *t, const char *const *cells)
 {
-    if (!t)
+    struct libscols_line *ln;
+
+    if (!t || !(ln = scols_table_new_line(t->tb, NULL)))
         return;
-    if (t->nrows == t->cap) {
-        char **grown = realloc(t->cells, t->cap * 2 * t->ncols * sizeof(char *));
-        if (!grown)
-            return;
-        t->cells = grown;
-        t->cap *= 2;
+    for (size_t i = 0; i < t->ncols; i++) {
+        const char *text = cells[i] ? cells[i] : "-";
+        char glyphed[96], *esc;
+        size_t g;
+        if (t->kind[i] == KIND_STATUS && (g = glyph_index(text)) < N_GLYPHS) {
+            snprintf(glyphed, sizeof(glyphed), "%s %s", glyphs[g].glyph, text);
+            text = glyphed;
+            if (color_on) {
+                char sgr[16];
+                snprintf(sgr, sizeof(sgr), "\033[%sm", glyphs[g].sgr);
+                scols_cell_set_color(scols_line_get_cell(ln, i), sgr);
+            }
+        }
+        esc = hp__out_escape(text);
+        if (esc && scols_line_refer_data(ln, i, esc) != 0)
+            free(esc);
     }
-    for (size_t i = 0; i < t->ncols; i++)
-        t->cells[t->nrows * t->ncols + i] = dup_or_dash(cells[i]);
-    t->nrows++;
 }
 
-/* Characters on screen: UTF-8 lead bytes, not counting ANSI escape sequences. */
-static size_t width(const char *s)
+/* The columns on screen of the character at s (len bytes left) in the current locale,
+ * as libsmartcols counts them, and its bytes in *n; a byte that is not a character is
+ * one column. */
+static size_t char_width(const char *s, size_t len, size_t *n)
 {
-    size_t w = 0;
+    mbstate_t st;
+    wchar_t wc;
+    int cw;
 
-    while (*s) {
-        if (*s == '\033') {
-            while (*s && *s != 'm')
-                s++;
-            if (*s)
-                s++;
-            continue;
-        }
-        if (((unsigned char)*s & 0xc0) != 0x80)
-            w++;
-        s++;
+    memset(&st, 0, sizeof(st));
+    *n = mbrtowc(&wc, s, len, &st);
+    if (*n == (size_t)-1 || *n == (size_t)-2 || *n == 0) {
+        *n = 1;
+        return 1;
     }
+    cw = wcwidth(wc);
+    return cw < 0 ? 1 : (size_t)cw;
+}
+
+static size_t text_width(const char *s)
+{
+    size_t len = strlen(s), w = 0, n;
+
+    for (size_t off = 0; off < len; off += n)
+        w += char_width(s + off, len - off, &n);
     return w;
 }
 
-/* How a column gives way when the table is wider than the terminal: names lose their
- * middle (two names that differ at the end stay distinct), free text its end, the rest
- * (states, numbers, times) never shrinks. Chosen by the header so every list agrees. */
-enum { FIT_FIXED, FIT_MIDDLE, FIT_END };
-
-static int fit_kind(const char *header)
+/* s cut to w columns with "…" in its middle (a name) or at its end (a text): a new
+ * string, or NULL when s fits or there is no memory. A wide character is never split. */
+static char *ellipsize(const char *s, size_t w, int kind)
 {
-    static const char *const middle[] = {"NAME", "SERVICE", "ACTION"};
-    static const char *const end[] = {"DESCRIPTION", "ERROR"};
+    size_t len = strlen(s), total = text_width(s), head, tail, hb = 0, tb, seen = 0, n;
+    char *out;
 
-    for (size_t i = 0; i < sizeof(middle) / sizeof(middle[0]); i++)
-        if (strcmp(header, middle[i]) == 0)
-            return FIT_MIDDLE;
-    for (size_t i = 0; i < sizeof(end) / sizeof(end[0]); i++)
-        if (strcmp(header, end[i]) == 0)
-            return FIT_END;
-    return FIT_FIXED;
+    if (total <= w || w == 0)
+        return NULL;
+    tail = kind == KIND_NAME ? (w - 1) / 3 : 0;
+    head = w - 1 - tail;
+    for (size_t cw; hb < len && seen + (cw = char_width(s + hb, len - hb, &n)) <= head; hb += n)
+        seen += cw;
+    /* the tail starts at the first character after which at most tail columns remain */
+    for (tb = hb; tb < len && total - seen > tail; tb += n)
+        seen += char_width(s + tb, len - tb, &n);
+    out = malloc(hb + 3 + (len - tb) + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, s, hb);
+    memcpy(out + hb, "\u2026", 3);
+    memcpy(out + hb + 3, s + tb, len - tb + 1);
+    return out;
 }
 
-/* Byte offset of the character number n of s (plain text, no escapes). */
-static size_t char_offset(const char *s, size_t n)
+/* Column widths libsmartcols chose for the last layout, into w (ncols). */
+static int layout(hp__table *t, size_t *w)
 {
-    size_t off = 0;
+    char *text = NULL;
+    int rc = scols_print_table_to_string(t->tb, &text);
 
-    while (s[off] && n > 0) {
-        off++;
-        while (((unsigned char)s[off] & 0xc0) == 0x80)
-            off++;
-        n--;
+    free(text);
+    for (size_t c = 0; rc == 0 && c < t->ncols; c++)
+        w[c] = scols_column_get_width(scols_table_get_column(t->tb, c));
+    return rc;
+}
+
+/* Fits the table to limit columns: libsmartcols picks the widths (names and texts cut
+ * down to their share of the terminal first, then towards their header's width); the
+ * texts are left out when the names could not keep their share with them; then the
+ * cells too wide for their column are cut here, as a name must lose its middle. */
+static void fit(hp__table *t, size_t limit)
+{
+    size_t *w = calloc(t->ncols, sizeof(*w)), need = 0;
+    struct libscols_iter *itr = NULL;
+    struct libscols_line *ln;
+
+    if (!w)
+        return;
+    scols_table_set_termforce(t->tb, SCOLS_TERMFORCE_NEVER); /* the natural widths */
+    if (layout(t, w) != 0)
+        goto out;
+    for (size_t c = 0; c < t->ncols; c++) {
+        size_t share = (size_t)((t->kind[c] == KIND_NAME   ? NAME_SHARE
+                                 : t->kind[c] == KIND_TEXT ? TEXT_SHARE
+                                                           : 0) *
+                                (double)limit);
+        need += (c ? 2 : 0) + (share && w[c] > share ? share : w[c]);
     }
-    return off;
-}
-
-/* s cut to w characters with an ellipsis in the middle or at the end, into buf. Cells
- * with colour escapes are states, which never shrink, so plain text is enough here. */
-static const char *ellipsize(const char *s, size_t w, int kind, char *buf, size_t size)
-{
-    size_t len = width(s), head, tail, hb, tb;
-
-    if (len <= w || w == 0 || kind == FIT_FIXED)
-        return s;
-    if (kind == FIT_END) {
-        head = w - 1;
-        tail = 0;
-    } else {
-        tail = (w - 1) / 3;
-        head = w - 1 - tail;
-    }
-    hb = char_offset(s, head);
-    tb = char_offset(s, len - tail);
-    if (hb + (strlen(s) - tb) + 4 > size)
-        return s;
-    memcpy(buf, s, hb);
-    memcpy(buf + hb, "\u2026", 3);
-    memcpy(buf + hb + 3, s + tb, strlen(s + tb) + 1);
-    return buf;
-}
-
-/* Narrows the widest shrinkable column of w (a name to 12, a text to 10) one step at a
- * time until the row fits limit; then drops the text columns (width 0) and narrows the
- * names to 5: on a narrow terminal a name is worth more than a clipped description.
- * The two blanks between columns count. */
-static void fit_widths(const hp__table *t, size_t *w, size_t limit)
-{
-    size_t total = 0;
-
-    for (size_t c = 0; c < t->ncols; c++)
-        total += w[c] + (c ? 2 : 0);
-    for (int phase = 0; phase < 3 && total > limit; phase++) {
-        for (size_t c = 0; phase == 1 && c < t->ncols && total > limit; c++)
-            if (fit_kind(t->cells[c]) == FIT_END && w[c] > 0) {
-                total -= w[c] + 2;
-                w[c] = 0;
-            }
-        while (phase != 1 && total > limit) {
-            size_t best = t->ncols;
-            for (size_t c = 0; c < t->ncols; c++) {
-                int kind = fit_kind(t->cells[c]);
-                size_t min = phase == 0 ? (kind == FIT_MIDDLE ? 12 : 10) : 5;
-                if (kind != FIT_FIXED && (phase == 0 || kind == FIT_MIDDLE) && w[c] > min &&
-                    (best == t->ncols || w[c] > w[best]))
-                    best = c;
-            }
-            if (best == t->ncols)
-                break;
-            w[best]--;
-            total--;
+    for (size_t c = 0; need > limit && c < t->ncols; c++)
+        if (t->kind[c] == KIND_TEXT) {
+            struct libscols_column *cl = scols_table_get_column(t->tb, c);
+            scols_column_set_flags(cl, scols_column_get_flags(cl) | SCOLS_FL_HIDDEN);
         }
-    }
+    scols_table_set_termforce(t->tb, SCOLS_TERMFORCE_ALWAYS);
+    scols_table_set_termwidth(t->tb, limit);
+    if (layout(t, w) != 0 || !(itr = scols_new_iter(SCOLS_ITER_FORWARD)))
+        goto out;
+    while (scols_table_next_line(t->tb, itr, &ln) == 0)
+        for (size_t c = 0; c < t->ncols; c++) {
+            char *cut;
+            if (t->kind[c] != KIND_NAME && t->kind[c] != KIND_TEXT)
+                continue;
+            cut = ellipsize(scols_cell_get_data(scols_line_get_cell(ln, c)), w[c], t->kind[c]);
+            if (cut && scols_line_refer_data(ln, c, cut) != 0)
+                free(cut);
+        }
+out:
+    scols_free_iter(itr);
+    free(w);
 }
 
-void hp__table_print(const hp__table *t, FILE *out)
+void hp__table_print(hp__table *t, FILE *out)
 {
-    size_t *w, limit = hp__out_columns();
-    char cut[4096], buf[sizeof(cut) + 16]; /* a cut cell: at most 4 bytes a column */
+    size_t limit = hp__out_columns();
+    char *text = NULL;
 
     if (!t)
         return;
-    w = calloc(t->ncols, sizeof(*w));
-    if (!w)
-        return;
-    for (size_t r = no_headers ? 1 : 0; r < t->nrows; r++)
-        for (size_t c = 0; c < t->ncols; c++) {
-            size_t cw = width(t->cells[r * t->ncols + c]);
-            if (cw > w[c])
-                w[c] = cw;
-        }
     if (limit > 0)
-        fit_widths(t, w, limit);
-    for (size_t r = no_headers ? 1 : 0; r < t->nrows; r++) {
-        size_t end = 0; /* one past the last shown, non-empty cell: no trailing blanks */
-        for (size_t c = 0; c < t->ncols; c++)
-            if (w[c] > 0 && *t->cells[r * t->ncols + c])
-                end = c + 1;
-        for (size_t c = 0; c < end; c++) {
-            const char *cell = t->cells[r * t->ncols + c];
-            int last = c + 1 == end;
-            if (w[c] == 0)
-                continue; /* a column dropped to fit */
-            cell = ellipsize(cell, w[c], fit_kind(t->cells[c]), cut, sizeof(cut));
-            if (r == 0)
-                cell = hp__out_paint(HP__SGR_BOLD, cell, buf, sizeof(buf));
-            fputs(cell, out);
-            if (!last)
-                fprintf(out, "%*s", (int)(w[c] - width(cell) + 2), "");
-        }
+        fit(t, limit);
+    else
+        scols_table_set_termforce(t->tb, SCOLS_TERMFORCE_NEVER); /* a pipe: whole values */
+    if (scols_print_table_to_string(t->tb, &text) != 0 || !text)
+        goto out;
+    /* No blanks at the end of a line: a row whose last cells are empty ends with the
+     * last cell that has something. */
+    for (char *line = text, *nl; *line; line = nl + 1) {
+        size_t n;
+        nl = strchr(line, '\n');
+        n = nl ? (size_t)(nl - line) : strlen(line);
+        while (n > 0 && line[n - 1] == ' ')
+            n--;
+        fwrite(line, 1, n, out);
         fputc('\n', out);
+        if (!nl)
+            break;
     }
-    free(w);
+out:
+    free(text);
 }
 
 void hp__table_free(hp__table *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->nrows * t->ncols; i++)
-        free(t->cells[i]);
-    free(t->cells);
+    scols_unref_table(t->tb);
+    free(t->kind);
     free(t);
 }
 

@@ -50,14 +50,16 @@ size_t hp__out_columns(void);
 /* Tables print without their header line from now on (--no-headers). */
 void hp__out_no_headers(void);
 
-/* A table printed with aligned columns, fitted to hp__out_columns(): NAME, SERVICE and
- * ACTION cells shortened in the middle, DESCRIPTION and ERROR at the end, with "…"; headers and
- * cells are copied; the width of a cell counts characters, not bytes or colour escapes. */
+/* A table laid out by libsmartcols, fitted to hp__out_columns() (no limit: whole values):
+ * NAME, SERVICE and ACTION cells shortened in the middle, DESCRIPTION and ERROR at the
+ * end with "…" (and left out first on a narrow terminal); JOB, RUN, TRY, PID and EXIT
+ * aligned right; a STATUS cell is a state word, shown with its glyph and colour. Cells
+ * are copied and escaped (hp__out_escape); no line ends in blanks. */
 typedef struct hp__table hp__table;
 hp__table *hp__table_new(size_t ncols, const char *const *headers); /* NULL: no memory */
 /* Appends one row of ncols strings (NULL shows as "-"). */
 void hp__table_row(hp__table *t, const char *const *cells);
-void hp__table_print(const hp__table *t, FILE *out);
+void hp__table_print(hp__table *t, FILE *out);
 void hp__table_free(hp__table *t); /* NULL safe */
 
 /* One log line "HH:MM:SS.mmm src out| text", stderr lines marked "err|" (red with

@@ -32,13 +32,12 @@ void hp__cli_print_jobs(const hp_job *jobs, size_t n, int show_run)
     }
     for (size_t i = 0; i < n; i++) {
         const hp_job *j = &jobs[i];
-        char id[24], run[24], status[64], try[24], pid[24], code[24], dur[32], *err;
+        char id[24], run[24], try[24], pid[24], code[24], dur[32];
         const char *cells[10];
         size_t k = 0;
         int64_t end = j->ended_at_ms ? j->ended_at_ms : hp__out_now_ms();
         snprintf(id, sizeof(id), "%lld", (long long)j->id);
         snprintf(run, sizeof(run), "%lld", (long long)j->run_id);
-        hp__out_status(hp_job_state_name(j->status), status, sizeof(status));
         snprintf(try, sizeof(try), "%lld", (long long)j->attempt);
         snprintf(pid, sizeof(pid), "%lld", (long long)j->pid);
         if (j->has_exit_code)
@@ -48,21 +47,19 @@ void hp__cli_print_jobs(const hp_job *jobs, size_t n, int show_run)
         else
             snprintf(code, sizeof(code), "-");
         hp__out_duration(j->started_at_ms ? end - j->started_at_ms : -1, dur, sizeof(dur));
-        err = hp__out_escape(j->error ? j->error : "");
         cells[k++] = id;
         if (show_run) {
             cells[k++] = run;
             cells[k++] = j->service ? j->service : "-";
         }
         cells[k++] = j->action;
-        cells[k++] = status;
+        cells[k++] = hp_job_state_name(j->status);
         cells[k++] = try;
         cells[k++] = j->has_pid ? pid : "-";
         cells[k++] = code;
         cells[k++] = dur;
-        cells[k++] = err && *err ? err : "";
+        cells[k++] = j->error ? j->error : "";
         hp__table_row(show_run ? t : t2, cells);
-        free(err);
     }
     hp__table_print(show_run ? t : t2, stdout);
     hp__table_free(t);
@@ -336,7 +333,7 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
     t = hp__table_new(7, head);
     for (size_t i = 0; i < list->n_runs; i++) {
         const hp_run *r = &list->runs[i];
-        char id[24], status[64], when[48], dur[32], jobs[64];
+        char id[24], when[48], dur[32], jobs[64];
         const char *cells[7];
         int64_t end = r->ended_at_ms ? r->ended_at_ms : hp__out_now_ms();
         snprintf(id, sizeof(id), "%lld", (long long)r->id);
@@ -345,7 +342,7 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
         cells[0] = id;
         cells[1] = r->name;
         cells[2] = r->service ? r->service : "-";
-        cells[3] = hp__out_status(hp_run_state_name(r->status), status, sizeof(status));
+        cells[3] = hp_run_state_name(r->status);
         cells[4] = hp__out_when(r->created_at_ms, when, sizeof(when));
         cells[5] =
             hp__out_duration(r->started_at_ms ? end - r->started_at_ms : -1, dur, sizeof(dur));

@@ -79,10 +79,9 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
     t = hp__table_new(8, head);
     for (size_t i = 0; i < list->n_services; i++) {
         const hp_service_summary *s = &list->services[i];
-        char status[64], run[24], restarts[24], pids[96] = "", up[32], *desc;
+        char run[24], restarts[24], pids[96] = "", up[32];
         const char *cells[8];
         size_t used = 0;
-        hp__out_status(hp_service_state_name(s->status), status, sizeof(status));
         snprintf(run, sizeof(run), "%lld", (long long)s->run_id);
         snprintf(restarts, sizeof(restarts), "%lld%s", (long long)s->restarts,
                  s->crash_loop ? " crash-loop" : "");
@@ -93,17 +92,15 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
             hp__out_duration(hp__out_now_ms() - s->started_at_ms, up, sizeof(up));
         else
             snprintf(up, sizeof(up), "-");
-        desc = hp__out_escape(s->description && *s->description ? s->description : "-");
         cells[0] = s->name;
-        cells[1] = status;
+        cells[1] = hp_service_state_name(s->status);
         cells[2] = s->wanted_start ? "start" : "stop";
         cells[3] = s->run_id ? run : "-";
         cells[4] = restarts;
         cells[5] = used ? pids : "-";
         cells[6] = up;
-        cells[7] = desc;
+        cells[7] = s->description && *s->description ? s->description : "-";
         hp__table_row(t, cells);
-        free(desc);
     }
     hp__table_print(t, stdout);
     hp__table_free(t);

@@ -9,11 +9,14 @@
 #include "check_common.h"
 #include "server_harness.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1087,6 +1090,66 @@ static int strict_utf8(const unsigned char *p, size_t len)
     return 1;
 }
 
+/* Field n (1-based, as proc(5) counts) of /proc/<pid>/task/<pid>/stat, -1 when absent. */
+static long stat_field(pid_t pid, int n)
+{
+    char path[64], buf[1024], *p;
+    FILE *f;
+    size_t got;
+    long v = -1;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+    if (!(f = fopen(path, "re")))
+        return -1;
+    got = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    if (!(p = strrchr(buf, ')')))
+        return -1;
+    p++;
+    for (int field = 3; field <= n && p; field++) {
+        p += strspn(p, " ");
+        if (field == n)
+            v = strtol(p, NULL, 10);
+        p = strchr(p, ' ');
+    }
+    return v;
+}
+
+/* The daemon's loop runs with a real-time policy where it may, so a flood of output does
+ * not leave a control call waiting for the CPU behind the jobs; the jobs themselves run
+ * as usual (normal policy, the nice the daemon started with). */
+START_TEST(the_loop_runs_before_jobs_and_jobs_run_with_the_usual_policy)
+{
+    int64_t id = hpt_submit(
+        "policy", hpt_script("p", "cut -d')' -f2- /proc/$$/stat | awk '{print $17, $39}'"), NULL);
+    cJSON *run = hpt_wait_run(id, RUN_DEADLINE_MS), *lines;
+    char want[64];
+    int rt_allowed;
+
+    errno = 0;
+    snprintf(want, sizeof(want), "%d 0", getpriority(PRIO_PROCESS, 0));
+    assert_status(run, "succeeded");
+    lines = hpt_job_lines(hpt_int(hpt_job_of(run, "p"), "id"));
+    ck_assert_msg(hpt_find_line(lines, "stdout", want, 0) >= 0,
+                  "the job's nice and policy are not %s", want);
+    cJSON_Delete(lines);
+    cJSON_Delete(run);
+    {
+        struct sched_param sp = {.sched_priority = 1};
+        /* allowed here (root, CAP_SYS_NICE or RLIMIT_RTPRIO): asked of a child */
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(sched_setscheduler(0, SCHED_RR, &sp) == 0 ? 0 : 1);
+        ck_assert_int_gt(pid, 0);
+        ck_assert_int_eq(waitpid(pid, &rt_allowed, 0), pid);
+        rt_allowed = WIFEXITED(rt_allowed) && WEXITSTATUS(rt_allowed) == 0;
+    }
+    if (rt_allowed && !getenv("HPT_SERVER_WRAPPER")) /* a wrapper is the server process */
+        ck_assert_int_eq(stat_field(hpt_server_pid(), 41), SCHED_RR);
+}
+END_TEST
+
 /* Lines stored as they come (in blocks) and lines that need work (a CR to drop, bytes to
  * replace, a line at the length bound) in the same reads keep their order and seqs. */
 START_TEST(plain_and_odd_lines_in_one_read_keep_order_and_text)
@@ -1218,6 +1281,7 @@ static Suite *server_jobs_suite(void)
     tcase_add_test(tc, echo_hello_succeeds_with_its_output_and_system_lines);
     tcase_add_test(tc, invalid_utf8_and_nul_in_output_come_back_as_valid_utf8);
     tcase_add_test(tc, plain_and_odd_lines_in_one_read_keep_order_and_text);
+    tcase_add_test(tc, the_loop_runs_before_jobs_and_jobs_run_with_the_usual_policy);
     tcase_add_test(tc, skipped_dependants_name_the_root_cause);
     tcase_add_test(tc, leader_exit_ends_the_job_and_kills_an_escapee_holding_stdout);
     tcase_add_test(tc, stderr_lines_are_on_the_stderr_stream);

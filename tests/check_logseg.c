@@ -619,6 +619,39 @@ START_TEST(large_blocks_under_a_small_bound_keep_the_bound_and_exact_counts)
 }
 END_TEST
 
+/* Split into pieces, a block the buffers take only in part keeps its first lines and
+ * counts the rest as dropped. */
+START_TEST(a_block_the_buffer_takes_in_part_keeps_its_first_lines_and_counts_the_rest)
+{
+    hpd_logseg *lg = open_logs(16384, 0, 2048);
+    static char text[4096];
+    hpd_logseg_stat st;
+    size_t at = 0;
+    uint32_t n = 0;
+    int64_t dropped;
+    seen s;
+
+    while (at + 14 < sizeof(text)) {
+        at += (size_t)snprintf(text + at, sizeof(text) - at, "line %07u\n", n + 1);
+        n++;
+    }
+    dropped = hpd_logseg_append_block(lg, 4, 1, "s", 1, 1, 1, 1, 0, text, at, n);
+    ck_assert_int_gt(dropped, 0);
+    ck_assert_int_lt(dropped, n);
+    ck_assert_int_eq(hpd_logseg_job_stat(lg, 4, &st), 1);
+    ck_assert_int_eq(st.lines, n - dropped);
+    ck_assert_int_eq(st.dropped, dropped);
+    flush(lg);
+    s = read_forward(lg, 4, 0, 0, 0);
+    ck_assert_int_eq(s.n, n - dropped);
+    ck_assert(s.order_ok);
+    ck_assert_int_eq(s.seq[0], 1);
+    ck_assert_str_eq(s.first, "line 0000001");
+    free(s.seq);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
 static Suite *logseg_suite(void)
 {
     Suite *s = suite_create("logseg");
@@ -639,6 +672,7 @@ static Suite *logseg_suite(void)
     tcase_add_test(tc, a_directory_of_single_line_records_takes_blocks_after_its_lines);
     tcase_add_test(tc, a_torn_last_block_is_cut_whole_at_every_offset);
     tcase_add_test(tc, large_blocks_under_a_small_bound_keep_the_bound_and_exact_counts);
+    tcase_add_test(tc, a_block_the_buffer_takes_in_part_keeps_its_first_lines_and_counts_the_rest);
     suite_add_tcase(s, tc);
     return s;
 }

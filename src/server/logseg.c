@@ -419,22 +419,21 @@ static int append_block(hpd_logseg *lg, joblog *j, int64_t first_seq, int64_t ts
     return 0;
 }
 
-int hpd_logseg_append_block(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char *src,
-                            size_t src_len, int64_t first_seq, int64_t ts_ms, int attempt,
-                            int stream, const char *lines, size_t len, uint32_t count)
+int64_t hpd_logseg_append_block(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char *src,
+                                size_t src_len, int64_t first_seq, int64_t ts_ms, int attempt,
+                                int stream, const char *lines, size_t len, uint32_t count)
 {
     /* Retention drops whole segments, and a segment holds whole records: a block stays a
      * small part of a segment, so a small bound per job is kept closely. */
     size_t max = (size_t)lg->seg_max / 8;
     joblog *j;
-    int rc = 0;
 
     if (count == 0)
         return 0;
     if (job_id == 0 || len > UINT32_MAX - 4)
-        return -1; /* job 0's lines carry their source: one record each */
+        return count; /* job 0's lines carry their source: one record each */
     if (!(j = append_job(lg, job_id, run_id, src, src_len)))
-        return -1;
+        return count;
     while (len > max && count > 1) {
         const char *nl = memrchr(lines, '\n', max);
         size_t piece;
@@ -447,14 +446,19 @@ int hpd_logseg_append_block(hpd_logseg *lg, int64_t job_id, int64_t run_id, cons
             break;
         for (const char *p = lines; (p = memchr(p, '\n', (size_t)(lines + piece - p))); p++)
             n++;
-        rc |= append_block(lg, j, first_seq, ts_ms, attempt, stream, lines, piece, n);
+        if (append_block(lg, j, first_seq, ts_ms, attempt, stream, lines, piece, n) != 0) {
+            /* the rest is dropped too, so what is kept has no hole */
+            hpd_logseg_lose(lg, job_id, count - n);
+            return count; /* what was left */
+        }
         lines += piece;
         len -= piece;
         count -= n;
         first_seq += n;
     }
-    rc |= append_block(lg, j, first_seq, ts_ms, attempt, stream, lines, len, count);
-    return rc;
+    if (append_block(lg, j, first_seq, ts_ms, attempt, stream, lines, len, count) != 0)
+        return count;
+    return 0;
 }
 
 int hpd_logseg_append(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char *src,

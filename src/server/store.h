@@ -115,7 +115,7 @@ int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int6
                              int attempt, hpd_stream stream, const char *line, size_t len);
 /* The same for count lines of one read (each followed by its newline, none longer than a
  * line may be, valid UTF-8): one record for all, seqs following each other; the first
- * seq, or -1 (all dropped and counted). */
+ * seq, or -1 when all were dropped (each line dropped is counted). */
 int64_t hpd_store_log_append_lines(hpd_store *st, int64_t ts_ms, const char *src, int64_t job_id,
                                    int attempt, hpd_stream stream, const char *lines, size_t len,
                                    uint32_t count);

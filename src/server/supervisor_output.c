@@ -91,10 +91,7 @@ static size_t utf8_valid_at(const unsigned char *p, size_t avail)
     return n;
 }
 
-/* What a job prints goes out in JSON strings: invalid UTF-8 and NUL bytes become U+FFFD
- * (one per byte that starts no valid sequence), so strict decoders accept every line
- * and a NUL does not cut it. NULL when line is already valid (the usual case). */
-/* The length of the valid start of line (all of it, usually). */
+/* The length of the valid start of line (all of it, usually): valid UTF-8 without NUL. */
 static size_t utf8_valid_prefix(const char *line, size_t len)
 {
     const unsigned char *p = (const unsigned char *)line;
@@ -116,6 +113,9 @@ static size_t utf8_valid_prefix(const char *line, size_t len)
     return at;
 }
 
+/* What a job prints goes out in JSON strings: invalid UTF-8 and NUL bytes become U+FFFD
+ * (one per byte that starts no valid sequence), so strict decoders accept every line
+ * and a NUL does not cut it. NULL when line is already valid (the usual case). */
 static char *utf8_clean(const char *line, size_t len, size_t *out_len)
 {
     const unsigned char *p = (const unsigned char *)line;
@@ -192,7 +192,7 @@ static size_t plain_lines(const char *buf, size_t avail, uint32_t *count)
             uint64_t upto = b == 7 ? ~0ull : (1ull << (8 * b + 8)) - 1; /* bytes 0..b */
             size_t end = at + b;
 
-            odd |= (bad & upto >> 8) != 0;
+            odd |= (bad & (upto >> 8)) != 0; /* before the newline */
             if (end - line > MAX_LINE || (odd && !line_plain(buf + line, end - line)))
                 goto out;
             n++;

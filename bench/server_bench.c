@@ -10,7 +10,8 @@
  * writing into `cat > file` in the same run: 1 000 000 lines of 100 B with one write per
  * line, bulk writes of short lines, the daemon's RSS growth during the flood, and
  * service.list while 10 jobs flood.
- * Usage: bench/server_bench [PATH_TO_hero_proc_server [logs]]   (logs: those figures alone)
+ * Usage: bench/server_bench [PATH_TO_hero_proc_server [logs|flood]]   (logs: those figures
+ *        alone; flood: service.list under the flood alone)
  *        bench/server_bench --produce LINES BYTES bulk|each   (the producer it runs) */
 #include "config.h"
 
@@ -336,6 +337,13 @@ int main(int argc, char **argv)
         return 1;
     pid = bench_start_server("server_bench", server, dir);
     printf("hero_proc_server benchmarks (%s)\n", server);
+    if (argc > 2 && strcmp(argv[2], "flood") == 0) {
+        /* service.list under the flood alone */
+        list_under_flood(500);
+        bench_stop_server(pid);
+        bench_done();
+        return 0;
+    }
     if (argc > 2 && strcmp(argv[2], "logs") == 0) {
         /* the log's figures alone */
         log_speed(dir, pid);

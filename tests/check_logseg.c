@@ -413,6 +413,245 @@ START_TEST(a_reopened_directory_knows_each_job_s_source_and_run)
 }
 END_TEST
 
+static void add_block(hpd_logseg *lg, int64_t job, int64_t first, int64_t ts, const char *lines)
+{
+    uint32_t n = 0;
+
+    for (const char *p = lines; (p = strchr(p, '\n')); p++)
+        n++;
+    ck_assert_int_eq(hpd_logseg_append_block(lg, job, 1, "run.1.blocks", 12, first, ts, 1, 0, lines,
+                                             strlen(lines), n),
+                     0);
+}
+
+/* The text of every line read, joined by '|'. */
+typedef struct joined {
+    char text[4096];
+    int64_t first_seq, last_seq, n;
+    int order_ok, backwards;
+} joined;
+
+static int join(void *ctx, const hpd_logrec *r)
+{
+    joined *j = ctx;
+    size_t at = strlen(j->text);
+
+    if (j->n == 0) {
+        j->first_seq = r->seq;
+        j->order_ok = 1;
+    } else if (r->seq != j->last_seq + (j->backwards ? -1 : 1)) {
+        j->order_ok = 0;
+    }
+    j->last_seq = r->seq;
+    snprintf(j->text + at, sizeof(j->text) - at, "%s%.*s", j->n ? "|" : "", (int)r->len, r->line);
+    j->n++;
+    return 0;
+}
+
+static joined read_joined(hpd_logseg *lg, int64_t after, int64_t since, int64_t before,
+                          int64_t until, int backwards)
+{
+    joined j = {.backwards = backwards};
+    hp_error err = {0};
+    int rc = backwards ? hpd_logseg_backward(lg, 3, before, until, join, &j, &err)
+                       : hpd_logseg_forward(lg, 3, after, since, join, &j, &err);
+
+    ck_assert_msg(rc >= 0, "read: %s", err.message);
+    return j;
+}
+
+/* Blocks (the lines of one read under one header) and single lines mixed: cursors and
+ * time bounds inside a block, both directions, before and after a reopen. */
+static void check_blocks(hpd_logseg *lg)
+{
+    hpd_logseg_stat st;
+    joined j;
+
+    ck_assert_int_eq(hpd_logseg_job_stat(lg, 3, &st), 1);
+    ck_assert_int_eq(st.lines, 9);
+    ck_assert_int_eq(st.first_seq, 1);
+    ck_assert_int_eq(st.last_seq, 9);
+    j = read_joined(lg, 0, 0, 0, 0, 0);
+    ck_assert_str_eq(j.text, "a|b||c|single|d|e|f|g");
+    ck_assert(j.order_ok);
+    j = read_joined(lg, 2, 0, 0, 0, 0);
+    ck_assert_str_eq(j.text, "|c|single|d|e|f|g");
+    ck_assert_int_eq(j.first_seq, 3);
+    j = read_joined(lg, 0, 30, 0, 0, 0);
+    ck_assert_str_eq(j.text, "d|e|f|g");
+    j = read_joined(lg, 0, 0, 0, 0, 1);
+    ck_assert_str_eq(j.text, "g|f|e|d|single|c||b|a");
+    ck_assert(j.order_ok);
+    j = read_joined(lg, 0, 0, 3, 0, 1);
+    ck_assert_str_eq(j.text, "b|a");
+    ck_assert_int_eq(j.first_seq, 2);
+    j = read_joined(lg, 0, 0, 8, 30, 1);
+    ck_assert_str_eq(j.text, "single|c||b|a");
+}
+
+START_TEST(blocks_of_lines_read_like_single_lines)
+{
+    hpd_logseg *lg = open_logs(0, 0, 0);
+
+    add_block(lg, 3, 1, 10, "a\nb\n\nc\n");
+    add(lg, 3, 5, 20, "single");
+    add_block(lg, 3, 6, 30, "d\ne\n");
+    flush(lg);
+    add_block(lg, 3, 8, 40, "f\ng\n");
+    check_blocks(lg); /* one block still in the buffer */
+    flush(lg);
+    check_blocks(lg);
+    hpd_logseg_close(lg);
+    lg = open_logs(0, 0, 0);
+    check_blocks(lg);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+/* A directory written with one record per line (the format before blocks) opens, reads,
+ * and takes blocks after its lines. */
+START_TEST(a_directory_of_single_line_records_takes_blocks_after_its_lines)
+{
+    hpd_logseg *lg = open_logs(0, 0, 0);
+    joined j;
+
+    add(lg, 3, 1, 10, "a");
+    add(lg, 3, 2, 10, "b");
+    flush(lg);
+    hpd_logseg_close(lg);
+    lg = open_logs(0, 0, 0);
+    j = read_joined(lg, 0, 0, 0, 0, 0);
+    ck_assert_str_eq(j.text, "a|b");
+    add_block(lg, 3, 3, 20, "c\nd\n");
+    flush(lg);
+    hpd_logseg_close(lg);
+    lg = open_logs(0, 0, 0);
+    j = read_joined(lg, 0, 0, 0, 0, 0);
+    ck_assert_str_eq(j.text, "a|b|c|d");
+    ck_assert(j.order_ok);
+    j = read_joined(lg, 0, 0, 0, 0, 1);
+    ck_assert_str_eq(j.text, "d|c|b|a");
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+START_TEST(a_torn_last_block_is_cut_whole_at_every_offset)
+{
+    hpd_logseg *lg = open_logs(0, 0, 0);
+    char path[4400], saved[4400];
+    struct stat sb;
+    off_t full, last_start;
+
+    add(lg, 5, 1, 1, "first");
+    flush(lg);
+    hpd_logseg_close(lg);
+    segment_file(path, sizeof(path));
+    ck_assert_int_eq(stat(path, &sb), 0);
+    last_start = sb.st_size;
+    lg = open_logs(0, 0, 0);
+    ck_assert_int_eq(hpd_logseg_append_block(lg, 5, 1, "s", 1, 2, 2, 1, 0, "x\ny\nz\n", 6, 3), 0);
+    flush(lg);
+    hpd_logseg_close(lg);
+    ck_assert_int_eq(stat(path, &sb), 0);
+    full = sb.st_size;
+    ck_assert_int_eq(full - last_start, 32 + 4 + 6);
+    snprintf(saved, sizeof(saved), "%s/whole", hp_test_tmpdir());
+    copy_file(path, saved, full);
+
+    for (off_t cut = last_start; cut <= full; cut++) {
+        hpd_logseg_stat st;
+        seen s;
+
+        copy_file(saved, path, cut);
+        lg = open_logs(0, 0, 0);
+        hpd_logseg_job_stat(lg, 5, &st);
+        ck_assert_int_eq(st.lines, cut == full ? 4 : 1);
+        ck_assert_int_eq(st.last_seq, cut == full ? 4 : 1);
+        ck_assert_int_eq(stat(path, &sb), 0);
+        ck_assert_int_eq(sb.st_size, cut == full ? full : last_start);
+        add(lg, 5, 10, 10, "after the restart");
+        flush(lg);
+        s = read_forward(lg, 5, 0, 0, 0);
+        ck_assert_int_eq(s.n, cut == full ? 5 : 2);
+        ck_assert_int_eq(s.seq[s.n - 1], 10);
+        free(s.seq);
+        hpd_logseg_close(lg);
+    }
+}
+END_TEST
+
+/* Blocks larger than a small segment allows are split at lines, so retention still drops
+ * whole segments and counts every line. */
+START_TEST(large_blocks_under_a_small_bound_keep_the_bound_and_exact_counts)
+{
+    hpd_logseg *lg = open_logs(16384, 0, 0);
+    static char text[65536];
+    hpd_logseg_stat st;
+    size_t at = 0;
+    int64_t seq = 1;
+    seen s;
+
+    for (int round = 0; round < 10; round++) {
+        uint32_t n = 0;
+        at = 0;
+        while (at + 16 < sizeof(text) - 1) {
+            at += (size_t)snprintf(text + at, sizeof(text) - at, "line %07lld\n",
+                                   (long long)(seq + n));
+            n++;
+        }
+        ck_assert_int_eq(hpd_logseg_append_block(lg, 9, 1, "s", 1, seq, round, 1, 0, text, at, n),
+                         0);
+        seq += n;
+        flush(lg);
+    }
+    ck_assert_int_eq(hpd_logseg_job_stat(lg, 9, &st), 1);
+    ck_assert_int_le(st.bytes, 16384);
+    ck_assert_int_ge(st.bytes, 16384 - 4096);
+    ck_assert_int_eq(st.lines + st.dropped, seq - 1);
+    ck_assert_int_eq(st.last_seq, seq - 1);
+    ck_assert_int_eq(st.dropped_upto + 1, st.first_seq);
+    s = read_forward(lg, 9, 0, 0, 0);
+    ck_assert_int_eq(s.n, st.lines);
+    ck_assert(s.order_ok);
+    ck_assert_int_eq(s.seq[0], st.first_seq);
+    free(s.seq);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
+/* Split into pieces, a block the buffers take only in part keeps its first lines and
+ * counts the rest as dropped. */
+START_TEST(a_block_the_buffer_takes_in_part_keeps_its_first_lines_and_counts_the_rest)
+{
+    hpd_logseg *lg = open_logs(16384, 0, 2048);
+    static char text[4096];
+    hpd_logseg_stat st;
+    size_t at = 0;
+    uint32_t n = 0;
+    int64_t dropped;
+    seen s;
+
+    while (at + 14 < sizeof(text)) {
+        at += (size_t)snprintf(text + at, sizeof(text) - at, "line %07u\n", n + 1);
+        n++;
+    }
+    dropped = hpd_logseg_append_block(lg, 4, 1, "s", 1, 1, 1, 1, 0, text, at, n);
+    ck_assert_int_gt(dropped, 0);
+    ck_assert_int_lt(dropped, n);
+    ck_assert_int_eq(hpd_logseg_job_stat(lg, 4, &st), 1);
+    ck_assert_int_eq(st.lines, n - dropped);
+    ck_assert_int_eq(st.dropped, dropped);
+    flush(lg);
+    s = read_forward(lg, 4, 0, 0, 0);
+    ck_assert_int_eq(s.n, n - dropped);
+    ck_assert(s.order_ok);
+    ck_assert_int_eq(s.seq[0], 1);
+    ck_assert_str_eq(s.first, "line 0000001");
+    free(s.seq);
+    hpd_logseg_close(lg);
+}
+END_TEST
+
 static Suite *logseg_suite(void)
 {
     Suite *s = suite_create("logseg");
@@ -429,6 +668,11 @@ static Suite *logseg_suite(void)
     tcase_add_test(tc, lines_past_the_buffer_are_dropped_and_counted);
     tcase_add_test(tc, deleting_a_run_removes_its_files);
     tcase_add_test(tc, a_reopened_directory_knows_each_job_s_source_and_run);
+    tcase_add_test(tc, blocks_of_lines_read_like_single_lines);
+    tcase_add_test(tc, a_directory_of_single_line_records_takes_blocks_after_its_lines);
+    tcase_add_test(tc, a_torn_last_block_is_cut_whole_at_every_offset);
+    tcase_add_test(tc, large_blocks_under_a_small_bound_keep_the_bound_and_exact_counts);
+    tcase_add_test(tc, a_block_the_buffer_takes_in_part_keeps_its_first_lines_and_counts_the_rest);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,8 +3,10 @@
  * record naming the job's source and run, then its lines), <job>.<first seq>.idx beside a
  * segment past 64 KiB (a mark every 64 KiB: seq, time, offset), and <job>.meta for a job
  * that lost lines. A record is a 32-byte header (magic, length, seq, time, attempt,
- * stream, source length, a check of the header) and its bytes; host byte order, the file
- * never leaves the host. One file created per job: a one-shot job costs one create. */
+ * stream, source length, a check of the header) and its bytes: one line, or a block of
+ * the lines of one read (their count, then each line with its newline, seqs following
+ * the header's). Host byte order, the file never leaves the host. One file created per
+ * job: a one-shot job costs one create. */
 #include "config.h"
 
 #include "server/logseg.h"
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #define REC_MAGIC   0x4C504824u /* "$HPL" */
+#define BLK_MAGIC   0x42504824u /* "$HPB": a block of lines */
 #define HDR         32
 #define STREAM_META 255 /* a segment's first record: the job's source and run */
 #define MARK_EVERY  (64 * 1024)
@@ -100,10 +103,9 @@ static uint16_t hdr_check(const unsigned char *h)
     return (uint16_t)(x ^ (x >> 16));
 }
 
-static void put_hdr(unsigned char *h, const hpd_logrec *r)
+static void put_hdr(unsigned char *h, uint32_t magic, const hpd_logrec *r)
 {
-    uint32_t magic = REC_MAGIC, len = (uint32_t)(r->src_len + r->len),
-             attempt = (uint32_t)r->attempt;
+    uint32_t len = (uint32_t)(r->src_len + r->len), attempt = (uint32_t)r->attempt;
     uint16_t check;
 
     memcpy(h, &magic, 4);
@@ -117,9 +119,11 @@ static void put_hdr(unsigned char *h, const hpd_logrec *r)
     memcpy(h + 30, &check, 2);
 }
 
-/* 1 and *r, *total set when a whole valid record starts at p; 0 when it is cut short by
- * avail; -1 when the bytes are no record. */
-static int parse_rec(const unsigned char *p, size_t avail, hpd_logrec *r, size_t *total)
+/* 1 and *r, *total, *blk set when a whole valid record starts at p; 0 when it is cut
+ * short by avail; -1 when the bytes are no record. *blk is 0 for a record of one line,
+ * else the lines of a block: r->line then holds them, each with its newline. */
+static int parse_rec(const unsigned char *p, size_t avail, hpd_logrec *r, size_t *total,
+                     uint32_t *blk)
 {
     uint32_t magic, len, attempt;
     uint16_t check;
@@ -128,13 +132,19 @@ static int parse_rec(const unsigned char *p, size_t avail, hpd_logrec *r, size_t
         return 0;
     memcpy(&magic, p, 4);
     memcpy(&check, p + 30, 2);
-    if (magic != REC_MAGIC || check != hdr_check(p))
+    if ((magic != REC_MAGIC && magic != BLK_MAGIC) || check != hdr_check(p))
         return -1;
     memcpy(&len, p + 4, 4);
-    if (len < p[29])
+    if (len < p[29] || (magic == BLK_MAGIC && (len < 4 || p[29] != 0)))
         return -1;
     if (avail < (size_t)HDR + len)
         return 0;
+    *blk = 0;
+    if (magic == BLK_MAGIC) {
+        memcpy(blk, p + HDR, 4);
+        if (*blk == 0)
+            return -1;
+    }
     memcpy(&r->seq, p + 8, 8);
     memcpy(&r->ts_ms, p + 16, 8);
     memcpy(&attempt, p + 24, 4);
@@ -142,22 +152,32 @@ static int parse_rec(const unsigned char *p, size_t avail, hpd_logrec *r, size_t
     r->stream = p[28];
     r->src_len = p[29];
     r->src = (const char *)p + HDR;
-    r->line = (const char *)p + HDR + r->src_len;
-    r->len = len - r->src_len;
+    r->line = (const char *)p + HDR + r->src_len + (*blk ? 4 : 0);
+    r->len = len - r->src_len - (*blk ? 4 : 0);
     *total = HDR + (size_t)len;
     return 1;
 }
 
-/* The seq, time and length of a record this process wrote into a buffer (trusted: no
- * check). */
-static void hop_rec(const unsigned char *p, hpd_logrec *r, size_t *total)
+/* The lines a record holds. */
+static int64_t rec_lines(uint32_t blk)
 {
-    uint32_t len;
+    return blk ? (int64_t)blk : 1;
+}
 
+/* The seq, time, length and lines of a record this process wrote into a buffer
+ * (trusted: no check). */
+static void hop_rec(const unsigned char *p, hpd_logrec *r, size_t *total, int64_t *lines)
+{
+    uint32_t len, magic, n = 1;
+
+    memcpy(&magic, p, 4);
     memcpy(&len, p + 4, 4);
     memcpy(&r->seq, p + 8, 8);
     memcpy(&r->ts_ms, p + 16, 8);
+    if (magic == BLK_MAGIC)
+        memcpy(&n, p + HDR, 4);
     *total = HDR + (size_t)len;
+    *lines = n;
 }
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -337,54 +357,139 @@ static int write_meta(hpd_logseg *lg, joblog *j)
 
 /* ---- writing ---------------------------------------------------------------------- */
 
-int hpd_logseg_append(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char *src,
-                      size_t src_len, int64_t seq, int64_t ts_ms, int attempt, int stream,
-                      const char *line, size_t len)
+/* The job lines are appended to, made when new; NULL when memory is short. */
+static joblog *append_job(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char *src,
+                          size_t src_len)
 {
     joblog *j = job_find(lg, job_id);
-    hpd_logrec r;
-    size_t need;
 
     if (!j && !(j = job_add(lg, job_id)))
-        return -1;
+        return NULL;
     lg->last = j;
     j->idle = 0;
     if (run_id && !j->run_id)
         j->run_id = run_id;
     if (job_id != 0 && !j->src && src)
         j->src = strndup(src, src_len);
+    return j;
+}
+
+/* need more bytes do not fit the buffers: the lines are counted as dropped. */
+static int no_room(hpd_logseg *lg, joblog *j, size_t need, int64_t lines)
+{
+    if (lg->buffered + need <= (size_t)lg->lim.buffer_bytes &&
+        grow((void **)&j->buf, &j->buf_cap, j->buf_len + need, 1) == 0)
+        return 0;
+    j->dropped += lines;
+    j->meta_dirty = 1;
+    mark_dirty(lg, j);
+    lg->dropped += lines;
+    return 1;
+}
+
+/* The record of need bytes just put in j's buffer, its last line seq. */
+static void appended(hpd_logseg *lg, joblog *j, size_t need, int64_t lines, int64_t last_seq)
+{
+    j->buf_len += need;
+    j->buf_lines += lines;
+    j->buf_last_seq = last_seq;
+    mark_dirty(lg, j);
+    lg->buffered += need;
+    lg->waiting += lines;
+    if (last_seq > lg->last_seq)
+        lg->last_seq = last_seq;
+}
+
+static int append_block(hpd_logseg *lg, joblog *j, int64_t first_seq, int64_t ts_ms, int attempt,
+                        int stream, const char *lines, size_t len, uint32_t count)
+{
+    hpd_logrec r;
+    size_t need = HDR + 4 + len;
+    unsigned char *h;
+
+    if (no_room(lg, j, need, count))
+        return -1;
+    r = (hpd_logrec){
+        .seq = first_seq, .ts_ms = ts_ms, .attempt = attempt, .stream = stream, .len = 4 + len};
+    h = (unsigned char *)j->buf + j->buf_len;
+    put_hdr(h, BLK_MAGIC, &r);
+    memcpy(h + HDR, &count, 4);
+    memcpy(h + HDR + 4, lines, len);
+    appended(lg, j, need, count, first_seq + count - 1);
+    return 0;
+}
+
+int64_t hpd_logseg_append_block(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char *src,
+                                size_t src_len, int64_t first_seq, int64_t ts_ms, int attempt,
+                                int stream, const char *lines, size_t len, uint32_t count)
+{
+    /* Retention drops whole segments, and a segment holds whole records: a block stays a
+     * small part of a segment, so a small bound per job is kept closely. */
+    size_t max = (size_t)lg->seg_max / 8;
+    joblog *j;
+
+    if (count == 0)
+        return 0;
+    if (job_id == 0 || len > UINT32_MAX - 4)
+        return count; /* job 0's lines carry their source: one record each */
+    if (!(j = append_job(lg, job_id, run_id, src, src_len)))
+        return count;
+    while (len > max && count > 1) {
+        const char *nl = memrchr(lines, '\n', max);
+        size_t piece;
+        uint32_t n = 0;
+
+        if (!nl) /* the first line alone is longer */
+            nl = memchr(lines + max, '\n', len - max);
+        piece = nl ? (size_t)(nl + 1 - lines) : len;
+        if (piece >= len)
+            break;
+        for (const char *p = lines; (p = memchr(p, '\n', (size_t)(lines + piece - p))); p++)
+            n++;
+        if (append_block(lg, j, first_seq, ts_ms, attempt, stream, lines, piece, n) != 0) {
+            /* the rest is dropped too, so what is kept has no hole */
+            hpd_logseg_lose(lg, job_id, count - n);
+            return count; /* what was left */
+        }
+        lines += piece;
+        len -= piece;
+        count -= n;
+        first_seq += n;
+    }
+    if (append_block(lg, j, first_seq, ts_ms, attempt, stream, lines, len, count) != 0)
+        return count;
+    return 0;
+}
+
+int hpd_logseg_append(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char *src,
+                      size_t src_len, int64_t seq, int64_t ts_ms, int attempt, int stream,
+                      const char *line, size_t len)
+{
+    joblog *j = append_job(lg, job_id, run_id, src, src_len);
+    hpd_logrec r;
+    size_t need;
+
+    if (!j)
+        return -1;
     if (job_id != 0 || !src)
         src_len = 0;
     if (src_len > 255)
         src_len = 255;
     need = HDR + src_len + len;
-    if (lg->buffered + need > (size_t)lg->lim.buffer_bytes ||
-        grow((void **)&j->buf, &j->buf_cap, j->buf_len + need, 1) != 0) {
-        j->dropped++;
-        j->meta_dirty = 1;
-        mark_dirty(lg, j);
-        lg->dropped++;
+    if (no_room(lg, j, need, 1))
         return -1;
-    }
     r = (hpd_logrec){.seq = seq,
                      .ts_ms = ts_ms,
                      .attempt = attempt,
                      .stream = stream,
                      .src_len = src_len,
                      .len = len};
-    put_hdr((unsigned char *)j->buf + j->buf_len, &r);
+    put_hdr((unsigned char *)j->buf + j->buf_len, REC_MAGIC, &r);
     if (src_len)
         memcpy(j->buf + j->buf_len + HDR, src, src_len);
     if (len)
         memcpy(j->buf + j->buf_len + HDR + src_len, line, len);
-    j->buf_len += need;
-    j->buf_lines++;
-    j->buf_last_seq = seq;
-    mark_dirty(lg, j);
-    lg->buffered += need;
-    lg->waiting++;
-    if (seq > lg->last_seq)
-        lg->last_seq = seq;
+    appended(lg, j, need, 1, seq);
     return 0;
 }
 
@@ -473,7 +578,7 @@ static int write_header(hpd_logseg *lg, joblog *j, segment *s, hp_error *err)
     if (src_len > 255)
         src_len = 255;
     r = (hpd_logrec){.seq = 0, .ts_ms = j->run_id, .stream = STREAM_META, .src_len = src_len};
-    put_hdr(rec, &r);
+    put_hdr(rec, REC_MAGIC, &r);
     if (src_len) /* job 0 has none (and memcpy of NULL is undefined, even of 0 bytes) */
         memcpy(rec + HDR, j->src, src_len);
     if (write_all(j->fd, rec, HDR + src_len) != (ssize_t)(HDR + src_len)) {
@@ -541,8 +646,9 @@ static int write_job(hpd_logseg *lg, joblog *j, hp_error *err)
         do {
             hpd_logrec r;
             size_t total;
+            int64_t lines;
 
-            hop_rec((const unsigned char *)j->buf + p, &r, &total);
+            hop_rec((const unsigned char *)j->buf + p, &r, &total, &lines);
             if (s->count + k == 0 || since >= MARK_EVERY) {
                 if (grow((void **)&s->marks, &s->cap_marks, s->n_marks + 1, sizeof(*s->marks)) !=
                     0) {
@@ -554,10 +660,10 @@ static int write_job(hpd_logseg *lg, joblog *j, hp_error *err)
                 since = 0;
             }
             since += (int64_t)total;
-            last_seq = r.seq;
+            last_seq = r.seq + lines - 1;
             last_ts = r.ts_ms;
             p += total;
-            k++;
+            k += lines;
         } while (p < j->buf_len && s->size + (int64_t)(p - off) < lg->seg_max);
         if (k == 0 || (w = write_all(j->fd, j->buf + off, p - off)) != (ssize_t)(p - off)) {
             char path[4200];
@@ -857,8 +963,9 @@ static int scan_tail(hpd_logseg *lg, joblog *j, segment *s, int fd, hp_error *er
         unsigned char h[HDR];
         hpd_logrec rec;
         size_t total;
+        uint32_t blk;
         const seg_mark *m = &s->marks[s->n_marks - 1];
-        if (pread_all(fd, h, HDR, m->off) != HDR || parse_rec(h, HDR, &rec, &total) < 0 ||
+        if (pread_all(fd, h, HDR, m->off) != HDR || parse_rec(h, HDR, &rec, &total, &blk) < 0 ||
             memcmp(h + 8, &m->seq, 8) != 0) {
             s->n_marks = 0;
             off = count = 0;
@@ -876,8 +983,9 @@ static int scan_tail(hpd_logseg *lg, joblog *j, segment *s, int fd, hp_error *er
         while (at < (size_t)got) {
             hpd_logrec rec;
             size_t total;
+            uint32_t blk;
 
-            if ((r = parse_rec(win + at, (size_t)got - at, &rec, &total)) != 1)
+            if ((r = parse_rec(win + at, (size_t)got - at, &rec, &total, &blk)) != 1)
                 break;
             if (rec.stream == STREAM_META) {
                 at += total; /* the header record, read by load_segment */
@@ -895,9 +1003,9 @@ static int scan_tail(hpd_logseg *lg, joblog *j, segment *s, int fd, hp_error *er
                 since = 0;
             }
             since += (int64_t)total;
-            s->last_seq = rec.seq;
+            s->last_seq = rec.seq + rec_lines(blk) - 1;
             s->last_ts = rec.ts_ms;
-            count++;
+            count += rec_lines(blk);
             at += total;
         }
         off += (int64_t)at;
@@ -936,8 +1044,10 @@ static int load_segment(hpd_logseg *lg, joblog *j, segment *s, hp_error *err)
         ssize_t got = pread_all(fd, h, sizeof(h), 0);
         hpd_logrec rec;
         size_t total;
+        uint32_t blk;
 
-        if (got > 0 && parse_rec(h, (size_t)got, &rec, &total) == 1 && rec.stream == STREAM_META) {
+        if (got > 0 && parse_rec(h, (size_t)got, &rec, &total, &blk) == 1 &&
+            rec.stream == STREAM_META) {
             if (!j->run_id)
                 j->run_id = rec.ts_ms;
             if (!j->src && j->job_id != 0 && rec.src_len)
@@ -1149,24 +1259,78 @@ static int open_read(const hpd_logseg *lg, const joblog *j, const segment *s, ch
     return fd;
 }
 
-/* Calls fn for the records in bytes [p, p + n) with seq > after_seq and ts >= since_ms. */
+/* The source a reader is given: the job's, or the line's own for job 0. */
+static void rec_src(const joblog *j, hpd_logrec *r)
+{
+    r->job_id = j->job_id;
+    if (j->job_id != 0 || r->src_len == 0) {
+        r->src = j->src ? j->src : "";
+        r->src_len = strlen(r->src);
+    }
+}
+
+/* Calls fn for the lines of block b (n of them) with seq > after_seq, oldest first. */
+static int block_forward(const hpd_logrec *b, uint32_t n, int64_t after_seq, hpd_logrec_fn fn,
+                         void *ctx)
+{
+    const char *p = b->line, *end = b->line + b->len;
+    hpd_logrec r = *b;
+    int rc = 0;
+
+    for (uint32_t i = 0; rc == 0 && i < n && p < end; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
+
+        r.seq = b->seq + i;
+        r.line = p;
+        r.len = (size_t)(e - p);
+        if (r.seq > after_seq)
+            rc = fn(ctx, &r);
+        p = nl ? nl + 1 : end;
+    }
+    return rc;
+}
+
+/* The same newest first, for the lines with seq < before (0: no bound). */
+static int block_backward(const hpd_logrec *b, uint32_t n, int64_t before, hpd_logrec_fn fn,
+                          void *ctx)
+{
+    const char *start = b->line, *e = b->line + b->len;
+    hpd_logrec r = *b;
+    int rc = 0;
+
+    if (e > start && e[-1] == '\n')
+        e--; /* the last line's newline */
+    for (uint32_t i = n; rc == 0 && i-- > 0;) {
+        const char *nl = memrchr(start, '\n', (size_t)(e - start)), *p = nl ? nl + 1 : start;
+
+        r.seq = b->seq + i;
+        r.line = p;
+        r.len = (size_t)(e - p);
+        if (!before || r.seq < before)
+            rc = fn(ctx, &r);
+        if (!nl)
+            break;
+        e = nl;
+    }
+    return rc;
+}
+
+/* Calls fn for the lines in bytes [p, p + n) with seq > after_seq and ts >= since_ms. */
 static int each_forward(const joblog *j, const unsigned char *p, size_t n, int64_t after_seq,
                         int64_t since_ms, hpd_logrec_fn fn, void *ctx, size_t *used)
 {
     size_t at = 0, total;
     hpd_logrec r;
+    uint32_t blk;
     int rc = 0;
 
-    while (at < n && parse_rec(p + at, n - at, &r, &total) == 1) {
+    while (at < n && parse_rec(p + at, n - at, &r, &total, &blk) == 1) {
         at += total;
-        if (r.stream == STREAM_META || r.seq <= after_seq || r.ts_ms < since_ms)
+        if (r.stream == STREAM_META || r.seq + rec_lines(blk) - 1 <= after_seq ||
+            r.ts_ms < since_ms)
             continue;
-        r.job_id = j->job_id;
-        if (j->job_id != 0 || r.src_len == 0) {
-            r.src = j->src ? j->src : "";
-            r.src_len = strlen(r.src);
-        }
-        if ((rc = fn(ctx, &r)) != 0)
+        rec_src(j, &r);
+        if ((rc = blk ? block_forward(&r, blk, after_seq, fn, ctx) : fn(ctx, &r)) != 0)
             break;
     }
     if (used)
@@ -1254,9 +1418,10 @@ static int each_backward(const joblog *j, const unsigned char *p, size_t n, int6
 {
     size_t *starts = NULL, k = 0, cap = 0, at = 0, total;
     hpd_logrec r;
+    uint32_t blk;
     int rc = 0;
 
-    while (at < n && parse_rec(p + at, n - at, &r, &total) == 1) {
+    while (at < n && parse_rec(p + at, n - at, &r, &total, &blk) == 1) {
         if (grow((void **)&starts, &cap, k + 1, sizeof(*starts)) != 0) {
             free(starts);
             return -1;
@@ -1265,15 +1430,11 @@ static int each_backward(const joblog *j, const unsigned char *p, size_t n, int6
         at += total;
     }
     while (rc == 0 && k-- > 0) {
-        parse_rec(p + starts[k], n - starts[k], &r, &total);
+        parse_rec(p + starts[k], n - starts[k], &r, &total, &blk);
         if (r.stream == STREAM_META || (before && r.seq >= before) || (until && r.ts_ms >= until))
             continue;
-        r.job_id = j->job_id;
-        if (j->job_id != 0 || r.src_len == 0) {
-            r.src = j->src ? j->src : "";
-            r.src_len = strlen(r.src);
-        }
-        rc = fn(ctx, &r);
+        rec_src(j, &r);
+        rc = blk ? block_backward(&r, blk, before, fn, ctx) : fn(ctx, &r);
     }
     free(starts);
     return rc;

@@ -44,6 +44,13 @@ void hpd_logseg_close(hpd_logseg *lg);
 int hpd_logseg_append(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char *src,
                       size_t src_len, int64_t seq, int64_t ts_ms, int attempt, int stream,
                       const char *line, size_t len);
+/* Buffers the count lines of one read of job_id (not 0) as one record (or a few, split
+ * at lines when large), seqs first_seq on: lines holds each line followed by its newline
+ * (so no line holds one). The lines that did not fit the buffers (0 when all did) are
+ * dropped and counted; their seqs stay unused. */
+int64_t hpd_logseg_append_block(hpd_logseg *lg, int64_t job_id, int64_t run_id, const char *src,
+                                size_t src_len, int64_t first_seq, int64_t ts_ms, int attempt,
+                                int stream, const char *lines, size_t len, uint32_t count);
 /* Names the run of a job (its log may not exist yet), for hpd_logseg_delete_run. */
 void hpd_logseg_set_run(hpd_logseg *lg, int64_t job_id, int64_t run_id);
 /* The job will print no more for now (its run ended): its files close once what waits is

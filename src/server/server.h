@@ -74,6 +74,7 @@ typedef struct hpd_server {
     uint64_t out_turn; /* the loop's turn out_left counts for */
     size_t out_left;   /* output bytes still to read in that turn */
     int niced;         /* the daemon runs PRIORITY_BOOST above its jobs */
+    int realtime;      /* the loop's thread runs SCHED_RR (priority 1) */
     /* Called by the supervisor when a run reached a final state: the methods' run.wait
      * waiters, registered by server.c at start (the supervisor never calls methods). */
     void (*on_run_ended)(struct hpd_server *srv, struct hpd_run *run);

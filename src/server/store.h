@@ -113,6 +113,12 @@ int hpd_store_secret_each(hpd_store *st, hpd_secret_each_fn fn, void *ctx, int64
  * a retry is due, and returns -1 (err set) when the attempt it made failed. */
 int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int64_t job_id,
                              int attempt, hpd_stream stream, const char *line, size_t len);
+/* The same for count lines of one read (each followed by its newline, none longer than a
+ * line may be, valid UTF-8): one record for all, seqs following each other; the first
+ * seq, or -1 when all were dropped (each line dropped is counted). */
+int64_t hpd_store_log_append_lines(hpd_store *st, int64_t ts_ms, const char *src, int64_t job_id,
+                                   int attempt, hpd_stream stream, const char *lines, size_t len,
+                                   uint32_t count);
 int hpd_store_log_flush(hpd_store *st, hp_error *err);
 size_t hpd_store_log_pending(const hpd_store *st); /* lines waiting to be written */
 int64_t hpd_store_dropped(const hpd_store *st);    /* lines dropped, all jobs, ever */

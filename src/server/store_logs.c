@@ -65,6 +65,25 @@ int64_t hpd_store_log_append(hpd_store *st, int64_t ts_ms, const char *src, int6
     return seq;
 }
 
+int64_t hpd_store_log_append_lines(hpd_store *st, int64_t ts_ms, const char *src, int64_t job_id,
+                                   int attempt, hpd_stream stream, const char *lines, size_t len,
+                                   uint32_t count)
+{
+    int64_t seq, dropped;
+
+    if (!st)
+        return -1;
+    if (hpd_logseg_buffered(st->logs) + len > PENDING_BYTES / 2 && hpd__logs_due(st))
+        hpd__logs_write(st, NULL);
+    seq = st->last_seq + 1;
+    dropped = hpd_logseg_append_block(st->logs, job_id, 0, src, src ? strlen(src) : 0, seq, ts_ms,
+                                      attempt, (int)stream, lines, len, count);
+    /* a block split at lines may be kept in part: its seqs are taken all the same */
+    st->last_seq = seq + count - 1;
+    st->lost_lines += dropped;
+    return dropped == count ? -1 : seq;
+}
+
 void hpd_store_log_idle(hpd_store *st, int64_t job_id)
 {
     if (st)

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -590,9 +591,19 @@ int hpd_supervisor_init(hpd_server *srv, hp_error *err)
     srv->job_nice = getpriority(PRIO_PROCESS, 0);
     if (errno == 0 && setpriority(PRIO_PROCESS, 0, srv->job_nice - PRIORITY_BOOST) == 0)
         srv->niced = 1;
+    {
+        /* A nice level is not enough: the loop reads as much as the floods write, so it
+         * uses its whole fair share and, preempted, waits 20-50 ms for the CPU again. The
+         * lowest real-time priority puts it before every job whenever it has work, and its
+         * work is bounded per turn (OUT_PER_TURN) by what the jobs write. Only this thread:
+         * SCHED_RESET_ON_FORK gives threads and jobs the normal policy back. */
+        struct sched_param sp = {.sched_priority = 1};
+        srv->realtime = sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &sp) == 0;
+    }
     hpd_log(srv, 2, "control calls before jobs: %s",
-            srv->niced ? "the daemon runs 5 nice levels above its jobs"
-                       : "not allowed to raise the daemon's priority");
+            srv->realtime ? "the daemon's loop runs at real-time priority 1 (SCHED_RR)"
+            : srv->niced  ? "the daemon runs 5 nice levels above its jobs"
+                          : "not allowed to raise the daemon's priority");
     hpd_log(srv, 2, "job processes tracked by %s%s",
             srv->cgroup_dir ? "cgroup " : "their environment marker",
             srv->cgroup_dir ? srv->cgroup_dir : "");

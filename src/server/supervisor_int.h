@@ -19,6 +19,8 @@ enum {
     FLUSH_MS = 20, /* at most this much of the log is lost when the daemon is killed */
     PIPE_BYTES = 1024 * 1024,
     OUT_PER_TURN = 4 * READ_CHUNK, /* output read in one turn of the loop, all jobs */
+    NAP_BELOW = 16 * 1024,         /* at real-time priority, a turn that read less ... */
+    NAP_US = 250,                  /* ... makes the next one wait this long to read */
     PRIORITY_BOOST = 5             /* nice levels the daemon takes above its jobs, when allowed */
 };
 enum { DRAIN_MS = 2000, CRASH_LOOP_AFTER = 5 };

@@ -91,14 +91,11 @@ static size_t utf8_valid_at(const unsigned char *p, size_t avail)
     return n;
 }
 
-/* What a job prints goes out in JSON strings: invalid UTF-8 and NUL bytes become U+FFFD
- * (one per byte that starts no valid sequence), so strict decoders accept every line
- * and a NUL does not cut it. NULL when line is already valid (the usual case). */
-static char *utf8_clean(const char *line, size_t len, size_t *out_len)
+/* The length of the valid start of line (all of it, usually): valid UTF-8 without NUL. */
+static size_t utf8_valid_prefix(const char *line, size_t len)
 {
     const unsigned char *p = (const unsigned char *)line;
-    size_t at = 0, n = 0, k;
-    char *out;
+    size_t at = 0, k;
 
     /* Most lines are ASCII without NUL: eight bytes at a time. */
     while (len - at >= 8) {
@@ -113,6 +110,18 @@ static char *utf8_clean(const char *line, size_t len, size_t *out_len)
         at++;
     while (at < len && (k = utf8_valid_at(p + at, len - at)) > 0)
         at += k;
+    return at;
+}
+
+/* What a job prints goes out in JSON strings: invalid UTF-8 and NUL bytes become U+FFFD
+ * (one per byte that starts no valid sequence), so strict decoders accept every line
+ * and a NUL does not cut it. NULL when line is already valid (the usual case). */
+static char *utf8_clean(const char *line, size_t len, size_t *out_len)
+{
+    const unsigned char *p = (const unsigned char *)line;
+    size_t at = utf8_valid_prefix(line, len), n = 0, k;
+    char *out;
+
     if (at == len)
         return NULL;
     out = malloc(len * 3 + 1);
@@ -136,6 +145,84 @@ static char *utf8_clean(const char *line, size_t len, size_t *out_len)
     return out;
 }
 
+/* Lines were buffered: written at once past FLUSH_LINES, else within FLUSH_MS. */
+static void flush_soon(hpd_server *srv)
+{
+    if (hpd_store_log_pending(srv->store) >= FLUSH_LINES)
+        hpd__flush_logs(srv);
+    else if (!srv->flush_timer)
+        srv->flush_timer = hpd_loop_timer(srv->loop, FLUSH_MS, on_flush_timer, srv);
+}
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+#define LOWS  0x7F7F7F7F7F7F7F7Full
+
+/* The high bit of each zero byte of w (exact: no borrow runs into the next byte). */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+    return ~(((w & LOWS) + LOWS) | w | LOWS);
+}
+
+/* Whether a line is stored as it is: valid UTF-8 without NUL, not ending in CR. */
+static int line_plain(const char *p, size_t len)
+{
+    return !(len && p[len - 1] == '\r') && utf8_valid_prefix(p, len) == len;
+}
+
+/* The whole lines at the start of buf that are stored as they are (line_plain, at most
+ * MAX_LINE): their bytes, newlines included, and *count. One pass, eight bytes at a time:
+ * a word finds its newlines and whether it holds a NUL, a CR or a byte past ASCII; only a
+ * line with one of those is looked at again, on its own. */
+static size_t plain_lines(const char *buf, size_t avail, uint32_t *count)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t at = 0, line = 0;
+    uint32_t n = 0;
+    int odd = 0; /* the line so far has a byte that needs a closer look */
+
+    while (avail - at >= 8) {
+        uint64_t w, nl, bad;
+
+        memcpy(&w, p + at, 8);
+        nl = zero_bytes(w ^ (ONES * '\n'));
+        bad = (w & HIGHS) | zero_bytes(w) | zero_bytes(w ^ (ONES * '\r'));
+        while (nl) {
+            unsigned b = (unsigned)__builtin_ctzll(nl) / 8;
+            uint64_t upto = b == 7 ? ~0ull : (1ull << (8 * b + 8)) - 1; /* bytes 0..b */
+            size_t end = at + b;
+
+            odd |= (bad & (upto >> 8)) != 0; /* before the newline */
+            if (end - line > MAX_LINE || (odd && !line_plain(buf + line, end - line)))
+                goto out;
+            n++;
+            line = end + 1;
+            odd = 0;
+            bad &= ~upto;
+            nl &= nl - 1;
+        }
+        odd |= bad != 0;
+        at += 8;
+        if (at - line > MAX_LINE)
+            goto out;
+    }
+    for (; at < avail; at++) {
+        unsigned char c = p[at];
+        if (c == '\n') {
+            if (at - line > MAX_LINE || (odd && !line_plain(buf + line, at - line)))
+                goto out;
+            n++;
+            line = at + 1;
+            odd = 0;
+        } else if (c == 0 || c == '\r' || c >= 0x80) {
+            odd = 1;
+        }
+    }
+out:
+    *count = n;
+    return line;
+}
+
 /* One line of a job; src and ts_ms are made once per read by the caller. */
 static void job_line_at(hpd_server *srv, hpd_job *job, const char *src, int64_t ts_ms,
                         hpd_stream stream, const char *line, size_t len)
@@ -150,10 +237,17 @@ static void job_line_at(hpd_server *srv, hpd_job *job, const char *src, int64_t 
     hpd_store_log_append(srv->store, ts_ms, src, job->id, job->attempt, stream, line, len);
     free(clean);
     job->lines++;
-    if (hpd_store_log_pending(srv->store) >= FLUSH_LINES)
-        hpd__flush_logs(srv);
-    else if (!srv->flush_timer)
-        srv->flush_timer = hpd_loop_timer(srv->loop, FLUSH_MS, on_flush_timer, srv);
+    flush_soon(srv);
+}
+
+/* count whole lines of a read, stored as they are (plain_lines): one record. */
+static void job_lines_at(hpd_server *srv, hpd_job *job, const char *src, int64_t ts_ms,
+                         hpd_stream stream, const char *lines, size_t len, uint32_t count)
+{
+    hpd_store_log_append_lines(srv->store, ts_ms, src, job->id, job->attempt, stream, lines, len,
+                               count);
+    job->lines += count;
+    flush_soon(srv);
 }
 
 static void job_line(hpd_server *srv, hpd_job *job, hpd_stream stream, const char *line, size_t len)
@@ -281,8 +375,18 @@ static void emit_lines(hpd_server *srv, hpd_job *job, hpd_stream stream, int at_
     job_src(job, src, sizeof(src));
     while (start < lb->len) {
         size_t avail = lb->len - start;
-        char *nl = memchr(lb->buf + start, '\n', avail);
-        size_t len = nl ? (size_t)(nl - (lb->buf + start)) : avail;
+        char *nl;
+        size_t len;
+        uint32_t count;
+
+        if (!lb->cutting && (len = plain_lines(lb->buf + start, avail, &count)) > 0) {
+            /* the usual case: every line of the read in one record */
+            job_lines_at(srv, job, src, now, stream, lb->buf + start, len, count);
+            start += len;
+            continue;
+        }
+        nl = memchr(lb->buf + start, '\n', avail);
+        len = nl ? (size_t)(nl - (lb->buf + start)) : avail;
 
         if (!nl && len < MAX_LINE && !at_eof)
             break; /* wait for the rest of the line */
@@ -335,8 +439,16 @@ void hpd__on_output(hpd_loop *loop, int fd, uint32_t events, void *data)
 
     (void)events;
     if (srv->out_turn != hpd_loop_turn(loop)) {
+        size_t last = OUT_PER_TURN - srv->out_left; /* read in the last turn that read */
         srv->out_turn = hpd_loop_turn(loop);
         srv->out_left = OUT_PER_TURN;
+        if (srv->realtime && last < NAP_BELOW) {
+            /* At real-time priority the loop would wake for every line a job writes and
+             * read it alone: a read, a wait and a record per line. A short nap lets a
+             * trickle gather into one read (a call waits at most the nap). */
+            struct timespec nap = {0, NAP_US * 1000};
+            nanosleep(&nap, NULL);
+        }
     }
     if (srv->out_left == 0)
         return;

@@ -24,7 +24,9 @@ static int cmp_int64(const void *a, const void *b)
 }
 
 /* The job's stdout lines are "1", "2", ...: the number of the last one kept, checking
- * that they come in order with no gap from the first one kept. */
+ * that they come in order with no gap from the first one kept. It stops at the first page
+ * that is not full: a flood captured faster than pages are read (a slow build of the
+ * daemon) would otherwise be chased for ever. */
 static int64_t counted_prefix(int64_t job)
 {
     int64_t after = 0, want = 0;
@@ -49,6 +51,10 @@ static int64_t counted_prefix(int64_t job)
             want = n + 1;
         }
         after = hpt_int(page, "next_seq");
+        if (cJSON_GetArraySize(lines) < 10000) {
+            cJSON_Delete(page);
+            return want ? want - 1 : 0;
+        }
         cJSON_Delete(page);
     }
 }

@@ -210,6 +210,25 @@ static char **build_argv(const hp_action_spec *a, char *why, size_t why_len)
     return argv;
 }
 
+/* The signals whose disposition is not the default, found once at the first spawn (the
+ * daemon sets its own before it spawns anything): the child resets these alone, not all
+ * 64, while the daemon waits for it (vfork). */
+static int to_reset[NSIG];
+static int n_to_reset = -1;
+
+static void find_dispositions(void)
+{
+    struct sigaction sa;
+
+    if (n_to_reset >= 0)
+        return;
+    n_to_reset = 0;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
+            sa.sa_handler != SIG_DFL)
+            to_reset[n_to_reset++] = sig;
+}
+
 typedef struct child_failure {
     int stage; /* 1 chdir, 2 exec, 3 setup */
     int err;
@@ -234,9 +253,8 @@ child_exec(int out_fd, int err_fd, int report_fd, int cg_fd, int nice, const cha
         setpriority(PRIO_PROCESS, 0, nice);
     /* Handlers back to default while the daemon's signals are still blocked, then the job
      * starts with an empty mask. */
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
+    for (int i = 0; i < n_to_reset; i++)
+        signal(to_reset[i], SIG_DFL);
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     devnull = open("/dev/null", O_RDONLY);
@@ -348,6 +366,7 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
      * answers a call. Past /proc/sys/fs/pipe-max-size it stays at the default; fine. */
     (void)fcntl(out[0], F_SETPIPE_SZ, PIPE_BYTES);
     (void)fcntl(err[0], F_SETPIPE_SZ, PIPE_BYTES);
+    find_dispositions();
     pid = spawn_child(out[1], err[1], report[1], cg_fd, srv->niced ? srv->job_nice : INT_MIN,
                       a->cwd, argv, envp);
     if (pid < 0) {

@@ -303,7 +303,18 @@ static pid_t spawn_child(int out_fd, int err_fd, int report_fd, int cg_fd, int n
     return pid;
 }
 
-#if defined(__x86_64__) && defined(SYS_clone3)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HPD_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define HPD_ASAN 1
+#endif
+
+/* AddressSanitizer takes the child's own stack for an overflow of the daemon's: the
+ * sanitizer build keeps the vfork path. */
+#if defined(__x86_64__) && defined(SYS_clone3) && !defined(HPD_ASAN)
 /* clone3 with CLONE_INTO_CGROUP: the child is born in its job's cgroup, where writing
  * cgroup.procs from the child moved it there (a migration that cost the spawn more than
  * the rest of the daemon's work on a busy machine: vfork's wait went from 1.3 to 3.3 ms);

@@ -316,12 +316,12 @@ static pid_t spawn_child(int out_fd, int err_fd, int report_fd, int cg_fd, int n
  * sanitizer build keeps the vfork path. */
 #if defined(__x86_64__) && defined(SYS_clone3) && !defined(HPD_ASAN)
 /* clone3 with CLONE_INTO_CGROUP: the child is born in its job's cgroup, where writing
- * cgroup.procs from the child moved it there (a migration that cost the spawn more than
- * the rest of the daemon's work on a busy machine: vfork's wait went from 1.3 to 3.3 ms);
- * CLONE_PIDFD hands back the pidfd in the same call. CLONE_VM | CLONE_VFORK as vfork
- * does, but the child runs on a stack of its own, entered by the few instructions below,
- * since clone3 cannot return into the caller's frames on the same stack. Where clone3 is
- * refused (older kernels, valgrind) the vfork path below is used from then on. */
+ * cgroup.procs from the child moved it there (a migration the daemon waited for: on a busy
+ * machine vfork took 3.3 ms with a cgroup per job, 1.3 ms without); CLONE_PIDFD hands back
+ * the pidfd in the same call. CLONE_VM | CLONE_VFORK as vfork does, but the child runs on
+ * a stack of its own, entered by the few instructions below, since clone3 cannot return
+ * into the caller's frames on the same stack. Where clone3 is refused (older kernels,
+ * valgrind) spawn_child's vfork is used from then on. */
 struct clone3_args {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
         set_tid_size, cgroup;
@@ -502,10 +502,12 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
     /* Only into a cgroup made for this attempt: the kernel measured here (6.18) kills a
      * child cloned into a cgroup that was once killed (cgroup.kill of an earlier attempt
      * that still had a process dying when the cgroup could not be removed). */
-    if (cg_dir >= 0 && !fresh_cgroup)
-        errno = ENOSYS, pid = -1;
-    else
+    if (cg_dir >= 0 && !fresh_cgroup) {
+        errno = ENOSYS;
+        pid = -1;
+    } else {
         pid = spawn_clone3(out[1], err[1], report[1], cg_dir, nice, a->cwd, argv, envp, &pidfd);
+    }
     if (pid < 0 && errno == ENOSYS) {
         /* vfork, and the child writes itself into cgroup.procs */
         if (cg_dir >= 0 && (cg_fd = openat(cg_dir, "cgroup.procs", O_WRONLY | O_CLOEXEC)) < 0) {

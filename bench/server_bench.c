@@ -440,6 +440,15 @@ static void spawn_rates(pid_t server)
     }
 }
 
+/* The benchmark's directory, server data and all: 0, or 1 when it could not be removed. */
+static int remove_dir(const char *dir)
+{
+    char cmd[300];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd) != 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *server = argc > 1 ? argv[1] : "./hero_proc_server";
@@ -466,7 +475,7 @@ int main(int argc, char **argv)
         spawn_rates(pid);
         bench_stop_server(pid);
         bench_done();
-        return 0;
+        return remove_dir(dir);
     }
     if (argc > 2 && strcmp(argv[2], "logs") == 0) {
         /* the log's figures alone */
@@ -536,11 +545,5 @@ int main(int argc, char **argv)
 
     bench_stop_server(pid);
     bench_done();
-    {
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        if (system(cmd) != 0)
-            return 1;
-    }
-    return 0;
+    return remove_dir(dir);
 }

@@ -25,6 +25,7 @@ static struct curl_slist *headers;
 static buf reply;
 static char sock_path[300];
 static const char *who = "bench";
+static const char *extra_arg;
 
 double bench_now_s(void)
 {
@@ -102,6 +103,35 @@ const char *bench_socket(void)
     return sock_path;
 }
 
+void bench_server_arg(const char *arg)
+{
+    extra_arg = arg;
+}
+
+static void client_setup(void)
+{
+    if (!(curl = curl_easy_init())) {
+        fprintf(stderr, "%s: cannot set up libcurl\n", who);
+        exit(1);
+    }
+    if (!headers)
+        headers = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
+}
+
+void bench_client_reconnect(void)
+{
+    /* The old handle's connection is the parent's too: closed here, it stays open there. */
+    curl_easy_cleanup(curl);
+    client_setup();
+    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, sock_path);
+    curl_easy_setopt(curl, CURLOPT_URL, "http://localhost/rpc");
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+}
+
 pid_t bench_start_server(const char *prog, const char *server, const char *dir)
 {
     char data[320];
@@ -110,15 +140,7 @@ pid_t bench_start_server(const char *prog, const char *server, const char *dir)
     who = prog;
     if (!curl) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (!(curl = curl_easy_init())) {
-            fprintf(stderr, "%s: cannot set up libcurl\n", who);
-            exit(1);
-        }
-        headers = curl_slist_append(NULL, "Content-Type: application/json");
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
+        client_setup();
     }
     snprintf(sock_path, sizeof(sock_path), "%s/rpc.sock", dir);
     snprintf(data, sizeof(data), "%s/data", dir);
@@ -128,7 +150,7 @@ pid_t bench_start_server(const char *prog, const char *server, const char *dir)
               "--log-bytes-per-job", "4294967296", "--log-bytes", "8589934592", "--max-runs",
               "5000",
               /* a short minimum uptime, so restart latency is measured in seconds */
-              "--min-uptime-ms", "200", (char *)NULL);
+              "--min-uptime-ms", "200", extra_arg, (char *)NULL);
         _exit(127);
     }
     if (pid < 0) {

@@ -24,6 +24,10 @@ void bench_bare_round_trip(int n);
  * floods are measured, not capped; returns once it answers /health. prog names the
  * benchmark in messages. The socket path is bench_socket()'s. */
 pid_t bench_start_server(const char *prog, const char *server, const char *dir);
+/* One more option for the servers started from now on (NULL: none), e.g. --no-cgroups. */
+void bench_server_arg(const char *arg);
+/* In a forked client: a connection of its own to the server started last. */
+void bench_client_reconnect(void);
 /* SIGTERM, then waits for it. */
 void bench_stop_server(pid_t pid);
 /* Frees what the calls kept (libcurl's handle); after the servers are stopped. */

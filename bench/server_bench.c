@@ -10,8 +10,8 @@
  * writing into `cat > file` in the same run: 1 000 000 lines of 100 B with one write per
  * line, bulk writes of short lines, the daemon's RSS growth during the flood, and
  * service.list while 10 jobs flood.
- * Usage: bench/server_bench [PATH_TO_hero_proc_server [logs|flood]]   (logs: those figures
- *        alone; flood: service.list under the flood alone)
+ * Usage: bench/server_bench [PATH_TO_hero_proc_server [logs|flood|spawn]]   (logs, spawn:
+ *        those figures alone; flood: service.list under the flood alone)
  *        bench/server_bench --produce LINES BYTES bulk|each   (the producer it runs) */
 #include "config.h"
 
@@ -321,6 +321,135 @@ static void list_under_flood(int n)
     free(us);
 }
 
+/* Seconds for n rounds of vfork, exec `true` (found on PATH, as the daemon finds it) and
+ * wait: the floor under a one-shot job on this machine. */
+static double exec_floor(int n)
+{
+    static char name[] = "true";
+    char *const argv[] = {name, NULL};
+    double t0 = bench_now_s();
+
+    for (int i = 0; i < n; i++) {
+        pid_t pid = vfork();
+        if (pid == 0) {
+            execvp("true", argv);
+            _exit(127);
+        }
+        if (pid < 0 || waitpid(pid, NULL, 0) != pid) {
+            fprintf(stderr, "server_bench: vfork: %s\n", strerror(errno));
+            exit(1);
+        }
+    }
+    return bench_now_s() - t0;
+}
+
+/* Seconds for runs of `true` (jobs each) submitted by clients processes at once, each on
+ * a connection of its own, until every run is over. With one client, each run.submit's
+ * round trip is kept in us (runs of them). */
+static double submit_runs(int clients, int runs, int jobs, double *us)
+{
+    char params[16384], *p = params;
+    double t0 = bench_now_s();
+    pid_t kids[16];
+
+    p += snprintf(p, sizeof(params), "{\"name\":\"spawn\",\"actions\":[");
+    for (int j = 0; j < jobs; j++)
+        p += snprintf(p, sizeof(params) - (size_t)(p - params),
+                      "%s{\"name\":\"t%d\",\"command\":\"true\"}", j ? "," : "", j);
+    snprintf(p, sizeof(params) - (size_t)(p - params), "]}");
+    for (int c = 0; c < clients; c++) {
+        pid_t pid = clients == 1 ? 0 : fork();
+        long long first = 0, last = 0;
+        if (pid < 0) {
+            fprintf(stderr, "server_bench: fork: %s\n", strerror(errno));
+            exit(1);
+        }
+        if (pid > 0) {
+            kids[c] = pid;
+            continue;
+        }
+        if (clients > 1)
+            bench_client_reconnect();
+        for (int i = c; i < runs; i += clients) {
+            double t1 = bench_now_s();
+            last = bench_submit(params);
+            us[i] = (bench_now_s() - t1) * 1e6;
+            if (!first)
+                first = last;
+        }
+        /* Ids of the other clients' runs interleave: waiting on those too is harmless. */
+        for (long long id = first; first && id <= last; id++)
+            bench_wait_run(id);
+        if (clients > 1)
+            _exit(0);
+    }
+    for (int c = 0; clients > 1 && c < clients; c++)
+        waitpid(kids[c], NULL, 0);
+    return bench_now_s() - t0;
+}
+
+/* CPU seconds used by pid (user and system), with its reaped children's when children is
+ * set, from /proc. */
+static double cpu_s(pid_t pid, int children)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long v[4] = {0};
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (!f || !fgets(buf, sizeof(buf), f) || !(p = strrchr(buf, ')')) ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &v[0],
+               &v[1], &v[2], &v[3]) != 4) {
+        fprintf(stderr, "server_bench: cannot read %s\n", path);
+        exit(1);
+    }
+    fclose(f);
+    return (double)(v[0] + v[1] + (children ? v[2] + v[3] : 0)) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* One-shot jobs through run.submit next to the exec floor measured in the same run; the
+ * CPU time per job (the daemon's and its jobs') tells the same when the machine is busy
+ * with other work and the rates are not. */
+static void spawn_rates(pid_t server)
+{
+    static const struct {
+        const char *label, *unit;
+        int clients, runs, jobs;
+    } ways[] = {
+        {"one-shot spawn rate (true)", "runs", 1, 1000, 1},
+        {"  1000 runs from 4 clients at once", "runs", 4, 1000, 1},
+        {"  20 runs of 50 jobs each", "jobs", 1, 20, 50},
+    };
+    double c0 = cpu_s(getpid(), 1), t = exec_floor(1000), floor = 1000 / t;
+    double floor_ms = (cpu_s(getpid(), 1) - c0) / 1000 * 1e3, us[1000];
+
+    printf("%-46s %8.0f /s  (%.2f ms CPU per exec)\n", "exec floor: vfork, exec true, wait (x1000)",
+           floor, floor_ms);
+    for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+        double rate, own = cpu_s(server, 0);
+        c0 = cpu_s(server, 1);
+        t = submit_runs(ways[i].clients, ways[i].runs, ways[i].jobs, us);
+        rate = 1000 / t;
+        /* seconds over 1000 jobs are milliseconds per job */
+        printf("%-46s %8.0f %s/s (%.2f s; %.2f of the floor; CPU per job %.2f ms, the "
+               "daemon's own %.2f)\n",
+               ways[i].label, rate, ways[i].unit, t, rate / floor, cpu_s(server, 1) - c0,
+               cpu_s(server, 0) - own);
+        if (ways[i].clients == 1)
+            bench_report("    run.submit round trip", us, ways[i].runs, "calls");
+    }
+}
+
+/* The benchmark's directory, server data and all: 0, or 1 when it could not be removed. */
+static int remove_dir(const char *dir)
+{
+    char cmd[300];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd) != 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *server = argc > 1 ? argv[1] : "./hero_proc_server";
@@ -328,7 +457,7 @@ int main(int argc, char **argv)
     if (argc == 5 && strcmp(argv[1], "--produce") == 0)
         return produce(atol(argv[2]), atoi(argv[3]), strcmp(argv[4], "bulk") == 0);
     char dir[] = "/tmp/hp-bench-XXXXXX";
-    long long first = 0, last = 0;
+    long long last = 0;
     double t0, t, before, dropped_before;
     pid_t pid;
     cJSON *r;
@@ -343,6 +472,18 @@ int main(int argc, char **argv)
         bench_stop_server(pid);
         bench_done();
         return 0;
+    }
+    if (argc > 2 && strcmp(argv[2], "spawn") == 0) {
+        /* the spawn figures alone, the second time without cgroups */
+        spawn_rates(pid);
+        bench_stop_server(pid);
+        bench_server_arg("--no-cgroups");
+        pid = bench_start_server("server_bench", server, dir);
+        printf("with --no-cgroups:\n");
+        spawn_rates(pid);
+        bench_stop_server(pid);
+        bench_done();
+        return remove_dir(dir);
     }
     if (argc > 2 && strcmp(argv[2], "logs") == 0) {
         /* the log's figures alone */
@@ -375,17 +516,7 @@ int main(int argc, char **argv)
     }
     printf("%-46s %ld kB\n", "server RSS, 200 services", bench_status_kb(pid, "VmRSS"));
 
-    t0 = bench_now_s();
-    for (int i = 0; i < 1000; i++) {
-        last = bench_submit(
-            "{\"name\":\"spawn\",\"actions\":[{\"name\":\"t\",\"command\":\"true\"}]}");
-        if (i == 0)
-            first = last;
-    }
-    for (long long id = first; id <= last; id++)
-        bench_wait_run(id);
-    t = bench_now_s() - t0;
-    printf("%-46s %8.0f runs/s (1000 runs in %.2f s)\n", "one-shot spawn rate (true)", 1000 / t, t);
+    spawn_rates(pid);
 
     r = bench_call("system.info", NULL);
     before = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "counts"), "log_lines")->valuedouble;
@@ -422,11 +553,5 @@ int main(int argc, char **argv)
 
     bench_stop_server(pid);
     bench_done();
-    {
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        if (system(cmd) != 0)
-            return 1;
-    }
-    return 0;
+    return remove_dir(dir);
 }

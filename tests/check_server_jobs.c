@@ -143,6 +143,46 @@ START_TEST(echo_hello_succeeds_with_its_output_and_system_lines)
 }
 END_TEST
 
+/* 40 jobs that end together: their exits are reaped in bursts, each burst's rows written
+ * in one transaction before any answer leaves, so a kill -9 after run.wait loses none. */
+START_TEST(a_burst_of_exits_is_stored_exactly_through_a_crash)
+{
+    cJSON *params = cJSON_CreateObject(), *actions, *run;
+    int64_t id;
+
+    cJSON_AddStringToObject(params, "name", "burst");
+    actions = cJSON_AddArrayToObject(params, "actions");
+    for (int i = 0; i < 40; i++) {
+        char name[16], script[32];
+        snprintf(name, sizeof(name), "j%d", i);
+        snprintf(script, sizeof(script), "exit %d", i % 5);
+        cJSON_AddItemToArray(actions, hpt_script(name, script));
+    }
+    run = hpt_ok("run.submit", params);
+    id = hpt_int(run, "id");
+    cJSON_Delete(run);
+    cJSON_Delete(hpt_wait_run(id, RUN_DEADLINE_MS));
+    hpt_server_crash_and_restart();
+    run = hpt_ok("run.get", hpt_id(id));
+    assert_status(run, "failed");
+    for (int i = 0; i < 40; i++) {
+        char name[16], exited[32];
+        const cJSON *job;
+        cJSON *lines;
+        snprintf(name, sizeof(name), "j%d", i);
+        snprintf(exited, sizeof(exited), "exited with code %d", i % 5);
+        job = hpt_job_of(run, name);
+        assert_status(job, i % 5 ? "failed" : "succeeded");
+        ck_assert_int_eq(hpt_int(job, "exit_code"), i % 5);
+        lines = hpt_job_lines(hpt_int(job, "id"));
+        ck_assert_int_ge(hpt_find_line(lines, "system", "spawned pid ", 1), 0);
+        ck_assert_int_ge(hpt_find_line(lines, "system", exited, 1), 0);
+        cJSON_Delete(lines);
+    }
+    cJSON_Delete(run);
+}
+END_TEST
+
 START_TEST(stderr_lines_are_on_the_stderr_stream)
 {
     int64_t id = hpt_submit("streams", hpt_script("s", "echo out; echo err >&2"), NULL);
@@ -1285,6 +1325,7 @@ static Suite *server_jobs_suite(void)
     tcase_add_test(tc, skipped_dependants_name_the_root_cause);
     tcase_add_test(tc, leader_exit_ends_the_job_and_kills_an_escapee_holding_stdout);
     tcase_add_test(tc, stderr_lines_are_on_the_stderr_stream);
+    tcase_add_test(tc, a_burst_of_exits_is_stored_exactly_through_a_crash);
     tcase_add_test(tc, command_is_split_shell_style_and_run_without_a_shell);
     tcase_add_test(tc, env_values_reach_the_process);
     tcase_add_test(tc, dependent_starts_after_its_dependency_ended);

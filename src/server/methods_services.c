@@ -19,11 +19,7 @@
 
 static size_t active_runs(hpd_server *srv)
 {
-    size_t n = 0;
-
-    for (hpd_run *run = srv->runs_tail; run; run = run->prev)
-        n += hpd_run_active(run);
-    return n;
+    return hpd_active_count(srv);
 }
 
 /* 1 after failing ctx with -32004 when one more active run would pass

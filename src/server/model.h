@@ -106,6 +106,8 @@ typedef struct hpd_run {
     hpd_waiter *waiters;
     struct hpd_server *srv;      /* runtime: the daemon that owns it */
     struct hpd_run *prev, *next; /* all runs, oldest first */
+    struct hpd_run *active_next; /* srv->active_runs */
+    int in_active;
 } hpd_run;
 
 typedef struct hpd_service {

@@ -54,6 +54,9 @@ typedef struct hpd_server {
     size_t n_services, cap_services;
     hpd_run *runs_head, *runs_tail; /* oldest first */
     size_t n_runs;
+    /* Every active run and some that ended (dropped as hpd_active_first walks), so that
+     * finding a pid or counting active runs does not walk the kept finished ones. */
+    hpd_run *active_runs;
     /* The same runs by id (ascending), so finding a run or a job is a binary search: a
      * service list looks up each service's run. by_id_partial: a run could not be added
      * (no memory), so a miss falls back to walking the list. */
@@ -132,6 +135,10 @@ void hpd_job_syslog(hpd_server *srv, hpd_job *job, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Number of jobs with a live process. */
 size_t hpd_running_jobs(hpd_server *srv);
+/* The first of the active runs (follow ->active_next), the ended ones dropped first; the
+ * walk must not end or delete runs. */
+hpd_run *hpd_active_first(hpd_server *srv);
+size_t hpd_active_count(hpd_server *srv);
 /* Reaps children (SIGCHLD). */
 void hpd_reap(hpd_server *srv);
 /* Stop everything for shutdown; returns 1 while processes remain. */

@@ -51,6 +51,11 @@ int hpd_store_set_meta(hpd_store *st, const char *key, int64_t value);
  * doubling to 5 s) by any later write or hpd_store_sync. Each returns 0, or -1 (err set)
  * when the change could not even be queued (out of memory); a change the file refuses
  * for good (a constraint) is given up alone and named in the health's refused. */
+/* Between hold and release (nested: the outermost release writes) the changes of one
+ * event wait and go in one transaction: a burst of exits, or a run with its jobs, costs one
+ * commit. Released before the event's answer can be sent, so "written at once" holds. */
+void hpd_store_hold(hpd_store *st);
+void hpd_store_release(hpd_store *st);
 int hpd_store_put_service(hpd_store *st, const hpd_service *svc, hp_error *err);
 int hpd_store_delete_service(hpd_store *st, const char *name, hp_error *err);
 int hpd_store_put_run(hpd_store *st, const hpd_run *run, hp_error *err); /* run row only */

@@ -131,6 +131,7 @@ struct hpd_store {
 
     store_op *ops; /* state changes waiting, in order */
     size_t n_ops, cap_ops;
+    int held;               /* > 0: ops wait for hpd_store_release, to go in one transaction */
     int64_t lost_lines;     /* lines dropped because the store could not take them, ever */
     int64_t dropped_writes; /* state changes given up, ever */
     int64_t max_run_id;     /* the highest run whose row is written or waits */

@@ -285,7 +285,7 @@ static int submit(hpd_store *st, store_op *op, hp_error *err)
         st->ops[st->n_ops++] = *op;
     }
     memset(op, 0, sizeof(*op));
-    if (!hpd__part_due(&st->db_part))
+    if (st->held || !hpd__part_due(&st->db_part))
         return 0;
     hpd__write_all(st, err);
     return 0;
@@ -503,7 +503,21 @@ int hpd_store_log_flush(hpd_store *st, hp_error *err)
         return 0;
     if (hpd__logs_due(st) && hpd__logs_write(st, err) != 0)
         rc = -1;
-    if (st->n_ops && hpd__part_due(&st->db_part) && hpd__write_all(st, err) != 0)
+    if (st->n_ops && !st->held && hpd__part_due(&st->db_part) && hpd__write_all(st, err) != 0)
         rc = -1;
     return rc;
+}
+
+void hpd_store_hold(hpd_store *st)
+{
+    if (st)
+        st->held++;
+}
+
+void hpd_store_release(hpd_store *st)
+{
+    if (!st || st->held <= 0 || --st->held > 0)
+        return;
+    if (st->n_ops && hpd__part_due(&st->db_part))
+        hpd__write_all(st, NULL);
 }

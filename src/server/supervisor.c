@@ -236,6 +236,11 @@ void hpd_run_link(hpd_server *srv, hpd_run *run)
         memmove(&srv->by_id[at + 1], &srv->by_id[at], (srv->n_runs - at) * sizeof(*srv->by_id));
         srv->by_id[at] = run;
     }
+    if (hpd_run_active(run)) {
+        run->active_next = srv->active_runs;
+        srv->active_runs = run;
+        run->in_active = 1;
+    }
     run->prev = srv->runs_tail;
     run->next = NULL;
     if (srv->runs_tail)
@@ -308,6 +313,8 @@ hpd_run *hpd_run_create(hpd_server *srv, const char *name, const char *service,
         job->out[0].fd = job->out[1].fd = -1;
     }
     hpd_run_link(srv, run);
+    /* The run and its jobs in one transaction, written before the call answers. */
+    hpd_store_hold(srv->store);
     if (start_now) {
         hpd__unsaved_run = run;
         hpd_run_start(srv, run);
@@ -317,6 +324,8 @@ hpd_run *hpd_run_create(hpd_server *srv, const char *name, const char *service,
     hpd_save_run(srv, run);
     for (size_t i = 0; i < n; i++)
         hpd_save_job(srv, run->jobs[i]);
+    hpd_store_release(srv->store);
+    hpd_store_watch(srv);
     return run;
 oom:
     hpd_run_free(run);
@@ -358,9 +367,40 @@ void hpd_run_cancel(hpd_server *srv, hpd_run *run)
     hpd__schedule(srv, run);
 }
 
+hpd_run *hpd_active_first(hpd_server *srv)
+{
+    for (hpd_run **at = &srv->active_runs; *at;) {
+        hpd_run *run = *at;
+        if (hpd_run_active(run)) {
+            at = &run->active_next;
+            continue;
+        }
+        *at = run->active_next;
+        run->active_next = NULL;
+        run->in_active = 0;
+    }
+    return srv->active_runs;
+}
+
+size_t hpd_active_count(hpd_server *srv)
+{
+    size_t n = 0;
+
+    for (hpd_run *run = hpd_active_first(srv); run; run = run->active_next)
+        n++;
+    return n;
+}
+
 void hpd_run_delete(hpd_server *srv, hpd_run *run)
 {
     hp_error err;
+
+    for (hpd_run **at = &srv->active_runs; run->in_active && *at; at = &(*at)->active_next)
+        if (*at == run) {
+            *at = run->active_next;
+            run->in_active = 0;
+            break;
+        }
 
     if (run->prev)
         run->prev->next = run->next;
@@ -386,11 +426,9 @@ void hpd_run_delete(hpd_server *srv, hpd_run *run)
  * current run is never removed. */
 static void enforce_run_cap(hpd_server *srv)
 {
-    int64_t finished = 0;
+    int64_t finished = (int64_t)(srv->n_runs - hpd_active_count(srv));
     hpd_run *run, *next;
 
-    for (run = srv->runs_head; run; run = run->next)
-        finished += !hpd_run_active(run);
     for (run = srv->runs_head; run && finished > srv->opt.max_finished_runs; run = next) {
         hpd_service *svc = run->service ? hpd_service_find(srv, run->service) : NULL;
         next = run->next;
@@ -547,8 +585,8 @@ size_t hpd_running_jobs(hpd_server *srv)
 {
     size_t n = 0;
 
-    for (hpd_run *run = srv->runs_head; run; run = run->next)
-        for (size_t i = 0; hpd_run_active(run) && i < run->n_actions; i++)
+    for (hpd_run *run = hpd_active_first(srv); run; run = run->active_next)
+        for (size_t i = 0; i < run->n_actions; i++)
             n += run->jobs[i]->status == HPD_JOB_RUNNING;
     return n;
 }

@@ -159,9 +159,7 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
 
 hpd_job *hpd__job_by_pid(hpd_server *srv, pid_t pid)
 {
-    for (hpd_run *run = srv->runs_tail; run; run = run->prev) {
-        if (!hpd_run_active(run))
-            continue;
+    for (hpd_run *run = hpd_active_first(srv); run; run = run->active_next) {
         for (size_t i = 0; i < run->n_actions; i++)
             if (run->jobs[i]->pid == pid && !run->jobs[i]->reaped &&
                 run->jobs[i]->status == HPD_JOB_RUNNING)
@@ -172,6 +170,8 @@ hpd_job *hpd__job_by_pid(hpd_server *srv, pid_t pid)
 
 void hpd_reap(hpd_server *srv)
 {
+    /* Every exit of the burst in one transaction, written before this turn's answers. */
+    hpd_store_hold(srv->store);
     for (;;) {
         siginfo_t si;
         int status;
@@ -179,7 +179,7 @@ void hpd_reap(hpd_server *srv)
 
         memset(&si, 0, sizeof(si));
         if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
-            return;
+            break;
         job = hpd__job_by_pid(srv, si.si_pid);
         if (job) {
             /* The leader is a zombie, so its group id is still reserved: whatever it left
@@ -202,4 +202,6 @@ void hpd_reap(hpd_server *srv)
         job->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
         hpd__job_maybe_finish(srv, job);
     }
+    hpd_store_release(srv->store);
+    hpd_store_watch(srv);
 }

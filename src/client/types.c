@@ -51,7 +51,8 @@ struct type {
 static const char *const job_states[] = {"pending", "running",   "retrying",  "succeeded",
                                          "failed",  "timed_out", "cancelled", "skipped"};
 static const char *const run_states[] = {"pending", "running", "succeeded", "failed", "cancelled"};
-static const char *const service_states[] = {"inactive", "running", "success", "failed", "exited"};
+static const char *const service_states[] = {"inactive", "running", "success",
+                                             "failed",   "exited",  "degraded"};
 static const char *const streams[] = {"stdout", "stderr", "system"};
 static const char *const wanted[] = {"stop", "start"};
 
@@ -143,6 +144,8 @@ static const field job_fields[] = {
     F(hp_job, error, K_STR_NULL, 1),
     F(hp_job, restarts, K_I64, 1),
     F(hp_job, dropped, K_I64, 1),
+    F(hp_job, health, K_STR_NULL, 1),
+    F(hp_job, health_detail, K_STR_NULL, 1),
 };
 static const type job_type = TYPE(hp_job, job_fields, NO_OFF);
 

@@ -41,7 +41,8 @@ typedef enum hp_service_state {
     HP_SERVICE_RUNNING,
     HP_SERVICE_SUCCESS,
     HP_SERVICE_FAILED,
-    HP_SERVICE_EXITED
+    HP_SERVICE_EXITED,
+    HP_SERVICE_DEGRADED /* running, and a running job's probe says unhealthy */
 } hp_service_state;
 
 typedef enum hp_log_stream { HP_STREAM_STDOUT, HP_STREAM_STDERR, HP_STREAM_SYSTEM } hp_log_stream;
@@ -75,7 +76,9 @@ typedef struct hp_job {
     int64_t ended_at_ms;
     char *error; /* a readable reason when it did not succeed, else NULL */
     int64_t restarts;
-    int64_t dropped; /* log lines dropped by the caps */
+    int64_t dropped;     /* log lines dropped by the caps */
+    char *health;        /* "unknown", "healthy", "unhealthy"; NULL when it has no probe */
+    char *health_detail; /* the last probe failure, one line, or NULL */
 } hp_job;
 
 typedef struct hp_job_counts {

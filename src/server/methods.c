@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "server/methods_int.h"
+#include "server/probe.h"
 #include "server/secretbox.h"
 
 #include <stdio.h>
@@ -54,6 +55,10 @@ cJSON *hpd_job_json(hpd_server *srv, const hpd_job *job)
     hp_json_add_int(o, "dropped", hpd_store_job_dropped(srv->store, job->id));
     if (job->crash_loop)
         cJSON_AddTrueToObject(o, "crash_loop");
+    if (job->run->actions[job->index].probe.kind != HP_PROBE_NONE) {
+        cJSON_AddStringToObject(o, "health", hpd_health_name(job->health));
+        add_opt_str(o, "health_detail", job->health_detail);
+    }
     return o;
 }
 

@@ -88,6 +88,9 @@ typedef struct hpd_job {
     uint64_t backoff_ms;
     int quick_failures; /* consecutive restarts that ran less than the stable time */
     int crash_loop;
+    struct hpd_probe_run *probe; /* its probe's state (probe.c), NULL without one */
+    int health;                  /* hpd_health of the current attempt (probe.h) */
+    char *health_detail;         /* the last probe failure, or NULL */
 } hpd_job;
 
 typedef struct hpd_waiter hpd_waiter;

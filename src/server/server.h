@@ -69,11 +69,12 @@ typedef struct hpd_server {
     struct hpd_secretbox *secrets; /* the key; NULL until a secret needs it (secretbox.c) */
     char *secrets_key;             /* its file */
     int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
-    char *cgroup_dir;  /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
-    int job_nice;      /* the nice jobs get back (the daemon's own before it raised it) */
-    uint64_t out_turn; /* the loop's turn out_left counts for */
-    size_t out_left;   /* output bytes still to read in that turn */
-    int niced;         /* the daemon runs PRIORITY_BOOST above its jobs */
+    char *cgroup_dir;          /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
+    int job_nice;              /* the nice jobs get back (the daemon's own before it raised it) */
+    uint64_t out_turn;         /* the loop's turn out_left counts for */
+    size_t out_left;           /* output bytes still to read in that turn */
+    int niced;                 /* the daemon runs PRIORITY_BOOST above its jobs */
+    struct hpd_probes *probes; /* health probes (probe.c), NULL until one is due */
     /* Called by the supervisor when a run reached a final state: the methods' run.wait
      * waiters, registered by server.c at start (the supervisor never calls methods). */
     void (*on_run_ended)(struct hpd_server *srv, struct hpd_run *run);

@@ -77,6 +77,8 @@ tui_status tui_status_of_service(hp_service_state s)
         return TUI_ST_FAILED;
     case HP_SERVICE_EXITED:
         return TUI_ST_EXITED;
+    case HP_SERVICE_DEGRADED:
+        return TUI_ST_DEGRADED;
     }
     return TUI_ST_UNKNOWN;
 }

@@ -36,6 +36,7 @@ enum {
     X(TUI_ST_SKIPPED, "skipped", "\xe2\x86\xb7", "-", TUI_C_NONE)                                  \
     X(TUI_ST_INACTIVE, "inactive", "\xc2\xb7", ".", TUI_C_NONE)                                    \
     X(TUI_ST_EXITED, "exited", "\xe2\x96\xa0", "#", TUI_C_YELLOW)                                  \
+    X(TUI_ST_DEGRADED, "degraded", "\xe2\x97\x90", "!", TUI_C_YELLOW)                              \
     X(TUI_ST_UNKNOWN, "unknown", "?", "?", TUI_C_NONE)
 
 typedef enum tui_status {

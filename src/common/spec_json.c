@@ -565,10 +565,10 @@ cJSON *hp_action_spec_to_json(const hp_action_spec *a)
     if (a->probe.kind != HP_PROBE_NONE) {
         cJSON *p = cJSON_AddObjectToObject(o, "probe");
         if (!p || add_string(p, hp_probe_kind_name(a->probe.kind), a->probe.target) ||
-            !hp_json_add_int(p, "interval_ms", a->probe.interval_ms) ||
-            !hp_json_add_int(p, "timeout_ms", a->probe.timeout_ms) ||
-            !hp_json_add_int(p, "retries", a->probe.retries) ||
-            !hp_json_add_int(p, "start_grace_ms", a->probe.start_grace_ms))
+            !cJSON_AddNumberToObject(p, "interval_ms", (double)a->probe.interval_ms) ||
+            !cJSON_AddNumberToObject(p, "timeout_ms", (double)a->probe.timeout_ms) ||
+            !cJSON_AddNumberToObject(p, "retries", a->probe.retries) ||
+            !cJSON_AddNumberToObject(p, "start_grace_ms", (double)a->probe.start_grace_ms))
             goto fail;
     }
     if (a->on_unhealthy_restart && !cJSON_AddStringToObject(o, "on_unhealthy", "restart"))

@@ -26,9 +26,10 @@ void hp__cli_print_jobs(const hp_job *jobs, size_t n, int show_run)
     hp__table *t2 = NULL;
 
     if (!show_run) {
-        static const char *const short_head[] = {"JOB", "ACTION", "STATUS", "TRY",
+        /* A service's jobs: with the probe's verdict (HEALTH). */
+        static const char *const short_head[] = {"JOB", "ACTION", "STATUS", "HEALTH", "TRY",
                                                  "PID", "EXIT",   "TIME",   "ERROR"};
-        t2 = hp__table_new(8, short_head);
+        t2 = hp__table_new(9, short_head);
     }
     for (size_t i = 0; i < n; i++) {
         const hp_job *j = &jobs[i];
@@ -48,7 +49,10 @@ void hp__cli_print_jobs(const hp_job *jobs, size_t n, int show_run)
         else
             snprintf(code, sizeof(code), "-");
         hp__out_duration(j->started_at_ms ? end - j->started_at_ms : -1, dur, sizeof(dur));
-        err = hp__out_escape(j->error ? j->error : "");
+        /* Running, its error is the last probe failure (the exit's was before this try). */
+        err = hp__out_escape(j->status == HP_JOB_RUNNING && j->health_detail ? j->health_detail
+                             : j->error                                      ? j->error
+                                                                             : "");
         cells[k++] = id;
         if (show_run) {
             cells[k++] = run;
@@ -56,6 +60,8 @@ void hp__cli_print_jobs(const hp_job *jobs, size_t n, int show_run)
         }
         cells[k++] = j->action;
         cells[k++] = status;
+        if (!show_run)
+            cells[k++] = j->health ? j->health : "-";
         cells[k++] = try;
         cells[k++] = j->has_pid ? pid : "-";
         cells[k++] = code;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Health probes: one state per probed job with its timer, the exec probe's process or the
- * libcurl handle of a tcp/http probe, and the failures in a row that turn into the job's
- * health. libcurl runs in multi-socket mode: its sockets and its timer are the loop's, so a
- * probe never blocks the daemon (names resolve in libcurl's resolver, not in the loop). */
+/* Health probes, a piece of the supervisor (probe.h): one state per probed job with its
+ * timer, the exec probe's process or the libcurl handle of a tcp/http probe, and the
+ * failures in a row that turn into the job's health. libcurl runs in multi-socket mode: its
+ * sockets and its timer are the loop's, so a probe never blocks the daemon (names resolve in
+ * libcurl's resolver, not in the loop). */
 #include "config.h"
 
 #include "server/probe.h"

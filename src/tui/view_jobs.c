@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Jobs view: every job (or a service's, or a run's), newest first, with its run,
- * action, status, attempt, pid, exit and duration; Enter or l opens its log. It draws
- * the model's list only. */
+ * action, status, health, attempt, pid, exit and duration; Enter or l opens its log. It
+ * draws the model's list only. */
 #include "config.h"
 
 #include "tui/draw.h"
@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const tui_column cols[] = {
-    {"ID", 6},      {"RUN", 6}, {"SERVICE", 12}, {"ACTION", 14},  {"STATUS", 12},
+    {"ID", 6},      {"RUN", 6}, {"SERVICE", 12}, {"ACTION", 14},  {"STATUS", 12}, {"HEALTH", 9},
     {"ATTEMPT", 7}, {"PID", 8}, {"EXIT", 6},     {"DURATION", 9}, {"ERROR", 0},
 };
 #define N_COLS (sizeof(cols) / sizeof(cols[0]))
@@ -42,11 +42,27 @@ static int match(tui_app *app, const tui_frame *f, size_t i, const char *needle)
            strstr(tui_status_word(tui_status_of_job(j->status)), needle);
 }
 
+static int unhealthy(const hp_job *j)
+{
+    return j->status == HP_JOB_RUNNING && j->health && strcmp(j->health, "unhealthy") == 0;
+}
+
 static int rank(tui_app *app, const tui_frame *f, size_t i)
 {
-    hp_job_state st = tui_app_model(app)->jobs->jobs[i].status;
+    const hp_job *j = &tui_app_model(app)->jobs->jobs[i];
+    hp_job_state st = j->status;
 
-    return st == HP_JOB_FAILED || st == HP_JOB_TIMED_OUT || st == HP_JOB_RETRYING ? 0 : 1;
+    return st == HP_JOB_FAILED || st == HP_JOB_TIMED_OUT || st == HP_JOB_RETRYING || unhealthy(j)
+               ? 0
+               : 1;
+}
+
+/* The health column's order: unhealthy, unknown, healthy, then jobs without a probe. */
+static int health_key(const hp_job *j)
+{
+    if (!j->health)
+        return 3;
+    return strcmp(j->health, "unhealthy") == 0 ? 0 : strcmp(j->health, "unknown") == 0 ? 1 : 2;
 }
 
 static int cmp_i64(int64_t a, int64_t b)
@@ -92,12 +108,14 @@ static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
     case 4:
         return rank(app, f, a) - rank(app, f, b);
     case 5:
-        return cmp_i64(x->attempt, y->attempt);
+        return health_key(x) - health_key(y);
     case 6:
-        return cmp_i64(x->has_pid ? x->pid : 0, y->has_pid ? y->pid : 0);
+        return cmp_i64(x->attempt, y->attempt);
     case 7:
-        return cmp_i64(exit_key(x), exit_key(y));
+        return cmp_i64(x->has_pid ? x->pid : 0, y->has_pid ? y->pid : 0);
     case 8:
+        return cmp_i64(exit_key(x), exit_key(y));
+    case 9:
         return cmp_i64(duration(x), duration(y));
     default:
         return cmp_str(x->error, y->error);
@@ -121,6 +139,10 @@ static void draw_row(tui_cells *t, const hp_job *j)
     tui_cell_name(t, j->service ? j->service : "-");
     tui_cell(t, j->action);
     tui_cell_status(t, tui_status_of_job(j->status));
+    tui_cell_attr(t, j->health ? j->health : "-",
+                  unhealthy(j)                                     ? tui_attr(TUI_C_RED)
+                  : j->health && strcmp(j->health, "healthy") == 0 ? tui_attr(TUI_C_GREEN)
+                                                                   : 0);
     snprintf(buf, sizeof(buf), "%lld", (long long)j->attempt);
     tui_cell(t, buf);
     if (j->has_pid && j->pid > 0)
@@ -141,7 +163,10 @@ static void draw_row(tui_cells *t, const hp_job *j)
     else
         snprintf(buf, sizeof(buf), "-");
     tui_cell(t, buf);
-    tui_cell(t, j->error ? j->error : "");
+    /* Running, the last probe failure says more than the previous attempt's exit. */
+    tui_cell(t, j->status == HP_JOB_RUNNING && j->health_detail ? j->health_detail
+                : j->error                                      ? j->error
+                                                                : "");
 }
 
 static void row(tui_cells *t, const void *items, size_t i)

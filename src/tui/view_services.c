@@ -46,7 +46,8 @@ static int rank(tui_app *app, const tui_frame *f, size_t i)
 {
     const hp_service_summary *s = &tui_app_model(app)->services->services[i];
 
-    return s->status == HP_SERVICE_FAILED || s->crash_loop ? 0 : 1;
+    return s->status == HP_SERVICE_FAILED || s->status == HP_SERVICE_DEGRADED || s->crash_loop ? 0
+                                                                                               : 1;
 }
 
 static int cmp_i64(int64_t a, int64_t b)

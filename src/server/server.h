@@ -75,6 +75,7 @@ typedef struct hpd_server {
     size_t out_left;           /* output bytes still to read in that turn */
     int niced;                 /* the daemon runs PRIORITY_BOOST above its jobs */
     struct hpd_probes *probes; /* health probes (probe.c), NULL until one is due */
+    uint64_t cost_mono_ms;     /* the last sample of the jobs' cost (cost.c) */
     /* Called by the supervisor when a run reached a final state: the methods' run.wait
      * waiters, registered by server.c at start (the supervisor never calls methods). */
     void (*on_run_ended)(struct hpd_server *srv, struct hpd_run *run);

@@ -574,8 +574,9 @@ static cJSON *field_json(const field *f, const void *v)
         int has = f->flag != NO_OFF ? *CAT(v, f->flag, int) : n != 0;
         return has ? cJSON_CreateNumber((double)n) : cJSON_CreateNull();
     }
-    case K_F64_NULL:
-        return cJSON_CreateNumber(*CAT(v, f->off, double));
+    case K_F64_NULL: /* 0 reads back the same as null: not sampled, or nothing running */
+        return *CAT(v, f->off, double) != 0 ? cJSON_CreateNumber(*CAT(v, f->off, double))
+                                            : cJSON_CreateNull();
     case K_BOOL:
         return cJSON_CreateBool(*CAT(v, f->off, int));
     case K_ENUM:

@@ -101,10 +101,11 @@ cJSON *hpd_job_json(hpd_server *srv, const hpd_job *job)
     hp_json_add_int(o, "dropped", hpd_store_job_dropped(srv->store, job->id));
     if (job->crash_loop)
         cJSON_AddTrueToObject(o, "crash_loop");
-    if (job->run->actions[job->index].probe.kind != HP_PROBE_NONE) {
-        cJSON_AddStringToObject(o, "health", hpd_health_name(job->health));
-        add_opt_str(o, "health_detail", job->health_detail);
-    }
+    add_opt_str(o, "health",
+                job->run->actions[job->index].probe.kind != HP_PROBE_NONE
+                    ? hpd_health_name(job->health)
+                    : NULL);
+    add_opt_str(o, "health_detail", job->health_detail);
     hpd_cost_refresh(srv);
     add_cost(o, job);
     return o;

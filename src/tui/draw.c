@@ -305,6 +305,23 @@ int tui_put_status(WINDOW *w, int y, int x, int width, tui_status s)
     return used;
 }
 
+void tui_fmt_bytes(int64_t bytes, char *buf, size_t size)
+{
+    static const char units[] = "KMGT";
+    double v = (double)bytes / 1024;
+    int u = 0;
+
+    if (bytes <= 0) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    while (v >= 1024 && u < 3) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, size, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
 void tui_fmt_duration(int64_t ms, char *buf, size_t size)
 {
     long long s = ms / 1000;

@@ -84,6 +84,8 @@ void tui_blank(WINDOW *w, int y, int x, int width);
 /* glyph + space + word in the status colour; returns the columns used. */
 int tui_put_status(WINDOW *w, int y, int x, int width, tui_status s);
 
+/* "512K", "4.7M", "1.2G" (1024-based); "-" for 0 or less (nothing sampled). */
+void tui_fmt_bytes(int64_t bytes, char *buf, size_t size);
 /* "42s", "3m05s", "2h07m", "4d03h"; "-" for ms < 0. */
 void tui_fmt_duration(int64_t ms, char *buf, size_t size);
 /* A wall-clock time (ms since the epoch): "HH:MM:SS" today, else "MM-DD HH:MM"; "-"

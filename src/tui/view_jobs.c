@@ -12,8 +12,9 @@
 #include <string.h>
 
 static const tui_column cols[] = {
-    {"ID", 6},      {"RUN", 6}, {"SERVICE", 12}, {"ACTION", 14},  {"STATUS", 12}, {"HEALTH", 9},
-    {"ATTEMPT", 7}, {"PID", 8}, {"EXIT", 6},     {"DURATION", 9}, {"ERROR", 0},
+    {"ID", 6},     {"RUN", 6},     {"SERVICE", 12}, {"ACTION", 14}, {"STATUS", 12},
+    {"HEALTH", 9}, {"ATTEMPT", 7}, {"PID", 8},      {"EXIT", 6},    {"DURATION", 9},
+    {"CPU%", 6},   {"MEM", 6},     {"ERROR", 0},
 };
 #define N_COLS (sizeof(cols) / sizeof(cols[0]))
 
@@ -117,6 +118,10 @@ static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
         return cmp_i64(exit_key(x), exit_key(y));
     case 9:
         return cmp_i64(duration(x), duration(y));
+    case 10:
+        return x->cpu_pct < y->cpu_pct ? -1 : x->cpu_pct > y->cpu_pct;
+    case 11:
+        return cmp_i64(x->rss_bytes, y->rss_bytes);
     default:
         return cmp_str(x->error, y->error);
     }
@@ -162,6 +167,13 @@ static void draw_row(tui_cells *t, const hp_job *j)
         tui_fmt_duration(end - j->started_at_ms, buf, sizeof(buf));
     else
         snprintf(buf, sizeof(buf), "-");
+    tui_cell(t, buf);
+    if (j->status == HP_JOB_RUNNING && j->procs > 0)
+        snprintf(buf, sizeof(buf), "%5.1f", j->cpu_pct);
+    else
+        snprintf(buf, sizeof(buf), "-");
+    tui_cell(t, buf);
+    tui_fmt_bytes(j->status == HP_JOB_RUNNING ? j->rss_bytes : 0, buf, sizeof(buf));
     tui_cell(t, buf);
     /* Running, the last probe failure says more than the previous attempt's exit. */
     tui_cell(t, j->status == HP_JOB_RUNNING && j->health_detail ? j->health_detail

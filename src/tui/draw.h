@@ -84,6 +84,10 @@ void tui_blank(WINDOW *w, int y, int x, int width);
 /* glyph + space + word in the status colour; returns the columns used. */
 int tui_put_status(WINDOW *w, int y, int x, int width, tui_status s);
 
+/* values as a sparkline of ▁▂▃▄▅▆▇█ (the highest value, at least 1, is the top), one
+ * character per value, the last width values; "_" to "#" without UTF-8. Returns the
+ * columns used. */
+int tui_put_spark(WINDOW *w, int y, int x, int width, const double *values, size_t n);
 /* "512K", "4.7M", "1.2G" (1024-based); "-" for 0 or less (nothing sampled). */
 void tui_fmt_bytes(int64_t bytes, char *buf, size_t size);
 /* "42s", "3m05s", "2h07m", "4d03h"; "-" for ms < 0. */

@@ -186,9 +186,27 @@ static void row(tui_cells *t, const void *items, size_t i)
     draw_row(t, &((const hp_job_list *)items)->jobs[i]);
 }
 
+/* A service's jobs end with its CPU over the last samples and its figures now. */
 static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
 {
-    tui_list_draw(app, f, w, y, x, h, width, tui_app_model(app)->jobs, "no jobs", row);
+    const tui_model *m = tui_app_model(app);
+    int spark = f->service[0] && !f->run_id && h > 3 && m->n_spark &&
+                strcmp(m->spark_service, f->service) == 0;
+
+    tui_list_draw(app, f, w, y, x, spark ? h - 1 : h, width, m->jobs, "no jobs", row);
+    if (spark) {
+        char now[64], mem[16];
+        int64_t rss = 0;
+        int used = tui_put(w, y + h - 1, x, width, " CPU ");
+        for (size_t i = 0; m->jobs && i < m->jobs->n_jobs; i++)
+            if (m->jobs->jobs[i].status == HP_JOB_RUNNING)
+                rss += m->jobs->jobs[i].rss_bytes;
+        if (width - used > 24)
+            used += tui_put_spark(w, y + h - 1, x + used, width - used - 24, m->spark, m->n_spark);
+        tui_fmt_bytes(rss, mem, sizeof(mem));
+        snprintf(now, sizeof(now), " %.1f%%  MEM %s", m->spark[m->n_spark - 1], mem);
+        tui_put(w, y + h - 1, x + used, width - used, now);
+    }
 }
 
 static int key(tui_app *app, tui_frame *f, tui_cmd cmd)

@@ -132,7 +132,12 @@ static int cmd_status(hp_cli *cli, int argc, char **argv)
            st->wanted_start ? "start" : "stop");
     if (st->run_id)
         printf("  run %lld", (long long)st->run_id);
-    printf("  restarts %lld%s\n", (long long)st->restarts, st->crash_loop ? " (crash loop)" : "");
+    printf("  restarts %lld%s", (long long)st->restarts, st->crash_loop ? " (crash loop)" : "");
+    /* What its running jobs cost, as the daemon last sampled it. */
+    if (st->procs > 0)
+        printf("  cpu %.1f%%  mem %.1f MiB  procs %lld", st->cpu_pct,
+               (double)st->rss_bytes / (1024.0 * 1024.0), (long long)st->procs);
+    putchar('\n');
     if (st->n_jobs) {
         putchar('\n');
         hp__cli_print_jobs(st->jobs, st->n_jobs, 0);

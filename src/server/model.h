@@ -88,7 +88,7 @@ typedef struct hpd_job {
     uint64_t backoff_ms;
     int quick_failures; /* consecutive restarts that ran less than the stable time */
     int crash_loop;
-    struct hpd_probe_run *probe; /* its probe's state (probe.c), NULL without one */
+    struct hpd_probe_run *probe; /* its probe's state (supervisor_probe.c), or NULL */
     int health;                  /* hpd_health of the current attempt (probe.h) */
     char *health_detail;         /* the last probe failure, or NULL */
     /* Its cost as last sampled (cost.c), valid while cost_pid is the running pid. */

@@ -69,13 +69,16 @@ typedef struct hpd_server {
     struct hpd_secretbox *secrets; /* the key; NULL until a secret needs it (secretbox.c) */
     char *secrets_key;             /* its file */
     int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
-    char *cgroup_dir;          /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
-    int job_nice;              /* the nice jobs get back (the daemon's own before it raised it) */
-    uint64_t out_turn;         /* the loop's turn out_left counts for */
-    size_t out_left;           /* output bytes still to read in that turn */
-    int niced;                 /* the daemon runs PRIORITY_BOOST above its jobs */
-    struct hpd_probes *probes; /* health probes (probe.c), NULL until one is due */
-    uint64_t cost_mono_ms;     /* the last sample of the jobs' cost (cost.c) */
+    char *cgroup_dir;  /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
+    int job_nice;      /* the nice jobs get back (the daemon's own before it raised it) */
+    uint64_t out_turn; /* the loop's turn out_left counts for */
+    size_t out_left;   /* output bytes still to read in that turn */
+    int niced;         /* the daemon runs PRIORITY_BOOST above its jobs */
+
+    /* Health probes (supervisor_probe.c), NULL until one is due; the last sample of the
+     * jobs' cost (cost.c). */
+    struct hpd_probes *probes;
+    uint64_t cost_mono_ms;
     /* Called by the supervisor when a run reached a final state: the methods' run.wait
      * waiters, registered by server.c at start (the supervisor never calls methods). */
     void (*on_run_ended)(struct hpd_server *srv, struct hpd_run *run);

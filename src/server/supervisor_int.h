@@ -45,8 +45,8 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job);
 void hpd__stop_job(hpd_server *srv, hpd_job *job, hpd_job_state as);
 void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job);
 hpd_job *hpd__job_by_pid(hpd_server *srv, pid_t pid);
-/* The job's environment as its process gets it, for its exec probe (probe.c); NULL with a
- * reason in why. Free with hpd__job_env_free: it holds resolved secrets. */
+/* The job's environment as its process gets it, for its exec probe (supervisor_probe.c);
+ * NULL with a reason in why. Free with hpd__job_env_free: it holds resolved secrets. */
 char **hpd__job_env(hpd_server *srv, const hpd_job *job, char *why, size_t why_len);
 void hpd__job_env_free(char **envp);
 

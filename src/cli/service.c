@@ -89,7 +89,8 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
         for (size_t k = 0; k < s->n_pids && used < sizeof(pids) - 24; k++)
             used += (size_t)snprintf(pids + used, sizeof(pids) - used, "%s%lld", k ? "," : "",
                                      (long long)s->pids[k]);
-        if (s->status == HP_SERVICE_RUNNING && s->started_at_ms > 0)
+        if ((s->status == HP_SERVICE_RUNNING || s->status == HP_SERVICE_DEGRADED) &&
+            s->started_at_ms > 0)
             hp__out_duration(hp__out_now_ms() - s->started_at_ms, up, sizeof(up));
         else
             snprintf(up, sizeof(up), "-");

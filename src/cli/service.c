@@ -206,7 +206,7 @@ static int print_stopped(hp_cli *cli, const cJSON *res, const char *verb, const 
         return HP_CLI_OK;
     if (!(st = hp_service_status_from_json(res, &err)))
         return hp__cli_fail(cli, verb, &err);
-    if (st->status == HP_SERVICE_RUNNING)
+    if (st->status == HP_SERVICE_RUNNING || st->status == HP_SERVICE_DEGRADED)
         printf("stopping service '%s' (wanted stop): its processes are being terminated\n",
                st->name);
     else

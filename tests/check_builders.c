@@ -311,6 +311,46 @@ START_TEST(the_bounds_themselves_are_accepted)
 }
 END_TEST
 
+/* The probe setters: numbers set before the kind are kept, the rest take the defaults, a
+ * later kind replaces the earlier one, and the server's rules apply. */
+START_TEST(probe_setters_build_the_probe_and_its_mistakes_are_problems)
+{
+    hp_run_builder *rb = hp_run_builder_new(NULL, "ci");
+    hp_action *a = script(rb, "web", "sleep 100");
+    hp_action *b = script(rb, "bad", "sleep 100");
+    hp_action_spec *actions;
+    size_t n;
+
+    hp_action_probe_retries(a, 7);
+    hp_action_probe_exec(a, "true");
+    hp_action_probe_http(a, "http://127.0.0.1:8080/health");
+    hp_action_probe_start_grace_ms(a, 1500);
+    hp_action_restart_on_failure(a);
+    hp_action_on_unhealthy_restart(a);
+    hp_action_probe_tcp(b, "nowhere");
+    hp_action_probe_interval_ms(b, 5);
+    problems_are(run_fails(rb, "run 'ci': action 'bad': probe tcp must be host:port with a port "
+                               "1..65535 (and 1 more problem)"),
+                 "run 'ci': action 'bad': probe tcp must be host:port with a port 1..65535",
+                 "run 'ci': action 'bad': probe interval_ms must be between 100 and 86400000",
+                 NULL);
+    hp_action_probe_tcp(b, "db:5432");
+    hp_action_probe_interval_ms(b, 100);
+    ck_assert_int_eq(hp_run_builder_build(rb, &actions, &n, &E), HP_OK);
+    ck_assert_int_eq(actions[0].probe.kind, HP_PROBE_HTTP);
+    ck_assert_str_eq(actions[0].probe.target, "http://127.0.0.1:8080/health");
+    ck_assert_int_eq(actions[0].probe.retries, 7);
+    ck_assert_int_eq(actions[0].probe.interval_ms, HP_PROBE_INTERVAL_MS);
+    ck_assert_int_eq(actions[0].probe.timeout_ms, HP_PROBE_TIMEOUT_MS);
+    ck_assert_int_eq(actions[0].probe.start_grace_ms, 1500);
+    ck_assert_int_eq(actions[0].on_unhealthy_restart, 1);
+    ck_assert_int_eq(actions[1].probe.kind, HP_PROBE_TCP);
+    ck_assert_int_eq(actions[1].probe.retries, HP_PROBE_RETRIES);
+    hp_actions_free(actions, n);
+    hp_run_builder_free(rb);
+}
+END_TEST
+
 START_TEST(restart_always_is_refused_in_a_run_and_accepted_in_a_service)
 {
     hp_run_builder *rb = hp_run_builder_new(NULL, "one-shot");
@@ -860,6 +900,7 @@ static Suite *builders_suite(void)
     tcase_add_test(rules, an_action_needs_exactly_one_of_script_and_command);
     tcase_add_test(rules, numeric_bounds_are_checked_and_every_problem_is_listed);
     tcase_add_test(rules, the_bounds_themselves_are_accepted);
+    tcase_add_test(rules, probe_setters_build_the_probe_and_its_mistakes_are_problems);
     tcase_add_test(rules, restart_always_is_refused_in_a_run_and_accepted_in_a_service);
     tcase_add_test(rules, names_with_control_characters_are_rejected_and_shown_escaped);
     tcase_add_test(rules, dot_names_are_rejected_by_the_builders);

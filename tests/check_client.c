@@ -909,7 +909,9 @@ START_TEST(job_parse_defaults_nulls_ignores_unknown_fields_and_round_trips)
     const char *text = "{\"id\":4,\"run_id\":2,\"action\":\"a\",\"service\":null,\"status\":"
                        "\"timed_out\",\"attempt\":2,\"pid\":null,\"exit_code\":null,\"signal\":9,"
                        "\"started_at_ms\":5,\"ended_at_ms\":null,\"error\":\"timed out\","
-                       "\"restarts\":0,\"dropped\":0,\"future_field\":[1,2]}";
+                       "\"restarts\":0,\"dropped\":0,\"health\":null,\"health_detail\":null,"
+                       "\"cpu_pct\":null,\"rss_bytes\":null,\"threads\":null,\"procs\":null,"
+                       "\"future_field\":[1,2]}";
     cJSON *in = cJSON_Parse(text), *out;
     hp_job *job = hp_job_from_json(in, &E);
 

@@ -62,9 +62,29 @@ static void dep(size_t i, const char *name)
 static const char *field_name(tui_field f)
 {
     static const char *const names[TUI_F_COUNT] = {
-        "NAME",          "DESCRIPTION", "WANTED",    "ACTIONS", "A_NAME",    "A_KIND",
-        "A_BODY",        "A_INTERP",    "A_CWD",     "A_ENV",   "A_TIMEOUT", "A_RETRY",
-        "A_RETRY_DELAY", "A_RESTART",   "A_DEPENDS", "OTHER",
+        "NAME",
+        "DESCRIPTION",
+        "WANTED",
+        "ACTIONS",
+        "A_NAME",
+        "A_KIND",
+        "A_BODY",
+        "A_INTERP",
+        "A_CWD",
+        "A_ENV",
+        "A_TIMEOUT",
+        "A_RETRY",
+        "A_RETRY_DELAY",
+        "A_RESTART",
+        "A_DEPENDS",
+        "A_PROBE",
+        "A_PROBE_TARGET",
+        "A_PROBE_INTERVAL",
+        "A_PROBE_TIMEOUT",
+        "A_PROBE_RETRIES",
+        "A_PROBE_GRACE",
+        "A_ON_UNHEALTHY",
+        "OTHER",
     };
 
     return (unsigned)f < TUI_F_COUNT ? names[f] : "?";
@@ -548,6 +568,50 @@ static void full_config(hp_service_config *cfg)
     hp_service_builder_free(sb);
 }
 
+/* The Probe section: each mistake on its own field, and a service's probe comes back as it
+ * was sent. */
+START_TEST(probe_fields_reach_the_builder_and_their_problems_their_fields)
+{
+    tui_form_action *a = act("serve", "./serve");
+    hp_service_config cfg = {0};
+    const char *method = NULL;
+    cJSON *req;
+
+    a->probe = HP_PROBE_TCP;
+    set(&a->probe_target, "localhost");
+    set(&a->probe_interval, "fast");
+    set(&a->probe_retries, "0");
+    a->on_unhealthy_restart = 1;
+    check_gives(4, "0 A_PROBE_INTERVAL probe interval 'fast' is not a whole number\n"
+                   "0 A_PROBE_TARGET probe tcp must be host:port with a port 1..65535\n"
+                   "0 A_PROBE_RETRIES probe retries must be between 1 and 100\n"
+                   "0 A_ON_UNHEALTHY on_unhealthy 'restart' needs restart 'always' or "
+                   "'on_failure'\n");
+    set(&a->probe_target, "127.0.0.1:8080");
+    set(&a->probe_interval, "250");
+    set(&a->probe_retries, "");
+    a->restart = HP_RESTART_ALWAYS;
+    check_gives(0, "");
+    req = tui_form_request(&F, &method);
+    ck_assert_ptr_nonnull(req);
+    ck_assert_int_eq(hp_service_config_from_json(cJSON_GetObjectItem(req, "config"), &cfg, NULL),
+                     0);
+    ck_assert_int_eq(cfg.actions[0].probe.kind, HP_PROBE_TCP);
+    ck_assert_int_eq(cfg.actions[0].probe.interval_ms, 250);
+    ck_assert_int_eq(cfg.actions[0].probe.retries, HP_PROBE_RETRIES);
+    ck_assert_int_eq(cfg.actions[0].on_unhealthy_restart, 1);
+    cJSON_Delete(req);
+    tui_form_free(&F);
+    ck_assert_int_eq(tui_form_from_service(&F, &cfg), 0);
+    ck_assert_int_eq(F.actions[0].probe, HP_PROBE_TCP);
+    ck_assert_str_eq(F.actions[0].probe_target, "127.0.0.1:8080");
+    ck_assert_str_eq(F.actions[0].probe_interval, "250");
+    ck_assert_str_eq(F.actions[0].probe_timeout, "2000");
+    ck_assert_int_eq(F.actions[0].on_unhealthy_restart, 1);
+    hp_service_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(a_form_from_a_service_sends_the_same_config_back)
 {
     hp_service_config cfg;
@@ -888,6 +952,7 @@ static Suite *form_suite(void)
     tcase_add_test(problems, an_empty_form_has_the_no_actions_problem_on_actions);
     tcase_add_test(problems, an_invalid_service_name_goes_to_name);
     tcase_add_test(problems, restart_always_in_a_run_is_refused_on_restart);
+    tcase_add_test(problems, probe_fields_reach_the_builder_and_their_problems_their_fields);
     tcase_add_test(problems, each_problem_of_an_action_lands_on_its_field);
     tcase_add_test(problems,
                    duplicate_names_go_to_every_later_action_of_the_name_and_its_own_problems);

@@ -222,6 +222,45 @@ START_TEST(problems_travel_as_records_whose_path_points_into_the_params)
 }
 END_TEST
 
+/* A probe's mistakes are refused like any other field's, each on its own path, so the
+ * form can show them next to the field. */
+START_TEST(probe_problems_are_on_their_fields)
+{
+    ck_assert_int_eq(
+        hpt_fail("service.set",
+                 hpt_jsonf("{\"config\":{\"name\":\"web\",\"actions\":["
+                           "{\"name\":\"a\",\"script\":\"true\",\"restart\":\"always\","
+                           "\"probe\":{\"tcp\":\"localhost\",\"interval_ms\":5,"
+                           "\"retries\":0,\"timeout_ms\":2000,\"grace\":1}},"
+                           "{\"name\":\"b\",\"script\":\"true\",\"on_unhealthy\":\"restart\","
+                           "\"probe\":{\"http\":\"ftp://x/\",\"exec\":\"true\"}},"
+                           "{\"name\":\"c\",\"script\":\"true\",\"on_unhealthy\":\"reboot\"}"
+                           "]}}")),
+        -32602);
+    detail_at("/config/actions/0/probe/tcp", "value_form");
+    detail_at("/config/actions/0/probe/interval_ms", "value_range");
+    detail_at("/config/actions/0/probe/retries", "value_range");
+    detail_at("/config/actions/0/probe/grace", "field_unknown");
+    detail_at("/config/actions/1/probe", "value_choice");
+    detail_at("/config/actions/1/on_unhealthy", "value_choice");
+    detail_at("/config/actions/2/on_unhealthy", "value_choice");
+    /* A valid probe is stored with its defaults filled in. */
+    cJSON_Delete(
+        hpt_ok("service.set",
+               hpt_jsonf("{\"config\":{\"name\":\"web\",\"actions\":["
+                         "{\"name\":\"a\",\"script\":\"true\",\"restart\":\"always\","
+                         "\"on_unhealthy\":\"restart\",\"probe\":{\"tcp\":\"[::1]:80\"}}]}}")));
+    {
+        cJSON *got = hpt_ok("service.get", hpt_name("web"));
+        ck_assert(hpt_json_contains(got,
+                                    "\"probe\":{\"tcp\":\"[::1]:80\",\"interval_ms\":5000,"
+                                    "\"timeout_ms\":2000,\"retries\":3,\"start_grace_ms\":0}"));
+        ck_assert(hpt_json_contains(got, "\"on_unhealthy\":\"restart\""));
+        cJSON_Delete(got);
+    }
+}
+END_TEST
+
 START_TEST(batch_of_mixed_calls_answers_each_call_by_id)
 {
     cJSON *replies = post_json("["
@@ -873,6 +912,7 @@ static Suite *server_rpc_suite(void)
 
     tcase_add_checked_fixture(tc, hpt_setup, hpt_teardown);
     tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, probe_problems_are_on_their_fields);
     tcase_add_test(tc, unparseable_body_gets_parse_error_with_null_id);
     tcase_add_test(tc, request_without_jsonrpc_member_is_an_invalid_request);
     tcase_add_test(tc, request_with_wrong_jsonrpc_version_is_an_invalid_request);

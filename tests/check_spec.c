@@ -942,6 +942,30 @@ static void records_of_json(void)
          "/descripton", 1},
         {"service", "{'name':'web','description':5," A0 "}]}", HP_PROBLEM_FIELD_TYPE,
          "/description", 1},
+        {"service", "{'name':'web'," A0 ",'probe':{'tcp':'db'}}]}", HP_PROBLEM_VALUE_FORM,
+         "/actions/0/probe/tcp", 1},
+        {"service", "{'name':'web'," A0 ",'probe':{'tcp':'db:70000'}}]}", HP_PROBLEM_VALUE_FORM,
+         "/actions/0/probe/tcp", 1},
+        {"service", "{'name':'web'," A0 ",'probe':{'http':'localhost:80/'}}]}",
+         HP_PROBLEM_VALUE_FORM, "/actions/0/probe/http", 1},
+        {"service", "{'name':'web'," A0 ",'probe':{'exec':'echo \\\"x'}}]}",
+         HP_PROBLEM_COMMAND_SPLIT, "/actions/0/probe/exec", 1},
+        {"service", "{'name':'web'," A0 ",'probe':{'exec':'true','timeout_ms':0}}]}",
+         HP_PROBLEM_VALUE_RANGE, "/actions/0/probe/timeout_ms", 1},
+        {"service", "{'name':'web'," A0 ",'probe':{'exec':'true','start_grace_ms':-1}}]}",
+         HP_PROBLEM_VALUE_RANGE, "/actions/0/probe/start_grace_ms", 1},
+        {"service", "{'name':'web'," A0 ",'probe':{'exec':'true','retries':'3'}}]}",
+         HP_PROBLEM_FIELD_TYPE, "/actions/0/probe/retries", 1},
+        {"service", "{'name':'web'," A0 ",'probe':{'interval_ms':100}}]}", HP_PROBLEM_VALUE_MISSING,
+         "/actions/0/probe/exec", 0},
+        {"service", "{'name':'web'," A0 ",'probe':'true'}]}", HP_PROBLEM_FIELD_TYPE,
+         "/actions/0/probe", 1},
+        {"service", "{'name':'web'," A0 ",'probe':{'exec':'true','every':1}}]}",
+         HP_PROBLEM_FIELD_UNKNOWN, "/actions/0/probe/every", 1},
+        {"service", "{'name':'web'," A0 ",'on_unhealthy':'restart'}]}", HP_PROBLEM_VALUE_MISSING,
+         "/actions/0/on_unhealthy", 1},
+        {"service", "{'name':'web'," A0 ",'probe':{'exec':'true'},'on_unhealthy':'restart'}]}",
+         HP_PROBLEM_VALUE_CHOICE, "/actions/0/on_unhealthy", 1},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -953,6 +977,43 @@ static void records_of_json(void)
         cJSON_Delete(json);
     }
 }
+
+/* A probe goes through JSON and a copy unchanged, with the defaults of the fields left out. */
+START_TEST(probe_round_trips_with_its_defaults)
+{
+    cJSON *json = json_of("{'name':'web','actions':[{'name':'a','script':'x','restart':'always',"
+                          "'on_unhealthy':'restart','probe':{'http':'http://[::1]:8080/ok',"
+                          "'retries':5}}]}");
+    hp_service_config c = {0}, back = {0};
+    hp_action_spec copy = {0};
+    hp_problems pb = {0};
+    cJSON *out;
+
+    ck_assert_int_eq(hp_service_config_from_json(json, &c, &pb), 0);
+    ck_assert_uint_eq(hp_service_config_validate(&c, &pb), 0);
+    ck_assert_int_eq(c.actions[0].probe.kind, HP_PROBE_HTTP);
+    ck_assert_str_eq(c.actions[0].probe.target, "http://[::1]:8080/ok");
+    ck_assert_int_eq(c.actions[0].probe.interval_ms, HP_PROBE_INTERVAL_MS);
+    ck_assert_int_eq(c.actions[0].probe.timeout_ms, HP_PROBE_TIMEOUT_MS);
+    ck_assert_int_eq(c.actions[0].probe.retries, 5);
+    ck_assert_int_eq(c.actions[0].on_unhealthy_restart, 1);
+    ck_assert_int_eq(hp_action_spec_copy(&copy, &c.actions[0]), 0);
+    ck_assert_str_eq(copy.probe.target, c.actions[0].probe.target);
+    ck_assert_ptr_ne(copy.probe.target, c.actions[0].probe.target);
+    out = hp_service_config_to_json(&c);
+    ck_assert_int_eq(hp_service_config_from_json(out, &back, &pb), 0);
+    ck_assert_int_eq(back.actions[0].probe.kind, HP_PROBE_HTTP);
+    ck_assert_int_eq(back.actions[0].probe.retries, 5);
+    ck_assert_int_eq(back.actions[0].on_unhealthy_restart, 1);
+    ck_assert_str_eq(hp_probe_kind_name(HP_PROBE_TCP), "tcp");
+    cJSON_Delete(out);
+    hp_service_config_free(&back);
+    hp_action_spec_free(&copy);
+    hp_service_config_free(&c);
+    hp_problems_free(&pb);
+    cJSON_Delete(json);
+}
+END_TEST
 
 START_TEST(each_problem_names_its_code_and_the_path_of_its_field)
 {
@@ -1196,6 +1257,7 @@ static Suite *spec_suite(void)
                    a_cycle_names_the_dependency_that_leaves_its_first_action_and_lists_its_actions);
     tcase_add_test(tc, problems_built_by_hand_and_counts_have_their_codes_and_paths);
     tcase_add_test(tc, every_problem_code_is_produced_by_some_check);
+    tcase_add_test(tc, probe_round_trips_with_its_defaults);
     tcase_add_test(tc, problem_records_survive_the_wire_and_old_readers_get_sentences);
     suite_add_tcase(s, tc);
     return s;

@@ -286,6 +286,73 @@ void hp_action_tag(hp_action *a, const char *tag)
         append_string(a->owner, &a->spec.tags, &a->spec.n_tags, tag);
 }
 
+/* The numbers set before the kind are kept; the others take their defaults. */
+static void set_probe(hp_action *a, hp_probe_kind kind, const char *target)
+{
+    hp_probe before = a->spec.probe; /* its numbers only: hp_probe_set frees the target */
+
+    if (hp_probe_set(&a->spec.probe, kind, target) != 0) {
+        stick(a->owner, HP_E_NOMEM, "%s '%s': out of memory", a->owner->kind,
+              a->owner->name ? a->owner->name : "");
+        return;
+    }
+    if (before.interval_ms)
+        a->spec.probe.interval_ms = before.interval_ms;
+    if (before.timeout_ms)
+        a->spec.probe.timeout_ms = before.timeout_ms;
+    if (before.retries)
+        a->spec.probe.retries = before.retries;
+    a->spec.probe.start_grace_ms = before.start_grace_ms;
+}
+
+void hp_action_probe_exec(hp_action *a, const char *command)
+{
+    if (check_arg(a, command, "probe exec", "probe/exec"))
+        set_probe(a, HP_PROBE_EXEC, command);
+}
+
+void hp_action_probe_tcp(hp_action *a, const char *host_port)
+{
+    if (check_arg(a, host_port, "probe tcp", "probe/tcp"))
+        set_probe(a, HP_PROBE_TCP, host_port);
+}
+
+void hp_action_probe_http(hp_action *a, const char *url)
+{
+    if (check_arg(a, url, "probe http", "probe/http"))
+        set_probe(a, HP_PROBE_HTTP, url);
+}
+
+void hp_action_probe_interval_ms(hp_action *a, long ms)
+{
+    if (a)
+        a->spec.probe.interval_ms = ms;
+}
+
+void hp_action_probe_timeout_ms(hp_action *a, long ms)
+{
+    if (a)
+        a->spec.probe.timeout_ms = ms;
+}
+
+void hp_action_probe_retries(hp_action *a, int failures)
+{
+    if (a)
+        a->spec.probe.retries = failures;
+}
+
+void hp_action_probe_start_grace_ms(hp_action *a, long ms)
+{
+    if (a)
+        a->spec.probe.start_grace_ms = ms;
+}
+
+void hp_action_on_unhealthy_restart(hp_action *a)
+{
+    if (a)
+        a->spec.on_unhealthy_restart = 1;
+}
+
 /* Copies the actions, validates them with the shared rules (plus extra, for a service's
  * own fields), and orders them. */
 static hp_status core_build(core *c, const hp_service_config *svc, hp_action_spec **out,

@@ -34,6 +34,16 @@ void hp_action_retry_delay_ms(hp_action *a, long delay_ms);
 void hp_action_restart_always(hp_action *a); /* services only */
 void hp_action_restart_on_failure(hp_action *a);
 void hp_action_tag(hp_action *a, const char *tag);
+/* A health probe (one of the three, the last wins): an exec command line, "host:port", or
+ * an http(s) URL; then its numbers, in any order (defaults in common/spec.h). */
+void hp_action_probe_exec(hp_action *a, const char *command);
+void hp_action_probe_tcp(hp_action *a, const char *host_port);
+void hp_action_probe_http(hp_action *a, const char *url);
+void hp_action_probe_interval_ms(hp_action *a, long ms);
+void hp_action_probe_timeout_ms(hp_action *a, long ms);
+void hp_action_probe_retries(hp_action *a, int failures);
+void hp_action_probe_start_grace_ms(hp_action *a, long ms);
+void hp_action_on_unhealthy_restart(hp_action *a); /* needs a probe and a restart policy */
 
 /* ---- service builder ------------------------------------------------------------- */
 /* client (borrowed) may be NULL for an offline build. NULL without memory; every builder

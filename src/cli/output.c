@@ -72,6 +72,7 @@ const char *hp__out_paint(const char *sgr, const char *text, char *buf, size_t s
 /* X(word, glyph, colour): every state word of jobs, runs and services. */
 #define STATUS_GLYPHS(X)                                                                           \
     X("running", "\u25cf", HP__SGR_GREEN)                                                          \
+    X("degraded", "\u25d0", HP__SGR_YELLOW)                                                        \
     X("succeeded", "\u2714", HP__SGR_GREEN)                                                        \
     X("success", "\u2714", HP__SGR_GREEN)                                                          \
     X("failed", "\u2716", HP__SGR_RED)                                                             \

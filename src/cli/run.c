@@ -26,14 +26,15 @@ void hp__cli_print_jobs(const hp_job *jobs, size_t n, int show_run)
     hp__table *t2 = NULL;
 
     if (!show_run) {
-        static const char *const short_head[] = {"JOB", "ACTION", "STATUS", "TRY",
+        /* A service's jobs: with the probe's verdict (HEALTH). */
+        static const char *const short_head[] = {"JOB", "ACTION", "STATUS", "HEALTH", "TRY",
                                                  "PID", "EXIT",   "TIME",   "ERROR"};
-        t2 = hp__table_new(8, short_head);
+        t2 = hp__table_new(9, short_head);
     }
     for (size_t i = 0; i < n; i++) {
         const hp_job *j = &jobs[i];
         char id[24], run[24], try[24], pid[24], code[24], dur[32];
-        const char *cells[10];
+        const char *cells[10], *err;
         size_t k = 0;
         int64_t end = j->ended_at_ms ? j->ended_at_ms : hp__out_now_ms();
         snprintf(id, sizeof(id), "%lld", (long long)j->id);
@@ -47,6 +48,10 @@ void hp__cli_print_jobs(const hp_job *jobs, size_t n, int show_run)
         else
             snprintf(code, sizeof(code), "-");
         hp__out_duration(j->started_at_ms ? end - j->started_at_ms : -1, dur, sizeof(dur));
+        /* Running, its error is the last probe failure (the exit's was before this try). */
+        err = j->status == HP_JOB_RUNNING && j->health_detail ? j->health_detail
+              : j->error                                      ? j->error
+                                                              : "";
         cells[k++] = id;
         if (show_run) {
             cells[k++] = run;
@@ -54,11 +59,13 @@ void hp__cli_print_jobs(const hp_job *jobs, size_t n, int show_run)
         }
         cells[k++] = j->action;
         cells[k++] = hp_job_state_name(j->status);
+        if (!show_run)
+            cells[k++] = j->health ? j->health : "-";
         cells[k++] = try;
         cells[k++] = j->has_pid ? pid : "-";
         cells[k++] = code;
         cells[k++] = dur;
-        cells[k++] = j->error ? j->error : "";
+        cells[k++] = err;
         hp__table_row(show_run ? t : t2, cells);
     }
     hp__table_print(show_run ? t : t2, stdout);

@@ -88,7 +88,8 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
         for (size_t k = 0; k < s->n_pids && used < sizeof(pids) - 24; k++)
             used += (size_t)snprintf(pids + used, sizeof(pids) - used, "%s%lld", k ? "," : "",
                                      (long long)s->pids[k]);
-        if (s->status == HP_SERVICE_RUNNING && s->started_at_ms > 0)
+        if ((s->status == HP_SERVICE_RUNNING || s->status == HP_SERVICE_DEGRADED) &&
+            s->started_at_ms > 0)
             hp__out_duration(hp__out_now_ms() - s->started_at_ms, up, sizeof(up));
         else
             snprintf(up, sizeof(up), "-");
@@ -129,7 +130,12 @@ static int cmd_status(hp_cli *cli, int argc, char **argv)
            st->wanted_start ? "start" : "stop");
     if (st->run_id)
         printf("  run %lld", (long long)st->run_id);
-    printf("  restarts %lld%s\n", (long long)st->restarts, st->crash_loop ? " (crash loop)" : "");
+    printf("  restarts %lld%s", (long long)st->restarts, st->crash_loop ? " (crash loop)" : "");
+    /* What its running jobs cost, as the daemon last sampled it. */
+    if (st->procs > 0)
+        printf("  cpu %.1f%%  mem %.1f MiB  procs %lld", st->cpu_pct,
+               (double)st->rss_bytes / (1024.0 * 1024.0), (long long)st->procs);
+    putchar('\n');
     if (st->n_jobs) {
         putchar('\n');
         hp__cli_print_jobs(st->jobs, st->n_jobs, 0);
@@ -197,7 +203,7 @@ static int print_stopped(hp_cli *cli, const cJSON *res, const char *verb, const 
         return HP_CLI_OK;
     if (!(st = hp_service_status_from_json(res, &err)))
         return hp__cli_fail(cli, verb, &err);
-    if (st->status == HP_SERVICE_RUNNING)
+    if (st->status == HP_SERVICE_RUNNING || st->status == HP_SERVICE_DEGRADED)
         printf("stopping service '%s' (wanted stop): its processes are being terminated\n",
                st->name);
     else

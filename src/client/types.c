@@ -16,6 +16,7 @@ enum kind {
     K_STR_NULL, /* char *, null allowed (NULL) */
     K_I64,      /* int64_t */
     K_I64_NULL, /* int64_t, null allowed (0), flag = has_ */
+    K_F64_NULL, /* double, null allowed (0) */
     K_BOOL,     /* int */
     K_ENUM,     /* an enum stored as int, names[] */
     K_OBJ,      /* an inline struct of type sub, flag = present */
@@ -51,7 +52,8 @@ struct type {
 static const char *const job_states[] = {"pending", "running",   "retrying",  "succeeded",
                                          "failed",  "timed_out", "cancelled", "skipped"};
 static const char *const run_states[] = {"pending", "running", "succeeded", "failed", "cancelled"};
-static const char *const service_states[] = {"inactive", "running", "success", "failed", "exited"};
+static const char *const service_states[] = {"inactive", "running", "success",
+                                             "failed",   "exited",  "degraded"};
 static const char *const streams[] = {"stdout", "stderr", "system"};
 static const char *const wanted[] = {"stop", "start"};
 
@@ -143,6 +145,12 @@ static const field job_fields[] = {
     F(hp_job, error, K_STR_NULL, 1),
     F(hp_job, restarts, K_I64, 1),
     F(hp_job, dropped, K_I64, 1),
+    F(hp_job, health, K_STR_NULL, 1),
+    F(hp_job, health_detail, K_STR_NULL, 1),
+    F(hp_job, cpu_pct, K_F64_NULL, 1),
+    F(hp_job, rss_bytes, K_I64_NULL, 1),
+    F(hp_job, threads, K_I64_NULL, 1),
+    F(hp_job, procs, K_I64_NULL, 1),
 };
 static const type job_type = TYPE(hp_job, job_fields, NO_OFF);
 
@@ -182,6 +190,10 @@ static const field summary_fields[] = {
     F(hp_service_summary, crash_loop, K_BOOL, 1),
     F(hp_service_summary, started_at_ms, K_I64_NULL, 1),
     F(hp_service_summary, updated_at_ms, K_I64, 1),
+    F(hp_service_summary, cpu_pct, K_F64_NULL, 1),
+    F(hp_service_summary, rss_bytes, K_I64_NULL, 1),
+    F(hp_service_summary, threads, K_I64_NULL, 1),
+    F(hp_service_summary, procs, K_I64_NULL, 1),
 };
 static const type summary_type = TYPE(hp_service_summary, summary_fields, NO_OFF);
 
@@ -194,6 +206,10 @@ static const field status_fields[] = {
     FA(hp_service_status, jobs, n_jobs, job_type, 1, NO_OFF),
     F(hp_service_status, restarts, K_I64, 1),
     F(hp_service_status, crash_loop, K_BOOL, 1),
+    F(hp_service_status, cpu_pct, K_F64_NULL, 1),
+    F(hp_service_status, rss_bytes, K_I64_NULL, 1),
+    F(hp_service_status, threads, K_I64_NULL, 1),
+    F(hp_service_status, procs, K_I64_NULL, 1),
 };
 static const type status_type = TYPE(hp_service_status, status_fields, NO_OFF);
 
@@ -418,6 +434,13 @@ static int parse_field(const type *t, const field *f, const cJSON *j, void *v, h
         if (f->flag != NO_OFF)
             *AT(v, f->flag, int) = 1;
         return 0;
+    case K_F64_NULL:
+        if (cJSON_IsNull(j))
+            return 0;
+        if (!cJSON_IsNumber(j))
+            return bad(err, t, f, "must be a number");
+        *AT(v, f->off, double) = j->valuedouble;
+        return 0;
     case K_BOOL:
         if (!cJSON_IsBool(j))
             return bad(err, t, f, "must be a boolean");
@@ -551,6 +574,9 @@ static cJSON *field_json(const field *f, const void *v)
         int has = f->flag != NO_OFF ? *CAT(v, f->flag, int) : n != 0;
         return has ? cJSON_CreateNumber((double)n) : cJSON_CreateNull();
     }
+    case K_F64_NULL: /* 0 reads back the same as null: not sampled, or nothing running */
+        return *CAT(v, f->off, double) != 0 ? cJSON_CreateNumber(*CAT(v, f->off, double))
+                                            : cJSON_CreateNull();
     case K_BOOL:
         return cJSON_CreateBool(*CAT(v, f->off, int));
     case K_ENUM:

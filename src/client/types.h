@@ -41,7 +41,8 @@ typedef enum hp_service_state {
     HP_SERVICE_RUNNING,
     HP_SERVICE_SUCCESS,
     HP_SERVICE_FAILED,
-    HP_SERVICE_EXITED
+    HP_SERVICE_EXITED,
+    HP_SERVICE_DEGRADED /* running, and a running job's probe says unhealthy */
 } hp_service_state;
 
 typedef enum hp_log_stream { HP_STREAM_STDOUT, HP_STREAM_STDERR, HP_STREAM_SYSTEM } hp_log_stream;
@@ -75,7 +76,13 @@ typedef struct hp_job {
     int64_t ended_at_ms;
     char *error; /* a readable reason when it did not succeed, else NULL */
     int64_t restarts;
-    int64_t dropped; /* log lines dropped by the caps */
+    int64_t dropped;     /* log lines dropped by the caps */
+    char *health;        /* "unknown", "healthy", "unhealthy"; NULL when it has no probe */
+    char *health_detail; /* the last probe failure, one line, or NULL */
+    /* The cost of its process group, sampled at most once a second while it runs; 0
+     * before the first sample and once it stopped. cpu_pct: 100 = one core. */
+    double cpu_pct;
+    int64_t rss_bytes, threads, procs;
 } hp_job;
 
 typedef struct hp_job_counts {
@@ -111,6 +118,8 @@ typedef struct hp_service_summary {
     int crash_loop;
     int64_t started_at_ms;
     int64_t updated_at_ms;
+    double cpu_pct; /* the sums over its running jobs (hp_job's) */
+    int64_t rss_bytes, threads, procs;
 } hp_service_summary;
 
 typedef struct hp_service_status {
@@ -122,6 +131,8 @@ typedef struct hp_service_status {
     size_t n_jobs;
     int64_t restarts;
     int crash_loop;
+    double cpu_pct; /* the sums over its running jobs (hp_job's) */
+    int64_t rss_bytes, threads, procs;
 } hp_service_status;
 
 /* service.get: the stored configuration and its times. */

@@ -39,8 +39,9 @@ extern "C" {
     X(HP_PROBLEM_ENV_KEY_INVALID, "env_key_invalid")                                               \
     X(HP_PROBLEM_ENV_KEY_DUPLICATE, "env_key_duplicate")                                           \
     X(HP_PROBLEM_DEP_UNKNOWN, "dep_unknown")                                                       \
-    X(HP_PROBLEM_DEP_SELF, "dep_self")   /* an action depends on itself */                         \
-    X(HP_PROBLEM_DEP_CYCLE, "dep_cycle") /* a longer cycle: see hp_problem.cycle */
+    X(HP_PROBLEM_DEP_SELF, "dep_self")     /* an action depends on itself */                       \
+    X(HP_PROBLEM_DEP_CYCLE, "dep_cycle")   /* a longer cycle: see hp_problem.cycle */              \
+    X(HP_PROBLEM_VALUE_FORM, "value_form") /* not of its form: host:port, a URL */
 
 typedef enum hp_problem_code {
 #define HP__PROBLEM_ENUM(code, wire) code,

@@ -99,6 +99,34 @@ int hp_restart_parse(const char *s, hp_restart *out)
     return -1;
 }
 
+/* --- probe --------------------------------------------------------------------------- */
+
+static const char *const probe_names[] = {"none", "exec", "tcp", "http"};
+
+const char *hp_probe_kind_name(hp_probe_kind k)
+{
+    if ((unsigned)k > HP_PROBE_HTTP)
+        return "unknown";
+    return probe_names[k];
+}
+
+int hp_probe_set(hp_probe *p, hp_probe_kind kind, const char *target)
+{
+    if (!p)
+        return -1;
+    free(p->target);
+    memset(p, 0, sizeof(*p));
+    if (kind == HP_PROBE_NONE)
+        return 0;
+    if (hp__copy_str(&p->target, target) != 0)
+        return -1;
+    p->kind = kind;
+    p->interval_ms = HP_PROBE_INTERVAL_MS;
+    p->timeout_ms = HP_PROBE_TIMEOUT_MS;
+    p->retries = HP_PROBE_RETRIES;
+    return 0;
+}
+
 /* --- free and copy ------------------------------------------------------------------ */
 
 void hp_action_spec_free(hp_action_spec *a)
@@ -118,6 +146,7 @@ void hp_action_spec_free(hp_action_spec *a)
     free(a->env);
     hp__free_strv(a->depends_on, a->n_depends_on);
     hp__free_strv(a->tags, a->n_tags);
+    free(a->probe.target);
     memset(a, 0, sizeof(*a));
 }
 
@@ -151,7 +180,11 @@ int hp_action_spec_copy(hp_action_spec *dst, const hp_action_spec *src)
     dst->retry = src->retry;
     dst->retry_delay_ms = src->retry_delay_ms;
     dst->restart = src->restart;
-    if (hp__copy_str(&dst->name, src->name) || hp__copy_str(&dst->script, src->script) ||
+    dst->probe = src->probe;
+    dst->probe.target = NULL;
+    dst->on_unhealthy_restart = src->on_unhealthy_restart;
+    if (hp__copy_str(&dst->probe.target, src->probe.target) ||
+        hp__copy_str(&dst->name, src->name) || hp__copy_str(&dst->script, src->script) ||
         hp__copy_str(&dst->interpreter, src->interpreter) ||
         hp__copy_str(&dst->command, src->command) || hp__copy_str(&dst->cwd, src->cwd) ||
         hp__copy_strv(&dst->depends_on, &dst->n_depends_on, src->depends_on, src->n_depends_on) ||

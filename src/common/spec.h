@@ -34,6 +34,30 @@ extern "C" {
 
 typedef enum hp_restart { HP_RESTART_NEVER, HP_RESTART_ON_FAILURE, HP_RESTART_ALWAYS } hp_restart;
 
+/* A health probe (DESIGN section 9): what is checked, how often, and how many failures in a
+ * row make the job unhealthy. HP_PROBE_NONE = no probe (the other fields are then unused). */
+typedef enum hp_probe_kind {
+    HP_PROBE_NONE,
+    HP_PROBE_EXEC,
+    HP_PROBE_TCP,
+    HP_PROBE_HTTP
+} hp_probe_kind;
+
+#define HP_PROBE_INTERVAL_MS     5000L /* the defaults of a probe's numbers */
+#define HP_PROBE_TIMEOUT_MS      2000L
+#define HP_PROBE_RETRIES         3
+#define HP_PROBE_INTERVAL_MIN_MS 100L
+#define HP_PROBE_MS_MAX          86400000L /* one day: interval, timeout and start grace */
+
+typedef struct hp_probe {
+    hp_probe_kind kind;
+    char *target;        /* exec: a command line; tcp: "host:port"; http: an http(s) URL */
+    long interval_ms;    /* between the end of a probe and the next, HP_PROBE_INTERVAL_MIN_MS.. */
+    long timeout_ms;     /* a probe still going after it has failed, 1..HP_PROBE_MS_MAX */
+    int retries;         /* failures in a row before unhealthy, 1..HP_RETRY_MAX */
+    long start_grace_ms; /* no probe before this much after the start, 0..HP_PROBE_MS_MAX */
+} hp_probe;
+
 typedef struct hp_env_var {
     char *key;
     char *value; /* may be "${secret:NAME}": resolved by the server at spawn time */
@@ -57,6 +81,8 @@ typedef struct hp_action_spec {
     hp_restart restart;  /* HP_RESTART_ALWAYS only in services */
     char **tags;         /* at most HP_TAGS_MAX tags of 1..HP_TAG_MAX bytes */
     size_t n_tags;
+    hp_probe probe;           /* kind HP_PROBE_NONE = none */
+    int on_unhealthy_restart; /* on_unhealthy "restart": needs a probe and a restart policy */
 } hp_action_spec;
 
 /* Owns its strings and its actions array (each element owned too). Zeroed = empty. */
@@ -84,6 +110,13 @@ const char *hp_restart_name(hp_restart r);
 /* Reads one of the three names into *out. Returns 0, or -1 when s is NULL or unknown
  * (*out untouched). */
 int hp_restart_parse(const char *s, hp_restart *out);
+
+/* "exec", "tcp", "http"; "none" for HP_PROBE_NONE, "unknown" outside the enum. Static. */
+const char *hp_probe_kind_name(hp_probe_kind k);
+
+/* Sets p to kind and target (copied) with the default numbers; kind HP_PROBE_NONE clears
+ * it. Returns 0, or -1 without memory (p then cleared). */
+int hp_probe_set(hp_probe *p, hp_probe_kind kind, const char *target);
 
 /* Frees every member (not a itself) and zeroes *a. NULL safe. */
 void hp_action_spec_free(hp_action_spec *a);

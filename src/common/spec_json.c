@@ -28,8 +28,11 @@ static void oom(reporter *r)
 }
 
 static const char *const action_fields[] = {
-    "name",       "script", "interpreter",    "command", "cwd",  "env", "timeout_secs",
-    "depends_on", "retry",  "retry_delay_ms", "restart", "tags", NULL};
+    "name",    "script",       "interpreter", "command",      "cwd",
+    "env",     "timeout_secs", "depends_on",  "retry",        "retry_delay_ms",
+    "restart", "tags",         "probe",       "on_unhealthy", NULL};
+static const char *const probe_fields[] = {"exec",       "tcp",     "http",           "interval_ms",
+                                           "timeout_ms", "retries", "start_grace_ms", NULL};
 static const char *const config_fields[] = {"name", "description", "actions", "wanted", NULL};
 
 /* Levenshtein distance, cut off at 3: only "close" matters here. */
@@ -235,6 +238,93 @@ static void get_env(reporter *r, const char *who, size_t pos, const cJSON *obj, 
     }
 }
 
+/* A number of the probe object into *out; its path is /actions/N/probe/<key>. */
+static void get_probe_number(reporter *r, const char *who, size_t pos, const cJSON *obj,
+                             const char *key, long *out)
+{
+    const cJSON *it = field(obj, key);
+    where w;
+
+    if (!it)
+        return;
+    hp__where_action(&w, pos, "probe");
+    hp__where_key(&w, key);
+    if (!cJSON_IsNumber(it) || it->valuedouble != (double)(long long)it->valuedouble) {
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "probe %s must be an integer", key);
+        return;
+    }
+    if (!(it->valuedouble >= -NUMBER_STORABLE && it->valuedouble <= NUMBER_STORABLE)) {
+        hp__report(r, HP_PROBLEM_VALUE_RANGE, w.s, who, "probe %s is out of range", key);
+        return;
+    }
+    *out = (long)it->valuedouble;
+}
+
+/* probe: {"exec"|"tcp"|"http": target, interval_ms, timeout_ms, retries, start_grace_ms};
+ * the numbers left out take their defaults. More than one kind is hp_spec_validate's to
+ * refuse: the parse keeps the first and counts them in kinds. */
+static void parse_probe(reporter *r, const char *who, size_t pos, const cJSON *json,
+                        hp_action_spec *out)
+{
+    static const hp_probe_kind kinds[] = {HP_PROBE_EXEC, HP_PROBE_TCP, HP_PROBE_HTTP};
+    const cJSON *it = field(json, "probe"), *el;
+    hp_probe *p = &out->probe;
+    long number;
+    int given = 0;
+    where w;
+
+    if (!it)
+        return;
+    hp__where_action(&w, pos, "probe");
+    if (!cJSON_IsObject(it)) {
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "probe must be an object");
+        return;
+    }
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+        const char *name = hp_probe_kind_name(kinds[k]);
+        const cJSON *t = field(it, name);
+        if (!t)
+            continue;
+        given++;
+        if (!cJSON_IsString(t) || !t->valuestring) {
+            hp__where_action(&w, pos, "probe");
+            hp__report(r, HP_PROBLEM_FIELD_TYPE, hp__where_key(&w, name), who,
+                       "probe %s must be a string", name);
+            continue;
+        }
+        if (given == 1 && hp_probe_set(p, kinds[k], t->valuestring) != 0)
+            oom(r);
+    }
+    if (given > 1) {
+        hp__where_action(&w, pos, "probe");
+        hp__report(r, HP_PROBLEM_VALUE_CHOICE, w.s, who,
+                   "probe must have exactly one of exec, tcp, http (got %d)", given);
+    } else if (given == 0) {
+        hp__where_action(&w, pos, "probe");
+        hp__report(r, HP_PROBLEM_VALUE_MISSING, hp__where_key(&w, "exec"), who,
+                   "probe needs one of exec, tcp, http");
+    }
+    get_probe_number(r, who, pos, it, "interval_ms", &p->interval_ms);
+    get_probe_number(r, who, pos, it, "timeout_ms", &p->timeout_ms);
+    number = p->retries;
+    get_probe_number(r, who, pos, it, "retries", &number);
+    p->retries = (int)number;
+    get_probe_number(r, who, pos, it, "start_grace_ms", &p->start_grace_ms);
+    if (r->lenient)
+        return;
+    cJSON_ArrayForEach (el, it) {
+        const char *const *k = probe_fields, *key = el->string ? el->string : "";
+        char shown[HP_NAME_SHOW_SIZE];
+        while (*k && strcmp(*k, key) != 0)
+            k++;
+        if (*k)
+            continue;
+        hp__where_action(&w, pos, "probe");
+        hp__report(r, HP_PROBLEM_FIELD_UNKNOWN, hp__where_key(&w, key), who,
+                   "unknown probe field '%s'", hp_name_show(key, shown, sizeof(shown)));
+    }
+}
+
 /* position is 1-based in an actions array, 0 for a lone action. */
 static void parse_action(reporter *r, const cJSON *json, hp_action_spec *out, size_t position)
 {
@@ -281,6 +371,16 @@ static void parse_action(reporter *r, const cJSON *json, hp_action_spec *out, si
                    hp_name_show(it->valuestring, shown, sizeof(shown)));
     }
     get_string_array(r, who, position, json, "tags", &out->tags, &out->n_tags);
+    parse_probe(r, who, position, json, out);
+    it = field(json, "on_unhealthy");
+    hp__where_action(&w, position, "on_unhealthy");
+    if (it && (!cJSON_IsString(it) || !it->valuestring))
+        hp__report(r, HP_PROBLEM_FIELD_TYPE, w.s, who, "on_unhealthy must be a string");
+    else if (it && strcmp(it->valuestring, "restart") == 0)
+        out->on_unhealthy_restart = 1;
+    else if (it && strcmp(it->valuestring, "none") != 0)
+        hp__report(r, HP_PROBLEM_VALUE_CHOICE, w.s, who,
+                   "on_unhealthy must be one of none, restart");
     if (position)
         snprintf(path, sizeof(path), "actions[%zu].", position - 1);
     check_fields(r, who, position, path, json, action_fields);
@@ -461,6 +561,17 @@ cJSON *hp_action_spec_to_json(const hp_action_spec *a)
         !cJSON_AddStringToObject(o, "restart", hp_restart_name(a->restart)))
         goto fail;
     if (hp__add_string_array(o, "tags", a->tags, a->n_tags))
+        goto fail;
+    if (a->probe.kind != HP_PROBE_NONE) {
+        cJSON *p = cJSON_AddObjectToObject(o, "probe");
+        if (!p || add_string(p, hp_probe_kind_name(a->probe.kind), a->probe.target) ||
+            !cJSON_AddNumberToObject(p, "interval_ms", (double)a->probe.interval_ms) ||
+            !cJSON_AddNumberToObject(p, "timeout_ms", (double)a->probe.timeout_ms) ||
+            !cJSON_AddNumberToObject(p, "retries", a->probe.retries) ||
+            !cJSON_AddNumberToObject(p, "start_grace_ms", (double)a->probe.start_grace_ms))
+            goto fail;
+    }
+    if (a->on_unhealthy_restart && !cJSON_AddStringToObject(o, "on_unhealthy", "restart"))
         goto fail;
     return o;
 fail:

@@ -489,6 +489,73 @@ static void validate_depends(reporter *r, const char *who, size_t pos, const hp_
     }
 }
 
+static void probe_range(reporter *r, const char *who, size_t pos, const char *key, long v, long min,
+                        long max)
+{
+    where w;
+
+    if (v >= min && v <= max)
+        return;
+    hp__where_action(&w, pos, "probe");
+    hp__report(r, HP_PROBLEM_VALUE_RANGE, hp__where_key(&w, key), who,
+               "probe %s must be between %ld and %ld", key, min, max);
+}
+
+/* The target's form by kind (a command that splits, host:port with a port, an http(s) URL),
+ * the numbers' bounds, and on_unhealthy's needs. */
+static void validate_probe(reporter *r, const char *who, size_t pos, const hp_action_spec *a)
+{
+    const hp_probe *p = &a->probe;
+    const char *t = p->target ? p->target : "", *kind = hp_probe_kind_name(p->kind), *colon;
+    where w;
+
+    if (p->kind == HP_PROBE_NONE) {
+        if (a->on_unhealthy_restart)
+            hp__report(r, HP_PROBLEM_VALUE_MISSING, hp__where_action(&w, pos, "on_unhealthy"), who,
+                       "on_unhealthy 'restart' needs a probe");
+        return;
+    }
+    hp__where_action(&w, pos, "probe");
+    if ((unsigned)p->kind > HP_PROBE_HTTP) {
+        hp__report(r, HP_PROBLEM_VALUE_CHOICE, w.s, who, "probe has an unknown kind %d",
+                   (int)p->kind);
+        return;
+    }
+    hp__where_key(&w, kind);
+    if (is_blank_str(t)) {
+        hp__report(r, HP_PROBLEM_VALUE_EMPTY, w.s, who, "probe %s is empty", kind);
+    } else if (p->kind != HP_PROBE_EXEC && has_control(t)) {
+        hp__report(r, HP_PROBLEM_VALUE_CONTROL, w.s, who, "probe %s contains a control character",
+                   kind);
+    } else if (p->kind == HP_PROBE_EXEC) {
+        hp_error err;
+        char **argv = hp_split_command(t, &err);
+        if (!argv)
+            hp__report(r, HP_PROBLEM_COMMAND_SPLIT, w.s, who, "probe exec: %s", err.message);
+        hp_argv_free(argv);
+    } else if (p->kind == HP_PROBE_TCP) {
+        char *end = NULL;
+        long port = 0;
+        colon = strrchr(t, ':');
+        if (colon)
+            port = strtol(colon + 1, &end, 10);
+        if (!colon || colon == t || !end || *end || end == colon + 1 || port < 1 || port > 65535)
+            hp__report(r, HP_PROBLEM_VALUE_FORM, w.s, who,
+                       "probe tcp must be host:port with a port 1..65535");
+    } else if (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0) {
+        hp__report(r, HP_PROBLEM_VALUE_FORM, w.s, who,
+                   "probe http must be an http:// or https:// URL");
+    }
+    probe_range(r, who, pos, "interval_ms", p->interval_ms, HP_PROBE_INTERVAL_MIN_MS,
+                HP_PROBE_MS_MAX);
+    probe_range(r, who, pos, "timeout_ms", p->timeout_ms, 1, HP_PROBE_MS_MAX);
+    probe_range(r, who, pos, "retries", p->retries, 1, HP_RETRY_MAX);
+    probe_range(r, who, pos, "start_grace_ms", p->start_grace_ms, 0, HP_PROBE_MS_MAX);
+    if (a->on_unhealthy_restart && a->restart == HP_RESTART_NEVER)
+        hp__report(r, HP_PROBLEM_VALUE_CHOICE, hp__where_action(&w, pos, "on_unhealthy"), who,
+                   "on_unhealthy 'restart' needs restart 'always' or 'on_failure'");
+}
+
 static void validate_action(reporter *r, int in_service, const hp_action_spec *a, size_t i,
                             const graph *g)
 {
@@ -529,6 +596,7 @@ static void validate_action(reporter *r, int in_service, const hp_action_spec *a
                    "restart 'always' is only allowed in services");
     validate_env(r, who, pos, a);
     validate_tags(r, who, pos, a);
+    validate_probe(r, who, pos, a);
     if (g)
         validate_depends(r, who, pos, a, g);
 }

@@ -6,7 +6,9 @@
  * JSON of DESIGN section 2. No process or socket handling here. */
 #include "config.h"
 
+#include "server/cost.h"
 #include "server/methods_int.h"
+#include "server/probe.h"
 #include "server/secretbox.h"
 
 #include <stdio.h>
@@ -32,6 +34,51 @@ static void add_opt_str(cJSON *o, const char *key, const char *v)
         cJSON_AddNullToObject(o, key);
 }
 
+/* One decimal is all a person reads of a CPU figure. */
+static double tenths(double v)
+{
+    return (double)(long long)(v * 10 + 0.5) / 10;
+}
+
+/* cpu_pct, rss_bytes, threads and procs of a running job's group; null when it runs no
+ * process or has no sample yet. */
+static void add_cost(cJSON *o, const hpd_job *job)
+{
+    int sampled = job->status == HPD_JOB_RUNNING && job->pid > 0 && job->cost_pid == job->pid &&
+                  job->cost_mono_ms;
+
+    if (sampled)
+        cJSON_AddNumberToObject(o, "cpu_pct", tenths(job->cpu_pct));
+    else
+        cJSON_AddNullToObject(o, "cpu_pct");
+    add_opt_int(o, "rss_bytes", job->rss_bytes, sampled);
+    add_opt_int(o, "threads", job->threads, sampled);
+    add_opt_int(o, "procs", job->procs, sampled);
+}
+
+/* The sums over the running jobs of the service's run. */
+static void add_service_cost(cJSON *o, hpd_server *srv, const hpd_service *svc)
+{
+    hpd_run *run = hpd_service_run(srv, svc);
+    double pct = 0;
+    int64_t rss = 0, threads = 0, procs = 0;
+
+    hpd_cost_refresh(srv);
+    for (size_t i = 0; run && hpd_run_active(run) && i < run->n_actions; i++) {
+        const hpd_job *job = run->jobs[i];
+        if (job->status != HPD_JOB_RUNNING || job->pid <= 0 || job->cost_pid != job->pid)
+            continue;
+        pct += job->cpu_pct;
+        rss += job->rss_bytes;
+        threads += job->threads;
+        procs += job->procs;
+    }
+    cJSON_AddNumberToObject(o, "cpu_pct", tenths(pct));
+    hp_json_add_int(o, "rss_bytes", rss);
+    hp_json_add_int(o, "threads", threads);
+    hp_json_add_int(o, "procs", procs);
+}
+
 cJSON *hpd_job_json(hpd_server *srv, const hpd_job *job)
 {
     cJSON *o = cJSON_CreateObject();
@@ -54,6 +101,13 @@ cJSON *hpd_job_json(hpd_server *srv, const hpd_job *job)
     hp_json_add_int(o, "dropped", hpd_store_job_dropped(srv->store, job->id));
     if (job->crash_loop)
         cJSON_AddTrueToObject(o, "crash_loop");
+    add_opt_str(o, "health",
+                job->run->actions[job->index].probe.kind != HP_PROBE_NONE
+                    ? hpd_health_name(job->health)
+                    : NULL);
+    add_opt_str(o, "health_detail", job->health_detail);
+    hpd_cost_refresh(srv);
+    add_cost(o, job);
     return o;
 }
 
@@ -129,6 +183,7 @@ cJSON *hpd__service_summary(hpd_server *srv, const hpd_service *svc)
     add_opt_int(o, "started_at_ms", run ? run->started_at_ms : 0,
                 run && hpd_run_active(run) && run->started_at_ms);
     hp_json_add_int(o, "updated_at_ms", svc->updated_at_ms);
+    add_service_cost(o, srv, svc);
     return o;
 }
 
@@ -147,6 +202,7 @@ cJSON *hpd__service_status(hpd_server *srv, const hpd_service *svc)
         cJSON_AddItemToArray(jobs, hpd_job_json(srv, run->jobs[i]));
     hp_json_add_int(o, "restarts", restarts);
     cJSON_AddBoolToObject(o, "crash_loop", crash_loop);
+    add_service_cost(o, srv, svc);
     return o;
 }
 
@@ -177,6 +233,9 @@ cJSON *hpd__unchanged(hpd_rpc_ctx *ctx)
     const cJSON *since = cJSON_GetObjectItemCaseSensitive(ctx->params, "if_changed_since");
     cJSON *o;
 
+    /* A new sample of the jobs' cost bumps rev when a figure moved: a polling client sees
+     * the cost change at most once a second, and nothing while it does not ask. */
+    hpd_cost_refresh(ctx->srv);
     if (!cJSON_IsNumber(since) || (int64_t)since->valuedouble != ctx->srv->rev)
         return NULL;
     o = cJSON_CreateObject();

@@ -88,6 +88,15 @@ typedef struct hpd_job {
     uint64_t backoff_ms;
     int quick_failures; /* consecutive restarts that ran less than the stable time */
     int crash_loop;
+    struct hpd_probe_run *probe; /* its probe's state (supervisor_probe.c), or NULL */
+    int health;                  /* hpd_health of the current attempt (probe.h) */
+    char *health_detail;         /* the last probe failure, or NULL */
+    /* Its cost as last sampled (cost.c), valid while cost_pid is the running pid. */
+    pid_t cost_pid;
+    uint64_t cost_mono_ms, cost_ticks;
+    double cpu_pct; /* 100 = one core */
+    int64_t rss_bytes;
+    int threads, procs;
 } hpd_job;
 
 typedef struct hpd_waiter hpd_waiter;

@@ -78,6 +78,11 @@ typedef struct hpd_server {
     size_t out_left;   /* output bytes still to read in that turn */
     int niced;         /* the daemon runs PRIORITY_BOOST above its jobs */
     int realtime;      /* the loop's thread runs SCHED_RR (priority 1) */
+
+    /* Health probes (supervisor_probe.c), NULL until one is due; the last sample of the
+     * jobs' cost (cost.c). */
+    struct hpd_probes *probes;
+    uint64_t cost_mono_ms;
     /* Called by the supervisor when a run reached a final state: the methods' run.wait
      * waiters, registered by server.c at start (the supervisor never calls methods). */
     void (*on_run_ended)(struct hpd_server *srv, struct hpd_run *run);

@@ -4,6 +4,7 @@
  * It calls neither of them, so both depend on it and not on each other's internals. */
 #include "config.h"
 
+#include "server/probe.h"
 #include "server/server.h"
 
 #include <stdarg.h>
@@ -184,7 +185,7 @@ const char *hpd_service_state(hpd_server *srv, const hpd_service *svc)
     for (size_t i = 0; i < run->n_actions; i++) {
         const hpd_job *job = run->jobs[i];
         if (job->status == HPD_JOB_RUNNING)
-            running = 1;
+            running |= job->health == HPD_HEALTH_UNHEALTHY ? 3 : 1; /* 3: one is unhealthy */
         else if (job->status == HPD_JOB_RETRYING && job->error)
             waiting_after_failure = 1;
         else if (job->status == HPD_JOB_RETRYING)
@@ -193,7 +194,7 @@ const char *hpd_service_state(hpd_server *srv, const hpd_service *svc)
             waiting_after_failure = 1;
     }
     if (running)
-        return "running";
+        return running == 3 ? "degraded" : "running";
     if (waiting_after_failure)
         return "failed";
     if (waiting_after_exit)

@@ -8,6 +8,7 @@
  * supervisor_int.h. */
 #include "config.h"
 
+#include "server/probe.h"
 #include "server/secretbox.h"
 #include "server/supervisor_int.h"
 
@@ -118,8 +119,8 @@ static int deps_ready(hpd_run *run, hpd_job *job, const char **blocker)
         da = &run->actions[dep->index];
         if (dep->status == HPD_JOB_SUCCEEDED)
             continue;
-        if (da->restart == HP_RESTART_ALWAYS && dep->status == HPD_JOB_RUNNING)
-            continue;
+        if (da->restart == HP_RESTART_ALWAYS && hpd_probe_job_ready(dep))
+            continue; /* running, and healthy when probed (require_ready) */
         if (hpd_job_state_final(dep->status)) {
             *blocker = a->depends_on[d];
             return -1;
@@ -266,6 +267,7 @@ void hpd_run_free(hpd_run *run)
         }
         if (job->pidfd >= 0)
             close(job->pidfd);
+        hpd_probe_job_free(job);
         free(job->error);
         free(job);
     }
@@ -669,6 +671,7 @@ void hpd_supervisor_fini(hpd_server *srv)
     if (!srv->loop)
         return;        /* it never supervised anything */
     srv->stopping = 1; /* nothing reaped from here on restarts */
+    hpd_probes_fini(srv);
     /* Whatever a job started and is still alive goes now: nothing outlives the daemon. */
     d = srv->cgroup_dir ? opendir(srv->cgroup_dir) : NULL;
     while (d && (e = readdir(d)) != NULL)

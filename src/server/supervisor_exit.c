@@ -3,6 +3,7 @@
  * and crash loop, the timeout, and reaping every child (SIGCHLD). */
 #include "config.h"
 
+#include "server/probe.h"
 #include "server/secretbox.h"
 #include "server/supervisor_int.h"
 
@@ -191,12 +192,15 @@ void hpd_reap(hpd_server *srv)
         }
         if (waitpid(si.si_pid, &status, 0) < 0)
             continue;
+        if (!job && hpd_probe_reaped(srv, si.si_pid, status))
+            continue;
         if (!job) {
             hpd__cgroup_sweep(
                 srv); /* an orphan handed to us as subreaper: its cgroup may be empty */
             continue;
         }
         job->reaped = 1;
+        hpd_probe_job_stopped(srv, job);
         job->has_exit = WIFEXITED(status);
         job->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
         job->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;

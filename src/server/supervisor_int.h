@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the pieces of the supervisor: supervisor.c (signals, the scheduler, runs,
  * services, the whole daemon), supervisor_spawn.c (spawning and stopping a job),
- * supervisor_exit.c (exits, retries, restarts), supervisor_output.c (the job's output,
- * its log lines and the store's health), supervisor_escape.c (a cgroup per job, the
- * environment marker, the /proc walk). Nothing else includes it. */
+ * supervisor_exit.c (exits, retries, restarts), supervisor_probe.c (health probes),
+ * supervisor_output.c (the job's output, its log lines and the store's health),
+ * supervisor_escape.c (a cgroup per job, the environment marker, the /proc walk). Nothing
+ * else includes it. */
 #ifndef HPD_SUPERVISOR_INT_H
 #define HPD_SUPERVISOR_INT_H
 
@@ -46,6 +47,10 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job);
 void hpd__stop_job(hpd_server *srv, hpd_job *job, hpd_job_state as);
 void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job);
 hpd_job *hpd__job_by_pid(hpd_server *srv, pid_t pid);
+/* The job's environment as its process gets it, for its exec probe (supervisor_probe.c);
+ * NULL with a reason in why. Free with hpd__job_env_free: it holds resolved secrets. */
+char **hpd__job_env(hpd_server *srv, const hpd_job *job, char *why, size_t why_len);
+void hpd__job_env_free(char **envp);
 
 /* The run whose rows are written once after its start (run.submit): its earlier saves
  * wait (supervisor_output.c). */

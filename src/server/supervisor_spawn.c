@@ -3,6 +3,7 @@
  * session and cgroup, the exec report) and stopping one (SIGTERM, SIGKILL after the grace). */
 #include "config.h"
 
+#include "server/probe.h"
 #include "server/secretbox.h"
 #include "server/supervisor_int.h"
 
@@ -571,6 +572,7 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
     hpd_save_job(srv, job);
     hp_argv_free(argv);
     free_env(envp);
+    hpd_probe_job_started(srv, job);
     return;
 failed:
     for (int i = 0; i < 2; i++) {
@@ -633,4 +635,14 @@ static void on_timeout(hpd_loop *loop, uint64_t id, void *data)
     hpd_job_syslog(srv, job, "timed out after %ld s: sending SIGTERM to the process group",
                    job->run->actions[job->index].timeout_secs);
     hpd__stop_job(srv, job, HPD_JOB_TIMED_OUT);
+}
+
+char **hpd__job_env(hpd_server *srv, const hpd_job *job, char *why, size_t why_len)
+{
+    return build_env(srv, job, &job->run->actions[job->index], why, why_len);
+}
+
+void hpd__job_env_free(char **envp)
+{
+    free_env(envp);
 }

@@ -77,6 +77,8 @@ tui_status tui_status_of_service(hp_service_state s)
         return TUI_ST_FAILED;
     case HP_SERVICE_EXITED:
         return TUI_ST_EXITED;
+    case HP_SERVICE_DEGRADED:
+        return TUI_ST_DEGRADED;
     }
     return TUI_ST_UNKNOWN;
 }
@@ -301,6 +303,45 @@ int tui_put_status(WINDOW *w, int y, int x, int width, tui_status s)
     used = tui_put(w, y, x, width, buf);
     wattr_set(w, old_attr, old_pair, NULL);
     return used;
+}
+
+int tui_put_spark(WINDOW *w, int y, int x, int width, const double *values, size_t n)
+{
+    static const char *const bars[] = {"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
+                                       "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86",
+                                       "\xe2\x96\x87", "\xe2\x96\x88"};
+    static const char ascii[] = "_.-:=+*#";
+    double top = 1;
+    size_t from = width > 0 && n > (size_t)width ? n - (size_t)width : 0;
+    int used = 0;
+
+    for (size_t i = from; i < n; i++)
+        if (values[i] > top)
+            top = values[i];
+    for (size_t i = from; i < n; i++) {
+        int level = (int)(values[i] / top * 7 + 0.5);
+        char one[2] = {ascii[level < 0 ? 0 : level > 7 ? 7 : level], '\0'};
+        level = level < 0 ? 0 : level > 7 ? 7 : level;
+        used += tui_put(w, y, x + used, 1, use_utf8 ? bars[level] : one);
+    }
+    return used;
+}
+
+void tui_fmt_bytes(int64_t bytes, char *buf, size_t size)
+{
+    static const char units[] = "KMGT";
+    double v = (double)bytes / 1024;
+    int u = 0;
+
+    if (bytes <= 0) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    while (v >= 1024 && u < 3) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, size, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
 }
 
 void tui_fmt_duration(int64_t ms, char *buf, size_t size)

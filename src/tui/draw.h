@@ -36,6 +36,7 @@ enum {
     X(TUI_ST_SKIPPED, "skipped", "\xe2\x86\xb7", "-", TUI_C_NONE)                                  \
     X(TUI_ST_INACTIVE, "inactive", "\xc2\xb7", ".", TUI_C_NONE)                                    \
     X(TUI_ST_EXITED, "exited", "\xe2\x96\xa0", "#", TUI_C_YELLOW)                                  \
+    X(TUI_ST_DEGRADED, "degraded", "\xe2\x97\x90", "!", TUI_C_YELLOW)                              \
     X(TUI_ST_UNKNOWN, "unknown", "?", "?", TUI_C_NONE)
 
 typedef enum tui_status {
@@ -83,6 +84,12 @@ void tui_blank(WINDOW *w, int y, int x, int width);
 /* glyph + space + word in the status colour; returns the columns used. */
 int tui_put_status(WINDOW *w, int y, int x, int width, tui_status s);
 
+/* values as a sparkline of ▁▂▃▄▅▆▇█ (the highest value, at least 1, is the top), one
+ * character per value, the last width values; "_" to "#" without UTF-8. Returns the
+ * columns used. */
+int tui_put_spark(WINDOW *w, int y, int x, int width, const double *values, size_t n);
+/* "512K", "4.7M", "1.2G" (1024-based); "-" for 0 or less (nothing sampled). */
+void tui_fmt_bytes(int64_t bytes, char *buf, size_t size);
 /* "42s", "3m05s", "2h07m", "4d03h"; "-" for ms < 0. */
 void tui_fmt_duration(int64_t ms, char *buf, size_t size);
 /* A wall-clock time (ms since the epoch): "HH:MM:SS" today, else "MM-DD HH:MM"; "-"

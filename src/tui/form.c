@@ -98,6 +98,11 @@ static void action_free(tui_form_action *a)
     free(a->timeout);
     free(a->retry);
     free(a->retry_delay);
+    free(a->probe_target);
+    free(a->probe_interval);
+    free(a->probe_timeout);
+    free(a->probe_retries);
+    free(a->probe_grace);
     strv_free(a->depends_on, a->n_depends_on);
     strv_free(a->tags, a->n_tags);
     memset(a, 0, sizeof(*a));
@@ -109,7 +114,9 @@ static int action_init(tui_form_action *a, const char *name)
     if (tui_form_set(&a->name, name) || tui_form_set(&a->body, "") ||
         tui_form_set(&a->interpreter, "") || tui_form_set(&a->cwd, "") ||
         tui_form_set(&a->env, "") || tui_form_set(&a->timeout, "") || tui_form_set(&a->retry, "") ||
-        tui_form_set(&a->retry_delay, "")) {
+        tui_form_set(&a->retry_delay, "") || tui_form_set(&a->probe_target, "") ||
+        tui_form_set(&a->probe_interval, "") || tui_form_set(&a->probe_timeout, "") ||
+        tui_form_set(&a->probe_retries, "") || tui_form_set(&a->probe_grace, "")) {
         action_free(a);
         return -1;
     }
@@ -243,6 +250,14 @@ static int add_spec(tui_form *f, const hp_action_spec *s)
         set_number(&a->retry_delay, s->retry_delay_ms) ||
         strv_copy(&a->depends_on, &a->n_depends_on, s->depends_on, s->n_depends_on) ||
         strv_copy(&a->tags, &a->n_tags, s->tags, s->n_tags))
+        return -1;
+    a->probe = s->probe.kind;
+    a->on_unhealthy_restart = s->on_unhealthy_restart;
+    if (s->probe.kind != HP_PROBE_NONE && (tui_form_set(&a->probe_target, s->probe.target) ||
+                                           set_number(&a->probe_interval, s->probe.interval_ms) ||
+                                           set_number(&a->probe_timeout, s->probe.timeout_ms) ||
+                                           set_number(&a->probe_retries, s->probe.retries) ||
+                                           set_number(&a->probe_grace, s->probe.start_grace_ms)))
         return -1;
     return 0;
 }

@@ -36,6 +36,13 @@ typedef enum tui_field {
     TUI_F_A_RETRY_DELAY,
     TUI_F_A_RESTART,
     TUI_F_A_DEPENDS,
+    TUI_F_A_PROBE,          /* the probe's kind: none, exec, tcp, http */
+    TUI_F_A_PROBE_TARGET,   /* its command line, host:port or URL */
+    TUI_F_A_PROBE_INTERVAL, /* its numbers as typed ("" = the default) */
+    TUI_F_A_PROBE_TIMEOUT,
+    TUI_F_A_PROBE_RETRIES,
+    TUI_F_A_PROBE_GRACE,
+    TUI_F_A_ON_UNHEALTHY,
     TUI_F_OTHER, /* tags and anything not shown as a field: only in the summary */
     TUI_F_COUNT
 } tui_field;
@@ -57,6 +64,13 @@ typedef struct tui_form_action {
     size_t n_depends_on;
     char **tags; /* kept from a prefilled spec (not a field), sent back as they were */
     size_t n_tags;
+    hp_probe_kind probe;  /* HP_PROBE_NONE: no probe, the fields below are not sent */
+    char *probe_target;   /* command line, host:port or URL */
+    char *probe_interval; /* milliseconds as typed: "" = the default */
+    char *probe_timeout;  /* milliseconds as typed: "" = the default */
+    char *probe_retries;  /* failures in a row as typed: "" = the default */
+    char *probe_grace;    /* milliseconds as typed: "" = 0 */
+    int on_unhealthy_restart;
     unsigned touched; /* the view's: bit 1 << tui_field for each field left once (0 on copy) */
 } tui_form_action;
 

@@ -135,6 +135,52 @@ static void map_env(mapper *m, hp_action *a, size_t i)
     }
 }
 
+/* A probe number as typed: "" keeps the default, else a whole number (its bounds are the
+ * builder's to check). */
+static int probe_number(mapper *m, size_t i, tui_field field, const char *text, const char *what,
+                        long *out)
+{
+    char shown[HP_NAME_SHOW_SIZE];
+    int rc;
+
+    if (!*text)
+        return 0;
+    hp_name_show(text, shown, sizeof(shown));
+    if ((rc = read_number(text, INT_MAX, out)) == 0)
+        return 1;
+    if (rc < 0)
+        map_problem(m, i, field, HP_PROBLEM_FIELD_TYPE, "probe %s '%s' is not a whole number", what,
+                    shown);
+    else
+        map_problem(m, i, field, HP_PROBLEM_VALUE_RANGE, "probe %s '%s' is too large", what, shown);
+    return 0;
+}
+
+static void map_probe(mapper *m, hp_action *a, size_t i)
+{
+    const tui_form_action *fa = &m->f->actions[i];
+    long v = 0;
+
+    if (fa->probe == HP_PROBE_EXEC)
+        hp_action_probe_exec(a, fa->probe_target);
+    else if (fa->probe == HP_PROBE_TCP)
+        hp_action_probe_tcp(a, fa->probe_target);
+    else if (fa->probe == HP_PROBE_HTTP)
+        hp_action_probe_http(a, fa->probe_target);
+    if (fa->probe != HP_PROBE_NONE) {
+        if (probe_number(m, i, TUI_F_A_PROBE_INTERVAL, fa->probe_interval, "interval", &v))
+            hp_action_probe_interval_ms(a, v);
+        if (probe_number(m, i, TUI_F_A_PROBE_TIMEOUT, fa->probe_timeout, "timeout", &v))
+            hp_action_probe_timeout_ms(a, v);
+        if (probe_number(m, i, TUI_F_A_PROBE_RETRIES, fa->probe_retries, "retries", &v))
+            hp_action_probe_retries(a, (int)v);
+        if (probe_number(m, i, TUI_F_A_PROBE_GRACE, fa->probe_grace, "start grace", &v))
+            hp_action_probe_start_grace_ms(a, v);
+    }
+    if (fa->on_unhealthy_restart)
+        hp_action_on_unhealthy_restart(a);
+}
+
 static void map_action(mapper *m, hp_action *a, size_t i)
 {
     const tui_form_action *fa = &m->f->actions[i];
@@ -199,6 +245,7 @@ static void map_action(mapper *m, hp_action *a, size_t i)
     for (size_t t = 0; t < fa->n_tags; t++)
         if (fa->tags[t])
             hp_action_tag(a, fa->tags[t]);
+    map_probe(m, a, i);
 }
 
 hp_service_builder *tui__form_service_builder(const tui_form *f, hp_client *client, mapper *m)
@@ -246,6 +293,13 @@ const char *const tui__form_field_keys[TUI_F_COUNT] = {
     [TUI_F_A_RETRY_DELAY] = "retry_delay_ms",
     [TUI_F_A_RESTART] = "restart",
     [TUI_F_A_DEPENDS] = "depends_on",
+    [TUI_F_A_PROBE] = "probe",
+    [TUI_F_A_PROBE_TARGET] = "probe/exec", /* and probe/tcp, probe/http: see form_check.c */
+    [TUI_F_A_PROBE_INTERVAL] = "probe/interval_ms",
+    [TUI_F_A_PROBE_TIMEOUT] = "probe/timeout_ms",
+    [TUI_F_A_PROBE_RETRIES] = "probe/retries",
+    [TUI_F_A_PROBE_GRACE] = "probe/start_grace_ms",
+    [TUI_F_A_ON_UNHEALTHY] = "on_unhealthy",
 };
 
 static void give_problems(plist *pl, hp_problems *pb)

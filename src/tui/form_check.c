@@ -29,6 +29,9 @@ static tui_field action_field(const char *key, size_t len)
             return (tui_field)f;
     if (len == 7 && strncmp(key, "command", len) == 0)
         return TUI_F_A_BODY;
+    if ((len == 9 || len == 10) &&
+        (strncmp(key, "probe/tcp", len) == 0 || strncmp(key, "probe/http", len) == 0))
+        return TUI_F_A_PROBE_TARGET;
     return TUI_F_OTHER;
 }
 
@@ -59,6 +62,9 @@ static tui_field place(const tui_form *f, const char *path, int *action)
     if (!*p)
         return TUI_F_OTHER; /* the action as a whole: "must be an object" */
     key = p + 1;
+    /* A probe's member has a field of its own ("probe/retries"); else the first segment. */
+    if (action_field(key, strlen(key)) != TUI_F_OTHER)
+        return action_field(key, strlen(key));
     return action_field(key, strcspn(key, "/"));
 }
 

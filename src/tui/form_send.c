@@ -168,7 +168,7 @@ int tui_form_submit(tui_form *f, hp_client *client, int64_t *run_id, char *msg, 
             /* A running service keeps its run: the new actions are for the next one. */
             hp_service_status *st = NULL;
             int running = hp_services_status(hp_client_sdk(client), f->name, &st, NULL) == HP_OK &&
-                          st->status == HP_SERVICE_RUNNING;
+                          (st->status == HP_SERVICE_RUNNING || st->status == HP_SERVICE_DEGRADED);
             int64_t current = running ? st->run_id : 0;
             hp_service_status_free(st);
             if (running) {

@@ -134,6 +134,28 @@ int tui_model_runs(tui_model *m, const char *service, int force)
     return 1;
 }
 
+/* A new list of a service's jobs: their CPU summed is the sparkline's next entry (the
+ * server samples at most once a second and a list only changes with its rev). */
+static void spark_add(tui_model *m)
+{
+    double sum = 0;
+
+    if (!m->jobs_service[0] || m->jobs_run_id)
+        return;
+    if (strcmp(m->spark_service, m->jobs_service) != 0) {
+        snprintf(m->spark_service, sizeof(m->spark_service), "%s", m->jobs_service);
+        m->n_spark = 0;
+    }
+    for (size_t i = 0; i < m->jobs->n_jobs; i++)
+        if (m->jobs->jobs[i].status == HP_JOB_RUNNING)
+            sum += m->jobs->jobs[i].cpu_pct;
+    if (m->n_spark == TUI_SPARK_MAX) {
+        memmove(m->spark, m->spark + 1, (TUI_SPARK_MAX - 1) * sizeof(*m->spark));
+        m->n_spark--;
+    }
+    m->spark[m->n_spark++] = sum;
+}
+
 int tui_model_jobs(tui_model *m, const char *service, int64_t run_id, int force)
 {
     hp_job_list *l = NULL;
@@ -156,6 +178,7 @@ int tui_model_jobs(tui_model *m, const char *service, int64_t run_id, int force)
     m->jobs = l;
     snprintf(m->jobs_service, sizeof(m->jobs_service), "%s", service ? service : "");
     m->jobs_run_id = run_id;
+    spark_add(m);
     return 1;
 }
 

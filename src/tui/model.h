@@ -48,6 +48,11 @@ typedef struct tui_model {
     char jobs_service[HP_NAME_MAX + 1];
     int64_t jobs_run_id;
     hp_secret_list *secrets;
+    /* The CPU of the service whose jobs were last fetched, one entry per new figure, the
+     * newest last (at most TUI_SPARK_MAX): the service detail's sparkline. */
+    char spark_service[HP_NAME_MAX + 1];
+    double spark[64];
+    size_t n_spark;
 
     /* The store's health from system.info, fetched at most every TUI_STORE_EVERY_MS
      * while connected. ok = 1 until an answer says otherwise (an older server that does
@@ -56,7 +61,7 @@ typedef struct tui_model {
     long long store_at_ms; /* when system.info was last asked (monotonic), 0 to ask now */
 } tui_model;
 
-enum { TUI_STORE_EVERY_MS = 2000 };
+enum { TUI_STORE_EVERY_MS = 2000, TUI_SPARK_MAX = 60 };
 
 /* Takes client (may be NULL, then reason says why) on every path. */
 void tui_model_init(tui_model *m, hp_client *client, const char *endpoint, const char *reason);

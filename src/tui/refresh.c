@@ -15,7 +15,8 @@ static int live(tui_app *app)
 
     if (ops == &tui_view_services && m->services) {
         for (size_t i = 0; i < m->services->n_services; i++)
-            if (m->services->services[i].status == HP_SERVICE_RUNNING)
+            if (m->services->services[i].status == HP_SERVICE_RUNNING ||
+                m->services->services[i].status == HP_SERVICE_DEGRADED)
                 return 1;
     } else if (ops == &tui_view_runs && m->runs) {
         for (size_t i = 0; i < m->runs->n_runs; i++)

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The form view's choices (Wanted, Kind, Restart): drawn as radio buttons, Left/Right/Space
- * cycle them. */
+/* The form view's choices (Wanted, Kind, Restart, Probe, On unhealthy): drawn as radio
+ * buttons, Left/Right/Space cycle them. */
 #include "config.h"
 
 #include "tui/view_form_int.h"
 
 #include <stdio.h>
 
-static const char *const choice_words[][3] = {
+static const char *const choice_words[][4] = {
     [TUI_F_WANTED] = {"start", "stop", NULL},
     [TUI_F_A_KIND] = {"script", "command", NULL},
     [TUI_F_A_RESTART] = {"never", "on_failure", "always"},
+    [TUI_F_A_PROBE] = {"none", "exec", "tcp", "http"},
+    [TUI_F_A_ON_UNHEALTHY] = {"none", "restart", NULL},
 };
 
 static int choice_index(const form_view *v, const item *it)
@@ -20,6 +22,10 @@ static int choice_index(const form_view *v, const item *it)
     if (it->id == TUI_F_WANTED || it->action < 0)
         return v->form.wanted_start ? 0 : 1;
     a = &v->form.actions[it->action];
+    if (it->id == TUI_F_A_PROBE)
+        return (int)a->probe;
+    if (it->id == TUI_F_A_ON_UNHEALTHY)
+        return a->on_unhealthy_restart;
     return it->id == TUI_F_A_KIND ? a->is_command : (int)a->restart;
 }
 
@@ -28,6 +34,8 @@ static int choice_index(const form_view *v, const item *it)
  * the choice changed. */
 static int n_choices(const form_view *v, const item *it)
 {
+    if (it->id == TUI_F_A_PROBE)
+        return 4;
     if (it->id != TUI_F_A_RESTART)
         return 2;
     return v->form.kind == TUI_FORM_SERVICE ||
@@ -62,6 +70,11 @@ void tui__fv_cycle_choice(form_view *v, const item *it, int delta)
     } else if (it->id == TUI_F_A_KIND) {
         v->form.actions[it->action].is_command = k;
         v->want_rebuild = 1; /* the body's field changes shape */
+    } else if (it->id == TUI_F_A_PROBE) {
+        v->form.actions[it->action].probe = (hp_probe_kind)k;
+        v->want_rebuild = 1; /* the probe's fields come or go */
+    } else if (it->id == TUI_F_A_ON_UNHEALTHY) {
+        v->form.actions[it->action].on_unhealthy_restart = k;
     } else {
         v->form.actions[it->action].restart = (hp_restart)k;
     }

@@ -151,7 +151,8 @@ static char *field_text(const item *it)
         while (n > 0 && text[n - 1] == ' ')
             text[--n] = '\0';
         if (it->id == TUI_F_NAME || it->id == TUI_F_A_NAME || it->id == TUI_F_A_TIMEOUT ||
-            it->id == TUI_F_A_RETRY || it->id == TUI_F_A_RETRY_DELAY) {
+            it->id == TUI_F_A_RETRY || it->id == TUI_F_A_RETRY_DELAY ||
+            (it->id >= TUI_F_A_PROBE_INTERVAL && it->id <= TUI_F_A_PROBE_GRACE)) {
             size_t lead = strspn(text, " ");
             memmove(text, text + lead, strlen(text + lead) + 1);
         }

@@ -73,6 +73,23 @@ static void layout(form_view *v, int w, int tall)
             &a->retry_delay;
         add_item(v, IT_CHOICE, TUI_F_A_RESTART, (int)v->cur, "Restart", &row, 1, 44);
         add_item(v, IT_DEPENDS, TUI_F_A_DEPENDS, (int)v->cur, "Depends on", &row, 1, full);
+        /* The Probe section: its fields only once a kind is chosen. */
+        add_item(v, IT_CHOICE, TUI_F_A_PROBE, (int)v->cur, "Probe", &row, 1, 44);
+        if (a->probe != HP_PROBE_NONE) {
+            static const char *const target[] = {"", "Probe exec", "Probe tcp", "Probe http"};
+            add_item(v, IT_TEXT, TUI_F_A_PROBE_TARGET, (int)v->cur,
+                     target[(unsigned)a->probe <= HP_PROBE_HTTP ? a->probe : 0], &row, 1, full)
+                ->slot = &a->probe_target;
+            add_item(v, IT_TEXT, TUI_F_A_PROBE_INTERVAL, (int)v->cur, "Interval (ms)", &row, 1, 12)
+                ->slot = &a->probe_interval;
+            add_item(v, IT_TEXT, TUI_F_A_PROBE_TIMEOUT, (int)v->cur, "Timeout (ms)", &row, 1, 12)
+                ->slot = &a->probe_timeout;
+            add_item(v, IT_TEXT, TUI_F_A_PROBE_RETRIES, (int)v->cur, "Retries", &row, 1, 12)->slot =
+                &a->probe_retries;
+            add_item(v, IT_TEXT, TUI_F_A_PROBE_GRACE, (int)v->cur, "Grace (ms)", &row, 1, 12)
+                ->slot = &a->probe_grace;
+            add_item(v, IT_CHOICE, TUI_F_A_ON_UNHEALTHY, (int)v->cur, "On unhealthy", &row, 1, 24);
+        }
     }
     row++;
     {

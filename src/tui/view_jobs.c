@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Jobs view: every job (or a service's, or a run's), newest first, with its run,
- * action, status, attempt, pid, exit and duration; Enter or l opens its log. It draws
- * the model's list only. */
+ * action, status, health, attempt, pid, exit and duration; Enter or l opens its log. It
+ * draws the model's list only. */
 #include "config.h"
 
 #include "tui/draw.h"
@@ -12,8 +12,9 @@
 #include <string.h>
 
 static const tui_column cols[] = {
-    {"ID", 6},      {"RUN", 6}, {"SERVICE", 12}, {"ACTION", 14},  {"STATUS", 12},
-    {"ATTEMPT", 7}, {"PID", 8}, {"EXIT", 6},     {"DURATION", 9}, {"ERROR", 0},
+    {"ID", 6},     {"RUN", 6},     {"SERVICE", 12}, {"ACTION", 14}, {"STATUS", 12},
+    {"HEALTH", 9}, {"ATTEMPT", 7}, {"PID", 8},      {"EXIT", 6},    {"DURATION", 9},
+    {"CPU%", 6},   {"MEM", 6},     {"ERROR", 0},
 };
 #define N_COLS (sizeof(cols) / sizeof(cols[0]))
 
@@ -42,11 +43,27 @@ static int match(tui_app *app, const tui_frame *f, size_t i, const char *needle)
            strstr(tui_status_word(tui_status_of_job(j->status)), needle);
 }
 
+static int unhealthy(const hp_job *j)
+{
+    return j->status == HP_JOB_RUNNING && j->health && strcmp(j->health, "unhealthy") == 0;
+}
+
 static int rank(tui_app *app, const tui_frame *f, size_t i)
 {
-    hp_job_state st = tui_app_model(app)->jobs->jobs[i].status;
+    const hp_job *j = &tui_app_model(app)->jobs->jobs[i];
+    hp_job_state st = j->status;
 
-    return st == HP_JOB_FAILED || st == HP_JOB_TIMED_OUT || st == HP_JOB_RETRYING ? 0 : 1;
+    return st == HP_JOB_FAILED || st == HP_JOB_TIMED_OUT || st == HP_JOB_RETRYING || unhealthy(j)
+               ? 0
+               : 1;
+}
+
+/* The health column's order: unhealthy, unknown, healthy, then jobs without a probe. */
+static int health_key(const hp_job *j)
+{
+    if (!j->health)
+        return 3;
+    return strcmp(j->health, "unhealthy") == 0 ? 0 : strcmp(j->health, "unknown") == 0 ? 1 : 2;
 }
 
 static int cmp_i64(int64_t a, int64_t b)
@@ -92,13 +109,19 @@ static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
     case 4:
         return rank(app, f, a) - rank(app, f, b);
     case 5:
-        return cmp_i64(x->attempt, y->attempt);
+        return health_key(x) - health_key(y);
     case 6:
-        return cmp_i64(x->has_pid ? x->pid : 0, y->has_pid ? y->pid : 0);
+        return cmp_i64(x->attempt, y->attempt);
     case 7:
-        return cmp_i64(exit_key(x), exit_key(y));
+        return cmp_i64(x->has_pid ? x->pid : 0, y->has_pid ? y->pid : 0);
     case 8:
+        return cmp_i64(exit_key(x), exit_key(y));
+    case 9:
         return cmp_i64(duration(x), duration(y));
+    case 10:
+        return x->cpu_pct < y->cpu_pct ? -1 : x->cpu_pct > y->cpu_pct;
+    case 11:
+        return cmp_i64(x->rss_bytes, y->rss_bytes);
     default:
         return cmp_str(x->error, y->error);
     }
@@ -121,6 +144,10 @@ static void draw_row(tui_cells *t, const hp_job *j)
     tui_cell_name(t, j->service ? j->service : "-");
     tui_cell(t, j->action);
     tui_cell_status(t, tui_status_of_job(j->status));
+    tui_cell_attr(t, j->health ? j->health : "-",
+                  unhealthy(j)                                     ? tui_attr(TUI_C_RED)
+                  : j->health && strcmp(j->health, "healthy") == 0 ? tui_attr(TUI_C_GREEN)
+                                                                   : 0);
     snprintf(buf, sizeof(buf), "%lld", (long long)j->attempt);
     tui_cell(t, buf);
     if (j->has_pid && j->pid > 0)
@@ -141,7 +168,17 @@ static void draw_row(tui_cells *t, const hp_job *j)
     else
         snprintf(buf, sizeof(buf), "-");
     tui_cell(t, buf);
-    tui_cell(t, j->error ? j->error : "");
+    if (j->status == HP_JOB_RUNNING && j->procs > 0)
+        snprintf(buf, sizeof(buf), "%5.1f", j->cpu_pct);
+    else
+        snprintf(buf, sizeof(buf), "-");
+    tui_cell(t, buf);
+    tui_fmt_bytes(j->status == HP_JOB_RUNNING ? j->rss_bytes : 0, buf, sizeof(buf));
+    tui_cell(t, buf);
+    /* Running, the last probe failure says more than the previous attempt's exit. */
+    tui_cell(t, j->status == HP_JOB_RUNNING && j->health_detail ? j->health_detail
+                : j->error                                      ? j->error
+                                                                : "");
 }
 
 static void row(tui_cells *t, const void *items, size_t i)
@@ -149,9 +186,27 @@ static void row(tui_cells *t, const void *items, size_t i)
     draw_row(t, &((const hp_job_list *)items)->jobs[i]);
 }
 
+/* A service's jobs end with its CPU over the last samples and its figures now. */
 static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
 {
-    tui_list_draw(app, f, w, y, x, h, width, tui_app_model(app)->jobs, "no jobs", row);
+    const tui_model *m = tui_app_model(app);
+    int spark = f->service[0] && !f->run_id && h > 3 && m->n_spark &&
+                strcmp(m->spark_service, f->service) == 0;
+
+    tui_list_draw(app, f, w, y, x, spark ? h - 1 : h, width, m->jobs, "no jobs", row);
+    if (spark) {
+        char now[64], mem[16];
+        int64_t rss = 0;
+        int used = tui_put(w, y + h - 1, x, width, " CPU ");
+        for (size_t i = 0; m->jobs && i < m->jobs->n_jobs; i++)
+            if (m->jobs->jobs[i].status == HP_JOB_RUNNING)
+                rss += m->jobs->jobs[i].rss_bytes;
+        if (width - used > 24)
+            used += tui_put_spark(w, y + h - 1, x + used, width - used - 24, m->spark, m->n_spark);
+        tui_fmt_bytes(rss, mem, sizeof(mem));
+        snprintf(now, sizeof(now), " %.1f%%  MEM %s", m->spark[m->n_spark - 1], mem);
+        tui_put(w, y + h - 1, x + used, width - used, now);
+    }
 }
 
 static int key(tui_app *app, tui_frame *f, tui_cmd cmd)

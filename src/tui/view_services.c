@@ -13,8 +13,8 @@
 #include <string.h>
 
 static const tui_column cols[] = {
-    {"NAME", 16}, {"STATUS", 12},  {"WANTED", 6}, {"ACT", 3},
-    {"PID", 12},  {"RESTARTS", 8}, {"UPTIME", 8}, {"DESCRIPTION", 0},
+    {"NAME", 16},    {"STATUS", 12}, {"WANTED", 6}, {"ACT", 3}, {"PID", 12},
+    {"RESTARTS", 8}, {"UPTIME", 8},  {"CPU%", 6},   {"MEM", 6}, {"DESCRIPTION", 0},
 };
 #define N_COLS (sizeof(cols) / sizeof(cols[0]))
 
@@ -46,7 +46,8 @@ static int rank(tui_app *app, const tui_frame *f, size_t i)
 {
     const hp_service_summary *s = &tui_app_model(app)->services->services[i];
 
-    return s->status == HP_SERVICE_FAILED || s->crash_loop ? 0 : 1;
+    return s->status == HP_SERVICE_FAILED || s->status == HP_SERVICE_DEGRADED || s->crash_loop ? 0
+                                                                                               : 1;
 }
 
 static int cmp_i64(int64_t a, int64_t b)
@@ -57,6 +58,12 @@ static int cmp_i64(int64_t a, int64_t b)
 static int cmp_str(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Running, degraded or not: it has an uptime. */
+static int up(const hp_service_summary *s)
+{
+    return s->status == HP_SERVICE_RUNNING || s->status == HP_SERVICE_DEGRADED;
 }
 
 /* Ascending on col; the status column ranks problems first (the default order). */
@@ -80,9 +87,12 @@ static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
     case 5:
         return cmp_i64(x->restarts, y->restarts);
     case 6:
-        return cmp_i64(
-            x->status == HP_SERVICE_RUNNING && x->started_at_ms ? now - x->started_at_ms : -1,
-            y->status == HP_SERVICE_RUNNING && y->started_at_ms ? now - y->started_at_ms : -1);
+        return cmp_i64(up(x) && x->started_at_ms ? now - x->started_at_ms : -1,
+                       up(y) && y->started_at_ms ? now - y->started_at_ms : -1);
+    case 7:
+        return x->cpu_pct < y->cpu_pct ? -1 : x->cpu_pct > y->cpu_pct;
+    case 8:
+        return cmp_i64(x->rss_bytes, y->rss_bytes);
     default:
         return cmp_str(x->description, y->description);
     }
@@ -110,10 +120,17 @@ static void draw_row(tui_cells *t, const hp_service_summary *s)
     tui_cell(t, s->n_pids ? buf : "-");
     snprintf(buf, sizeof(buf), "%lld%s", (long long)s->restarts, s->crash_loop ? " loop" : "");
     tui_cell_attr(t, buf, s->crash_loop ? tui_attr(TUI_C_RED) : 0);
-    if (s->status == HP_SERVICE_RUNNING && s->started_at_ms > 0)
+    if (up(s) && s->started_at_ms > 0)
         tui_fmt_duration(tui_wall_ms() - s->started_at_ms, buf, sizeof(buf));
     else
         snprintf(buf, sizeof(buf), "-");
+    tui_cell(t, buf);
+    if (s->procs > 0)
+        snprintf(buf, sizeof(buf), "%5.1f", s->cpu_pct);
+    else
+        snprintf(buf, sizeof(buf), "-");
+    tui_cell(t, buf);
+    tui_fmt_bytes(s->procs > 0 ? s->rss_bytes : 0, buf, sizeof(buf));
     tui_cell(t, buf);
     tui_cell(t, s->description ? s->description : "");
 }

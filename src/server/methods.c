@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "server/methods_int.h"
+#include "server/reexec.h"
 #include "server/secretbox.h"
 
 #include <stdio.h>
@@ -252,6 +253,21 @@ static cJSON *m_ping(hpd_rpc_ctx *ctx)
     return o;
 }
 
+/* The answer leaves before the exec: the new image then takes the socket's queue. */
+static cJSON *m_reexec(hpd_rpc_ctx *ctx)
+{
+    hp_error err;
+    cJSON *o;
+
+    if (hpd_reexec_request(ctx->srv, &err) != HP_OK)
+        return hpd_rpc_fail(ctx, err.code == HP_E_STATE ? HPD_INVALID_STATE : HPD_INTERNAL_ERROR,
+                            NULL, "%s", err.message);
+    o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "restarting");
+    hp_json_add_int(o, "pid", getpid());
+    return o;
+}
+
 static cJSON *m_info(hpd_rpc_ctx *ctx)
 {
     hpd_server *srv = ctx->srv;
@@ -265,6 +281,7 @@ static cJSON *m_info(hpd_rpc_ctx *ctx)
     hp_json_add_int(o, "pid", getpid());
     hp_json_add_int(o, "started_at_ms", srv->started_at_ms);
     hp_json_add_int(o, "uptime_ms", (hpd_now_ms() - srv->started_at_ms));
+    hp_json_add_int(o, "reexecs", hpd_reexec_count(srv));
     hp_json_add_int(o, "rev", srv->rev);
     cJSON_AddStringToObject(o, "data_dir", srv->data_dir);
     cJSON_AddStringToObject(o, "socket", srv->socket_path);
@@ -373,6 +390,7 @@ const hpd_method hpd_methods[] = {
     {"rpc.discover", m_discover, p_none},
     {"system.ping", m_ping, p_none},
     {"system.info", m_info, p_none},
+    {"system.reexec", m_reexec, p_none},
     {"service.set", hpd__m_service_set, p_service_set},
     {"service.get", hpd__m_service_get, p_name},
     {"service.list", hpd__m_service_list, p_since},

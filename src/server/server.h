@@ -37,6 +37,7 @@ typedef struct hpd_options {
      * not received whole within request_timeout_ms (default 10000) is closed. */
     unsigned max_connections;
     uint64_t request_timeout_ms;
+    int resume_fd; /* --reexec-state: the state an in-place upgrade handed over, 0 none */
 } hpd_options;
 
 typedef struct hpd_server {
@@ -69,11 +70,12 @@ typedef struct hpd_server {
     struct hpd_secretbox *secrets; /* the key; NULL until a secret needs it (secretbox.c) */
     char *secrets_key;             /* its file */
     int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
-    char *cgroup_dir;  /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
-    int job_nice;      /* the nice jobs get back (the daemon's own before it raised it) */
-    uint64_t out_turn; /* the loop's turn out_left counts for */
-    size_t out_left;   /* output bytes still to read in that turn */
-    int niced;         /* the daemon runs PRIORITY_BOOST above its jobs */
+    char *cgroup_dir;          /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
+    int job_nice;              /* the nice jobs get back (the daemon's own before it raised it) */
+    uint64_t out_turn;         /* the loop's turn out_left counts for */
+    size_t out_left;           /* output bytes still to read in that turn */
+    int niced;                 /* the daemon runs PRIORITY_BOOST above its jobs */
+    struct hpd_reexec *reexec; /* in-place upgrade (reexec.c), NULL until set up */
     /* Called by the supervisor when a run reached a final state: the methods' run.wait
      * waiters, registered by server.c at start (the supervisor never calls methods). */
     void (*on_run_ended)(struct hpd_server *srv, struct hpd_run *run);

@@ -253,21 +253,6 @@ static cJSON *m_ping(hpd_rpc_ctx *ctx)
     return o;
 }
 
-/* The answer leaves before the exec: the new image then takes the socket's queue. */
-static cJSON *m_reexec(hpd_rpc_ctx *ctx)
-{
-    hp_error err;
-    cJSON *o;
-
-    if (hpd_reexec_request(ctx->srv, &err) != HP_OK)
-        return hpd_rpc_fail(ctx, err.code == HP_E_STATE ? HPD_INVALID_STATE : HPD_INTERNAL_ERROR,
-                            NULL, "%s", err.message);
-    o = cJSON_CreateObject();
-    cJSON_AddTrueToObject(o, "restarting");
-    hp_json_add_int(o, "pid", getpid());
-    return o;
-}
-
 static cJSON *m_info(hpd_rpc_ctx *ctx)
 {
     hpd_server *srv = ctx->srv;
@@ -390,7 +375,7 @@ const hpd_method hpd_methods[] = {
     {"rpc.discover", m_discover, p_none},
     {"system.ping", m_ping, p_none},
     {"system.info", m_info, p_none},
-    {"system.reexec", m_reexec, p_none},
+    {"system.reexec", hpd_reexec_rpc, p_none},
     {"service.set", hpd__m_service_set, p_service_set},
     {"service.get", hpd__m_service_get, p_name},
     {"service.list", hpd__m_service_list, p_since},

@@ -25,17 +25,35 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { STATE_VERSION = 1, CHECK_MS = 2000, MAX_STATE = 64 << 20 };
+/* QUIESCE_MS: how long requests being answered may hold the exec back. */
+enum { STATE_VERSION = 1, CHECK_MS = 2000, MAX_STATE = 64 << 20, QUIESCE_MS = 500 };
 
 struct hpd_reexec {
     char *exe;      /* the binary's path as it was at start: an upgrade replaces that file */
     int listen_fd;  /* the Unix socket, owned by the HTTP front */
     int old_exe_fd; /* new image: the old binary to fall back to, -1 when none */
     int resume_fd;  /* new image: the state's memfd, kept until the start succeeded */
-    uint64_t timer; /* the exec waits for the loop's next turn (answers go out first) */
+    uint64_t timer; /* the exec waits until no request is half received or answered */
+    uint64_t since; /* when the wait began (monotonic ms), 0 when none */
     cJSON *state;   /* new image: what the old one handed over */
     int64_t count;  /* in-place upgrades since the daemon started */
+    uint64_t asked; /* when the upgrade was asked for (monotonic ms), and the exec */
+    uint64_t exec_at;
+    /* The check that the binary starts, run while the daemon serves on: its pid (a
+     * pidfd, to kill it on time-out), its stdout and what it said, and the calls
+     * waiting for the outcome. */
+    int check_pidfd, check_fd;
+    uint64_t check_timer;
+    char said[128];
+    size_t said_len;
+    struct waiting {
+        hpd_pending *pending;
+        struct waiting *next;
+    } * waiting;
 };
+
+static void on_reexec_timer(hpd_loop *loop, uint64_t id, void *data);
+static void check_end(hpd_server *srv, const char *why);
 
 static int set_cloexec(int fd, int on)
 {
@@ -52,6 +70,7 @@ static struct hpd_reexec *state_of(hpd_server *srv)
         srv->reexec = calloc(1, sizeof(*srv->reexec));
         if (srv->reexec) {
             srv->reexec->listen_fd = srv->reexec->old_exe_fd = srv->reexec->resume_fd = -1;
+            srv->reexec->check_pidfd = srv->reexec->check_fd = -1;
         }
     }
     return srv->reexec;
@@ -92,6 +111,7 @@ void hpd_reexec_free(hpd_server *srv)
         close(rx->old_exe_fd);
     if (rx->resume_fd >= 0)
         close(rx->resume_fd);
+    check_end(srv, "the daemon is stopping");
     cJSON_Delete(rx->state);
     free(rx->exe);
     free(rx);
@@ -99,47 +119,6 @@ void hpd_reexec_free(hpd_server *srv)
 }
 
 /* ---- the old image ------------------------------------------------------------------ */
-
-/* 1 when exe runs and answers --version with exit 0 within CHECK_MS: a binary that cannot
- * load (wrong architecture, missing library, truncated copy) is never exec'd over us. */
-static int binary_starts(hpd_server *srv, char *exe, char *why, size_t size)
-{
-    char version[] = "--version";
-    char *const argv[] = {exe, version, NULL};
-    posix_spawn_file_actions_t fa;
-    uint64_t deadline = hpd_now_mono_ms() + CHECK_MS;
-    int status = 0, rc;
-    pid_t pid, got = 0;
-
-    (void)srv;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        snprintf(why, size, "cannot run %s: %s", exe, strerror(rc));
-        return 0;
-    }
-    while ((got = waitpid(pid, &status, WNOHANG)) == 0 && hpd_now_mono_ms() < deadline) {
-        struct timespec ts = {0, 2 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    if (got == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        snprintf(why, size, "%s --version did not answer within %d ms", exe, CHECK_MS);
-        return 0;
-    }
-    if (got < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(why, size, "%s --version failed (%s %d)", exe,
-                 got > 0 && WIFSIGNALED(status) ? "signal" : "exit status",
-                 got > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-        return 0;
-    }
-    return 1;
-}
 
 static void add_hex(cJSON *o, const char *key, const char *buf, size_t len)
 {
@@ -270,6 +249,7 @@ static cJSON *build_state(hpd_server *srv, int old_exe_fd, int **fds_out, size_t
 
     for (hpd_run *run = srv->runs_head; run; run = run->next)
         cap += 2 * run->n_actions;
+    cap += srv->opt.max_connections + 64;
     fds = calloc(cap, sizeof(*fds));
     if (!st || !fds) {
         cJSON_Delete(st);
@@ -282,6 +262,8 @@ static cJSON *build_state(hpd_server *srv, int old_exe_fd, int **fds_out, size_t
     hp_json_add_int(st, "old_exe_fd", old_exe_fd);
     hp_json_add_int(st, "started_at_ms", srv->started_at_ms);
     hp_json_add_int(st, "reexecs", srv->reexec->count + 1);
+    hp_json_add_int(st, "asked_mono_ms", (int64_t)srv->reexec->asked);
+    hp_json_add_int(st, "exec_mono_ms", (int64_t)hpd_now_mono_ms());
     hp_json_add_int(st, "next_run_id", srv->next_run_id);
     hp_json_add_int(st, "next_job_id", srv->next_job_id);
     hp_json_add_int(st, "job_nice", srv->job_nice);
@@ -290,6 +272,15 @@ static cJSON *build_state(hpd_server *srv, int old_exe_fd, int **fds_out, size_t
     fds[n++] = srv->lock_fd;
     if (old_exe_fd >= 0)
         fds[n++] = old_exe_fd;
+    if (srv->http) {
+        /* Connections between two requests go on in the new image: a request sent
+         * meanwhile waits in the socket, none is cut. */
+        size_t busy, k = hpd_http_idle(srv->http, fds + n, srv->opt.max_connections + 64, &busy);
+        cJSON *conns = cJSON_AddArrayToObject(st, "connections");
+        for (size_t i = 0; i < k; i++)
+            cJSON_AddItemToArray(conns, cJSON_CreateNumber(fds[n + i]));
+        n += k;
+    }
     services = cJSON_AddArrayToObject(st, "services");
     for (size_t i = 0; i < srv->n_services; i++) {
         const hpd_service *svc = srv->services[i];
@@ -395,18 +386,165 @@ fail:
 static void on_reexec_timer(hpd_loop *loop, uint64_t id, void *data)
 {
     hpd_server *srv = data;
+    struct hpd_reexec *rx = srv->reexec;
+    uint64_t now = hpd_now_mono_ms();
+    size_t busy = 0;
+    int fd;
+
+    (void)id;
+    rx->timer = 0;
+    if (srv->stopping)
+        return;
+    if (!rx->since) {
+        rx->since = now;
+        if (srv->http)
+            hpd_http_pause(srv->http);
+    }
+    if (srv->http)
+        hpd_http_idle(srv->http, &fd, 0, &busy);
+    if (busy && now - rx->since < QUIESCE_MS) {
+        rx->timer = hpd_loop_timer(loop, 1, on_reexec_timer, srv);
+        if (rx->timer)
+            return;
+    }
+    rx->since = 0;
+    reexec_now(srv);
+    /* Still here: the exec failed, the daemon serves on. */
+    if (srv->http)
+        hpd_http_resume(srv->http);
+}
+
+static void on_check_timeout(hpd_loop *loop, uint64_t id, void *data);
+
+/* Ends the check: the calls waiting hear of why (NULL: the binary starts), and the exec
+ * follows from the next turn. */
+static void check_end(hpd_server *srv, const char *why)
+{
+    struct hpd_reexec *rx = srv->reexec;
+
+    if (rx->check_fd < 0)
+        return;
+    if (srv->loop) {
+        hpd_loop_unwatch(srv->loop, rx->check_fd);
+        hpd_loop_timer_cancel(srv->loop, rx->check_timer);
+    }
+    rx->check_timer = 0;
+    close(rx->check_fd);
+    rx->check_fd = -1;
+    if (rx->check_pidfd >= 0) {
+        /* Reaped by hpd_reap like any child that is not a job's. */
+        syscall(SYS_pidfd_send_signal, rx->check_pidfd, SIGKILL, NULL, 0);
+        close(rx->check_pidfd);
+        rx->check_pidfd = -1;
+    }
+    while (rx->waiting) {
+        struct waiting *w = rx->waiting;
+        rx->waiting = w->next;
+        if (why) {
+            char msg[PATH_MAX + 160];
+            snprintf(msg, sizeof(msg), "re-exec refused, the daemon runs on: %s", why);
+            hpd_pending_reject(w->pending, HPD_INTERNAL_ERROR, NULL, msg);
+        } else {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddTrueToObject(o, "restarting");
+            hp_json_add_int(o, "pid", getpid());
+            hpd_pending_resolve(w->pending, o);
+        }
+        free(w);
+    }
+    if (why) {
+        hpd_log(srv, 0, "re-exec refused, the daemon runs on: %s", why);
+        return;
+    }
+    if (!srv->stopping && srv->loop)
+        rx->timer = hpd_loop_timer(srv->loop, 0, on_reexec_timer, srv);
+}
+
+/* The binary's --version on its stdout: it loaded and ran (a wrong architecture, a
+ * missing library or a truncated copy do not get that far). Its exit status is not
+ * waited for: hpd_reap takes every child that is not a job's. */
+static void on_check_output(hpd_loop *loop, int fd, uint32_t events, void *data)
+{
+    hpd_server *srv = data;
+    struct hpd_reexec *rx = srv->reexec;
+    char why[PATH_MAX + 64];
+    ssize_t n;
+
+    (void)loop;
+    (void)events;
+    n = read(fd, rx->said + rx->said_len, sizeof(rx->said) - 1 - rx->said_len);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n > 0) {
+        rx->said_len += (size_t)n;
+        if (rx->said_len < sizeof(rx->said) - 1)
+            return;
+    }
+    rx->said[rx->said_len] = '\0';
+    if (strncmp(rx->said, "hero_proc_server ", 17) == 0) {
+        check_end(srv, NULL);
+        return;
+    }
+    snprintf(why, sizeof(why), "%s does not start (its --version said %s)", rx->exe,
+             rx->said_len ? "something else" : "nothing");
+    check_end(srv, why);
+}
+
+static void on_check_timeout(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_server *srv = data;
+    char why[PATH_MAX + 64];
 
     (void)loop;
     (void)id;
-    srv->reexec->timer = 0;
-    if (!srv->stopping)
-        reexec_now(srv);
+    srv->reexec->check_timer = 0;
+    snprintf(why, sizeof(why), "%s --version did not answer within %d ms", srv->reexec->exe,
+             CHECK_MS);
+    check_end(srv, why);
+}
+
+/* Starts the check of the binary; HP_OK when it runs (or already did). */
+static hp_status check_start(hpd_server *srv, hp_error *err)
+{
+    struct hpd_reexec *rx = srv->reexec;
+    char version[] = "--version";
+    char *const argv[] = {rx->exe, version, NULL};
+    posix_spawn_file_actions_t fa;
+    int out[2], rc;
+    pid_t pid;
+
+    if (rx->check_fd >= 0)
+        return HP_OK;
+    if (pipe2(out, O_CLOEXEC) != 0)
+        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "re-exec: pipe");
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    rc = posix_spawn(&pid, rx->exe, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    if (rc != 0) {
+        close(out[0]);
+        return hp_error_set(err, HP_E_SYSTEM,
+                            "re-exec refused, the daemon runs on: cannot run %s: %s", rx->exe,
+                            strerror(rc));
+    }
+    rx->check_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    rx->check_fd = out[0];
+    rx->said_len = 0;
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    if (hpd_loop_watch(srv->loop, out[0], EPOLLIN, on_check_output, srv) != 0) {
+        check_end(srv, "cannot watch the check");
+        return hp_error_set_errno(err, HP_E_SYSTEM, errno, "re-exec: cannot watch the check");
+    }
+    rx->check_timer = hpd_loop_timer(srv->loop, CHECK_MS, on_check_timeout, srv);
+    return HP_OK;
 }
 
 hp_status hpd_reexec_request(hpd_server *srv, hp_error *err)
 {
     struct hpd_reexec *rx = srv->reexec;
-    char why[PATH_MAX + 128];
 
     if (!rx || !rx->exe)
         return hp_error_set(err, HP_E_SYSTEM, "re-exec: the daemon's binary is not known");
@@ -414,12 +552,51 @@ hp_status hpd_reexec_request(hpd_server *srv, hp_error *err)
         return hp_error_set(err, HP_E_STATE, "re-exec: the daemon is stopping");
     if (rx->timer)
         return HP_OK; /* already on its way */
-    if (!binary_starts(srv, rx->exe, why, sizeof(why)))
-        return hp_error_set(err, HP_E_SYSTEM, "re-exec refused, the daemon runs on: %s", why);
-    /* A few milliseconds: the answer to system.reexec leaves before the exec closes its
-     * connection. */
-    rx->timer = hpd_loop_timer(srv->loop, 5, on_reexec_timer, srv);
-    return rx->timer ? HP_OK : hp_error_set_code(err, HP_E_NOMEM);
+    if (rx->check_fd < 0)
+        rx->asked = hpd_now_mono_ms();
+    return check_start(srv, err);
+}
+
+static void waiting_cancel(hpd_pending *p, void *data)
+{
+    hpd_server *srv = data;
+
+    for (struct waiting **w = &srv->reexec->waiting; *w; w = &(*w)->next)
+        if ((*w)->pending == p) {
+            struct waiting *gone = *w;
+            *w = gone->next;
+            free(gone);
+            return;
+        }
+}
+
+cJSON *hpd_reexec_rpc(hpd_rpc_ctx *ctx)
+{
+    hpd_server *srv = ctx->srv;
+    struct waiting *w;
+    hp_error err;
+
+    if (hpd_reexec_request(srv, &err) != HP_OK)
+        return hpd_rpc_fail(ctx, err.code == HP_E_STATE ? HPD_INVALID_STATE : HPD_INTERNAL_ERROR,
+                            NULL, "%s", err.message);
+    if (srv->reexec->check_fd < 0) {
+        /* The check is over, the exec on its way. */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddTrueToObject(o, "restarting");
+        hp_json_add_int(o, "pid", getpid());
+        return o;
+    }
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "out of memory");
+    w->pending = hpd_rpc_defer(ctx, waiting_cancel, srv);
+    if (!w->pending) {
+        free(w);
+        return hpd_rpc_fail(ctx, HPD_INTERNAL_ERROR, NULL, "out of memory");
+    }
+    w->next = srv->reexec->waiting;
+    srv->reexec->waiting = w;
+    return NULL;
 }
 
 /* ---- the new image ------------------------------------------------------------------ */
@@ -448,6 +625,7 @@ hp_status hpd_reexec_resume(hpd_server *srv, int fd, int *listen_fd, hp_error *e
     char *text = NULL;
     size_t len = 0;
     const cJSON *jobs, *job;
+    cJSON *conn;
 
     *listen_fd = -1;
     if (!rx)
@@ -476,6 +654,9 @@ hp_status hpd_reexec_resume(hpd_server *srv, int fd, int *listen_fd, hp_error *e
     rx->old_exe_fd = kept_fd(rx->state, "old_exe_fd");
     srv->lock_fd = kept_fd(rx->state, "lock_fd");
     *listen_fd = kept_fd(rx->state, "listen_fd");
+    cJSON_ArrayForEach (conn, cJSON_GetObjectItemCaseSensitive(rx->state, "connections"))
+        if (conn->valueint < 0 || set_cloexec(conn->valueint, 1) != 0)
+            conn->valueint = -1; /* not open: nothing to serve */
     jobs = cJSON_GetObjectItemCaseSensitive(rx->state, "jobs");
     cJSON_ArrayForEach (job, jobs) {
         const cJSON *s;
@@ -484,6 +665,8 @@ hp_status hpd_reexec_resume(hpd_server *srv, int fd, int *listen_fd, hp_error *e
     }
     srv->started_at_ms = get_int(rx->state, "started_at_ms", srv->started_at_ms);
     rx->count = get_int(rx->state, "reexecs", 0);
+    rx->asked = (uint64_t)get_int(rx->state, "asked_mono_ms", 0);
+    rx->exec_at = (uint64_t)get_int(rx->state, "exec_mono_ms", 0);
     if (srv->lock_fd < 0 || *listen_fd < 0)
         return hp_error_set(err, HP_E_SYSTEM, "re-exec: the lock or the socket was not kept");
     return HP_OK;
@@ -672,6 +855,25 @@ void hpd_reexec_adopt(hpd_server *srv)
     hpd_log(srv, 2, "re-exec: %zu jobs taken back%s", adopted, lost ? ", some lost" : "");
     /* Exits that came while no image watched are in the pending SIGCHLD; reap them now. */
     hpd_reap(srv);
+}
+
+void hpd_reexec_serve(hpd_server *srv)
+{
+    struct hpd_reexec *rx = srv->reexec;
+    const cJSON *c;
+    size_t n = 0;
+
+    if (!rx || !rx->state)
+        return;
+    cJSON_ArrayForEach (c, cJSON_GetObjectItemCaseSensitive(rx->state, "connections"))
+        if (c->valueint >= 0 && hpd_http_adopt(srv->http, c->valueint) == 0)
+            n++;
+    hpd_log(srv, 2,
+            "re-exec %lld done: %llu ms since it was asked for, %llu ms since the exec; "
+            "%zu connections served on",
+            (long long)rx->count, (unsigned long long)(hpd_now_mono_ms() - rx->asked),
+            (unsigned long long)(hpd_now_mono_ms() - rx->exec_at), n);
+    /* Started: no falling back from here on. */
     if (rx->resume_fd >= 0)
         close(rx->resume_fd);
     rx->resume_fd = -1;
@@ -704,6 +906,8 @@ void hpd_reexec_fallback(hpd_server *srv)
         cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(o, "out"))
             set_cloexec((int)get_int(s, "fd", -1), 0);
     }
+    cJSON_ArrayForEach (o, cJSON_GetObjectItemCaseSensitive(rx->state, "connections"))
+        set_cloexec(o->valueint, 0);
     /* old_exe_fd stays CLOEXEC: the old image finds it closed and does not fall back
      * again, so a failure there cannot loop. */
     syscall(SYS_execveat, rx->old_exe_fd, "", argv, environ, AT_EMPTY_PATH);

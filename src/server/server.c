@@ -590,6 +590,7 @@ int hpd_server_main(const hpd_options *opt)
         goto out;
     }
     hpd_log(&srv, 2, "listening on %s (data in %s)", srv.socket_path, srv.data_dir);
+    hpd_reexec_serve(&srv);
     srv.store_ok = 1;
     if (hpd_store_live(srv.store, &err) != 0)
         hpd_log(&srv, 1, "%s; checkpoints run inside commits", err.message);

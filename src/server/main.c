@@ -50,6 +50,7 @@ static void usage(FILE *out)
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
+            "SIGHUP upgrades it in place: it executes its binary again, jobs run on.\n"
             "Exit status: 0 after SIGTERM/SIGINT, 100 on usage error, 111 when it cannot start.\n");
 }
 

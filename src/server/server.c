@@ -405,13 +405,35 @@ static void on_signal(hpd_loop *loop, int fd, uint32_t events, void *data)
     check_stopped(srv);
 }
 
+/* The new run's jobs go on counting from the run the last daemon left (a crash ended it):
+ * restart counts and crash_loop never go back because the daemon was restarted. */
+static void carry_counts(hpd_server *srv, const hpd_run *from, hpd_run *to)
+{
+    for (size_t i = 0; from && i < to->n_actions; i++)
+        for (size_t j = 0; j < from->n_actions; j++) {
+            const hpd_job *old = from->jobs[j];
+            hpd_job *job = to->jobs[i];
+            if (strcmp(from->actions[j].name, to->actions[i].name) != 0)
+                continue;
+            job->restarts += old->restarts;
+            job->crash_loop |= old->crash_loop;
+            hpd_save_job(srv, job);
+        }
+}
+
 static void start_wanted_services(hpd_server *srv)
 {
     for (size_t i = 0; i < srv->n_services; i++) {
         hpd_service *svc = srv->services[i];
+        hpd_run *before = hpd_service_run(srv, svc), *run;
         hp_error err;
-        if (svc->wanted_start && !hpd_service_start(srv, svc, &err))
+        if (!svc->wanted_start)
+            continue;
+        run = hpd_service_start(srv, svc, &err);
+        if (!run)
             hpd_log(srv, 0, "cannot start service %s: %s", svc->config.name, err.message);
+        else if (run != before)
+            carry_counts(srv, before, run);
     }
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon outlives itself: SIGHUP during a flood re-executes it with no line lost or
  * repeated and no job restarted, clients see a pause and not an error, a replaced binary
- * takes over through system.reexec, and one that does not start is refused while the
- * daemon runs on. */
+ * takes over through system.reexec, one that does not start is refused while the
+ * daemon runs on, and a kill -9 does not set restart counts back. */
 #include "config.h"
 
 #include "../check_common.h"
@@ -242,6 +242,51 @@ START_TEST(a_replaced_binary_takes_over_and_a_broken_one_is_refused)
 }
 END_TEST
 
+typedef struct counts {
+    int64_t job, service;
+} counts;
+
+static void counters(const char *service, counts *c)
+{
+    cJSON *st = hpt_ok("service.status", hpt_name(service));
+
+    c->job = hpt_int(hpt_job_of(st, "main"), "restarts");
+    c->service = hpt_int(st, "restarts");
+    cJSON_Delete(st);
+}
+
+static int restarted_twice(void *ud)
+{
+    counts c;
+
+    (void)ud;
+    counters("flaky", &c);
+    return c.job >= 2;
+}
+
+/* After a kill -9 and a new start on the same data dir, restart counts are not lower
+ * than before: a service that was failing is not shown as fresh. */
+START_TEST(kill_9_does_not_set_restart_counts_back)
+{
+    counts before, after;
+
+    hpt_service_set("flaky", NULL,
+                    hpt_jsonf("{\"name\": \"main\", \"script\": \"exit 1\", "
+                              "\"restart\": \"always\"}"),
+                    NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("flaky")));
+    ck_assert(hpt_wait_until(restarted_twice, NULL, DEADLINE_MS));
+    counters("flaky", &before);
+    hpt_server_crash_and_restart();
+    counters("flaky", &after);
+    printf("# restarts before the kill -9: job %lld, service %lld; after: %lld, %lld\n",
+           (long long)before.job, (long long)before.service, (long long)after.job,
+           (long long)after.service);
+    ck_assert_int_ge(after.job, before.job);
+    ck_assert_int_ge(after.service, before.service);
+}
+END_TEST
+
 static Suite *survive_suite(void)
 {
     Suite *s = suite_create("rel_survive");
@@ -251,6 +296,7 @@ static Suite *survive_suite(void)
     tcase_add_checked_fixture(tc, hpt_setup, hpt_teardown);
     tcase_add_test(tc, sighup_during_a_flood_loses_no_line_and_restarts_nothing);
     tcase_add_test(tc, a_replaced_binary_takes_over_and_a_broken_one_is_refused);
+    tcase_add_test(tc, kill_9_does_not_set_restart_counts_back);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -178,6 +178,11 @@ static void install(const char *src, const char *dst, mode_t mode)
     ck_assert_int_eq(rename(tmp, dst), 0);
 }
 
+static int pid_gone(void *ud)
+{
+    return !hpt_pid_exists(*(pid_t *)ud);
+}
+
 START_TEST(a_replaced_binary_takes_over_and_a_broken_one_is_refused)
 {
     char *copy = hpt_path("hero_proc_server.copy"), *wrapper = hpt_path("wrap.sh"),
@@ -235,6 +240,10 @@ START_TEST(a_replaced_binary_takes_over_and_a_broken_one_is_refused)
     job_of("calm", &id, &after, &restarts);
     ck_assert_int_eq(after, sleeper);
     ck_assert_int_eq(restarts, 0);
+    /* The new image still stops what the old one started (its group, its cgroup). */
+    cJSON_Delete(hpt_ok("service.stop", hpt_name("calm")));
+    ck_assert_msg(hpt_wait_until(pid_gone, &sleeper, DEADLINE_MS), "pid %d outlived service.stop",
+                  (int)sleeper);
     free(saved);
     free(copy);
     free(wrapper);

@@ -9,9 +9,10 @@
  * write lock for 6 s; and the log at full speed, each figure next to the same producer
  * writing into `cat > file` in the same run: 1 000 000 lines of 100 B with one write per
  * line, bulk writes of short lines, the daemon's RSS growth during the flood, and
- * service.list while 10 jobs flood.
- * Usage: bench/server_bench [PATH_TO_hero_proc_server [logs|flood|spawn]]   (logs, spawn:
- *        those figures alone; flood: service.list under the flood alone)
+ * service.list while 10 jobs flood; and the pause an in-place upgrade (SIGHUP) makes a
+ * client wait, with 200 services and their history loaded.
+ * Usage: bench/server_bench [PATH_TO_hero_proc_server [logs|flood|spawn|upgrade]]   (logs,
+ *        spawn, upgrade: those figures alone; flood: service.list under the flood alone)
  *        bench/server_bench --produce LINES BYTES bulk|each   (the producer it runs) */
 #include "config.h"
 
@@ -85,6 +86,27 @@ static void restart_latency(int n)
     }
     bench_report("restart after a kill, up > min uptime", t, n, "kills");
     cJSON_Delete(bench_call("service.stop", "{\"name\":\"long\"}"));
+    free(t);
+}
+
+/* The in-place upgrade's pause: SIGHUP, then system.ping in a loop for 300 ms; a round's
+ * figure is its slowest ping, the time a client waited for the new image. Goal 100 ms. */
+static void upgrade_pause(pid_t pid, int n)
+{
+    double *t = malloc((size_t)n * sizeof(*t));
+
+    for (int i = 0; i < n; i++) {
+        double start = bench_now_s(), worst = 0;
+        kill(pid, SIGHUP);
+        while (bench_now_s() - start < 0.3) {
+            double t0 = bench_now_s(), took;
+            cJSON_Delete(bench_call("system.ping", NULL));
+            took = bench_now_s() - t0;
+            worst = took > worst ? took : worst;
+        }
+        t[i] = worst * 1e6;
+    }
+    bench_report("upgrade pause (SIGHUP, slowest ping)", t, n, "re-execs");
     free(t);
 }
 
@@ -493,6 +515,17 @@ int main(int argc, char **argv)
         bench_done();
         return 0;
     }
+    if (argc > 2 && strcmp(argv[2], "upgrade") == 0) {
+        /* the upgrade's pause alone, with a running service to take back */
+        cJSON_Delete(bench_call("service.set",
+                                "{\"config\":{\"name\":\"calm\",\"actions\":[{\"name\":"
+                                "\"main\",\"command\":\"sleep 1000\"}]}}"));
+        cJSON_Delete(bench_call("service.start", "{\"name\":\"calm\"}"));
+        upgrade_pause(pid, 20);
+        bench_stop_server(pid);
+        bench_done();
+        return 0;
+    }
 
     bench_bare_round_trip(20000);
     latency("system.ping over the unix socket", "system.ping", NULL, 5000);
@@ -548,6 +581,7 @@ int main(int argc, char **argv)
     log_speed(dir, pid);
     list_under_flood(500);
     restart_latency(40);
+    upgrade_pause(pid, 20);
     idle_connections(500, 1000);
     locked_store(dir, 300);
 

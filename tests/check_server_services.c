@@ -621,16 +621,6 @@ END_TEST
 
 /* ---- signals, back-off ---------------------------------------------------------------- */
 
-START_TEST(sighup_stops_the_daemon_cleanly_and_removes_its_socket)
-{
-    int status = hpt_server_signal_and_wait(SIGHUP, DEADLINE_MS);
-
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wait status 0x%x", status);
-    ck_assert_int_ne(access(hpt_socket_path(), F_OK), 0);
-    hpt_server_start();
-}
-END_TEST
-
 typedef struct want_backoff {
     int restarts;
 } want_backoff;
@@ -671,6 +661,67 @@ START_TEST(service_start_during_backoff_starts_it_now)
 }
 END_TEST
 
+static int restarted_past(void *ud)
+{
+    const want_backoff *w = ud;
+    cJSON *st = hpt_ok("service.status", hpt_name("flaky"));
+    int past = hpt_int(hpt_job_of(st, "main"), "restarts") > w->restarts;
+
+    cJSON_Delete(st);
+    return past;
+}
+
+static int reexeced_once(void *ud)
+{
+    cJSON *info = hpt_ok("system.info", NULL);
+    int done = hpt_int_or0(info, "reexecs") >= 1;
+
+    (void)ud;
+    cJSON_Delete(info);
+    return done;
+}
+
+/* SIGHUP is an in-place upgrade: the daemon keeps its pid, a running service keeps its
+ * process, and one waiting out a back-off keeps its restart count and crash_loop. */
+START_TEST(sighup_reexecs_in_place_keeping_pids_and_backoff)
+{
+    want_backoff w = {0};
+    pid_t server = hpt_server_pid(), sleeper;
+    cJSON *st;
+    const cJSON *job;
+
+    hpt_service_set("calm", NULL, hpt_command("main", "sleep 1000"), NULL);
+    start_service("calm");
+    hpt_service_set("flaky", NULL, restart_always(hpt_script("main", "echo up; exit 1")), NULL);
+    start_service("flaky");
+    ck_assert(hpt_wait_until(waiting_in_backoff, &w, DEADLINE_MS));
+    st = hpt_ok("service.status", hpt_name("calm"));
+    sleeper = (pid_t)hpt_int(hpt_job_of(st, "main"), "pid");
+    cJSON_Delete(st);
+
+    ck_assert_int_eq(kill(server, SIGHUP), 0);
+    ck_assert_msg(hpt_wait_until(reexeced_once, NULL, DEADLINE_MS), "no re-exec after SIGHUP");
+    ck_assert_int_eq(hpt_server_pid(), server);
+    ck_assert(hpt_pid_alive(server));
+
+    st = hpt_ok("service.status", hpt_name("calm"));
+    job = hpt_job_of(st, "main");
+    ck_assert_str_eq(hpt_str(job, "status"), "running");
+    ck_assert_int_eq(hpt_int(job, "pid"), sleeper);
+    ck_assert_int_eq(hpt_int(job, "restarts"), 0);
+    cJSON_Delete(st);
+    ck_assert(hpt_pid_alive(sleeper));
+
+    st = hpt_ok("service.status", hpt_name("flaky"));
+    job = hpt_job_of(st, "main");
+    ck_assert_int_ge(hpt_int(job, "restarts"), w.restarts);
+    cJSON_Delete(st);
+    /* The back-off goes on where it was: the next failure counts up from there. */
+    ck_assert_msg(hpt_wait_until(restarted_past, &w, DEADLINE_MS),
+                  "flaky did not restart again after the re-exec");
+}
+END_TEST
+
 static Suite *server_services_suite(void)
 {
     Suite *s = suite_create("server_services");
@@ -691,8 +742,8 @@ static Suite *server_services_suite(void)
     tcase_add_test(tc, service_list_answers_unchanged_until_something_changes);
     tcase_add_test(tc, max_services_refuses_a_new_service_and_keeps_the_others_whole);
     tcase_add_test(tc, restarting_a_running_service_at_max_active_runs_replaces_its_run);
-    tcase_add_test(tc, sighup_stops_the_daemon_cleanly_and_removes_its_socket);
     tcase_add_test(tc, service_start_during_backoff_starts_it_now);
+    tcase_add_test(tc, sighup_reexecs_in_place_keeping_pids_and_backoff);
     tcase_add_loop_test(tc, escapees_are_gone_after_service_stop, 0, 2);
     tcase_add_loop_test(tc, escapees_are_gone_after_the_daemon_stops, 0, 2);
     suite_add_tcase(s, tc);

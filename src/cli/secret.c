@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The `secret` and `system` groups. A secret's value is printed by `secret get` only, and
  * read from stdin with `-` so that it need not appear in the process list; list shows
- * names and times, never values. system ping and info check the server. */
+ * names and times, never values. system ping and info check the server; system reexec
+ * upgrades it in place. */
 #include "config.h"
 
 #include "cli/cli.h"
@@ -238,6 +239,25 @@ static int cmd_info(hp_cli *cli, int argc, char **argv)
     return HP_CLI_OK;
 }
 
+/* The server answers before it execs; the next call waits in the socket's queue (or is
+ * retried for 2 s), so success here means the upgrade is under way. */
+static int cmd_reexec(hp_cli *cli, int argc, char **argv)
+{
+    cJSON *res;
+    int rc;
+
+    if ((rc = no_options(cli, argc, argv, 0, 0)) != 0)
+        return rc;
+    if ((rc = hp__cli_call(cli, "system.reexec", NULL, &res, "system reexec")) != 0)
+        return rc;
+    if (hp__cli_json_done(cli, res))
+        return HP_CLI_OK;
+    printf("hero_proc_server pid %lld is executing its binary again; its jobs run on\n",
+           (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(res, "pid")));
+    cJSON_Delete(res);
+    return HP_CLI_OK;
+}
+
 const hp__cli_verb hp__cli_secret_verbs[] = {
     {"set", "NAME VALUE|-", "store a secret",
      "VALUE - reads the value from stdin (one line or all of it; one trailing newline is\n"
@@ -253,5 +273,9 @@ const hp__cli_verb hp__cli_system_verbs[] = {
     {"ping", "", "check that the server answers", NULL, cmd_ping},
     {"info", "", "show the server's version, uptime, paths, counts and store health", NULL,
      cmd_info},
+    {"reexec", "", "upgrade the server in place: it runs its binary again, jobs keep running",
+     "The server checks that its binary starts (--version) first, and runs on as it was when\n"
+     "it does not. Same as sending it SIGHUP.\n",
+     cmd_reexec},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -103,6 +103,15 @@ hp_status hp_sdk_info(hp_sdk *sdk, hp_system_info **out, hp_error *err)
     return hp_stub_system_info(sdk, out, err);
 }
 
+hp_status hp_sdk_reexec(hp_sdk *sdk, hp_error *err)
+{
+    cJSON *res = NULL;
+    hp_status st = hp_stub_system_reexec(sdk, &res, err);
+
+    cJSON_Delete(res);
+    return st;
+}
+
 hp_status hp_sdk_discover(hp_sdk *sdk, cJSON **out, hp_error *err)
 {
     hp_status st;

@@ -31,6 +31,10 @@ extern "C" {
 hp_status hp_sdk_ping(hp_sdk *sdk, hp_pong **out, hp_error *err);
 /* system.info. */
 hp_status hp_sdk_info(hp_sdk *sdk, hp_system_info **out, hp_error *err);
+/* system.reexec: the server execs its binary again (an in-place upgrade, same pid, no
+ * job restarted). HP_OK once it accepted; HP_E_RPC when the binary does not start (the
+ * server runs on). */
+hp_status hp_sdk_reexec(hp_sdk *sdk, hp_error *err);
 /* rpc.discover: the OpenRPC document, caller deletes with cJSON_Delete. */
 hp_status hp_sdk_discover(hp_sdk *sdk, cJSON **out, hp_error *err);
 

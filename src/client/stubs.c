@@ -99,6 +99,12 @@ hp_status hp_stub_system_info(hp_sdk *sdk, hp_system_info **out, hp_error *err)
     return st;
 }
 
+hp_status hp_stub_system_reexec(hp_sdk *sdk, cJSON **result, hp_error *err)
+{
+
+    return call(sdk, "system.reexec", NULL, 0, result, err);
+}
+
 hp_status hp_stub_service_set(hp_sdk *sdk, const cJSON *config, cJSON **result, hp_error *err)
 {
     cJSON *p = cJSON_CreateObject();

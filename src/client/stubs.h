@@ -31,6 +31,10 @@ hp_status hp_stub_system_ping(hp_sdk *sdk, hp_pong **out, hp_error *err);
  * *out (may be NULL) gets the answer; free it with hp_system_info_free. */
 hp_status hp_stub_system_info(hp_sdk *sdk, hp_system_info **out, hp_error *err);
 
+/* system.reexec: Upgrade the server in place.
+ * *result (may be NULL) gets the answer; delete it with cJSON_Delete. */
+hp_status hp_stub_system_reexec(hp_sdk *sdk, cJSON **result, hp_error *err);
+
 /* service.set: Create or replace a service.
  * config: The service configuration.
  * *result (may be NULL) gets the answer; delete it with cJSON_Delete. */

@@ -15,7 +15,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+/* How long a refused or missing socket is tried again, and how often. */
+enum { RETRY_MS = 2000, RETRY_PAUSE_MS = 20 };
 
 struct hp__transport {
     CURL *curl;
@@ -213,6 +217,23 @@ static int socket_errno(const char *path)
     return e;
 }
 
+/* 1 when the directory of path exists: a socket missing from it may be one a server is
+ * about to bind again. */
+static int parent_exists(const char *path)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+
+    if (!slash)
+        return 1;
+    if ((size_t)(slash - path) >= sizeof(dir))
+        return 0;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    return stat(slash == path ? "/" : dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static hp_status fail(hp__transport *t, CURLcode rc, long timeout_ms, hp_error *err)
 {
     const char *why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
@@ -275,6 +296,28 @@ hp_status hp__transport_post(hp__transport *t, const char *body, size_t len, lon
     curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     rc = curl_easy_perform(t->curl);
+    /* A server being upgraded or restarted: its socket refuses or is missing for a moment.
+     * Nothing was sent, so the call is tried again for up to RETRY_MS: the caller sees a
+     * pause, not an error. */
+    if (rc == CURLE_COULDNT_CONNECT && t->socket_path) {
+        struct timespec t0, now, pause = {0, RETRY_PAUSE_MS * 1000000L};
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+            int e = socket_errno(t->socket_path);
+            long waited;
+            if (e != 0 && e != ECONNREFUSED && (e != ENOENT || !parent_exists(t->socket_path)))
+                break; /* not a restart: no such directory, no permission */
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            waited = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+            if (waited >= RETRY_MS)
+                break;
+            nanosleep(&pause, NULL);
+            t->errbuf[0] = '\0';
+            rc = curl_easy_perform(t->curl);
+            if (rc != CURLE_COULDNT_CONNECT)
+                break;
+        }
+    }
     curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, NULL);
     if (rc != CURLE_OK)
         return fail(t, rc, timeout_ms, err);

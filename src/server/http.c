@@ -39,6 +39,8 @@ typedef struct conn_rec {
     struct MHD_Connection *conn;
     int fd;
     int busy, received, doomed;
+    int tcp;       /* accepted on the TCP socket */
+    int suspended; /* its call waits (run.wait): the connection is busy but nothing moves */
     uint64_t busy_since;
 } conn_rec;
 
@@ -173,6 +175,14 @@ static void set_received(struct MHD_Connection *conn, int received)
         rec->received = received;
 }
 
+static void set_suspended(struct MHD_Connection *conn, int suspended)
+{
+    conn_rec *rec = rec_of(conn);
+
+    if (rec)
+        rec->suspended = suspended;
+}
+
 static void on_timer(hpd_loop *loop, uint64_t id, void *data);
 
 static void answer_ready(void *ud, char *body)
@@ -183,6 +193,7 @@ static void answer_ready(void *ud, char *body)
     req->batch = NULL;
     req->answer = body;
     req->answered = 1;
+    set_suspended(req->conn, 0);
     MHD_resume_connection(req->conn);
     /* In external-epoll mode nothing wakes MHD for a resume: run it on the next turn of
      * the loop, or the answer waits for the next unrelated request. */
@@ -210,6 +221,7 @@ static enum MHD_Result finish_rpc(request *req)
     req->batch = hpd_rpc_handle(req->http->srv, req->http->methods, req->body ? req->body : "",
                                 req->len, &out, answer_ready, req);
     if (req->batch) {
+        set_suspended(req->conn, 1);
         MHD_suspend_connection(req->conn);
         return MHD_YES;
     }
@@ -400,6 +412,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             return;
         rec->conn = conn;
         rec->fd = info ? info->connect_fd : -1;
+        rec->tcp = slot->tcp;
         rec->prev = h->newest;
         if (h->newest)
             h->newest->next = rec;
@@ -676,6 +689,53 @@ static int start_daemon(hpd_http *h, int tcp, int listen_fd, hp_error *err)
 int hpd_http_serve_unix(hpd_http *h, int listen_fd, hp_error *err)
 {
     return start_daemon(h, 0, listen_fd, err);
+}
+
+void hpd_http_pause(hpd_http *h)
+{
+    for (size_t i = 0; i < h->n_daemons; i++)
+        hpd_loop_unwatch(h->loop, h->daemons[i].listen_fd);
+}
+
+void hpd_http_resume(hpd_http *h)
+{
+    for (size_t i = 0; i < h->n_daemons; i++)
+        if (!h->daemons[i].listen_paused)
+            hpd_loop_watch(h->loop, h->daemons[i].listen_fd, EPOLLIN, on_listen, &h->daemons[i]);
+}
+
+size_t hpd_http_idle(hpd_http *h, int *fds, size_t max, size_t *busy)
+{
+    size_t n = 0;
+
+    *busy = 0;
+    for (conn_rec *rec = h->oldest; rec; rec = rec->next) {
+        if (rec->doomed || rec->fd < 0)
+            continue;
+        if (rec->busy && !rec->suspended)
+            (*busy)++;
+        else if (!rec->busy && !rec->tcp && n < max)
+            fds[n++] = rec->fd;
+    }
+    return n;
+}
+
+int hpd_http_adopt(hpd_http *h, int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    daemon_slot *slot = h->n_daemons ? &h->daemons[0] : NULL;
+
+    memset(&ss, 0, sizeof(ss));
+    if (!slot || slot->tcp || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
+        close(fd);
+        return -1;
+    }
+    /* MHD closes fd even when it refuses it. */
+    if (MHD_add_connection(slot->mhd, fd, (struct sockaddr *)&ss, sl) != MHD_YES)
+        return -1;
+    drive(slot);
+    return 0;
 }
 
 static int is_loopback(const struct sockaddr *sa)

@@ -32,6 +32,17 @@ hpd_http *hpd_http_new(struct hpd_server *srv, hpd_loop *loop, const hpd_method 
                        const hpd_http_options *opts, hp_error *err);
 /* Serves the listening Unix socket fd (taken: closed by hpd_http_free). */
 int hpd_http_serve_unix(hpd_http *h, int listen_fd, hp_error *err);
+/* Before an in-place upgrade (reexec.c): no connection is accepted any more, newcomers
+ * wait in the sockets' queues. */
+void hpd_http_pause(hpd_http *h);
+/* Accepting again (the upgrade failed). */
+void hpd_http_resume(hpd_http *h);
+/* The Unix-socket connections between two requests (up to max, their fds into fds): the
+ * next image serves them on. *busy: connections with a request being received or
+ * answered (not counting calls that wait, such as run.wait). */
+size_t hpd_http_idle(hpd_http *h, int *fds, size_t max, size_t *busy);
+/* The new image serves a connection the old one kept open (fd taken). 0 or -1. */
+int hpd_http_adopt(hpd_http *h, int fd);
 /* Listens on TCP "ADDR:PORT" ("[::1]:PORT" for IPv6); non-loopback addresses only when
  * allow_remote. */
 int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_error *err);

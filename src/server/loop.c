@@ -180,6 +180,14 @@ void hpd_loop_timer_cancel(hpd_loop *loop, uint64_t id)
         }
 }
 
+uint64_t hpd_loop_timer_due(const hpd_loop *loop, uint64_t id)
+{
+    for (size_t i = 0; id && i < loop->n_timers; i++)
+        if (loop->heap[i].id == id)
+            return loop->heap[i].due;
+    return 0;
+}
+
 uint64_t hpd_loop_turn(const hpd_loop *loop)
 {
     return loop->turn;

@@ -27,6 +27,8 @@ void hpd_loop_unwatch(hpd_loop *loop, int fd);
 uint64_t hpd_loop_timer(hpd_loop *loop, uint64_t delay_ms, hpd_timer_cb cb, void *data);
 /* Cancels a pending timer; an id of 0 or one that already fired is ignored. */
 void hpd_loop_timer_cancel(hpd_loop *loop, uint64_t id);
+/* The monotonic ms a pending timer is due at, 0 when id is not pending. */
+uint64_t hpd_loop_timer_due(const hpd_loop *loop, uint64_t id);
 
 /* Runs until hpd_loop_stop; returns 0, or -1 when epoll_wait fails. */
 int hpd_loop_run(hpd_loop *loop);

@@ -50,6 +50,7 @@ static void usage(FILE *out)
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
+            "SIGHUP upgrades it in place: it executes its binary again, jobs run on.\n"
             "Exit status: 0 after SIGTERM/SIGINT, 100 on usage error, 111 when it cannot start.\n");
 }
 
@@ -92,7 +93,8 @@ int main(int argc, char **argv)
         O_UPTIME,
         O_NOCG,
         O_CONNS,
-        O_REQTIMEOUT
+        O_REQTIMEOUT,
+        O_RESUME
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -115,6 +117,7 @@ int main(int argc, char **argv)
         {"no-cgroups", no_argument, NULL, O_NOCG},
         {"max-connections", required_argument, NULL, O_CONNS},
         {"request-timeout-ms", required_argument, NULL, O_REQTIMEOUT},
+        {"reexec-state", required_argument, NULL, O_RESUME}, /* internal: reexec.c */
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -240,6 +243,11 @@ int main(int argc, char **argv)
             if (parse_number("--request-timeout-ms", optarg, 100, 3600000, &n) != 0)
                 return EXIT_USAGE;
             opt.request_timeout_ms = (uint64_t)n;
+            break;
+        case O_RESUME:
+            if (parse_number("--reexec-state", optarg, 3, 1 << 20, &n) != 0)
+                return EXIT_USAGE;
+            opt.resume_fd = (int)n;
             break;
         default:
             usage(stderr);

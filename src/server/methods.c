@@ -9,6 +9,7 @@
 #include "server/cost.h"
 #include "server/methods_int.h"
 #include "server/probe.h"
+#include "server/reexec.h"
 #include "server/secretbox.h"
 
 #include <stdio.h>
@@ -324,6 +325,7 @@ static cJSON *m_info(hpd_rpc_ctx *ctx)
     hp_json_add_int(o, "pid", getpid());
     hp_json_add_int(o, "started_at_ms", srv->started_at_ms);
     hp_json_add_int(o, "uptime_ms", (hpd_now_ms() - srv->started_at_ms));
+    hp_json_add_int(o, "reexecs", hpd_reexec_count(srv));
     hp_json_add_int(o, "rev", srv->rev);
     cJSON_AddStringToObject(o, "data_dir", srv->data_dir);
     cJSON_AddStringToObject(o, "socket", srv->socket_path);
@@ -432,6 +434,7 @@ const hpd_method hpd_methods[] = {
     {"rpc.discover", m_discover, p_none},
     {"system.ping", m_ping, p_none},
     {"system.info", m_info, p_none},
+    {"system.reexec", hpd_reexec_rpc, p_none},
     {"service.set", hpd__m_service_set, p_service_set},
     {"service.get", hpd__m_service_get, p_name},
     {"service.list", hpd__m_service_list, p_since},

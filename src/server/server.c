@@ -5,6 +5,7 @@
  * endings reach the methods' waiters through srv->on_run_ended. */
 #include "config.h"
 
+#include "server/reexec.h"
 #include "server/secretbox.h"
 #include "server/server.h"
 
@@ -388,8 +389,12 @@ static void on_signal(hpd_loop *loop, int fd, uint32_t events, void *data)
     while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGCHLD) {
             hpd_reap(srv);
-        } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP) {
-            /* SIGHUP has no meaning of its own yet: a clean stop, not the default death. */
+        } else if (si.ssi_signo == SIGHUP) {
+            hp_error err;
+            /* An in-place upgrade: the binary on disk takes over, the jobs run on. */
+            if (hpd_reexec_request(srv, &err) != HP_OK)
+                hpd_log(srv, 0, "SIGHUP: %s", err.message);
+        } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
             if (!srv->stopping) {
                 hpd_log(srv, 2, "stopping on %s", strsignal((int)si.ssi_signo));
                 srv->stopping = 1;
@@ -400,13 +405,35 @@ static void on_signal(hpd_loop *loop, int fd, uint32_t events, void *data)
     check_stopped(srv);
 }
 
+/* The new run's jobs go on counting from the run the last daemon left (a crash ended it):
+ * restart counts and crash_loop never go back because the daemon was restarted. */
+static void carry_counts(hpd_server *srv, const hpd_run *from, hpd_run *to)
+{
+    for (size_t i = 0; from && i < to->n_actions; i++)
+        for (size_t j = 0; j < from->n_actions; j++) {
+            const hpd_job *old = from->jobs[j];
+            hpd_job *job = to->jobs[i];
+            if (strcmp(from->actions[j].name, to->actions[i].name) != 0)
+                continue;
+            job->restarts += old->restarts;
+            job->crash_loop |= old->crash_loop;
+            hpd_save_job(srv, job);
+        }
+}
+
 static void start_wanted_services(hpd_server *srv)
 {
     for (size_t i = 0; i < srv->n_services; i++) {
         hpd_service *svc = srv->services[i];
+        hpd_run *before = hpd_service_run(srv, svc), *run;
         hp_error err;
-        if (svc->wanted_start && !hpd_service_start(srv, svc, &err))
+        if (!svc->wanted_start)
+            continue;
+        run = hpd_service_start(srv, svc, &err);
+        if (!run)
             hpd_log(srv, 0, "cannot start service %s: %s", svc->config.name, err.message);
+        else if (run != before)
+            carry_counts(srv, before, run);
     }
 }
 
@@ -475,6 +502,10 @@ int hpd_server_main(const hpd_options *opt)
     srv.socket_path = opt->socket_path ? strdup(opt->socket_path) : default_socket_path();
     if (!srv.data_dir || !srv.socket_path)
         goto out;
+    if (opt->resume_fd > 0 && hpd_reexec_resume(&srv, opt->resume_fd, &listen_fd, &err) != HP_OK) {
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        goto out;
+    }
     if (opt->http_addr) {
         struct sockaddr_storage ss;
         if (hpd_parse_listen_addr(opt->http_addr, opt->http_allow_remote, &ss, &err) != HP_OK) {
@@ -483,7 +514,7 @@ int hpd_server_main(const hpd_options *opt)
             goto out;
         }
     }
-    if (socket_in_use(srv.socket_path)) {
+    if (!opt->resume_fd && socket_in_use(srv.socket_path)) {
         fprintf(stderr, "hero_proc_server: another hero_proc_server is already listening on %s\n",
                 srv.socket_path);
         goto out;
@@ -493,7 +524,8 @@ int hpd_server_main(const hpd_options *opt)
                 strerror(errno));
         goto out;
     }
-    srv.lock_fd = lock_data_dir(srv.data_dir);
+    if (!opt->resume_fd) /* else the lock was kept across the exec */
+        srv.lock_fd = lock_data_dir(srv.data_dir);
     if (srv.lock_fd < 0)
         goto out;
     write_lock_owner(srv.lock_fd, srv.socket_path);
@@ -522,7 +554,8 @@ int hpd_server_main(const hpd_options *opt)
         goto out;
     }
     drop_incomplete_runs(&srv);
-    listen_fd = bind_socket(srv.socket_path, &err);
+    if (!opt->resume_fd)
+        listen_fd = bind_socket(srv.socket_path, &err);
     if (listen_fd < 0) {
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         goto out;
@@ -551,7 +584,10 @@ int hpd_server_main(const hpd_options *opt)
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         goto out;
     }
-    hpd_recover(&srv);
+    if (opt->resume_fd)
+        hpd_reexec_adopt(&srv);
+    else
+        hpd_recover(&srv);
 
     if (opt->http_addr && !(token = load_token(srv.data_dir, &err))) {
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
@@ -561,6 +597,8 @@ int hpd_server_main(const hpd_options *opt)
     hopt.openrpc = hpd_openrpc_json;
     hopt.openrpc_len = (size_t)(hpd_openrpc_json_end - hpd_openrpc_json);
     srv.http = hpd_http_new(&srv, srv.loop, hpd_methods, &hopt, &err);
+    if (hpd_reexec_init(&srv, listen_fd) != 0)
+        hpd_log(&srv, 1, "the binary's path is unknown: SIGHUP and system.reexec will fail");
     if (!srv.http || hpd_http_serve_unix(srv.http, listen_fd, &err) != HP_OK) {
         listen_fd = -1;
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
@@ -574,16 +612,21 @@ int hpd_server_main(const hpd_options *opt)
         goto out;
     }
     hpd_log(&srv, 2, "listening on %s (data in %s)", srv.socket_path, srv.data_dir);
+    hpd_reexec_serve(&srv);
     srv.store_ok = 1;
     if (hpd_store_live(srv.store, &err) != 0)
         hpd_log(&srv, 1, "%s; checkpoints run inside commits", err.message);
-    start_wanted_services(&srv);
+    if (!opt->resume_fd) /* after a re-exec every service is as the old image left it */
+        start_wanted_services(&srv);
     if (hpd_loop_run(srv.loop) != 0)
         hpd_log(&srv, 0, "event loop failed: %s", strerror(errno));
     hpd_stop_all(&srv);
     rc = 0;
 out:
+    if (rc != 0 && opt->resume_fd)
+        hpd_reexec_fallback(&srv); /* returns only when the old image cannot be run */
     hpd_supervisor_fini(&srv);
+    hpd_reexec_free(&srv);
     if (srv.store) {
         hpd_store_health h;
 

@@ -37,6 +37,7 @@ typedef struct hpd_options {
      * not received whole within request_timeout_ms (default 10000) is closed. */
     unsigned max_connections;
     uint64_t request_timeout_ms;
+    int resume_fd; /* --reexec-state: the state an in-place upgrade handed over, 0 none */
 } hpd_options;
 
 typedef struct hpd_server {
@@ -78,6 +79,7 @@ typedef struct hpd_server {
     size_t out_left;   /* output bytes still to read in that turn */
     int niced;         /* the daemon runs PRIORITY_BOOST above its jobs */
     int realtime;      /* the loop's thread runs SCHED_RR (priority 1) */
+    struct hpd_reexec *reexec; /* in-place upgrade (reexec.c), NULL until set up */
 
     /* Health probes (supervisor_probe.c), NULL until one is due; the last sample of the
      * jobs' cost (cost.c). */

@@ -35,12 +35,12 @@ static const char exit_text[] =
 
 static void usage_main(FILE *out)
 {
-    fprintf(out,
-            "Usage: hero_proc [--socket PATH | --url URL] [--json] [--no-color] [--no-headers]\n"
-            "                 GROUP VERB [ARGS]\n"
-            "Control the services, runs, jobs, logs and secrets of a hero_proc server.\n"
-            "\n"
-            "Groups:\n");
+    fprintf(out, "Usage: hero_proc [--socket PATH | --url URL | --context NAME] [--pin PIN]\n"
+                 "                 [--cacert FILE] [--json] [--no-color] [--no-headers]\n"
+                 "                 GROUP VERB [ARGS]\n"
+                 "Control the services, runs, jobs, logs and secrets of a hero_proc server.\n"
+                 "\n"
+                 "Groups:\n");
     for (size_t g = 0; g < N_GROUPS; g++) {
         fprintf(out, "  %-8s %s\n", groups[g].name, groups[g].summary);
         for (const hp__cli_verb *v = groups[g].verbs; v->name; v++)
@@ -51,7 +51,13 @@ static void usage_main(FILE *out)
             "\n"
             "Options (before GROUP; --json, --no-color, --no-headers also after the verb):\n"
             "  --socket PATH     the server's Unix socket\n"
-            "  --url URL         the server over HTTP (token from HERO_PROC_TOKEN)\n"
+            "  --url URL         the server over HTTP(S) (token from HERO_PROC_TOKEN)\n"
+            "  --context NAME    a server named in the contexts file (hero_proc context)\n"
+            "  --pin PIN         https: trust the server whose public key has this pin\n"
+            "                    (sha256//BASE64, printed by hero_proc_server\n"
+            "                    --tls-self-signed); also HERO_PROC_PIN\n"
+            "  --cacert FILE     https: verify the server against this CA; also\n"
+            "                    HERO_PROC_CACERT\n"
             "  --json            print the server's JSON answer and nothing else\n"
             "  --no-color        no colour even on a terminal (also NO_COLOR)\n"
             "  --no-headers      tables without their header line\n"
@@ -63,7 +69,8 @@ static void usage_main(FILE *out)
             "names are shortened in the middle, descriptions and errors at the end, with \u2026.\n"
             "\n"
             "Environment: HERO_PROC_SOCKET, HERO_PROC_URL and HERO_PROC_TOKEN choose the\n"
-            "server; else $PATH_SOCKET/hero_proc/rpc.sock, $HERO_SOCKET_DIR/hero_proc/rpc.sock,\n"
+            "server, then HERO_PROC_CONTEXT, then the context `context use` made current;\n"
+            "else $PATH_SOCKET/hero_proc/rpc.sock, $HERO_SOCKET_DIR/hero_proc/rpc.sock,\n"
             "~/hero/var/sockets/hero_proc/rpc.sock. hero_proc never starts a server:\n"
             "run hero_proc_server --daemon (or hero_proc_tui) first.\n"
             "\n");
@@ -240,7 +247,9 @@ int hp__cli_fail(hp_cli *cli, const char *what, const hp_error *err)
     if (rc == HP_CLI_UNREACHABLE && err->code == HP_E_CONNECT) {
         hp_endpoint ep = {0};
         hp_error ignored;
-        hp_endpoint_resolve(cli->socket_path, cli->url, &ep, &ignored);
+        hp_endpoint_flags f = {
+            .socket_path = cli->socket_path, .url = cli->url, .context = cli->context};
+        hp_endpoint_resolve_flags(&f, &ep, &ignored);
         if (ep.url)
             fprintf(stderr, "hero_proc: check --url or HERO_PROC_URL, and that the server "
                             "listens there (hero_proc_server --http ADDR:PORT)\n");
@@ -263,6 +272,9 @@ hp_sdk *hp__cli_sdk(hp_cli *cli, int *rc)
         return hp_client_sdk(cli->client);
     o.socket_path = cli->socket_path;
     o.url = cli->url;
+    o.context = cli->context;
+    o.pin = cli->pin;
+    o.cacert = cli->cacert;
     o.no_spawn = 1;
     hp_error_clear(&err);
     cli->client = hp_factory_auto(&o, &err);
@@ -451,10 +463,17 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
 int hp_cli_main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},
-        {"json", no_argument, NULL, 'j'},         {"no-color", no_argument, NULL, 'C'},
-        {"no-headers", no_argument, NULL, 'H'},   {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+        {"socket", required_argument, NULL, 's'},
+        {"url", required_argument, NULL, 'u'},
+        {"json", no_argument, NULL, 'j'},
+        {"no-color", no_argument, NULL, 'C'},
+        {"no-headers", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"context", required_argument, NULL, 'x'},
+        {"pin", required_argument, NULL, 'P'},
+        {"cacert", required_argument, NULL, 'A'},
+        {NULL, 0, NULL, 0},
     };
     hp_cli cli = {0};
     int opt, rc;
@@ -474,6 +493,15 @@ int hp_cli_main(int argc, char **argv)
         case 'u':
             cli.url = optarg;
             break;
+        case 'x':
+            cli.context = optarg;
+            break;
+        case 'P':
+            cli.pin = optarg;
+            break;
+        case 'A':
+            cli.cacert = optarg;
+            break;
         case 'j':
             cli.json = 1;
             break;
@@ -491,6 +519,9 @@ int hp_cli_main(int argc, char **argv)
     }
     if (cli.socket_path && cli.url)
         return hp__cli_usage(&cli, "give --socket or --url, not both");
+    if (cli.context && (cli.socket_path || cli.url))
+        return hp__cli_usage(&cli, "give --context or --%s, not both",
+                             cli.socket_path ? "socket" : "url");
     if (optind >= argc)
         return hp__cli_usage(&cli, "missing GROUP");
     hp__out_setup(!cli.no_color);

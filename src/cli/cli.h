@@ -31,6 +31,9 @@ typedef struct hp__cli_group hp__cli_group;
 typedef struct hp_cli {
     const char *socket_path; /* --socket, borrowed from argv */
     const char *url;         /* --url */
+    const char *context;     /* --context */
+    const char *pin;         /* --pin: https public-key pin */
+    const char *cacert;      /* --cacert: https CA file */
     int json;                /* --json */
     int no_color;            /* --no-color */
     hp_client *client;       /* connected on the first use, owned */

@@ -28,6 +28,8 @@ hp_sdk *hp_sdk_new(const hp_sdk_options *opts, hp_error *err)
     to.connect_timeout_ms = opts->connect_timeout_ms;
     to.timeout_ms = opts->timeout_ms;
     to.max_reply_bytes = opts->max_reply_bytes;
+    to.pin = opts->pin;
+    to.cacert = opts->cacert;
     sdk = calloc(1, sizeof(*sdk));
     if (!sdk) {
         hp_error_set_code(err, HP_E_NOMEM);

@@ -58,6 +58,7 @@ struct hpd_http {
     const hpd_method *methods;
     size_t max_body;
     char *token;
+    char *tls_cert, *tls_key; /* PEM; TLS on TCP when set */
     const char *openrpc;
     size_t openrpc_len;
     daemon_slot daemons[MAX_DAEMONS];
@@ -615,9 +616,14 @@ hpd_http *hpd_http_new(struct hpd_server *srv, hpd_loop *loop, const hpd_method 
     h->idle_timeout = opts->idle_timeout_s ? opts->idle_timeout_s : 120;
     h->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     raise_fd_limit();
-    if (opts->token && !(h->token = dup_text(opts->token))) {
+    if ((opts->token && !(h->token = dup_text(opts->token))) ||
+        (opts->tls_cert && !(h->tls_cert = dup_text(opts->tls_cert))) ||
+        (opts->tls_key && !(h->tls_key = dup_text(opts->tls_key)))) {
         if (h->reserve_fd >= 0)
             close(h->reserve_fd);
+        free(h->token);
+        free(h->tls_cert);
+        free(h->tls_key);
         free(h);
         hp_error_set_code(err, HP_E_NOMEM);
         return NULL;
@@ -632,6 +638,8 @@ static int start_daemon(hpd_http *h, int tcp, int listen_fd, hp_error *err)
     daemon_slot *slot;
     const union MHD_DaemonInfo *info;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+    struct MHD_OptionItem tls[3] = {
+        {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
     int fl;
 
     if (h->n_daemons == MAX_DAEMONS) {
@@ -645,11 +653,17 @@ static int start_daemon(hpd_http *h, int tcp, int listen_fd, hp_error *err)
         close(listen_fd);
         return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot make the socket non-blocking");
     }
+    if (tcp && h->tls_cert) {
+        /* MHD copies neither text: they live in h until the daemon stops. */
+        flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
+        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key};
+    }
     slot->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, slot, MHD_OPTION_NOTIFY_COMPLETED, on_completed, slot,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, slot, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        slot, MHD_OPTION_CONNECTION_TIMEOUT, h->idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        h->max_conns + (unsigned)MHD_HEADROOM, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, slot, MHD_OPTION_ARRAY, tls, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, slot, MHD_OPTION_NOTIFY_CONNECTION, on_connection, slot,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, slot, MHD_OPTION_CONNECTION_TIMEOUT, h->idle_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, h->max_conns + (unsigned)MHD_HEADROOM, MHD_OPTION_END);
     if (!slot->mhd) {
         close(listen_fd);
         return hp_error_set_errno(err, HP_E_SYSTEM, errno ? errno : EINVAL,
@@ -723,8 +737,8 @@ int hpd_parse_listen_addr(const char *addr_port, int allow_remote, struct sockad
     }
     if (!allow_remote && !is_loopback((struct sockaddr *)&ss))
         return hp_error_set(err, HP_E_USAGE,
-                            "--http %s is not a loopback address; add --http-allow-remote to "
-                            "listen there",
+                            "--http %s is not a loopback address: serve TLS there (--tls-cert "
+                            "and --tls-key, or --tls-self-signed) or add --insecure-http",
                             host);
     *out = ss;
     return HP_OK;
@@ -772,5 +786,10 @@ void hpd_http_free(hpd_http *h)
     if (h->reserve_fd >= 0)
         close(h->reserve_fd);
     free(h->token);
+    free(h->tls_cert);
+    if (h->tls_key) {
+        explicit_bzero(h->tls_key, strlen(h->tls_key));
+        free(h->tls_key);
+    }
     free(h);
 }

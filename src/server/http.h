@@ -18,9 +18,10 @@ struct hpd_server;
 typedef struct hpd_http hpd_http;
 
 typedef struct hpd_http_options {
-    size_t max_body;     /* bytes, default 1 MiB */
-    const char *token;   /* bearer token for TCP; copied */
-    const char *openrpc; /* the spec served at GET /openrpc.json; borrowed, static */
+    size_t max_body;                /* bytes, default 1 MiB */
+    const char *token;              /* bearer token for TCP; copied */
+    const char *tls_cert, *tls_key; /* PEM texts: TCP serves HTTPS; copied */
+    const char *openrpc;            /* the spec served at GET /openrpc.json; borrowed, static */
     size_t openrpc_len;
     unsigned max_connections;    /* open at once, over all sockets; default 256 */
     uint64_t request_timeout_ms; /* request line to request read whole; default 10000 */
@@ -33,7 +34,7 @@ hpd_http *hpd_http_new(struct hpd_server *srv, hpd_loop *loop, const hpd_method 
 /* Serves the listening Unix socket fd (taken: closed by hpd_http_free). */
 int hpd_http_serve_unix(hpd_http *h, int listen_fd, hp_error *err);
 /* Listens on TCP "ADDR:PORT" ("[::1]:PORT" for IPv6); non-loopback addresses only when
- * allow_remote. */
+ * allow_remote (TLS is on, or the operator said --insecure-http). */
 int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_error *err);
 /* Parses and checks "ADDR:PORT" as hpd_http_serve_tcp does, without listening. */
 int hpd_parse_listen_addr(const char *addr_port, int allow_remote, struct sockaddr_storage *out,

@@ -18,6 +18,10 @@ typedef struct hpd_options {
     const char *data_dir;
     const char *http_addr;
     int http_allow_remote;
+    /* TLS on --http: the operator's PEM files, or a self-signed pair in the data dir;
+     * plain HTTP on a non-loopback address only with insecure_http. */
+    const char *tls_cert, *tls_key;
+    int tls_self_signed, insecure_http;
     int daemonize;
     int log_level;             /* 0 error, 1 warn, 2 info, 3 debug */
     size_t max_body;           /* default 1 MiB */

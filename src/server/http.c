@@ -8,6 +8,8 @@
 
 #include "server/http.h"
 
+#include "server/auth.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +59,8 @@ struct hpd_http {
     hpd_loop *loop;
     const hpd_method *methods;
     size_t max_body;
-    char *token;
+    char *token;              /* the data dir's token: admin */
+    struct hpd_auth *auth;    /* the tokens made by token.create, with their roles */
     char *tls_cert, *tls_key; /* PEM; TLS on TCP when set */
     const char *openrpc;
     size_t openrpc_len;
@@ -80,6 +83,7 @@ typedef struct request {
     char *body;
     size_t len, cap;
     int too_big;
+    int role;         /* hpd_role of the caller */
     hpd_batch *batch; /* a deferred answer is awaited */
     char *answer;     /* a deferred answer arrived */
     int answered;
@@ -147,15 +151,20 @@ static int peer_allowed(struct MHD_Connection *conn)
     return cred.uid == 0 || cred.uid == getuid();
 }
 
-static int bearer_ok(hpd_http *h, struct MHD_Connection *conn)
+/* The role of the bearer token: the data dir's token is the owner's (admin); others
+ * are looked up among the live API tokens at every request, so a revoked one is refused
+ * from the next request on. HPD_ROLE_NONE when it is none of them. */
+static int bearer_role(hpd_http *h, struct MHD_Connection *conn)
 {
     const char *auth =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 
     /* RFC 7235: the auth-scheme is case-insensitive. */
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !h->token)
-        return 0;
-    return hpd_token_equal(auth + 7, h->token);
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return HPD_ROLE_NONE;
+    if (h->token && hpd_token_equal(auth + 7, h->token))
+        return HPD_ROLE_ADMIN;
+    return hpd_auth_token_role(h->auth, auth + 7);
 }
 
 static conn_rec *rec_of(struct MHD_Connection *conn)
@@ -208,8 +217,10 @@ static enum MHD_Result finish_rpc(request *req)
         return out ? respond(req->conn, MHD_HTTP_OK, out, "application/json")
                    : respond(req->conn, MHD_HTTP_NO_CONTENT, NULL, NULL);
     }
+    hpd_auth_set_caller(req->http->auth, (hpd_role)req->role);
     req->batch = hpd_rpc_handle(req->http->srv, req->http->methods, req->body ? req->body : "",
                                 req->len, &out, answer_ready, req);
+    hpd_auth_set_caller(req->http->auth, HPD_ROLE_ADMIN);
     if (req->batch) {
         MHD_suspend_connection(req->conn);
         return MHD_YES;
@@ -238,7 +249,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = req;
         /* Headers are in; only an RPC body is still to come (the request timeout runs on). */
         set_received(conn, 1);
-        if (slot->tcp ? !bearer_ok(h, conn) : !peer_allowed(conn))
+        /* Over the Unix socket the peer is the owner (or root): admin. */
+        req->role = slot->tcp            ? bearer_role(h, conn)
+                    : peer_allowed(conn) ? HPD_ROLE_ADMIN
+                                         : HPD_ROLE_NONE;
+        if (req->role == HPD_ROLE_NONE)
             return respond_json_error(conn, slot->tcp ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_FORBIDDEN,
                                       HPD_UNAUTHORIZED,
                                       slot->tcp ? "a valid 'Authorization: Bearer <token>' "
@@ -610,6 +625,7 @@ hpd_http *hpd_http_new(struct hpd_server *srv, hpd_loop *loop, const hpd_method 
     h->methods = methods;
     h->max_body = opts->max_body ? opts->max_body : 1024 * 1024;
     h->openrpc = opts->openrpc;
+    h->auth = opts->auth;
     h->openrpc_len = opts->openrpc_len;
     h->max_conns = opts->max_connections ? opts->max_connections : 256;
     h->request_timeout = opts->request_timeout_ms ? opts->request_timeout_ms : 10000;

@@ -21,6 +21,7 @@ typedef struct hpd_http_options {
     size_t max_body;                /* bytes, default 1 MiB */
     const char *token;              /* bearer token for TCP; copied */
     const char *tls_cert, *tls_key; /* PEM texts: TCP serves HTTPS; copied */
+    struct hpd_auth *auth;          /* API tokens and the caller's role; borrowed, may be NULL */
     const char *openrpc;            /* the spec served at GET /openrpc.json; borrowed, static */
     size_t openrpc_len;
     unsigned max_connections;    /* open at once, over all sockets; default 256 */

@@ -5,6 +5,7 @@
  * endings reach the methods' waiters through srv->on_run_ended. */
 #include "config.h"
 
+#include "server/auth.h"
 #include "server/secretbox.h"
 #include "server/server.h"
 #include "server/tls.h"
@@ -576,6 +577,13 @@ int hpd_server_main(const hpd_options *opt)
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         goto out;
     }
+    srv.auth = hpd_auth_new(srv.store, hpd_openrpc_json,
+                            (size_t)(hpd_openrpc_json_end - hpd_openrpc_json), &err);
+    if (!srv.auth) {
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        goto out;
+    }
+    hopt.auth = srv.auth;
     hopt.token = token;
     hopt.tls_cert = tls.cert_pem;
     hopt.tls_key = tls.key_pem;
@@ -616,6 +624,7 @@ out:
                     (long long)h.pending, h.error);
     }
     hpd_http_free(srv.http);
+    hpd_auth_free(srv.auth);
     if (listen_fd >= 0)
         close(listen_fd);
     if (rc == 0 || srv.http)

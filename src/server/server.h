@@ -71,6 +71,7 @@ typedef struct hpd_server {
     char store_error[128];
     int64_t store_dropped_lines, store_dropped_writes;
     struct hpd_secretbox *secrets; /* the key; NULL until a secret needs it (secretbox.c) */
+    struct hpd_auth *auth;         /* roles and API tokens (auth.c) */
     char *secrets_key;             /* its file */
     int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
     char *cgroup_dir;  /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */

@@ -24,6 +24,8 @@ static const hp__cli_group groups[] = {
     {"logs", "read the log lines of services, runs and jobs", hp__cli_logs_verbs},
     {"secret", "store secrets that actions use as ${secret:NAME}", hp__cli_secret_verbs},
     {"system", "check the server", hp__cli_system_verbs},
+    {"token", "API tokens with a role for the TCP endpoint (admin)", hp__cli_token_verbs},
+    {"context", "named servers to talk to (no server needed)", hp__cli_context_verbs},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -241,7 +243,8 @@ int hp__cli_fail(hp_cli *cli, const char *what, const hp_error *err)
             fprintf(stderr, "  - %s\n", p ? p : "");
             free(p);
         }
-    if (rc == HP_CLI_UNAUTHORIZED)
+    /* A token the server knows but whose role is too low: the server's message says so. */
+    if (rc == HP_CLI_UNAUTHORIZED && !strstr(err->message, " role"))
         fprintf(stderr, "hero_proc: unauthorized: the server refused the token; set "
                         "HERO_PROC_TOKEN to the one in its data dir (the file token)\n");
     if (rc == HP_CLI_UNREACHABLE && err->code == HP_E_CONNECT) {
@@ -456,8 +459,8 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
         }
         return hp__cli_usage(cli, "unknown verb '%s'", argv[1]);
     }
-    return hp__cli_usage(cli, "unknown group '%s' (service, run, job, logs, secret, system)",
-                         gname);
+    return hp__cli_usage(
+        cli, "unknown group '%s' (service, run, job, logs, secret, system, token, context)", gname);
 }
 
 int hp_cli_main(int argc, char **argv)

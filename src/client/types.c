@@ -272,6 +272,7 @@ static const field info_fields[] = {
     FO(hp_system_info, counts, sys_counts_type),
     F(hp_system_info, dropped_log_lines, K_I64, 1),
     FOO(hp_system_info, store, store_type, offsetof(hp_system_info, store_known)),
+    F(hp_system_info, role, K_STR, 1),
 };
 static const type info_type = TYPE(hp_system_info, info_fields, NO_OFF);
 

@@ -540,6 +540,22 @@ static int parse(int argc, char **argv, tui_opts *o)
     return 0;
 }
 
+/* A read token makes the dashboard read-only by itself: the server would refuse every
+ * action anyway, so they are hidden, and the header says why. An older server (no role
+ * in system.info) or a failed call changes nothing: the server still decides. */
+static void follow_role(tui_app *app, hp_client *c)
+{
+    hp_system_info *info = NULL;
+    hp_error err;
+
+    if (hp_sdk_info(hp_client_sdk(c), &info, &err) == HP_OK && info->role &&
+        strcmp(info->role, "read") == 0) {
+        app->read_only = 1;
+        app->read_only_why = " read-only: read token ";
+    }
+    hp_system_info_free(info);
+}
+
 /* Connects (starting the server when allowed and needed) and loads the demo. */
 static int connect_server(tui_app *app, const tui_opts *o)
 {
@@ -571,6 +587,8 @@ static int connect_server(tui_app *app, const tui_opts *o)
         }
     }
     tui_model_init(&app->model, c, hp_client_endpoint(c), reason);
+    if (!reason[0])
+        follow_role(app, c);
     if (reason[0] && !o->no_spawn)
         tui_app_status(app, 1, "%s", reason);
     else if (hp_client_started_server(c))

@@ -56,6 +56,8 @@ hp_sdk *hp_sdk_new_auto(const char *socket_flag, const char *url_flag, long time
     o.socket_path = ep.socket_path;
     o.url = ep.url;
     o.token = ep.token;
+    o.pin = ep.pin;
+    o.cacert = ep.cacert;
     o.timeout_ms = timeout_ms;
     sdk = hp_sdk_new(&o, err);
     hp_endpoint_clear(&ep);

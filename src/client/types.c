@@ -623,8 +623,9 @@ static cJSON *to_json(const type *t, const void *v)
         cJSON *j;
         if (((f->kind == K_OBJS || f->kind == K_OBJ) && f->flag != NO_OFF &&
              !*CAT(v, f->flag, int)) ||
-            (f->kind == K_SPECS && !*CAT(v, f->aux, size_t)))
-            continue; /* an optional array or object that was absent stays absent */
+            (f->kind == K_SPECS && !*CAT(v, f->aux, size_t)) ||
+            (f->kind == K_STR && f->optional && !*CAT(v, f->off, char *)))
+            continue; /* an optional member that was absent stays absent */
         j = field_json(f, v);
         if (!j || !cJSON_AddItemToObject(o, f->key, j)) {
             cJSON_Delete(j);

@@ -434,7 +434,14 @@ hp_status hp__context_endpoint(const char *name, hp_endpoint *out, hp_error *err
     else if (c->token_file)
         st = read_token(c->token_file, c->name, &out->token, err);
     hp_contexts_clear(&all);
-    if (st != HP_OK)
-        hp_endpoint_clear(out);
+    if (st != HP_OK) {
+        /* Freed here, not by endpoint.c's clear: endpoint.c calls this file, not back. */
+        char **fields[] = {&out->context, &out->socket_path, &out->url,
+                           &out->pin,     &out->cacert,      &out->token};
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+            free(*fields[i]);
+            *fields[i] = NULL;
+        }
+    }
     return st;
 }

@@ -441,6 +441,8 @@ static void __attribute__((noreturn)) exec_server(pid_t parent, int log_fd)
                                  argv[6],
                                  argv[7],
                                  argv[8],
+                                 argv[9],
+                                 argv[10],
                                  NULL};
         execv(wrapped[0], wrapped);
     } else {

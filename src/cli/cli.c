@@ -60,6 +60,8 @@ static void usage_main(FILE *out)
             "                    --tls-self-signed); also HERO_PROC_PIN\n"
             "  --cacert FILE     https: verify the server against this CA; also\n"
             "                    HERO_PROC_CACERT\n"
+            "  --all-contexts    with service list: every context at once, merged with a\n"
+            "                    HOST column; unreachable hosts are marked (exit 3)\n"
             "  --json            print the server's JSON answer and nothing else\n"
             "  --no-color        no colour even on a terminal (also NO_COLOR)\n"
             "  --no-headers      tables without their header line\n"
@@ -466,17 +468,12 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
 int hp_cli_main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'},
-        {"url", required_argument, NULL, 'u'},
-        {"json", no_argument, NULL, 'j'},
-        {"no-color", no_argument, NULL, 'C'},
-        {"no-headers", no_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"context", required_argument, NULL, 'x'},
-        {"pin", required_argument, NULL, 'P'},
-        {"cacert", required_argument, NULL, 'A'},
-        {NULL, 0, NULL, 0},
+        {"socket", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},
+        {"json", no_argument, NULL, 'j'},         {"no-color", no_argument, NULL, 'C'},
+        {"no-headers", no_argument, NULL, 'H'},   {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {"context", required_argument, NULL, 'x'},
+        {"pin", required_argument, NULL, 'P'},    {"cacert", required_argument, NULL, 'A'},
+        {"all-contexts", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0},
     };
     hp_cli cli = {0};
     int opt, rc;
@@ -505,6 +502,9 @@ int hp_cli_main(int argc, char **argv)
         case 'A':
             cli.cacert = optarg;
             break;
+        case 'a':
+            cli.all_contexts = 1;
+            break;
         case 'j':
             cli.json = 1;
             break;
@@ -528,7 +528,11 @@ int hp_cli_main(int argc, char **argv)
     if (optind >= argc)
         return hp__cli_usage(&cli, "missing GROUP");
     hp__out_setup(!cli.no_color);
-    rc = dispatch(&cli, argc - optind, argv + optind);
+    if (cli.all_contexts && (cli.context || cli.socket_path || cli.url))
+        return hp__cli_usage(&cli, "--all-contexts asks every context: no --context, --socket "
+                                   "or --url with it");
+    rc = cli.all_contexts ? hp__cli_all_contexts(&cli, argc - optind, argv + optind)
+                          : dispatch(&cli, argc - optind, argv + optind);
     if (fflush(stdout) != 0 && rc == HP_CLI_OK)
         rc = HP_CLI_FAILED;
     hp_client_free(cli.client);

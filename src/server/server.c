@@ -516,6 +516,8 @@ int hpd_server_main(const hpd_options *opt)
     if (opt->tls_self_signed) {
         printf("TLS public-key pin: %s\n", tls.pin);
         fflush(stdout);
+    } else if (tls.pin) {
+        hpd_log(&srv, 2, "TLS with %s; its public-key pin is %s", opt->tls_cert, tls.pin);
     }
     srv.secrets_key =
         opt->secrets_key ? strdup(opt->secrets_key) : join(srv.data_dir, "secrets.key");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* data/openrpc.json, the single source of truth of the wire API: it loads, names the
- * 29 methods of DESIGN section 2, gives each params, a result and an example, keeps the
- * DESIGN field names, and every $ref inside it resolves. */
+ * 32 methods of DESIGN section 2, gives each params, a result, an example and the role
+ * it needs, keeps the DESIGN field names, and every $ref inside it resolves. */
 #include "config.h"
 
 #include "check_common.h"
@@ -18,7 +18,8 @@ static const char *const design_methods[] = {
     "service.restart", "service.delete", "run.submit",     "run.get",       "run.list",
     "run.wait",        "run.cancel",     "run.delete",     "job.list",      "job.get",
     "job.logs",        "job.cancel",     "logs.tail",      "logs.search",   "logs.insert",
-    "secret.set",      "secret.get",     "secret.list",    "secret.delete",
+    "secret.set",      "secret.get",     "secret.list",    "secret.delete", "token.create",
+    "token.list",      "token.revoke",
 };
 enum { N_METHODS = sizeof(design_methods) / sizeof(design_methods[0]) };
 
@@ -146,7 +147,7 @@ START_TEST(contract_is_an_openrpc_1_2_6_document)
 }
 END_TEST
 
-START_TEST(contract_names_exactly_the_29_design_methods)
+START_TEST(contract_names_exactly_the_32_design_methods)
 {
     const cJSON *methods = cJSON_GetObjectItemCaseSensitive(doc, "methods");
     int i = 0;
@@ -302,6 +303,34 @@ START_TEST(every_list_method_offers_if_changed_since)
 }
 END_TEST
 
+/* The server enforces these x-role values (auth.c reads them): operate is exactly the
+ * start/stop/restart/cancel family; what touches secrets or tokens is admin's. */
+START_TEST(every_method_says_the_role_it_needs)
+{
+    static const char *const operate[] = {"service.start", "service.stop", "service.restart",
+                                          "run.cancel", "job.cancel"};
+    static const char *const admin[] = {"system.reexec", "service.set", "service.delete",
+                                        "run.submit",    "run.delete",  "logs.insert",
+                                        "secret.set",    "secret.get",  "secret.delete",
+                                        "token.create",  "token.list",  "token.revoke"};
+
+    for (int i = 0; i < N_METHODS; i++) {
+        const cJSON *role =
+            cJSON_GetObjectItemCaseSensitive(method_named(design_methods[i]), "x-role");
+        const char *want = "read";
+        ck_assert_msg(cJSON_IsString(role), "%s has no x-role", design_methods[i]);
+        for (size_t k = 0; k < sizeof(operate) / sizeof(operate[0]); k++)
+            if (strcmp(operate[k], design_methods[i]) == 0)
+                want = "operate";
+        for (size_t k = 0; k < sizeof(admin) / sizeof(admin[0]); k++)
+            if (strcmp(admin[k], design_methods[i]) == 0)
+                want = "admin";
+        ck_assert_msg(strcmp(role->valuestring, want) == 0, "%s: x-role %s, expected %s",
+                      design_methods[i], role->valuestring, want);
+    }
+}
+END_TEST
+
 static Suite *contract_suite(void)
 {
     Suite *s = suite_create("contract");
@@ -309,7 +338,7 @@ static Suite *contract_suite(void)
 
     tcase_add_checked_fixture(tc, load_contract, unload_contract);
     tcase_add_test(tc, contract_is_an_openrpc_1_2_6_document);
-    tcase_add_test(tc, contract_names_exactly_the_29_design_methods);
+    tcase_add_test(tc, contract_names_exactly_the_32_design_methods);
     tcase_add_test(tc, every_method_has_params_result_and_an_example);
     tcase_add_test(tc, every_method_takes_params_by_name);
     tcase_add_test(tc, every_ref_resolves_inside_the_document);
@@ -317,6 +346,7 @@ static Suite *contract_suite(void)
     tcase_add_test(tc, problem_codes_are_those_of_the_problem_table);
     tcase_add_test(tc, objects_keep_the_design_field_names);
     tcase_add_test(tc, every_list_method_offers_if_changed_since);
+    tcase_add_test(tc, every_method_says_the_role_it_needs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Where and how hero_proc_server listens: the private Unix socket, a stale socket file
- * left by a dead server, TCP only with the bearer token, loopback unless allowed,
+ * left by a dead server, TCP only with the bearer token, plain HTTP on loopback unless allowed,
  * --daemon, and how overlong output lines are kept. */
 #include "config.h"
 
@@ -179,7 +179,7 @@ START_TEST(tcp_takes_the_bearer_scheme_in_any_case)
 }
 END_TEST
 
-START_TEST(tcp_on_a_remote_address_needs_http_allow_remote)
+START_TEST(tcp_on_a_remote_address_needs_tls_or_insecure_http)
 {
     char *sock = hpt_path("remote.sock"), *data = hpt_path("remote-data"), *err;
     char *const args[] = {(char *)(uintptr_t) "hero_proc_server",
@@ -194,7 +194,7 @@ START_TEST(tcp_on_a_remote_address_needs_http_allow_remote)
 
     ck_assert_int_eq(run_server("remote.err", args), 100);
     err = hpt_read("remote.err");
-    ck_assert_msg(strstr(err, "not a loopback address") && strstr(err, "--http-allow-remote"),
+    ck_assert_msg(strstr(err, "not a loopback address") && strstr(err, "--insecure-http"),
                   "stderr: %s", err);
     ck_assert_msg(stat(data, &st) != 0, "a refused start must not create the data dir");
     free(err);
@@ -295,7 +295,7 @@ static Suite *endpoints_suite(void)
     tcase_add_test(tc, a_stale_socket_left_by_a_dead_server_is_replaced);
     tcase_add_test(tc, tcp_answers_only_with_the_bearer_token);
     tcase_add_test(tc, tcp_takes_the_bearer_scheme_in_any_case);
-    tcase_add_test(tc, tcp_on_a_remote_address_needs_http_allow_remote);
+    tcase_add_test(tc, tcp_on_a_remote_address_needs_tls_or_insecure_http);
     tcase_add_test(tc, daemon_mode_returns_once_the_socket_listens);
     tcase_add_test(tc, an_overlong_line_is_cut_and_marked_and_the_next_line_kept);
     suite_add_tcase(s, tc);

@@ -985,7 +985,7 @@ START_TEST(log_rows_of_an_older_release_are_converted_at_open)
     assert_lines(tail(st, "run.1", 0, 10, &next), "old one,old two,old three");
     ck_assert_int_eq(hpd_store_job_dropped(st, 10), 7);
     ck_assert_int_eq(hpd_store_log_count(st), 4);
-    ck_assert_int_eq(hpd_store_get_meta(st, "schema_version", 0), 2);
+    ck_assert_int_eq(hpd_store_get_meta(st, "schema_version", 0), 3);
     ck_assert_int_gt(append(st, "run.1.build", 10, 1, "new"), 13);
     hpd_store_close(st);
 

@@ -38,7 +38,7 @@ static struct {
     long next_id;
     char errmsg[1024];
     cJSON *errdata;
-    char *extra[3]; /* more server arguments for the next start, NULL-terminated */
+    char *extra[5]; /* more server arguments for the next start, NULL-terminated */
 } H;
 
 /* ---- small utilities ---------------------------------------------------------------- */
@@ -407,6 +407,8 @@ static void __attribute__((noreturn)) exec_server(pid_t parent, int log_fd)
                           (char *)(uintptr_t) "1000",
                           H.extra[0],
                           H.extra[1],
+                          H.extra[2],
+                          H.extra[3],
                           NULL};
     const char *wrapper = getenv("HPT_SERVER_WRAPPER");
     sigset_t none;
@@ -439,6 +441,8 @@ static void __attribute__((noreturn)) exec_server(pid_t parent, int log_fd)
                                  argv[6],
                                  argv[7],
                                  argv[8],
+                                 argv[9],
+                                 argv[10],
                                  NULL};
         execv(wrapped[0], wrapped);
     } else {
@@ -549,6 +553,15 @@ void hpt_server_extra_args(const char *a, const char *b)
     free(H.extra[1]);
     H.extra[0] = a ? strdup(a) : NULL;
     H.extra[1] = a && b ? strdup(b) : NULL;
+    hpt_server_more_args(NULL, NULL);
+}
+
+void hpt_server_more_args(const char *c, const char *d)
+{
+    free(H.extra[2]);
+    free(H.extra[3]);
+    H.extra[2] = c ? strdup(c) : NULL;
+    H.extra[3] = c && d ? strdup(d) : NULL;
 }
 
 void hpt_setup(void)

@@ -28,6 +28,8 @@ void hpt_teardown(void);
 void hpt_server_start(void);
 /* Up to two more arguments (copied) for the server's next start, e.g. "--http", ADDR. */
 void hpt_server_extra_args(const char *a, const char *b);
+/* Two more after those (hpt_server_extra_args resets them), e.g. "--tls-self-signed". */
+void hpt_server_more_args(const char *c, const char *d);
 /* Sends sig and waits up to deadline_ms for the exit; returns the wait status. Fails the
  * test (after SIGKILL) when the server outlives the deadline. */
 int hpt_server_signal_and_wait(int sig, int deadline_ms);

@@ -259,10 +259,21 @@ hp_client *hp_factory_auto(const hp_factory_options *opts, hp_error *err)
     hp_client *c;
     long long deadline;
 
-    if (hp_endpoint_resolve(o->socket_path, o->url, &ep, err) != HP_OK)
+    hp_endpoint_flags flags = {.socket_path = o->socket_path,
+                               .url = o->url,
+                               .context = o->context,
+                               .pin = o->pin,
+                               .cacert = o->cacert};
+
+    if (hp_endpoint_resolve_flags(&flags, &ep, err) != HP_OK)
         return NULL;
     if (ep.url) {
-        c = hp_factory_http(ep.url, o->token ? o->token : ep.token, err);
+        hp_sdk_options so = {.url = ep.url,
+                             .token = o->token ? o->token : ep.token,
+                             .pin = ep.pin,
+                             .cacert = ep.cacert,
+                             .timeout_ms = o->timeout_ms};
+        c = wrap(hp_sdk_new(&so, err), err);
         hp_endpoint_clear(&ep);
         return c;
     }

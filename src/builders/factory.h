@@ -27,13 +27,17 @@ typedef struct hp_factory_options {
     const char *data_dir;    /* data dir of a server started here; NULL: its default */
     long timeout_ms;         /* per call; <= 0: the SDK default */
     long spawn_deadline_ms;  /* how long a started server may take; <= 0: 5000 */
+    const char *context;     /* --context; NULL: HERO_PROC_CONTEXT, the current one */
+    const char *pin;         /* https: the server's public-key pin; NULL: the context's */
+    const char *cacert;      /* https: a CA file; NULL: the context's */
 } hp_factory_options;
 
 /* A client on the Unix socket at path (copied). Connects lazily; NULL with err. */
 hp_client *hp_factory_local_uds(const char *path, hp_error *err);
 /* A client over HTTP; token NULL takes HERO_PROC_TOKEN. */
 hp_client *hp_factory_http(const char *url, const char *token, hp_error *err);
-/* Endpoint discovery (flags, HERO_PROC_SOCKET, HERO_PROC_URL, default paths); when
+/* Endpoint discovery (hp_endpoint_resolve_flags: flags, contexts, environment, default
+ * paths); when
  * nothing answers at a Unix socket and spawning is allowed, starts hero_proc_server
  * --daemon on it and waits for it to answer. opts may be NULL. NULL with err: the
  * message names the endpoint and why it could not be reached or started; HP_E_CONFLICT

@@ -24,6 +24,8 @@ static const hp__cli_group groups[] = {
     {"logs", "read the log lines of services, runs and jobs", hp__cli_logs_verbs},
     {"secret", "store secrets that actions use as ${secret:NAME}", hp__cli_secret_verbs},
     {"system", "check the server", hp__cli_system_verbs},
+    {"token", "API tokens with a role for the TCP endpoint (admin)", hp__cli_token_verbs},
+    {"context", "named servers to talk to (no server needed)", hp__cli_context_verbs},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -35,12 +37,12 @@ static const char exit_text[] =
 
 static void usage_main(FILE *out)
 {
-    fprintf(out,
-            "Usage: hero_proc [--socket PATH | --url URL] [--json] [--no-color] [--no-headers]\n"
-            "                 GROUP VERB [ARGS]\n"
-            "Control the services, runs, jobs, logs and secrets of a hero_proc server.\n"
-            "\n"
-            "Groups:\n");
+    fprintf(out, "Usage: hero_proc [--socket PATH | --url URL | --context NAME] [--pin PIN]\n"
+                 "                 [--cacert FILE] [--json] [--no-color] [--no-headers]\n"
+                 "                 GROUP VERB [ARGS]\n"
+                 "Control the services, runs, jobs, logs and secrets of a hero_proc server.\n"
+                 "\n"
+                 "Groups:\n");
     for (size_t g = 0; g < N_GROUPS; g++) {
         fprintf(out, "  %-8s %s\n", groups[g].name, groups[g].summary);
         for (const hp__cli_verb *v = groups[g].verbs; v->name; v++)
@@ -51,7 +53,15 @@ static void usage_main(FILE *out)
             "\n"
             "Options (before GROUP; --json, --no-color, --no-headers also after the verb):\n"
             "  --socket PATH     the server's Unix socket\n"
-            "  --url URL         the server over HTTP (token from HERO_PROC_TOKEN)\n"
+            "  --url URL         the server over HTTP(S) (token from HERO_PROC_TOKEN)\n"
+            "  --context NAME    a server named in the contexts file (hero_proc context)\n"
+            "  --pin PIN         https: trust the server whose public key has this pin\n"
+            "                    (sha256//BASE64, printed by hero_proc_server\n"
+            "                    --tls-self-signed); also HERO_PROC_PIN\n"
+            "  --cacert FILE     https: verify the server against this CA; also\n"
+            "                    HERO_PROC_CACERT\n"
+            "  --all-contexts    with service list: every context at once, merged with a\n"
+            "                    HOST column; unreachable hosts are marked (exit 3)\n"
             "  --json            print the server's JSON answer and nothing else\n"
             "  --no-color        no colour even on a terminal (also NO_COLOR)\n"
             "  --no-headers      tables without their header line\n"
@@ -63,7 +73,8 @@ static void usage_main(FILE *out)
             "names are shortened in the middle, descriptions and errors at the end, with \u2026.\n"
             "\n"
             "Environment: HERO_PROC_SOCKET, HERO_PROC_URL and HERO_PROC_TOKEN choose the\n"
-            "server; else $PATH_SOCKET/hero_proc/rpc.sock, $HERO_SOCKET_DIR/hero_proc/rpc.sock,\n"
+            "server, then HERO_PROC_CONTEXT, then the context `context use` made current;\n"
+            "else $PATH_SOCKET/hero_proc/rpc.sock, $HERO_SOCKET_DIR/hero_proc/rpc.sock,\n"
             "~/hero/var/sockets/hero_proc/rpc.sock. hero_proc never starts a server:\n"
             "run hero_proc_server --daemon (or hero_proc_tui) first.\n"
             "\n");
@@ -234,13 +245,16 @@ int hp__cli_fail(hp_cli *cli, const char *what, const hp_error *err)
             fprintf(stderr, "  - %s\n", p ? p : "");
             free(p);
         }
-    if (rc == HP_CLI_UNAUTHORIZED)
+    /* A token the server knows but whose role is too low: the server's message says so. */
+    if (rc == HP_CLI_UNAUTHORIZED && !strstr(err->message, " role"))
         fprintf(stderr, "hero_proc: unauthorized: the server refused the token; set "
                         "HERO_PROC_TOKEN to the one in its data dir (the file token)\n");
     if (rc == HP_CLI_UNREACHABLE && err->code == HP_E_CONNECT) {
         hp_endpoint ep = {0};
         hp_error ignored;
-        hp_endpoint_resolve(cli->socket_path, cli->url, &ep, &ignored);
+        hp_endpoint_flags f = {
+            .socket_path = cli->socket_path, .url = cli->url, .context = cli->context};
+        hp_endpoint_resolve_flags(&f, &ep, &ignored);
         if (ep.url)
             fprintf(stderr, "hero_proc: check --url or HERO_PROC_URL, and that the server "
                             "listens there (hero_proc_server --http ADDR:PORT)\n");
@@ -263,6 +277,9 @@ hp_sdk *hp__cli_sdk(hp_cli *cli, int *rc)
         return hp_client_sdk(cli->client);
     o.socket_path = cli->socket_path;
     o.url = cli->url;
+    o.context = cli->context;
+    o.pin = cli->pin;
+    o.cacert = cli->cacert;
     o.no_spawn = 1;
     hp_error_clear(&err);
     cli->client = hp_factory_auto(&o, &err);
@@ -444,8 +461,8 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
         }
         return hp__cli_usage(cli, "unknown verb '%s'", argv[1]);
     }
-    return hp__cli_usage(cli, "unknown group '%s' (service, run, job, logs, secret, system)",
-                         gname);
+    return hp__cli_usage(
+        cli, "unknown group '%s' (service, run, job, logs, secret, system, token, context)", gname);
 }
 
 int hp_cli_main(int argc, char **argv)
@@ -454,7 +471,9 @@ int hp_cli_main(int argc, char **argv)
         {"socket", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},
         {"json", no_argument, NULL, 'j'},         {"no-color", no_argument, NULL, 'C'},
         {"no-headers", no_argument, NULL, 'H'},   {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},      {"context", required_argument, NULL, 'x'},
+        {"pin", required_argument, NULL, 'P'},    {"cacert", required_argument, NULL, 'A'},
+        {"all-contexts", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0},
     };
     hp_cli cli = {0};
     int opt, rc;
@@ -474,6 +493,18 @@ int hp_cli_main(int argc, char **argv)
         case 'u':
             cli.url = optarg;
             break;
+        case 'x':
+            cli.context = optarg;
+            break;
+        case 'P':
+            cli.pin = optarg;
+            break;
+        case 'A':
+            cli.cacert = optarg;
+            break;
+        case 'a':
+            cli.all_contexts = 1;
+            break;
         case 'j':
             cli.json = 1;
             break;
@@ -491,10 +522,17 @@ int hp_cli_main(int argc, char **argv)
     }
     if (cli.socket_path && cli.url)
         return hp__cli_usage(&cli, "give --socket or --url, not both");
+    if (cli.context && (cli.socket_path || cli.url))
+        return hp__cli_usage(&cli, "give --context or --%s, not both",
+                             cli.socket_path ? "socket" : "url");
     if (optind >= argc)
         return hp__cli_usage(&cli, "missing GROUP");
     hp__out_setup(!cli.no_color);
-    rc = dispatch(&cli, argc - optind, argv + optind);
+    if (cli.all_contexts && (cli.context || cli.socket_path || cli.url))
+        return hp__cli_usage(&cli, "--all-contexts asks every context: no --context, --socket "
+                                   "or --url with it");
+    rc = cli.all_contexts ? hp__cli_all_contexts(&cli, argc - optind, argv + optind)
+                          : dispatch(&cli, argc - optind, argv + optind);
     if (fflush(stdout) != 0 && rc == HP_CLI_OK)
         rc = HP_CLI_FAILED;
     hp_client_free(cli.client);

@@ -31,6 +31,10 @@ typedef struct hp__cli_group hp__cli_group;
 typedef struct hp_cli {
     const char *socket_path; /* --socket, borrowed from argv */
     const char *url;         /* --url */
+    const char *context;     /* --context */
+    const char *pin;         /* --pin: https public-key pin */
+    const char *cacert;      /* --cacert: https CA file */
+    int all_contexts;        /* --all-contexts: service list merged over every context */
     int json;                /* --json */
     int no_color;            /* --no-color */
     hp_client *client;       /* connected on the first use, owned */
@@ -62,6 +66,11 @@ extern const hp__cli_verb hp__cli_job_verbs[];
 extern const hp__cli_verb hp__cli_logs_verbs[];
 extern const hp__cli_verb hp__cli_secret_verbs[];
 extern const hp__cli_verb hp__cli_system_verbs[];
+extern const hp__cli_verb hp__cli_token_verbs[];
+extern const hp__cli_verb hp__cli_context_verbs[];
+
+/* `--all-contexts service list` (fleet.c): argv[0] the group, argv[1] the verb. */
+int hp__cli_all_contexts(hp_cli *cli, int argc, char **argv);
 
 /* The options every verb accepts (--json, --no-color, --no-headers) for a getopt_long
  * table. */

@@ -28,6 +28,8 @@ hp_sdk *hp_sdk_new(const hp_sdk_options *opts, hp_error *err)
     to.connect_timeout_ms = opts->connect_timeout_ms;
     to.timeout_ms = opts->timeout_ms;
     to.max_reply_bytes = opts->max_reply_bytes;
+    to.pin = opts->pin;
+    to.cacert = opts->cacert;
     sdk = calloc(1, sizeof(*sdk));
     if (!sdk) {
         hp_error_set_code(err, HP_E_NOMEM);
@@ -54,6 +56,8 @@ hp_sdk *hp_sdk_new_auto(const char *socket_flag, const char *url_flag, long time
     o.socket_path = ep.socket_path;
     o.url = ep.url;
     o.token = ep.token;
+    o.pin = ep.pin;
+    o.cacert = ep.cacert;
     o.timeout_ms = timeout_ms;
     sdk = hp_sdk_new(&o, err);
     hp_endpoint_clear(&ep);

@@ -28,6 +28,11 @@ typedef struct hp_sdk_options {
     long connect_timeout_ms;
     long timeout_ms;
     size_t max_reply_bytes;
+    /* An https:// url: the pin "sha256//BASE64" of the server's public key (what
+     * hero_proc_server --tls-self-signed prints), and/or a CA file; both NULL: the
+     * system's CAs. */
+    const char *pin;
+    const char *cacert;
 } hp_sdk_options;
 
 /* A new client (free with hp_sdk_free); no connection is made until the first call.

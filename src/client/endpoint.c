@@ -4,6 +4,8 @@
  * started with no options. It does not connect: hp_sdk reports an unreachable server. */
 #include "client/endpoint.h"
 
+#include "client/context.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,41 +56,87 @@ char *hp_endpoint_default_socket(void)
     return under(dir ? dir : "/tmp", "/hero/var/sockets/hero_proc/rpc.sock");
 }
 
-hp_status hp_endpoint_resolve(const char *socket_flag, const char *url_flag, hp_endpoint *out,
-                              hp_error *err)
+static const char *flag(const char *v)
 {
-    const char *v, *token = env("HERO_PROC_TOKEN");
+    return v && *v ? v : NULL;
+}
+
+hp_status hp_endpoint_resolve_flags(const hp_endpoint_flags *flags, hp_endpoint *out, hp_error *err)
+{
+    hp_endpoint_flags none = {0};
+    const hp_endpoint_flags *f = flags ? flags : &none;
+    const char *v, *token = env("HERO_PROC_TOKEN"), *socket_flag = flag(f->socket_path),
+                   *url_flag = flag(f->url), *ctx = flag(f->context), *pin = flag(f->pin),
+                   *cacert = flag(f->cacert);
+    hp_status st;
 
     memset(out, 0, sizeof(*out));
-    if (socket_flag && !*socket_flag)
-        socket_flag = NULL;
-    if (url_flag && !*url_flag)
-        url_flag = NULL;
     if (socket_flag && url_flag)
         return hp_error_set(err, HP_E_USAGE, "give --socket or --url, not both");
+    if (ctx && (socket_flag || url_flag))
+        return hp_error_set(err, HP_E_USAGE, "give --context or --%s, not both",
+                            socket_flag ? "socket" : "url");
     if (socket_flag) {
         out->socket_path = dup_str(socket_flag);
         out->source = "--socket";
     } else if (url_flag) {
         out->url = dup_str(url_flag);
         out->source = "--url";
+    } else if (ctx) {
+        if ((st = hp__context_endpoint(ctx, out, err)) != HP_OK)
+            return st;
+        out->source = "--context";
     } else if ((v = env("HERO_PROC_SOCKET"))) {
         out->socket_path = dup_str(v);
         out->source = "HERO_PROC_SOCKET";
     } else if ((v = env("HERO_PROC_URL"))) {
         out->url = dup_str(v);
         out->source = "HERO_PROC_URL";
+    } else if ((v = env("HERO_PROC_CONTEXT"))) {
+        if ((st = hp__context_endpoint(v, out, err)) != HP_OK)
+            return st;
+        out->source = "HERO_PROC_CONTEXT";
     } else {
+        if ((st = hp__context_endpoint(NULL, out, err)) != HP_OK)
+            return st;
+        if (out->context && strcmp(out->context, "local") != 0)
+            out->source = "contexts.json";
+    }
+    if (!out->socket_path && !out->url) {
+        /* No context named, or the implicit "local": the default socket. */
+        free(out->context);
+        out->context = dup_str("local");
         out->socket_path = hp_endpoint_default_socket();
         out->source = default_source();
     }
-    if (out->url && token)
+    if (out->url && !out->token && token)
         out->token = dup_str(token);
-    if ((!out->socket_path && !out->url) || (out->url && token && !out->token)) {
+    if (pin) {
+        free(out->pin);
+        out->pin = dup_str(pin);
+    }
+    if (cacert) {
+        free(out->cacert);
+        out->cacert = dup_str(cacert);
+    }
+    if (!out->pin && (v = env("HERO_PROC_PIN")))
+        out->pin = dup_str(v);
+    if (!out->cacert && (v = env("HERO_PROC_CACERT")))
+        out->cacert = dup_str(v);
+    if ((!out->socket_path && !out->url) || (out->url && token && !out->token) ||
+        (pin && !out->pin) || (cacert && !out->cacert)) {
         hp_endpoint_clear(out);
         return hp_error_set_code(err, HP_E_NOMEM);
     }
     return HP_OK;
+}
+
+hp_status hp_endpoint_resolve(const char *socket_flag, const char *url_flag, hp_endpoint *out,
+                              hp_error *err)
+{
+    hp_endpoint_flags f = {.socket_path = socket_flag, .url = url_flag};
+
+    return hp_endpoint_resolve_flags(&f, out, err);
 }
 
 void hp_endpoint_clear(hp_endpoint *ep)
@@ -98,5 +146,8 @@ void hp_endpoint_clear(hp_endpoint *ep)
     free(ep->socket_path);
     free(ep->url);
     free(ep->token);
+    free(ep->pin);
+    free(ep->cacert);
+    free(ep->context);
     memset(ep, 0, sizeof(*ep));
 }

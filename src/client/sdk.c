@@ -558,3 +558,92 @@ hp_status hp_secrets_delete(hp_sdk *sdk, const char *name, hp_error *err)
     st = hp_stub_secret_delete(sdk, name, &r, err);
     return expect_object(r, st, "secret.delete", err);
 }
+
+/* ---- API tokens ---------------------------------------------------------------------- */
+
+static char *dup_json_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+}
+
+hp_status hp_tokens_create(hp_sdk *sdk, const char *name, const char *role, char **token,
+                           hp_error *err)
+{
+    hp_status st;
+    cJSON *r = NULL;
+
+    if (!token)
+        return missing(err, "token.create", "an out parameter");
+    *token = NULL;
+    if (!name || !role)
+        return missing(err, "token.create", "a name and a role");
+    st = hp_stub_token_create(sdk, name, role, &r, err);
+    if (st == HP_OK && !(*token = dup_json_str(r, "token")))
+        st = hp_error_set(err, HP_E_PROTOCOL, "malformed answer to token.create: no token");
+    cJSON_Delete(r);
+    return st;
+}
+
+void hp_token_metas_free(hp_token_meta *tokens, size_t n)
+{
+    for (size_t i = 0; tokens && i < n; i++) {
+        free(tokens[i].name);
+        free(tokens[i].role);
+    }
+    free(tokens);
+}
+
+hp_status hp_tokens_list(hp_sdk *sdk, hp_token_meta **out, size_t *n, hp_error *err)
+{
+    const cJSON *list, *it;
+    hp_status st;
+    cJSON *r = NULL;
+    size_t i = 0;
+
+    if (!out || !n)
+        return missing(err, "token.list", "out parameters");
+    *out = NULL;
+    *n = 0;
+    st = hp_stub_token_list(sdk, &r, err);
+    if (st != HP_OK)
+        return st;
+    list = cJSON_GetObjectItemCaseSensitive(r, "tokens");
+    if (!cJSON_IsArray(list)) {
+        cJSON_Delete(r);
+        return hp_error_set(err, HP_E_PROTOCOL, "malformed answer to token.list: no tokens");
+    }
+    *out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(**out));
+    if (!*out) {
+        cJSON_Delete(r);
+        return hp_error_set_code(err, HP_E_NOMEM);
+    }
+    cJSON_ArrayForEach (it, list) {
+        const cJSON *created = cJSON_GetObjectItemCaseSensitive(it, "created_at_ms");
+        (*out)[i].name = dup_json_str(it, "name");
+        (*out)[i].role = dup_json_str(it, "role");
+        (*out)[i].created_at_ms = cJSON_IsNumber(created) ? (int64_t)created->valuedouble : 0;
+        if (!(*out)[i].name || !(*out)[i].role) {
+            hp_token_metas_free(*out, i + 1);
+            *out = NULL;
+            cJSON_Delete(r);
+            return hp_error_set(err, HP_E_PROTOCOL, "malformed answer to token.list");
+        }
+        i++;
+    }
+    *n = i;
+    cJSON_Delete(r);
+    return HP_OK;
+}
+
+hp_status hp_tokens_revoke(hp_sdk *sdk, const char *name, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!name)
+        return missing(err, "token.revoke", "a token name");
+    st = hp_stub_token_revoke(sdk, name, &r, err);
+    return expect_object(r, st, "token.revoke", err);
+}

@@ -143,6 +143,24 @@ hp_status hp_logs_search(hp_sdk *sdk, const hp_log_search *q, hp_log_matches **o
 hp_status hp_logs_insert(hp_sdk *sdk, const char *src, const char *const *lines, size_t n,
                          hp_log_stream stream, int64_t *last_seq, hp_error *err);
 
+/* ---- API tokens (admin only) ------------------------------------------------------- */
+
+typedef struct hp_token_meta {
+    char *name;
+    char *role; /* "read", "operate" or "admin" */
+    int64_t created_at_ms;
+} hp_token_meta;
+
+/* token.create: a token of role ("read", "operate", "admin") for the TCP endpoint;
+ * *token (caller frees) is the only copy: the server keeps its hash. */
+hp_status hp_tokens_create(hp_sdk *sdk, const char *name, const char *role, char **token,
+                           hp_error *err);
+/* token.list: *out (free with hp_token_metas_free) gets *n tokens, ordered by name. */
+hp_status hp_tokens_list(hp_sdk *sdk, hp_token_meta **out, size_t *n, hp_error *err);
+void hp_token_metas_free(hp_token_meta *tokens, size_t n);
+/* token.revoke: refused from its next request on; HP_E_NOT_FOUND when there is none. */
+hp_status hp_tokens_revoke(hp_sdk *sdk, const char *name, hp_error *err);
+
 /* ---- secrets ---------------------------------------------------------------------- */
 
 /* secret.set; *out (may be NULL) gets its name and times. */

@@ -597,3 +597,29 @@ hp_status hp_stub_secret_delete(hp_sdk *sdk, const char *name, cJSON **result, h
     bad |= add_string(p, "name", name);
     return call(sdk, "secret.delete", p, bad, result, err);
 }
+
+hp_status hp_stub_token_create(hp_sdk *sdk, const char *name, const char *role, cJSON **result,
+                               hp_error *err)
+{
+    cJSON *p = cJSON_CreateObject();
+    int bad = p == NULL;
+
+    bad |= add_string(p, "name", name);
+    bad |= add_string(p, "role", role);
+    return call(sdk, "token.create", p, bad, result, err);
+}
+
+hp_status hp_stub_token_list(hp_sdk *sdk, cJSON **result, hp_error *err)
+{
+
+    return call(sdk, "token.list", NULL, 0, result, err);
+}
+
+hp_status hp_stub_token_revoke(hp_sdk *sdk, const char *name, cJSON **result, hp_error *err)
+{
+    cJSON *p = cJSON_CreateObject();
+    int bad = p == NULL;
+
+    bad |= add_string(p, "name", name);
+    return call(sdk, "token.revoke", p, bad, result, err);
+}

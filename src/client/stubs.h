@@ -248,4 +248,20 @@ hp_status hp_stub_secret_list(hp_sdk *sdk, int has_if_changed_since, int64_t if_
  * *result (may be NULL) gets the answer; delete it with cJSON_Delete. */
 hp_status hp_stub_secret_delete(hp_sdk *sdk, const char *name, cJSON **result, hp_error *err);
 
+/* token.create: Make an API token with a role.
+ * name: Name of the token, unique.
+ * role: What the token may call.
+ * *result (may be NULL) gets the answer; delete it with cJSON_Delete. */
+hp_status hp_stub_token_create(hp_sdk *sdk, const char *name, const char *role, cJSON **result,
+                               hp_error *err);
+
+/* token.list: List the API tokens (names and roles only).
+ * *result (may be NULL) gets the answer; delete it with cJSON_Delete. */
+hp_status hp_stub_token_list(hp_sdk *sdk, cJSON **result, hp_error *err);
+
+/* token.revoke: Revoke an API token.
+ * name: Name of the token.
+ * *result (may be NULL) gets the answer; delete it with cJSON_Delete. */
+hp_status hp_stub_token_revoke(hp_sdk *sdk, const char *name, cJSON **result, hp_error *err);
+
 #endif

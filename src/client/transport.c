@@ -93,6 +93,34 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* A pin alone is the whole trust: the certificate is the daemon's own self-signed one,
+ * so the chain and the name are not checked, but libcurl still compares the key before
+ * it sends a byte of the request. With a CA file the chain and the name are checked too. */
+static hp_status tls_setup(hp__transport *t, const hp__transport_options *opts, hp_error *err)
+{
+    int https = strncmp(opts->url, "https://", 8) == 0;
+    int has_pin = opts->pin && *opts->pin, has_ca = opts->cacert && *opts->cacert;
+
+    if (!https) {
+        if (has_pin || has_ca)
+            return hp_error_set(err, HP_E_INVALID,
+                                "a pin or a CA file needs an https:// URL, got '%s'", opts->url);
+        return HP_OK;
+    }
+    if (has_pin && strncmp(opts->pin, "sha256//", 8) != 0)
+        return hp_error_set(err, HP_E_INVALID, "the pin must look like sha256//BASE64, got '%s'",
+                            opts->pin);
+    if (has_pin && curl_easy_setopt(t->curl, CURLOPT_PINNEDPUBLICKEY, opts->pin) != CURLE_OK)
+        return hp_error_set(err, HP_E_INVALID, "this libcurl cannot pin public keys");
+    if (has_ca)
+        curl_easy_setopt(t->curl, CURLOPT_CAINFO, opts->cacert);
+    else if (has_pin) {
+        curl_easy_setopt(t->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(t->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    return HP_OK;
+}
+
 hp__transport *hp__transport_new(const hp__transport_options *opts, hp_error *err)
 {
     hp__transport *t;
@@ -170,6 +198,10 @@ hp__transport *hp__transport_new(const hp__transport_options *opts, hp_error *er
     curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(t->curl, CURLOPT_USERAGENT, "hero_proc_sdk/" PACKAGE_VERSION);
+    if (opts->url && tls_setup(t, opts, err) != HP_OK) {
+        hp__transport_free(t);
+        return NULL;
+    }
     return t;
 nomem:
     hp__transport_free(t);
@@ -249,6 +281,18 @@ static hp_status fail(hp__transport *t, CURLcode rc, long timeout_ms, hp_error *
                                           t->socket_path);
         }
         return hp_error_set(err, HP_E_CONNECT, "no hero_proc server at %s: %s", t->endpoint, why);
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        return hp_error_set(err, HP_E_CONNECT,
+                            "the server at %s is not the one pinned: its public key does not "
+                            "match the pin (nothing was sent)",
+                            t->endpoint);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+        return hp_error_set(err, HP_E_CONNECT,
+                            "no trusted TLS connection to %s (nothing was sent): %s", t->endpoint,
+                            why);
     case CURLE_OPERATION_TIMEDOUT:
         return hp_error_set(err, HP_E_TIMEOUT,
                             "the hero_proc server at %s did not answer within %ld ms", t->endpoint,

@@ -19,6 +19,11 @@ typedef struct hp__transport_options {
     const char *socket_path; /* one of socket_path and url */
     const char *url;         /* base URL, e.g. "http://127.0.0.1:8000" (no trailing /rpc) */
     const char *token;       /* bearer token for url; may be NULL */
+    /* For an https:// url: the server's public-key pin "sha256//BASE64" (trusted alone,
+     * without a CA), and/or a CA file to verify its certificate against; both NULL: the
+     * system's CAs. */
+    const char *pin;
+    const char *cacert;
     long connect_timeout_ms; /* <= 0: HP_DEFAULT_CONNECT_TIMEOUT_MS */
     long timeout_ms;         /* <= 0: HP_DEFAULT_TIMEOUT_MS */
     size_t max_reply_bytes;  /* 0: HP_DEFAULT_MAX_REPLY_BYTES */

@@ -288,6 +288,7 @@ static const field info_fields[] = {
     FO(hp_system_info, counts, sys_counts_type),
     F(hp_system_info, dropped_log_lines, K_I64, 1),
     FOO(hp_system_info, store, store_type, offsetof(hp_system_info, store_known)),
+    F(hp_system_info, role, K_STR, 1),
 };
 static const type info_type = TYPE(hp_system_info, info_fields, NO_OFF);
 
@@ -648,8 +649,9 @@ static cJSON *to_json(const type *t, const void *v)
         cJSON *j;
         if (((f->kind == K_OBJS || f->kind == K_OBJ) && f->flag != NO_OFF &&
              !*CAT(v, f->flag, int)) ||
-            (f->kind == K_SPECS && !*CAT(v, f->aux, size_t)))
-            continue; /* an optional array or object that was absent stays absent */
+            (f->kind == K_SPECS && !*CAT(v, f->aux, size_t)) ||
+            (f->kind == K_STR && f->optional && !*CAT(v, f->off, char *)))
+            continue; /* an optional member that was absent stays absent */
         j = field_json(f, v);
         if (!j || !cJSON_AddItemToObject(o, f->key, j)) {
             cJSON_Delete(j);

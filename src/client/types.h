@@ -218,6 +218,7 @@ typedef struct hp_system_info {
     /* An older server does not send store: then store_known = 0 and store.ok = 1. */
     int store_known;
     hp_store_health store;
+    char *role; /* the caller's role: "read", "operate", "admin"; NULL from an older server */
 } hp_system_info;
 
 typedef struct hp_pong {

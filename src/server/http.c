@@ -8,6 +8,8 @@
 
 #include "server/http.h"
 
+#include "server/auth.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -59,7 +61,9 @@ struct hpd_http {
     hpd_loop *loop;
     const hpd_method *methods;
     size_t max_body;
-    char *token;
+    char *token;              /* the data dir's token: admin */
+    struct hpd_auth *auth;    /* the tokens made by token.create, with their roles */
+    char *tls_cert, *tls_key; /* PEM; TLS on TCP when set */
     const char *openrpc;
     size_t openrpc_len;
     daemon_slot daemons[MAX_DAEMONS];
@@ -81,6 +85,7 @@ typedef struct request {
     char *body;
     size_t len, cap;
     int too_big;
+    int role;         /* hpd_role of the caller */
     hpd_batch *batch; /* a deferred answer is awaited */
     char *answer;     /* a deferred answer arrived */
     int answered;
@@ -148,15 +153,20 @@ static int peer_allowed(struct MHD_Connection *conn)
     return cred.uid == 0 || cred.uid == getuid();
 }
 
-static int bearer_ok(hpd_http *h, struct MHD_Connection *conn)
+/* The role of the bearer token: the data dir's token is the owner's (admin); others
+ * are looked up among the live API tokens at every request, so a revoked one is refused
+ * from the next request on. HPD_ROLE_NONE when it is none of them. */
+static int bearer_role(hpd_http *h, struct MHD_Connection *conn)
 {
     const char *auth =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 
     /* RFC 7235: the auth-scheme is case-insensitive. */
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !h->token)
-        return 0;
-    return hpd_token_equal(auth + 7, h->token);
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return HPD_ROLE_NONE;
+    if (h->token && hpd_token_equal(auth + 7, h->token))
+        return HPD_ROLE_ADMIN;
+    return hpd_auth_token_role(h->auth, auth + 7);
 }
 
 static conn_rec *rec_of(struct MHD_Connection *conn)
@@ -218,8 +228,10 @@ static enum MHD_Result finish_rpc(request *req)
         return out ? respond(req->conn, MHD_HTTP_OK, out, "application/json")
                    : respond(req->conn, MHD_HTTP_NO_CONTENT, NULL, NULL);
     }
+    hpd_auth_set_caller(req->http->auth, (hpd_role)req->role);
     req->batch = hpd_rpc_handle(req->http->srv, req->http->methods, req->body ? req->body : "",
                                 req->len, &out, answer_ready, req);
+    hpd_auth_set_caller(req->http->auth, HPD_ROLE_ADMIN);
     if (req->batch) {
         set_suspended(req->conn, 1);
         MHD_suspend_connection(req->conn);
@@ -249,7 +261,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = req;
         /* Headers are in; only an RPC body is still to come (the request timeout runs on). */
         set_received(conn, 1);
-        if (slot->tcp ? !bearer_ok(h, conn) : !peer_allowed(conn))
+        /* Over the Unix socket the peer is the owner (or root): admin. */
+        req->role = slot->tcp            ? bearer_role(h, conn)
+                    : peer_allowed(conn) ? HPD_ROLE_ADMIN
+                                         : HPD_ROLE_NONE;
+        if (req->role == HPD_ROLE_NONE)
             return respond_json_error(conn, slot->tcp ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_FORBIDDEN,
                                       HPD_UNAUTHORIZED,
                                       slot->tcp ? "a valid 'Authorization: Bearer <token>' "
@@ -622,15 +638,21 @@ hpd_http *hpd_http_new(struct hpd_server *srv, hpd_loop *loop, const hpd_method 
     h->methods = methods;
     h->max_body = opts->max_body ? opts->max_body : 1024 * 1024;
     h->openrpc = opts->openrpc;
+    h->auth = opts->auth;
     h->openrpc_len = opts->openrpc_len;
     h->max_conns = opts->max_connections ? opts->max_connections : 256;
     h->request_timeout = opts->request_timeout_ms ? opts->request_timeout_ms : 10000;
     h->idle_timeout = opts->idle_timeout_s ? opts->idle_timeout_s : 120;
     h->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     raise_fd_limit();
-    if (opts->token && !(h->token = dup_text(opts->token))) {
+    if ((opts->token && !(h->token = dup_text(opts->token))) ||
+        (opts->tls_cert && !(h->tls_cert = dup_text(opts->tls_cert))) ||
+        (opts->tls_key && !(h->tls_key = dup_text(opts->tls_key)))) {
         if (h->reserve_fd >= 0)
             close(h->reserve_fd);
+        free(h->token);
+        free(h->tls_cert);
+        free(h->tls_key);
         free(h);
         hp_error_set_code(err, HP_E_NOMEM);
         return NULL;
@@ -645,6 +667,8 @@ static int start_daemon(hpd_http *h, int tcp, int listen_fd, hp_error *err)
     daemon_slot *slot;
     const union MHD_DaemonInfo *info;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+    struct MHD_OptionItem tls[3] = {
+        {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
     int fl;
 
     if (h->n_daemons == MAX_DAEMONS) {
@@ -658,11 +682,17 @@ static int start_daemon(hpd_http *h, int tcp, int listen_fd, hp_error *err)
         close(listen_fd);
         return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot make the socket non-blocking");
     }
+    if (tcp && h->tls_cert) {
+        /* MHD copies neither text: they live in h until the daemon stops. */
+        flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
+        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key};
+    }
     slot->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, slot, MHD_OPTION_NOTIFY_COMPLETED, on_completed, slot,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, slot, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        slot, MHD_OPTION_CONNECTION_TIMEOUT, h->idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        h->max_conns + (unsigned)MHD_HEADROOM, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, slot, MHD_OPTION_ARRAY, tls, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, slot, MHD_OPTION_NOTIFY_CONNECTION, on_connection, slot,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, slot, MHD_OPTION_CONNECTION_TIMEOUT, h->idle_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, h->max_conns + (unsigned)MHD_HEADROOM, MHD_OPTION_END);
     if (!slot->mhd) {
         close(listen_fd);
         return hp_error_set_errno(err, HP_E_SYSTEM, errno ? errno : EINVAL,
@@ -783,8 +813,8 @@ int hpd_parse_listen_addr(const char *addr_port, int allow_remote, struct sockad
     }
     if (!allow_remote && !is_loopback((struct sockaddr *)&ss))
         return hp_error_set(err, HP_E_USAGE,
-                            "--http %s is not a loopback address; add --http-allow-remote to "
-                            "listen there",
+                            "--http %s is not a loopback address: serve TLS there (--tls-cert "
+                            "and --tls-key, or --tls-self-signed) or add --insecure-http",
                             host);
     *out = ss;
     return HP_OK;
@@ -832,5 +862,10 @@ void hpd_http_free(hpd_http *h)
     if (h->reserve_fd >= 0)
         close(h->reserve_fd);
     free(h->token);
+    free(h->tls_cert);
+    if (h->tls_key) {
+        explicit_bzero(h->tls_key, strlen(h->tls_key));
+        free(h->tls_key);
+    }
     free(h);
 }

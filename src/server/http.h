@@ -18,9 +18,11 @@ struct hpd_server;
 typedef struct hpd_http hpd_http;
 
 typedef struct hpd_http_options {
-    size_t max_body;     /* bytes, default 1 MiB */
-    const char *token;   /* bearer token for TCP; copied */
-    const char *openrpc; /* the spec served at GET /openrpc.json; borrowed, static */
+    size_t max_body;                /* bytes, default 1 MiB */
+    const char *token;              /* bearer token for TCP; copied */
+    const char *tls_cert, *tls_key; /* PEM texts: TCP serves HTTPS; copied */
+    struct hpd_auth *auth;          /* API tokens and the caller's role; borrowed, may be NULL */
+    const char *openrpc;            /* the spec served at GET /openrpc.json; borrowed, static */
     size_t openrpc_len;
     unsigned max_connections;    /* open at once, over all sockets; default 256 */
     uint64_t request_timeout_ms; /* request line to request read whole; default 10000 */
@@ -44,7 +46,7 @@ size_t hpd_http_idle(hpd_http *h, int *fds, size_t max, size_t *busy);
 /* The new image serves a connection the old one kept open (fd taken). 0 or -1. */
 int hpd_http_adopt(hpd_http *h, int fd);
 /* Listens on TCP "ADDR:PORT" ("[::1]:PORT" for IPv6); non-loopback addresses only when
- * allow_remote. */
+ * allow_remote (TLS is on, or the operator said --insecure-http). */
 int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_error *err);
 /* Parses and checks "ADDR:PORT" as hpd_http_serve_tcp does, without listening. */
 int hpd_parse_listen_addr(const char *addr_port, int allow_remote, struct sockaddr_storage *out,

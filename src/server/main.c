@@ -25,7 +25,13 @@ static void usage(FILE *out)
             "  --data-dir DIR         keep the store in DIR (default ~/hero/var/hero_proc)\n"
             "  --http ADDR:PORT       also listen on TCP; requests need the bearer token in\n"
             "                         DIR/token\n"
-            "  --http-allow-remote    allow --http on a non-loopback address\n"
+            "  --tls-cert FILE        serve --http over TLS with this PEM certificate...\n"
+            "  --tls-key FILE         ...and this PEM key\n"
+            "  --tls-self-signed      serve --http over TLS with a key and certificate made\n"
+            "                         once in DIR (tls.key, tls.crt); prints the pin\n"
+            "  --insecure-http        allow plain --http on a non-loopback address\n"
+            "  --http-allow-remote    kept for older command lines: a non-loopback --http\n"
+            "                         needs TLS or --insecure-http\n"
             "  --daemon               detach once the socket is listening\n"
             "  --log-level LEVEL      error, warn, info (default) or debug\n"
             "  --kill-grace-ms N      SIGTERM to SIGKILL delay when stopping (default 5000)\n"
@@ -94,7 +100,11 @@ int main(int argc, char **argv)
         O_NOCG,
         O_CONNS,
         O_REQTIMEOUT,
-        O_RESUME
+        O_RESUME,
+        O_TLS_CERT,
+        O_TLS_KEY,
+        O_TLS_SELF,
+        O_INSECURE
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -118,6 +128,10 @@ int main(int argc, char **argv)
         {"max-connections", required_argument, NULL, O_CONNS},
         {"request-timeout-ms", required_argument, NULL, O_REQTIMEOUT},
         {"reexec-state", required_argument, NULL, O_RESUME}, /* internal: reexec.c */
+        {"tls-cert", required_argument, NULL, O_TLS_CERT},
+        {"tls-key", required_argument, NULL, O_TLS_KEY},
+        {"tls-self-signed", no_argument, NULL, O_TLS_SELF},
+        {"insecure-http", no_argument, NULL, O_INSECURE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -249,10 +263,28 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             opt.resume_fd = (int)n;
             break;
+        case O_TLS_CERT:
+            opt.tls_cert = optarg;
+            break;
+        case O_TLS_KEY:
+            opt.tls_key = optarg;
+            break;
+        case O_TLS_SELF:
+            opt.tls_self_signed = 1;
+            break;
+        case O_INSECURE:
+            opt.insecure_http = 1;
+            break;
         default:
             usage(stderr);
             return EXIT_USAGE;
         }
+    }
+    if (!opt.tls_cert != !opt.tls_key || (opt.tls_cert && opt.tls_self_signed) ||
+        ((opt.tls_cert || opt.tls_self_signed) && !opt.http_addr)) {
+        fprintf(stderr, "hero_proc_server: TLS wants --http with either both --tls-cert and "
+                        "--tls-key or --tls-self-signed\n");
+        return EXIT_USAGE;
     }
     if (optind < argc) {
         fprintf(stderr, "hero_proc_server: unexpected argument '%s'\n", argv[optind]);

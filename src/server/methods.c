@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "server/cost.h"
+#include "server/auth.h"
 #include "server/methods_int.h"
 #include "server/probe.h"
 #include "server/reexec.h"
@@ -329,6 +330,7 @@ static cJSON *m_info(hpd_rpc_ctx *ctx)
     hp_json_add_int(o, "rev", srv->rev);
     cJSON_AddStringToObject(o, "data_dir", srv->data_dir);
     cJSON_AddStringToObject(o, "socket", srv->socket_path);
+    cJSON_AddStringToObject(o, "role", hpd_role_name(hpd_auth_caller(srv->auth)));
     counts = cJSON_AddObjectToObject(o, "counts");
     hp_json_add_int(counts, "services", srv->n_services);
     hp_json_add_int(counts, "runs", srv->n_runs);
@@ -429,6 +431,8 @@ static const hpd_param p_insert[] = {{"src", HPD_P_STRING, 1, 1, 128, NULL},
                                      {"stream", HPD_P_STRING, 0, 0, 0, streams},
                                      END};
 static const hpd_param p_secret_set[] = {NAME_REQ, {"value", HPD_P_STRING, 1, 0, 65536, NULL}, END};
+static const char *const roles[] = {"read", "operate", "admin", NULL};
+static const hpd_param p_token_create[] = {NAME_REQ, {"role", HPD_P_STRING, 1, 0, 0, roles}, END};
 
 const hpd_method hpd_methods[] = {
     {"rpc.discover", m_discover, p_none},
@@ -460,5 +464,8 @@ const hpd_method hpd_methods[] = {
     {"secret.get", hpd__m_secret_get, p_name},
     {"secret.list", hpd__m_secret_list, p_since},
     {"secret.delete", hpd__m_secret_delete, p_name},
+    {"token.create", hpd__m_token_create, p_token_create},
+    {"token.list", hpd__m_token_list, p_none},
+    {"token.revoke", hpd__m_token_revoke, p_name},
     {NULL, NULL, NULL},
 };

@@ -46,5 +46,8 @@ cJSON *hpd__m_service_set(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_service_start(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_service_status(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_service_stop(hpd_rpc_ctx *ctx);
+cJSON *hpd__m_token_create(hpd_rpc_ctx *ctx);
+cJSON *hpd__m_token_list(hpd_rpc_ctx *ctx);
+cJSON *hpd__m_token_revoke(hpd_rpc_ctx *ctx);
 
 #endif

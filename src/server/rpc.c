@@ -7,6 +7,8 @@
 #include "server/rpc.h"
 
 #include "common/spec.h"
+#include "server/auth.h"
+#include "server/server.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -411,6 +413,7 @@ static cJSON *call_one(struct hpd_server *srv, const hpd_method *methods, const 
     const hpd_method *m;
     hp_problems pb = {0};
     hpd_rpc_ctx ctx = {.srv = srv};
+    hpd_role needed = HPD_ROLE_ADMIN;
 
     if (!cJSON_IsObject(req) || !valid_id(id))
         return reply(NULL, NULL,
@@ -442,6 +445,17 @@ static cJSON *call_one(struct hpd_server *srv, const hpd_method *methods, const 
         return notification ? NULL
                             : reply(cJSON_Duplicate(id, 1), NULL,
                                     error_object(HPD_METHOD_NOT_FOUND, msg, NULL));
+    }
+    if (srv && !hpd_auth_allows(srv->auth, m->name, &needed)) {
+        char msg[200];
+        cJSON *data = cJSON_CreateObject();
+        snprintf(msg, sizeof(msg), "%s needs the %s role; this caller has %s", m->name,
+                 hpd_role_name(needed), hpd_role_name(hpd_auth_caller(srv->auth)));
+        cJSON_AddStringToObject(data, "required_role", hpd_role_name(needed));
+        cJSON_AddStringToObject(data, "role", hpd_role_name(hpd_auth_caller(srv->auth)));
+        return notification
+                   ? (cJSON_Delete(data), NULL)
+                   : reply(cJSON_Duplicate(id, 1), NULL, error_object(HPD_UNAUTHORIZED, msg, data));
     }
     if (!cJSON_IsObject(params))
         params = empty = cJSON_CreateObject();

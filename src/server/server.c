@@ -6,8 +6,10 @@
 #include "config.h"
 
 #include "server/reexec.h"
+#include "server/auth.h"
 #include "server/secretbox.h"
 #include "server/server.h"
+#include "server/tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -474,6 +476,12 @@ static void daemonize(void)
     }
 }
 
+/* Plain HTTP is readable on the wire: off the loopback only with TLS or when asked. */
+static int remote_ok(const hpd_options *opt)
+{
+    return opt->tls_cert || opt->tls_self_signed || opt->insecure_http;
+}
+
 int hpd_server_main(const hpd_options *opt)
 {
     hpd_server srv = {.opt = *opt,
@@ -490,6 +498,7 @@ int hpd_server_main(const hpd_options *opt)
     hp_error err;
     sigset_t mask;
     char *token = NULL;
+    hpd_tls tls = {0};
     int listen_fd = -1, rc = EXIT_CANNOT_START;
     const char *home = getenv("HOME");
 
@@ -508,7 +517,7 @@ int hpd_server_main(const hpd_options *opt)
     }
     if (opt->http_addr) {
         struct sockaddr_storage ss;
-        if (hpd_parse_listen_addr(opt->http_addr, opt->http_allow_remote, &ss, &err) != HP_OK) {
+        if (hpd_parse_listen_addr(opt->http_addr, remote_ok(opt), &ss, &err) != HP_OK) {
             fprintf(stderr, "hero_proc_server: %s\n", err.message);
             rc = 100;
             goto out;
@@ -529,6 +538,19 @@ int hpd_server_main(const hpd_options *opt)
     if (srv.lock_fd < 0)
         goto out;
     write_lock_owner(srv.lock_fd, srv.socket_path);
+    /* Before --daemon detaches: a bad certificate is reported, and the pin printed, on
+     * the terminal that started us. */
+    if ((opt->tls_cert || opt->tls_self_signed) &&
+        hpd_tls_load(opt->tls_cert, opt->tls_key, srv.data_dir, &tls, &err) != HP_OK) {
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        goto out;
+    }
+    if (opt->tls_self_signed) {
+        printf("TLS public-key pin: %s\n", tls.pin);
+        fflush(stdout);
+    } else if (tls.pin) {
+        hpd_log(&srv, 2, "TLS with %s; its public-key pin is %s", opt->tls_cert, tls.pin);
+    }
     srv.secrets_key =
         opt->secrets_key ? strdup(opt->secrets_key) : join(srv.data_dir, "secrets.key");
     if (!srv.secrets_key)
@@ -593,7 +615,16 @@ int hpd_server_main(const hpd_options *opt)
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         goto out;
     }
+    srv.auth = hpd_auth_new(srv.store, hpd_openrpc_json,
+                            (size_t)(hpd_openrpc_json_end - hpd_openrpc_json), &err);
+    if (!srv.auth) {
+        fprintf(stderr, "hero_proc_server: %s\n", err.message);
+        goto out;
+    }
+    hopt.auth = srv.auth;
     hopt.token = token;
+    hopt.tls_cert = tls.cert_pem;
+    hopt.tls_key = tls.key_pem;
     hopt.openrpc = hpd_openrpc_json;
     hopt.openrpc_len = (size_t)(hpd_openrpc_json_end - hpd_openrpc_json);
     srv.http = hpd_http_new(&srv, srv.loop, hpd_methods, &hopt, &err);
@@ -606,7 +637,7 @@ int hpd_server_main(const hpd_options *opt)
     }
     listen_fd = -1;
     if (opt->http_addr &&
-        hpd_http_serve_tcp(srv.http, opt->http_addr, opt->http_allow_remote, &err) != HP_OK) {
+        hpd_http_serve_tcp(srv.http, opt->http_addr, remote_ok(opt), &err) != HP_OK) {
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         rc = err.code == HP_E_USAGE ? 100 : EXIT_CANNOT_START;
         goto out;
@@ -638,6 +669,7 @@ out:
                     (long long)h.pending, h.error);
     }
     hpd_http_free(srv.http);
+    hpd_auth_free(srv.auth);
     if (listen_fd >= 0)
         close(listen_fd);
     if (rc == 0 || srv.http)
@@ -648,6 +680,7 @@ out:
         close(srv.sigfd);
     hpd_loop_free(srv.loop);
     free(token);
+    hpd_tls_clear(&tls);
     hpd_secretbox_free(srv.secrets);
     free(srv.secrets_key);
     if (srv.lock_fd >= 0)

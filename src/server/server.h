@@ -18,6 +18,10 @@ typedef struct hpd_options {
     const char *data_dir;
     const char *http_addr;
     int http_allow_remote;
+    /* TLS on --http: the operator's PEM files, or a self-signed pair in the data dir;
+     * plain HTTP on a non-loopback address only with insecure_http. */
+    const char *tls_cert, *tls_key;
+    int tls_self_signed, insecure_http;
     int daemonize;
     int log_level;             /* 0 error, 1 warn, 2 info, 3 debug */
     size_t max_body;           /* default 1 MiB */
@@ -71,6 +75,7 @@ typedef struct hpd_server {
     char store_error[128];
     int64_t store_dropped_lines, store_dropped_writes;
     struct hpd_secretbox *secrets; /* the key; NULL until a secret needs it (secretbox.c) */
+    struct hpd_auth *auth;         /* roles and API tokens (auth.c) */
     char *secrets_key;             /* its file */
     int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
     char *cgroup_dir;  /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 /* 2: log lines moved out of the database into <dir>/logs (store_logs.c converts the rows
- * of version 1 at open). */
-#define SCHEMA_VERSION 2
+ * of version 1 at open). 3: the tokens table (created empty; nothing to convert). */
+#define SCHEMA_VERSION 3
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -41,6 +41,8 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS jobs_run ON jobs(run_id);"
     "CREATE TABLE IF NOT EXISTS secrets(name TEXT PRIMARY KEY, value TEXT NOT NULL,"
     " created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tokens(name TEXT PRIMARY KEY, role TEXT NOT NULL,"
+    " hash BLOB NOT NULL, created_at_ms INTEGER NOT NULL);"
     "";
 
 static const char *const statement_sql[] = {
@@ -320,6 +322,17 @@ static int load_counters(hpd_store *st, hp_error *err)
     return 0;
 }
 
+/* After the conversions of older versions: the file now has every table of this one. */
+static int mark_current(hpd_store *st, hp_error *err)
+{
+    int64_t version = 0;
+
+    if (meta_read(st, "schema_version", &version, err) < 0)
+        return -1;
+    return version < SCHEMA_VERSION ? hpd__meta_write(st, "schema_version", SCHEMA_VERSION, err)
+                                    : 0;
+}
+
 hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_error *err)
 {
     hpd_store *st;
@@ -355,7 +368,8 @@ hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_er
     rc = init_schema(st, err);
     umask(old_mask);
     if (rc != 0 || restrict_sidecars(st->path, err) != 0 || prepare_all(st, err) != 0 ||
-        load_counters(st, err) != 0 || hpd__logs_open(st, dir, err) != 0)
+        load_counters(st, err) != 0 || hpd__logs_open(st, dir, err) != 0 ||
+        mark_current(st, err) != 0)
         goto fail;
     return st;
 

@@ -109,6 +109,15 @@ typedef int (*hpd_secret_each_fn)(void *ctx, const char *name, const char *value
 int hpd_store_secret_each(hpd_store *st, hpd_secret_each_fn fn, void *ctx, int64_t *rewritten,
                           hp_error *err);
 
+/* API tokens (store_tokens.c): the hash, never the token. hpd_store_token_load calls fn
+ * per token in name order; a non-zero return (out of memory) stops it with -1. */
+typedef int (*hpd_store_token_fn)(void *ud, const char *name, const char *role, const void *hash,
+                                  size_t hash_len, int64_t created_at_ms);
+int hpd_store_token_add(hpd_store *st, const char *name, const char *role,
+                        const unsigned char *hash, size_t hash_len, int64_t now_ms, hp_error *err);
+int hpd_store_token_delete(hpd_store *st, const char *name, hp_error *err);
+int hpd_store_token_load(hpd_store *st, hpd_store_token_fn fn, void *ud, hp_error *err);
+
 /* Log lines, kept in files under <dir>/logs (logseg.h). append buffers the line and
  * returns its seq (global, increasing, starting after the highest seq ever given), or -1
  * when the buffers are full (16 MiB) because the files cannot be written now: the line is

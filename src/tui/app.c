@@ -432,7 +432,10 @@ static void usage(FILE *out)
                  "Watch and control the services and runs of a hero_proc server.\n"
                  "\n"
                  "  --socket PATH     connect to the server on this Unix socket\n"
-                 "  --url URL         connect over HTTP (token from HERO_PROC_TOKEN)\n"
+                 "  --url URL         connect over HTTP(S) (token from HERO_PROC_TOKEN)\n"
+                 "  --context NAME    connect to a server of the contexts file\n"
+                 "  --pin PIN         https: trust the server whose key has this pin\n"
+                 "  --cacert FILE     https: verify the server against this CA\n"
                  "  --no-spawn        never start an embedded server\n"
                  "  -i SECONDS        refresh interval (default 1)\n"
                  "  --read-only       hide the actions that change anything\n"
@@ -440,14 +443,15 @@ static void usage(FILE *out)
                  "  -h, --help        show this help and exit\n"
                  "  -V, --version     show the version and exit\n"
                  "\n"
-                 "Without --socket or --url: HERO_PROC_SOCKET, HERO_PROC_URL, then the default\n"
-                 "socket; when nothing answers there, hero_proc_server is started on it.\n"
+                 "Without --socket, --url or --context: HERO_PROC_SOCKET, HERO_PROC_URL,\n"
+                 "HERO_PROC_CONTEXT, the current context, then the default socket; when\n"
+                 "nothing answers there, hero_proc_server is started on it.\n"
                  "Settings (keys, colours, first view): $XDG_CONFIG_HOME/hero_proc/tui.json.\n"
                  "Press ? in the dashboard for the keys.\n");
 }
 
 typedef struct tui_opts {
-    const char *socket, *url;
+    const char *socket, *url, *context, *pin, *cacert;
     int no_spawn, read_only, demo;
     long interval_ms;
     int interval_given; /* -i: wins over the settings file */
@@ -457,10 +461,17 @@ typedef struct tui_opts {
 static int parse(int argc, char **argv, tui_opts *o)
 {
     static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},
-        {"no-spawn", no_argument, NULL, 'n'},     {"read-only", no_argument, NULL, 'r'},
-        {"demo", no_argument, NULL, 'd'},         {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+        {"socket", required_argument, NULL, 's'},
+        {"url", required_argument, NULL, 'u'},
+        {"no-spawn", no_argument, NULL, 'n'},
+        {"read-only", no_argument, NULL, 'r'},
+        {"demo", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"context", required_argument, NULL, 'x'},
+        {"pin", required_argument, NULL, 'P'},
+        {"cacert", required_argument, NULL, 'A'},
+        {NULL, 0, NULL, 0},
     };
     int opt;
     char *end;
@@ -480,6 +491,15 @@ static int parse(int argc, char **argv, tui_opts *o)
             break;
         case 'u':
             o->url = optarg;
+            break;
+        case 'x':
+            o->context = optarg;
+            break;
+        case 'P':
+            o->pin = optarg;
+            break;
+        case 'A':
+            o->cacert = optarg;
             break;
         case 'n':
             o->no_spawn = 1;
@@ -512,19 +532,41 @@ static int parse(int argc, char **argv, tui_opts *o)
         usage(stderr);
         return 1 + EXIT_USAGE;
     }
-    if (o->socket && o->url) {
-        fprintf(stderr, "hero_proc_tui: give --socket or --url, not both\n");
+    if ((o->socket && o->url) || (o->context && (o->socket || o->url))) {
+        fprintf(stderr, "hero_proc_tui: give one of --socket, --url and --context\n");
         usage(stderr);
         return 1 + EXIT_USAGE;
     }
     return 0;
 }
 
+/* A read token makes the dashboard read-only by itself: the server would refuse every
+ * action anyway, so they are hidden, and the header says why. An older server (no role
+ * in system.info) or a failed call changes nothing: the server still decides. */
+static void follow_role(tui_app *app, hp_client *c)
+{
+    hp_system_info *info = NULL;
+    hp_error err;
+
+    if (hp_sdk_info(hp_client_sdk(c), &info, &err) == HP_OK && info->role &&
+        strcmp(info->role, "read") == 0) {
+        app->read_only = 1;
+        app->read_only_why = " read-only: read token ";
+    }
+    hp_system_info_free(info);
+}
+
 /* Connects (starting the server when allowed and needed) and loads the demo. */
 static int connect_server(tui_app *app, const tui_opts *o)
 {
-    hp_factory_options fo = {
-        .socket_path = o->socket, .url = o->url, .no_spawn = o->no_spawn, .timeout_ms = 5000};
+    hp_factory_options fo = {.socket_path = o->socket,
+                             .url = o->url,
+                             .context = o->context,
+                             .pin = o->pin,
+                             .cacert = o->cacert,
+                             .no_spawn = o->no_spawn,
+                             .timeout_ms = 5000};
+    hp_endpoint_flags flags = {.socket_path = o->socket, .url = o->url, .context = o->context};
     hp_error err = {0}, err2 = {0};
     hp_client *c = hp_factory_auto(&fo, &err);
     char reason[256] = "";
@@ -534,9 +576,9 @@ static int connect_server(tui_app *app, const tui_opts *o)
          * say why in the banner and to retry with backoff. */
         hp_endpoint ep;
         snprintf(reason, sizeof(reason), "%s", err.message);
-        if (hp_endpoint_resolve(o->socket, o->url, &ep, &err2) == HP_OK) {
-            c = ep.url ? hp_factory_http(ep.url, ep.token, &err2)
-                       : hp_factory_local_uds(ep.socket_path, &err2);
+        /* A URL's client fails only on a bad URL or pin: nothing to retry then. */
+        if (hp_endpoint_resolve_flags(&flags, &ep, &err2) == HP_OK) {
+            c = ep.url ? NULL : hp_factory_local_uds(ep.socket_path, &err2);
             hp_endpoint_clear(&ep);
         }
         if (!c) {
@@ -545,6 +587,8 @@ static int connect_server(tui_app *app, const tui_opts *o)
         }
     }
     tui_model_init(&app->model, c, hp_client_endpoint(c), reason);
+    if (!reason[0])
+        follow_role(app, c);
     if (reason[0] && !o->no_spawn)
         tui_app_status(app, 1, "%s", reason);
     else if (hp_client_started_server(c))

@@ -30,6 +30,7 @@ struct tui_app {
     tui_frame stack[MAX_DEPTH];
     int depth;
     int read_only;
+    const char *read_only_why; /* shown in the header: "read-only: read token"; or NULL */
     long interval_ms;
     int burst;
     int behind; /* a view has more data waiting: poll again at once */

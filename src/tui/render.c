@@ -66,6 +66,13 @@ static void draw_header(tui_app *app, int cols)
         wattrset(stdscr, tui_attr(TUI_C_RED) | A_REVERSE | A_BOLD);
         x += tui_put(stdscr, 0, x, cols - x, store);
     }
+    if (app->read_only_why) {
+        /* The server gave us a read token: the actions are off, and this says why. */
+        wattrset(stdscr, tui_attr(TUI_C_BAR));
+        x += tui_put(stdscr, 0, x, cols - x, "  ");
+        wattrset(stdscr, tui_attr(TUI_C_YELLOW) | A_REVERSE | A_BOLD);
+        x += tui_put(stdscr, 0, x, cols - x, app->read_only_why);
+    }
     wattrset(stdscr, tui_attr(TUI_C_BAR));
     x += tui_put(stdscr, 0, x, cols - x, "  ");
     tui_put(stdscr, 0, x, cols - x, m->endpoint);

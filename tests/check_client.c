@@ -120,7 +120,7 @@ START_TEST(discover_returns_the_openrpc_document_with_all_28_methods)
     cJSON *doc = NULL;
 
     MUST(hp_sdk_discover(sdk, &doc, &E));
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "methods")), 28);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "methods")), 29);
     cJSON_Delete(doc);
     hp_sdk_free(sdk);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* data/openrpc.json, the single source of truth of the wire API: it loads, names the
- * 28 methods of DESIGN section 2, gives each params, a result and an example, keeps the
+ * 29 methods of DESIGN section 2, gives each params, a result and an example, keeps the
  * DESIGN field names, and every $ref inside it resolves. */
 #include "config.h"
 
@@ -18,7 +18,7 @@ static const char *const design_methods[] = {
     "service.delete", "run.submit",     "run.get",       "run.list",     "run.wait",
     "run.cancel",     "run.delete",     "job.list",      "job.get",      "job.logs",
     "job.cancel",     "logs.tail",      "logs.search",   "logs.insert",  "secret.set",
-    "secret.get",     "secret.list",    "secret.delete",
+    "secret.get",     "secret.list",    "secret.delete", "events.wait",
 };
 enum { N_METHODS = sizeof(design_methods) / sizeof(design_methods[0]) };
 

@@ -24,6 +24,7 @@ static const hp__cli_group groups[] = {
     {"logs", "read the log lines of services, runs and jobs", hp__cli_logs_verbs},
     {"secret", "store secrets that actions use as ${secret:NAME}", hp__cli_secret_verbs},
     {"system", "check the server", hp__cli_system_verbs},
+    {"events", "print the server's state changes, or follow them", hp__cli_events_verbs},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -415,6 +416,11 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
         if (strcmp(groups[g].name, gname) != 0)
             continue;
         cli->group = &groups[g];
+        if (argc < 2 && strcmp(gname, "events") == 0) { /* `hero_proc events` */
+            cli->verb = &hp__cli_events_verbs[0];
+            optind = 0;
+            return cli->verb->fn(cli, argc, argv);
+        }
         if (argc < 2)
             return hp__cli_usage(cli, "missing VERB");
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -433,8 +439,8 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
             optind = 0;
             return v->fn(cli, argc - 1, argv + 1);
         }
-        /* `hero_proc logs web`, `logs run 12`: the logs group's verb may be left out. */
-        if (strcmp(gname, "logs") == 0) {
+        /* `hero_proc logs web`, `logs run 12`, `events -f`: their verb may be left out. */
+        if (strcmp(gname, "logs") == 0 || strcmp(gname, "events") == 0) {
             for (const hp__cli_verb *v = groups[g].verbs; v->name; v++)
                 if (strcmp(v->name, "show") == 0) {
                     cli->verb = v;
@@ -444,8 +450,8 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
         }
         return hp__cli_usage(cli, "unknown verb '%s'", argv[1]);
     }
-    return hp__cli_usage(cli, "unknown group '%s' (service, run, job, logs, secret, system)",
-                         gname);
+    return hp__cli_usage(
+        cli, "unknown group '%s' (service, run, job, logs, secret, system, events)", gname);
 }
 
 int hp_cli_main(int argc, char **argv)

@@ -62,6 +62,7 @@ extern const hp__cli_verb hp__cli_job_verbs[];
 extern const hp__cli_verb hp__cli_logs_verbs[];
 extern const hp__cli_verb hp__cli_secret_verbs[];
 extern const hp__cli_verb hp__cli_system_verbs[];
+extern const hp__cli_verb hp__cli_events_verbs[];
 
 /* The options every verb accepts (--json, --no-color, --no-headers) for a getopt_long
  * table. */

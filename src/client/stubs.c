@@ -591,3 +591,19 @@ hp_status hp_stub_secret_delete(hp_sdk *sdk, const char *name, cJSON **result, h
     bad |= add_string(p, "name", name);
     return call(sdk, "secret.delete", p, bad, result, err);
 }
+
+hp_status hp_stub_events_wait(hp_sdk *sdk, int has_after_seq, int64_t after_seq, int has_timeout_ms,
+                              int64_t timeout_ms, int has_limit, int64_t limit, cJSON **result,
+                              hp_error *err)
+{
+    cJSON *p = cJSON_CreateObject();
+    int bad = p == NULL;
+
+    if (has_after_seq)
+        bad |= add_integer(p, "after_seq", after_seq);
+    if (has_timeout_ms)
+        bad |= add_integer(p, "timeout_ms", timeout_ms);
+    if (has_limit)
+        bad |= add_integer(p, "limit", limit);
+    return call(sdk, "events.wait", p, bad, result, err);
+}

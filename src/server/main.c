@@ -47,6 +47,7 @@ static void usage(FILE *out)
             "                         is closed (default 256)\n"
             "  --request-timeout-ms N a request not received whole by then is closed\n"
             "                         (default 10000)\n"
+            "  --events-ring N        state changes kept for events.wait (default 4096)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
@@ -92,7 +93,8 @@ int main(int argc, char **argv)
         O_UPTIME,
         O_NOCG,
         O_CONNS,
-        O_REQTIMEOUT
+        O_REQTIMEOUT,
+        O_EVENTS
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -115,6 +117,7 @@ int main(int argc, char **argv)
         {"no-cgroups", no_argument, NULL, O_NOCG},
         {"max-connections", required_argument, NULL, O_CONNS},
         {"request-timeout-ms", required_argument, NULL, O_REQTIMEOUT},
+        {"events-ring", required_argument, NULL, O_EVENTS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -135,6 +138,7 @@ int main(int argc, char **argv)
         .stable_ms = 10000,
         .max_connections = 256,
         .request_timeout_ms = 10000,
+        .events_ring = 4096,
     };
     long long n;
     int c;
@@ -240,6 +244,11 @@ int main(int argc, char **argv)
             if (parse_number("--request-timeout-ms", optarg, 100, 3600000, &n) != 0)
                 return EXIT_USAGE;
             opt.request_timeout_ms = (uint64_t)n;
+            break;
+        case O_EVENTS:
+            if (parse_number("--events-ring", optarg, 1, 1000000, &n) != 0)
+                return EXIT_USAGE;
+            opt.events_ring = (size_t)n;
             break;
         default:
             usage(stderr);

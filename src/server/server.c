@@ -547,6 +547,10 @@ int hpd_server_main(const hpd_options *opt)
         fprintf(stderr, "hero_proc_server: cannot set up the event loop: %s\n", strerror(errno));
         goto out;
     }
+    if (hpd_events_init(&srv, opt->events_ring ? opt->events_ring : 4096) != 0) {
+        fprintf(stderr, "hero_proc_server: out of memory for the events\n");
+        goto out;
+    }
     if (hpd_supervisor_init(&srv, &err) != HP_OK) {
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         goto out;
@@ -595,6 +599,7 @@ out:
                     (long long)h.pending, h.error);
     }
     hpd_http_free(srv.http);
+    hpd_events_free(&srv); /* after the HTTP front: its parked calls are gone */
     if (listen_fd >= 0)
         close(listen_fd);
     if (rc == 0 || srv.http)

@@ -598,8 +598,10 @@ out:
             hpd_log(&srv, 0, "store: %lld changes and log lines could not be written: %s",
                     (long long)h.pending, h.error);
     }
+    /* The parked events.wait calls are answered (resumed) before the HTTP front stops:
+     * libmicrohttpd aborts when stopped with a connection still suspended. */
+    hpd_events_free(&srv);
     hpd_http_free(srv.http);
-    hpd_events_free(&srv); /* after the HTTP front: its parked calls are gone */
     if (listen_fd >= 0)
         close(listen_fd);
     if (rc == 0 || srv.http)

@@ -159,6 +159,9 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
         job->ended_at_ms = hpd_now_ms();
         hpd_job_syslog(srv, job, "retrying in %ld ms (attempt %d of %d)", a->retry_delay_ms,
                        job->attempt + 1, 1 + a->retry);
+        hpd_event_emit(srv, HPD_EV_JOB_RESTARTED, NULL, job,
+                       "%s retrying in %ld ms (attempt %d of %d)", a->name, a->retry_delay_ms,
+                       job->attempt + 1, 1 + a->retry);
         job->timer = hpd_loop_timer(srv->loop, (uint64_t)a->retry_delay_ms, on_retry_timer, job);
         hpd_save_job(srv, job);
         return;

@@ -106,13 +106,20 @@ static int cmd_show(hp_cli *cli, int argc, char **argv)
     }
     hp__cli_catch_interrupt();
     while (!hp__cli_interrupted()) {
+        int64_t t0 = hp__out_now_ms();
+        int empty;
         if (hp_events_wait(sdk, cursor, FOLLOW_WAIT_MS, 0, &page, &err) != HP_OK) {
             if (hp__cli_interrupted())
                 break;
             return hp__cli_fail(cli, "events", &err);
         }
+        empty = page->n_events == 0;
         print_page(cli, page, failures, &cursor);
         hp_event_page_free(page);
+        /* Nothing, well before the wait was up: the server's waiters are full and it
+         * answers at once; asking again at once would spin. */
+        if (empty && hp__out_now_ms() - t0 < FOLLOW_WAIT_MS / 2)
+            hp__cli_sleep_ms(FOLLOW_WAIT_MS / 2);
     }
     return HP_CLI_OK;
 }

@@ -72,6 +72,21 @@ static void set_state(tui_events *ev, int state)
     pthread_mutex_unlock(&ev->lock);
 }
 
+static long long mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
 static void *follow(void *data)
 {
     tui_events *ev = data;
@@ -81,7 +96,8 @@ static void *follow(void *data)
     for (;;) {
         hp_event_page *page = NULL;
         hp_error err;
-        int stop;
+        long long t0 = mono_ms();
+        int stop, empty;
 
         pthread_mutex_lock(&ev->lock);
         stop = ev->stop;
@@ -97,10 +113,10 @@ static void *follow(void *data)
                 break;
             }
             set_state(ev, TUI_EVENTS_TRYING);
-            struct timespec ts = {RETRY_MS / 1000, (RETRY_MS % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
+            sleep_ms(RETRY_MS);
             continue;
         }
+        empty = page->n_events == 0;
         pthread_mutex_lock(&ev->lock);
         ev->state = TUI_EVENTS_FOLLOWING;
         cursor = page->last_seq;
@@ -111,6 +127,10 @@ static void *follow(void *data)
             gather(ev, page);
         }
         pthread_mutex_unlock(&ev->lock);
+        /* Nothing, long before the wait was up: the server's waiters are full and it
+         * answers at once; asking again at once would spin. */
+        if (!first && empty && mono_ms() - t0 < WAIT_MS / 2)
+            sleep_ms(RETRY_MS);
         first = 0;
         wake(ev);
     }

@@ -2,10 +2,10 @@
 /* Benchmarks of the dashboard hero_proc_tui that print their figures (never assert): the real
  * binary in a 120x40 pseudo-terminal against a real hero_proc_server. Idle CPU with 200
  * running services, time to show the Jobs view with 10 000 jobs on the server, a job's log
- * in follow mode fed about 100 000 lines/s, the Logs view over a job of 1 000 000 lines
- * (g, / and & beyond the ring), and the dashboard's peak RSS in each.
- * Usage: bench/tui_bench [PATH_TO_hero_proc_server] [PATH_TO_hero_proc_tui] [window]
- * (window: only the 1 000 000-line log) */
+ * in follow mode fed about 100 000 lines/s, the time from a crash to its flash (events), the Logs
+ * view over a job of 1 000 000 lines (g, / and & beyond the ring), and the dashboard's peak RSS in
+ * each. Usage: bench/tui_bench [PATH_TO_hero_proc_server] [PATH_TO_hero_proc_tui] [window] (window:
+ * only the 1 000 000-line log) */
 #include "config.h"
 
 #include "bench/bench_common.h"
@@ -398,8 +398,57 @@ static void idle_cpu(const char *tui, const char *dir)
     c1 = cpu_s(t->pid);
     el = bench_now_s() - t0;
     printf("%-44s %6.2f %% of one core (%.2f s CPU in %.1f s, %llu bytes to the tty)\n",
-           "(a) idle CPU, 200 running services", 100 * (c1 - c0) / el, c1 - c0, el, t->bytes);
+           "(a) idle CPU, 200 running services, events on", 100 * (c1 - c0) / el, c1 - c0, el,
+           t->bytes);
     printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), idle", bench_status_kb(t->pid, "VmHWM"));
+    stop_tui(t);
+}
+
+/* (e) the time from a crash (kill -9 of a service's process) to its flash in the status
+ * line, the dashboard idle on 200 services following events.wait: 50 crashes, each of
+ * another service (so no back-off is in the way). */
+static void crash_to_screen(const char *tui, const char *dir)
+{
+    enum { N = 50 };
+    term *t = start_tui(tui, dir);
+    double ms[N];
+    int got = 0;
+
+    if (wait_screen(t, "svc0", 1, 10000) < 0)
+        fprintf(stderr, "tui_bench: the services did not show\n");
+    pump(t, 2000);
+    for (int i = 0; i < N; i++) {
+        char params[64], want[96];
+        cJSON *st, *jobs, *job;
+        double t0, took;
+        int pid;
+
+        snprintf(params, sizeof(params), "{\"name\":\"svc%03d\"}", 100 + i);
+        st = bench_call("service.status", params);
+        jobs = cJSON_GetObjectItem(st, "jobs");
+        job = cJSON_GetArrayItem(jobs, 0);
+        pid = job ? (int)cJSON_GetObjectItem(job, "pid")->valuedouble : 0;
+        cJSON_Delete(st);
+        if (pid <= 0)
+            continue;
+        snprintf(want, sizeof(want), "! svc%03d: ", 100 + i); /* its exit or its failure */
+        t0 = bench_now_s();
+        kill(pid, SIGKILL);
+        if (wait_screen(t, want, 1, 5000) < 0) {
+            fprintf(stderr, "tui_bench: no flash for svc%03d\n", 100 + i);
+            continue;
+        }
+        took = (bench_now_s() - t0) * 1000;
+        ms[got++] = took;
+    }
+    if (got) {
+        qsort(ms, (size_t)got, sizeof(*ms), bench_cmp_double);
+        printf("%-44s p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms  (%d crashes)\n",
+               "(e) crash to the screen (status line flash)", ms[got / 2],
+               ms[(got * 99) / 100 < got ? (got * 99) / 100 : got - 1], ms[got - 1], got);
+    } else {
+        printf("%-44s failed\n", "(e) crash to the screen (status line flash)");
+    }
     stop_tui(t);
 }
 
@@ -658,6 +707,11 @@ int main(int argc, char **argv)
         cJSON_Delete(bench_call("service.start", params));
     }
     idle_cpu(tui, dir);
+    crash_to_screen(tui, dir);
+    if (argc > 3 && strcmp(argv[3], "events") == 0) {
+        bench_stop_server(pid);
+        goto done;
+    }
     jobs_view(tui, dir);
     bench_stop_server(pid);
 
@@ -670,6 +724,7 @@ window:
     log_window(tui, dir3);
     bench_stop_server(pid);
 
+done:
     bench_done();
     {
         char cmd[300];

@@ -114,13 +114,13 @@ START_TEST(info_reports_the_servers_pid_socket_and_data_dir)
 }
 END_TEST
 
-START_TEST(discover_returns_the_openrpc_document_with_all_32_methods)
+START_TEST(discover_returns_the_openrpc_document_with_all_33_methods)
 {
     hp_sdk *sdk = sdk_real();
     cJSON *doc = NULL;
 
     MUST(hp_sdk_discover(sdk, &doc, &E));
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "methods")), 32);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "methods")), 33);
     cJSON_Delete(doc);
     hp_sdk_free(sdk);
 }
@@ -1149,7 +1149,7 @@ static Suite *client_suite(void)
     tcase_set_timeout(live, 60);
     tcase_add_test(live, ping_answers_the_server_version);
     tcase_add_test(live, info_reports_the_servers_pid_socket_and_data_dir);
-    tcase_add_test(live, discover_returns_the_openrpc_document_with_all_32_methods);
+    tcase_add_test(live, discover_returns_the_openrpc_document_with_all_33_methods);
     tcase_add_test(live, services_put_then_get_returns_the_same_config);
     tcase_add_test(live, services_get_of_an_unknown_service_is_not_found_naming_it);
     tcase_add_test(live, services_put_of_an_invalid_config_lists_every_problem);

@@ -1311,6 +1311,158 @@ START_TEST(leader_exit_ends_the_job_and_kills_an_escapee_holding_stdout)
 }
 END_TEST
 
+/* ---- events ----------------------------------------------------------------------- */
+
+/* events.wait after cursor without waiting; the caller deletes. */
+static cJSON *events_after(int64_t after)
+{
+    return hpt_ok("events.wait",
+                  hpt_jsonf("{\"after_seq\":%lld,\"timeout_ms\":0}", (long long)after));
+}
+
+static const cJSON *event_at(const cJSON *page, int i)
+{
+    return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(page, "events"), i);
+}
+
+static int n_events(const cJSON *page)
+{
+    return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(page, "events"));
+}
+
+START_TEST(a_failing_run_reports_start_exit_and_end_in_order)
+{
+    int64_t id = hpt_submit("ev", hpt_command("boom", "sh -c 'exit 3'"), NULL);
+    cJSON *run = hpt_wait_run(id, 20000), *page = events_after(0);
+    const cJSON *e;
+
+    cJSON_Delete(run);
+    ck_assert_int_eq(n_events(page), 3);
+    e = event_at(page, 0);
+    ck_assert_int_eq(hpt_int(e, "seq"), 1);
+    ck_assert_str_eq(hpt_str(e, "kind"), "job_started");
+    ck_assert_str_eq(hpt_str(e, "action"), "boom");
+    ck_assert_int_eq(hpt_int(e, "run_id"), id);
+    e = event_at(page, 1);
+    ck_assert_int_eq(hpt_int(e, "seq"), 2);
+    ck_assert_str_eq(hpt_str(e, "kind"), "job_exited");
+    ck_assert_int_eq(hpt_int(e, "exit_code"), 3);
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "failed")));
+    ck_assert(strstr(hpt_str(e, "text"), "exited with code 3") != NULL);
+    e = event_at(page, 2);
+    ck_assert_str_eq(hpt_str(e, "kind"), "run_ended");
+    ck_assert(strstr(hpt_str(e, "text"), "failed") != NULL);
+    ck_assert_int_eq(hpt_int(page, "last_seq"), 3);
+    ck_assert_int_eq(hpt_int(page, "dropped"), 0);
+    cJSON_Delete(page);
+}
+END_TEST
+
+START_TEST(a_failing_service_reports_service_failed)
+{
+    cJSON *page;
+    int found = 0;
+
+    hpt_service_set("web", NULL, hpt_command("serve", "false"), NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("web")));
+    for (int64_t cursor = 0; !found;) {
+        page = hpt_ok("events.wait",
+                      hpt_jsonf("{\"after_seq\":%lld,\"timeout_ms\":10000}", (long long)cursor));
+        ck_assert_msg(n_events(page) > 0, "no service_failed event within 10 s");
+        for (int i = 0; i < n_events(page); i++)
+            if (strcmp(hpt_str(event_at(page, i), "kind"), "service_failed") == 0) {
+                ck_assert_str_eq(hpt_str(event_at(page, i), "service"), "web");
+                found = 1;
+            }
+        cursor = hpt_int(page, "last_seq");
+        cJSON_Delete(page);
+    }
+}
+END_TEST
+
+START_TEST(a_full_ring_counts_exactly_what_it_overwrote)
+{
+    int status = hpt_server_signal_and_wait(SIGTERM, 20000);
+    cJSON *page;
+
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    hpt_server_extra_args("--events-ring", "4");
+    hpt_server_start();
+    for (int i = 0; i < 3; i++) /* 3 events each: 9, of which the ring keeps 4 */
+        cJSON_Delete(hpt_wait_run(hpt_submit("r", hpt_command("t", "true"), NULL), 20000));
+    page = events_after(0);
+    ck_assert_int_eq(n_events(page), 4);
+    ck_assert_int_eq(hpt_int(event_at(page, 0), "seq"), 6);
+    ck_assert_int_eq(hpt_int(page, "last_seq"), 9);
+    ck_assert_int_eq(hpt_int(page, "dropped"), 5);
+    ck_assert_int_eq(hpt_int(page, "dropped_total"), 5);
+    cJSON_Delete(page);
+    /* A reader that had seen up to 7 missed nothing. */
+    page = events_after(7);
+    ck_assert_int_eq(n_events(page), 2);
+    ck_assert_int_eq(hpt_int(page, "dropped"), 0);
+    cJSON_Delete(page);
+}
+END_TEST
+
+START_TEST(a_parked_wait_is_answered_when_an_event_comes)
+{
+    int fd = hpt_raw_send("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"events.wait\","
+                          "\"params\":{\"after_seq\":0,\"timeout_ms\":30000}}");
+    char *answer;
+    int64_t t0;
+
+    ck_assert(!hpt_raw_ready(fd));
+    cJSON_Delete(hpt_ok("system.ping", NULL)); /* the loop still answers others */
+    t0 = hpt_now_ms();
+    hpt_submit("wake", hpt_command("t", "true"), NULL);
+    answer = hpt_raw_answer(fd, 20000);
+    ck_assert_msg(answer != NULL, "the parked events.wait was not answered");
+    ck_assert_msg(strstr(answer, "\"job_started\"") != NULL, "%s", answer);
+    ck_assert_msg(hpt_now_ms() - t0 < 20000, "answered only at the timeout");
+    free(answer);
+}
+END_TEST
+
+START_TEST(a_parked_wait_times_out_with_no_events_and_the_same_cursor)
+{
+    int fd = hpt_raw_send("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"events.wait\","
+                          "\"params\":{\"after_seq\":0,\"timeout_ms\":200}}");
+    char *answer = hpt_raw_answer(fd, 20000);
+    cJSON *doc, *res;
+
+    ck_assert_msg(answer != NULL, "no answer at the timeout");
+    doc = cJSON_Parse(answer);
+    res = cJSON_GetObjectItemCaseSensitive(doc, "result");
+    ck_assert_msg(res != NULL, "%s", answer);
+    ck_assert_int_eq(n_events(res), 0);
+    ck_assert_int_eq(hpt_int(res, "last_seq"), 0);
+    cJSON_Delete(doc);
+    free(answer);
+}
+END_TEST
+
+START_TEST(waiters_past_the_bound_are_answered_at_once)
+{
+    enum { N = 64 };
+    int fds[N + 1];
+    char *answer;
+
+    for (int i = 0; i < N; i++)
+        fds[i] = hpt_raw_send("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"events.wait\","
+                              "\"params\":{\"timeout_ms\":60000}}");
+    /* The one past the bound does not park: it answers long before any timeout. */
+    fds[N] = hpt_raw_send("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"events.wait\","
+                          "\"params\":{\"timeout_ms\":60000}}");
+    answer = hpt_raw_answer(fds[N], 20000);
+    ck_assert_msg(answer && strstr(answer, "\"events\":[]"), "%s", answer ? answer : "(none)");
+    free(answer);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    cJSON_Delete(hpt_ok("system.ping", NULL));
+}
+END_TEST
+
 static Suite *server_jobs_suite(void)
 {
     Suite *s = suite_create("server_jobs");
@@ -1319,6 +1471,12 @@ static Suite *server_jobs_suite(void)
     tcase_add_checked_fixture(tc, hpt_setup, hpt_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, echo_hello_succeeds_with_its_output_and_system_lines);
+    tcase_add_test(tc, a_failing_run_reports_start_exit_and_end_in_order);
+    tcase_add_test(tc, a_failing_service_reports_service_failed);
+    tcase_add_test(tc, a_full_ring_counts_exactly_what_it_overwrote);
+    tcase_add_test(tc, a_parked_wait_is_answered_when_an_event_comes);
+    tcase_add_test(tc, a_parked_wait_times_out_with_no_events_and_the_same_cursor);
+    tcase_add_test(tc, waiters_past_the_bound_are_answered_at_once);
     tcase_add_test(tc, invalid_utf8_and_nul_in_output_come_back_as_valid_utf8);
     tcase_add_test(tc, plain_and_odd_lines_in_one_read_keep_order_and_text);
     tcase_add_test(tc, the_loop_runs_before_jobs_and_jobs_run_with_the_usual_policy);

@@ -8,8 +8,10 @@
 
 #include "builders/factory.h"
 #include "check_common.h"
+#include "fake_server.h"
 #include "server_harness.h"
 #include "tui/draw.h"
+#include "tui/events.h"
 #include "tui/form.h"
 #include "tui/keys.h"
 #include "tui/logbuf.h"
@@ -1741,6 +1743,69 @@ START_TEST(a_bad_settings_file_names_the_file_and_the_key_and_changes_nothing)
 }
 END_TEST
 
+/* ---- the events follower --------------------------------------------------------- */
+
+typedef struct follow_seen {
+    tui_events *ev;
+    int state;
+    int failed_exit; /* a job_exited with failed true came */
+} follow_seen;
+
+static int follower_state_or_failure(void *ud)
+{
+    follow_seen *s = ud;
+    hp_event_page *page = tui_events_take(s->ev, &s->state);
+
+    for (size_t i = 0; page && i < page->n_events; i++)
+        s->failed_exit |= strcmp(page->events[i].kind, "job_exited") == 0 &&
+                          page->events[i].failed && tui_event_is_failure(&page->events[i]);
+    hp_event_page_free(page);
+    return s->state == TUI_EVENTS_UNSUPPORTED || s->failed_exit;
+}
+
+static int follower_following(void *ud)
+{
+    follow_seen *s = ud;
+
+    hp_event_page_free(tui_events_take(s->ev, &s->state));
+    return s->state == TUI_EVENTS_FOLLOWING;
+}
+
+START_TEST(the_follower_hands_a_failure_to_the_loop)
+{
+    follow_seen s = {0};
+
+    s.ev = tui_events_start(&(hp_endpoint){.socket_path = (char *)hpt_socket_path()});
+    ck_assert_ptr_nonnull(s.ev);
+    ck_assert_msg(hpt_wait_until(follower_following, &s, 10000), "not following");
+    hpt_submit("boom", hpt_command("x", "false"), NULL);
+    ck_assert_msg(hpt_wait_until(follower_state_or_failure, &s, 10000),
+                  "the failed exit did not reach the loop");
+    ck_assert(s.failed_exit);
+    tui_events_stop(s.ev);
+}
+END_TEST
+
+START_TEST(a_server_without_events_wait_is_told_apart_and_polled)
+{
+    char *path = hpt_path("old.sock");
+    char *reply = hpt_fake_http(200, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32601,"
+                                     "\"message\":\"Method not found: events.wait\"}}");
+    const char *replies[] = {reply};
+    hpt_fake *fake = hpt_fake_start(path, replies, 1, 0);
+    follow_seen s = {0};
+
+    s.ev = tui_events_start(&(hp_endpoint){.socket_path = path});
+    ck_assert_ptr_nonnull(s.ev);
+    ck_assert_msg(hpt_wait_until(follower_state_or_failure, &s, 10000), "state %d", s.state);
+    ck_assert_int_eq(s.state, TUI_EVENTS_UNSUPPORTED);
+    tui_events_stop(s.ev);
+    free(hpt_fake_finish(fake));
+    free(reply);
+    free(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tui");
@@ -1796,6 +1861,8 @@ static Suite *suite(void)
     tcase_add_test(tc, store_health_is_asked_at_most_every_two_seconds_and_only_while_connected);
     tcase_add_test(tc, a_locked_store_is_reported_then_cleared);
     tcase_add_test(tc, a_job_log_larger_than_the_ring_is_a_window_that_g_slash_and_ampersand_move);
+    tcase_add_test(tc, the_follower_hands_a_failure_to_the_loop);
+    tcase_add_test(tc, a_server_without_events_wait_is_told_apart_and_polled);
     suite_add_tcase(s, tc);
     return s;
 }

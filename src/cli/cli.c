@@ -26,6 +26,7 @@ static const hp__cli_group groups[] = {
     {"system", "check the server", hp__cli_system_verbs},
     {"token", "API tokens with a role for the TCP endpoint (admin)", hp__cli_token_verbs},
     {"context", "named servers to talk to (no server needed)", hp__cli_context_verbs},
+    {"events", "print the server's state changes, or follow them", hp__cli_events_verbs},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -432,6 +433,11 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
         if (strcmp(groups[g].name, gname) != 0)
             continue;
         cli->group = &groups[g];
+        if (argc < 2 && strcmp(gname, "events") == 0) { /* `hero_proc events` */
+            cli->verb = &hp__cli_events_verbs[0];
+            optind = 0;
+            return cli->verb->fn(cli, argc, argv);
+        }
         if (argc < 2)
             return hp__cli_usage(cli, "missing VERB");
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -450,8 +456,8 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
             optind = 0;
             return v->fn(cli, argc - 1, argv + 1);
         }
-        /* `hero_proc logs web`, `logs run 12`: the logs group's verb may be left out. */
-        if (strcmp(gname, "logs") == 0) {
+        /* `hero_proc logs web`, `logs run 12`, `events -f`: their verb may be left out. */
+        if (strcmp(gname, "logs") == 0 || strcmp(gname, "events") == 0) {
             for (const hp__cli_verb *v = groups[g].verbs; v->name; v++)
                 if (strcmp(v->name, "show") == 0) {
                     cli->verb = v;
@@ -462,7 +468,8 @@ static int dispatch(hp_cli *cli, int argc, char **argv)
         return hp__cli_usage(cli, "unknown verb '%s'", argv[1]);
     }
     return hp__cli_usage(
-        cli, "unknown group '%s' (service, run, job, logs, secret, system, token, context)", gname);
+        cli, "unknown group '%s' (service, run, job, logs, secret, system, token, context, events)",
+        gname);
 }
 
 int hp_cli_main(int argc, char **argv)

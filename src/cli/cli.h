@@ -68,6 +68,7 @@ extern const hp__cli_verb hp__cli_secret_verbs[];
 extern const hp__cli_verb hp__cli_system_verbs[];
 extern const hp__cli_verb hp__cli_token_verbs[];
 extern const hp__cli_verb hp__cli_context_verbs[];
+extern const hp__cli_verb hp__cli_events_verbs[];
 
 /* `--all-contexts service list` (fleet.c): argv[0] the group, argv[1] the verb. */
 int hp__cli_all_contexts(hp_cli *cli, int argc, char **argv);

@@ -355,6 +355,34 @@ hp_status hp_runs_delete(hp_sdk *sdk, int64_t id, hp_error *err)
     return expect_object(r, st, "run.delete", err);
 }
 
+/* ---- events ----------------------------------------------------------------------- */
+
+hp_status hp_events_wait(hp_sdk *sdk, int64_t after_seq, long timeout_ms, int limit,
+                         hp_event_page **out, hp_error *err)
+{
+    hp_status st;
+    cJSON *p, *r;
+    hp_event_page *v;
+    int bad;
+
+    if (out)
+        *out = NULL;
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    if (timeout_ms > 60000)
+        timeout_ms = 60000; /* the server's cap: the transport's deadline follows it */
+    /* Not through the stub: the call must outlast the wait. */
+    p = cJSON_CreateObject();
+    bad = add_int(p, "after_seq", after_seq < 0 ? 0 : after_seq);
+    bad |= add_int(p, "timeout_ms", timeout_ms);
+    if (limit > 0)
+        bad |= add_int(p, "limit", limit);
+    r = hp__sdk_call(sdk, "events.wait", 1, p, bad, timeout_ms + WAIT_MARGIN_MS, &st, err);
+    v = TYPED(event_page, r, st, err);
+    DELIVER(event_page, out, v);
+    return st;
+}
+
 /* ---- jobs ------------------------------------------------------------------------- */
 
 hp_status hp_jobs_list(hp_sdk *sdk, const hp_job_filter *f, hp_job_list **out, hp_error *err)

@@ -108,6 +108,17 @@ hp_status hp_jobs_logs(hp_sdk *sdk, int64_t id, int64_t after_seq, int limit, in
 /* job.cancel: the job after the cancel; *out may be NULL. */
 hp_status hp_jobs_cancel(hp_sdk *sdk, int64_t id, hp_job **out, hp_error *err);
 
+/* ---- events ----------------------------------------------------------------------- */
+
+/* events.wait: the state changes after after_seq (0 = every one the server keeps),
+ * oldest first, at most limit (0 = the server's default, 1000). Answers at once when
+ * there are some, else waits up to timeout_ms (the server cuts it to 60 s; 0 = no wait)
+ * for one; a wait that ends without any is HP_OK with no events. *out (caller frees with
+ * hp_event_page_free) is NULL on failure. Against a server without events the call fails
+ * with rpc_code -32601 (method not found): poll instead. */
+hp_status hp_events_wait(hp_sdk *sdk, int64_t after_seq, long timeout_ms, int limit,
+                         hp_event_page **out, hp_error *err);
+
 /* ---- logs ------------------------------------------------------------------------- */
 
 /* logs.tail: lines whose src starts with src (NULL = all) after after_seq, at most limit

@@ -623,3 +623,19 @@ hp_status hp_stub_token_revoke(hp_sdk *sdk, const char *name, cJSON **result, hp
     bad |= add_string(p, "name", name);
     return call(sdk, "token.revoke", p, bad, result, err);
 }
+
+hp_status hp_stub_events_wait(hp_sdk *sdk, int has_after_seq, int64_t after_seq, int has_timeout_ms,
+                              int64_t timeout_ms, int has_limit, int64_t limit, cJSON **result,
+                              hp_error *err)
+{
+    cJSON *p = cJSON_CreateObject();
+    int bad = p == NULL;
+
+    if (has_after_seq)
+        bad |= add_integer(p, "after_seq", after_seq);
+    if (has_timeout_ms)
+        bad |= add_integer(p, "timeout_ms", timeout_ms);
+    if (has_limit)
+        bad |= add_integer(p, "limit", limit);
+    return call(sdk, "events.wait", p, bad, result, err);
+}

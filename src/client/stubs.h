@@ -264,4 +264,16 @@ hp_status hp_stub_token_list(hp_sdk *sdk, cJSON **result, hp_error *err);
  * *result (may be NULL) gets the answer; delete it with cJSON_Delete. */
 hp_status hp_stub_token_revoke(hp_sdk *sdk, const char *name, cJSON **result, hp_error *err);
 
+/* events.wait: Wait for state changes.
+ * after_seq: The last seq the caller has seen (default 0: everything kept). Optional: sent only
+ * when has_after_seq is non-zero.
+ * timeout_ms: How long to wait, in milliseconds (default 30000, cut to 60000). Optional: sent
+ * only when has_timeout_ms is non-zero.
+ * limit: Most events in one answer (default 1000). Optional: sent only when has_limit is
+ * non-zero.
+ * *result (may be NULL) gets the answer; delete it with cJSON_Delete. */
+hp_status hp_stub_events_wait(hp_sdk *sdk, int has_after_seq, int64_t after_seq, int has_timeout_ms,
+                              int64_t timeout_ms, int has_limit, int64_t limit, cJSON **result,
+                              hp_error *err);
+
 #endif

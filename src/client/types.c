@@ -228,6 +228,29 @@ static const field page_fields[] = {
 };
 static const type page_type = TYPE(hp_log_page, page_fields, NO_OFF);
 
+static const field event_fields[] = {
+    F(hp_event, seq, K_I64, 0),
+    F(hp_event, ts_ms, K_I64, 0),
+    F(hp_event, kind, K_STR, 0),
+    F(hp_event, service, K_STR_NULL, 1),
+    F(hp_event, run_id, K_I64_NULL, 1),
+    F(hp_event, job_id, K_I64_NULL, 1),
+    F(hp_event, action, K_STR_NULL, 1),
+    FH(hp_event, exit_code, 1),
+    FH(hp_event, signal, 1),
+    F(hp_event, failed, K_BOOL, 1),
+    F(hp_event, text, K_STR, 0),
+};
+static const type event_type = TYPE(hp_event, event_fields, NO_OFF);
+
+static const field event_page_fields[] = {
+    FA(hp_event_page, events, n_events, event_type, 0, NO_OFF),
+    F(hp_event_page, last_seq, K_I64, 0),
+    F(hp_event_page, dropped, K_I64, 1),
+    F(hp_event_page, dropped_total, K_I64, 1),
+};
+static const type event_page_type = TYPE(hp_event_page, event_page_fields, NO_OFF);
+
 static const field match_fields[] = {
     FO(hp_log_match, line, line_type),
     FA(hp_log_match, before, n_before, line_type, 1, NO_OFF),
@@ -690,6 +713,8 @@ DEFINE_TYPE_API(service_list, service_list_type)
 DEFINE_TYPE_API(run_list, run_list_type)
 DEFINE_TYPE_API(job_list, job_list_type)
 DEFINE_TYPE_API(secret_list, secret_list_type)
+DEFINE_TYPE_API(event, event_type)
+DEFINE_TYPE_API(event_page, event_page_type)
 
 /* system.info by hand for one default: a server older than the store's health does not
  * send store, and a store nobody reported on is taken as ok (store_known says which). */

@@ -256,9 +256,34 @@ typedef struct hp_secret_list {
     size_t n_secrets;
 } hp_secret_list;
 
+/* events.wait: one state change (the contract's Event). kind stays text: a newer server
+ * may add kinds (job_started, job_exited, job_restarted, job_healthy, job_unhealthy,
+ * crash_loop, service_failed, run_ended). */
+typedef struct hp_event {
+    int64_t seq;
+    int64_t ts_ms;
+    char *kind;
+    char *service;  /* NULL for an ad-hoc run */
+    int64_t run_id; /* 0 when none */
+    int64_t job_id; /* 0 for run and service events */
+    char *action;   /* NULL for run and service events */
+    int has_exit_code, has_signal;
+    int64_t exit_code, signal; /* job_exited */
+    int failed;                /* job_exited: a failure, not a success or an asked-for stop */
+    char *text;                /* one line */
+} hp_event;
+
+typedef struct hp_event_page {
+    hp_event *events; /* oldest first */
+    size_t n_events;
+    int64_t last_seq;      /* pass as after_seq next */
+    int64_t dropped;       /* events after after_seq overwritten before they were read */
+    int64_t dropped_total; /* overwritten since the server started */
+} hp_event_page;
+
 /* For each type T above (job, run, service_summary, service_status, service_record,
  * log_line, log_page, secret_meta, secret, system_info, pong, service_list, run_list,
- * job_list, secret_list):
+ * job_list, secret_list, event, event_page):
  *
  *   T *hp_T_from_json(const cJSON *json, hp_error *err);
  *       A new T (free with hp_T_free) read from json (borrowed). Unknown fields are
@@ -289,6 +314,8 @@ HP__TYPE_API(service_list)
 HP__TYPE_API(run_list)
 HP__TYPE_API(job_list)
 HP__TYPE_API(secret_list)
+HP__TYPE_API(event)
+HP__TYPE_API(event_page)
 
 /* One call of a batch (hp_sdk_batch). Fill method (borrowed) and params (an object
  * taken by the batch, NULL for none); the batch sets result (caller deletes) or error. */

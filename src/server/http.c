@@ -855,6 +855,9 @@ void hpd_http_free(hpd_http *h)
         hpd_loop_unwatch(h->loop, slot->listen_fd);
         hpd_loop_timer_cancel(h->loop, slot->timer);
         hpd_loop_timer_cancel(h->loop, slot->pause_timer);
+        /* A connection resumed on this last turn leaves the suspended list only in
+         * MHD_run; MHD_stop_daemon aborts while one is still on it. */
+        MHD_run(slot->mhd);
         MHD_stop_daemon(slot->mhd);
         close(slot->listen_fd);
     }

@@ -53,6 +53,7 @@ static void usage(FILE *out)
             "                         is closed (default 256)\n"
             "  --request-timeout-ms N a request not received whole by then is closed\n"
             "                         (default 10000)\n"
+            "  --events-ring N        state changes kept for events.wait (default 4096)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
@@ -104,7 +105,8 @@ int main(int argc, char **argv)
         O_TLS_CERT,
         O_TLS_KEY,
         O_TLS_SELF,
-        O_INSECURE
+        O_INSECURE,
+        O_EVENTS
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -132,6 +134,7 @@ int main(int argc, char **argv)
         {"tls-key", required_argument, NULL, O_TLS_KEY},
         {"tls-self-signed", no_argument, NULL, O_TLS_SELF},
         {"insecure-http", no_argument, NULL, O_INSECURE},
+        {"events-ring", required_argument, NULL, O_EVENTS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -152,6 +155,7 @@ int main(int argc, char **argv)
         .stable_ms = 10000,
         .max_connections = 256,
         .request_timeout_ms = 10000,
+        .events_ring = 4096,
     };
     long long n;
     int c;
@@ -274,6 +278,11 @@ int main(int argc, char **argv)
             break;
         case O_INSECURE:
             opt.insecure_http = 1;
+            break;
+        case O_EVENTS:
+            if (parse_number("--events-ring", optarg, 1, 1000000, &n) != 0)
+                return EXIT_USAGE;
+            opt.events_ring = (size_t)n;
             break;
         default:
             usage(stderr);

@@ -430,6 +430,9 @@ static const hpd_param p_insert[] = {{"src", HPD_P_STRING, 1, 1, 128, NULL},
                                      {"lines", HPD_P_ARRAY, 1, 1, 1000, NULL},
                                      {"stream", HPD_P_STRING, 0, 0, 0, streams},
                                      END};
+static const hpd_param p_events_wait[] = {OPT("after_seq", HPD_P_INT, 0, MAX_ID),
+                                          OPT("timeout_ms", HPD_P_INT, 0, 3600000),
+                                          OPT("limit", HPD_P_INT, 1, 10000), END};
 static const hpd_param p_secret_set[] = {NAME_REQ, {"value", HPD_P_STRING, 1, 0, 65536, NULL}, END};
 static const char *const roles[] = {"read", "operate", "admin", NULL};
 static const hpd_param p_token_create[] = {NAME_REQ, {"role", HPD_P_STRING, 1, 0, 0, roles}, END};
@@ -467,5 +470,6 @@ const hpd_method hpd_methods[] = {
     {"token.create", hpd__m_token_create, p_token_create},
     {"token.list", hpd__m_token_list, p_none},
     {"token.revoke", hpd__m_token_revoke, p_name},
+    {"events.wait", hpd__m_events_wait, p_events_wait},
     {NULL, NULL, NULL},
 };

@@ -21,6 +21,7 @@ int hpd__refuse_new_run(hpd_rpc_ctx *ctx, const char *what);
 int64_t hpd__int_param(hpd_rpc_ctx *ctx, const char *name, int64_t fallback);
 
 /* The handlers of the table in methods.c. */
+cJSON *hpd__m_events_wait(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_job_cancel(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_job_get(hpd_rpc_ctx *ctx);
 cJSON *hpd__m_job_list(hpd_rpc_ctx *ctx);

@@ -166,6 +166,15 @@ cJSON *hpd__m_run_wait(hpd_rpc_ctx *ctx)
     return NULL;
 }
 
+/* events.wait: the ring and its parked calls are events.c's; a timeout_ms above the
+ * cap is cut to it there. */
+cJSON *hpd__m_events_wait(hpd_rpc_ctx *ctx)
+{
+    return hpd_events_wait(ctx, hpd__int_param(ctx, "after_seq", 0),
+                           hpd__int_param(ctx, "timeout_ms", 30000),
+                           hpd__int_param(ctx, "limit", 1000));
+}
+
 cJSON *hpd__m_run_cancel(hpd_rpc_ctx *ctx)
 {
     hpd_run *run = hpd__need_run(ctx);

@@ -602,6 +602,10 @@ int hpd_server_main(const hpd_options *opt)
         fprintf(stderr, "hero_proc_server: cannot set up the event loop: %s\n", strerror(errno));
         goto out;
     }
+    if (hpd_events_init(&srv, opt->events_ring ? opt->events_ring : 4096) != 0) {
+        fprintf(stderr, "hero_proc_server: out of memory for the events\n");
+        goto out;
+    }
     if (hpd_supervisor_init(&srv, &err) != HP_OK) {
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         goto out;
@@ -668,6 +672,9 @@ out:
             hpd_log(&srv, 0, "store: %lld changes and log lines could not be written: %s",
                     (long long)h.pending, h.error);
     }
+    /* The parked events.wait calls are answered (resumed) before the HTTP front stops:
+     * libmicrohttpd aborts when stopped with a connection still suspended. */
+    hpd_events_free(&srv);
     hpd_http_free(srv.http);
     hpd_auth_free(srv.auth);
     if (listen_fd >= 0)

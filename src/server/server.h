@@ -6,6 +6,7 @@
 #ifndef HPD_SERVER_H
 #define HPD_SERVER_H
 
+#include "server/events.h"
 #include "server/http.h"
 #include "server/loop.h"
 #include "server/model.h"
@@ -42,6 +43,7 @@ typedef struct hpd_options {
     unsigned max_connections;
     uint64_t request_timeout_ms;
     int resume_fd; /* --reexec-state: the state an in-place upgrade handed over, 0 none */
+    size_t events_ring; /* events kept for events.wait (--events-ring), default 4096 */
 } hpd_options;
 
 typedef struct hpd_server {
@@ -93,6 +95,7 @@ typedef struct hpd_server {
     /* Called by the supervisor when a run reached a final state: the methods' run.wait
      * waiters, registered by server.c at start (the supervisor never calls methods). */
     void (*on_run_ended)(struct hpd_server *srv, struct hpd_run *run);
+    struct hpd_events *events; /* the ring of events.wait (events.c) */
 } hpd_server;
 
 /* Daemon lifetime (server.c). */

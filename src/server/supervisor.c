@@ -179,6 +179,11 @@ static void run_finish_if_done(hpd_server *srv, hpd_run *run)
     if (!run->started_at_ms)
         run->started_at_ms = run->ended_at_ms;
     hpd_save_run(srv, run);
+    hpd_event_emit(srv, HPD_EV_RUN_ENDED, run, NULL, "run %lld (%s) %s", (long long)run->id,
+                   run->name, hpd_run_state_name(run->status));
+    if (run->service && run->status == HPD_RUN_FAILED)
+        hpd_event_emit(srv, HPD_EV_SERVICE_FAILED, run, NULL, "service %s failed (run %lld)",
+                       run->service, (long long)run->id);
     hpd_run_ended(srv, run);
 }
 

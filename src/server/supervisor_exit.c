@@ -86,6 +86,8 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
     else
         snprintf(reason, sizeof(reason), "exited with code %d", job->exit_code);
     hpd_job_syslog(srv, job, "pid %d %s", (int)job->pid, reason);
+    hpd_event_emit(srv, HPD_EV_JOB_EXITED, NULL, job, "%s: pid %d %s", a->name, (int)job->pid,
+                   reason);
 
     if (job->stop_as == HPD_JOB_CANCELLED || job->run->cancelling || srv->stopping) {
         hpd__job_end(srv, job, HPD_JOB_CANCELLED, NULL);
@@ -106,6 +108,10 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
                 job->backoff_ms = srv->opt.backoff_max_ms;
             job->quick_failures++;
         }
+        if (!job->crash_loop && job->quick_failures >= CRASH_LOOP_AFTER)
+            hpd_event_emit(srv, HPD_EV_CRASH_LOOP, NULL, job,
+                           "%s is in a crash loop: %d quick failures in a row", a->name,
+                           job->quick_failures);
         job->crash_loop = job->quick_failures >= CRASH_LOOP_AFTER;
         job->restarts++;
         if (svc) {
@@ -122,6 +128,8 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
             /* It was up long enough to count as healthy: back at once, like runit. */
             hpd_job_syslog(srv, job, "restarting now after %llu ms up (restart %d)",
                            (unsigned long long)ran, job->restarts);
+            hpd_event_emit(srv, HPD_EV_JOB_RESTARTED, NULL, job, "%s restarting now (restart %d)",
+                           a->name, job->restarts);
             hpd__spawn_job(srv, job);
             hpd__schedule(srv, job->run);
             return;
@@ -129,6 +137,9 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
         hpd_job_syslog(srv, job, "restarting in %llu ms (restart %d%s)",
                        (unsigned long long)job->backoff_ms, job->restarts,
                        job->crash_loop ? ", crash loop" : "");
+        hpd_event_emit(srv, HPD_EV_JOB_RESTARTED, NULL, job,
+                       "%s restarting in %llu ms (restart %d)", a->name,
+                       (unsigned long long)job->backoff_ms, job->restarts);
         job->timer = hpd_loop_timer(srv->loop, job->backoff_ms, on_retry_timer, job);
         hpd_save_job(srv, job);
         hpd__schedule(srv, job->run);
@@ -148,6 +159,9 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
         job->status = HPD_JOB_RETRYING;
         job->ended_at_ms = hpd_now_ms();
         hpd_job_syslog(srv, job, "retrying in %ld ms (attempt %d of %d)", a->retry_delay_ms,
+                       job->attempt + 1, 1 + a->retry);
+        hpd_event_emit(srv, HPD_EV_JOB_RESTARTED, NULL, job,
+                       "%s retrying in %ld ms (attempt %d of %d)", a->name, a->retry_delay_ms,
                        job->attempt + 1, 1 + a->retry);
         job->timer = hpd_loop_timer(srv->loop, (uint64_t)a->retry_delay_ms, on_retry_timer, job);
         hpd_save_job(srv, job);

@@ -93,11 +93,15 @@ static void probe_result(hpd_probe_run *st, int ok, const char *detail)
     }
     if (job->health != was) {
         hpd_changed(srv);
-        if (ok)
+        if (ok) {
             hpd_job_syslog(srv, job, "health: healthy");
-        else
+            hpd_event_emit(srv, HPD_EV_JOB_HEALTHY, job->run, job, "healthy");
+        } else {
             hpd_job_syslog(srv, job, "health: unhealthy after %d failed probes (%s)", st->failures,
                            job->health_detail ? job->health_detail : "");
+            hpd_event_emit(srv, HPD_EV_JOB_UNHEALTHY, job->run, job, "unhealthy: %s",
+                           job->health_detail ? job->health_detail : "");
+        }
     } else if (!ok) {
         hpd_changed(srv); /* the detail changed */
     }

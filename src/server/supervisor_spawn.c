@@ -564,6 +564,8 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
     if (a->timeout_secs > 0)
         job->timer = hpd_loop_timer(srv->loop, (uint64_t)a->timeout_secs * 1000u, on_timeout, job);
     hpd_job_syslog(srv, job, "spawned pid %d (attempt %d)", (int)pid, job->attempt);
+    hpd_event_emit(srv, HPD_EV_JOB_STARTED, run, job, "%s started: pid %d (attempt %d)",
+                   run->actions[job->index].name, (int)pid, job->attempt);
     if (run->status == HPD_RUN_PENDING) {
         run->status = HPD_RUN_RUNNING;
         run->started_at_ms = job->started_at_ms;

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "tui/app_int.h"
+#include "tui/events.h"
 
 #include "tui/demo.h"
 #include "tui/draw.h"
@@ -38,6 +39,11 @@ tui_model *tui_app_model(tui_app *app)
 int tui_app_read_only(const tui_app *app)
 {
     return app->read_only;
+}
+
+int tui_app_events_state(const tui_app *app)
+{
+    return app->events_state;
 }
 
 int tui_app_stale(const tui_app *app)
@@ -116,6 +122,8 @@ const tui_view_ops *tui__view_of(tui_cmd cmd)
         return &tui_view_jobs;
     case TUI_CMD_VIEW_SECRETS:
         return &tui_view_secrets;
+    case TUI_CMD_VIEW_EVENTS:
+        return &tui_view_events;
     default:
         return NULL;
     }
@@ -440,6 +448,7 @@ static void usage(FILE *out)
                  "  -i SECONDS        refresh interval (default 1)\n"
                  "  --read-only       hide the actions that change anything\n"
                  "  --demo            load the demo services into the server\n"
+                 "  --bell            ring the terminal's bell on a failure or a crash loop\n"
                  "  -h, --help        show this help and exit\n"
                  "  -V, --version     show the version and exit\n"
                  "\n"
@@ -452,7 +461,7 @@ static void usage(FILE *out)
 
 typedef struct tui_opts {
     const char *socket, *url, *context, *pin, *cacert;
-    int no_spawn, read_only, demo;
+    int no_spawn, read_only, demo, bell;
     long interval_ms;
     int interval_given; /* -i: wins over the settings file */
 } tui_opts;
@@ -461,17 +470,12 @@ typedef struct tui_opts {
 static int parse(int argc, char **argv, tui_opts *o)
 {
     static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'},
-        {"url", required_argument, NULL, 'u'},
-        {"no-spawn", no_argument, NULL, 'n'},
-        {"read-only", no_argument, NULL, 'r'},
-        {"demo", no_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"context", required_argument, NULL, 'x'},
-        {"pin", required_argument, NULL, 'P'},
-        {"cacert", required_argument, NULL, 'A'},
-        {NULL, 0, NULL, 0},
+        {"socket", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},
+        {"no-spawn", no_argument, NULL, 'n'},     {"read-only", no_argument, NULL, 'r'},
+        {"demo", no_argument, NULL, 'd'},         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {"context", required_argument, NULL, 'x'},
+        {"pin", required_argument, NULL, 'P'},    {"cacert", required_argument, NULL, 'A'},
+        {"bell", no_argument, NULL, 'b'},         {NULL, 0, NULL, 0},
     };
     int opt;
     char *end;
@@ -509,6 +513,9 @@ static int parse(int argc, char **argv, tui_opts *o)
             break;
         case 'd':
             o->demo = 1;
+            break;
+        case 'b':
+            o->bell = 1;
             break;
         case 'i':
             errno = 0;
@@ -589,6 +596,25 @@ static int connect_server(tui_app *app, const tui_opts *o)
     tui_model_init(&app->model, c, hp_client_endpoint(c), reason);
     if (!reason[0])
         follow_role(app, c);
+    {
+        /* The follower's own connection to the same endpoint (the token from the
+         * environment or the flags, as the factory found it). */
+        const char *where = hp_client_endpoint(c);
+        hp_endpoint_flags all = {.socket_path = o->socket,
+                                 .url = o->url,
+                                 .context = o->context,
+                                 .pin = o->pin,
+                                 .cacert = o->cacert};
+        hp_endpoint ep;
+        if (where && hp_endpoint_resolve_flags(&all, &ep, &err2) == HP_OK) {
+            if (where[0] == '/' && !ep.url) { /* the socket the client found (or started) */
+                free(ep.socket_path);
+                ep.socket_path = strdup(where);
+            }
+            app->events = tui_events_start(&ep);
+            hp_endpoint_clear(&ep);
+        }
+    }
     if (reason[0] && !o->no_spawn)
         tui_app_status(app, 1, "%s", reason);
     else if (hp_client_started_server(c))
@@ -657,6 +683,7 @@ int tui_main(int argc, char **argv)
     if (conf_rc == 0)
         tui_conf_apply(&conf);
     app.read_only = o.read_only;
+    app.bell = o.bell;
     app.interval_ms =
         conf_rc == 0 && conf.interval_ms && !o.interval_given ? conf.interval_ms : o.interval_ms;
     if (connect_server(&app, &o) != 0)
@@ -679,6 +706,7 @@ int tui_main(int argc, char **argv)
     while (app.depth > 0)
         leave(&app.stack[--app.depth]);
     tui__dialog_close(&app);
+    tui_events_stop(app.events);
     tui_model_free(&app.model);
     return EXIT_SUCCESS;
 }

@@ -52,6 +52,10 @@ struct tui_app {
     tui_dialog dialog;
     char status[256];
     int status_error;
+    struct tui_events *events; /* the events.wait follower, NULL when none */
+    int events_state;          /* TUI_EVENTS_* as last taken */
+    int bell;                  /* --bell: a failure rings */
+    long long flash_until;     /* a failure shows in reverse until then (monotonic ms) */
 };
 
 /* app.c: the frame stack and the actions (app->depth >= 1 once the app runs). */

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The terminal and the one poll() loop: curses set up and restored (even on a crash), the
- * signals through a self-pipe, keys read, the refresh timer and the redraw. */
+ * signals through a self-pipe, keys read, the events follower's pipe (a change fetched at
+ * once, a failure flashed), the refresh timer and the redraw. */
 #include "config.h"
 
 #include "tui/app_int.h"
 
 #include "tui/draw.h"
+#include "tui/events.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,13 +139,44 @@ static void read_signals(tui_app *app)
     }
 }
 
+/* What the events follower brought: the events into the model, a look at the view at
+ * once (a change shows without waiting for the timer), a failure flashed in the status
+ * line and, with --bell, rung. Returns 1 when the view should be refreshed now. */
+static int take_events(tui_app *app)
+{
+    int state = 0, fresh = 0;
+    hp_event_page *page = tui_events_take(app->events, &state);
+
+    if (state != app->events_state) {
+        app->events_state = state;
+        app->dirty = 1;
+    }
+    if (!page)
+        return 0;
+    fresh = page->n_events > 0;
+    for (size_t i = 0; i < page->n_events; i++) {
+        const hp_event *e = &page->events[i];
+        if (!tui_event_is_failure(e))
+            continue;
+        tui_app_status(app, 1, "! %s%s%s", e->service ? e->service : "", e->service ? ": " : "",
+                       e->text);
+        app->flash_until = tui_now_ms() + 2000;
+        if (app->bell)
+            beep();
+    }
+    tui_model_events_add(&app->model, page);
+    app->dirty |= fresh;
+    return fresh;
+}
+
 void tui__loop(tui_app *app)
 {
     long long next = 0;
 
     while (!app->quit) {
-        struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
-                                {.fd = sig_pipe[0], .events = POLLIN}};
+        struct pollfd fds[3] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                                {.fd = sig_pipe[0], .events = POLLIN},
+                                {.fd = tui_events_fd(app->events), .events = POLLIN}};
         long long now = tui_now_ms();
         int timeout;
 
@@ -163,14 +196,21 @@ void tui__loop(tui_app *app)
             tui__render(app);
             app->dirty = 0;
         }
-        timeout = (int)(next - tui_now_ms());
-        if (poll(fds, 2, timeout > 0 ? timeout : 0) < 0) {
+        if (app->flash_until && tui_now_ms() >= app->flash_until) {
+            app->flash_until = 0; /* the flash ends: drawn once more without it */
+            tui__render(app);
+        }
+        timeout = (int)((app->flash_until && app->flash_until < next ? app->flash_until : next) -
+                        tui_now_ms());
+        if (poll(fds, 3, timeout > 0 ? timeout : 0) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         if (fds[1].revents & POLLIN)
             read_signals(app);
+        if ((fds[2].revents & POLLIN) && take_events(app))
+            next = tui_now_ms(); /* what changed is fetched now, not at the next tick */
         if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
             app->quit = 1;
             break;

@@ -50,9 +50,55 @@ void tui_model_free(tui_model *m)
     hp_run_list_free(m->runs);
     hp_job_list_free(m->jobs);
     hp_secret_list_free(m->secrets);
+    for (size_t i = 0; i < m->n_events; i++) {
+        free(m->events[i].kind);
+        free(m->events[i].service);
+        free(m->events[i].action);
+        free(m->events[i].text);
+    }
+    free(m->events);
     free(m->store.error);
     hp_client_free(m->client);
     memset(m, 0, sizeof(*m));
+}
+
+static void event_clear(hp_event *e)
+{
+    free(e->kind);
+    free(e->service);
+    free(e->action);
+    free(e->text);
+    memset(e, 0, sizeof(*e));
+}
+
+void tui_model_events_add(tui_model *m, hp_event_page *page)
+{
+    size_t held = m->n_events, n, over;
+    hp_event *all;
+
+    if (!page)
+        return;
+    m->events_dropped += page->dropped;
+    n = held + page->n_events;
+    over = n > TUI_EVENTS_KEPT ? n - TUI_EVENTS_KEPT : 0;
+    all = malloc((n - over) * sizeof(*all) + 1);
+    if (!all) { /* no memory: the page is lost, what was held stays */
+        hp_event_page_free(page);
+        return;
+    }
+    /* The oldest go first: those held, then those of the page itself. */
+    for (size_t i = 0; i < n; i++) {
+        hp_event *e = i < held ? &m->events[i] : &page->events[i - held];
+        if (i < over)
+            event_clear(e);
+        else
+            all[i - over] = *e;
+    }
+    free(m->events);
+    m->events = all;
+    m->n_events = n - over;
+    free(page->events); /* their strings moved into m->events */
+    free(page);
 }
 
 int tui_model_ready(const tui_model *m)

@@ -59,7 +59,17 @@ typedef struct tui_model {
      * not report it is taken as ok); store.error is owned. */
     hp_store_health store;
     long long store_at_ms; /* when system.info was last asked (monotonic), 0 to ask now */
+
+    /* The events followed since the dashboard opened (events.wait), oldest first, the
+     * last TUI_EVENTS_KEPT; events_dropped counts those the server's ring lost. */
+    hp_event *events;
+    size_t n_events;
+    int64_t events_dropped;
 } tui_model;
+
+enum { TUI_EVENTS_KEPT = 500 };
+/* Appends page's events (page taken) to m->events, oldest dropped past TUI_EVENTS_KEPT. */
+void tui_model_events_add(tui_model *m, hp_event_page *page);
 
 enum { TUI_STORE_EVERY_MS = 2000, TUI_SPARK_MAX = 60 };
 

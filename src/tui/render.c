@@ -135,7 +135,9 @@ void tui__render(tui_app *app)
             tui_put(stdscr, rows - 2, used + 3, cols - used - 3, app->status);
         wattrset(stdscr, A_NORMAL);
     } else if (app->status[0]) {
-        wattrset(stdscr, app->status_error ? tui_attr(TUI_C_RED) | A_BOLD : A_NORMAL);
+        /* A failure that an event brought flashes: reverse for two seconds. */
+        wattrset(stdscr, (app->status_error ? tui_attr(TUI_C_RED) | A_BOLD : A_NORMAL) |
+                             (app->flash_until > tui_now_ms() ? A_REVERSE : 0));
         tui_put(stdscr, rows - 2, 0, cols, app->status);
         wattrset(stdscr, A_NORMAL);
     }

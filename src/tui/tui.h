@@ -22,8 +22,9 @@ enum {
     TUI_SCOPE_LOGS = 8,
     TUI_SCOPE_SECRETS = 16,
     TUI_SCOPE_FORM = 32, /* a form: its own keys only (typed keys are text there) */
+    TUI_SCOPE_EVENTS = 64,
     TUI_SCOPE_LISTS = 1 | 2 | 4 | 16,
-    TUI_SCOPE_ALL = 31
+    TUI_SCOPE_ALL = 31 | 64
 };
 
 typedef enum tui_cmd {
@@ -35,6 +36,7 @@ typedef enum tui_cmd {
     TUI_CMD_VIEW_RUNS,
     TUI_CMD_VIEW_JOBS,
     TUI_CMD_VIEW_SECRETS,
+    TUI_CMD_VIEW_EVENTS,
     TUI_CMD_NEXT_VIEW,
     TUI_CMD_UP,
     TUI_CMD_DOWN,
@@ -166,6 +168,10 @@ extern const tui_view_ops tui_view_runs;
 extern const tui_view_ops tui_view_jobs;
 extern const tui_view_ops tui_view_logs;
 extern const tui_view_ops tui_view_secrets;
+extern const tui_view_ops tui_view_events;
+/* 1 for an event a user should notice: a failed exit, a failed service, a crash loop,
+ * an unhealthy job (view_events.c). */
+int tui_event_is_failure(const hp_event *e);
 extern const tui_view_ops tui_view_form;
 
 struct tui_form;
@@ -206,6 +212,9 @@ tui_model *tui_app_model(tui_app *app);
  * once instead of after the interval, so the view keeps up with the producer. */
 void tui_app_more_waiting(tui_app *app);
 int tui_app_read_only(const tui_app *app);
+/* The events follower's state: 1 following events.wait, 0 not yet, -1 the server has
+ * none (the dashboard polls). */
+int tui_app_events_state(const tui_app *app);
 int tui_app_stale(const tui_app *app); /* 1 when rows are from before a lost connection */
 /* The frame shown (borrowed), for a prompt's function to act on. */
 tui_frame *tui_app_frame(tui_app *app);

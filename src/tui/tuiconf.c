@@ -31,6 +31,7 @@ static const struct {
     {"runs", TUI_CMD_VIEW_RUNS},
     {"jobs", TUI_CMD_VIEW_JOBS},
     {"secrets", TUI_CMD_VIEW_SECRETS},
+    {"events", TUI_CMD_VIEW_EVENTS},
     {"next_view", TUI_CMD_NEXT_VIEW},
     {"up", TUI_CMD_UP},
     {"down", TUI_CMD_DOWN},
@@ -174,7 +175,8 @@ static int read_view(const cJSON *v, tui_conf *c)
     } views[] = {{"services", &tui_view_services},
                  {"runs", &tui_view_runs},
                  {"jobs", &tui_view_jobs},
-                 {"secrets", &tui_view_secrets}};
+                 {"secrets", &tui_view_secrets},
+                 {"events", &tui_view_events}};
 
     for (size_t i = 0; cJSON_IsString(v) && i < sizeof(views) / sizeof(views[0]); i++) {
         if (strcasecmp(v->valuestring, views[i].name) == 0) {

@@ -1775,7 +1775,11 @@ START_TEST(the_follower_hands_a_failure_to_the_loop)
 {
     follow_seen s = {0};
 
-    s.ev = tui_events_start(&(hp_endpoint){.socket_path = (char *)hpt_socket_path()});
+    {
+        char *path = strdup(hpt_socket_path());
+        s.ev = tui_events_start(&(hp_endpoint){.socket_path = path});
+        free(path);
+    }
     ck_assert_ptr_nonnull(s.ev);
     ck_assert_msg(hpt_wait_until(follower_following, &s, 10000), "not following");
     hpt_submit("boom", hpt_command("x", "false"), NULL);

@@ -42,7 +42,7 @@ typedef struct hpd_options {
      * not received whole within request_timeout_ms (default 10000) is closed. */
     unsigned max_connections;
     uint64_t request_timeout_ms;
-    int resume_fd; /* --reexec-state: the state an in-place upgrade handed over, 0 none */
+    int resume_fd;      /* --reexec-state: the state an in-place upgrade handed over, 0 none */
     size_t events_ring; /* events kept for events.wait (--events-ring), default 4096 */
 } hpd_options;
 
@@ -80,12 +80,12 @@ typedef struct hpd_server {
     struct hpd_auth *auth;         /* roles and API tokens (auth.c) */
     char *secrets_key;             /* its file */
     int lock_fd;                   /* flock on <data-dir>/lock, held for the lifetime */
-    char *cgroup_dir;  /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
-    int job_nice;      /* the nice jobs get back (the daemon's own before it raised it) */
-    uint64_t out_turn; /* the loop's turn out_left counts for */
-    size_t out_left;   /* output bytes still to read in that turn */
-    int niced;         /* the daemon runs PRIORITY_BOOST above its jobs */
-    int realtime;      /* the loop's thread runs SCHED_RR (priority 1) */
+    char *cgroup_dir;          /* the daemon's cgroup v2 sub-tree for its jobs, NULL when none */
+    int job_nice;              /* the nice jobs get back (the daemon's own before it raised it) */
+    uint64_t out_turn;         /* the loop's turn out_left counts for */
+    size_t out_left;           /* output bytes still to read in that turn */
+    int niced;                 /* the daemon runs PRIORITY_BOOST above its jobs */
+    int realtime;              /* the loop's thread runs SCHED_RR (priority 1) */
     struct hpd_reexec *reexec; /* in-place upgrade (reexec.c), NULL until set up */
 
     /* Health probes (supervisor_probe.c), NULL until one is due; the last sample of the

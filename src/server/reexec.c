@@ -5,6 +5,7 @@
  * back. It does not decide what a job does next: the supervisor's own functions do. */
 #include "config.h"
 
+#include "server/probe.h"
 #include "server/reexec.h"
 #include "server/supervisor_int.h"
 
@@ -164,6 +165,9 @@ static cJSON *job_state(hpd_server *srv, const hpd_job *job, int *fds, size_t *n
     hp_json_add_int(o, "backoff_ms", (int64_t)job->backoff_ms);
     hp_json_add_int(o, "quick_failures", job->quick_failures);
     hp_json_add_int(o, "crash_loop", job->crash_loop);
+    hp_json_add_int(o, "health", job->health);
+    if (job->health_detail)
+        cJSON_AddStringToObject(o, "health_detail", job->health_detail);
     add_due(srv, o, "timer_due", job->timer);
     add_due(srv, o, "kill_due", job->kill_timer);
     add_due(srv, o, "drain_due", job->drain_timer);
@@ -800,6 +804,17 @@ static void adopt_job(hpd_server *srv, hpd_job *job, const cJSON *o)
                        job->status == HPD_JOB_RETRYING ? on_retry_again : on_timeout_again, job);
     job->kill_timer = rearm(srv, o, "kill_due", on_kill_again, job);
     job->drain_timer = rearm(srv, o, "drain_due", on_drain_again, job);
+    /* Its probes start over (their processes and connections were the old image's), and
+     * the verdict they had stands until the next one: a dependant held for it, or a
+     * dashboard, must not see a healthy job fall back to unknown. */
+    if (job->pid > 0 && !job->reaped) {
+        const char *detail =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "health_detail"));
+        hpd_probe_job_started(srv, job);
+        job->health = (int)get_int(o, "health", job->health);
+        free(job->health_detail);
+        job->health_detail = detail ? strdup(detail) : NULL;
+    }
 }
 
 void hpd_reexec_adopt(hpd_server *srv)

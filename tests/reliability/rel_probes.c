@@ -285,6 +285,49 @@ START_TEST(dependant_waits_until_its_dependency_is_healthy)
 }
 END_TEST
 
+static int reexeced(void *ud)
+{
+    cJSON *info = hpt_ok("system.info", NULL);
+    int64_t n = hpt_int_or0(info, "reexecs");
+
+    (void)ud;
+    cJSON_Delete(info);
+    return n >= 1;
+}
+
+/* An in-place upgrade (SIGHUP) keeps a probed job's verdict and goes on probing it: the
+ * new image must take the probes back, or the job would read "unknown" for ever and a
+ * dependant waiting for it would never start. The change is an event too. */
+START_TEST(an_upgrade_keeps_the_health_and_the_probes_going)
+{
+    char *marker = hpt_path("up"), probe[512], *cmd;
+    seen s = {.service = "kept", .want_health = "healthy"};
+    cJSON *page;
+    FILE *f = fopen(marker, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    snprintf(probe, sizeof(probe), "{\"exec\":\"test -e %s\",\"interval_ms\":100,\"retries\":1}",
+             marker);
+    start_probed("kept", "exec sleep 1000", probe, NULL);
+    ck_assert_msg(hpt_wait_until(look, &s, DEADLINE_MS), "health %s", s.health);
+    ck_assert_int_eq(kill(hpt_server_pid(), SIGHUP), 0);
+    ck_assert_msg(hpt_wait_until(reexeced, NULL, DEADLINE_MS), "no re-exec seen");
+    look(&s);
+    ck_assert_str_eq(s.health, "healthy");
+    ck_assert_int_eq(unlink(marker), 0);
+    s.want_health = "unhealthy";
+    s.want_service = "degraded";
+    ck_assert_msg(hpt_wait_until(look, &s, DEADLINE_MS), "status %s health %s", s.status, s.health);
+    page = hpt_ok("events.wait", hpt_jsonf("{\"after_seq\":0,\"timeout_ms\":0}"));
+    cmd = cJSON_PrintUnformatted(page);
+    ck_assert_msg(strstr(cmd, "\"job_unhealthy\"") != NULL, "%s", cmd);
+    free(cmd);
+    cJSON_Delete(page);
+    free(marker);
+}
+END_TEST
+
 static Suite *rel_probes_suite(void)
 {
     Suite *s = suite_create("rel_probes");
@@ -299,6 +342,7 @@ static Suite *rel_probes_suite(void)
     tcase_add_test(tc, exec_probe_that_hangs_is_killed_and_leaves_nothing);
     tcase_add_test(tc, exec_probe_runs_with_the_actions_env_and_cwd);
     tcase_add_test(tc, dependant_waits_until_its_dependency_is_healthy);
+    tcase_add_test(tc, an_upgrade_keeps_the_health_and_the_probes_going);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -27,6 +27,7 @@ struct tui_events {
     hp_sdk *sdk;
     int pipe[2];
     int stop, done;      /* under lock */
+    int orphaned;        /* under lock: stop gave up waiting, the thread frees ev */
     int state;           /* under lock */
     hp_event_page *page; /* gathered, not yet taken; under lock */
 };
@@ -87,11 +88,21 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+static void destroy(tui_events *ev)
+{
+    hp_sdk_free(ev->sdk);
+    hp_event_page_free(ev->page);
+    close(ev->pipe[0]);
+    close(ev->pipe[1]);
+    pthread_mutex_destroy(&ev->lock);
+    free(ev);
+}
+
 static void *follow(void *data)
 {
     tui_events *ev = data;
     int64_t cursor = 0;
-    int first = 1;
+    int first = 1, orphaned;
 
     for (;;) {
         hp_event_page *page = NULL;
@@ -136,7 +147,11 @@ static void *follow(void *data)
     }
     pthread_mutex_lock(&ev->lock);
     ev->done = 1;
+    orphaned = ev->orphaned;
     pthread_mutex_unlock(&ev->lock);
+    /* Stopped while inside a wait: nobody joins this thread, so it cleans up itself. */
+    if (orphaned)
+        destroy(ev);
     return NULL;
 }
 
@@ -198,13 +213,11 @@ hp_event_page *tui_events_take(tui_events *ev, int *state)
 void tui_events_stop(tui_events *ev)
 {
     struct timespec deadline;
-    int done;
 
     if (!ev)
         return;
     pthread_mutex_lock(&ev->lock);
     ev->stop = 1;
-    done = ev->done;
     pthread_mutex_unlock(&ev->lock);
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_nsec += 200 * 1000000L;
@@ -212,18 +225,22 @@ void tui_events_stop(tui_events *ev)
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
-    /* A thread inside a 30 s wait cannot be interrupted (libcurl is not cancellable):
-     * it is left to the process's exit, with what it uses. */
-    if (!done && pthread_timedjoin_np(ev->thread, NULL, &deadline) != 0) {
-        pthread_detach(ev->thread);
+    if (pthread_timedjoin_np(ev->thread, NULL, &deadline) == 0) {
+        destroy(ev);
         return;
     }
-    if (done)
+    /* A thread inside a 30 s wait cannot be interrupted (libcurl is not cancellable):
+     * it is detached and frees what it uses when the wait ends. If it ended just now,
+     * it did not see the hand-over and is joined here instead. */
+    pthread_mutex_lock(&ev->lock);
+    if (ev->done) {
+        pthread_mutex_unlock(&ev->lock);
         pthread_join(ev->thread, NULL);
-    hp_sdk_free(ev->sdk);
-    hp_event_page_free(ev->page);
-    close(ev->pipe[0]);
-    close(ev->pipe[1]);
-    pthread_mutex_destroy(&ev->lock);
-    free(ev);
+        destroy(ev);
+        return;
+    }
+    /* Under the lock: the thread cannot end (and free ev) before both are done. */
+    pthread_detach(ev->thread);
+    ev->orphaned = 1;
+    pthread_mutex_unlock(&ev->lock);
 }

@@ -555,20 +555,6 @@ END_TEST
 
 /* ---- HTTP with a token ---------------------------------------------------------------- */
 
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 static int pings(void *ud)
 {
     return hp_sdk_ping(ud, NULL, NULL) == HP_OK;
@@ -578,7 +564,7 @@ START_TEST(http_with_the_token_works_and_without_it_is_unauthorized)
 {
     char *sock = hpt_path("http.sock"), *data = hpt_path("http-data"), addr[64], url[80];
     char *token_path = hp_test_join(data, "token"), *token;
-    int port = free_port(), status;
+    int port = hpt_free_port(), status;
     pid_t pid;
     hp_sdk *local, *good, *bad;
     hp_sdk_options o = {0};

@@ -544,27 +544,13 @@ END_TEST
 
 /* ---- the auto factory ----------------------------------------------------------------- */
 
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 START_TEST(auto_with_hero_proc_url_talks_http_with_the_token)
 {
     char addr[64], url[80], *token, *token_path;
     hp_client *c;
     hp_system_info *info = NULL;
 
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", hpt_free_port());
     snprintf(url, sizeof(url), "http://%s", addr);
     hpt_server_signal_and_wait(SIGTERM, 20000);
     hpt_server_extra_args("--http", addr);

@@ -64,20 +64,6 @@ static long tcp_request(int port, const char *path, const char *token, const cha
     return tcp_request_as(port, path, "Bearer", token, body);
 }
 
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 /* Runs the server binary with args, waits for it to exit, returns its exit status; its
  * stderr goes to the file err_name in the test directory. */
 static int run_server(const char *err_name, char *const args[])
@@ -126,7 +112,7 @@ END_TEST
 
 START_TEST(tcp_answers_only_with_the_bearer_token)
 {
-    int port = free_port();
+    int port = hpt_free_port();
     char addr[64], *token, *path;
     struct stat st;
 
@@ -159,7 +145,7 @@ END_TEST
 /* RFC 7235: the auth-scheme is case-insensitive; clients that send "bearer" are right. */
 START_TEST(tcp_takes_the_bearer_scheme_in_any_case)
 {
-    int port = free_port();
+    int port = hpt_free_port();
     char addr[64], *token;
 
     ck_assert_int_eq(WEXITSTATUS(hpt_server_signal_and_wait(SIGTERM, DEADLINE_MS)), 0);

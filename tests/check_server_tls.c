@@ -27,20 +27,6 @@
 /* The pin of no key anyone holds. */
 #define WRONG_PIN "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 /* A file of the server's data dir, first line only; caller frees. */
 static char *data_line(const char *name)
 {
@@ -74,7 +60,7 @@ static char addr_buf[64], url_buf[96];
 /* Starts the harness's server with --http on a free loopback port and the TLS args. */
 static void start_https(const char *a, const char *b)
 {
-    int port = free_port();
+    int port = hpt_free_port();
 
     hpt_server_signal_and_wait(SIGTERM, 10000);
     snprintf(addr_buf, sizeof(addr_buf), "127.0.0.1:%d", port);
@@ -244,7 +230,7 @@ START_TEST(a_certificate_from_a_ca_is_verified_against_the_ca_file)
     make_ca_signed_pair();
     hpt_server_signal_and_wait(SIGTERM, 10000);
     {
-        int port = free_port();
+        int port = hpt_free_port();
         snprintf(addr_buf, sizeof(addr_buf), "127.0.0.1:%d", port);
         snprintf(url_buf, sizeof(url_buf), "https://127.0.0.1:%d", port);
     }
@@ -304,7 +290,7 @@ START_TEST(plain_http_on_every_address_needs_insecure_http)
                     NULL};
     hp_error e;
     char url[96];
-    int port = free_port();
+    int port = hpt_free_port();
 
     snprintf(addr, sizeof(addr), "0.0.0.0:%d", port);
     ck_assert_int_eq(run_server("any.err", args), 100);

@@ -86,6 +86,8 @@ typedef int (*hpt_cond)(void *ud);
 int hpt_wait_until(hpt_cond cond, void *ud, int deadline_ms);
 /* Monotonic milliseconds. */
 int64_t hpt_now_ms(void);
+/* A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick). */
+int hpt_free_port(void);
 
 /* ---- processes -------------------------------------------------------------------- */
 

@@ -22,20 +22,6 @@
 enum { DEADLINE_MS = 20000 };
 
 /* A TCP port nobody listens on now (the kernel's pick, released at once). */
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 /* A restart-always service of one action "main" (script) with probe (a JSON object text)
  * and extra action fields (a JSON text to merge, may be NULL), started. */
 static void start_probed(const char *service, const char *script, const char *probe,
@@ -86,7 +72,7 @@ static int look(void *ud)
 
 START_TEST(tcp_probe_on_a_port_that_opens_late_goes_from_unknown_to_healthy)
 {
-    int port = free_port();
+    int port = hpt_free_port();
     char script[256], probe[128];
     seen s = {.service = "late", .want_health = "healthy", .want_service = "running"};
     int64_t t0 = hpt_now_ms();
@@ -115,7 +101,7 @@ START_TEST(port_that_never_opens_makes_the_service_degraded)
     seen s = {.service = "deaf", .want_service = "degraded", .want_health = "unhealthy"};
 
     snprintf(probe, sizeof(probe), "{\"tcp\":\"127.0.0.1:%d\",\"interval_ms\":100,\"retries\":2}",
-             free_port());
+             hpt_free_port());
     start_probed("deaf", "exec sleep 1000", probe, NULL);
     ck_assert_msg(hpt_wait_until(look, &s, DEADLINE_MS), "status %s health %s", s.status, s.health);
     ck_assert_msg(strstr(s.detail, "onnect") != NULL, "detail '%s'", s.detail);
@@ -141,7 +127,7 @@ START_TEST(on_unhealthy_restart_restarts_the_job_after_its_retries)
     hpt_server_extra_args("--min-uptime-ms", "100");
     hpt_server_start();
     snprintf(probe, sizeof(probe), "{\"tcp\":\"127.0.0.1:%d\",\"interval_ms\":100,\"retries\":3}",
-             free_port());
+             hpt_free_port());
     start_probed("deaf", "exec sleep 1000", probe, "{\"on_unhealthy\":\"restart\"}");
     ck_assert_msg(hpt_wait_until(look, &s, DEADLINE_MS), "restarts %d status %s health %s",
                   s.restarts, s.status, s.health);
@@ -169,7 +155,7 @@ static const char HTTP_500_THEN_200[] =
 
 START_TEST(http_probe_sees_500_then_200)
 {
-    int port = free_port();
+    int port = hpt_free_port();
     char *path = hpt_path("serve.py"), script[256], probe[160];
     FILE *f = fopen(path, "w");
     /* Before python listens the probes are refused; then five 500s, then 200s. */

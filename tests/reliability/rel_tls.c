@@ -25,26 +25,12 @@ enum { GARBAGE = 300, IDLE = 50, TOKENS = 100 };
 static int port;
 static char url[96];
 
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), p;
-
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    p = ntohs(a.sin_port);
-    close(fd);
-    return p;
-}
-
 static void setup(void)
 {
     char addr[64];
 
     hpt_setup();
-    port = free_port();
+    port = hpt_free_port();
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
     snprintf(url, sizeof(url), "https://127.0.0.1:%d", port);
     hpt_server_signal_and_wait(SIGTERM, 10000);

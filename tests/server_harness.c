@@ -700,6 +700,41 @@ int hpt_zombie_children(pid_t ppid)
     return each_process(zombie_child, &ppid);
 }
 
+int hpt_no_server_zombies(void *ud)
+{
+    (void)ud;
+    return hpt_zombie_children(hpt_server_pid()) == 0;
+}
+
+int hpt_fd_count(pid_t pid)
+{
+    char path[64];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    d = opendir(path);
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+int hpt_settled_fd_count(pid_t pid)
+{
+    int least = hpt_fd_count(pid);
+
+    for (int i = 0; i < 10; i++) {
+        int n;
+        usleep(30000);
+        n = hpt_fd_count(pid);
+        least = n < least ? n : least;
+    }
+    return least;
+}
+
 static int cmdline_has(pid_t pid, const void *arg)
 {
     char path[64], buf[8192];

@@ -99,6 +99,13 @@ int hpt_pid_exists(pid_t pid);
 int hpt_group_count(pid_t pgid);
 /* Zombie children of ppid. */
 int hpt_zombie_children(pid_t ppid);
+/* An hpt_cond: the server has no zombie child. */
+int hpt_no_server_zombies(void *ud);
+/* Open fds of pid (from /proc/PID/fd). */
+int hpt_fd_count(pid_t pid);
+/* The fewest fds pid holds over 300 ms: a client's connection or a restarting job's pipe
+ * comes and goes; a leak stays. */
+int hpt_settled_fd_count(pid_t pid);
 /* Processes (not zombies) whose command line contains needle. */
 int hpt_count_cmdline(const char *needle);
 /* The pid written as text in "<tmpdir>/<name>", 0 when absent. */

@@ -80,43 +80,6 @@ static int attempt_reached(void *ud)
     return p->attempt >= p->min_attempt;
 }
 
-static int count_fds(pid_t pid)
-{
-    char path[64];
-    struct dirent *e;
-    DIR *d;
-    int n = 0;
-
-    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-    d = opendir(path);
-    ck_assert_ptr_nonnull(d);
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-/* The fewest fds the daemon holds over 300 ms: a connection of a client or a pipe of a job
- * being restarted comes and goes; a leak stays. */
-static int settled_fds(pid_t pid)
-{
-    int least = count_fds(pid);
-
-    for (int i = 0; i < 10; i++) {
-        int n;
-        usleep(30000);
-        n = count_fds(pid);
-        least = n < least ? n : least;
-    }
-    return least;
-}
-
-static int no_zombies(void *ud)
-{
-    (void)ud;
-    return hpt_zombie_children(hpt_server_pid()) == 0;
-}
-
 static int64_t elapsed_since;
 
 static int up_for_400_ms(void *ud)
@@ -187,15 +150,16 @@ START_TEST(thousand_kills_leave_no_fd_and_no_zombie)
         pid_t old = p.pid;
         /* Counted once the job's log files are open: they stay open while it runs. */
         if (k == 10)
-            fds_before = settled_fds(hpt_server_pid());
+            fds_before = hpt_settled_fd_count(hpt_server_pid());
         ck_assert_int_eq(kill(old, SIGKILL), 0);
         p.not_pid = old;
         ck_assert(wait_running(&p));
         if (k % 50 == 0)
-            ck_assert_msg(hpt_wait_until(no_zombies, NULL, 2000), "zombies after kill %d", k);
+            ck_assert_msg(hpt_wait_until(hpt_no_server_zombies, NULL, 2000),
+                          "zombies after kill %d", k);
     }
-    ck_assert(hpt_wait_until(no_zombies, NULL, 2000));
-    fds_after = settled_fds(hpt_server_pid());
+    ck_assert(hpt_wait_until(hpt_no_server_zombies, NULL, 2000));
+    fds_after = hpt_settled_fd_count(hpt_server_pid());
     printf("# 1000 kills in %lld ms; daemon fds %d after 10 kills, %d after 1000\n",
            (long long)(hpt_now_ms() - t0), fds_before, fds_after);
     ck_assert_int_eq(fds_after, fds_before);
@@ -242,7 +206,7 @@ START_TEST(scattered_escapees_die_on_stop)
     ck_assert(hpt_wait_until(all_written, NULL, DEADLINE_MS));
     cJSON_Delete(hpt_ok("service.stop", hpt_name("scatter")));
     ck_assert_msg(hpt_wait_until(all_gone, NULL, DEADLINE_MS), "an escapee survived the stop");
-    ck_assert(hpt_wait_until(no_zombies, NULL, DEADLINE_MS));
+    ck_assert(hpt_wait_until(hpt_no_server_zombies, NULL, DEADLINE_MS));
 }
 END_TEST
 

@@ -18,42 +18,6 @@
 
 enum { DEADLINE_MS = 60000, RUNS = 250 };
 
-static int count_fds(pid_t pid)
-{
-    char path[64];
-    struct dirent *e;
-    DIR *d;
-    int n = 0;
-
-    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-    d = opendir(path);
-    ck_assert_ptr_nonnull(d);
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-/* The fewest fds the daemon holds over 300 ms: a client's connection comes and goes. */
-static int settled_fds(pid_t pid)
-{
-    int least = count_fds(pid);
-
-    for (int i = 0; i < 10; i++) {
-        int n;
-        usleep(30000);
-        n = count_fds(pid);
-        least = n < least ? n : least;
-    }
-    return least;
-}
-
-static int no_zombies(void *ud)
-{
-    (void)ud;
-    return hpt_zombie_children(hpt_server_pid()) == 0;
-}
-
 /* Runs per second of vfork, exec `true` (on PATH, as the daemon finds it), wait. */
 static double exec_floor(int n)
 {
@@ -94,7 +58,7 @@ START_TEST(a_burst_of_one_shot_runs_ends_exactly_and_leaves_nothing_behind)
     }
     /* One run first, so what the first spawn sets up once is not counted as a leak. */
     cJSON_Delete(hpt_wait_run(hpt_submit("warm", hpt_command("t", "true"), NULL), DEADLINE_MS));
-    fds_before = settled_fds(hpt_server_pid());
+    fds_before = hpt_settled_fd_count(hpt_server_pid());
     floor = exec_floor(200);
     t0 = hpt_now_ms();
     for (int i = 0; i < RUNS; i++) {
@@ -120,8 +84,8 @@ START_TEST(a_burst_of_one_shot_runs_ends_exactly_and_leaves_nothing_behind)
         cJSON_Delete(run);
     }
     rate = RUNS * 1000.0 / (double)(hpt_now_ms() - t0 + 1);
-    ck_assert(hpt_wait_until(no_zombies, NULL, DEADLINE_MS));
-    fds_after = settled_fds(hpt_server_pid());
+    ck_assert(hpt_wait_until(hpt_no_server_zombies, NULL, DEADLINE_MS));
+    fds_after = hpt_settled_fd_count(hpt_server_pid());
     printf("# %s: %d one-shot runs at %.0f/s, exec floor %.0f/s (%.2f); daemon fds %d "
            "before, %d after\n",
            _i ? "--no-cgroups" : "cgroups", RUNS, rate, floor, rate / floor, fds_before, fds_after);

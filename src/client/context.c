@@ -3,6 +3,7 @@
  * points a command at the wrong host), written whole through a rename, and turned into
  * an endpoint for the SDK. Every error names the file. */
 #include "client/context.h"
+#include "common/file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -152,33 +153,12 @@ static hp_status parse_context(const cJSON *obj, const char *path, size_t index,
 
 static char *read_file(const char *path, int *missing, hp_error *err)
 {
-    char *buf;
-    size_t len = 0;
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *buf = hp__read_small_file(path, MAX_FILE, NULL);
 
-    *missing = fd < 0 && errno == ENOENT;
-    if (fd < 0) {
-        hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot read the contexts file %s", path);
-        return NULL;
-    }
-    buf = malloc(MAX_FILE + 1);
-    if (!buf) {
-        close(fd);
-        hp_error_set_code(err, HP_E_NOMEM);
-        return NULL;
-    }
-    while (len < MAX_FILE && (n = read(fd, buf + len, MAX_FILE - len)) > 0)
-        len += (size_t)n;
-    if (n < 0 || len >= MAX_FILE) {
-        hp_error_set_errno(err, n < 0 ? HP_E_SYSTEM : HP_E_PARSE, n < 0 ? errno : EFBIG,
+    *missing = !buf && errno == ENOENT;
+    if (!buf)
+        hp_error_set_errno(err, errno == EFBIG ? HP_E_PARSE : HP_E_SYSTEM, errno,
                            "cannot read the contexts file %s", path);
-        close(fd);
-        free(buf);
-        return NULL;
-    }
-    close(fd);
-    buf[len] = '\0';
     return buf;
 }
 

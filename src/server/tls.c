@@ -7,6 +7,8 @@
 
 #include "server/tls.h"
 
+#include "common/file.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -45,31 +47,22 @@ static char *path_in(const char *dir, const char *name)
 /* The whole file as a string; NULL with err naming it. */
 static char *read_text(const char *path, hp_error *err)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t len;
+    char *buf = hp__read_small_file(path, MAX_PEM, &len);
 
-    if (fd < 0) {
-        hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot read %s", path);
+    if (!buf) {
+        if (errno == EFBIG)
+            hp_error_set(err, HP_E_INVALID, "%s is too large", path);
+        else
+            hp_error_set_errno(err, errno == ENOMEM ? HP_E_NOMEM : HP_E_SYSTEM, errno,
+                               "cannot read %s", path);
         return NULL;
     }
-    buf = malloc(MAX_PEM + 1);
-    if (!buf) {
-        hp_error_set_code(err, HP_E_NOMEM);
-        goto out;
-    }
-    while (len < MAX_PEM && (n = read(fd, buf + len, MAX_PEM - len)) > 0)
-        len += (size_t)n;
-    if (len == 0 || len >= MAX_PEM) {
-        hp_error_set(err, HP_E_INVALID, "%s is %s", path, len ? "too large" : "empty");
+    if (len == 0) {
+        hp_error_set(err, HP_E_INVALID, "%s is empty", path);
         free(buf);
-        buf = NULL;
-        goto out;
+        return NULL;
     }
-    buf[len] = '\0';
-out:
-    close(fd);
     return buf;
 }
 

@@ -7,6 +7,7 @@
 #include "tui/tuiconf.h"
 
 #include "tui/keys.h"
+#include "common/file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -289,30 +290,12 @@ static void unset(tui_conf *c)
 /* The whole file as text, NULL with msg (or with errno ENOENT and no msg: no file). */
 static char *slurp(const char *path, char *msg, size_t size)
 {
-    FILE *in = fopen(path, "r");
-    char *text = NULL;
-    size_t n;
+    char *text = hp__read_small_file(path, MAX_FILE, NULL);
 
-    if (!in) {
-        if (errno != ENOENT)
-            say(msg, size, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    text = malloc(MAX_FILE + 1);
-    if (!text) {
-        say(msg, size, "%s: out of memory", path);
-        goto out;
-    }
-    n = fread(text, 1, MAX_FILE + 1, in);
-    if (ferror(in) || n > MAX_FILE) {
-        say(msg, size, "%s: %s", path, ferror(in) ? "cannot be read" : "larger than 64 KiB");
-        free(text);
-        text = NULL;
-        goto out;
-    }
-    text[n] = '\0';
-out:
-    fclose(in);
+    if (!text && errno == EFBIG)
+        say(msg, size, "%s: larger than 64 KiB", path);
+    else if (!text && errno != ENOENT)
+        say(msg, size, "%s: %s", path, strerror(errno));
     return text;
 }
 

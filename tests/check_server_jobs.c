@@ -1190,6 +1190,20 @@ START_TEST(the_loop_runs_before_jobs_and_jobs_run_with_the_usual_policy)
 }
 END_TEST
 
+/* --no-realtime: the loop keeps the normal policy, only the nice boost. */
+START_TEST(no_realtime_keeps_the_loop_at_the_normal_policy)
+{
+    int status = hpt_server_signal_and_wait(SIGTERM, 20000);
+
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    hpt_server_extra_args("--no-realtime", NULL);
+    hpt_server_start();
+    if (!getenv("HPT_SERVER_WRAPPER")) /* a wrapper is the server process */
+        ck_assert_int_eq(stat_field(hpt_server_pid(), 41), SCHED_OTHER);
+    cJSON_Delete(hpt_wait_run(hpt_submit("r", hpt_command("t", "true"), NULL), 20000));
+}
+END_TEST
+
 /* Lines stored as they come (in blocks) and lines that need work (a CR to drop, bytes to
  * replace, a line at the length bound) in the same reads keep their order and seqs. */
 START_TEST(plain_and_odd_lines_in_one_read_keep_order_and_text)
@@ -1480,6 +1494,7 @@ static Suite *server_jobs_suite(void)
     tcase_add_test(tc, invalid_utf8_and_nul_in_output_come_back_as_valid_utf8);
     tcase_add_test(tc, plain_and_odd_lines_in_one_read_keep_order_and_text);
     tcase_add_test(tc, the_loop_runs_before_jobs_and_jobs_run_with_the_usual_policy);
+    tcase_add_test(tc, no_realtime_keeps_the_loop_at_the_normal_policy);
     tcase_add_test(tc, skipped_dependants_name_the_root_cause);
     tcase_add_test(tc, leader_exit_ends_the_job_and_kills_an_escapee_holding_stdout);
     tcase_add_test(tc, stderr_lines_are_on_the_stderr_stream);

@@ -49,6 +49,8 @@ static void usage(FILE *out)
             "                         quicker failures back off (default 10000)\n"
             "  --no-cgroups           track a job's processes by its environment marker,\n"
             "                         not by a cgroup of its own\n"
+            "  --no-realtime          keep the loop at the normal policy (only 5 nice levels\n"
+            "                         above the jobs), not real-time priority 1\n"
             "  --max-connections N    connections open at once; past it the oldest idle one\n"
             "                         is closed (default 256)\n"
             "  --request-timeout-ms N a request not received whole by then is closed\n"
@@ -99,6 +101,7 @@ int main(int argc, char **argv)
         O_SECRETS_KEY,
         O_UPTIME,
         O_NOCG,
+        O_NORT,
         O_CONNS,
         O_REQTIMEOUT,
         O_RESUME,
@@ -127,6 +130,7 @@ int main(int argc, char **argv)
         {"secrets-key", required_argument, NULL, O_SECRETS_KEY},
         {"min-uptime-ms", required_argument, NULL, O_UPTIME},
         {"no-cgroups", no_argument, NULL, O_NOCG},
+        {"no-realtime", no_argument, NULL, O_NORT},
         {"max-connections", required_argument, NULL, O_CONNS},
         {"request-timeout-ms", required_argument, NULL, O_REQTIMEOUT},
         {"reexec-state", required_argument, NULL, O_RESUME}, /* internal: reexec.c */
@@ -203,6 +207,9 @@ int main(int argc, char **argv)
             break;
         case O_NOCG:
             opt.no_cgroups = 1;
+            break;
+        case O_NORT:
+            opt.no_realtime = 1;
             break;
         case O_GRACE:
             if (parse_number("--kill-grace-ms", optarg, 0, 600000, &n) != 0)

@@ -38,6 +38,7 @@ typedef struct hpd_options {
     uint64_t backoff_max_ms;   /* default 30000 */
     uint64_t stable_ms;        /* --min-uptime-ms: longer runs restart at once, default 10000 */
     int no_cgroups;            /* track jobs by their environment marker only */
+    int no_realtime;           /* the loop keeps the normal policy (only the nice boost) */
     /* Connections open at once (past it idle ones make room), default 256; a request
      * not received whole within request_timeout_ms (default 10000) is closed. */
     unsigned max_connections;

@@ -636,7 +636,7 @@ int hpd_supervisor_init(hpd_server *srv, hp_error *err)
     srv->job_nice = getpriority(PRIO_PROCESS, 0);
     if (errno == 0 && setpriority(PRIO_PROCESS, 0, srv->job_nice - PRIORITY_BOOST) == 0)
         srv->niced = 1;
-    {
+    if (!srv->opt.no_realtime) {
         /* A nice level is not enough: the loop reads as much as the floods write, so it
          * uses its whole fair share and, preempted, waits 20-50 ms for the CPU again. The
          * lowest real-time priority puts it before every job whenever it has work, and its

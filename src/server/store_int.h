@@ -28,7 +28,9 @@
  * loop, is off while the thread runs). */
 #define CHECKPOINT_FRAMES 1024
 
-/* X(id, sql): every statement, prepared once at open and reset after each use. */
+/* X(id, sql): every statement, prepared once at open and reset after each use. A job's
+ * update leaves run_id, idx and action alone (a job never changes run): setting them
+ * rewrote the jobs_run index and checked the run's foreign key at every job's end. */
 #define STATEMENTS(X)                                                                              \
     X(ST_BEGIN, "BEGIN")                                                                           \
     X(ST_COMMIT, "COMMIT")                                                                         \
@@ -52,8 +54,7 @@
       "INSERT INTO jobs(id, run_id, idx, \"action\", status, attempt, restarts, pid, pid_start,"   \
       " has_exit, exit_code, signal, started_at_ms, ended_at_ms, error, dropped, crash_loop)"      \
       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"        \
-      " ON CONFLICT(id) DO UPDATE SET run_id = excluded.run_id, idx = excluded.idx,"               \
-      " \"action\" = excluded.\"action\", status = excluded.status,"                               \
+      " ON CONFLICT(id) DO UPDATE SET status = excluded.status,"                                   \
       " attempt = excluded.attempt, restarts = excluded.restarts, pid = excluded.pid,"             \
       " pid_start = excluded.pid_start, has_exit = excluded.has_exit,"                             \
       " exit_code = excluded.exit_code, signal = excluded.signal,"                                 \

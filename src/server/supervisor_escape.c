@@ -220,6 +220,12 @@ void hpd__signal_escapees(hpd_server *srv, hpd_job *job, int sig, int leader_gon
     int pid;
 
     if (srv->cgroup_dir) {
+        /* With the leader gone, a cgroup that can be removed holds no process (a zombie
+         * leader is not counted): nothing escaped, and the job's cgroup is gone in one
+         * call instead of a cgroup.kill written first. */
+        hpd__job_cgroup(srv, job, NULL, path, sizeof(path));
+        if (sig == SIGKILL && leader_gone && rmdir(path) == 0)
+            return;
         if (sig == SIGKILL) {
             hpd__job_cgroup(srv, job, "cgroup.kill", path, sizeof(path));
             if (hpd__write_text(path, "1") == 0)

@@ -437,15 +437,16 @@ void hpd__on_output(hpd_loop *loop, int fd, uint32_t events, void *data)
      * flooding pipe (epoll is level-triggered: what is left is read next turn). */
     size_t budget = READ_CHUNK;
 
-    (void)events;
     if (srv->out_turn != hpd_loop_turn(loop)) {
         size_t last = OUT_PER_TURN - srv->out_left; /* read in the last turn that read */
         srv->out_turn = hpd_loop_turn(loop);
         srv->out_left = OUT_PER_TURN;
-        if (srv->realtime && last < NAP_BELOW) {
+        if (srv->realtime && last < NAP_BELOW && !(events & EPOLLHUP)) {
             /* At real-time priority the loop would wake for every line a job writes and
              * read it alone: a read, a wait and a record per line. A short nap lets a
-             * trickle gather into one read (a call waits at most the nap). */
+             * trickle gather into one read (a call waits at most the nap). Not for a pipe
+             * whose writers are gone: nothing more comes, and every one-shot job ends so
+             * (the nap was a quarter of a millisecond of the loop's time per job). */
             struct timespec nap = {0, NAP_US * 1000};
             nanosleep(&nap, NULL);
         }

@@ -243,14 +243,16 @@ typedef struct child_failure {
 } child_failure;
 
 /* In the vfork child, on the daemon's memory and stack until exec: only async-signal-safe
- * calls, nothing that allocates, and it never returns. */
+ * calls, nothing that allocates, and it never returns. A failure is told through the
+ * report pipe (report_fd), or where the daemon's memory is shared for certain (the clone3
+ * child) written into *shared, which the daemon reads once the child has exited. */
 static void __attribute__((noreturn))
-child_exec(int out_fd, int err_fd, int report_fd, int cg_fd, int nice, const char *cwd, char **argv,
-           char **envp)
+child_exec(int out_fd, int err_fd, int report_fd, child_failure *shared, int cg_fd, int nice,
+           const char *cwd, char **argv, char **envp)
 {
     sigset_t all;
     child_failure f = {3, 0};
-    int devnull;
+    int devnull, rfd = report_fd;
 
     /* Into the job's cgroup before anything runs, so every descendant is born in it. */
     if (cg_fd >= 0 && write(cg_fd, "0", 1) != 1)
@@ -264,11 +266,16 @@ child_exec(int out_fd, int err_fd, int report_fd, int cg_fd, int nice, const cha
     sigprocmask(SIG_SETMASK, &all, NULL);
     devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
-        dup2(report_fd, 3) < 0)
+        (report_fd >= 0 && dup2(report_fd, 3) < 0))
         goto fail;
     /* Nothing of the daemon's leaks into the job: only 0, 1, 2 and the report pipe. */
-    syscall(SYS_close_range, 4U, ~0U, 0U);
-    fcntl(3, F_SETFD, FD_CLOEXEC);
+    if (report_fd >= 0) {
+        rfd = 3;
+        syscall(SYS_close_range, 4U, ~0U, 0U);
+        fcntl(3, F_SETFD, FD_CLOEXEC);
+    } else {
+        syscall(SYS_close_range, 3U, ~0U, 0U);
+    }
     if (cwd && chdir(cwd) != 0) {
         f.stage = 1;
         goto fail;
@@ -282,7 +289,9 @@ child_exec(int out_fd, int err_fd, int report_fd, int cg_fd, int nice, const cha
     execvpe(argv[0], argv, envp);
 fail:
     f.err = errno;
-    if (write(3, &f, sizeof(f)) < 0) {
+    if (shared)
+        *shared = f;
+    else if (write(rfd, &f, sizeof(f)) < 0) {
         /* nothing left to tell */
     }
     _exit(127);
@@ -300,7 +309,7 @@ static pid_t spawn_child(int out_fd, int err_fd, int report_fd, int cg_fd, int n
     pid_t pid = vfork();
 
     if (pid == 0)
-        child_exec(out_fd, err_fd, report_fd, cg_fd, nice, cwd, argv, envp);
+        child_exec(out_fd, err_fd, report_fd, NULL, cg_fd, nice, cwd, argv, envp);
     return pid;
 }
 
@@ -332,7 +341,8 @@ enum { CLONE3_STACK = 256 * 1024, CLONE3_GUARD = 4096 };
 
 /* What the child needs, in the memory it shares with the daemon until it execs. */
 static struct {
-    int out_fd, err_fd, report_fd, nice;
+    int out_fd, err_fd, nice;
+    child_failure *report;
     const char *cwd;
     char **argv, **envp;
 } clone3_child;
@@ -340,7 +350,7 @@ static int clone3_refused;
 
 static void __attribute__((noreturn)) clone3_entry(void)
 {
-    child_exec(clone3_child.out_fd, clone3_child.err_fd, clone3_child.report_fd, -1,
+    child_exec(clone3_child.out_fd, clone3_child.err_fd, -1, clone3_child.report, -1,
                clone3_child.nice, clone3_child.cwd, clone3_child.argv, clone3_child.envp);
 }
 
@@ -370,8 +380,10 @@ static pid_t clone3_spawn(struct clone3_args *args, void (*entry)(void))
 }
 
 /* The child in the cgroup whose directory is cg_dir (-1: none) with its pidfd, or -1 with
- * errno; ENOSYS when clone3 cannot be used here. */
-static pid_t spawn_clone3(int out_fd, int err_fd, int report_fd, int cg_dir, int nice,
+ * errno; ENOSYS when clone3 cannot be used here. The child shares the daemon's memory
+ * until it execs or exits (CLONE_VM | CLONE_VFORK): a failure is written into *report,
+ * with no pipe to make, read and close for each job. */
+static pid_t spawn_clone3(int out_fd, int err_fd, child_failure *report, int cg_dir, int nice,
                           const char *cwd, char **argv, char **envp, int *pidfd)
 {
     static char *stack;
@@ -394,7 +406,7 @@ static pid_t spawn_clone3(int out_fd, int err_fd, int report_fd, int cg_dir, int
     }
     clone3_child.out_fd = out_fd;
     clone3_child.err_fd = err_fd;
-    clone3_child.report_fd = report_fd;
+    clone3_child.report = report;
     clone3_child.nice = nice;
     clone3_child.cwd = cwd;
     clone3_child.argv = argv;
@@ -414,10 +426,10 @@ static pid_t spawn_clone3(int out_fd, int err_fd, int report_fd, int cg_dir, int
     return pid;
 }
 #else
-static pid_t spawn_clone3(int out_fd, int err_fd, int report_fd, int cg_dir, int nice,
+static pid_t spawn_clone3(int out_fd, int err_fd, child_failure *report, int cg_dir, int nice,
                           const char *cwd, char **argv, char **envp, int *pidfd)
 {
-    (void)out_fd, (void)err_fd, (void)report_fd, (void)cg_dir, (void)nice, (void)cwd;
+    (void)out_fd, (void)err_fd, (void)report, (void)cg_dir, (void)nice, (void)cwd;
     (void)argv, (void)envp, (void)pidfd;
     errno = ENOSYS;
     return -1;
@@ -459,8 +471,8 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
     char **argv = NULL, **envp = NULL;
     int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1}, cg_fd = -1, cg_dir = -1;
     int pidfd = -1, nice, fresh_cgroup = 0;
-    child_failure f;
-    ssize_t n;
+    child_failure f = {0, 0};
+    ssize_t n = 0;
     pid_t pid;
 
     job->attempt++;
@@ -490,7 +502,7 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
             goto failed;
         }
     }
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
         snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
         goto failed;
     }
@@ -507,10 +519,15 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
         errno = ENOSYS;
         pid = -1;
     } else {
-        pid = spawn_clone3(out[1], err[1], report[1], cg_dir, nice, a->cwd, argv, envp, &pidfd);
+        pid = spawn_clone3(out[1], err[1], &f, cg_dir, nice, a->cwd, argv, envp, &pidfd);
     }
     if (pid < 0 && errno == ENOSYS) {
-        /* vfork, and the child writes itself into cgroup.procs */
+        /* vfork, and the child writes itself into cgroup.procs; where vfork is a fork
+         * (valgrind) only a pipe carries the report */
+        if (pipe2(report, O_CLOEXEC) != 0) {
+            snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
+            goto failed;
+        }
         if (cg_dir >= 0 && (cg_fd = openat(cg_dir, "cgroup.procs", O_WRONLY | O_CLOEXEC)) < 0) {
             hpd__job_cgroup(srv, job, "cgroup.procs", why, sizeof(why));
             snprintf(why + strlen(why), sizeof(why) - strlen(why), ": %s", strerror(errno));
@@ -530,13 +547,18 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
     cg_fd = cg_dir = -1;
     close(out[1]);
     close(err[1]);
-    close(report[1]);
-    out[1] = err[1] = report[1] = -1;
-    do
-        n = read(report[0], &f, sizeof(f));
-    while (n < 0 && errno == EINTR);
-    close(report[0]);
-    report[0] = -1;
+    out[1] = err[1] = -1;
+    if (report[0] >= 0) {
+        close(report[1]);
+        report[1] = -1;
+        do
+            n = read(report[0], &f, sizeof(f));
+        while (n < 0 && errno == EINTR);
+        close(report[0]);
+        report[0] = -1;
+    } else if (f.stage != 0) {
+        n = (ssize_t)sizeof(f);
+    }
     if (n == (ssize_t)sizeof(f)) {
         waitpid(pid, NULL, 0);
         if (pidfd >= 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The terminal and the one poll() loop: curses set up and restored (even on a crash), the
  * signals through a self-pipe, keys read, the events follower's pipe (a change fetched at
- * once, a failure flashed), the refresh timer and the redraw. */
+ * once, a failure flashed), the refresh timer (refresh.c decides what a tick fetches) and
+ * the redraw. */
 #include "config.h"
 
 #include "tui/app_int.h"
@@ -140,22 +141,29 @@ static void read_signals(tui_app *app)
 }
 
 /* What the events follower brought: the events into the model, a look at the view at
- * once (a change shows without waiting for the timer), a failure flashed in the status
- * line and, with --bell, rung. Returns 1 when the view should be refreshed now. */
+ * once when one concerns it (a change shows without waiting for the timer), a failure
+ * flashed in the status line and, with --bell, rung. Following again (a server back, or
+ * the first answer) or events lost fetch the view whole, since events were missed.
+ * Returns 1 when the view should be fetched now. */
 static int take_events(tui_app *app)
 {
     int state = 0, fresh = 0;
     hp_event_page *page = tui_events_take(app->events, &state);
 
     if (state != app->events_state) {
+        if (state == TUI_EVENTS_FOLLOWING)
+            app->refetch = TUI_REFETCH_FORCE;
         app->events_state = state;
         app->dirty = 1;
     }
+    if (page && page->dropped > 0)
+        app->refetch = TUI_REFETCH_FORCE;
     if (!page)
-        return 0;
-    fresh = page->n_events > 0;
+        return app->refetch != 0;
     for (size_t i = 0; i < page->n_events; i++) {
         const hp_event *e = &page->events[i];
+        if (tui__event_concerns(app, e))
+            fresh = 1;
         if (!tui_event_is_failure(e))
             continue;
         tui_app_status(app, 1, "! %s%s%s", e->service ? e->service : "", e->service ? ": " : "",
@@ -164,9 +172,11 @@ static int take_events(tui_app *app)
         if (app->bell)
             beep();
     }
+    app->dirty |= page->n_events > 0; /* the Events view and its count */
     tui_model_events_add(&app->model, page);
-    app->dirty |= fresh;
-    return fresh;
+    if (fresh && !app->refetch)
+        app->refetch = TUI_REFETCH;
+    return app->refetch != 0;
 }
 
 void tui__loop(tui_app *app)
@@ -187,7 +197,7 @@ void tui__loop(tui_app *app)
             }
             app->behind = 0;
             if (!app->paused) /* `Z`: what is shown stays until `Z` again */
-                tui__refresh_data(app, 0);
+                tui__refresh_tick(app);
             next = now + (app->behind ? 0 : app->burst ? BURST_MS : app->interval_ms);
             if (app->burst)
                 app->burst--;

@@ -121,5 +121,9 @@ void tui__term_start(void);
 /* endwin, and a crash no longer needs it. */
 void tui__term_stop(void);
 void tui__loop(tui_app *app);
+/* What the events follower handed over (its state TUI_EVENTS_*, page taken, may be NULL):
+ * into the model, a failure flashed, app->refetch set when the view must be fetched.
+ * Returns 1 when the next tick should come now. */
+int tui__events_in(tui_app *app, int state, hp_event_page *page);
 
 #endif

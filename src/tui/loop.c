@@ -143,12 +143,10 @@ static void read_signals(tui_app *app)
 /* What the events follower brought: the events into the model, a look at the view at
  * once when one concerns it (a change shows without waiting for the timer), a failure
  * flashed in the status line and, with --bell, rung. Following again (a server back, or
- * the first answer) or events lost fetch the view whole, since events were missed.
- * Returns 1 when the view should be fetched now. */
-static int take_events(tui_app *app)
+ * the first answer) or events lost fetch the view whole, since events were missed. */
+int tui__events_in(tui_app *app, int state, hp_event_page *page)
 {
-    int state = 0, fresh = 0;
-    hp_event_page *page = tui_events_take(app->events, &state);
+    int fresh = 0;
 
     if (state != app->events_state) {
         if (state == TUI_EVENTS_FOLLOWING)
@@ -177,6 +175,14 @@ static int take_events(tui_app *app)
     if (fresh && !app->refetch)
         app->refetch = TUI_REFETCH;
     return app->refetch != 0;
+}
+
+static int take_events(tui_app *app)
+{
+    int state = 0;
+    hp_event_page *page = tui_events_take(app->events, &state);
+
+    return tui__events_in(app, state, page);
 }
 
 void tui__loop(tui_app *app)

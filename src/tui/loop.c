@@ -225,8 +225,15 @@ void tui__loop(tui_app *app)
         }
         if (fds[1].revents & POLLIN)
             read_signals(app);
-        if ((fds[2].revents & POLLIN) && take_events(app))
-            next = tui_now_ms(); /* what changed is fetched now, not at the next tick */
+        if (fds[2].revents & POLLIN) {
+            long long flashed = app->flash_until;
+            if (take_events(app))
+                next = tui_now_ms(); /* what changed is fetched now, not at the next tick */
+            if (app->flash_until != flashed) { /* a failure shows before that fetch */
+                tui__render(app);
+                app->dirty = 0;
+            }
+        }
         if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
             app->quit = 1;
             break;

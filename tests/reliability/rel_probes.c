@@ -254,11 +254,19 @@ static int no_probe_leftover(void *ud)
 
 /* The probe writes its cgroup and, once, leaves a process behind in a session of its own
  * (out of reach of its process group); the job writes its cgroup. With cgroups both are
- * the job's, and the stop's cgroup.kill takes the leftover; without, the job's marker. */
+ * the job's, and the stop's cgroup.kill takes the leftover; without (_i = 1:
+ * --no-cgroups), the job's marker, which the probe's environment carries. */
 START_TEST(exec_probe_runs_in_the_jobs_cgroup_and_leaves_nothing_after_a_stop)
 {
     seen s = {.service = "cg", .want_service = "running", .want_health = "healthy"};
     char *job_cg, *probe_cg;
+
+    if (_i) {
+        int status = hpt_server_signal_and_wait(SIGTERM, DEADLINE_MS);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wait status 0x%x", status);
+        hpt_server_extra_args("--no-cgroups", NULL);
+        hpt_server_start();
+    }
 
     start_probed("cg", "cat /proc/self/cgroup > job.cg; exec sleep 1000",
                  "{\"exec\":\"sh -c 'cat /proc/self/cgroup > probe.cg.new && "
@@ -385,7 +393,8 @@ static Suite *rel_probes_suite(void)
     tcase_add_test(tc, http_probe_sees_500_then_200);
     tcase_add_test(tc, exec_probe_that_hangs_is_killed_and_leaves_nothing);
     tcase_add_test(tc, exec_probe_runs_with_the_actions_env_and_cwd);
-    tcase_add_test(tc, exec_probe_runs_in_the_jobs_cgroup_and_leaves_nothing_after_a_stop);
+    tcase_add_loop_test(tc, exec_probe_runs_in_the_jobs_cgroup_and_leaves_nothing_after_a_stop, 0,
+                        2);
     tcase_add_test(tc, dependant_waits_until_its_dependency_is_healthy);
     tcase_add_test(tc, an_upgrade_keeps_the_health_and_the_probes_going);
     suite_add_tcase(s, tc);

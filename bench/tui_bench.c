@@ -4,22 +4,27 @@
  * running services, time to show the Jobs view with 10 000 jobs on the server, a job's log
  * in follow mode fed about 100 000 lines/s, the time from a crash to its flash (events), the Logs
  * view over a job of 1 000 000 lines (g, / and & beyond the ring), and the dashboard's peak RSS in
- * each. Usage: bench/tui_bench [PATH_TO_hero_proc_server] [PATH_TO_hero_proc_tui] [window] (window:
- * only the 1 000 000-line log) */
+ * each. Usage: bench/tui_bench [PATH_TO_hero_proc_server] [PATH_TO_hero_proc_tui]
+ * [window|events|probes] (window: only the 1 000 000-line log; events: only idle CPU and
+ * crash to screen; probes: the same on 200 services probed every 5 s, half by tcp to a
+ * local listener, half by an exec of `true`) */
 #include "config.h"
 
 #include "bench/bench_common.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +62,34 @@ static double cpu_s(pid_t pid)
     if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Time on a CPU of every thread of pid in seconds from the scheduler's nanosecond count
+ * (/proc/PID/task/TID/schedstat): finer than the 10 ms ticks of utime + stime. */
+static double run_s(pid_t pid)
+{
+    char path[320];
+    struct dirent *e;
+    double sum = 0;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    if (!(d = opendir(path)))
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        unsigned long long ns = 0;
+        FILE *f;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
+        if ((f = fopen(path, "r")) != NULL) {
+            if (fscanf(f, "%llu", &ns) == 1)
+                sum += (double)ns / 1e9;
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return sum;
 }
 
 /* ---- the dashboard in a pty, and a small terminal emulator for its screen ---------------- */
@@ -382,24 +415,33 @@ static void stop_tui(term *t)
 
 /* ---- the scenarios ----------------------------------------------------------------------- */
 
-/* (a) idle CPU over 20 s with 200 running services at the default 1 s interval. */
-static void idle_cpu(const char *tui, const char *dir)
+/* (a) idle CPU over 20 s with 200 running services at the default 1 s interval; view (NULL:
+ * Services) is a key that opens another view first, showing seen. */
+static void idle_cpu(const char *tui, const char *dir, const char *label, const char *view,
+                     const char *seen)
 {
     term *t = start_tui(tui, dir);
-    double c0, c1, t0, el;
+    double c0, c1, r0, r1, t0, el;
 
     if (wait_screen(t, "svc0", 1, 10000) < 0)
         fprintf(stderr, "tui_bench: the services did not show\n");
+    if (view) {
+        keys(t, view);
+        if (wait_screen(t, seen, 1, 10000) < 0)
+            fprintf(stderr, "tui_bench: the view did not show '%s'\n", seen);
+    }
     pump(t, 3000);
     c0 = cpu_s(t->pid);
+    r0 = run_s(t->pid);
     t0 = bench_now_s();
     t->bytes = 0;
     pump(t, 20000);
     c1 = cpu_s(t->pid);
+    r1 = run_s(t->pid);
     el = bench_now_s() - t0;
-    printf("%-44s %6.2f %% of one core (%.2f s CPU in %.1f s, %llu bytes to the tty)\n",
-           "(a) idle CPU, 200 running services, events on", 100 * (c1 - c0) / el, c1 - c0, el,
-           t->bytes);
+    printf("%-44s %6.2f %% of one core (%.2f s CPU in %.1f s, %llu bytes to the tty; "
+           "scheduler: %.3f %%)\n",
+           label, 100 * (c1 - c0) / el, c1 - c0, el, t->bytes, 100 * (r1 - r0) / el);
     printf("%-44s %6ld kB\n", "(d) peak RSS (VmHWM), idle", bench_status_kb(t->pid, "VmHWM"));
     stop_tui(t);
 }
@@ -680,6 +722,69 @@ static void log_window(const char *tui, const char *dir)
     stop_tui(t);
 }
 
+/* A forked listener on 127.0.0.1 that accepts and closes, for the tcp probes: its port,
+ * its pid in *pid. */
+static int tcp_listener(pid_t *pid)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 256) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        perror("tui_bench: listener");
+        exit(1);
+    }
+    *pid = fork();
+    if (*pid == 0) {
+        for (;;) {
+            int c = accept(fd, NULL, NULL);
+            if (c >= 0)
+                close(c);
+        }
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* 200 services whose job sleeps, probed: even ones by tcp to port, odd ones by an exec of
+ * `true`; returns once every job is healthy (or after 60 s, said). */
+static void probed_services(int port)
+{
+    double t0 = bench_now_s();
+    int healthy = 0;
+
+    for (int i = 0; i < 200; i++) {
+        char params[640], probe[96];
+        if (i % 2 == 0)
+            snprintf(probe, sizeof(probe), "{\"tcp\":\"127.0.0.1:%d\"}", port);
+        else
+            snprintf(probe, sizeof(probe), "{\"exec\":\"true\"}");
+        snprintf(params, sizeof(params),
+                 "{\"config\":{\"name\":\"svc%03d\",\"description\":\"bench service %d\","
+                 "\"actions\":[{\"name\":\"start\",\"script\":\"sleep 100000\","
+                 "\"probe\":%s}]}}",
+                 i, i, probe);
+        cJSON_Delete(bench_call("service.set", params));
+        snprintf(params, sizeof(params), "{\"name\":\"svc%03d\"}", i);
+        cJSON_Delete(bench_call("service.start", params));
+    }
+    while (bench_now_s() - t0 < 60) {
+        cJSON *l = bench_call("job.list", "{\"status\":\"running\",\"limit\":1000}");
+        cJSON *jobs = cJSON_GetObjectItem(l, "jobs"), *j;
+        healthy = 0;
+        cJSON_ArrayForEach (j, jobs) {
+            cJSON *h = cJSON_GetObjectItem(j, "health");
+            healthy += cJSON_IsString(h) && strcmp(h->valuestring, "healthy") == 0;
+        }
+        cJSON_Delete(l);
+        if (healthy == 200)
+            break;
+        usleep(200 * 1000);
+    }
+    printf("%-44s %6d of 200 in %.1f s\n", "probed services healthy", healthy, bench_now_s() - t0);
+}
+
 int main(int argc, char **argv)
 {
     const char *server = argc > 1 ? argv[1] : "./hero_proc_server";
@@ -696,6 +801,19 @@ int main(int argc, char **argv)
     if (argc > 3 && strcmp(argv[3], "window") == 0)
         goto window;
     pid = bench_start_server("tui_bench", server, dir);
+    if (argc > 3 && strcmp(argv[3], "probes") == 0) {
+        pid_t listener;
+        int port = tcp_listener(&listener);
+        probed_services(port);
+        idle_cpu(tui, dir, "(a) idle CPU, 200 probed, Services view", NULL, NULL);
+        idle_cpu(tui, dir, "(a) idle CPU, 200 probed, Runs view", "2", "STARTED");
+        idle_cpu(tui, dir, "(a) idle CPU, 200 probed, Events view", "5", "KIND");
+        crash_to_screen(tui, dir);
+        bench_stop_server(pid);
+        kill(listener, SIGKILL);
+        waitpid(listener, NULL, 0);
+        goto done;
+    }
     for (int i = 0; i < 200; i++) {
         char params[512];
         snprintf(params, sizeof(params),
@@ -706,7 +824,7 @@ int main(int argc, char **argv)
         snprintf(params, sizeof(params), "{\"name\":\"svc%03d\"}", i);
         cJSON_Delete(bench_call("service.start", params));
     }
-    idle_cpu(tui, dir);
+    idle_cpu(tui, dir, "(a) idle CPU, 200 running services, events on", NULL, NULL);
     crash_to_screen(tui, dir);
     if (argc > 3 && strcmp(argv[3], "events") == 0) {
         bench_stop_server(pid);

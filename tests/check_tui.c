@@ -1810,6 +1810,115 @@ START_TEST(a_server_without_events_wait_is_told_apart_and_polled)
 }
 END_TEST
 
+/* A page of one event as the follower hands it over (the loop takes it). */
+static hp_event_page *one_event(const char *kind, const char *service, int64_t run_id,
+                                int64_t dropped)
+{
+    hp_event_page *p = calloc(1, sizeof(*p));
+
+    ck_assert_ptr_nonnull(p);
+    p->events = calloc(1, sizeof(*p->events));
+    ck_assert_ptr_nonnull(p->events);
+    p->n_events = 1;
+    p->dropped = dropped;
+    p->events[0] = (hp_event){.seq = 1,
+                              .kind = strdup(kind),
+                              .service = service ? strdup(service) : NULL,
+                              .run_id = run_id,
+                              .text = strdup(kind)};
+    return p;
+}
+
+/* The RPCs one tick made (the store's health not due: it is not what is counted). */
+static int64_t tick_calls(tui_app *app)
+{
+    tui_model *m = tui_app_model(app);
+    int64_t before = m->calls;
+
+    m->store_at_ms = tui_now_ms();
+    tui_app_headless_tick(app);
+    return m->calls - before;
+}
+
+static int web_inactive(void *ud)
+{
+    cJSON *st = hpt_ok("service.status", hpt_name("web"));
+    int done = strcmp(hpt_str(st, "status"), "inactive") == 0;
+
+    (void)ud;
+    cJSON_Delete(st);
+    return done;
+}
+
+/* Following events, a tick asks the server only when an event concerned the view, events
+ * were lost or following began, or for the cost of a running service; without events
+ * every tick polls. */
+START_TEST(following_events_a_tick_fetches_only_what_an_event_concerns)
+{
+    tui_app *app = tui_app_headless_new(hpt_socket_path(), 0);
+    tui_model *m = tui_app_model(app);
+    tui_frame *f;
+    hp_error err;
+    cJSON *r;
+    int64_t run_id;
+
+    m->client = hp_factory_local_uds(hpt_socket_path(), &err);
+    ck_assert_msg(m->client != NULL, "%s", err.message);
+    hpt_service_set("web", "stop", hpt_script("serve", "exec sleep 600"), NULL);
+    tui_app_show(app, &tui_view_runs, NULL);
+    /* The follower has not answered yet: each tick polls, as with an older server. */
+    ck_assert_int_eq(tick_calls(app), 1);
+    ck_assert_int_eq(tick_calls(app), 1);
+
+    /* Following: the view fetched whole once, then nothing while nothing happens. */
+    tui_app_headless_events(app, TUI_EVENTS_FOLLOWING, NULL);
+    ck_assert_int_eq(tick_calls(app), 1);
+    ck_assert_int_eq(tick_calls(app), 0);
+    ck_assert_int_eq(tick_calls(app), 0);
+
+    /* web started: its event brings its run into the Runs view at the next tick. */
+    r = hpt_ok("service.start", hpt_name("web"));
+    run_id = hpt_int(r, "id");
+    cJSON_Delete(r);
+    tui_app_headless_events(app, TUI_EVENTS_FOLLOWING, one_event("job_started", "web", run_id, 0));
+    ck_assert_int_eq(tick_calls(app), 1);
+    ck_assert_ptr_nonnull(m->runs);
+    ck_assert_int_eq(m->runs->n_runs, 1);
+    ck_assert_int_eq(tick_calls(app), 0);
+
+    /* The Jobs of another run: web's events do not concern it. */
+    f = tui_app_push(app, &tui_view_jobs, &(tui_frame){.run_id = run_id + 1000});
+    f->ops->update(app, f, 1); /* the first look, as the key that opens it does */
+    tui_app_headless_events(app, TUI_EVENTS_FOLLOWING, one_event("job_exited", "web", run_id, 0));
+    ck_assert_int_eq(tick_calls(app), 0);
+
+    /* Services with web running: its CPU% and MEM move without events, asked each tick. */
+    f = tui_app_show(app, &tui_view_services, NULL);
+    f->ops->update(app, f, 1);
+    ck_assert_int_eq(tick_calls(app), 1);
+    ck_assert_int_eq(tick_calls(app), 1);
+    /* Stopped, nothing runs: the view is quiet again. */
+    cJSON_Delete(hpt_ok("service.stop", hpt_name("web")));
+    ck_assert(hpt_wait_until(web_inactive, NULL, 10000));
+    tui_app_headless_events(app, TUI_EVENTS_FOLLOWING, one_event("run_ended", "web", run_id, 0));
+    ck_assert_int_eq(tick_calls(app), 1);
+    ck_assert_int_eq(tick_calls(app), 0);
+    /* An ad-hoc run changes no service. */
+    tui_app_headless_events(app, TUI_EVENTS_FOLLOWING, one_event("run_ended", NULL, 77, 0));
+    ck_assert_int_eq(tick_calls(app), 0);
+    /* Events lost by the server's ring: the view fetched whole. */
+    tui_app_headless_events(app, TUI_EVENTS_FOLLOWING, one_event("job_started", NULL, 78, 5));
+    ck_assert_int_eq(tick_calls(app), 1);
+    ck_assert_int_eq(tick_calls(app), 0);
+
+    /* The follower lost the server: polling again at each tick. */
+    tui_app_headless_events(app, TUI_EVENTS_TRYING, NULL);
+    ck_assert_int_eq(tick_calls(app), 1);
+    ck_assert_int_eq(tick_calls(app), 1);
+    tui_app_headless_free(app);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tui");
@@ -1867,6 +1976,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_job_log_larger_than_the_ring_is_a_window_that_g_slash_and_ampersand_move);
     tcase_add_test(tc, the_follower_hands_a_failure_to_the_loop);
     tcase_add_test(tc, a_server_without_events_wait_is_told_apart_and_polled);
+    tcase_add_test(tc, following_events_a_tick_fetches_only_what_an_event_concerns);
     suite_add_tcase(s, tc);
     return s;
 }

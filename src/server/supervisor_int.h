@@ -51,6 +51,10 @@ hpd_job *hpd__job_by_pid(hpd_server *srv, pid_t pid);
  * NULL with a reason in why. Free with hpd__job_env_free: it holds resolved secrets. */
 char **hpd__job_env(hpd_server *srv, const hpd_job *job, char *why, size_t why_len);
 void hpd__job_env_free(char **envp);
+/* An exec probe of job spawned like the job (its session, the job's cgroup when there are
+ * cgroups): its pid, or -1 with a reason in why. */
+pid_t hpd__spawn_probe(hpd_server *srv, const hpd_job *job, const char *cwd, char **argv,
+                       char **envp, char *why, size_t why_len);
 
 /* The run whose rows are written once after its start (run.submit): its earlier saves
  * wait (supervisor_output.c). */

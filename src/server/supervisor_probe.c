@@ -11,9 +11,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,19 +134,15 @@ static void on_exec_timeout(hpd_loop *loop, uint64_t id, void *data)
     probe_result(st, 0, detail);
 }
 
-/* posix_spawn (a vfork underneath) into a new session: stdin and stdout/stderr on
- * /dev/null, no fd of the daemon's, the signal mask and handlers reset, the action's
- * cwd and the job's own environment (its secrets and marker included). */
+/* Spawned like the job (hpd__spawn_probe: a new session, in the job's cgroup), stdio on
+ * /dev/null, the action's cwd and the job's own environment (its secrets and marker). */
 static void start_exec(hpd_probe_run *st)
 {
     hpd_job *job = st->job;
     const hp_action_spec *a = &job->run->actions[job->index];
     char why[512] = "", **argv = NULL, **envp = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    sigset_t none, all;
     hp_error err;
-    int rc;
+    pid_t pid;
 
     argv = hp_split_command(a->probe.target, &err);
     if (!argv) {
@@ -158,28 +152,10 @@ static void start_exec(hpd_probe_run *st)
     envp = hpd__job_env(st->srv, job, why, sizeof(why));
     if (!envp)
         goto out;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr,
-                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    if (a->cwd)
-        posix_spawn_file_actions_addchdir_np(&fa, a->cwd);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    rc = posix_spawnp(&st->pid, argv[0], &fa, &attr, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-        st->pid = 0;
-        snprintf(why, sizeof(why), "cannot execute '%s': %s", argv[0], strerror(rc));
+    pid = hpd__spawn_probe(st->srv, job, a->cwd, argv, envp, why, sizeof(why));
+    if (pid < 0)
         goto out;
-    }
+    st->pid = pid;
     st->timer = hpd_loop_timer(st->srv->loop, (uint64_t)a->probe.timeout_ms, on_exec_timeout, st);
 out:
     hp_argv_free(argv);

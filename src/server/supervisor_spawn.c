@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Spawning a job (argv, environment with its secrets, vfork and exec into its own
- * session and cgroup, the exec report) and stopping one (SIGTERM, SIGKILL after the grace). */
+ * session and cgroup, the exec report), its exec probes the same way, and stopping a job
+ * (SIGTERM, SIGKILL after the grace). */
 #include "config.h"
 
 #include "server/probe.h"
@@ -435,6 +436,65 @@ static pid_t spawn_clone3(int out_fd, int err_fd, child_failure *report, int cg_
     return -1;
 }
 #endif
+
+/* An exec probe is spawned like its job (child_exec: its own session, the signals reset,
+ * no fd of the daemon's, the niceness of jobs) and, with cgroups, into the job's cgroup
+ * before it runs: what it costs is the job's, and the cgroup.kill of a stop takes
+ * whatever it left behind, even what left its session. stdout and stderr on /dev/null. */
+pid_t hpd__spawn_probe(hpd_server *srv, const hpd_job *job, const char *cwd, char **argv,
+                       char **envp, char *why, size_t why_len)
+{
+    int devnull = -1, report[2] = {-1, -1}, cg_fd = -1;
+    child_failure f;
+    pid_t pid = -1;
+    ssize_t n;
+
+    devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (devnull < 0 || pipe2(report, O_CLOEXEC) != 0) {
+        snprintf(why, why_len, "probe exec: %s", strerror(errno));
+        goto out;
+    }
+    if (srv->cgroup_dir) {
+        char path[PATH_MAX];
+        hpd__job_cgroup(srv, job, "cgroup.procs", path, sizeof(path));
+        cg_fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (cg_fd < 0) {
+            snprintf(why, why_len, "probe exec: cgroup %.400s: %s", path, strerror(errno));
+            goto out;
+        }
+    }
+    find_dispositions();
+    pid = spawn_child(devnull, devnull, report[1], cg_fd, srv->niced ? srv->job_nice : INT_MIN, cwd,
+                      argv, envp);
+    if (pid < 0) {
+        snprintf(why, why_len, "probe exec: fork: %s", strerror(errno));
+        goto out;
+    }
+    close(report[1]);
+    report[1] = -1;
+    do
+        n = read(report[0], &f, sizeof(f));
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof(f)) {
+        waitpid(pid, NULL, 0);
+        pid = -1;
+        if (f.stage == 1)
+            snprintf(why, why_len, "cwd '%s': %s", cwd, strerror(f.err));
+        else if (f.stage == 2)
+            snprintf(why, why_len, "cannot execute '%s': %s", argv[0], strerror(f.err));
+        else
+            snprintf(why, why_len, "cannot set up the probe: %s", strerror(f.err));
+    }
+out:
+    if (devnull >= 0)
+        close(devnull);
+    if (cg_fd >= 0)
+        close(cg_fd);
+    for (int i = 0; i < 2; i++)
+        if (report[i] >= 0)
+            close(report[i]);
+    return pid;
+}
 
 /* Marks a job ended with a final state and a reason; runs the scheduler afterwards. */
 void hpd__job_end(hpd_server *srv, hpd_job *job, hpd_job_state state, const char *error)

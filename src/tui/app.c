@@ -432,6 +432,16 @@ const tui_frame *tui_app_top(tui_app *app)
     return tui__top(app);
 }
 
+void tui_app_headless_events(tui_app *app, int state, hp_event_page *page)
+{
+    tui__events_in(app, state, page);
+}
+
+void tui_app_headless_tick(tui_app *app)
+{
+    tui__refresh_tick(app);
+}
+
 /* ---- start-up ------------------------------------------------------------------------- */
 
 static void usage(FILE *out)

@@ -10,6 +10,9 @@
 #include <stddef.h>
 
 enum { MAX_DEPTH = 8, BURST_POLLS = 4, BURST_MS = 250, ESC = 27 };
+/* Following events: the view fetched at least this often all the same (what no event
+ * tells, such as another client's service.set); app->refetch's values. */
+enum { TUI_RESYNC_MS = 30000, TUI_REFETCH = 1, TUI_REFETCH_FORCE = 2 };
 /* f->filter (`/` of lists, `&` of logs), f->search, the `:` command line */
 enum { EDIT_FILTER = 1, EDIT_SEARCH = 2, EDIT_COMMAND = 3, EDIT_PROMPT = 4 };
 enum { HELP_LINES = 96, HELP_WIDTH = 84, CTRL_A = 1, CTRL_E = 5, CTRL_U = 21 };
@@ -56,6 +59,8 @@ struct tui_app {
     int events_state;          /* TUI_EVENTS_* as last taken */
     int bell;                  /* --bell: a failure rings */
     long long flash_until;     /* a failure shows in reverse until then (monotonic ms) */
+    int refetch;               /* TUI_REFETCH*: the next tick fetches the view (an event) */
+    long long resync_at;       /* following events: the view's next fetch all the same */
 };
 
 /* app.c: the frame stack and the actions (app->depth >= 1 once the app runs). */
@@ -87,6 +92,12 @@ void tui__marks_prune(tui_app *app, tui_frame *f);
 
 /* refresh.c: one look at the top view's data (force: even when nothing changed). */
 void tui__refresh_data(tui_app *app, int force);
+/* The timer's tick: the view fetched as refresh_data does when polling (no events
+ * followed), else only when app->refetch asks, TUI_RESYNC_MS passed, or the view shows
+ * what moves without events; else only the store's health and the clocks. */
+void tui__refresh_tick(tui_app *app);
+/* 1 when event e may change what the top view shows (its service, its run). */
+int tui__event_concerns(tui_app *app, const hp_event *e);
 
 /* render.c: the whole screen, chrome and top view and overlays. */
 void tui__render(tui_app *app);
@@ -110,5 +121,9 @@ void tui__term_start(void);
 /* endwin, and a crash no longer needs it. */
 void tui__term_stop(void);
 void tui__loop(tui_app *app);
+/* What the events follower handed over (its state TUI_EVENTS_*, page taken, may be NULL):
+ * into the model, a failure flashed, app->refetch set when the view must be fetched.
+ * Returns 1 when the next tick should come now. */
+int tui__events_in(tui_app *app, int state, hp_event_page *page);
 
 #endif

@@ -179,9 +179,23 @@ static int walk_marked(WINDOW *w, int width, const char *s, size_t *consumed, co
     memset(&st, 0, sizeof(st));
     while (i < len && used < width) {
         wchar_t wc;
-        size_t n = mbrtowc(&wc, s + i, len - i, &st);
+        size_t n;
         int cw;
 
+        if (!mk && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f) {
+            /* A run of printable ASCII in one call: most of what a view shows, and the
+             * one-character wide calls below cost most of an idle redraw. */
+            size_t j = i;
+            while (j < len && used + (int)(j - i) < width && (unsigned char)s[j] >= 0x20 &&
+                   (unsigned char)s[j] < 0x7f)
+                j++;
+            if (w)
+                waddnstr(w, s + i, (int)(j - i));
+            used += (int)(j - i);
+            i = j;
+            continue;
+        }
+        n = mbrtowc(&wc, s + i, len - i, &st);
         if (w && mk) {
             if (i >= mark_end && len - i >= mk->len &&
                 (mk->icase ? strncasecmp(s + i, mk->needle, mk->len)

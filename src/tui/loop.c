@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The terminal and the one poll() loop: curses set up and restored (even on a crash), the
  * signals through a self-pipe, keys read, the events follower's pipe (a change fetched at
- * once, a failure flashed), the refresh timer and the redraw. */
+ * once, a failure flashed), the refresh timer (refresh.c decides what a tick fetches) and
+ * the redraw. */
 #include "config.h"
 
 #include "tui/app_int.h"
@@ -140,22 +141,27 @@ static void read_signals(tui_app *app)
 }
 
 /* What the events follower brought: the events into the model, a look at the view at
- * once (a change shows without waiting for the timer), a failure flashed in the status
- * line and, with --bell, rung. Returns 1 when the view should be refreshed now. */
-static int take_events(tui_app *app)
+ * once when one concerns it (a change shows without waiting for the timer), a failure
+ * flashed in the status line and, with --bell, rung. Following again (a server back, or
+ * the first answer) or events lost fetch the view whole, since events were missed. */
+int tui__events_in(tui_app *app, int state, hp_event_page *page)
 {
-    int state = 0, fresh = 0;
-    hp_event_page *page = tui_events_take(app->events, &state);
+    int fresh = 0;
 
     if (state != app->events_state) {
+        if (state == TUI_EVENTS_FOLLOWING)
+            app->refetch = TUI_REFETCH_FORCE;
         app->events_state = state;
         app->dirty = 1;
     }
+    if (page && page->dropped > 0)
+        app->refetch = TUI_REFETCH_FORCE;
     if (!page)
-        return 0;
-    fresh = page->n_events > 0;
+        return app->refetch != 0;
     for (size_t i = 0; i < page->n_events; i++) {
         const hp_event *e = &page->events[i];
+        if (tui__event_concerns(app, e))
+            fresh = 1;
         if (!tui_event_is_failure(e))
             continue;
         tui_app_status(app, 1, "! %s%s%s", e->service ? e->service : "", e->service ? ": " : "",
@@ -164,9 +170,19 @@ static int take_events(tui_app *app)
         if (app->bell)
             beep();
     }
+    app->dirty |= page->n_events > 0; /* the Events view and its count */
     tui_model_events_add(&app->model, page);
-    app->dirty |= fresh;
-    return fresh;
+    if (fresh && !app->refetch)
+        app->refetch = TUI_REFETCH;
+    return app->refetch != 0;
+}
+
+static int take_events(tui_app *app)
+{
+    int state = 0;
+    hp_event_page *page = tui_events_take(app->events, &state);
+
+    return tui__events_in(app, state, page);
 }
 
 void tui__loop(tui_app *app)
@@ -187,7 +203,7 @@ void tui__loop(tui_app *app)
             }
             app->behind = 0;
             if (!app->paused) /* `Z`: what is shown stays until `Z` again */
-                tui__refresh_data(app, 0);
+                tui__refresh_tick(app);
             next = now + (app->behind ? 0 : app->burst ? BURST_MS : app->interval_ms);
             if (app->burst)
                 app->burst--;
@@ -209,8 +225,15 @@ void tui__loop(tui_app *app)
         }
         if (fds[1].revents & POLLIN)
             read_signals(app);
-        if ((fds[2].revents & POLLIN) && take_events(app))
-            next = tui_now_ms(); /* what changed is fetched now, not at the next tick */
+        if (fds[2].revents & POLLIN) {
+            long long flashed = app->flash_until;
+            if (take_events(app))
+                next = tui_now_ms(); /* what changed is fetched now, not at the next tick */
+            if (app->flash_until != flashed) { /* a failure shows before that fetch */
+                tui__render(app);
+                app->dirty = 0;
+            }
+        }
         if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
             app->quit = 1;
             break;

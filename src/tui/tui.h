@@ -258,6 +258,10 @@ void tui_app_render(tui_app *app);
 int tui_app_key(tui_app *app, int code, int func);
 /* The frame shown (borrowed). */
 const tui_frame *tui_app_top(tui_app *app);
+/* What the loop does with the events follower's hand-over (state TUI_EVENTS_*, page taken,
+ * may be NULL) and at a tick of its timer: the tests of what a tick fetches. */
+void tui_app_headless_events(tui_app *app, int state, hp_event_page *page);
+void tui_app_headless_tick(tui_app *app);
 
 /* The whole program: parses argv, runs the dashboard, restores the terminal. Returns
  * the exit status (0, 2 usage, 3 unreachable at start with no way on). */

@@ -2,7 +2,8 @@
 /* Reliability: health probes against a real daemon. A port that opens late turns a job
  * from unknown to healthy; one that never opens makes the service degraded, and restarted
  * with on_unhealthy; an http server answering 500 then 200; an exec probe that hangs is
- * killed without a trace; a dependant waits until its dependency is healthy. */
+ * killed without a trace; an exec probe runs in its job's cgroup and what it leaves behind
+ * goes with a stop; a dependant waits until its dependency is healthy. */
 #include "config.h"
 
 #include "tests/check_common.h"
@@ -225,6 +226,57 @@ START_TEST(exec_probe_runs_with_the_actions_env_and_cwd)
 }
 END_TEST
 
+static int probe_leftover(void *ud)
+{
+    (void)ud;
+    return hpt_count_cmdline("sleep 31.7") == 1;
+}
+
+static int no_probe_leftover(void *ud)
+{
+    (void)ud;
+    return hpt_count_cmdline("sleep 31.7") == 0;
+}
+
+/* The probe writes its cgroup and, once, leaves a process behind in a session of its own
+ * (out of reach of its process group); the job writes its cgroup. With cgroups both are
+ * the job's, and the stop's cgroup.kill takes the leftover; without (_i = 1:
+ * --no-cgroups), the job's marker, which the probe's environment carries. */
+START_TEST(exec_probe_runs_in_the_jobs_cgroup_and_leaves_nothing_after_a_stop)
+{
+    seen s = {.service = "cg", .want_service = "running", .want_health = "healthy"};
+    char *job_cg, *probe_cg;
+
+    if (_i) {
+        int status = hpt_server_signal_and_wait(SIGTERM, DEADLINE_MS);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wait status 0x%x", status);
+        hpt_server_extra_args("--no-cgroups", NULL);
+        hpt_server_start();
+    }
+
+    start_probed("cg", "cat /proc/self/cgroup > job.cg; exec sleep 1000",
+                 "{\"exec\":\"sh -c 'cat /proc/self/cgroup > probe.cg.new && "
+                 "mv probe.cg.new probe.cg; test -e left || { touch left; "
+                 "setsid sleep 31.7 >/dev/null 2>&1 & }; true'\",\"interval_ms\":200}",
+                 NULL);
+    ck_assert_msg(hpt_wait_until(look, &s, DEADLINE_MS), "status %s health %s (%s)", s.status,
+                  s.health, s.detail);
+    ck_assert_msg(hpt_wait_until(probe_leftover, NULL, DEADLINE_MS), "the probe left %d processes",
+                  hpt_count_cmdline("sleep 31.7"));
+    job_cg = hpt_read("job.cg");
+    probe_cg = hpt_read("probe.cg");
+    ck_assert_ptr_nonnull(job_cg);
+    ck_assert_ptr_nonnull(probe_cg);
+    if (strstr(job_cg, "/job-")) /* the daemon has cgroups here */
+        ck_assert_str_eq(probe_cg, job_cg);
+    cJSON_Delete(hpt_ok("service.stop", hpt_name("cg")));
+    ck_assert_msg(hpt_wait_until(no_probe_leftover, NULL, DEADLINE_MS),
+                  "%d processes the probe left outlived the stop", hpt_count_cmdline("sleep 31.7"));
+    free(job_cg);
+    free(probe_cg);
+}
+END_TEST
+
 /* The dependant "app" of a probed restart-always "db" is pending while db runs unhealthy
  * or unknown, and starts once db's probe passes. */
 typedef struct deps {
@@ -327,6 +379,8 @@ static Suite *rel_probes_suite(void)
     tcase_add_test(tc, http_probe_sees_500_then_200);
     tcase_add_test(tc, exec_probe_that_hangs_is_killed_and_leaves_nothing);
     tcase_add_test(tc, exec_probe_runs_with_the_actions_env_and_cwd);
+    tcase_add_loop_test(tc, exec_probe_runs_in_the_jobs_cgroup_and_leaves_nothing_after_a_stop, 0,
+                        2);
     tcase_add_test(tc, dependant_waits_until_its_dependency_is_healthy);
     tcase_add_test(tc, an_upgrade_keeps_the_health_and_the_probes_going);
     suite_add_tcase(s, tc);

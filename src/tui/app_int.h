@@ -56,6 +56,8 @@ struct tui_app {
     int events_state;          /* TUI_EVENTS_* as last taken */
     int bell;                  /* --bell: a failure rings */
     long long flash_until;     /* a failure shows in reverse until then (monotonic ms) */
+    struct tui_fleet *fleet;   /* the fleet's pollers once shown (`0`, --fleet), else NULL */
+    char context[64];          /* the context the connection was moved to ("": as started) */
 };
 
 /* app.c: the frame stack and the actions (app->depth >= 1 once the app runs). */

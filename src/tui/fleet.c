@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The fleet poller (fleet.h): one thread per host, each with its own hp_client (the SDK
- * handle is not shared between threads, and a thread blocked on a host that does not
- * answer blocks nobody else), a mutex over what they hand over and a pipe that wakes the
+/* The fleet poller (fleet.h): one thread drives every host's service.list at once through
+ * one libcurl multi handle (one easy handle, so one kept connection, per host; each with
+ * its own timeout, so a host that does not answer holds up nobody), with the SDK's JSON-RPC
+ * reply and type parsers; a mutex over what it hands over and a pipe that wake the
  * dashboard's poll(). It knows nothing of the screen. */
 #include "config.h"
 
@@ -9,7 +10,10 @@
 
 #include "builders/factory.h"
 #include "client/context.h"
+#include "client/endpoint.h"
+#include "client/jsonrpc.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -19,14 +23,27 @@
 #include <time.h>
 #include <unistd.h>
 
-/* One call's bound: a host that takes longer is marked slow, then down. */
-#define CALL_TIMEOUT_MS 3000
+/* One call's bound: a host that takes longer is marked slow (after the interval), then
+ * down. */
+#define CALL_TIMEOUT_MS    3000
+#define CONNECT_TIMEOUT_MS 2000
+/* A host's answer larger than this is refused (a list of 200 services is ~100 kB). */
+#define MAX_REPLY (64L << 20)
 
 typedef struct host {
     tui_fleet *fleet;
     char name[64];
-    pthread_t thread;
-    int started;
+    /* the poller's side */
+    CURL *easy; /* NULL when the endpoint could not be set up (reason says why) */
+    struct curl_slist *headers;
+    char body[160];
+    char *buf;
+    size_t len, cap;
+    int too_big;
+    char errbuf[CURL_ERROR_SIZE];
+    int in_flight;
+    long long sent_at, next_at;
+    int64_t rev;
     /* under the fleet's lock: what the poller hands over */
     hp_service_list *pending; /* a new list, not yet taken */
     int state;
@@ -41,14 +58,17 @@ typedef struct host {
 
 struct tui_fleet {
     pthread_mutex_t lock;
-    pthread_cond_t cond; /* a poke or the stop */
-    int stop;
+    int stop, poked; /* under lock */
     long interval_ms;
     int pipe[2];
+    CURLM *multi;
+    pthread_t thread;
+    int started;
     host *hosts;
     size_t n_hosts;
     tui_fleet_row *rows;
     size_t n_rows;
+    int strip_changed; /* the loop's: take saw a change of the strip alone */
 };
 
 static long long mono_ms(void)
@@ -68,78 +88,225 @@ static void wake(tui_fleet *fl)
     }
 }
 
-/* Under the lock: waits until ms have passed, a poke or the stop. */
-static void pause_ms(host *h, long ms)
+static size_t on_write(char *data, size_t size, size_t n, void *ud)
 {
-    tui_fleet *fl = h->fleet;
-    struct timespec until;
+    host *h = ud;
+    size_t add = size * n;
 
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
+    if (h->len + add + 1 > h->cap) {
+        size_t cap = h->cap ? h->cap : 4096;
+        char *grown;
+        while (cap < h->len + add + 1)
+            cap *= 2;
+        if (cap > (size_t)MAX_REPLY || !(grown = realloc(h->buf, cap))) {
+            h->too_big = 1;
+            return 0; /* curl stops the transfer */
+        }
+        h->buf = grown;
+        h->cap = cap;
     }
-    while (!fl->stop && !h->poke)
-        if (pthread_cond_timedwait(&fl->cond, &fl->lock, &until) == ETIMEDOUT)
-            break;
-    h->poke = 0;
+    memcpy(h->buf + h->len, data, add);
+    h->len += add;
+    h->buf[h->len] = '\0';
+    return add;
 }
 
-static void *poll_host(void *data)
+/* The easy handle of h from its context (socket or URL, token, pin, CA file), as the
+ * SDK's transport sets up its own. -1 with h->reason. */
+static int setup(host *h)
 {
-    host *h = data;
-    tui_fleet *fl = h->fleet;
-    hp_client *c = NULL;
-    int64_t rev = 0;
+    hp_endpoint_flags flags = {.context = h->name};
+    hp_endpoint ep;
+    hp_error err;
+    char *auth = NULL;
+    int https;
 
+    hp_error_clear(&err);
+    if (hp_endpoint_resolve_flags(&flags, &ep, &err) != HP_OK) {
+        snprintf(h->reason, sizeof(h->reason), "%s", err.message);
+        return -1;
+    }
+    https = ep.url && strncmp(ep.url, "https://", 8) == 0;
+    h->easy = curl_easy_init();
+    h->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    h->headers = h->headers ? curl_slist_append(h->headers, "Expect:") : NULL;
+    if (ep.url && ep.token && *ep.token && h->headers &&
+        asprintf(&auth, "Authorization: Bearer %s", ep.token) > 0)
+        h->headers = curl_slist_append(h->headers, auth);
+    free(auth);
+    if (!h->easy || !h->headers) {
+        snprintf(h->reason, sizeof(h->reason), "out of memory");
+        hp_endpoint_clear(&ep);
+        return -1;
+    }
+    if (ep.url) {
+        size_t n = strlen(ep.url);
+        char url[1024];
+        while (n > 0 && ep.url[n - 1] == '/')
+            n--;
+        snprintf(url, sizeof(url), "%.*s%s", (int)n, ep.url,
+                 n >= 4 && strncmp(ep.url + n - 4, "/rpc", 4) == 0 ? "" : "/rpc");
+        curl_easy_setopt(h->easy, CURLOPT_URL, url);
+    } else {
+        curl_easy_setopt(h->easy, CURLOPT_URL, "http://localhost/rpc");
+        curl_easy_setopt(h->easy, CURLOPT_UNIX_SOCKET_PATH, ep.socket_path);
+    }
+    if (https && ep.pin && *ep.pin)
+        curl_easy_setopt(h->easy, CURLOPT_PINNEDPUBLICKEY, ep.pin);
+    if (https && ep.cacert && *ep.cacert) {
+        curl_easy_setopt(h->easy, CURLOPT_CAINFO, ep.cacert);
+    } else if (https && ep.pin && *ep.pin) { /* the pin is the trust: a self-signed cert */
+        curl_easy_setopt(h->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->headers);
+    curl_easy_setopt(h->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS, (long)CALL_TIMEOUT_MS);
+    curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, h->errbuf);
+    curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h->easy, CURLOPT_USERAGENT, "hero_proc_tui/" PACKAGE_VERSION);
+    curl_easy_setopt(h->easy, CURLOPT_PRIVATE, h);
+    hp_endpoint_clear(&ep);
+    return 0;
+}
+
+/* Sends service.list to h, with the rev it last saw: an unchanged host answers
+ * {"unchanged": true, "rev": N}. */
+static void send_list(tui_fleet *fl, host *h, long long now)
+{
+    if (h->rev > 0)
+        snprintf(h->body, sizeof(h->body),
+                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"service.list\","
+                 "\"params\":{\"if_changed_since\":%lld}}",
+                 (long long)h->rev);
+    else
+        snprintf(h->body, sizeof(h->body),
+                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"service.list\",\"params\":{}}");
+    curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, h->body);
+    h->len = 0;
+    h->too_big = 0;
+    h->errbuf[0] = '\0';
+    if (curl_multi_add_handle(fl->multi, h->easy) != CURLM_OK) {
+        h->next_at = now + fl->interval_ms;
+        return;
+    }
+    h->in_flight = 1;
+    h->sent_at = now;
     pthread_mutex_lock(&fl->lock);
-    while (!fl->stop) {
-        hp_factory_options o = {.context = h->name, .no_spawn = 1, .timeout_ms = CALL_TIMEOUT_MS};
-        hp_service_list *list = NULL;
-        hp_error err;
-        long long t0 = mono_ms();
-        int ok, news;
+    h->busy_since = now;
+    pthread_mutex_unlock(&fl->lock);
+}
 
-        h->busy_since = t0;
-        pthread_mutex_unlock(&fl->lock);
-        hp_error_clear(&err);
-        if (!c)
-            c = hp_factory_auto(&o, &err);
-        ok = c && hp_services_list(hp_client_sdk(c), rev, &list, &err) == HP_OK;
-        pthread_mutex_lock(&fl->lock);
-        h->busy_since = 0;
-        news = h->state != (ok ? TUI_HOST_UP : TUI_HOST_DOWN);
-        h->state = ok ? TUI_HOST_UP : TUI_HOST_DOWN;
-        if (ok) {
-            h->latency_ms = (long)(mono_ms() - t0);
-            rev = list->rev;
-            if (list->unchanged) {
-                hp_service_list_free(list);
-            } else {
-                hp_service_list_free(h->pending);
-                h->pending = list;
-                news = 1;
-            }
+/* The answer of h (or why there is none) handed over; the next call after the interval. */
+static void finish(tui_fleet *fl, host *h, CURLcode rc)
+{
+    long long now = mono_ms();
+    long status = 0;
+    hp_service_list *list = NULL;
+    hp_error err;
+    int news;
+
+    hp_error_clear(&err);
+    curl_multi_remove_handle(fl->multi, h->easy);
+    h->in_flight = 0;
+    h->next_at = h->sent_at + fl->interval_ms;
+    curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) {
+        hp_error_set(&err, HP_E_CONNECT, "%s",
+                     h->too_big     ? "answer too large"
+                     : h->errbuf[0] ? h->errbuf
+                                    : curl_easy_strerror(rc));
+    } else if (status != 200) {
+        hp_error_set(&err, status == 401 ? HP_E_UNAUTHORIZED : HP_E_HTTP, "HTTP %ld%s", status,
+                     status == 401 ? ": the token is refused" : "");
+    } else {
+        cJSON *result = hp__rpc_parse_reply(h->buf ? h->buf : "", h->len, 1, NULL, &err);
+        if (result)
+            list = hp_service_list_from_json(result, &err);
+        cJSON_Delete(result);
+    }
+    pthread_mutex_lock(&fl->lock);
+    h->busy_since = 0;
+    news = h->state != (list ? TUI_HOST_UP : TUI_HOST_DOWN);
+    h->state = list ? TUI_HOST_UP : TUI_HOST_DOWN;
+    if (list) {
+        h->latency_ms = (long)(now - h->sent_at);
+        h->rev = list->rev;
+        if (list->unchanged) {
+            hp_service_list_free(list);
         } else {
-            /* A server that came back may count its revs again: the next answer is whole. */
-            rev = 0;
-            snprintf(h->reason, sizeof(h->reason), "%s", err.message);
+            hp_service_list_free(h->pending);
+            h->pending = list;
+            news = 1;
         }
-        if (news)
-            wake(fl);
-        pause_ms(h, fl->interval_ms);
+    } else {
+        /* A server that came back may count its revs again: the next answer is whole. */
+        h->rev = 0;
+        snprintf(h->reason, sizeof(h->reason), "%s", err.message);
     }
     pthread_mutex_unlock(&fl->lock);
-    hp_client_free(c);
+    if (news)
+        wake(fl);
+}
+
+static void *poll_hosts(void *data)
+{
+    tui_fleet *fl = data;
+
+    for (;;) {
+        long long now = mono_ms(), next = now + 1000;
+        int running = 0, poked, left;
+        CURLMsg *m;
+
+        pthread_mutex_lock(&fl->lock);
+        if (fl->stop) {
+            pthread_mutex_unlock(&fl->lock);
+            break;
+        }
+        poked = fl->poked;
+        fl->poked = 0;
+        for (size_t i = 0; poked && i < fl->n_hosts; i++) {
+            if (fl->hosts[i].poke)
+                fl->hosts[i].next_at = now;
+            fl->hosts[i].poke = 0;
+        }
+        pthread_mutex_unlock(&fl->lock);
+        for (size_t i = 0; i < fl->n_hosts; i++) {
+            host *h = &fl->hosts[i];
+            if (!h->easy || h->in_flight)
+                continue;
+            if (now >= h->next_at)
+                send_list(fl, h, now);
+            else if (h->next_at < next)
+                next = h->next_at;
+        }
+        curl_multi_perform(fl->multi, &running);
+        while ((m = curl_multi_info_read(fl->multi, &left)))
+            if (m->msg == CURLMSG_DONE) {
+                host *h = NULL;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&h);
+                finish(fl, h, m->data.result);
+            }
+        now = mono_ms();
+        for (size_t i = 0; i < fl->n_hosts; i++)
+            if (fl->hosts[i].easy && !fl->hosts[i].in_flight && fl->hosts[i].next_at < next)
+                next = fl->hosts[i].next_at;
+        /* Sleeps until a socket is ready, a host is due, or a poke or the stop wakes it. */
+        if (next > now)
+            curl_multi_poll(fl->multi, NULL, 0, (int)(next - now), NULL);
+    }
+    for (size_t i = 0; i < fl->n_hosts; i++)
+        if (fl->hosts[i].in_flight)
+            curl_multi_remove_handle(fl->multi, fl->hosts[i].easy);
     return NULL;
 }
 
 tui_fleet *tui_fleet_start(long interval_ms, char *msg, size_t size)
 {
     tui_fleet *fl = calloc(1, sizeof(*fl));
-    pthread_condattr_t ca;
     hp_contexts all;
     hp_error err;
 
@@ -155,12 +322,10 @@ tui_fleet *tui_fleet_start(long interval_ms, char *msg, size_t size)
     fl->n_hosts = all.count + 1;
     fl->hosts = calloc(fl->n_hosts, sizeof(*fl->hosts));
     pthread_mutex_init(&fl->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&fl->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    if (!fl->hosts || pipe2(fl->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        snprintf(msg, size, "fleet: %s", fl->hosts ? strerror(errno) : "out of memory");
+    fl->multi = curl_multi_init();
+    if (!fl->hosts || !fl->multi || pipe2(fl->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        snprintf(msg, size, "fleet: %s",
+                 fl->hosts && fl->multi ? strerror(errno) : "out of memory");
         hp_contexts_clear(&all);
         tui_fleet_stop(fl);
         return NULL;
@@ -170,13 +335,15 @@ tui_fleet *tui_fleet_start(long interval_ms, char *msg, size_t size)
         h->fleet = fl;
         snprintf(h->name, sizeof(h->name), "%s", i ? all.items[i - 1].name : "local");
         snprintf(h->shown.name, sizeof(h->shown.name), "%s", h->name);
+        if (setup(h) != 0)
+            h->state = TUI_HOST_DOWN; /* a context that names nothing usable */
     }
     hp_contexts_clear(&all);
-    for (size_t i = 0; i < fl->n_hosts; i++) {
-        host *h = &fl->hosts[i];
-        h->started = pthread_create(&h->thread, NULL, poll_host, h) == 0;
-        if (!h->started)
-            snprintf(h->reason, sizeof(h->reason), "no thread to poll it");
+    fl->started = pthread_create(&fl->thread, NULL, poll_hosts, fl) == 0;
+    if (!fl->started) {
+        snprintf(msg, size, "fleet: no thread to poll the hosts");
+        tui_fleet_stop(fl);
+        return NULL;
     }
     return fl;
 }
@@ -187,23 +354,29 @@ void tui_fleet_stop(tui_fleet *fl)
         return;
     pthread_mutex_lock(&fl->lock);
     fl->stop = 1;
-    pthread_cond_broadcast(&fl->cond);
     pthread_mutex_unlock(&fl->lock);
+    if (fl->started) {
+        curl_multi_wakeup(fl->multi);
+        pthread_join(fl->thread, NULL);
+    }
     for (size_t i = 0; fl->hosts && i < fl->n_hosts; i++) {
         host *h = &fl->hosts[i];
-        if (h->started)
-            pthread_join(h->thread, NULL);
+        if (h->easy)
+            curl_easy_cleanup(h->easy);
+        curl_slist_free_all(h->headers);
+        free(h->buf);
         hp_service_list_free(h->pending);
         hp_service_list_free(h->shown.services);
         tui_model_free(&h->act); /* and its client */
     }
+    if (fl->multi)
+        curl_multi_cleanup(fl->multi);
     free(fl->hosts);
     free(fl->rows);
     if (fl->pipe[0] >= 0) {
         close(fl->pipe[0]);
         close(fl->pipe[1]);
     }
-    pthread_cond_destroy(&fl->cond);
     pthread_mutex_destroy(&fl->lock);
     free(fl);
 }
@@ -280,7 +453,17 @@ int tui_fleet_take(tui_fleet *fl)
     pthread_mutex_unlock(&fl->lock);
     if (lists)
         merge(fl);
+    fl->strip_changed |= strip && !lists;
     return lists ? 1 : strip ? 2 : 0;
+}
+
+int tui_fleet_strip_changed(tui_fleet *fl)
+{
+    int was = fl && fl->strip_changed;
+
+    if (fl)
+        fl->strip_changed = 0;
+    return was;
 }
 
 void tui_fleet_poke(tui_fleet *fl, const char *name)
@@ -289,8 +472,9 @@ void tui_fleet_poke(tui_fleet *fl, const char *name)
     for (size_t i = 0; i < fl->n_hosts; i++)
         if (!name || strcmp(fl->hosts[i].name, name) == 0)
             fl->hosts[i].poke = 1;
-    pthread_cond_broadcast(&fl->cond);
+    fl->poked = 1;
     pthread_mutex_unlock(&fl->lock);
+    curl_multi_wakeup(fl->multi);
 }
 
 size_t tui_fleet_hosts(const tui_fleet *fl)

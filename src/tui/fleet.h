@@ -48,6 +48,9 @@ void tui_fleet_drain(tui_fleet *fl);
 /* Takes what the pollers brought: 1 when a list changed (the rows were merged again), 2
  * when only the strip changed (a host's state or latency), 0 when nothing did. */
 int tui_fleet_take(tui_fleet *fl);
+/* 1 once after a take that changed only the strip (the screen is drawn again, the rows
+ * are not sorted again). */
+int tui_fleet_strip_changed(tui_fleet *fl);
 /* Asks every poller (host NULL) or one host to poll now, not at its next tick. */
 void tui_fleet_poke(tui_fleet *fl, const char *host);
 

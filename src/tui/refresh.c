@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "tui/app_int.h"
+#include "tui/fleet.h"
 
 #include <string.h>
 
@@ -55,5 +56,7 @@ void tui__refresh_data(tui_app *app, int force)
     if (tui_model_store(&app->model) != 0) /* at most every TUI_STORE_EVERY_MS */
         app->dirty = 1;
     if (app->model.connected != was || stale || tui_app_stale(app) || live(app))
+        app->dirty = 1;
+    if (tui_fleet_strip_changed(app->fleet)) /* a host went down or came back */
         app->dirty = 1;
 }

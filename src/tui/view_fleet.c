@@ -149,7 +149,9 @@ static int update(tui_app *app, tui_frame *f, int force)
         tui_fleet_take(fl);
         return 1;
     }
-    return tui_fleet_take(fl) ? 1 : 0;
+    /* Only new rows are sorted and filtered again; the strip alone is just drawn (see
+     * tui_fleet_strip_changed). */
+    return tui_fleet_take(fl) == 1 ? 1 : 0;
 }
 
 static void row(tui_cells *t, const void *items, size_t i)

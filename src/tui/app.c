@@ -769,9 +769,12 @@ int tui_main(int argc, char **argv)
     app.bell = o.bell;
     app.interval_ms =
         conf_rc == 0 && conf.interval_ms && !o.interval_given ? conf.interval_ms : o.interval_ms;
-    /* The fleet starts no server: it shows the ones that are there. */
-    if (o.fleet)
+    /* The fleet starts no server: it shows the ones that are there. Its hosts are asked
+     * first, so their answers are on the way while the dashboard connects. */
+    if (o.fleet) {
         o.no_spawn = 1;
+        tui_app_fleet(&app);
+    }
     if (connect_server(&app, &o) != 0) {
         if (!o.fleet)
             return EXIT_UNREACHABLE;

@@ -41,6 +41,8 @@ typedef struct host {
     size_t len, cap;
     int too_big;
     char errbuf[CURL_ERROR_SIZE];
+    char where[1024]; /* the socket or URL, for the reasons */
+    int unix_socket;
     int in_flight;
     long long sent_at, next_at;
     int64_t rev;
@@ -147,7 +149,10 @@ static int setup(host *h)
         snprintf(url, sizeof(url), "%.*s%s", (int)n, ep.url,
                  n >= 4 && strncmp(ep.url + n - 4, "/rpc", 4) == 0 ? "" : "/rpc");
         curl_easy_setopt(h->easy, CURLOPT_URL, url);
+        snprintf(h->where, sizeof(h->where), "%s", url);
     } else {
+        snprintf(h->where, sizeof(h->where), "%s", ep.socket_path);
+        h->unix_socket = 1;
         curl_easy_setopt(h->easy, CURLOPT_URL, "http://localhost/rpc");
         curl_easy_setopt(h->easy, CURLOPT_UNIX_SOCKET_PATH, ep.socket_path);
     }
@@ -214,8 +219,10 @@ static void finish(tui_fleet *fl, host *h, CURLcode rc)
     h->in_flight = 0;
     h->next_at = h->sent_at + fl->interval_ms;
     curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK) {
-        hp_error_set(&err, HP_E_CONNECT, "%s",
+    if (rc == CURLE_COULDNT_CONNECT && h->unix_socket) { /* curl would name port 80 */
+        hp_error_set(&err, HP_E_CONNECT, "no hero_proc server at %s", h->where);
+    } else if (rc != CURLE_OK) {
+        hp_error_set(&err, HP_E_CONNECT, "%s: %s", h->where,
                      h->too_big     ? "answer too large"
                      : h->errbuf[0] ? h->errbuf
                                     : curl_easy_strerror(rc));
@@ -435,6 +442,8 @@ int tui_fleet_take(tui_fleet *fl)
         }
         if (s->state != h->state || s->slow != slow)
             strip = 1;
+        if (h->state == TUI_HOST_DOWN && s->state != TUI_HOST_DOWN)
+            s->went_down = 1;
         s->state = h->state;
         s->slow = slow;
         /* The strip is drawn again only for a change a reader would notice: redrawing it
@@ -485,6 +494,14 @@ size_t tui_fleet_hosts(const tui_fleet *fl)
 const tui_fleet_host *tui_fleet_host_at(const tui_fleet *fl, size_t i)
 {
     return &fl->hosts[i].shown;
+}
+
+int tui_fleet_went_down(tui_fleet *fl, size_t i)
+{
+    int was = fl->hosts[i].shown.went_down;
+
+    fl->hosts[i].shown.went_down = 0;
+    return was;
 }
 
 size_t tui_fleet_rows(const tui_fleet *fl)

@@ -24,6 +24,7 @@ typedef struct tui_fleet_host {
     char name[64];
     int state;                 /* TUI_HOST_* */
     int slow;                  /* a call has been waiting longer than the interval */
+    int went_down;             /* a take saw it stop answering (tui_fleet_went_down) */
     long latency_ms;           /* the last answer's round trip (shown: changes > 50%) */
     char reason[256];          /* why the last call failed */
     hp_service_list *services; /* the last list that came (kept while the host is down) */
@@ -56,6 +57,8 @@ void tui_fleet_poke(tui_fleet *fl, const char *host);
 
 size_t tui_fleet_hosts(const tui_fleet *fl);
 const tui_fleet_host *tui_fleet_host_at(const tui_fleet *fl, size_t i);
+/* 1 once after a take saw host i stop answering (its reason then says why). */
+int tui_fleet_went_down(tui_fleet *fl, size_t i);
 /* The merged rows, host by host in the contexts file's order, each host's by name. */
 size_t tui_fleet_rows(const tui_fleet *fl);
 const tui_fleet_row *tui_fleet_row_at(const tui_fleet *fl, size_t i);

@@ -137,21 +137,32 @@ static void title(const tui_frame *f, char *buf, size_t size)
         snprintf(buf, size, "Fleet: %zu of %zu hosts answer", answering, n);
 }
 
+/* A host that stopped answering says why in the status line (the strip has no room). */
+static void say_down(tui_app *app, tui_fleet *fl)
+{
+    for (size_t i = 0; i < tui_fleet_hosts(fl); i++)
+        if (tui_fleet_went_down(fl, i))
+            tui_app_status(app, 1, "%s unreachable: %s", tui_fleet_host_at(fl, i)->name,
+                           tui_fleet_host_at(fl, i)->reason);
+}
+
 static int update(tui_app *app, tui_frame *f, int force)
 {
     tui_fleet *fl = tui_app_fleet(app);
+    int r;
 
     (void)force; /* each host polls on its own clock; the view only takes what came */
     if (!fl)
         return -1;
+    r = tui_fleet_take(fl);
+    say_down(app, fl);
     if (!f->state) {
         f->state = fl;
-        tui_fleet_take(fl);
         return 1;
     }
     /* Only new rows are sorted and filtered again; the strip alone is just drawn (see
      * tui_fleet_strip_changed). */
-    return tui_fleet_take(fl) == 1 ? 1 : 0;
+    return r == 1 ? 1 : 0;
 }
 
 static void row(tui_cells *t, const void *items, size_t i)

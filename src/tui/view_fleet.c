@@ -233,14 +233,17 @@ static void draw_strip(const tui_fleet *fl, WINDOW *w, int y, int x, int width)
 static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)
 {
     tui_fleet *fl = fleet_of(f);
+    int said = 0;
 
     if (!fl) {
         tui_put(w, y, x, width, "no fleet: the contexts file cannot be read (see below)");
         return;
     }
     draw_strip(fl, w, y, x, width);
-    if (h > 1)
-        tui_list_draw(app, f, w, y + 1, x, h - 1, width, fl,
+    for (size_t i = 0; i < tui_fleet_hosts(fl); i++)
+        said |= tui_fleet_host_at(fl, i)->state != TUI_HOST_TRYING;
+    if (h > 1) /* before any host said anything: "waiting", not "no services" */
+        tui_list_draw(app, f, w, y + 1, x, h - 1, width, said ? fl : NULL,
                       "no services on any host (hero_proc context add NAME ... adds a host)", row);
 }
 

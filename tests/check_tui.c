@@ -1789,7 +1789,7 @@ static int fleet_settled(void *ud)
     fl = tui_app_fleet(s->app);
     for (size_t i = 0; fl && i < tui_fleet_hosts(fl); i++)
         down += tui_fleet_host_at(fl, i)->state == TUI_HOST_DOWN;
-    return fl && down == 2 && s->f->ops->rows(s->app, s->f) == 2;
+    return fl && down == 3 && s->f->ops->rows(s->app, s->f) == 2;
 }
 
 /* The first screen row that contains text, -1 when none. */
@@ -1817,14 +1817,17 @@ static int64_t run_of(const char *name)
     return id;
 }
 
-/* Three hosts: the harness's server as context "one", a context nobody answers and local
- * (an empty socket dir). The fleet lists one's services with their host, marks the two
- * others down without waiting on them, filters by host and status, and a restart of a row
- * reaches one's server. */
+/* Four hosts: the harness's server as context "one", a context nobody answers, one that
+ * accepts and never answers, and local (an empty socket dir). The fleet lists one's
+ * services with their host, marks the others down (the silent one at its timeout), filters
+ * by host, and a restart of a row reaches one's server. */
 START_TEST(the_fleet_merges_the_hosts_that_answer_and_routes_a_restart_to_its_host)
 {
     FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
     char *config = hpt_path("config"), *nolocal = hpt_path("nolocal"), *dir, *file;
+    char *silent = hpt_path("silent.sock"), *reply = hpt_fake_http(200, "{}");
+    const char *replies[] = {reply};
+    hpt_fake *fake = hpt_fake_start(silent, replies, 1, 60000);
     fleet_seen s = {0};
     int64_t before;
     FILE *ctx;
@@ -1846,8 +1849,8 @@ START_TEST(the_fleet_merges_the_hosts_that_answer_and_routes_a_restart_to_its_ho
     ck_assert_ptr_nonnull(ctx);
     fprintf(ctx,
             "{\"contexts\": [{\"name\": \"one\", \"socket\": \"%s\"}, {\"name\": \"gone\", "
-            "\"socket\": \"%s/nobody.sock\"}]}\n",
-            hpt_socket_path(), nolocal);
+            "\"socket\": \"%s/nobody.sock\"}, {\"name\": \"silent\", \"socket\": \"%s\"}]}\n",
+            hpt_socket_path(), nolocal, silent);
     fclose(ctx);
     setenv("XDG_CONFIG_HOME", config, 1);
     setenv("PATH_SOCKET", nolocal, 1);
@@ -1863,7 +1866,12 @@ START_TEST(the_fleet_merges_the_hosts_that_answer_and_routes_a_restart_to_its_ho
     s.f = tui_app_show(s.app, &tui_view_fleet, NULL);
     ck_assert_msg(hpt_wait_until(fleet_settled, &s, 15000), "the fleet never settled");
     tui_app_render(s.app);
-    ck_assert(screen_has("Fleet: 1 of 3 hosts answer"));
+    ck_assert(screen_has("Fleet: 1 of 4 hosts answer"));
+    ck_assert(screen_has("silent unreachable"));
+    ck_assert_int_eq(tui_fleet_host_at(tui_app_fleet(s.app), 3)->state, TUI_HOST_DOWN);
+    ck_assert_msg(strstr(tui_fleet_host_at(tui_app_fleet(s.app), 3)->reason, "imeout") ||
+                      strstr(tui_fleet_host_at(tui_app_fleet(s.app), 3)->reason, "timed out"),
+                  "%s", tui_fleet_host_at(tui_app_fleet(s.app), 3)->reason);
     ck_assert(screen_has("local unreachable"));
     ck_assert(screen_has("gone unreachable"));
     ck_assert_int_ge(row_with(" db "), 0);
@@ -1901,6 +1909,9 @@ START_TEST(the_fleet_merges_the_hosts_that_answer_and_routes_a_restart_to_its_ho
     free(nolocal);
     free(dir);
     free(file);
+    free(hpt_fake_finish(fake));
+    free(silent);
+    free(reply);
 }
 END_TEST
 

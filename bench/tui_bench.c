@@ -4,10 +4,11 @@
  * running services, time to show the Jobs view with 10 000 jobs on the server, a job's log
  * in follow mode fed about 100 000 lines/s, the time from a crash to its flash (events), the Logs
  * view over a job of 1 000 000 lines (g, / and & beyond the ring), and the dashboard's peak RSS in
- * each. Usage: bench/tui_bench [PATH_TO_hero_proc_server] [PATH_TO_hero_proc_tui]
- * [window|events|probes] (window: only the 1 000 000-line log; events: only idle CPU and
- * crash to screen; probes: the same on 200 services probed every 5 s, half by tcp to a
- * local listener, half by an exec of `true`) */
+ * each; and the fleet view over 20 servers of 200 services. Usage: bench/tui_bench
+ * [PATH_TO_hero_proc_server] [PATH_TO_hero_proc_tui] [window|events|probes|fleet] (window:
+ * only the 1 000 000-line log; events: only idle CPU and crash to screen; probes: the same on
+ * 200 services probed every 5 s, half by tcp to a local listener, half by an exec of `true`;
+ * fleet: only the fleet) */
 #include "config.h"
 
 #include "bench/bench_common.h"
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,32 +66,32 @@ static double cpu_s(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* Time on a CPU of every thread of pid in seconds from the scheduler's nanosecond count
- * (/proc/PID/task/TID/schedstat): finer than the 10 ms ticks of utime + stime. */
-static double run_s(pid_t pid)
+/* The CPU time of every thread of pid in seconds (the scheduler's nanoseconds, not clock
+ * ticks: a refresh of a few milliseconds is below a tick), -1 when gone. */
+static double cpu_threads_s(pid_t pid)
 {
-    char path[320];
+    char path[64], line[320];
+    unsigned long long sum = 0, ns;
     struct dirent *e;
-    double sum = 0;
     DIR *d;
 
     snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    if (!(d = opendir(path)))
+    d = opendir(path);
+    if (!d)
         return -1;
-    while ((e = readdir(d)) != NULL) {
-        unsigned long long ns = 0;
+    while ((e = readdir(d))) {
         FILE *f;
         if (e->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
-        if ((f = fopen(path, "r")) != NULL) {
-            if (fscanf(f, "%llu", &ns) == 1)
-                sum += (double)ns / 1e9;
+        snprintf(line, sizeof(line), "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
+        f = fopen(line, "r");
+        if (f && fscanf(f, "%llu", &ns) == 1)
+            sum += ns;
+        if (f)
             fclose(f);
-        }
     }
     closedir(d);
-    return sum;
+    return (double)sum / 1e9;
 }
 
 /* ---- the dashboard in a pty, and a small terminal emulator for its screen ---------------- */
@@ -374,6 +376,43 @@ static void dump(const term *t)
         fprintf(stderr, "|%s|\n", t->screen[r]);
 }
 
+/* The dashboard with args (after its name, NULL-terminated) and env (NAME=VALUE, NULL
+ * terminated, may be NULL) in a pty. */
+static term *start_tui_args(const char *tui, char *const *args, char *const *env)
+{
+    struct winsize ws = {.ws_row = ROWS, .ws_col = COLS};
+    term *t = calloc(1, sizeof(*t));
+    char *argv[16], path[512];
+    size_t n = 0;
+
+    if (!t)
+        exit(1);
+    for (int r = 0; r < ROWS; r++)
+        memset(t->screen[r], ' ', COLS);
+    t->bottom = ROWS - 1;
+    snprintf(path, sizeof(path), "%s", tui);
+    argv[n++] = path;
+    for (size_t i = 0; args[i] && n + 1 < sizeof(argv) / sizeof(argv[0]); i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    t->pid = forkpty(&t->fd, NULL, NULL, &ws);
+    if (t->pid < 0) {
+        perror("tui_bench: forkpty");
+        exit(1);
+    }
+    if (t->pid == 0) {
+        ioctl(STDIN_FILENO, TIOCSWINSZ, &ws);
+        setenv("TERM", "xterm-256color", 1);
+        for (size_t i = 0; env && env[i]; i++)
+            putenv(env[i]);
+        execv(path, argv);
+        _exit(127);
+    }
+    ioctl(t->fd, TIOCSWINSZ, &ws);
+    fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) | O_NONBLOCK);
+    return t;
+}
+
 static term *start_tui(const char *tui, const char *dir)
 {
     struct winsize ws = {.ws_row = ROWS, .ws_col = COLS};
@@ -432,12 +471,12 @@ static void idle_cpu(const char *tui, const char *dir, const char *label, const 
     }
     pump(t, 3000);
     c0 = cpu_s(t->pid);
-    r0 = run_s(t->pid);
+    r0 = cpu_threads_s(t->pid);
     t0 = bench_now_s();
     t->bytes = 0;
     pump(t, 20000);
     c1 = cpu_s(t->pid);
-    r1 = run_s(t->pid);
+    r1 = cpu_threads_s(t->pid);
     el = bench_now_s() - t0;
     printf("%-44s %6.2f %% of one core (%.2f s CPU in %.1f s, %llu bytes to the tty; "
            "scheduler: %.3f %%)\n",
@@ -785,6 +824,85 @@ static void probed_services(int port)
     printf("%-44s %6d of 200 in %.1f s\n", "probed services healthy", healthy, bench_now_s() - t0);
 }
 
+/* (h) the fleet view over 20 servers of 200 services each (local and 19 contexts): the
+ * time from the dashboard's start to the first frame where every host answered and rows
+ * are shown, then its CPU per refresh while nothing changes (20 s at the 1 s interval:
+ * each refresh is 20 service.list calls answered Unchanged). */
+enum { FLEET_HOSTS = 20, FLEET_SERVICES = 200 };
+
+static void fleet(const char *server, const char *tui)
+{
+    char base[] = "/tmp/hp-tui-fleet-XXXXXX", dir[FLEET_HOSTS][400], path[512], cmd[600];
+    char env_ps[600], env_xdg[600], env_ctx[] = "HERO_PROC_CONTEXT=";
+    char *env[] = {env_ps, env_xdg, env_ctx, NULL}, opt[] = "--fleet", *args[] = {opt, NULL};
+    char want[64];
+    pid_t pids[FLEET_HOSTS];
+    double t0, first, c0, c1, w0, el;
+    FILE *f;
+    term *t;
+
+    if (!mkdtemp(base))
+        exit(1);
+    /* Host 0 is local (the default socket under PATH_SOCKET), the others contexts. */
+    snprintf(dir[0], sizeof(dir[0]), "%s/ps/hero_proc", base);
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s %s/config/hero_proc", dir[0], base);
+    if (system(cmd) != 0)
+        exit(1);
+    snprintf(path, sizeof(path), "%s/config/hero_proc/contexts.json", base);
+    f = fopen(path, "w");
+    if (!f)
+        exit(1);
+    fprintf(f, "{\"contexts\": [");
+    for (int h = 0; h < FLEET_HOSTS; h++) {
+        if (h) {
+            snprintf(dir[h], sizeof(dir[h]), "%s/h%02d", base, h);
+            if (mkdir(dir[h], 0700) != 0)
+                exit(1);
+            fprintf(f, "%s{\"name\": \"h%02d\", \"socket\": \"%s/rpc.sock\"}", h > 1 ? ", " : "", h,
+                    dir[h]);
+        }
+        pids[h] = bench_start_server("tui_bench", server, dir[h]);
+        for (int i = 0; i < FLEET_SERVICES; i++) {
+            char params[512];
+            snprintf(params, sizeof(params),
+                     "{\"config\":{\"name\":\"svc%03d\",\"description\":\"host %d service %d\","
+                     "\"actions\":[{\"name\":\"start\",\"script\":\"sleep 100000\"}]}}",
+                     i, h, i);
+            cJSON_Delete(bench_call("service.set", params));
+        }
+    }
+    fprintf(f, "]}\n");
+    fclose(f);
+    snprintf(env_ps, sizeof(env_ps), "PATH_SOCKET=%s/ps", base);
+    snprintf(env_xdg, sizeof(env_xdg), "XDG_CONFIG_HOME=%s/config", base);
+    snprintf(want, sizeof(want), "%d of %d hosts answer", FLEET_HOSTS, FLEET_HOSTS);
+    t0 = bench_now_s();
+    t = start_tui_args(tui, args, env);
+    first = wait_screen(t, want, 1, 10000);
+    if (first >= 0 && wait_screen(t, "svc000", 1, 5000) >= 0)
+        first = (bench_now_s() - t0) * 1000;
+    else
+        dump(t);
+    printf("%-44s %6.0f ms (%d hosts x %d services)\n", "(h) fleet: first full frame", first,
+           FLEET_HOSTS, FLEET_SERVICES);
+    pump(t, 3000);
+    c0 = cpu_threads_s(t->pid);
+    w0 = bench_now_s();
+    t->bytes = 0;
+    pump(t, 20000);
+    c1 = cpu_threads_s(t->pid);
+    el = bench_now_s() - w0;
+    printf("%-44s %6.2f ms CPU per refresh (%.2f s CPU in %.1f s at 1 s, %llu bytes to the tty)\n",
+           "(h) fleet: refresh with nothing changed", 1000 * (c1 - c0) / el, c1 - c0, el, t->bytes);
+    printf("%-44s %6ld kB\n", "(h) fleet: peak RSS (VmHWM)", bench_status_kb(t->pid, "VmHWM"));
+    stop_tui(t);
+    for (int h = 0; h < FLEET_HOSTS; h++)
+        bench_stop_server(pids[h]);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
+    if (system(cmd) != 0)
+        fprintf(stderr, "tui_bench: cannot remove %s\n", base);
+}
+
 int main(int argc, char **argv)
 {
     const char *server = argc > 1 ? argv[1] : "./hero_proc_server";
@@ -800,6 +918,10 @@ int main(int argc, char **argv)
 
     if (argc > 3 && strcmp(argv[3], "window") == 0)
         goto window;
+    if (argc > 3 && strcmp(argv[3], "fleet") == 0) {
+        fleet(server, tui);
+        goto done;
+    }
     pid = bench_start_server("tui_bench", server, dir);
     if (argc > 3 && strcmp(argv[3], "probes") == 0) {
         pid_t listener;

@@ -12,6 +12,7 @@
 #include "server_harness.h"
 #include "tui/draw.h"
 #include "tui/events.h"
+#include "tui/fleet.h"
 #include "tui/form.h"
 #include "tui/keys.h"
 #include "tui/logbuf.h"
@@ -22,6 +23,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -1771,6 +1773,148 @@ static int follower_following(void *ud)
     return s->state == TUI_EVENTS_FOLLOWING;
 }
 
+/* The fleet's view, as its loop polls it: update until lists came and every host said. */
+typedef struct fleet_seen {
+    tui_app *app;
+    tui_frame *f;
+} fleet_seen;
+
+static int fleet_settled(void *ud)
+{
+    fleet_seen *s = ud;
+    struct tui_fleet *fl;
+    size_t down = 0;
+
+    s->f->ops->update(s->app, s->f, 0);
+    fl = tui_app_fleet(s->app);
+    for (size_t i = 0; fl && i < tui_fleet_hosts(fl); i++)
+        down += tui_fleet_host_at(fl, i)->state == TUI_HOST_DOWN;
+    return fl && down == 3 && s->f->ops->rows(s->app, s->f) == 2;
+}
+
+/* The first screen row that contains text, -1 when none. */
+static int row_with(const char *text)
+{
+    for (int y = 0; y < 40; y++) {
+        char *row = screen_row(y);
+        int hit = strstr(row, text) != NULL;
+        free(row);
+        if (hit)
+            return y;
+    }
+    return -1;
+}
+
+static int64_t run_of(const char *name)
+{
+    cJSON *p = cJSON_CreateObject(), *r;
+    int64_t id;
+
+    cJSON_AddStringToObject(p, "name", name);
+    r = hpt_ok("service.status", p);
+    id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(r, "run_id"));
+    cJSON_Delete(r);
+    return id;
+}
+
+/* Four hosts: the harness's server as context "one", a context nobody answers, one that
+ * accepts and never answers, and local (an empty socket dir). The fleet lists one's
+ * services with their host, marks the others down (the silent one at its timeout), filters
+ * by host, and a restart of a row reaches one's server. */
+START_TEST(the_fleet_merges_the_hosts_that_answer_and_routes_a_restart_to_its_host)
+{
+    FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+    char *config = hpt_path("config"), *nolocal = hpt_path("nolocal"), *dir, *file;
+    char *silent = hpt_path("silent.sock"), *reply = hpt_fake_http(200, "{}");
+    const char *replies[] = {reply};
+    hpt_fake *fake = hpt_fake_start(silent, replies, 1, 60000);
+    fleet_seen s = {0};
+    int64_t before;
+    FILE *ctx;
+    SCREEN *scr;
+
+    cJSON_Delete(hpt_ok("service.set", cJSON_Parse("{\"config\":{\"name\":\"web\",\"actions\":"
+                                                   "[{\"name\":\"main\",\"command\":"
+                                                   "\"sleep 300\"}]}}")));
+    cJSON_Delete(hpt_ok("service.set", cJSON_Parse("{\"config\":{\"name\":\"db\",\"actions\":"
+                                                   "[{\"name\":\"main\",\"command\":"
+                                                   "\"sleep 300\"}]}}")));
+    cJSON_Delete(hpt_ok("service.start", cJSON_Parse("{\"name\":\"web\"}")));
+    before = run_of("web");
+    dir = hpt_path("config/hero_proc");
+    file = hpt_path("config/hero_proc/contexts.json");
+    ck_assert_int_eq(mkdir(config, 0700), 0);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    ctx = fopen(file, "w");
+    ck_assert_ptr_nonnull(ctx);
+    fprintf(ctx,
+            "{\"contexts\": [{\"name\": \"one\", \"socket\": \"%s\"}, {\"name\": \"gone\", "
+            "\"socket\": \"%s/nobody.sock\"}, {\"name\": \"silent\", \"socket\": \"%s\"}]}\n",
+            hpt_socket_path(), nolocal, silent);
+    fclose(ctx);
+    setenv("XDG_CONFIG_HOME", config, 1);
+    setenv("PATH_SOCKET", nolocal, 1);
+    unsetenv("HERO_PROC_CONTEXT");
+
+    setenv("LINES", "40", 1);
+    setenv("COLUMNS", "120", 1);
+    ck_assert_ptr_nonnull(setlocale(LC_ALL, "C.UTF-8"));
+    scr = newterm("xterm", out, in);
+    ck_assert_ptr_nonnull(scr);
+    tui_draw_init(0, 1);
+    s.app = tui_app_headless_new("-", 0);
+    s.f = tui_app_show(s.app, &tui_view_fleet, NULL);
+    ck_assert_msg(hpt_wait_until(fleet_settled, &s, 15000), "the fleet never settled");
+    tui_app_render(s.app);
+    ck_assert(screen_has("Fleet: 1 of 4 hosts answer"));
+    ck_assert(screen_has("silent unreachable"));
+    ck_assert_int_eq(tui_fleet_host_at(tui_app_fleet(s.app), 3)->state, TUI_HOST_DOWN);
+    ck_assert_msg(strstr(tui_fleet_host_at(tui_app_fleet(s.app), 3)->reason, "imeout") ||
+                      strstr(tui_fleet_host_at(tui_app_fleet(s.app), 3)->reason, "timed out"),
+                  "%s", tui_fleet_host_at(tui_app_fleet(s.app), 3)->reason);
+    ck_assert(screen_has("local unreachable"));
+    ck_assert(screen_has("gone unreachable"));
+    ck_assert_int_ge(row_with(" db "), 0);
+    ck_assert_int_ge(row_with(" web "), 0);
+    {
+        char *row = screen_row(row_with(" web "));
+        ck_assert_msg(strncmp(row + strspn(row, " "), "one ", 4) == 0, "%s", row);
+        free(row);
+    }
+
+    ck_assert(s.f->ops->match(s.app, s.f, 0, "host:one"));
+    ck_assert(!s.f->ops->match(s.app, s.f, 0, "host:gone"));
+    ck_assert(!s.f->ops->match(s.app, s.f, 0, "host:one nosuchservice"));
+    snprintf(s.f->filter, sizeof(s.f->filter), "host:one web");
+    tui_app_render(s.app);
+    ck_assert_int_ge(row_with(" web "), 0);
+    ck_assert_int_lt(row_with(" db "), 0);
+
+    tui_app_key(s.app, 'r', 0);
+    tui_app_render(s.app);
+    ck_assert(screen_has("Restart service 'web' on one?"));
+    tui_app_key(s.app, 'y', 0);
+    tui_app_render(s.app);
+    ck_assert(screen_has("one: restarted"));
+    ck_assert_int_ne(run_of("web"), before);
+
+    tui_app_headless_free(s.app);
+    endwin();
+    delscreen(scr);
+    fclose(out);
+    fclose(in);
+    unsetenv("XDG_CONFIG_HOME");
+    unsetenv("PATH_SOCKET");
+    free(config);
+    free(nolocal);
+    free(dir);
+    free(file);
+    free(hpt_fake_finish(fake));
+    free(silent);
+    free(reply);
+}
+END_TEST
+
 START_TEST(the_follower_hands_a_failure_to_the_loop)
 {
     follow_seen s = {0};
@@ -1975,6 +2119,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_locked_store_is_reported_then_cleared);
     tcase_add_test(tc, a_job_log_larger_than_the_ring_is_a_window_that_g_slash_and_ampersand_move);
     tcase_add_test(tc, the_follower_hands_a_failure_to_the_loop);
+    tcase_add_test(tc, the_fleet_merges_the_hosts_that_answer_and_routes_a_restart_to_its_host);
     tcase_add_test(tc, a_server_without_events_wait_is_told_apart_and_polled);
     tcase_add_test(tc, following_events_a_tick_fetches_only_what_an_event_concerns);
     suite_add_tcase(s, tc);

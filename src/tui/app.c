@@ -9,7 +9,9 @@
 #include "tui/app_int.h"
 #include "tui/events.h"
 
+#include "client/context.h"
 #include "tui/demo.h"
+#include "tui/fleet.h"
 #include "tui/draw.h"
 #include "tui/tuiconf.h"
 
@@ -48,6 +50,9 @@ int tui_app_events_state(const tui_app *app)
 
 int tui_app_stale(const tui_app *app)
 {
+    /* The fleet shows each host's state in its strip, not the connection's. */
+    if (app->depth > 0 && app->stack[app->depth - 1].ops == &tui_view_fleet)
+        return 0;
     return app->model.calls > 0 && !app->model.connected;
 }
 
@@ -124,6 +129,8 @@ const tui_view_ops *tui__view_of(tui_cmd cmd)
         return &tui_view_secrets;
     case TUI_CMD_VIEW_EVENTS:
         return &tui_view_events;
+    case TUI_CMD_VIEW_FLEET:
+        return &tui_view_fleet;
     default:
         return NULL;
     }
@@ -136,12 +143,23 @@ void tui__reset(tui_app *app, const tui_view_ops *ops)
     tui_app_push(app, ops, NULL);
 }
 
+/* An action of the fleet goes to its host's connection, any other to the dashboard's. */
+static int act_on(tui_app *app, const tui_action *act, char *msg, size_t size)
+{
+    if (act->host[0] && app->fleet)
+        return tui_fleet_act(app->fleet, act, msg, size);
+    return tui_model_act(&app->model, act, msg, size);
+}
+
 void tui__run_action(tui_app *app, const tui_action *act)
 {
     char msg[256];
-    int rc = tui_model_act(&app->model, act, msg, sizeof(msg));
+    int rc = act_on(app, act, msg, sizeof(msg));
 
-    tui_app_status(app, rc != 0, "%s", msg);
+    if (act->host[0])
+        tui_app_status(app, rc != 0, "%s: %s", act->host, msg);
+    else
+        tui_app_status(app, rc != 0, "%s", msg);
     app->burst = BURST_POLLS;
 }
 
@@ -186,6 +204,8 @@ static void act_name(const tui_action *a, char *buf, size_t size)
         snprintf(buf, size, "run %lld", (long long)a->run_id);
     else if (a->kind == TUI_ACT_JOB_CANCEL)
         snprintf(buf, size, "job %lld", (long long)a->job_id);
+    else if (a->host[0]) /* a long name is cut: the line is for a reader, not a parser */
+        snprintf(buf, size, "%.40s on %.40s", a->service, a->host);
     else
         snprintf(buf, size, "%s", a->service);
 }
@@ -231,7 +251,7 @@ void tui__run_dialog(tui_app *app, tui_dialog *d, int keep_history)
     for (size_t i = 0; i < d->n_acts; i++) {
         tui_action *a = &d->acts[i];
         a->keep_history = keep_history;
-        if (tui_model_act(&app->model, a, msg, sizeof(msg)) == 0) {
+        if (act_on(app, a, msg, sizeof(msg)) == 0) {
             ok++;
             continue;
         }
@@ -324,6 +344,7 @@ void tui_app_ask_discard(tui_app *app, const char *text)
 void tui_app_request(tui_app *app, const tui_action *act)
 {
     tui_dialog *d = &app->dialog;
+    char where[80] = "";
 
     if (app->read_only) {
         tui_app_status(app, 1, "read-only: actions are off");
@@ -336,18 +357,20 @@ void tui_app_request(tui_app *app, const tui_action *act)
     tui__dialog_close(app);
     memset(d, 0, sizeof(*d));
     d->act = *act;
+    if (act->host[0]) /* "service 'web' on edge": the fleet's rows name their host */
+        snprintf(where, sizeof(where), " on %s", act->host);
     switch (act->kind) {
     case TUI_ACT_STOP:
-        snprintf(d->text, sizeof(d->text), "Stop service '%s'?", act->service);
+        snprintf(d->text, sizeof(d->text), "Stop service '%s'%s?", act->service, where);
         snprintf(d->button, sizeof(d->button), "Stop");
         break;
     case TUI_ACT_RESTART:
-        snprintf(d->text, sizeof(d->text), "Restart service '%s'?", act->service);
+        snprintf(d->text, sizeof(d->text), "Restart service '%s'%s?", act->service, where);
         snprintf(d->button, sizeof(d->button), "Restart");
         break;
     case TUI_ACT_DELETE:
-        snprintf(d->text, sizeof(d->text), "Delete service '%s'? It is stopped first.",
-                 act->service);
+        snprintf(d->text, sizeof(d->text), "Delete service '%s'%s? It is stopped first.",
+                 act->service, where);
         snprintf(d->button, sizeof(d->button), "Delete");
         break;
     case TUI_ACT_RUN_DELETE:
@@ -370,6 +393,54 @@ void tui_app_request(tui_app *app, const tui_action *act)
     }
     d->open = 1;
     app->dirty = 1;
+}
+
+/* ---- the fleet ------------------------------------------------------------------------ */
+
+struct tui_fleet *tui_app_fleet(tui_app *app)
+{
+    char msg[256];
+
+    if (!app->fleet) {
+        app->fleet = tui_fleet_start(app->interval_ms, msg, sizeof(msg));
+        if (!app->fleet)
+            tui_app_status(app, 1, "%s", msg);
+    }
+    return app->fleet;
+}
+
+int tui_app_use_context(tui_app *app, const char *name)
+{
+    hp_factory_options fo = {.context = name, .no_spawn = 1, .timeout_ms = 5000};
+    hp_endpoint ep;
+    hp_error err;
+    hp_client *c;
+
+    if (strcmp(app->context, name) == 0 && app->model.client)
+        return 0;
+    hp_error_clear(&err);
+    c = hp_factory_auto(&fo, &err);
+    if (!c) {
+        tui_app_status(app, 1, "%s: %s", name, err.message);
+        return -1;
+    }
+    /* The views under the fleet see one server, as ever: this one's. */
+    tui_events_stop(app->events);
+    app->events = NULL;
+    app->events_state = TUI_EVENTS_TRYING;
+    tui_model_free(&app->model);
+    tui_model_init(&app->model, c, hp_client_endpoint(c), "");
+    snprintf(app->context, sizeof(app->context), "%s", name);
+    memset(&ep, 0, sizeof(ep));
+    if (hp__context_endpoint(name, &ep, &err) == HP_OK) {
+        if (!ep.url && !ep.socket_path) /* local: the socket the client found */
+            ep.socket_path = strdup(hp_client_endpoint(c));
+        if (ep.url || ep.socket_path)
+            app->events = tui_events_start(&ep);
+        hp_endpoint_clear(&ep);
+    }
+    tui_app_status(app, 0, "on %s (%s): Esc goes back to the fleet", name, app->model.endpoint);
+    return 0;
 }
 
 /* ---- headless ------------------------------------------------------------------------ */
@@ -397,6 +468,7 @@ void tui_app_headless_free(tui_app *app)
     while (app->depth > 0)
         leave(&app->stack[--app->depth]);
     tui__dialog_close(app);
+    tui_fleet_stop(app->fleet);
     tui_model_free(&app->model);
     free(app);
 }
@@ -459,6 +531,7 @@ static void usage(FILE *out)
                  "  --read-only       hide the actions that change anything\n"
                  "  --demo            load the demo services into the server\n"
                  "  --bell            ring the terminal's bell on a failure or a crash loop\n"
+                 "  --fleet           every context's services in one list (key 0, :fleet)\n"
                  "  -h, --help        show this help and exit\n"
                  "  -V, --version     show the version and exit\n"
                  "\n"
@@ -471,7 +544,7 @@ static void usage(FILE *out)
 
 typedef struct tui_opts {
     const char *socket, *url, *context, *pin, *cacert;
-    int no_spawn, read_only, demo, bell;
+    int no_spawn, read_only, demo, bell, fleet;
     long interval_ms;
     int interval_given; /* -i: wins over the settings file */
 } tui_opts;
@@ -480,12 +553,19 @@ typedef struct tui_opts {
 static int parse(int argc, char **argv, tui_opts *o)
 {
     static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},
-        {"no-spawn", no_argument, NULL, 'n'},     {"read-only", no_argument, NULL, 'r'},
-        {"demo", no_argument, NULL, 'd'},         {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {"context", required_argument, NULL, 'x'},
-        {"pin", required_argument, NULL, 'P'},    {"cacert", required_argument, NULL, 'A'},
-        {"bell", no_argument, NULL, 'b'},         {NULL, 0, NULL, 0},
+        {"socket", required_argument, NULL, 's'},
+        {"url", required_argument, NULL, 'u'},
+        {"no-spawn", no_argument, NULL, 'n'},
+        {"read-only", no_argument, NULL, 'r'},
+        {"demo", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"context", required_argument, NULL, 'x'},
+        {"pin", required_argument, NULL, 'P'},
+        {"cacert", required_argument, NULL, 'A'},
+        {"bell", no_argument, NULL, 'b'},
+        {"fleet", no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
     };
     int opt;
     char *end;
@@ -526,6 +606,9 @@ static int parse(int argc, char **argv, tui_opts *o)
             break;
         case 'b':
             o->bell = 1;
+            break;
+        case 'f':
+            o->fleet = 1;
             break;
         case 'i':
             errno = 0;
@@ -696,8 +779,17 @@ int tui_main(int argc, char **argv)
     app.bell = o.bell;
     app.interval_ms =
         conf_rc == 0 && conf.interval_ms && !o.interval_given ? conf.interval_ms : o.interval_ms;
-    if (connect_server(&app, &o) != 0)
-        return EXIT_UNREACHABLE;
+    /* The fleet starts no server: it shows the ones that are there. Its hosts are asked
+     * first, so their answers are on the way while the dashboard connects. */
+    if (o.fleet) {
+        o.no_spawn = 1;
+        tui_app_fleet(&app);
+    }
+    if (connect_server(&app, &o) != 0) {
+        if (!o.fleet)
+            return EXIT_UNREACHABLE;
+        tui_model_init(&app.model, NULL, "-", "no connection outside the fleet");
+    }
     if (conf_rc < 0)
         tui_app_status(&app, 1, "%s; started with the defaults", conf_msg);
     if (tui__signals_install() != 0) {
@@ -706,8 +798,12 @@ int tui_main(int argc, char **argv)
         return EXIT_UNREACHABLE;
     }
     tui__term_start();
-    first = tui_app_push(&app, conf_rc == 0 && conf.view ? conf.view : &tui_view_services, NULL);
-    if (conf_rc == 0) {
+    first = tui_app_push(&app,
+                         o.fleet                     ? &tui_view_fleet
+                         : conf_rc == 0 && conf.view ? conf.view
+                                                     : &tui_view_services,
+                         NULL);
+    if (conf_rc == 0 && !o.fleet) {
         first->sort_col = conf.sort_col;
         first->sort_desc = conf.sort_desc;
     }
@@ -717,6 +813,7 @@ int tui_main(int argc, char **argv)
         leave(&app.stack[--app.depth]);
     tui__dialog_close(&app);
     tui_events_stop(app.events);
+    tui_fleet_stop(app.fleet);
     tui_model_free(&app.model);
     return EXIT_SUCCESS;
 }

@@ -61,6 +61,8 @@ struct tui_app {
     long long flash_until;     /* a failure shows in reverse until then (monotonic ms) */
     int refetch;               /* TUI_REFETCH*: the next tick fetches the view (an event) */
     long long resync_at;       /* following events: the view's next fetch all the same */
+    struct tui_fleet *fleet;   /* the fleet's pollers once shown (`0`, --fleet), else NULL */
+    char context[64];          /* the context the connection was moved to ("": as started) */
 };
 
 /* app.c: the frame stack and the actions (app->depth >= 1 once the app runs). */

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The terminal and the one poll() loop: curses set up and restored (even on a crash), the
  * signals through a self-pipe, keys read, the events follower's pipe (a change fetched at
- * once, a failure flashed), the refresh timer (refresh.c decides what a tick fetches) and
- * the redraw. */
+ * once, a failure flashed), the fleet pollers' pipe, the refresh timer (refresh.c decides
+ * what a tick fetches) and the redraw. */
 #include "config.h"
 
 #include "tui/app_int.h"
 
 #include "tui/draw.h"
 #include "tui/events.h"
+#include "tui/fleet.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -190,9 +191,10 @@ void tui__loop(tui_app *app)
     long long next = 0;
 
     while (!app->quit) {
-        struct pollfd fds[3] = {{.fd = STDIN_FILENO, .events = POLLIN},
+        struct pollfd fds[4] = {{.fd = STDIN_FILENO, .events = POLLIN},
                                 {.fd = sig_pipe[0], .events = POLLIN},
-                                {.fd = tui_events_fd(app->events), .events = POLLIN}};
+                                {.fd = tui_events_fd(app->events), .events = POLLIN},
+                                {.fd = tui_fleet_fd(app->fleet), .events = POLLIN}};
         long long now = tui_now_ms();
         int timeout;
 
@@ -218,7 +220,7 @@ void tui__loop(tui_app *app)
         }
         timeout = (int)((app->flash_until && app->flash_until < next ? app->flash_until : next) -
                         tui_now_ms());
-        if (poll(fds, 3, timeout > 0 ? timeout : 0) < 0) {
+        if (poll(fds, 4, timeout > 0 ? timeout : 0) < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -233,6 +235,11 @@ void tui__loop(tui_app *app)
                 tui__render(app);
                 app->dirty = 0;
             }
+        }
+        if (fds[3].revents & POLLIN) { /* a host of the fleet brought news */
+            tui_fleet_drain(app->fleet);
+            if (tui__top(app)->ops == &tui_view_fleet)
+                next = tui_now_ms();
         }
         if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
             app->quit = 1;

@@ -28,6 +28,7 @@ typedef struct tui_action {
     int64_t run_id;                /* cancel, run delete */
     int64_t job_id;                /* job cancel */
     int keep_history;              /* restart: the old run's jobs and logs are kept */
+    char host[64]; /* the fleet's host (context) it goes to; "": the dashboard's connection */
 } tui_action;
 
 typedef struct tui_model {

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "tui/app_int.h"
+#include "tui/fleet.h"
 
 #include "tui/events.h"
 
@@ -101,8 +102,11 @@ void tui__refresh_data(tui_app *app, int force)
             app->dirty |= f->sel != before;
         }
     }
-    if (tui_model_store(&app->model) != 0) /* at most every TUI_STORE_EVERY_MS */
+    /* at most every TUI_STORE_EVERY_MS; the fleet's header has no store to show */
+    if (f->ops != &tui_view_fleet && tui_model_store(&app->model) != 0)
         app->dirty = 1;
     if (app->model.connected != was || stale || tui_app_stale(app) || live(app))
+        app->dirty = 1;
+    if (tui_fleet_strip_changed(app->fleet)) /* a host went down or came back */
         app->dirty = 1;
 }

@@ -19,8 +19,12 @@ static void draw_header(tui_app *app, int cols)
     int x;
     const char *state;
     int colour;
+    int fleet = tui__top(app)->ops == &tui_view_fleet;
 
-    if (!m->calls) {
+    if (fleet) { /* each host's state is in the strip below, not one connection's */
+        state = "fleet";
+        colour = TUI_C_CYAN;
+    } else if (!m->calls) {
         state = "connecting";
         colour = TUI_C_YELLOW;
     } else if (m->connected) {
@@ -75,7 +79,8 @@ static void draw_header(tui_app *app, int cols)
     }
     wattrset(stdscr, tui_attr(TUI_C_BAR));
     x += tui_put(stdscr, 0, x, cols - x, "  ");
-    tui_put(stdscr, 0, x, cols - x, m->endpoint);
+    if (!fleet)
+        tui_put(stdscr, 0, x, cols - x, m->endpoint);
     wattrset(stdscr, A_NORMAL);
 }
 

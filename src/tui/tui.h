@@ -37,6 +37,7 @@ typedef enum tui_cmd {
     TUI_CMD_VIEW_JOBS,
     TUI_CMD_VIEW_SECRETS,
     TUI_CMD_VIEW_EVENTS,
+    TUI_CMD_VIEW_FLEET, /* `0`, :fleet: every context's services in one list */
     TUI_CMD_NEXT_VIEW,
     TUI_CMD_UP,
     TUI_CMD_DOWN,
@@ -169,6 +170,7 @@ extern const tui_view_ops tui_view_jobs;
 extern const tui_view_ops tui_view_logs;
 extern const tui_view_ops tui_view_secrets;
 extern const tui_view_ops tui_view_events;
+extern const tui_view_ops tui_view_fleet;
 /* 1 for an event a user should notice: a failed exit, a failed service, a crash loop,
  * an unhealthy job (view_events.c). */
 int tui_event_is_failure(const hp_event *e);
@@ -216,6 +218,12 @@ int tui_app_read_only(const tui_app *app);
  * none (the dashboard polls). */
 int tui_app_events_state(const tui_app *app);
 int tui_app_stale(const tui_app *app); /* 1 when rows are from before a lost connection */
+/* The fleet's pollers (fleet.h), started at the first call; NULL when the contexts file
+ * cannot be read (the status line says why). */
+struct tui_fleet *tui_app_fleet(tui_app *app);
+/* Moves the dashboard's connection (and its events follower) to context name, for the
+ * views under the fleet: 0, or -1 with the reason in the status line. */
+int tui_app_use_context(tui_app *app, const char *name);
 /* The frame shown (borrowed), for a prompt's function to act on. */
 tui_frame *tui_app_frame(tui_app *app);
 /* Pushes a new frame (ops, filters copied from proto, may be NULL); returns it. */

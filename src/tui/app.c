@@ -64,6 +64,7 @@ void tui_app_status(tui_app *app, int error, const char *fmt, ...)
     vsnprintf(app->status, sizeof(app->status), fmt, ap);
     va_end(ap);
     app->status_error = error;
+    app->said_at = tui_now_ms();
     app->dirty = 1;
 }
 

@@ -59,6 +59,8 @@ struct tui_app {
     int events_state;          /* TUI_EVENTS_* as last taken */
     int bell;                  /* --bell: a failure rings */
     long long flash_until;     /* a failure shows in reverse until then (monotonic ms) */
+    long long said_at;         /* when a key or a command last set the status (monotonic ms) */
+    char held_flash[256];      /* a failure that came while that answer was being read */
     int refetch;               /* TUI_REFETCH*: the next tick fetches the view (an event) */
     long long resync_at;       /* following events: the view's next fetch all the same */
     struct tui_fleet *fleet;   /* the fleet's pollers once shown (`0`, --fleet), else NULL */

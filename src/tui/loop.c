@@ -141,6 +141,24 @@ static void read_signals(tui_app *app)
     }
 }
 
+/* The answer to a key stays readable for a while: a failure that comes meanwhile (a
+ * service crash-looping elsewhere) is held and flashed after it, the latest one. */
+enum { SAID_KEEP_MS = 3000, FLASH_MS = 2000 };
+
+static void flash_held(tui_app *app)
+{
+    long long now = tui_now_ms();
+
+    if (!app->held_flash[0] ||
+        (app->said_at && now - app->said_at < SAID_KEEP_MS && !app->flash_until))
+        return;
+    snprintf(app->status, sizeof(app->status), "%s", app->held_flash);
+    app->status_error = 1;
+    app->held_flash[0] = '\0';
+    app->flash_until = now + FLASH_MS;
+    app->dirty = 1;
+}
+
 /* What the events follower brought: the events into the model, a look at the view at
  * once when one concerns it (a change shows without waiting for the timer), a failure
  * flashed in the status line and, with --bell, rung. Following again (a server back, or
@@ -165,12 +183,12 @@ int tui__events_in(tui_app *app, int state, hp_event_page *page)
             fresh = 1;
         if (!tui_event_is_failure(e))
             continue;
-        tui_app_status(app, 1, "! %s%s%s", e->service ? e->service : "", e->service ? ": " : "",
-                       e->text);
-        app->flash_until = tui_now_ms() + 2000;
+        snprintf(app->held_flash, sizeof(app->held_flash), "! %s%s%s", e->service ? e->service : "",
+                 e->service ? ": " : "", e->text);
         if (app->bell)
             beep();
     }
+    flash_held(app);
     app->dirty |= page->n_events > 0; /* the Events view and its count */
     tui_model_events_add(&app->model, page);
     if (fresh && !app->refetch)
@@ -214,12 +232,21 @@ void tui__loop(tui_app *app)
             tui__render(app);
             app->dirty = 0;
         }
+        flash_held(app);
+        if (app->dirty) {
+            tui__render(app);
+            app->dirty = 0;
+        }
         if (app->flash_until && tui_now_ms() >= app->flash_until) {
             app->flash_until = 0; /* the flash ends: drawn once more without it */
             tui__render(app);
         }
-        timeout = (int)((app->flash_until && app->flash_until < next ? app->flash_until : next) -
-                        tui_now_ms());
+        {
+            long long wake = app->flash_until && app->flash_until < next ? app->flash_until : next;
+            if (app->held_flash[0] && app->said_at + SAID_KEEP_MS < wake)
+                wake = app->said_at + SAID_KEEP_MS;
+            timeout = (int)(wake - tui_now_ms());
+        }
         if (poll(fds, 4, timeout > 0 ? timeout : 0) < 0) {
             if (errno == EINTR)
                 continue;

@@ -277,7 +277,9 @@ static int dial(const struct sockaddr_un *sa)
 static int spawn_holder(hpd_server *srv, const struct sockaddr_un *sa)
 {
     char fdnum[16], grace[32], name[] = "hero_proc_server", mode[] = "--pipe-holder";
+    char exe[PATH_MAX];
     int lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), e;
+    ssize_t len;
     pid_t pid;
 
     unlink(sa->sun_path); /* a holder gone after its grace left it */
@@ -287,6 +289,12 @@ static int spawn_holder(hpd_server *srv, const struct sockaddr_un *sa)
     snprintf(fdnum, sizeof(fdnum), "%d", lfd);
     snprintf(grace, sizeof(grace), "%llu",
              (unsigned long long)(srv->opt.holder_grace_ms ? srv->opt.holder_grace_ms : 60000));
+    /* The binary's path, not /proc/self/exe: under a wrapper such as valgrind that is
+     * the wrapper's, and the holder runs bare. */
+    len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len <= 0)
+        goto fail;
+    exe[len] = '\0';
     pid = fork();
     if (pid < 0)
         goto fail;
@@ -301,7 +309,7 @@ static int spawn_holder(hpd_server *srv, const struct sockaddr_un *sa)
             dup2(null, 1);
         }
         fcntl(lfd, F_SETFD, 0);
-        execv("/proc/self/exe", argv);
+        execv(exe, argv);
         _exit(127);
     }
     /* Reaped by hpd_reap like any child that is not a job's, if it ends first. */

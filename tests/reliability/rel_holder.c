@@ -202,6 +202,25 @@ static const char flood_script[] =
     "if [ -e hold ]; then echo $i > paused; while [ -e hold ]; do sleep 0.01; done; fi; "
     "fi; done # holder-flood";
 
+/* When the daemon runs its jobs in cgroups, a re-adopted one is in the job's cgroup of
+ * the daemon that runs now (its processes moved there), so a stop kills all of it. */
+static void assert_in_own_cgroup(pid_t pid, int64_t job)
+{
+    char path[64], line[4096] = "", want[64];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+    f = fopen(path, "r");
+    while (f && fgets(line, sizeof(line), f) && strncmp(line, "0::", 3) != 0)
+        line[0] = '\0';
+    if (f)
+        fclose(f);
+    if (!strstr(line, "/hero_proc."))
+        return; /* tracked by the environment marker here */
+    snprintf(want, sizeof(want), "/hero_proc.%d/job-%lld\n", (int)hpt_server_pid(), (long long)job);
+    ck_assert_msg(strstr(line, want), "pid %d is in %s", (int)pid, line);
+}
+
 START_TEST(a_flood_and_a_sleeper_survive_kill_9_with_their_pids_and_every_line_once)
 {
     int64_t id, calm_id, restarts, paused, lines;
@@ -256,6 +275,7 @@ START_TEST(a_flood_and_a_sleeper_survive_kill_9_with_their_pids_and_every_line_o
     ck_assert_int_eq(restarts, 0);
     ck_assert_int_eq(hpt_count_cmdline(calm_marker), 1);
     ck_assert_int_eq(count_cmdline2("holder-flood", "i=0"), 1);
+    assert_in_own_cgroup(calm, calm_id);
     ck_assert_int_eq(holders(), 1);
 
     /* The lines written while no daemon ran are read, and the flood goes on. */
@@ -496,6 +516,99 @@ START_TEST(twenty_kills_at_random_points_keep_one_instance_and_no_orphan)
 }
 END_TEST
 
+static int64_t reexecs(void)
+{
+    cJSON *info = hpt_ok("system.info", NULL);
+    int64_t n = hpt_int_or0(info, "reexecs");
+
+    cJSON_Delete(info);
+    return n;
+}
+
+static int reexecs_reached(void *ud)
+{
+    return reexecs() >= *(int64_t *)ud;
+}
+
+/* The holder outlives an in-place upgrade and the new image keeps handing it pipes; a job
+ * re-adopted after a crash is still watched by the image that follows an upgrade. */
+START_TEST(the_holder_and_a_readopted_job_go_through_an_upgrade)
+{
+    int64_t calm_id, late_id, restarts, one = 1, seen;
+    pid_t calm, late, after;
+    char calm_marker[64], calm_script[128];
+    job_count w;
+
+    snprintf(calm_marker, sizeof(calm_marker), "holder-up-%d", (int)getpid());
+    snprintf(calm_script, sizeof(calm_script), "sleep 1000 & wait # %s", calm_marker);
+    hpt_service_set("calm", NULL, hpt_script("main", calm_script), NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("calm")));
+    job_of("calm", &calm_id, &calm, &restarts);
+    ck_assert_int_eq(kill(hpt_server_pid(), SIGHUP), 0);
+    ck_assert(hpt_wait_until(reexecs_reached, &one, DEADLINE_MS));
+    ck_assert_int_eq(holders(), 1);
+
+    /* Started by the new image, then a crash: its pipe was kept too. */
+    hpt_service_set("late", NULL,
+                    hpt_script("main", "i=0; while :; do i=$((i + 1)); echo $i; sleep 0.01; done"),
+                    NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("late")));
+    job_of("late", &late_id, &late, &restarts);
+    w = (job_count){late_id, 20};
+    ck_assert(hpt_wait_until(has_lines, &w, DEADLINE_MS));
+    hpt_server_crash_and_restart();
+    job_of("late", &late_id, &after, &restarts);
+    ck_assert_int_eq(after, late);
+    job_of("calm", &calm_id, &after, &restarts);
+    ck_assert_int_eq(after, calm);
+    seen = last_line(late_id);
+    w.at_least = seen + 20;
+    ck_assert_msg(hpt_wait_until(has_lines, &w, DEADLINE_MS), "late's output stopped at %lld",
+                  (long long)seen);
+
+    /* Upgraded again, the daemon still sees the re-adopted sleeper end. */
+    ck_assert_int_eq(kill(hpt_server_pid(), SIGHUP), 0);
+    ck_assert(hpt_wait_until(reexecs_reached, &one, DEADLINE_MS));
+    ck_assert_int_eq(holders(), 1);
+    ck_assert_int_eq(kill(calm, SIGKILL), 0);
+    ck_assert(hpt_wait_until(not_running, &calm_id, DEADLINE_MS));
+    {
+        cJSON *job = hpt_ok("job.get", hpt_id(calm_id));
+        ck_assert_msg(hpt_str(job, "error") && strstr(hpt_str(job, "error"), "exit code unknown"),
+                      "error: %s", hpt_str(job, "error") ? hpt_str(job, "error") : "none");
+        cJSON_Delete(job);
+    }
+    cJSON_Delete(hpt_ok("service.stop", hpt_name("late")));
+    ck_assert(hpt_wait_until(not_running, &late_id, DEADLINE_MS));
+    ck_assert_int_eq(exactly_once(late_id), last_line(late_id));
+}
+END_TEST
+
+/* Without cgroups (jobs tracked by their environment marker), the same survival. */
+START_TEST(without_cgroups_a_job_is_readopted_and_stopped)
+{
+    int64_t id, restarts;
+    pid_t pid, after;
+    char marker[64], script[128];
+
+    ck_assert_int_eq(hpt_server_signal_and_wait(SIGTERM, DEADLINE_MS), 0);
+    hpt_server_extra_args("--no-cgroups", NULL);
+    hpt_server_start();
+    snprintf(marker, sizeof(marker), "holder-nocg-%d", (int)getpid());
+    snprintf(script, sizeof(script), "sleep 1000 & wait # %s", marker);
+    hpt_service_set("calm", NULL, hpt_script("main", script), NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("calm")));
+    job_of("calm", &id, &pid, &restarts);
+    hpt_server_crash_and_restart();
+    job_of("calm", &id, &after, &restarts);
+    ck_assert_int_eq(after, pid);
+    ck_assert_int_eq(hpt_count_cmdline(marker), 1);
+    cJSON_Delete(hpt_ok("service.stop", hpt_name("calm")));
+    ck_assert(hpt_wait_until(not_running, &id, DEADLINE_MS));
+    ck_assert_int_eq(hpt_group_count(pid), 0);
+}
+END_TEST
+
 static Suite *holder_suite(void)
 {
     Suite *s = suite_create("rel_holder");
@@ -507,6 +620,8 @@ static Suite *holder_suite(void)
     tcase_add_test(tc, a_stale_pid_is_never_signalled_nor_adopted);
     tcase_add_test(tc, the_holder_leaves_after_its_grace_and_the_jobs_behave_as_before);
     tcase_add_test(tc, twenty_kills_at_random_points_keep_one_instance_and_no_orphan);
+    tcase_add_test(tc, the_holder_and_a_readopted_job_go_through_an_upgrade);
+    tcase_add_test(tc, without_cgroups_a_job_is_readopted_and_stopped);
     suite_add_tcase(s, tc);
     return s;
 }

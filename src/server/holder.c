@@ -197,6 +197,12 @@ int hpd_holder_main(int argc, char **argv)
         return 100;
     lfd = atoi(argv[2]);
     grace = strtoull(argv[3], NULL, 10);
+    if (lfd < 3)
+        return 100;
+    /* Nothing of the daemon's but the socket: a lock or a pipe's write end kept here
+     * would outlive the daemon. */
+    syscall(SYS_close_range, 3u, (unsigned)lfd - 1, 0u);
+    syscall(SYS_close_range, (unsigned)lfd + 1, ~0u, 0u);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL); /* the daemon's blocked signals are not ours */
     signal(SIGPIPE, SIG_IGN);
@@ -366,6 +372,13 @@ static void tell(hpd_server *srv, uint32_t op, int64_t job, int stream, int fd)
         return;
     if (send_msg(srv->holder->fd, op, job, stream, fd, MSG_DONTWAIT) == 0)
         return;
+    if (errno == EAGAIN) {
+        /* A burst of spawns outran the holder: a short wait for room, not the loop's. */
+        struct pollfd p = {.fd = srv->holder->fd, .events = POLLOUT};
+        if (poll(&p, 1, 100) == 1 &&
+            send_msg(srv->holder->fd, op, job, stream, fd, MSG_DONTWAIT) == 0)
+            return;
+    }
     if (errno == EAGAIN)
         hpd_log(srv, 1, "pipe holder: busy; job %lld's pipe is not kept", (long long)job);
     else

@@ -28,7 +28,7 @@
 /* Ops: the daemon adds (with the fd), closes, asks for all (answered by F per fd, then
  * E), or quits; MAX_CLIENTS: daemons connected at once (one, and the next after an exec). */
 enum { OP_ADD = 'A', OP_CLOSE = 'C', OP_GIVE = 'G', OP_QUIT = 'Q', OP_FD = 'F', OP_END = 'E' };
-enum { MAX_CLIENTS = 8, TAKE_MS = 2000 };
+enum { MAX_CLIENTS = 8, TAKE_MS = 2000, POLL_MS = 250 };
 
 typedef struct msg {
     uint32_t op;
@@ -46,6 +46,7 @@ struct hpd_holder {
     int fd;      /* connection to the holder, -1 once it is gone */
     held *taken; /* after a crash: the fds fetched back, until a job takes each */
     size_t n_taken;
+    uint64_t poll_timer; /* re-adopted jobs with no pidfd (none from the kernel) */
 };
 
 static uint64_t mono_ms(void)
@@ -336,20 +337,19 @@ void hpd_holder_connect(hpd_server *srv)
     int fd;
 
     if (holder_addr(srv, &sa) != 0) {
-        hpd_log(srv, 1,
-                "pipe holder: data dir path too long for a socket; jobs die with a "
-                "killed daemon");
-        return;
-    }
-    fd = dial(&sa);
-    if (fd >= 0)
+        fd = -1;
+        errno = ENAMETOOLONG;
+    } else if ((fd = dial(&sa)) >= 0) {
         hpd_log(srv, 2, "pipe holder: connected to the one that kept the jobs' pipes");
-    else if (spawn_holder(srv, &sa) == 0)
+    } else if (spawn_holder(srv, &sa) == 0) {
         fd = dial(&sa);
-    h = fd >= 0 ? calloc(1, sizeof(*h)) : NULL;
-    if (!h) {
+    }
+    if (fd < 0)
         hpd_log(srv, 1, "pipe holder: cannot start one (%s); jobs die with a killed daemon",
                 strerror(errno));
+    /* Without a holder too: re-adopted jobs may need their exits polled (on_poll). */
+    h = calloc(1, sizeof(*h));
+    if (!h) {
         if (fd >= 0)
             close(fd);
         return;
@@ -403,6 +403,8 @@ void hpd_holder_quit(hpd_server *srv)
 
     if (!h)
         return;
+    if (h->poll_timer && srv->loop)
+        hpd_loop_timer_cancel(srv->loop, h->poll_timer);
     if (h->fd >= 0) {
         send_msg(h->fd, OP_QUIT, 0, 0, -1, MSG_DONTWAIT);
         close(h->fd);
@@ -483,13 +485,8 @@ void hpd_holder_recover_done(hpd_server *srv)
 
 /* The leader of a re-adopted job ended: not our child, so its status is not ours to
  * read. What it left in its cgroup goes with it, as for a reaped leader. */
-static void on_adopted_exit(hpd_loop *loop, int fd, uint32_t events, void *data)
+static void adopted_end(hpd_server *srv, hpd_job *job)
 {
-    hpd_job *job = data;
-    hpd_server *srv = job->run->srv;
-
-    (void)events;
-    hpd_loop_unwatch(loop, fd);
     if (job->reaped || job->status != HPD_JOB_RUNNING)
         return;
     job->reaped = 1;
@@ -498,6 +495,73 @@ static void on_adopted_exit(hpd_loop *loop, int fd, uint32_t events, void *data)
     hpd_probe_job_stopped(srv, job);
     hpd__signal_escapees(srv, job, SIGKILL, 1);
     hpd__job_maybe_finish(srv, job);
+}
+
+static void on_adopted_exit(hpd_loop *loop, int fd, uint32_t events, void *data)
+{
+    (void)events;
+    hpd_loop_unwatch(loop, fd);
+    adopted_end(((hpd_job *)data)->run->srv, data);
+}
+
+/* 1 while pid is the process that started at start and has not exited (a zombie has). */
+static int still_runs(pid_t pid, unsigned long long start)
+{
+    char path[64], buf[512];
+    const char *p;
+    ssize_t n;
+    int fd;
+
+    if (pid <= 1 || !start || hpd__proc_start_time(pid) != start)
+        return 0;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* Where the kernel gives no pidfd (an old one, or valgrind), a re-adopted job's exit is
+ * seen by looking at /proc every POLL_MS. A zombie of ours is not one: hpd_reap has it. */
+static void on_poll(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_server *srv = data;
+    int watching = 0;
+
+    (void)id;
+    srv->holder->poll_timer = 0;
+    for (hpd_run *run = hpd_active_first(srv); run; run = run->active_next)
+        for (size_t i = 0; i < run->n_actions; i++) {
+            hpd_job *job = run->jobs[i];
+            if (job->status != HPD_JOB_RUNNING || job->reaped || job->pidfd >= 0 || job->pid <= 1 ||
+                hpd__parent_of(job->pid) == getpid())
+                continue;
+            if (still_runs(job->pid, job->pid_start))
+                watching = 1;
+            else
+                adopted_end(srv, job);
+        }
+    if (watching)
+        srv->holder->poll_timer = hpd_loop_timer(loop, POLL_MS, on_poll, srv);
+}
+
+static void watch_exit(hpd_server *srv, hpd_job *job)
+{
+    if (job->pidfd >= 0 &&
+        hpd_loop_watch(srv->loop, job->pidfd, EPOLLIN, on_adopted_exit, job) == 0)
+        return;
+    if (job->pidfd >= 0) {
+        close(job->pidfd);
+        job->pidfd = -1;
+    }
+    if (srv->holder && !srv->holder->poll_timer)
+        srv->holder->poll_timer = hpd_loop_timer(srv->loop, POLL_MS, on_poll, srv);
 }
 
 /* The job's processes into this daemon's cgroup for it, from the one the dead daemon
@@ -567,7 +631,7 @@ void hpd_holder_readopt(hpd_server *srv, hpd_job *job)
     alive = pid > 1 && job->pid_start && hpd__proc_start_time(pid) == job->pid_start;
     if (alive)
         pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    alive = pidfd >= 0 && hpd__proc_start_time(pid) == job->pid_start;
+    alive = alive && still_runs(pid, job->pid_start);
     if (!alive && pidfd >= 0) {
         close(pidfd);
         pidfd = -1;
@@ -587,8 +651,9 @@ void hpd_holder_readopt(hpd_server *srv, hpd_job *job)
     if (!alive) {
         /* Never signalled: the pid is gone, or another process has it now. What the job
          * wrote before it ended is still read from the kept pipes. */
+        unsigned long long now_start = pid > 1 ? hpd__proc_start_time(pid) : 0;
         hpd_job_syslog(srv, job, "supervisor restarted: pid %d %s; not signalled", (int)pid,
-                       pid > 1 && hpd__proc_start_time(pid)
+                       now_start && now_start != job->pid_start
                            ? "belongs to another process now (its start time differs)"
                            : "is gone");
         job->pidfd = -1;
@@ -601,9 +666,7 @@ void hpd_holder_readopt(hpd_server *srv, hpd_job *job)
     job->reaped = 0;
     job->exit_unknown = 0;
     take_cgroup(srv, job);
-    if (hpd_loop_watch(srv->loop, pidfd, EPOLLIN, on_adopted_exit, job) != 0)
-        hpd_log(srv, 0, "job %lld: cannot watch pid %d: %s", (long long)job->id, (int)pid,
-                strerror(errno));
+    watch_exit(srv, job);
     hpd_job_syslog(srv, job, "supervisor restarted: pid %d re-adopted (same start time)%s",
                    (int)pid, fds[0] >= 0 || fds[1] >= 0 ? ", its output read on" : "");
     hpd_probe_job_started(srv, job);
@@ -616,8 +679,8 @@ void hpd_holder_after_reexec(hpd_server *srv)
     for (hpd_run *run = hpd_active_first(srv); run; run = run->active_next)
         for (size_t i = 0; i < run->n_actions; i++) {
             hpd_job *job = run->jobs[i];
-            if (job->status == HPD_JOB_RUNNING && !job->reaped && job->pidfd >= 0 &&
+            if (job->status == HPD_JOB_RUNNING && !job->reaped && job->pid > 1 &&
                 hpd__parent_of(job->pid) != getpid())
-                hpd_loop_watch(srv->loop, job->pidfd, EPOLLIN, on_adopted_exit, job);
+                watch_exit(srv, job);
         }
 }

@@ -30,16 +30,22 @@
 enum { OP_ADD = 'A', OP_CLOSE = 'C', OP_GIVE = 'G', OP_QUIT = 'Q', OP_FD = 'F', OP_END = 'E' };
 enum { MAX_CLIENTS = 8, TAKE_MS = 2000, POLL_MS = 250 };
 
+/* pid and start: the job's process as spawned, so that a daemon killed before it stored
+ * them still finds it (held in the table with the fd). */
 typedef struct msg {
     uint32_t op;
     int32_t stream;
     int64_t job;
+    int64_t pid;
+    uint64_t start;
 } msg;
 
 typedef struct held {
     int64_t job;
     int stream;
     int fd;
+    pid_t pid;
+    unsigned long long start;
 } held;
 
 struct hpd_holder {
@@ -58,9 +64,8 @@ static uint64_t mono_ms(void)
 }
 
 /* One message, with pass_fd (>= 0) attached. Returns 0 or -1 with errno. */
-static int send_msg(int sock, uint32_t op, int64_t job, int stream, int pass_fd, int flags)
+static int send_msg(int sock, msg m, int pass_fd, int flags)
 {
-    msg m = {.op = op, .stream = stream, .job = job};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
@@ -135,8 +140,11 @@ static void table_close(int64_t job, int stream)
         }
 }
 
-static void table_add(int64_t job, int stream, int fd)
+static void table_add(const msg *m, int fd)
 {
+    int64_t job = m->job;
+    int stream = m->stream;
+
     table_close(job, stream); /* a new attempt of the job: its new pipe replaces the old */
     if (n_table == cap_table) {
         size_t cap = cap_table ? cap_table * 2 : 64;
@@ -149,7 +157,8 @@ static void table_add(int64_t job, int stream, int fd)
         table = grown;
         cap_table = cap;
     }
-    table[n_table++] = (held){.job = job, .stream = stream, .fd = fd};
+    table[n_table++] =
+        (held){.job = job, .stream = stream, .fd = fd, .pid = (pid_t)m->pid, .start = m->start};
 }
 
 /* 0 to go on, 1 when the client left or asked to quit (*quit set). */
@@ -166,15 +175,21 @@ static int serve(int client, int *quit)
     switch (m.op) {
     case OP_ADD:
         if (fd >= 0)
-            table_add(m.job, m.stream, fd);
+            table_add(&m, fd);
         return 0;
     case OP_CLOSE:
         table_close(m.job, m.stream);
         break;
     case OP_GIVE:
         for (size_t i = 0; i < n_table; i++)
-            send_msg(client, OP_FD, table[i].job, table[i].stream, table[i].fd, 0);
-        send_msg(client, OP_END, 0, 0, -1, 0);
+            send_msg(client,
+                     (msg){.op = OP_FD,
+                           .job = table[i].job,
+                           .stream = table[i].stream,
+                           .pid = table[i].pid,
+                           .start = table[i].start},
+                     table[i].fd, 0);
+        send_msg(client, (msg){.op = OP_END}, -1, 0);
         break;
     case OP_QUIT:
         *quit = 1;
@@ -366,21 +381,20 @@ static void holder_lost(hpd_server *srv)
     srv->holder->fd = -1;
 }
 
-static void tell(hpd_server *srv, uint32_t op, int64_t job, int stream, int fd)
+static void tell(hpd_server *srv, msg m, int fd)
 {
     if (!srv->holder || srv->holder->fd < 0)
         return;
-    if (send_msg(srv->holder->fd, op, job, stream, fd, MSG_DONTWAIT) == 0)
+    if (send_msg(srv->holder->fd, m, fd, MSG_DONTWAIT) == 0)
         return;
     if (errno == EAGAIN) {
         /* A burst of spawns outran the holder: a short wait for room, not the loop's. */
         struct pollfd p = {.fd = srv->holder->fd, .events = POLLOUT};
-        if (poll(&p, 1, 100) == 1 &&
-            send_msg(srv->holder->fd, op, job, stream, fd, MSG_DONTWAIT) == 0)
+        if (poll(&p, 1, 100) == 1 && send_msg(srv->holder->fd, m, fd, MSG_DONTWAIT) == 0)
             return;
     }
     if (errno == EAGAIN)
-        hpd_log(srv, 1, "pipe holder: busy; job %lld's pipe is not kept", (long long)job);
+        hpd_log(srv, 1, "pipe holder: busy; job %lld's pipe is not kept", (long long)m.job);
     else
         holder_lost(srv);
 }
@@ -389,12 +403,18 @@ void hpd_holder_add(hpd_server *srv, const hpd_job *job)
 {
     for (int s = 0; s < 2; s++)
         if (job->out[s].fd >= 0)
-            tell(srv, OP_ADD, job->id, s, job->out[s].fd);
+            tell(srv,
+                 (msg){.op = OP_ADD,
+                       .job = job->id,
+                       .stream = s,
+                       .pid = job->pid,
+                       .start = job->pid_start},
+                 job->out[s].fd);
 }
 
 void hpd_holder_drop(hpd_server *srv, const hpd_job *job, int stream)
 {
-    tell(srv, OP_CLOSE, job->id, stream, -1);
+    tell(srv, (msg){.op = OP_CLOSE, .job = job->id, .stream = stream}, -1);
 }
 
 void hpd_holder_quit(hpd_server *srv)
@@ -406,7 +426,7 @@ void hpd_holder_quit(hpd_server *srv)
     if (h->poll_timer && srv->loop)
         hpd_loop_timer_cancel(srv->loop, h->poll_timer);
     if (h->fd >= 0) {
-        send_msg(h->fd, OP_QUIT, 0, 0, -1, MSG_DONTWAIT);
+        send_msg(h->fd, (msg){.op = OP_QUIT}, -1, MSG_DONTWAIT);
         close(h->fd);
     }
     for (size_t i = 0; i < h->n_taken; i++)
@@ -425,7 +445,7 @@ void hpd_holder_recover_begin(hpd_server *srv)
     if (!h || h->fd < 0)
         return;
     setsockopt(h->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (send_msg(h->fd, OP_GIVE, 0, 0, -1, 0) != 0) {
+    if (send_msg(h->fd, (msg){.op = OP_GIVE}, -1, 0) != 0) {
         holder_lost(srv);
         return;
     }
@@ -452,7 +472,8 @@ void hpd_holder_recover_begin(hpd_server *srv)
             }
             h->taken = grown;
         }
-        h->taken[h->n_taken++] = (held){.job = m.job, .stream = m.stream, .fd = fd};
+        h->taken[h->n_taken++] = (held){
+            .job = m.job, .stream = m.stream, .fd = fd, .pid = (pid_t)m.pid, .start = m.start};
     }
     if (h->n_taken)
         hpd_log(srv, 2, "pipe holder: %zu pipes kept while no daemon ran", h->n_taken);
@@ -471,15 +492,46 @@ static int take(hpd_server *srv, int64_t job, int stream)
     return -1;
 }
 
+static int still_runs(pid_t pid, unsigned long long start);
+
+int hpd_holder_spawned(hpd_server *srv, hpd_job *job)
+{
+    struct hpd_holder *h = srv->holder;
+
+    for (size_t i = 0; h && i < h->n_taken; i++) {
+        const held *t = &h->taken[i];
+        if (t->job != job->id || t->pid <= 1 ||
+            (t->pid == job->pid && job->status == HPD_JOB_RUNNING))
+            continue;
+        /* Spawned, and the daemon died before the store had it: this is the process. */
+        if (job->status != HPD_JOB_RUNNING)
+            job->attempt++;
+        job->status = HPD_JOB_RUNNING;
+        job->pid = t->pid;
+        job->pid_start = t->start;
+        if (!job->started_at_ms)
+            job->started_at_ms = hpd_now_ms();
+        return 1;
+    }
+    return 0;
+}
+
 void hpd_holder_recover_done(hpd_server *srv)
 {
     struct hpd_holder *h = srv->holder;
 
-    /* Pipes of jobs the store no longer has: nobody will read them. */
+    /* Pipes of jobs the store does not have running: nobody will read them. A process
+     * spawned for one (pid and start time as the holder was told) is an orphan of a
+     * spawn the store never recorded: it goes, as nothing would ever stop it. */
     while (h && h->n_taken) {
         held t = h->taken[--h->n_taken];
         close(t.fd);
-        tell(srv, OP_CLOSE, t.job, t.stream, -1);
+        tell(srv, (msg){.op = OP_CLOSE, .job = t.job, .stream = t.stream}, -1);
+        if (t.stream == 0 && still_runs(t.pid, t.start)) {
+            hpd_log(srv, 1, "job %lld: pid %d was spawned but never recorded; killing it",
+                    (long long)t.job, (int)t.pid);
+            hpd__signal_group(t.pid, -1, t.start, SIGKILL);
+        }
     }
 }
 

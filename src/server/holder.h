@@ -29,6 +29,9 @@ void hpd_holder_quit(hpd_server *srv);
  * policy; either way what it wrote meanwhile is read from the kept pipes.
  * hpd_holder_recover_done closes what no job took. */
 void hpd_holder_recover_begin(hpd_server *srv);
+/* A job the store does not have running whose spawn the holder was told of (the daemon
+ * died before storing it): takes that pid and start time; 1 when it did. */
+int hpd_holder_spawned(hpd_server *srv, hpd_job *job);
 void hpd_holder_readopt(hpd_server *srv, hpd_job *job);
 void hpd_holder_recover_done(hpd_server *srv);
 

@@ -712,6 +712,8 @@ void hpd_recover(hpd_server *srv)
             continue;
         for (size_t i = 0; i < run->n_actions; i++) {
             hpd_job *job = run->jobs[i];
+            if (!hpd_job_state_final(job->status))
+                hpd_holder_spawned(srv, job); /* a spawn the store did not catch up with */
             if (job->status == HPD_JOB_RUNNING)
                 hpd_holder_readopt(srv, job);
             else if (!hpd_job_state_final(job->status))

@@ -211,7 +211,7 @@ int hpd_holder_main(int argc, char **argv)
 
     if (argc < 4)
         return 100;
-    lfd = atoi(argv[2]);
+    lfd = (int)strtol(argv[2], NULL, 10);
     grace = strtoull(argv[3], NULL, 10);
     if (lfd < 3)
         return 100;
@@ -500,8 +500,8 @@ int hpd_holder_spawned(hpd_server *srv, hpd_job *job)
 
     for (size_t i = 0; h && i < h->n_taken; i++) {
         const held *t = &h->taken[i];
-        if (t->job != job->id || t->pid <= 1 ||
-            (t->pid == job->pid && job->status == HPD_JOB_RUNNING))
+        /* The attempt the store knows (running or ended since) is not a newer spawn. */
+        if (t->job != job->id || t->pid <= 1 || (t->pid == job->pid && t->start == job->pid_start))
             continue;
         /* Spawned, and the daemon died before the store had it: this is the process. */
         if (job->status != HPD_JOB_RUNNING)

@@ -166,7 +166,7 @@ int main(int argc, char **argv)
     long long n;
     int c;
 
-    if (argc > 1 && strcmp(argv[1], "--pipe-holder") == 0) /* internal: holder.c */
+    if (argc > 1 && strcmp(argv[1], "--pipe-holder") == 0) /* internal: supervisor_holder.c */
         return hpd_holder_main(argc, argv);
     while ((c = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
         switch (c) {

@@ -88,7 +88,7 @@ typedef struct hpd_server {
     int niced;                 /* the daemon runs PRIORITY_BOOST above its jobs */
     int realtime;              /* the loop's thread runs SCHED_RR (priority 1) */
     struct hpd_reexec *reexec; /* in-place upgrade (reexec.c), NULL until set up */
-    struct hpd_holder *holder; /* the pipe holder (holder.c), NULL when none */
+    struct hpd_holder *holder; /* the pipe holder (supervisor_holder.c), NULL when none */
 
     /* Health probes (supervisor_probe.c), NULL until one is due; the last sample of the
      * jobs' cost (cost.c). */

@@ -703,7 +703,7 @@ void hpd_supervisor_fini(hpd_server *srv)
 }
 
 /* A job recorded as running by a daemon that died is re-adopted when its process still
- * runs (holder.c); one whose process is gone ends as its restart policy says. */
+ * runs (supervisor_holder.c); one whose process is gone ends as its restart policy says. */
 void hpd_recover(hpd_server *srv)
 {
     hpd_holder_recover_begin(srv);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A real hero_proc_server across its own death: kill -9 while jobs run (no orphan left,
- * the job failed with a system line, the service started again exactly once), SIGTERM
+/* A real hero_proc_server across its own death: kill -9 while jobs run (the next server
+ * re-adopts them with a system line, one instance, its exit then unknown), SIGTERM
  * with running jobs (exit 0, processes gone), what survives a restart, and a second
  * server refused on a live socket. */
 #include "config.h"
@@ -119,13 +119,13 @@ static void assert_exited_zero(int status)
 
 /* ---- tests ------------------------------------------------------------------------------ */
 
-START_TEST(crashed_server_leaves_no_orphan_and_runs_the_service_once_again)
+START_TEST(crashed_server_readopts_its_service_and_runs_it_once)
 {
     char marker[64], script[160];
-    instances one = {marker, 1};
+    instances one = {marker, 1}, none = {marker, 0};
     int64_t old_job;
-    pid_t old, fresh;
-    cJSON *job, *lines;
+    pid_t old;
+    cJSON *lines;
 
     /* A marker only the job's shell carries on its command line. */
     snprintf(marker, sizeof(marker), "keeper-%d-%lld", (int)getpid(), (long long)hpt_now_ms());
@@ -142,41 +142,45 @@ START_TEST(crashed_server_leaves_no_orphan_and_runs_the_service_once_again)
     ck_assert_int_ge(hpt_group_count(old), 2);
     hpt_server_start();
 
-    ck_assert_msg(hpt_wait_until(group_is_gone, &old, GONE_DEADLINE_MS),
-                  "the old job's process group %d survived the restart", (int)old);
-    job = hpt_ok("job.get", hpt_id(old_job));
-    ck_assert_str_eq(hpt_str(job, "status"), "failed");
-    ck_assert_ptr_nonnull(hpt_str(job, "error"));
-    cJSON_Delete(job);
+    /* The same process, the same job, one instance, and a line that says so. */
+    ck_assert_int_eq(wait_running("keeper", "main", 0), old);
+    ck_assert_int_eq(service_job_id("keeper", "main"), old_job);
+    ck_assert_int_eq(hpt_count_cmdline(marker), 1);
+    ck_assert_int_ge(hpt_group_count(old), 2);
     lines = hpt_job_lines(old_job);
-    ck_assert_msg(hpt_find_line(lines, "system", "supervisor", 1) >= 0,
+    ck_assert_msg(hpt_find_line(lines, "system", "re-adopted", 1) >= 0,
                   "no system line says what happened: %s", cJSON_PrintUnformatted(lines));
     cJSON_Delete(lines);
 
-    fresh = wait_running("keeper", "main", old);
-    ck_assert_int_ne(fresh, old);
-    ck_assert_msg(hpt_wait_until(instances_are, &one, DEADLINE_MS),
-                  "%d instances of the service run", hpt_count_cmdline(marker));
-    ck_assert_int_ne(service_job_id("keeper", "main"), old_job);
+    /* Stopped by the daemon that re-adopted it: its whole group goes. */
+    cJSON_Delete(hpt_ok("service.stop", hpt_name("keeper")));
+    ck_assert_msg(hpt_wait_until(group_is_gone, &old, GONE_DEADLINE_MS),
+                  "the re-adopted job's process group %d survived service.stop", (int)old);
+    ck_assert(hpt_wait_until(instances_are, &none, DEADLINE_MS));
 }
 END_TEST
 
-START_TEST(crashed_server_fails_the_run_it_was_running)
+START_TEST(crashed_server_readopts_a_run_whose_exit_is_then_unknown)
 {
     int64_t id = hpt_submit("adhoc", hpt_script("long", "sleep 300"), NULL);
     run_job rj = {id, "long", 0};
     cJSON *run;
+    const cJSON *job;
     pid_t pid;
 
     ck_assert(hpt_wait_until(job_running, &rj, DEADLINE_MS));
     pid = rj.pid;
     hpt_server_crash_and_restart();
-    ck_assert_msg(hpt_wait_until(group_is_gone, &pid, GONE_DEADLINE_MS),
-                  "the run's process group %d survived the restart", (int)pid);
+    ck_assert(hpt_wait_until(job_running, &rj, DEADLINE_MS));
+    ck_assert_int_eq(rj.pid, pid);
+    /* It ends while re-adopted: no longer the daemon's child, so its status is unknown. */
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
     run = hpt_wait_run(id, DEADLINE_MS);
     ck_assert_str_eq(hpt_str(run, "status"), "failed");
-    ck_assert_str_eq(hpt_str(hpt_job_of(run, "long"), "status"), "failed");
-    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(hpt_job_of(run, "long"), "pid")));
+    job = hpt_job_of(run, "long");
+    ck_assert_str_eq(hpt_str(job, "status"), "failed");
+    ck_assert_msg(hpt_str(job, "error") && strstr(hpt_str(job, "error"), "exit code unknown"),
+                  "error: %s", hpt_str(job, "error") ? hpt_str(job, "error") : "none");
     cJSON_Delete(run);
 }
 END_TEST
@@ -287,8 +291,8 @@ static Suite *server_recovery_suite(void)
 
     tcase_add_checked_fixture(tc, hpt_setup, hpt_teardown);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, crashed_server_leaves_no_orphan_and_runs_the_service_once_again);
-    tcase_add_test(tc, crashed_server_fails_the_run_it_was_running);
+    tcase_add_test(tc, crashed_server_readopts_its_service_and_runs_it_once);
+    tcase_add_test(tc, crashed_server_readopts_a_run_whose_exit_is_then_unknown);
     tcase_add_test(tc, sigterm_with_running_jobs_exits_zero_and_stops_them);
     tcase_add_test(tc, finished_runs_logs_and_secrets_survive_a_restart);
     tcase_add_test(tc, second_server_on_a_live_socket_exits_111);

@@ -3,6 +3,7 @@
  * daemon itself is hpd_server_main. Exit 100 on usage errors, 111 when it cannot start. */
 #include "config.h"
 
+#include "server/holder.h"
 #include "server/server.h"
 
 #include <errno.h>
@@ -56,6 +57,8 @@ static void usage(FILE *out)
             "  --request-timeout-ms N a request not received whole by then is closed\n"
             "                         (default 10000)\n"
             "  --events-ring N        state changes kept for events.wait (default 4096)\n"
+            "  --holder-grace-ms N    after a crash, the pipe holder keeps the jobs' output\n"
+            "                         pipes this long for a new daemon (default 60000)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
@@ -109,7 +112,8 @@ int main(int argc, char **argv)
         O_TLS_KEY,
         O_TLS_SELF,
         O_INSECURE,
-        O_EVENTS
+        O_EVENTS,
+        O_HOLDER_GRACE
     };
     static const struct option options[] = {
         {"socket", required_argument, NULL, O_SOCKET},
@@ -139,6 +143,7 @@ int main(int argc, char **argv)
         {"tls-self-signed", no_argument, NULL, O_TLS_SELF},
         {"insecure-http", no_argument, NULL, O_INSECURE},
         {"events-ring", required_argument, NULL, O_EVENTS},
+        {"holder-grace-ms", required_argument, NULL, O_HOLDER_GRACE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -160,10 +165,13 @@ int main(int argc, char **argv)
         .max_connections = 256,
         .request_timeout_ms = 10000,
         .events_ring = 4096,
+        .holder_grace_ms = 60000,
     };
     long long n;
     int c;
 
+    if (argc > 1 && strcmp(argv[1], "--pipe-holder") == 0) /* internal: supervisor_holder.c */
+        return hpd_holder_main(argc, argv);
     while ((c = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
         switch (c) {
         case 'h':
@@ -290,6 +298,11 @@ int main(int argc, char **argv)
             if (parse_number("--events-ring", optarg, 1, 1000000, &n) != 0)
                 return EXIT_USAGE;
             opt.events_ring = (size_t)n;
+            break;
+        case O_HOLDER_GRACE:
+            if (parse_number("--holder-grace-ms", optarg, 1, 86400000, &n) != 0)
+                return EXIT_USAGE;
+            opt.holder_grace_ms = (uint64_t)n;
             break;
         default:
             usage(stderr);

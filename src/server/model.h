@@ -84,6 +84,7 @@ typedef struct hpd_job {
     uint64_t drain_timer;  /* gives up on pipes held open after the exit */
     hpd_job_state stop_as; /* final state asked for by a stop (cancelled, timed_out) */
     int reaped;
+    int exit_unknown; /* a re-adopted leader ended: not our child, its status unknown */
     uint64_t spawned_mono_ms;
     uint64_t backoff_ms;
     int quick_failures; /* consecutive restarts that ran less than the stable time */

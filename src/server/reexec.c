@@ -157,6 +157,7 @@ static cJSON *job_state(hpd_server *srv, const hpd_job *job, int *fds, size_t *n
     hp_json_add_int(o, "pid", job->pid);
     hp_json_add_int(o, "pid_start", (int64_t)job->pid_start);
     hp_json_add_int(o, "reaped", job->reaped);
+    hp_json_add_int(o, "exit_unknown", job->exit_unknown);
     hp_json_add_int(o, "has_exit", job->has_exit);
     hp_json_add_int(o, "exit_code", job->exit_code);
     hp_json_add_int(o, "signal", job->signal);
@@ -775,6 +776,7 @@ static void adopt_job(hpd_server *srv, hpd_job *job, const cJSON *o)
     job->pid = (pid_t)get_int(o, "pid", 0);
     job->pid_start = (unsigned long long)get_int(o, "pid_start", 0);
     job->reaped = (int)get_int(o, "reaped", 0);
+    job->exit_unknown = (int)get_int(o, "exit_unknown", 0);
     job->has_exit = (int)get_int(o, "has_exit", 0);
     job->exit_code = (int)get_int(o, "exit_code", 0);
     job->signal = (int)get_int(o, "signal", 0);

@@ -5,6 +5,7 @@
  * endings reach the methods' waiters through srv->on_run_ended. */
 #include "config.h"
 
+#include "server/holder.h"
 #include "server/reexec.h"
 #include "server/auth.h"
 #include "server/secretbox.h"
@@ -610,10 +611,13 @@ int hpd_server_main(const hpd_options *opt)
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         goto out;
     }
-    if (opt->resume_fd)
+    hpd_holder_connect(&srv);
+    if (opt->resume_fd) {
         hpd_reexec_adopt(&srv);
-    else
+        hpd_holder_after_reexec(&srv);
+    } else {
         hpd_recover(&srv);
+    }
 
     if (opt->http_addr && !(token = load_token(srv.data_dir, &err))) {
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
@@ -660,6 +664,7 @@ int hpd_server_main(const hpd_options *opt)
 out:
     if (rc != 0 && opt->resume_fd)
         hpd_reexec_fallback(&srv); /* returns only when the old image cannot be run */
+    hpd_holder_quit(&srv);
     hpd_supervisor_fini(&srv);
     hpd_reexec_free(&srv);
     if (srv.store) {

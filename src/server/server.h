@@ -45,6 +45,7 @@ typedef struct hpd_options {
     uint64_t request_timeout_ms;
     int resume_fd;      /* --reexec-state: the state an in-place upgrade handed over, 0 none */
     size_t events_ring; /* events kept for events.wait (--events-ring), default 4096 */
+    uint64_t holder_grace_ms; /* the pipe holder waits this long for a daemon, default 60000 */
 } hpd_options;
 
 typedef struct hpd_server {
@@ -88,6 +89,7 @@ typedef struct hpd_server {
     int niced;                 /* the daemon runs PRIORITY_BOOST above its jobs */
     int realtime;              /* the loop's thread runs SCHED_RR (priority 1) */
     struct hpd_reexec *reexec; /* in-place upgrade (reexec.c), NULL until set up */
+    struct hpd_holder *holder; /* the pipe holder (supervisor_holder.c), NULL when none */
 
     /* Health probes (supervisor_probe.c), NULL until one is due; the last sample of the
      * jobs' cost (cost.c). */

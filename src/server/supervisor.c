@@ -10,6 +10,7 @@
 
 #include "server/probe.h"
 #include "server/secretbox.h"
+#include "server/holder.h"
 #include "server/supervisor_int.h"
 
 #include <dirent.h>
@@ -701,41 +702,25 @@ void hpd_supervisor_fini(hpd_server *srv)
     srv->cgroup_dir = NULL;
 }
 
-/* A job recorded as running by a daemon that died: its process group, if that very
- * process still exists (same start time), is terminated, then the job is failed. */
-static void recover_job(hpd_server *srv, hpd_job *job)
-{
-    if (job->pid > 1 && job->pid_start && hpd__proc_start_time(job->pid) == job->pid_start) {
-        uint64_t deadline = hpd_now_mono_ms() + srv->opt.kill_grace_ms;
-        hpd_job_syslog(srv, job, "supervisor restarted: terminating leftover group %d",
-                       (int)job->pid);
-        hpd__signal_group(job->pid, -1, job->pid_start, SIGTERM);
-        while (kill(-job->pid, 0) == 0 && hpd_now_mono_ms() < deadline) {
-            struct timespec ts = {0, 20 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-            hpd_reap(srv);
-        }
-        if (kill(-job->pid, 0) == 0)
-            kill(-job->pid, SIGKILL);
-    }
-    job->pid = 0;
-    hpd_job_syslog(srv, job, "marked failed: the supervisor stopped while it ran");
-    hpd__job_end(srv, job, HPD_JOB_FAILED, "the supervisor stopped while it ran");
-}
-
+/* A job recorded as running by a daemon that died is re-adopted when its process still
+ * runs (supervisor_holder.c); one whose process is gone ends as its restart policy says. */
 void hpd_recover(hpd_server *srv)
 {
+    hpd_holder_recover_begin(srv);
     for (hpd_run *run = srv->runs_head; run; run = run->next) {
         if (!hpd_run_active(run))
             continue;
         for (size_t i = 0; i < run->n_actions; i++) {
             hpd_job *job = run->jobs[i];
+            if (!hpd_job_state_final(job->status))
+                hpd_holder_spawned(srv, job); /* a spawn the store did not catch up with */
             if (job->status == HPD_JOB_RUNNING)
-                recover_job(srv, job);
+                hpd_holder_readopt(srv, job);
             else if (!hpd_job_state_final(job->status))
                 hpd__job_end(srv, job, HPD_JOB_CANCELLED, "the supervisor stopped before it ran");
         }
         run_finish_if_done(srv, run);
     }
+    hpd_holder_recover_done(srv);
     hpd__flush_logs(srv);
 }

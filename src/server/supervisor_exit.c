@@ -80,7 +80,10 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
         rmdir(path); /* busy while killed escapees die: swept when they are reaped */
     }
     ok = job->has_exit && job->exit_code == 0 && job->signal == 0;
-    if (job->signal)
+    if (job->exit_unknown)
+        snprintf(reason, sizeof(reason),
+                 "exited while the supervisor was down or re-adopted: exit code unknown");
+    else if (job->signal)
         snprintf(reason, sizeof(reason), "killed by signal %d (%s)", job->signal,
                  strsignal(job->signal));
     else

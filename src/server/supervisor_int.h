@@ -3,8 +3,9 @@
  * services, the whole daemon), supervisor_spawn.c (spawning and stopping a job),
  * supervisor_exit.c (exits, retries, restarts), supervisor_probe.c (health probes),
  * supervisor_output.c (the job's output, its log lines and the store's health),
- * supervisor_escape.c (a cgroup per job, the environment marker, the /proc walk). Nothing
- * else includes it. */
+ * supervisor_escape.c (a cgroup per job, the environment marker, the /proc walk),
+ * supervisor_holder.c (the pipe holder, re-adoption after a crash). Nothing else
+ * includes it. */
 #ifndef HPD_SUPERVISOR_INT_H
 #define HPD_SUPERVISOR_INT_H
 

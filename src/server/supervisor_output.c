@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "server/secretbox.h"
+#include "server/holder.h"
 #include "server/supervisor_int.h"
 
 #include <dirent.h>
@@ -418,6 +419,7 @@ void hpd__close_stream(hpd_server *srv, hpd_job *job, int stream)
     hpd_loop_unwatch(srv->loop, lb->fd);
     close(lb->fd);
     lb->fd = -1;
+    hpd_holder_drop(srv, job, stream);
     if (lb->len > 0 && !lb->cutting)
         emit_lines(srv, job, (hpd_stream)stream, 1);
     free(lb->buf);

@@ -6,6 +6,7 @@
 
 #include "server/probe.h"
 #include "server/secretbox.h"
+#include "server/holder.h"
 #include "server/supervisor_int.h"
 
 #include <dirent.h>
@@ -539,6 +540,7 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
     job->has_exit = 0;
     job->exit_code = job->signal = 0;
     job->reaped = 0;
+    job->exit_unknown = 0;
     job->stop_as = HPD_JOB_PENDING;
     job->started_at_ms = hpd_now_ms();
     job->ended_at_ms = 0;
@@ -642,6 +644,7 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
         fcntl(job->out[i].fd, F_SETFL, O_NONBLOCK);
         hpd_loop_watch(srv->loop, job->out[i].fd, EPOLLIN, hpd__on_output, job);
     }
+    hpd_holder_add(srv, job);
     job->status = HPD_JOB_RUNNING;
     if (a->timeout_secs > 0)
         job->timer = hpd_loop_timer(srv->loop, (uint64_t)a->timeout_secs * 1000u, on_timeout, job);

@@ -744,7 +744,7 @@ START_TEST(the_focus_and_the_selected_action_are_highlighted)
     ck_assert_msg(attr_at(y, 2) & A_BOLD, "the focused field's label is bold");
     ck_assert_msg(attr_at(y, 14) & A_UNDERLINE, "a text field is underlined");
     ck_assert_msg(!(attr_at(row_starting("  Description"), 2) & A_BOLD), "other labels are not");
-    for (int i = 0; i < 3; i++) /* Description, Wanted, Actions */
+    for (int i = 0; i < 4; i++) /* Description, Wanted, Requires, Actions */
         tui_app_key(h.app, '\t', 0);
     render_form(&h);
     y = row_starting("> Actions");
@@ -852,9 +852,9 @@ END_TEST
 START_TEST(a_click_focuses_a_field_and_picks_an_action)
 {
     headless h;
-    /* Row 0 is the header; the form's rows start at 1: Name, Description, Wanted, then
-     * the actions list (build, serve). */
-    MEVENT ev = {.id = 0, .x = 20, .y = 1 + 4, .bstate = BUTTON1_CLICKED};
+    /* Row 0 is the header; the form's rows start at 1: Name, Description, Wanted,
+     * Requires, then the actions list (build, serve). */
+    MEVENT ev = {.id = 0, .x = 20, .y = 1 + 5, .bstate = BUTTON1_CLICKED};
 
     headless_open(&h, 0);
     open_form(h.app, 0, 0);

@@ -188,8 +188,9 @@ int hpd_requires_ready(hpd_server *srv, const hpd_run *run, char *why, size_t si
 
 void hpd_requires_wake(hpd_server *srv, const char *service)
 {
-    /* By index: scheduling never adds or removes services. */
-    for (size_t i = 0; service && i < srv->n_services; i++) {
+    /* By index: scheduling never adds or removes services. While the daemon stops,
+     * hpd_stop_all goes over every run itself. */
+    for (size_t i = 0; service && !srv->stopping && i < srv->n_services; i++) {
         hpd_service *svc = srv->services[i];
         hpd_run *run;
         size_t r;

@@ -77,6 +77,11 @@ static int running(const char *service)
     return ok;
 }
 
+static int service_runs(void *ud)
+{
+    return running(ud);
+}
+
 static int chain_running(void *ud)
 {
     (void)ud;
@@ -131,6 +136,34 @@ START_TEST(a_probed_requirement_is_waited_for_until_healthy)
     ck_assert_msg(hpt_wait_until(chain_running, NULL, DEADLINE_MS), "the chain did not run");
     /* c ran a second before its probe passed: b waited that second. */
     assert_started_in_order(1000);
+}
+END_TEST
+
+static int failed(void *ud)
+{
+    cJSON *st = hpt_ok("service.status", hpt_name(ud));
+    int ok = strcmp(hpt_str(st, "status"), "failed") == 0;
+
+    cJSON_Delete(st);
+    return ok;
+}
+
+START_TEST(a_requirement_that_fails_skips_the_dependant_naming_it)
+{
+    char b[] = "b";
+    cJSON *st;
+    const cJSON *job;
+
+    ck_assert_int_eq(set_service("c", NULL, NULL, hpt_script("main", "exit 3")), 0);
+    ck_assert_int_eq(set_service("b", NULL, "[\"c\"]", hpt_script("main", "touch b.ran")), 0);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("b")));
+    ck_assert_msg(hpt_wait_until(failed, b, DEADLINE_MS), "b did not fail");
+    st = hpt_ok("service.status", hpt_name("b"));
+    job = hpt_job_of(st, "main");
+    ck_assert_str_eq(hpt_str(job, "status"), "skipped");
+    ck_assert_str_eq(hpt_str(job, "error"), "required service 'c' failed");
+    cJSON_Delete(st);
+    ck_assert_ptr_null(hpt_read("b.ran"));
 }
 END_TEST
 
@@ -211,7 +244,10 @@ START_TEST(stopping_a_required_service_needs_cascade)
 
     /* A stopped dependant does not hold a stop back. */
     cJSON_Delete(hpt_ok("service.start", hpt_name("b")));
-    ck_assert(hpt_wait_until(chain_running, NULL, DEADLINE_MS) || running("b"));
+    {
+        char b[] = "b";
+        ck_assert(hpt_wait_until(service_runs, b, DEADLINE_MS));
+    }
     cJSON_Delete(hpt_ok("service.delete", hpt_jsonf("{\"name\":\"b\",\"cascade\":true}")));
     ck_assert_ptr_null(hpt_call("service.get", hpt_name("a"), &code));
     ck_assert_int_eq(code, -32000);
@@ -240,6 +276,7 @@ static Suite *server_requires_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, starting_a_service_starts_what_it_requires_first_in_order);
     tcase_add_test(tc, a_probed_requirement_is_waited_for_until_healthy);
+    tcase_add_test(tc, a_requirement_that_fails_skips_the_dependant_naming_it);
     tcase_add_test(tc, a_cycle_across_services_is_refused_with_its_path);
     tcase_add_test(tc, stopping_a_required_service_needs_cascade);
     tcase_add_test(tc, the_boot_starts_wanted_services_in_required_order);

@@ -21,8 +21,9 @@ size_t hpd_requires_check(hpd_server *srv, const hp_service_config *cfg, hp_prob
 
 /* Whether the run of a service may start its jobs: 1 when it is no service's run, has
  * started already, or every service it requires is ready (its current run succeeded, or
- * each job succeeded or runs, healthy when probed); 0 to wait; -1 when a required service
- * failed, was stopped or no longer exists (why, caller-owned, says which). */
+ * each job succeeded, or runs, healthy when probed, when its action has a restart
+ * policy); 0 to wait; -1 when a required service failed, was stopped or no longer exists
+ * (why, caller-owned, says which). */
 int hpd_requires_ready(hpd_server *srv, const hpd_run *run, char *why, size_t size);
 
 /* A run of service changed: the pending runs of the services requiring it are scheduled

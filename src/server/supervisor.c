@@ -167,7 +167,7 @@ static void run_finish_if_done(hpd_server *srv, hpd_run *run)
         hpd_job_state s = run->jobs[i]->status;
         if (!hpd_job_state_final(s))
             return;
-        failed |= s == HPD_JOB_FAILED || s == HPD_JOB_TIMED_OUT;
+        failed |= s == HPD_JOB_FAILED || s == HPD_JOB_TIMED_OUT || run->requires_failed;
         cancelled |= s == HPD_JOB_CANCELLED;
     }
     /* The contract's order (RunState): a stopped run is cancelled; else a failure wins;
@@ -218,6 +218,7 @@ void hpd__schedule(hpd_server *srv, hpd_run *run)
                 continue;
             }
             if (requires < 0) {
+                run->requires_failed = 1; /* the run failed, though none of its jobs ran */
                 hpd_job_syslog(srv, job, "skipped: %s", held);
                 hpd__job_end(srv, job, HPD_JOB_SKIPPED, held);
                 changed = 1;

@@ -146,7 +146,10 @@ static int service_ready(hpd_server *srv, const char *name, char *why, size_t si
     }
     for (size_t i = 0; i < run->n_actions; i++) {
         const hpd_job *job = run->jobs[i];
-        if (job->status == HPD_JOB_SUCCEEDED || hpd_probe_job_ready(job))
+        /* A supervised action (a restart policy) is ready once it runs, healthy when
+         * probed; a one-shot one (restart never, e.g. a migration) once it succeeded. */
+        if (job->status == HPD_JOB_SUCCEEDED ||
+            (run->actions[i].restart != HP_RESTART_NEVER && hpd_probe_job_ready(job)))
             continue;
         if (hpd_job_state_final(job->status)) {
             snprintf(why, size, "required service '%s': action '%s' %s", name, run->actions[i].name,

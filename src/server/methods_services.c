@@ -174,9 +174,9 @@ static int refuse_dependants(hpd_rpc_ctx *ctx, const hpd_service *svc, hpd_servi
         return 0;
     }
     hpd_rpc_fail(ctx, HPD_CONFLICT, data,
-                 "cannot %s service '%s': %s %s %s; %s them first or pass cascade", verb,
-                 svc->config.name, running_only ? "running" : "services", names,
-                 count == 1 ? "requires it" : "require it", verb);
+                 "cannot %s service '%s': %sservice%s %s %s it; %s %s first or pass cascade", verb,
+                 svc->config.name, running_only ? "running " : "", count == 1 ? "" : "s", names,
+                 count == 1 ? "requires" : "require", verb, count == 1 ? "it" : "them");
     return 1;
 }
 

@@ -65,6 +65,7 @@ static const char *field_name(tui_field f)
         "NAME",
         "DESCRIPTION",
         "WANTED",
+        "REQUIRES",
         "ACTIONS",
         "A_NAME",
         "A_KIND",
@@ -175,6 +176,43 @@ START_TEST(a_two_action_service_maps_to_the_builders_config_in_dependency_order)
     ck_assert_str_eq(cfg.actions[1].depends_on[0], "build");
     hp_service_config_free(&cfg);
     hp_service_builder_free(sb);
+}
+END_TEST
+
+/* Requires as typed (blanks or commas) reaches the builder; the service itself or a
+ * name typed twice is a problem on the field. */
+START_TEST(requires_reaches_the_builder_and_its_problems_the_field)
+{
+    hp_problems pb = {0};
+    hp_service_builder *sb;
+    hp_service_config cfg, back;
+    tui_form again;
+    hp_error E;
+
+    two_actions();
+    set(&F.requires, " db, cache ");
+    check_gives(0, "");
+    sb = tui_form_service_builder(&F, NULL, &pb);
+    ck_assert_ptr_nonnull(sb);
+    ck_assert_int_eq(hp_service_builder_build(sb, &cfg, &E), HP_OK);
+    ck_assert_uint_eq(cfg.n_requires, 2);
+    ck_assert_str_eq(cfg.requires[0], "db");
+    ck_assert_str_eq(cfg.requires[1], "cache");
+    /* The edit form of that config shows them back, as the field takes them. */
+    ck_assert_int_eq(tui_form_from_service(&again, &cfg), 0);
+    ck_assert_str_eq(again.requires, "db cache");
+    sb = (hp_service_builder_free(sb), tui_form_service_builder(&again, NULL, &pb));
+    ck_assert_int_eq(hp_service_builder_build(sb, &back, &E), HP_OK);
+    ck_assert_uint_eq(back.n_requires, 2);
+    hp_service_config_free(&back);
+    hp_service_builder_free(sb);
+    tui_form_free(&again);
+    hp_service_config_free(&cfg);
+    hp_problems_free(&pb);
+
+    set(&F.requires, "db web db");
+    check_gives(2, "-1 REQUIRES requires cycle: web -> web\n"
+                   "-1 REQUIRES requires names service 'db' twice\n");
 }
 END_TEST
 
@@ -938,6 +976,7 @@ static Suite *form_suite(void)
 
     tcase_add_checked_fixture(mapping, service_setup, form_teardown);
     tcase_add_test(mapping, a_two_action_service_maps_to_the_builders_config_in_dependency_order);
+    tcase_add_test(mapping, requires_reaches_the_builder_and_its_problems_the_field);
     tcase_add_test(mapping, every_field_of_an_action_reaches_its_setter);
     tcase_add_test(mapping, a_command_is_one_line_and_empty_fields_are_not_set);
     suite_add_tcase(s, mapping);

@@ -81,6 +81,16 @@ static void assert_only_problem(const char *kind, const char *name, const char *
     hp_problems_free(&pb);
 }
 
+/* 1 when json, printed unformatted, contains text. */
+static int contains_text(const cJSON *json, const char *text)
+{
+    char *printed = cJSON_PrintUnformatted(json);
+    int found = printed && strstr(printed, text) != NULL;
+
+    free(printed);
+    return found;
+}
+
 static const char *const myapp_json =
     "{'name':'myapp','description':'Web service','wanted':'start','actions':["
     "{'name':'prepare','script':'python setup.py','cwd':'/srv/myapp','env':{'MODE':'prod',"
@@ -143,6 +153,45 @@ START_TEST(service_round_trips_through_to_json_and_from_json)
     cJSON_Delete(emitted);
     hp_service_config_free(&again);
     hp_service_config_free(&c);
+    cJSON_Delete(json);
+}
+END_TEST
+
+START_TEST(requires_round_trips_and_its_own_mistakes_are_reported_on_it)
+{
+    cJSON *json = json_of("{'name':'web','requires':['db','cache'],'actions':["
+                          "{'name':'main','command':'true'}]}"),
+          *emitted;
+    hp_service_config c;
+    hp_problems pb = {0};
+
+    ck_assert_int_eq(hp_service_config_from_json(json, &c, &pb), 0);
+    ck_assert_uint_eq(c.n_requires, 2);
+    ck_assert_str_eq(c.requires[1], "cache");
+    ck_assert_uint_eq(hp_service_config_validate(&c, &pb), 0);
+    emitted = hp_service_config_to_json(&c);
+    ck_assert_msg(contains_text(emitted, "\"requires\":[\"db\",\"cache\"]"),
+                  "requires is emitted as given");
+    cJSON_Delete(emitted);
+    hp_service_config_free(&c);
+    cJSON_Delete(json);
+
+    json = json_of("{'name':'web','requires':['web','db','db','bad name'],'actions':["
+                   "{'name':'main','command':'true'}]}");
+    ck_assert_int_eq(hp_service_config_from_json(json, &c, &pb), 0);
+    ck_assert_uint_eq(hp_service_config_validate(&c, &pb), 3);
+    ck_assert_str_eq(pb.items[0], "service 'web': requires cycle: web -> web");
+    ck_assert_str_eq(pb.records[0].path, "/requires/0");
+    ck_assert_str_eq(pb.items[1], "service 'web': requires names service 'db' twice");
+    ck_assert_str_eq(pb.records[2].path, "/requires/3");
+    hp_service_config_free(&c);
+    hp_problems_free(&pb);
+    cJSON_Delete(json);
+    json = json_of("{'name':'web','requires':'db','actions':[{'name':'main','command':'true'}]}");
+    ck_assert_int_eq(hp_service_config_from_json(json, &c, &pb), -1);
+    ck_assert_str_eq(pb.records[0].path, "/requires");
+    hp_service_config_free(&c);
+    hp_problems_free(&pb);
     cJSON_Delete(json);
 }
 END_TEST
@@ -1214,6 +1263,7 @@ static Suite *spec_suite(void)
 
     tcase_add_test(tc, valid_service_parses_with_every_field);
     tcase_add_test(tc, service_round_trips_through_to_json_and_from_json);
+    tcase_add_test(tc, requires_round_trips_and_its_own_mistakes_are_reported_on_it);
     tcase_add_test(tc, action_to_json_omits_defaults_but_keeps_the_name);
     tcase_add_test(tc, duplicate_action_name_is_reported_once);
     tcase_add_test(tc, unknown_dependency_names_the_service_and_the_action);

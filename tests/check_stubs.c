@@ -71,7 +71,7 @@ START_TEST(service_stubs_set_get_list_and_delete_a_service)
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(r, "unchanged")));
     cJSON_Delete(r);
 
-    MUST(hp_stub_service_delete(sdk, "web", NULL, &E));
+    MUST(hp_stub_service_delete(sdk, "web", 0, 0, NULL, &E));
     ck_assert_int_eq(hp_stub_service_get(sdk, "web", &rec, &E), HP_E_NOT_FOUND);
     ck_assert_ptr_null(rec);
     ck_assert_ptr_nonnull(strstr(E.message, "web"));

@@ -375,6 +375,58 @@ START_TEST(a_confirmation_cancels_by_default)
 }
 END_TEST
 
+/* db <- web <- worker run, report (stopped) requires db too: the question names what the
+ * stop or the delete takes with it, and confirming sends it with cascade. */
+START_TEST(stopping_a_required_service_names_its_dependants_first)
+{
+    static const char list[] = "{\"rev\":1,\"services\":["
+                               "{\"name\":\"db\",\"status\":\"running\",\"wanted\":\"start\"},"
+                               "{\"name\":\"report\",\"status\":\"inactive\",\"wanted\":\"stop\","
+                               "\"requires\":[\"db\"]},"
+                               "{\"name\":\"web\",\"status\":\"running\",\"wanted\":\"start\","
+                               "\"requires\":[\"db\"]},"
+                               "{\"name\":\"worker\",\"status\":\"degraded\",\"wanted\":\"start\","
+                               "\"requires\":[\"web\"]}]}";
+    tui_action act = {.kind = TUI_ACT_STOP, .service = "db"};
+    char names[128];
+    cJSON *json = cJSON_Parse(list);
+    headless h;
+    tui_model *m;
+
+    headless_open(&h, 0);
+    m = tui_app_model(h.app);
+    hp_service_list_free(m->services);
+    m->services = hp_service_list_from_json(json, NULL);
+    cJSON_Delete(json);
+    ck_assert_ptr_nonnull(m->services);
+    ck_assert_uint_eq(tui_model_dependants(m, "db", 1, names, sizeof(names)), 2);
+    ck_assert_str_eq(names, "'web', 'worker'");
+    ck_assert_uint_eq(tui_model_dependants(m, "db", 0, names, sizeof(names)), 3);
+    ck_assert_str_eq(names, "'report', 'web', 'worker'");
+    ck_assert_uint_eq(tui_model_dependants(m, "worker", 0, names, sizeof(names)), 0);
+
+    tui_app_overlay(h.app, 0, &act);
+    tui_app_render(h.app);
+    ck_assert(screen_has("Stop service 'db'? Services 'web', 'worker' require it: they stop"));
+    ck_assert(screen_has("[ Stop 3 ]"));
+    tui_app_key(h.app, 27, 0);
+    act.kind = TUI_ACT_DELETE;
+    tui_app_overlay(h.app, 0, &act);
+    tui_app_render(h.app);
+    ck_assert(screen_has("'report', 'web', 'worker'"));
+    ck_assert(screen_has("[ Delete 4 ]"));
+    tui_app_key(h.app, 27, 0);
+    /* A service nothing requires is asked about as before. */
+    snprintf(act.service, sizeof(act.service), "worker");
+    act.kind = TUI_ACT_STOP;
+    tui_app_overlay(h.app, 0, &act);
+    tui_app_render(h.app);
+    ck_assert(screen_has("Stop service 'worker'?"));
+    ck_assert(screen_has("[ Stop ]"));
+    headless_close(&h);
+}
+END_TEST
+
 START_TEST(read_only_refuses_the_actions)
 {
     headless h;
@@ -694,7 +746,7 @@ START_TEST(the_focus_and_the_selected_action_are_highlighted)
     ck_assert_msg(attr_at(y, 2) & A_BOLD, "the focused field's label is bold");
     ck_assert_msg(attr_at(y, 14) & A_UNDERLINE, "a text field is underlined");
     ck_assert_msg(!(attr_at(row_starting("  Description"), 2) & A_BOLD), "other labels are not");
-    for (int i = 0; i < 3; i++) /* Description, Wanted, Actions */
+    for (int i = 0; i < 4; i++) /* Description, Wanted, Requires, Actions */
         tui_app_key(h.app, '\t', 0);
     render_form(&h);
     y = row_starting("> Actions");
@@ -802,9 +854,9 @@ END_TEST
 START_TEST(a_click_focuses_a_field_and_picks_an_action)
 {
     headless h;
-    /* Row 0 is the header; the form's rows start at 1: Name, Description, Wanted, then
-     * the actions list (build, serve). */
-    MEVENT ev = {.id = 0, .x = 20, .y = 1 + 4, .bstate = BUTTON1_CLICKED};
+    /* Row 0 is the header; the form's rows start at 1: Name, Description, Wanted,
+     * Requires, then the actions list (build, serve). */
+    MEVENT ev = {.id = 0, .x = 20, .y = 1 + 5, .bstate = BUTTON1_CLICKED};
 
     headless_open(&h, 0);
     open_form(h.app, 0, 0);
@@ -2085,6 +2137,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_script_the_field_cannot_show_is_kept_whole_and_left_to_the_editor);
     tcase_add_test(tc, a_script_taller_than_its_field_keeps_every_line_as_it_is_edited);
     tcase_add_test(tc, a_confirmation_cancels_by_default);
+    tcase_add_test(tc, stopping_a_required_service_names_its_dependants_first);
     tcase_add_test(tc, read_only_refuses_the_actions);
     tcase_add_test(tc, marked_rows_get_one_question_and_keep_their_marks_when_it_fails);
     tcase_add_test(tc, slash_filters_the_rows_and_escape_clears_it);

@@ -36,6 +36,8 @@ struct hp_service_builder {
     core c;
     char *description;
     int wanted_start;
+    char **requires; /* names of services, in the order given */
+    size_t n_requires;
 };
 
 struct hp_run_builder {
@@ -432,6 +434,9 @@ void hp_service_builder_free(hp_service_builder *sb)
         return;
     core_free(&sb->c);
     free(sb->description);
+    for (size_t i = 0; i < sb->n_requires; i++)
+        free(sb->requires[i]);
+    free(sb->requires);
     free(sb);
 }
 
@@ -445,6 +450,29 @@ void hp_service_builder_wanted_start(hp_service_builder *sb, int start)
 {
     if (sb)
         sb->wanted_start = start != 0;
+}
+
+void hp_service_builder_requires(hp_service_builder *sb, const char *service)
+{
+    char **grown, *copy;
+
+    if (!sb)
+        return;
+    if (!service) {
+        stick(&sb->c, HP_E_VALIDATION, "service '%s': requires needs a service name",
+              sb->c.name ? sb->c.name : "");
+        return;
+    }
+    grown = realloc(sb->requires, (sb->n_requires + 1) * sizeof(*grown));
+    copy = strdup(service);
+    if (grown)
+    sb->requires = grown;
+    if (!grown || !copy) {
+        free(copy);
+        stick(&sb->c, HP_E_NOMEM, "service builder: out of memory");
+        return;
+    }
+    sb->requires[sb->n_requires++] = copy;
 }
 
 hp_action *hp_service_builder_action(hp_service_builder *sb, const char *name)
@@ -463,13 +491,19 @@ hp_status hp_service_builder_build(hp_service_builder *sb, hp_service_config *ou
     shape.name = sb->c.name;
     shape.description = sb->description;
     shape.wanted_start = sb->wanted_start;
+    shape.requires = sb->requires;
+    shape.n_requires = sb->n_requires;
     rc = core_build(&sb->c, &shape, &out->actions, &out->n_actions, err);
     if (rc != HP_OK)
         return rc;
     out->name = strdup(sb->c.name);
     out->description = sb->description ? strdup(sb->description) : NULL;
     out->wanted_start = sb->wanted_start;
-    if (!out->name || (sb->description && !out->description)) {
+    out->requires = sb->n_requires ? calloc(sb->n_requires, sizeof(char *)) : NULL;
+    for (size_t i = 0; out->requires && i < sb->n_requires; i++)
+        if ((out->requires[i] = strdup(sb->requires[i])) != NULL)
+            out->n_requires++;
+    if (!out->name || (sb->description && !out->description) || out->n_requires != sb->n_requires) {
         hp_service_config_free(out);
         return hp_error_set_code(err, HP_E_NOMEM);
     }

@@ -52,6 +52,9 @@ hp_service_builder *hp_service_builder_new(struct hp_client *client, const char 
 void hp_service_builder_free(hp_service_builder *sb); /* NULL safe; frees its actions */
 void hp_service_builder_description(hp_service_builder *sb, const char *description);
 void hp_service_builder_wanted_start(hp_service_builder *sb, int start);
+/* Adds service (copied) to what this one requires: started first and ready before its
+ * jobs start. The server checks that it exists and closes no cycle. */
+void hp_service_builder_requires(hp_service_builder *sb, const char *service);
 /* A new action named name (copied), kept in insertion order. */
 hp_action *hp_service_builder_action(hp_service_builder *sb, const char *name);
 /* Validates everything and fills *out (caller frees with hp_service_config_free) with

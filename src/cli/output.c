@@ -252,7 +252,7 @@ const char *hp__out_clock(int64_t ms, char *buf, size_t size)
  * text (DESCRIPTION, ERROR) loses its end and is left out first when names would have
  * to go below their share; the rest (states, numbers, times) never shrinks, and ids and
  * counts align right. */
-enum { KIND_FIXED, KIND_NAME, KIND_TEXT, KIND_NUMBER, KIND_STATUS };
+enum { KIND_FIXED, KIND_NAME, KIND_TEXT, KIND_NUMBER, KIND_STATUS, KIND_COST };
 
 /* The share of the terminal a name or a text keeps before libsmartcols cuts it further
  * (its relative width hint: 24 columns of 120, 16 of 80). */
@@ -270,15 +270,35 @@ static int column_kind(const char *header)
     static const struct {
         const char *header;
         int kind;
-    } kinds[] = {{"NAME", KIND_NAME},        {"SERVICE", KIND_NAME}, {"ACTION", KIND_NAME},
-                 {"DESCRIPTION", KIND_TEXT}, {"ERROR", KIND_TEXT},   {"JOB", KIND_NUMBER},
-                 {"RUN", KIND_NUMBER},       {"TRY", KIND_NUMBER},   {"PID", KIND_NUMBER},
-                 {"EXIT", KIND_NUMBER},      {"STATUS", KIND_STATUS}};
+    } kinds[] = {{"NAME", KIND_NAME},        {"SERVICE", KIND_NAME},  {"ACTION", KIND_NAME},
+                 {"DESCRIPTION", KIND_TEXT}, {"ERROR", KIND_TEXT},    {"JOB", KIND_NUMBER},
+                 {"RUN", KIND_NUMBER},       {"TRY", KIND_NUMBER},    {"PID", KIND_NUMBER},
+                 {"EXIT", KIND_NUMBER},      {"STATUS", KIND_STATUS}, {"CPU%", KIND_COST},
+                 {"MEM", KIND_COST}};
 
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (strcmp(header, kinds[i].header) == 0)
             return kinds[i].kind;
     return KIND_FIXED;
+}
+
+const char *hp__out_size(int64_t bytes, char *buf, size_t size)
+{
+    static const char units[] = "KMGT";
+    double v = (double)bytes / 1024;
+    int u = 0;
+
+    if (bytes <= 0) {
+        snprintf(buf, size, "-");
+        return buf;
+    }
+    while (v >= 1024 && u < 3) {
+        v /= 1024;
+        u++;
+    }
+    /* The dashboard's MEM column says the same: 1.5M, 12M, 3.2G. */
+    snprintf(buf, size, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
+    return buf;
 }
 
 hp__table *hp__table_new(size_t ncols, const char *const *headers)
@@ -307,7 +327,7 @@ hp__table *hp__table_new(size_t ncols, const char *const *headers)
         if (t->kind[i] == KIND_NAME || t->kind[i] == KIND_TEXT) {
             flags = SCOLS_FL_TRUNC;
             share = t->kind[i] == KIND_NAME ? NAME_SHARE : TEXT_SHARE;
-        } else if (t->kind[i] == KIND_NUMBER) {
+        } else if (t->kind[i] == KIND_NUMBER || t->kind[i] == KIND_COST) {
             flags = SCOLS_FL_RIGHT;
         }
         cl = scols_table_new_column(t->tb, headers[i], share, flags);
@@ -414,16 +434,19 @@ static int layout(hp__table *t, size_t *w)
 
 /* Fits the table to limit columns: libsmartcols picks the widths (names and texts cut
  * down to their share of the terminal first, then towards their header's width); the
- * texts are left out when the names could not keep their share with them; then the
- * cells too wide for their column are cut here, as a name must lose its middle. */
+ * texts are left out when the names could not keep their share with them, then the
+ * costs (CPU%, MEM); then the cells too wide for their column are cut here, as a name
+ * must lose its middle. */
 static void fit(hp__table *t, size_t limit)
 {
-    size_t *w = calloc(t->ncols, sizeof(*w)), need = 0;
+    static const int dropped[] = {KIND_TEXT, KIND_COST};
+    size_t *w = calloc(t->ncols, sizeof(*w)), *counted = calloc(t->ncols, sizeof(*counted));
+    size_t need = 0;
     struct libscols_iter *itr = NULL;
     struct libscols_line *ln;
 
-    if (!w)
-        return;
+    if (!w || !counted)
+        goto out;
     scols_table_set_termforce(t->tb, SCOLS_TERMFORCE_NEVER); /* the natural widths */
     if (layout(t, w) != 0)
         goto out;
@@ -432,12 +455,18 @@ static void fit(hp__table *t, size_t limit)
                                  : t->kind[c] == KIND_TEXT ? TEXT_SHARE
                                                            : 0) *
                                 (double)limit);
-        need += (c ? 2 : 0) + (share && w[c] > share ? share : w[c]);
+        counted[c] = share && w[c] > share ? share : w[c];
+        need += (c ? 2 : 0) + counted[c];
     }
-    for (size_t c = 0; need > limit && c < t->ncols; c++)
-        if (t->kind[c] == KIND_TEXT) {
+    /* Left out while too wide: the texts first, then what the processes cost (CPU%, MEM):
+     * on a narrow terminal a status or a name matters more. */
+    for (size_t k = 0; k < sizeof(dropped) / sizeof(dropped[0]) && need > limit; k++)
+        for (size_t c = 0; c < t->ncols; c++) {
             struct libscols_column *cl = scols_table_get_column(t->tb, c);
+            if (t->kind[c] != dropped[k])
+                continue;
             scols_column_set_flags(cl, scols_column_get_flags(cl) | SCOLS_FL_HIDDEN);
+            need = need > counted[c] + 2 ? need - counted[c] - 2 : 0;
         }
     scols_table_set_termforce(t->tb, SCOLS_TERMFORCE_ALWAYS);
     scols_table_set_termwidth(t->tb, limit);
@@ -455,6 +484,7 @@ static void fit(hp__table *t, size_t limit)
 out:
     scols_free_iter(itr);
     free(w);
+    free(counted);
 }
 
 void hp__table_print(hp__table *t, FILE *out)

@@ -28,6 +28,9 @@ char *hp__out_escape(const char *s);
 
 /* Human durations: "850ms", "4.2s", "3m12s", "2h05m", "3d04h"; "-" when ms < 0. */
 const char *hp__out_duration(int64_t ms, char *buf, size_t size);
+/* A memory size in binary units, one decimal below 10: "512K", "1.5M", "12M", "3.2G"; "-"
+ * for 0 or less. Writes into buf (size bytes); returns buf. */
+const char *hp__out_size(int64_t bytes, char *buf, size_t size);
 /* A wall-clock time (ms since the epoch) in local time: "14:03:12" when today, else
  * "2024-05-01 14:03"; "-" for 0. */
 const char *hp__out_when(int64_t ms, char *buf, size_t size);

@@ -40,8 +40,8 @@ static int call_named(hp_cli *cli, int argc, char **argv, const char *method, co
 
 static int cmd_list(hp_cli *cli, int argc, char **argv)
 {
-    static const char *const head[] = {"NAME",     "STATUS", "WANTED", "RUN",
-                                       "RESTARTS", "PIDS",   "UPTIME", "DESCRIPTION"};
+    static const char *const head[] = {"NAME", "STATUS", "WANTED", "RUN", "RESTARTS",
+                                       "PIDS", "UPTIME", "CPU%",   "MEM", "DESCRIPTION"};
     cJSON *res;
     hp_service_list *list;
     hp_error err;
@@ -76,11 +76,11 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
         hp_service_list_free(list);
         return HP_CLI_OK;
     }
-    t = hp__table_new(8, head);
+    t = hp__table_new(10, head);
     for (size_t i = 0; i < list->n_services; i++) {
         const hp_service_summary *s = &list->services[i];
-        char run[24], restarts[24], pids[96] = "", up[32];
-        const char *cells[8];
+        char run[24], restarts[24], pids[96] = "", up[32], cpu[24], mem[24];
+        const char *cells[10];
         size_t used = 0;
         snprintf(run, sizeof(run), "%lld", (long long)s->run_id);
         snprintf(restarts, sizeof(restarts), "%lld%s", (long long)s->restarts,
@@ -100,7 +100,14 @@ static int cmd_list(hp_cli *cli, int argc, char **argv)
         cells[4] = restarts;
         cells[5] = used ? pids : "-";
         cells[6] = up;
-        cells[7] = s->description && *s->description ? s->description : "-";
+        /* What its running jobs cost as the daemon last sampled them; "-" when none runs. */
+        if (s->procs > 0)
+            snprintf(cpu, sizeof(cpu), "%.1f", s->cpu_pct);
+        else
+            snprintf(cpu, sizeof(cpu), "-");
+        cells[7] = cpu;
+        cells[8] = hp__out_size(s->procs > 0 ? s->rss_bytes : 0, mem, sizeof(mem));
+        cells[9] = s->description && *s->description ? s->description : "-";
         hp__table_row(t, cells);
     }
     hp__table_print(t, stdout);
@@ -234,9 +241,12 @@ static int act_on_services(hp_cli *cli, int argc, char **argv, const char *metho
 {
     static const struct option longs[] = {{"all", no_argument, NULL, 'a'},
                                           {"keep-history", no_argument, NULL, 'k'},
+                                          {"cascade", no_argument, NULL, 'C'},
                                           HP__CLI_COMMON_OPTIONS,
                                           {NULL, 0, NULL, 0}};
-    int all = 0, keep = 0, c, rc, worst = HP_CLI_OK;
+    /* stop and delete take --cascade: the services requiring them go first. */
+    int cascadable = strcmp(method, "service.stop") == 0 || strcmp(method, "service.delete") == 0;
+    int all = 0, keep = 0, cascade = 0, c, rc, worst = HP_CLI_OK;
     cJSON *names = cJSON_CreateArray(), *answers = cJSON_CreateArray(), *name;
 
     while ((c = hp__cli_getopt(cli, argc, argv, "", longs)) != -1) {
@@ -244,9 +254,13 @@ static int act_on_services(hp_cli *cli, int argc, char **argv, const char *metho
             all = 1;
         } else if (c == 'k' && restart) {
             keep = 1;
+        } else if (c == 'C' && cascadable) {
+            cascade = 1;
         } else {
             if (c == 'k')
                 hp__cli_usage(cli, "--keep-history is an option of restart only");
+            if (c == 'C')
+                hp__cli_usage(cli, "--cascade is an option of stop and delete only");
             worst = HP_CLI_USAGE;
             goto out;
         }
@@ -280,6 +294,8 @@ static int act_on_services(hp_cli *cli, int argc, char **argv, const char *metho
 
         if (keep)
             cJSON_AddBoolToObject(params, "keep_history", 1);
+        if (cascade)
+            cJSON_AddBoolToObject(params, "cascade", 1);
         rc = hp__cli_call(cli, method, params, &res, what);
         if (rc == 0) {
             rc = print(cli, res, verb, name->valuestring);
@@ -371,7 +387,8 @@ out:
 }
 
 const hp__cli_verb hp__cli_service_verbs[] = {
-    {"list", "[-q]", "list every service with its status, wanted state, pids and uptime",
+    {"list", "[-q]",
+     "list every service with its status, wanted state, pids, uptime, CPU and memory",
      "  -q, --quiet       only the names, one a line (for scripts and completion)\n", cmd_list},
     {"status", "NAME", "show a service's status and the jobs of its latest run", NULL, cmd_status},
     {"get", "NAME", "print a service's config as JSON that service set takes back",
@@ -381,20 +398,27 @@ const hp__cli_verb hp__cli_service_verbs[] = {
      "other services are still started.\n"
      "  --all             every service\n",
      cmd_start},
-    {"stop", "NAME...|--all", "stop services' runs and set them wanted=stop",
-     "  --all             every service\n", cmd_stop},
+    {"stop", "NAME...|--all [--cascade]", "stop services' runs and set them wanted=stop",
+     "A service that running services require is refused (exit 1, naming them).\n"
+     "  --cascade         stop the services requiring it first\n"
+     "  --all             every service\n",
+     cmd_stop},
     {"restart", "NAME...|--all [--keep-history]", "stop the current runs and start new ones",
      "  --keep-history    keep the previous run and its jobs (deleted by default)\n"
      "  --all             every service\n",
      cmd_restart},
-    {"delete", "NAME...|--all", "stop and delete services", "  --all             every service\n",
+    {"delete", "NAME...|--all [--cascade]", "stop and delete services",
+     "A service that other services require is refused (exit 1, naming them).\n"
+     "  --cascade         delete the services requiring it first\n"
+     "  --all             every service\n",
      cmd_delete},
     {"set", "FILE|-", "create or replace a service from a JSON ServiceConfig",
      "FILE (or - for stdin) holds a ServiceConfig: {\"name\": \"api\", \"description\": ...,\n"
-     "\"wanted\": \"start\"|\"stop\", \"actions\": [{\"name\": \"start\", \"script\": ...,\n"
-     "\"depends_on\": [...], \"restart\": \"always\", ...}]}. It is checked here with the\n"
-     "server's rules (names, duplicates, unknown dependencies, cycles, script xor\n"
-     "command, bounds); every problem is printed and nothing is sent (exit 2).\n",
+     "\"wanted\": \"start\"|\"stop\", \"requires\": [\"db\"], \"actions\": [{\"name\": \"start\",\n"
+     "\"script\": ..., \"depends_on\": [...], \"restart\": \"always\", ...}]}. It is checked\n"
+     "here with the server's rules (names, duplicates, unknown dependencies, cycles, script\n"
+     "xor command, bounds); every problem is printed and nothing is sent (exit 2). The\n"
+     "services in requires start first and must exist; the server refuses a cycle of them.\n",
      cmd_set},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -213,7 +213,22 @@ hp_status hp_services_stop(hp_sdk *sdk, const char *name, hp_service_status **ou
         *out = NULL;
     if (!name)
         return missing(err, "service.stop", "a service name");
-    st = hp_stub_service_stop(sdk, name, &v, err);
+    st = hp_stub_service_stop(sdk, name, 0, 0, &v, err);
+    DELIVER(service_status, out, v);
+    return st;
+}
+
+hp_status hp_services_stop_cascade(hp_sdk *sdk, const char *name, hp_service_status **out,
+                                   hp_error *err)
+{
+    hp_status st;
+    hp_service_status *v;
+
+    if (out)
+        *out = NULL;
+    if (!name)
+        return missing(err, "service.stop", "a service name");
+    st = hp_stub_service_stop(sdk, name, 1, 1, &v, err);
     DELIVER(service_status, out, v);
     return st;
 }
@@ -241,7 +256,18 @@ hp_status hp_services_delete(hp_sdk *sdk, const char *name, hp_error *err)
 
     if (!name)
         return missing(err, "service.delete", "a service name");
-    st = hp_stub_service_delete(sdk, name, &r, err);
+    st = hp_stub_service_delete(sdk, name, 0, 0, &r, err);
+    return expect_object(r, st, "service.delete", err);
+}
+
+hp_status hp_services_delete_cascade(hp_sdk *sdk, const char *name, hp_error *err)
+{
+    hp_status st;
+    cJSON *r;
+
+    if (!name)
+        return missing(err, "service.delete", "a service name");
+    st = hp_stub_service_delete(sdk, name, 1, 1, &r, err);
     return expect_object(r, st, "service.delete", err);
 }
 

@@ -54,13 +54,19 @@ hp_status hp_services_list(hp_sdk *sdk, int64_t if_changed_since, hp_service_lis
 hp_status hp_services_status(hp_sdk *sdk, const char *name, hp_service_status **out, hp_error *err);
 /* service.start: the new run; *out may be NULL. */
 hp_status hp_services_start(hp_sdk *sdk, const char *name, hp_run **out, hp_error *err);
-/* service.stop: the status after the stop; *out may be NULL. */
+/* service.stop: the status after the stop; *out may be NULL. A service that running
+ * services require is refused (HP_E_CONFLICT, the message naming them). */
 hp_status hp_services_stop(hp_sdk *sdk, const char *name, hp_service_status **out, hp_error *err);
+/* service.stop with cascade: the services requiring it stop first. */
+hp_status hp_services_stop_cascade(hp_sdk *sdk, const char *name, hp_service_status **out,
+                                   hp_error *err);
 /* service.restart; keep_history 1 keeps the previous run and its jobs. *out may be NULL. */
 hp_status hp_services_restart(hp_sdk *sdk, const char *name, int keep_history, hp_run **out,
                               hp_error *err);
-/* service.delete (stops it first). */
+/* service.delete (stops it first); refused (HP_E_CONFLICT) when other services require it. */
 hp_status hp_services_delete(hp_sdk *sdk, const char *name, hp_error *err);
+/* service.delete with cascade: the services requiring it are deleted first. */
+hp_status hp_services_delete_cascade(hp_sdk *sdk, const char *name, hp_error *err);
 
 /* ---- runs ------------------------------------------------------------------------- */
 

@@ -189,8 +189,8 @@ hp_status hp_stub_service_start(hp_sdk *sdk, const char *name, hp_run **out, hp_
     return st;
 }
 
-hp_status hp_stub_service_stop(hp_sdk *sdk, const char *name, hp_service_status **out,
-                               hp_error *err)
+hp_status hp_stub_service_stop(hp_sdk *sdk, const char *name, int has_cascade, int cascade,
+                               hp_service_status **out, hp_error *err)
 {
     cJSON *p = cJSON_CreateObject();
     int bad = p == NULL;
@@ -201,6 +201,8 @@ hp_status hp_stub_service_stop(hp_sdk *sdk, const char *name, hp_service_status 
     if (out)
         *out = NULL;
     bad |= add_string(p, "name", name);
+    if (has_cascade)
+        bad |= add_boolean(p, "cascade", cascade);
     st = call(sdk, "service.stop", p, bad, &r, err);
     if (st == HP_OK && out) {
         *out = hp_service_status_from_json(r, &e);
@@ -235,12 +237,15 @@ hp_status hp_stub_service_restart(hp_sdk *sdk, const char *name, int has_keep_hi
     return st;
 }
 
-hp_status hp_stub_service_delete(hp_sdk *sdk, const char *name, cJSON **result, hp_error *err)
+hp_status hp_stub_service_delete(hp_sdk *sdk, const char *name, int has_cascade, int cascade,
+                                 cJSON **result, hp_error *err)
 {
     cJSON *p = cJSON_CreateObject();
     int bad = p == NULL;
 
     bad |= add_string(p, "name", name);
+    if (has_cascade)
+        bad |= add_boolean(p, "cascade", cascade);
     return call(sdk, "service.delete", p, bad, result, err);
 }
 

@@ -67,9 +67,12 @@ hp_status hp_stub_service_start(hp_sdk *sdk, const char *name, hp_run **out, hp_
 
 /* service.stop: Stop a service.
  * name: Name of the service.
+ * cascade: Also stop the services that require this one (transitively), the last started first,
+ * before it. Without it, a running dependant makes the call fail with Conflict, data
+ * {dependants: [names]}. Optional: sent only when has_cascade is non-zero.
  * *out (may be NULL) gets the answer; free it with hp_service_status_free. */
-hp_status hp_stub_service_stop(hp_sdk *sdk, const char *name, hp_service_status **out,
-                               hp_error *err);
+hp_status hp_stub_service_stop(hp_sdk *sdk, const char *name, int has_cascade, int cascade,
+                               hp_service_status **out, hp_error *err);
 
 /* service.restart: Restart a service.
  * name: Name of the service.
@@ -81,8 +84,12 @@ hp_status hp_stub_service_restart(hp_sdk *sdk, const char *name, int has_keep_hi
 
 /* service.delete: Delete a service.
  * name: Name of the service.
+ * cascade: Also delete the services that require this one (transitively), the last started
+ * first. Without it, any service requiring it makes the call fail with Conflict, data
+ * {dependants: [names]}. Optional: sent only when has_cascade is non-zero.
  * *result (may be NULL) gets the answer; delete it with cJSON_Delete. */
-hp_status hp_stub_service_delete(hp_sdk *sdk, const char *name, cJSON **result, hp_error *err);
+hp_status hp_stub_service_delete(hp_sdk *sdk, const char *name, int has_cascade, int cascade,
+                                 cJSON **result, hp_error *err);
 
 /* run.submit: Submit an ad-hoc run.
  * name: Name of the run (not unique; shown in lists).

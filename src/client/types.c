@@ -22,6 +22,7 @@ enum kind {
     K_OBJ,      /* an inline struct of type sub, flag = present */
     K_OBJS,     /* array of sub at off, count (size_t) at aux, flag = present */
     K_I64S,     /* int64_t array at off, count at aux */
+    K_STRS,     /* char * array at off, count at aux */
     K_SPECS     /* hp_action_spec array at off, count at aux; common/spec.c's parse and emit */
 };
 
@@ -194,6 +195,8 @@ static const field summary_fields[] = {
     F(hp_service_summary, rss_bytes, K_I64_NULL, 1),
     F(hp_service_summary, threads, K_I64_NULL, 1),
     F(hp_service_summary, procs, K_I64_NULL, 1),
+    {"requires", K_STRS, 1, offsetof(hp_service_summary, requires),
+     offsetof(hp_service_summary, n_requires), NO_OFF, NULL, NULL, 0},
 };
 static const type summary_type = TYPE(hp_service_summary, summary_fields, NO_OFF);
 
@@ -400,6 +403,13 @@ static void clear(const type *t, void *v)
         case K_I64S:
             free(*AT(v, f->off, int64_t *));
             break;
+        case K_STRS: {
+            char **items = *AT(v, f->off, char **);
+            for (size_t k = 0; items && k < *AT(v, f->aux, size_t); k++)
+                free(items[k]);
+            free(items);
+            break;
+        }
         case K_SPECS:
             hp_actions_free(*AT(v, f->off, hp_action_spec *), *AT(v, f->aux, size_t));
             break;
@@ -503,6 +513,26 @@ static int parse_field(const type *t, const field *f, const cJSON *j, void *v, h
         }
         if (f->flag != NO_OFF)
             *AT(v, f->flag, int) = 1;
+        return 0;
+    }
+    case K_STRS: {
+        int count = cJSON_GetArraySize(j);
+        char **items;
+        const cJSON *e;
+        if (!cJSON_IsArray(j))
+            return bad(err, t, f, "must be an array");
+        items = calloc(count ? (size_t)count : 1, sizeof(*items));
+        if (!items)
+            return hp_error_set_code(err, HP_E_NOMEM), -1;
+        *AT(v, f->off, char **) = items;
+        cJSON_ArrayForEach (e, j) {
+            if (!cJSON_IsString(e) || !e->valuestring)
+                return bad(err, t, f, "must hold strings");
+            items[*AT(v, f->aux, size_t)] = strdup(e->valuestring);
+            if (!items[*AT(v, f->aux, size_t)])
+                return hp_error_set_code(err, HP_E_NOMEM), -1;
+            ++*AT(v, f->aux, size_t);
+        }
         return 0;
     }
     case K_I64S: {
@@ -621,6 +651,20 @@ static cJSON *field_json(const field *f, const void *v)
         }
         return a;
     }
+    case K_STRS: {
+        char *const *items = *CAT(v, f->off, char **);
+        size_t n = *CAT(v, f->aux, size_t);
+        cJSON *a = cJSON_CreateArray();
+        for (size_t k = 0; a && k < n; k++) {
+            cJSON *e = cJSON_CreateString(items[k]);
+            if (!e || !cJSON_AddItemToArray(a, e)) {
+                cJSON_Delete(e);
+                cJSON_Delete(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
     case K_I64S: {
         const int64_t *items = *CAT(v, f->off, int64_t *);
         size_t n = *CAT(v, f->aux, size_t);
@@ -672,7 +716,7 @@ static cJSON *to_json(const type *t, const void *v)
         cJSON *j;
         if (((f->kind == K_OBJS || f->kind == K_OBJ) && f->flag != NO_OFF &&
              !*CAT(v, f->flag, int)) ||
-            (f->kind == K_SPECS && !*CAT(v, f->aux, size_t)) ||
+            ((f->kind == K_SPECS || f->kind == K_STRS) && !*CAT(v, f->aux, size_t)) ||
             (f->kind == K_STR && f->optional && !*CAT(v, f->off, char *)))
             continue; /* an optional member that was absent stays absent */
         j = field_json(f, v);

@@ -120,6 +120,8 @@ typedef struct hp_service_summary {
     int64_t updated_at_ms;
     double cpu_pct; /* the sums over its running jobs (hp_job's) */
     int64_t rss_bytes, threads, procs;
+    char **requires; /* the services it requires (ServiceConfig.requires), owned */
+    size_t n_requires;
 } hp_service_summary;
 
 typedef struct hp_service_status {

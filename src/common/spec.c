@@ -166,6 +166,7 @@ void hp_service_config_free(hp_service_config *c)
     free(c->name);
     free(c->description);
     hp_actions_free(c->actions, c->n_actions);
+    hp__free_strv(c->requires, c->n_requires);
     memset(c, 0, sizeof(*c));
 }
 

@@ -30,6 +30,7 @@ extern "C" {
 #define HP_TAG_MAX            64 /* bytes per tag (at least 1) */
 #define HP_ENV_MAX            64
 #define HP_DESCRIPTION_MAX    1024 /* bytes */
+#define HP_REQUIRES_MAX       64   /* services a service requires */
 #define HP_NAME_SHOW_SIZE     72   /* a buffer that holds any hp_name_show result */
 
 typedef enum hp_restart { HP_RESTART_NEVER, HP_RESTART_ON_FAILURE, HP_RESTART_ALWAYS } hp_restart;
@@ -90,8 +91,10 @@ typedef struct hp_service_config {
     char *name;
     char *description; /* may be NULL; at most HP_DESCRIPTION_MAX bytes */
     hp_action_spec *actions;
-    size_t n_actions; /* 1..HP_ACTIONS_MAX */
-    int wanted_start; /* 1 = "start", 0 = "stop" (the default) */
+    size_t n_actions;  /* 1..HP_ACTIONS_MAX */
+    int wanted_start;  /* 1 = "start", 0 = "stop" (the default) */
+    char **requires;   /* names of other services started (and ready) before this one */
+    size_t n_requires; /* 0..HP_REQUIRES_MAX */
 } hp_service_config;
 
 /* --- common/spec.c: names, restart words, free and copy ------------------------------- */
@@ -147,7 +150,7 @@ int hp_action_spec_copy(hp_action_spec *dst, const hp_action_spec *src);
 int hp_action_spec_from_json(const cJSON *json, hp_action_spec *out, const char *owner,
                              hp_problems *pb);
 
-/* Fields name, description, actions, wanted ("start" | "stop"). As above; the owner
+/* Fields name, description, actions, wanted ("start" | "stop"), requires. As above; the owner
  * prefix is "service '<name>'". Free *out with hp_service_config_free. */
 int hp_service_config_from_json(const cJSON *json, hp_service_config *out, hp_problems *pb);
 
@@ -168,7 +171,8 @@ int hp_actions_from_json_lenient(const cJSON *array, hp_action_spec **out, size_
  * present (null when NULL). */
 cJSON *hp_action_spec_to_json(const hp_action_spec *a);
 
-/* name, description (when set), actions and wanted; caller frees with cJSON_Delete. */
+/* name, description (when set), actions, wanted and requires (when any); caller frees
+ * with cJSON_Delete. */
 cJSON *hp_service_config_to_json(const hp_service_config *c);
 
 /* --- common/spec_validate.c: the rules, the order ------------------------------------- */
@@ -189,7 +193,10 @@ cJSON *hp_service_config_to_json(const hp_service_config *c);
 size_t hp_spec_validate(const char *kind, const char *name, const hp_action_spec *actions, size_t n,
                         hp_problems *pb);
 
-/* hp_spec_validate("service", ...) plus the description length. Returns the count. */
+/* hp_spec_validate("service", ...) plus the description length and the requires list: valid
+ * names, no duplicate, not the service itself ("requires cycle: a -> a"), at most
+ * HP_REQUIRES_MAX. Whether the required services exist and form no cycle across services is
+ * the server's check (it knows them all). Returns the count. */
 size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb);
 
 /* Deterministic topological order (Kahn; among the actions ready at once, the earliest

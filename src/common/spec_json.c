@@ -33,7 +33,8 @@ static const char *const action_fields[] = {
     "restart", "tags",         "probe",       "on_unhealthy", NULL};
 static const char *const probe_fields[] = {"exec",       "tcp",     "http",           "interval_ms",
                                            "timeout_ms", "retries", "start_grace_ms", NULL};
-static const char *const config_fields[] = {"name", "description", "actions", "wanted", NULL};
+static const char *const config_fields[] = {"name",   "description", "actions",
+                                            "wanted", "requires",    NULL};
 
 /* Levenshtein distance, cut off at 3: only "close" matters here. */
 static size_t edit_distance(const char *a, const char *b)
@@ -482,6 +483,7 @@ static int config_from_json(const cJSON *json, hp_service_config *out, int lenie
             hp__report(&r, HP_PROBLEM_VALUE_CHOICE, "/wanted", NULL,
                        "wanted must be 'start' or 'stop'");
     }
+    get_string_array(&r, NULL, 0, json, "requires", &out->requires, &out->n_requires);
     check_fields(&r, NULL, 0, "", json, config_fields);
     return r.found ? -1 : 0;
 }
@@ -601,7 +603,8 @@ cJSON *hp_service_config_to_json(const hp_service_config *c)
             goto fail;
         cJSON_AddItemToArray(arr, a);
     }
-    if (!cJSON_AddStringToObject(o, "wanted", c->wanted_start ? "start" : "stop"))
+    if (!cJSON_AddStringToObject(o, "wanted", c->wanted_start ? "start" : "stop") ||
+        hp__add_string_array(o, "requires", c->requires, c->n_requires))
         goto fail;
     return o;
 fail:

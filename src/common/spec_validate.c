@@ -637,6 +637,40 @@ size_t hp_spec_validate(const char *kind, const char *name, const hp_action_spec
     return r.found;
 }
 
+/* The list itself; what it names is the server's to check against the services it has. */
+static void validate_requires(reporter *r, const hp_service_config *c)
+{
+    char shown[HP_NAME_SHOW_SIZE];
+    where w;
+
+    if (c->n_requires > HP_REQUIRES_MAX)
+        hp__report(r, HP_PROBLEM_COUNT_RANGE, "/requires", NULL,
+                   "requires names %zu services; at most %d are allowed", c->n_requires,
+                   HP_REQUIRES_MAX);
+    for (size_t i = 0; c->requires && i < c->n_requires; i++) {
+        const char *req = c->requires[i];
+        hp__where_set(&w, "/requires/%zu", i);
+        if (!req || !hp_name_is_valid(req)) {
+            hp__report(r, HP_PROBLEM_NAME_INVALID, w.s, NULL,
+                       "requires names an invalid service name '%s'",
+                       hp_name_show(req, shown, sizeof(shown)));
+            continue;
+        }
+        if (c->name && strcmp(req, c->name) == 0) {
+            hp__report(r, HP_PROBLEM_DEP_SELF, w.s, NULL, "requires cycle: %s -> %s",
+                       hp_name_show(req, shown, sizeof(shown)), shown);
+            continue;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (c->requires[j] && strcmp(c->requires[j], req) == 0) {
+                hp__report(r, HP_PROBLEM_NAME_DUPLICATE, w.s, NULL,
+                           "requires names service '%s' twice",
+                           hp_name_show(req, shown, sizeof(shown)));
+                break;
+            }
+    }
+}
+
 size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb)
 {
     label owner;
@@ -651,5 +685,6 @@ size_t hp_service_config_validate(const hp_service_config *c, hp_problems *pb)
     if (c->description && strlen(c->description) > HP_DESCRIPTION_MAX)
         hp__report(&r, HP_PROBLEM_VALUE_LENGTH, "/description", NULL,
                    "description is longer than %d bytes", HP_DESCRIPTION_MAX);
+    validate_requires(&r, c);
     return r.found;
 }

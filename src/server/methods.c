@@ -176,6 +176,11 @@ cJSON *hpd__service_summary(hpd_server *srv, const hpd_service *svc)
     cJSON_AddStringToObject(o, "wanted", svc->wanted_start ? "start" : "stop");
     add_opt_int(o, "run_id", svc->run_id, run != NULL);
     hp_json_add_int(o, "actions", svc->config.n_actions);
+    if (svc->config.n_requires) {
+        cJSON *req = cJSON_AddArrayToObject(o, "requires");
+        for (size_t i = 0; i < svc->config.n_requires; i++)
+            cJSON_AddItemToArray(req, cJSON_CreateString(svc->config.requires[i]));
+    }
     pids = cJSON_AddArrayToObject(o, "pids");
     for (size_t i = 0; run && hpd_run_active(run) && i < run->n_actions; i++)
         if (run->jobs[i]->status == HPD_JOB_RUNNING && run->jobs[i]->pid > 0)
@@ -394,6 +399,7 @@ static const hpd_param p_id[] = {ID_REQ, END};
 static const hpd_param p_since[] = {SINCE, END};
 static const hpd_param p_service_set[] = {{"config", HPD_P_OBJECT, 1, 0, 0, NULL}, END};
 static const hpd_param p_restart[] = {NAME_REQ, OPT("keep_history", HPD_P_BOOL, 0, 0), END};
+static const hpd_param p_cascade[] = {NAME_REQ, OPT("cascade", HPD_P_BOOL, 0, 0), END};
 static const hpd_param p_submit[] = {NAME_REQ, {"actions", HPD_P_ARRAY, 1, 1, 64, NULL}, END};
 static const hpd_param p_run_list[] = {OPT("service", HPD_P_NAME, 0, 0),
                                        {"status", HPD_P_STRING, 0, 0, 0, run_states},
@@ -447,9 +453,9 @@ const hpd_method hpd_methods[] = {
     {"service.list", hpd__m_service_list, p_since},
     {"service.status", hpd__m_service_status, p_name},
     {"service.start", hpd__m_service_start, p_name},
-    {"service.stop", hpd__m_service_stop, p_name},
+    {"service.stop", hpd__m_service_stop, p_cascade},
     {"service.restart", hpd__m_service_restart, p_restart},
-    {"service.delete", hpd__m_service_delete, p_name},
+    {"service.delete", hpd__m_service_delete, p_cascade},
     {"run.submit", hpd__m_run_submit, p_submit},
     {"run.get", hpd__m_run_get, p_id},
     {"run.list", hpd__m_run_list, p_run_list},

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "server/methods_int.h"
+#include "server/requires.h"
 #include "server/secretbox.h"
 
 #include <stdio.h>
@@ -50,6 +51,7 @@ cJSON *hpd__m_service_set(hpd_rpc_ctx *ctx)
 
     hp_service_config_from_json(json, &cfg, &pb);
     hp_service_config_validate(&cfg, &pb);
+    hpd_requires_check(srv, &cfg, &pb);
     hp_problems_nest(&pb, 0, "/config"); /* the paths point into the params */
     if (pb.count > 0) {
         hp_service_config_free(&cfg);
@@ -146,12 +148,58 @@ cJSON *hpd__m_service_start(hpd_rpc_ctx *ctx)
     return hpd_run_json(ctx->srv, run, 1);
 }
 
+/* Refuses (1, ctx failed with Conflict and data {dependants}) when one of the n services
+ * in deps is counted (running ones only when running_only), else 0. */
+static int refuse_dependants(hpd_rpc_ctx *ctx, const hpd_service *svc, hpd_service **deps, size_t n,
+                             int running_only, const char *verb)
+{
+    char names[512] = "";
+    size_t off = 0, count = 0;
+    cJSON *data, *list;
+
+    data = cJSON_CreateObject();
+    list = cJSON_AddArrayToObject(data, "dependants");
+    for (size_t i = n; i-- > 0;) { /* the nearest first: the order they would start */
+        hpd_run *run = hpd_service_run(ctx->srv, deps[i]);
+        if (running_only && !(run && hpd_run_active(run)))
+            continue;
+        cJSON_AddItemToArray(list, cJSON_CreateString(deps[i]->config.name));
+        if (off < sizeof(names))
+            off += (size_t)snprintf(names + off, sizeof(names) - off, "%s'%s'", count ? ", " : "",
+                                    deps[i]->config.name);
+        count++;
+    }
+    if (count == 0) {
+        cJSON_Delete(data);
+        return 0;
+    }
+    hpd_rpc_fail(ctx, HPD_CONFLICT, data,
+                 "cannot %s service '%s': %sservice%s %s %s it; %s %s first or pass cascade", verb,
+                 svc->config.name, running_only ? "running " : "", count == 1 ? "" : "s", names,
+                 count == 1 ? "requires" : "require", verb, count == 1 ? "it" : "them");
+    return 1;
+}
+
 cJSON *hpd__m_service_stop(hpd_rpc_ctx *ctx)
 {
-    hpd_service *svc = hpd__need_service(ctx);
+    hpd_service *svc = hpd__need_service(ctx), **deps;
+    size_t n = 0;
 
     if (!svc)
         return NULL;
+    /* Dependants stop first, the last to have started first, so none loses what it
+     * requires while it still runs. */
+    deps = hpd_requires_dependants(ctx->srv, svc, &n);
+    if (!hpd__bool_param(ctx, "cascade") && refuse_dependants(ctx, svc, deps, n, 1, "stop")) {
+        free(deps);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        hpd_run *run = hpd_service_run(ctx->srv, deps[i]);
+        if (deps[i]->wanted_start || (run && hpd_run_active(run)))
+            hpd_service_stop(ctx->srv, deps[i]);
+    }
+    free(deps);
     hpd_service_stop(ctx->srv, svc);
     return hpd__service_status(ctx->srv, svc);
 }
@@ -180,14 +228,24 @@ cJSON *hpd__m_service_restart(hpd_rpc_ctx *ctx)
 
 cJSON *hpd__m_service_delete(hpd_rpc_ctx *ctx)
 {
-    hpd_service *svc = hpd__need_service(ctx);
+    hpd_service *svc = hpd__need_service(ctx), **deps;
+    size_t n = 0;
     cJSON *o;
 
     if (!svc)
         return NULL;
+    /* A service others require is not deleted under them: they would never start again. */
+    deps = hpd_requires_dependants(ctx->srv, svc, &n);
+    if (!hpd__bool_param(ctx, "cascade") && refuse_dependants(ctx, svc, deps, n, 0, "delete")) {
+        free(deps);
+        return NULL;
+    }
     o = cJSON_CreateObject();
     cJSON_AddTrueToObject(o, "deleted");
     cJSON_AddStringToObject(o, "name", svc->config.name);
+    for (size_t i = 0; i < n; i++)
+        hpd_service_remove(ctx->srv, deps[i]); /* the others' pointers stay valid */
+    free(deps);
     hpd_service_remove(ctx->srv, svc);
     return o;
 }

@@ -113,6 +113,7 @@ typedef struct hpd_run {
     hpd_job **jobs;       /* n_actions jobs, action order */
     int cancelling;       /* a stop was asked: it ends cancelled */
     int delete_when_done; /* its service was deleted: remove it once it has stopped */
+    int requires_failed;  /* a service it requires failed first: its jobs were skipped */
     hpd_waiter *waiters;
     struct hpd_server *srv;      /* runtime: the daemon that owns it */
     struct hpd_run *prev, *next; /* all runs, oldest first */

@@ -7,6 +7,7 @@
 
 #include "server/holder.h"
 #include "server/reexec.h"
+#include "server/requires.h"
 #include "server/auth.h"
 #include "server/secretbox.h"
 #include "server/server.h"
@@ -57,6 +58,13 @@ static void load_service(void *ctx, const hpd_service *stored)
         if (hp_action_spec_copy(&svc->config.actions[i], &stored->config.actions[i]) != 0)
             break;
         svc->config.n_actions++;
+    }
+    svc->config.requires = calloc(stored->config.n_requires + 1, sizeof(char *));
+    for (size_t i = 0; svc->config.requires && i < stored->config.n_requires; i++) {
+        svc->config.requires[i] = strdup(stored->config.requires[i]);
+        if (!svc->config.requires[i])
+            break;
+        svc->config.n_requires++;
     }
     if (hpd_service_insert(srv, svc) != 0) {
         hp_service_config_free(&svc->config);
@@ -424,10 +432,14 @@ static void carry_counts(hpd_server *srv, const hpd_run *from, hpd_run *to)
         }
 }
 
+/* What a service requires starts first (hpd_requires_order), so each run found here is
+ * the one the last daemon left, not one this loop just started for a dependant. */
 static void start_wanted_services(hpd_server *srv)
 {
+    hpd_service **order = hpd_requires_order(srv);
+
     for (size_t i = 0; i < srv->n_services; i++) {
-        hpd_service *svc = srv->services[i];
+        hpd_service *svc = order ? order[i] : srv->services[i];
         hpd_run *before = hpd_service_run(srv, svc), *run;
         hp_error err;
         if (!svc->wanted_start)
@@ -438,6 +450,7 @@ static void start_wanted_services(hpd_server *srv)
         else if (run != before)
             carry_counts(srv, before, run);
     }
+    free(order);
 }
 
 static void free_model(hpd_server *srv)

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "server/probe.h"
+#include "server/requires.h"
 #include "server/secretbox.h"
 #include "server/holder.h"
 #include "server/supervisor_int.h"
@@ -167,7 +168,7 @@ static void run_finish_if_done(hpd_server *srv, hpd_run *run)
         hpd_job_state s = run->jobs[i]->status;
         if (!hpd_job_state_final(s))
             return;
-        failed |= s == HPD_JOB_FAILED || s == HPD_JOB_TIMED_OUT;
+        failed |= s == HPD_JOB_FAILED || s == HPD_JOB_TIMED_OUT || run->requires_failed;
         cancelled |= s == HPD_JOB_CANCELLED;
     }
     /* The contract's order (RunState): a stopped run is cancelled; else a failure wins;
@@ -190,10 +191,20 @@ static void run_finish_if_done(hpd_server *srv, hpd_run *run)
 
 void hpd__schedule(hpd_server *srv, hpd_run *run)
 {
-    int changed = 1;
+    char held[512];
+    int changed = 1, requires = 1;
+    hpd_service *owner; /* the run may be gone once it has ended */
 
     if (!hpd_run_active(run))
         return;
+    owner = run->service ? hpd_service_find(srv, run->service) : NULL;
+    /* A service's jobs wait until the services it requires are ready; when one of them
+     * can never be, the jobs are skipped and the run fails, saying which. */
+    if (!run->cancelling && !srv->stopping) {
+        requires = hpd_requires_ready(srv, run, held, sizeof(held));
+        if (requires == 0)
+            return;
+    }
     while (changed) {
         changed = 0;
         for (size_t i = 0; i < run->n_actions; i++) {
@@ -204,6 +215,13 @@ void hpd__schedule(hpd_server *srv, hpd_run *run)
                 continue;
             if (run->cancelling || srv->stopping) {
                 hpd__job_end(srv, job, HPD_JOB_CANCELLED, NULL);
+                changed = 1;
+                continue;
+            }
+            if (requires < 0) {
+                run->requires_failed = 1; /* the run failed, though none of its jobs ran */
+                hpd_job_syslog(srv, job, "skipped: %s", held);
+                hpd__job_end(srv, job, HPD_JOB_SKIPPED, held);
                 changed = 1;
                 continue;
             }
@@ -221,6 +239,8 @@ void hpd__schedule(hpd_server *srv, hpd_run *run)
         }
     }
     run_finish_if_done(srv, run);
+    if (owner)
+        hpd_requires_wake(srv, owner->config.name);
 }
 
 /* ---- runs ------------------------------------------------------------------------- */
@@ -482,8 +502,10 @@ void hpd_run_ended(hpd_server *srv, hpd_run *run)
 
 hpd_run *hpd_service_start(hpd_server *srv, hpd_service *svc, hp_error *err)
 {
-    hpd_run *run = hpd_service_run(srv, svc);
+    hpd_run *run;
 
+    hpd_requires_start(srv, svc); /* their runs exist before this one is scheduled */
+    run = hpd_service_run(srv, svc);
     if (!svc->wanted_start) {
         svc->wanted_start = 1;
         svc->config.wanted_start = 1;
@@ -530,7 +552,10 @@ void hpd_service_stop(hpd_server *srv, hpd_service *svc)
 
 hpd_run *hpd_service_restart(hpd_server *srv, hpd_service *svc, int keep_history, hp_error *err)
 {
-    hpd_run *old = hpd_service_run(srv, svc), *run;
+    hpd_run *old, *run;
+
+    hpd_requires_start(srv, svc);
+    old = hpd_service_run(srv, svc);
 
     run = hpd_run_create(srv, svc->config.name, svc->config.name, svc->config.actions,
                          svc->config.n_actions, 0, err);

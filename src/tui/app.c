@@ -345,7 +345,8 @@ void tui_app_ask_discard(tui_app *app, const char *text)
 void tui_app_request(tui_app *app, const tui_action *act)
 {
     tui_dialog *d = &app->dialog;
-    char where[80] = "";
+    char where[80] = "", names[400];
+    size_t n;
 
     if (app->read_only) {
         tui_app_status(app, 1, "read-only: actions are off");
@@ -362,17 +363,37 @@ void tui_app_request(tui_app *app, const tui_action *act)
         snprintf(where, sizeof(where), " on %s", act->host);
     switch (act->kind) {
     case TUI_ACT_STOP:
-        snprintf(d->text, sizeof(d->text), "Stop service '%s'%s?", act->service, where);
-        snprintf(d->button, sizeof(d->button), "Stop");
+        /* The server refuses to stop what running services require: they are named here,
+         * and confirming stops them first (cascade). A fleet row's host has its own
+         * services, which the model does not hold: its server's refusal says it. */
+        n = act->host[0] ? 0
+                         : tui_model_dependants(&app->model, act->service, 1, names, sizeof(names));
+        d->act.cascade = n > 0;
+        if (n)
+            snprintf(d->text, sizeof(d->text), "Stop service '%s'? %s %s %s it: %s first.",
+                     act->service, n == 1 ? "Service" : "Services", names,
+                     n == 1 ? "requires" : "require", n == 1 ? "it stops" : "they stop");
+        else
+            snprintf(d->text, sizeof(d->text), "Stop service '%s'%s?", act->service, where);
+        snprintf(d->button, sizeof(d->button), n ? "Stop %zu" : "Stop", n + 1);
         break;
     case TUI_ACT_RESTART:
         snprintf(d->text, sizeof(d->text), "Restart service '%s'%s?", act->service, where);
         snprintf(d->button, sizeof(d->button), "Restart");
         break;
     case TUI_ACT_DELETE:
-        snprintf(d->text, sizeof(d->text), "Delete service '%s'%s? It is stopped first.",
-                 act->service, where);
-        snprintf(d->button, sizeof(d->button), "Delete");
+        n = act->host[0] ? 0
+                         : tui_model_dependants(&app->model, act->service, 0, names, sizeof(names));
+        d->act.cascade = n > 0;
+        if (n)
+            snprintf(d->text, sizeof(d->text),
+                     "Delete service '%s'? It is stopped first. %s %s %s it: %s deleted first.",
+                     act->service, n == 1 ? "Service" : "Services", names,
+                     n == 1 ? "requires" : "require", n == 1 ? "it is" : "they are");
+        else
+            snprintf(d->text, sizeof(d->text), "Delete service '%s'%s? It is stopped first.",
+                     act->service, where);
+        snprintf(d->button, sizeof(d->button), n ? "Delete %zu" : "Delete", n + 1);
         break;
     case TUI_ACT_RUN_DELETE:
         snprintf(d->text, sizeof(d->text), "Delete run %lld with its jobs and logs?",

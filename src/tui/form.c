@@ -165,7 +165,8 @@ int tui_form_init(tui_form *f, tui_form_kind kind)
 {
     memset(f, 0, sizeof(*f));
     f->kind = kind;
-    if (tui_form_set(&f->name, "") || tui_form_set(&f->description, "")) {
+    if (tui_form_set(&f->name, "") || tui_form_set(&f->description, "") ||
+        tui_form_set(&f->requires, "")) {
         tui_form_free(f);
         f->kind = kind;
         return -1;
@@ -179,6 +180,7 @@ void tui_form_free(tui_form *f)
         return;
     free(f->name);
     free(f->description);
+    free(f->requires);
     for (size_t i = 0; i < f->n_actions; i++)
         action_free(&f->actions[i]);
     free(f->actions);
@@ -271,6 +273,15 @@ int tui_form_from_service(tui_form *f, const hp_service_config *cfg)
     f->wanted_start = cfg->wanted_start;
     if (tui_form_set(&f->name, cfg->name) || tui_form_set(&f->description, cfg->description))
         goto fail;
+    for (size_t i = 0; cfg->requires && i < cfg->n_requires; i++) {
+        /* One line, the names separated by a blank, as the field takes them back. */
+        size_t have = strlen(f->requires), add = strlen(cfg->requires[i]);
+        char *grown = realloc(f->requires, have + add + 2);
+        if (!grown)
+            goto fail;
+        f->requires = grown;
+        snprintf(grown + have, add + 2, "%s%s", have ? " " : "", cfg->requires[i]);
+    }
     for (size_t i = 0; cfg->actions && i < cfg->n_actions; i++)
         if (add_spec(f, &cfg->actions[i]) != 0)
             goto fail;

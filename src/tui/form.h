@@ -24,6 +24,7 @@ typedef enum tui_field {
     TUI_F_NAME,
     TUI_F_DESCRIPTION, /* services only */
     TUI_F_WANTED,      /* services only */
+    TUI_F_REQUIRES,    /* services only: the names of other services */
     TUI_F_ACTIONS,     /* the list: none, too many */
     TUI_F_A_NAME,
     TUI_F_A_KIND,
@@ -89,6 +90,7 @@ typedef struct tui_form {
     char *name;
     char *description;
     int wanted_start;
+    char *requires; /* service names as typed, separated by blanks or commas */
     tui_form_action *actions;
     size_t n_actions;
     unsigned touched;           /* the view's: bit 1 << tui_field of the form's fields left */

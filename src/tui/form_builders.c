@@ -257,6 +257,18 @@ hp_service_builder *tui__form_service_builder(const tui_form *f, hp_client *clie
     if (*f->description)
         hp_service_builder_description(sb, f->description);
     hp_service_builder_wanted_start(sb, f->wanted_start);
+    for (const char *p = f->requires; p && *p;) {
+        /* Blanks or commas between the names; each one is the builder's to check. */
+        char name[HP_NAME_MAX + 8];
+        size_t len = strcspn(p, " \t,");
+        if (len > 0) {
+            snprintf(name, sizeof(name), "%.*s",
+                     (int)(len < sizeof(name) - 1 ? len : sizeof(name) - 1), p);
+            hp_service_builder_requires(sb, name);
+        }
+        p += len;
+        p += strspn(p, " \t,");
+    }
     for (size_t i = 0; i < f->n_actions && !m->nomem; i++)
         map_action(m, hp_service_builder_action(sb, f->actions[i].name), i);
     if (m->nomem) {

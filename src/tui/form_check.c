@@ -44,6 +44,7 @@ static tui_field place(const tui_form *f, const char *path, int *action)
     } own[] = {{"/name", TUI_F_NAME},
                {"/description", TUI_F_DESCRIPTION},
                {"/wanted", TUI_F_WANTED},
+               {"/requires", TUI_F_REQUIRES},
                {"/actions", TUI_F_ACTIONS}};
     const char *p = path, *key;
     unsigned long i = 0;
@@ -52,6 +53,8 @@ static tui_field place(const tui_form *f, const char *path, int *action)
     for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++)
         if (strcmp(path, own[k].path) == 0)
             return own[k].field;
+    if (strncmp(p, "/requires/", 10) == 0)
+        return TUI_F_REQUIRES;
     if (strncmp(p, "/actions/", 9) != 0 || p[9] < '0' || p[9] > '9')
         return TUI_F_OTHER;
     for (p += 9; *p >= '0' && *p <= '9' && i <= f->n_actions; p++)

@@ -487,7 +487,8 @@ int tui_model_act(tui_model *m, const tui_action *act, char *msg, size_t size)
             snprintf(msg, size, "started service '%s': run %lld", act->service, (long long)run->id);
         break;
     case TUI_ACT_STOP:
-        rc = hp_services_stop(sdk(m), act->service, NULL, &err);
+        rc = act->cascade ? hp_services_stop_cascade(sdk(m), act->service, NULL, &err)
+                          : hp_services_stop(sdk(m), act->service, NULL, &err);
         if (rc == HP_OK)
             snprintf(msg, size, "stopped service '%s'", act->service);
         break;
@@ -498,7 +499,8 @@ int tui_model_act(tui_model *m, const tui_action *act, char *msg, size_t size)
                      (long long)run->id, act->keep_history ? " (history kept)" : "");
         break;
     case TUI_ACT_DELETE:
-        rc = hp_services_delete(sdk(m), act->service, &err);
+        rc = act->cascade ? hp_services_delete_cascade(sdk(m), act->service, &err)
+                          : hp_services_delete(sdk(m), act->service, &err);
         if (rc == HP_OK)
             snprintf(msg, size, "deleted service '%s'", act->service);
         break;
@@ -533,6 +535,44 @@ int tui_model_act(tui_model *m, const tui_action *act, char *msg, size_t size)
         return -1;
     }
     return 0;
+}
+
+size_t tui_model_dependants(const tui_model *m, const char *service, int running, char *names,
+                            size_t size)
+{
+    const hp_service_list *l = m->services;
+    unsigned char *in;
+    size_t count = 0, used = 0;
+    int grew = 1;
+
+    if (size)
+        names[0] = '\0';
+    if (!l || l->n_services == 0 || !(in = calloc(l->n_services, 1)))
+        return 0;
+    /* Rounds outwards from service: each adds the services requiring one already in. */
+    while (grew) {
+        grew = 0;
+        for (size_t i = 0; i < l->n_services; i++) {
+            const hp_service_summary *s = &l->services[i];
+            for (size_t r = 0; !in[i] && r < s->n_requires; r++) {
+                int hit = strcmp(s->requires[r], service) == 0;
+                for (size_t j = 0; !hit && j < l->n_services; j++)
+                    hit = in[j] && strcmp(l->services[j].name, s->requires[r]) == 0;
+                if (!hit || strcmp(s->name, service) == 0)
+                    continue;
+                in[i] = 1;
+                grew = 1;
+                if (running && s->status != HP_SERVICE_RUNNING && s->status != HP_SERVICE_DEGRADED)
+                    continue;
+                count++;
+                if (used < size)
+                    used += (size_t)snprintf(names + used, size - used, "%s'%s'",
+                                             count > 1 ? ", " : "", s->name);
+            }
+        }
+    }
+    free(in);
+    return count;
 }
 
 int tui_model_service_config(tui_model *m, const char *name, hp_service_record **out, char *msg,

@@ -29,6 +29,7 @@ typedef struct tui_action {
     int64_t job_id;                /* job cancel */
     int keep_history;              /* restart: the old run's jobs and logs are kept */
     char host[64]; /* the fleet's host (context) it goes to; "": the dashboard's connection */
+    int cascade;   /* stop, delete: the services requiring it go first */
 } tui_action;
 
 typedef struct tui_model {
@@ -127,6 +128,11 @@ int64_t tui_model_latest_job(tui_model *m, const char *service);
 /* Runs act; msg (caller's, size bytes) gets the result sentence or the server's
  * message. Returns 0 on success, -1 otherwise. */
 int tui_model_act(tui_model *m, const tui_action *act, char *msg, size_t size);
+/* The services of the last list that require service, directly or not (running ones only
+ * when running is set): their number, and their names as "'b', 'a'" into names (size
+ * bytes), the nearest first. */
+size_t tui_model_dependants(const tui_model *m, const char *service, int running, char *names,
+                            size_t size);
 
 /* secret.set of name to value (neither kept): 0 with "saved secret 'NAME'" in msg, or
  * -1 with the server's message. */

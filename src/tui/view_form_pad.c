@@ -47,6 +47,7 @@ static void layout(form_view *v, int w, int tall)
         add_item(v, IT_TEXT, TUI_F_DESCRIPTION, -1, "Description", &row, 1, full)->slot =
             &fm->description;
         add_item(v, IT_CHOICE, TUI_F_WANTED, -1, "Wanted", &row, 1, 24);
+        add_item(v, IT_TEXT, TUI_F_REQUIRES, -1, "Requires", &row, 1, full)->slot = &fm->requires;
     }
     add_item(v, IT_LIST, TUI_F_ACTIONS, -1, "Actions", &row, fm->n_actions ? (int)fm->n_actions : 1,
              full);

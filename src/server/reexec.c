@@ -32,6 +32,7 @@ enum { STATE_VERSION = 1, CHECK_MS = 2000, MAX_STATE = 64 << 20, QUIESCE_MS = 50
 struct hpd_reexec {
     char *exe;      /* the binary's path as it was at start: an upgrade replaces that file */
     int listen_fd;  /* the Unix socket, owned by the HTTP front */
+    int tcp_fd;     /* new image: the --http socket kept, until the HTTP front takes it */
     int old_exe_fd; /* new image: the old binary to fall back to, -1 when none */
     int resume_fd;  /* new image: the state's memfd, kept until the start succeeded */
     uint64_t timer; /* the exec waits until no request is half received or answered */
@@ -71,6 +72,7 @@ static struct hpd_reexec *state_of(hpd_server *srv)
         srv->reexec = calloc(1, sizeof(*srv->reexec));
         if (srv->reexec) {
             srv->reexec->listen_fd = srv->reexec->old_exe_fd = srv->reexec->resume_fd = -1;
+            srv->reexec->tcp_fd = -1;
             srv->reexec->check_pidfd = srv->reexec->check_fd = -1;
         }
     }
@@ -81,18 +83,37 @@ int hpd_reexec_init(hpd_server *srv, int listen_fd)
 {
     struct hpd_reexec *rx = state_of(srv);
     char path[PATH_MAX];
+    const char *kept;
     ssize_t n;
 
     if (!rx)
         return -1;
     rx->listen_fd = listen_fd;
-    n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-    if (n <= 0)
-        return -1;
-    path[n] = '\0';
+    /* After a re-exec, the path the first image started from: the next upgrade replaces
+     * that file, whatever ran in between (a fall-back runs a deleted file, a wrapper
+     * script another binary). */
+    kept =
+        rx->state ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rx->state, "exe")) : NULL;
+    if (kept) {
+        snprintf(path, sizeof(path), "%s", kept);
+    } else {
+        n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+        if (n <= 0)
+            return -1;
+        path[n] = '\0';
+    }
     free(rx->exe);
     rx->exe = strdup(path);
     return rx->exe ? 0 : -1;
+}
+
+int hpd_reexec_take_tcp(hpd_server *srv)
+{
+    int fd = srv->reexec ? srv->reexec->tcp_fd : -1;
+
+    if (srv->reexec)
+        srv->reexec->tcp_fd = -1;
+    return fd;
 }
 
 int64_t hpd_reexec_count(const hpd_server *srv)
@@ -112,6 +133,8 @@ void hpd_reexec_free(hpd_server *srv)
         close(rx->old_exe_fd);
     if (rx->resume_fd >= 0)
         close(rx->resume_fd);
+    if (rx->tcp_fd >= 0)
+        close(rx->tcp_fd);
     check_end(srv, "the daemon is stopping");
     cJSON_Delete(rx->state);
     free(rx->exe);
@@ -245,11 +268,12 @@ fail:
 }
 
 /* Everything the new image needs beyond the store; the fds to keep go to fds. */
-static cJSON *build_state(hpd_server *srv, int old_exe_fd, int **fds_out, size_t *n_fds)
+static cJSON *build_state(hpd_server *srv, int old_exe_fd, char **argv, int **fds_out,
+                          size_t *n_fds)
 {
     cJSON *st = cJSON_CreateObject(), *jobs, *services;
-    size_t cap = 4, n = 0;
-    int *fds;
+    size_t cap = 5, n = 0;
+    int *fds, tcp_fd;
 
     for (hpd_run *run = srv->runs_head; run; run = run->next)
         cap += 2 * run->n_actions;
@@ -264,6 +288,7 @@ static cJSON *build_state(hpd_server *srv, int old_exe_fd, int **fds_out, size_t
     hp_json_add_int(st, "listen_fd", srv->reexec->listen_fd);
     hp_json_add_int(st, "lock_fd", srv->lock_fd);
     hp_json_add_int(st, "old_exe_fd", old_exe_fd);
+    cJSON_AddStringToObject(st, "exe", srv->reexec->exe);
     hp_json_add_int(st, "started_at_ms", srv->started_at_ms);
     hp_json_add_int(st, "reexecs", srv->reexec->count + 1);
     hp_json_add_int(st, "asked_mono_ms", (int64_t)srv->reexec->asked);
@@ -272,8 +297,20 @@ static cJSON *build_state(hpd_server *srv, int old_exe_fd, int **fds_out, size_t
     hp_json_add_int(st, "next_job_id", srv->next_job_id);
     hp_json_add_int(st, "job_nice", srv->job_nice);
     hp_json_add_int(st, "niced", srv->niced);
+    /* A fall-back runs the old binary with the old command line: the new image's own may
+     * be what made it fail (a wrapper's extra option, a changed default). */
+    if (argv) {
+        cJSON *args = cJSON_AddArrayToObject(st, "argv");
+        for (size_t i = 0; argv[i] && argv[i + 1] && argv[i + 2]; i++)
+            cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
+    }
     fds[n++] = srv->reexec->listen_fd;
     fds[n++] = srv->lock_fd;
+    /* The TCP socket too: a rebind would refuse connections meanwhile (or fail). */
+    tcp_fd = hpd_http_tcp_fd(srv->http);
+    hp_json_add_int(st, "tcp_fd", tcp_fd);
+    if (tcp_fd >= 0)
+        fds[n++] = tcp_fd;
     if (old_exe_fd >= 0)
         fds[n++] = old_exe_fd;
     if (srv->http) {
@@ -342,15 +379,26 @@ static void reexec_now(hpd_server *srv)
     /* The running binary, even when its file was replaced: the new image execs it back
      * if it cannot start. */
     old_exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    st = build_state(srv, old_exe_fd, &fds, &n_fds);
+    /* The state's fd is not known before the memfd exists: a placeholder, set below. */
+    argv = next_argv("-1");
+    st = argv ? build_state(srv, old_exe_fd, argv, &fds, &n_fds) : NULL;
     text = st ? cJSON_PrintUnformatted(st) : NULL;
     cJSON_Delete(st);
     if (text)
         state_fd = state_memfd(text);
     free(text);
-    snprintf(num, sizeof(num), "%d", state_fd);
-    argv = state_fd >= 0 ? next_argv(num) : NULL;
-    if (!argv) {
+    if (argv && state_fd >= 0) {
+        size_t last = 0;
+        while (argv[last + 1])
+            last++;
+        snprintf(num, sizeof(num), "%d", state_fd);
+        free(argv[last]);
+        if (!(argv[last] = strdup(num))) {
+            hp_argv_free(argv);
+            argv = NULL;
+        }
+    }
+    if (!argv || state_fd < 0) {
         hpd_log(srv, 0, "re-exec: cannot hand the state over: %s; running on",
                 strerror(errno ? errno : ENOMEM));
         goto fail;
@@ -658,6 +706,7 @@ hp_status hpd_reexec_resume(hpd_server *srv, int fd, int *listen_fd, hp_error *e
     rx->old_exe_fd = kept_fd(rx->state, "old_exe_fd");
     srv->lock_fd = kept_fd(rx->state, "lock_fd");
     *listen_fd = kept_fd(rx->state, "listen_fd");
+    rx->tcp_fd = kept_fd(rx->state, "tcp_fd");
     cJSON_ArrayForEach (conn, cJSON_GetObjectItemCaseSensitive(rx->state, "connections"))
         if (conn->valueint < 0 || set_cloexec(conn->valueint, 1) != 0)
             conn->valueint = -1; /* not open: nothing to serve */
@@ -899,6 +948,30 @@ void hpd_reexec_serve(hpd_server *srv)
     rx->state = NULL;
 }
 
+/* The old image's command line as the state has it, with --reexec-state fd; NULL
+ * without memory. A state without one (an older image's) falls back to our own. */
+static char **state_argv(const cJSON *state, const char *fd)
+{
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(state, "argv"), *a;
+    size_t k = 0;
+    char **argv;
+
+    if (!cJSON_IsArray(args) || cJSON_GetArraySize(args) == 0)
+        return next_argv(fd);
+    argv = calloc((size_t)cJSON_GetArraySize(args) + 3, sizeof(*argv));
+    if (!argv)
+        return NULL;
+    cJSON_ArrayForEach (a, args)
+        if (!cJSON_IsString(a) || !(argv[k++] = strdup(a->valuestring)))
+            goto fail;
+    if (!(argv[k++] = strdup("--reexec-state")) || !(argv[k++] = strdup(fd)))
+        goto fail;
+    return argv;
+fail:
+    hp_argv_free(argv);
+    return NULL;
+}
+
 void hpd_reexec_fallback(hpd_server *srv)
 {
     struct hpd_reexec *rx = srv->reexec;
@@ -908,7 +981,7 @@ void hpd_reexec_fallback(hpd_server *srv)
     if (!rx || rx->old_exe_fd < 0 || rx->resume_fd < 0 || !rx->state)
         return;
     snprintf(num, sizeof(num), "%d", rx->resume_fd);
-    argv = next_argv(num);
+    argv = state_argv(rx->state, num);
     if (!argv)
         return;
     hpd_log(srv, 0, "re-exec: the new binary could not start; going back to the old one");
@@ -916,6 +989,7 @@ void hpd_reexec_fallback(hpd_server *srv)
     set_cloexec(rx->resume_fd, 0);
     set_cloexec((int)get_int(rx->state, "listen_fd", -1), 0);
     set_cloexec((int)get_int(rx->state, "lock_fd", -1), 0);
+    set_cloexec((int)get_int(rx->state, "tcp_fd", -1), 0);
     cJSON_ArrayForEach (o, cJSON_GetObjectItemCaseSensitive(rx->state, "jobs")) {
         const cJSON *s;
         cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(o, "out"))

@@ -225,6 +225,14 @@ START_TEST(a_replaced_binary_takes_over_and_a_broken_one_is_refused)
     ck_assert_int_eq(code, -32603);
     ck_assert_msg(strstr(hpt_error_message(), "runs on"), "%s", hpt_error_message());
     ck_assert_int_eq(reexecs(), 0);
+    {
+        /* The operator who sent SIGHUP rather than the call reads why in the log. */
+        char *log = hpt_read("server.log");
+        ck_assert_msg(log && strstr(log, "re-exec refused, the daemon runs on: ") &&
+                          strstr(log, "--version said nothing"),
+                      "%s", log ? log : "(no log)");
+        free(log);
+    }
     ck_assert(hpt_pid_alive(server));
     job_of("calm", &id, &after, &restarts);
     ck_assert_int_eq(after, sleeper);

@@ -508,6 +508,10 @@ static void check_end(hpd_server *srv, const char *why)
         hpd_log(srv, 0, "re-exec refused, the daemon runs on: %s", why);
         return;
     }
+    /* Followers hear of it before the pause (the answer goes out while requests being
+     * answered finish): a dashboard says "restarting", not "unreachable". */
+    hpd_event_emit(srv, HPD_EV_SERVER_RESTARTING, NULL, NULL,
+                   "the server re-executes itself (pid %d): an in-place upgrade", (int)getpid());
     if (!srv->stopping && srv->loop)
         rx->timer = hpd_loop_timer(srv->loop, 0, on_reexec_timer, srv);
 }

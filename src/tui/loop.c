@@ -156,6 +156,11 @@ static int take_events(tui_app *app)
     fresh = page->n_events > 0;
     for (size_t i = 0; i < page->n_events; i++) {
         const hp_event *e = &page->events[i];
+        if (e->kind && strcmp(e->kind, "server_restarting") == 0) {
+            /* Shown before the next call, which waits for the new image. */
+            app->model.restarting_at_ms = tui_now_ms();
+            tui__render(app);
+        }
         if (!tui_event_is_failure(e))
             continue;
         tui_app_status(app, 1, "! %s%s%s", e->service ? e->service : "", e->service ? ": " : "",

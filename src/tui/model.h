@@ -39,6 +39,9 @@ typedef struct tui_model {
     char reason[256];        /* why the last call failed to reach it */
     long long retry_at_ms;
     long backoff_ms;
+    /* When a server_restarting event came (monotonic), 0 when none: until a call
+     * answers, the server is upgrading itself in place and a failure is no outage. */
+    long long restarting_at_ms;
     int64_t calls; /* RPCs made, for the status of idle cost */
 
     hp_service_list *services; /* owned, NULL until fetched */
@@ -67,7 +70,10 @@ typedef struct tui_model {
     int64_t events_dropped;
 } tui_model;
 
-enum { TUI_EVENTS_KEPT = 500 };
+enum { TUI_EVENTS_KEPT = 500, TUI_RESTART_GRACE_MS = 30000 };
+/* 1 while the server said it re-executes itself and has not answered since (for at most
+ * TUI_RESTART_GRACE_MS: a server that never comes back is unreachable, not restarting). */
+int tui_model_restarting(const tui_model *m);
 /* Appends page's events (page taken) to m->events, oldest dropped past TUI_EVENTS_KEPT. */
 void tui_model_events_add(tui_model *m, hp_event_page *page);
 

@@ -408,6 +408,8 @@ static void reexec_now(hpd_server *srv)
     hpd__flush_logs(srv);
     hpd_store_set_meta(srv->store, "rev", srv->rev);
     hpd_store_drain(srv->store);
+    /* The new image reads the WAL as it is: a checkpoint here would lengthen the pause. */
+    hpd_store_keep_wal(srv->store);
     hpd_store_close(srv->store);
     srv->store = NULL;
     fflush(NULL);

@@ -56,6 +56,7 @@ struct hpd_reexec {
 
 static void on_reexec_timer(hpd_loop *loop, uint64_t id, void *data);
 static void check_end(hpd_server *srv, const char *why);
+static void crash_disarm(void);
 
 static int set_cloexec(int fd, int on)
 {
@@ -131,6 +132,7 @@ void hpd_reexec_free(hpd_server *srv)
         hpd_loop_timer_cancel(srv->loop, rx->timer);
     if (rx->old_exe_fd >= 0)
         close(rx->old_exe_fd);
+    crash_disarm();
     if (rx->resume_fd >= 0)
         close(rx->resume_fd);
     if (rx->tcp_fd >= 0)
@@ -676,6 +678,95 @@ static int kept_fd(const cJSON *o, const char *key)
     return fd;
 }
 
+/* A crash of the new image before it serves (a signal where hpd_server_main's error path
+ * is never reached) goes back to the old image too. Everything the handler needs is made
+ * before: it only clears CLOEXEC, writes a line and execs, which are async-signal-safe. */
+static struct {
+    int exe_fd;
+    char **argv;
+    int *fds;
+    size_t n_fds;
+    char stack[64 * 1024]; /* a stack overflow has no stack of its own left */
+} crash = {.exe_fd = -1};
+
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+
+static void on_crash(int sig)
+{
+    static const char msg[] = "hero_proc_server: error: re-exec: the new binary crashed while "
+                              "starting; going back to the old one\n";
+
+    for (size_t i = 0; i < crash.n_fds; i++) {
+        int fl = fcntl(crash.fds[i], F_GETFD);
+        if (fl >= 0)
+            fcntl(crash.fds[i], F_SETFD, fl & ~FD_CLOEXEC);
+    }
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+        /* nothing to do about it in a crash */
+    }
+    syscall(SYS_execveat, crash.exe_fd, "", crash.argv, environ, AT_EMPTY_PATH);
+    /* Not even that: die of the signal (SA_RESETHAND put the default back). */
+    raise(sig);
+}
+
+static void crash_disarm(void)
+{
+    for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals); i++)
+        signal(crash_signals[i], SIG_DFL);
+    hp_argv_free(crash.argv);
+    free(crash.fds);
+    crash.argv = NULL;
+    crash.fds = NULL;
+    crash.n_fds = 0;
+    crash.exe_fd = -1;
+}
+
+static char **state_argv(const cJSON *state, const char *fd);
+
+/* The fds the old image handed over and the argv to run it with, for on_crash. */
+static void crash_arm(struct hpd_reexec *rx)
+{
+    static const char *const keys[] = {"listen_fd", "lock_fd", "tcp_fd"};
+    const cJSON *o, *s;
+    size_t cap = 4;
+    char num[32];
+    stack_t ss = {.ss_sp = crash.stack, .ss_size = sizeof(crash.stack)};
+    struct sigaction sa;
+
+    if (rx->old_exe_fd < 0)
+        return;
+    cJSON_ArrayForEach (o, cJSON_GetObjectItemCaseSensitive(rx->state, "jobs"))
+        cap += 2;
+    cap += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rx->state, "connections"));
+    snprintf(num, sizeof(num), "%d", rx->resume_fd);
+    crash.fds = calloc(cap, sizeof(*crash.fds));
+    crash.argv = state_argv(rx->state, num);
+    if (!crash.fds || !crash.argv) {
+        crash_disarm();
+        return;
+    }
+    crash.fds[crash.n_fds++] = rx->resume_fd;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+        if (get_int(rx->state, keys[i], -1) >= 0)
+            crash.fds[crash.n_fds++] = (int)get_int(rx->state, keys[i], -1);
+    cJSON_ArrayForEach (o, cJSON_GetObjectItemCaseSensitive(rx->state, "jobs"))
+        cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(o, "out"))
+            if (get_int(s, "fd", -1) >= 0 && crash.n_fds < cap)
+                crash.fds[crash.n_fds++] = (int)get_int(s, "fd", -1);
+    cJSON_ArrayForEach (o, cJSON_GetObjectItemCaseSensitive(rx->state, "connections"))
+        if (o->valueint >= 0 && crash.n_fds < cap)
+            crash.fds[crash.n_fds++] = o->valueint;
+    crash.exe_fd = rx->old_exe_fd;
+    sigaltstack(&ss, NULL);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_crash;
+    /* NODEFER: the old image must not start with the signal blocked. */
+    sa.sa_flags = SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals); i++)
+        sigaction(crash_signals[i], &sa, NULL);
+}
+
 hp_status hpd_reexec_resume(hpd_server *srv, int fd, int *listen_fd, hp_error *err)
 {
     struct hpd_reexec *rx = state_of(srv);
@@ -728,6 +819,7 @@ hp_status hpd_reexec_resume(hpd_server *srv, int fd, int *listen_fd, hp_error *e
     rx->exec_at = (uint64_t)get_int(rx->state, "exec_mono_ms", 0);
     if (srv->lock_fd < 0 || *listen_fd < 0)
         return hp_error_set(err, HP_E_SYSTEM, "re-exec: the lock or the socket was not kept");
+    crash_arm(rx);
     return HP_OK;
 }
 
@@ -944,6 +1036,7 @@ void hpd_reexec_serve(hpd_server *srv)
             (long long)rx->count, (unsigned long long)(hpd_now_mono_ms() - rx->asked),
             (unsigned long long)(hpd_now_mono_ms() - rx->exec_at), n);
     /* Started: no falling back from here on. */
+    crash_disarm();
     if (rx->resume_fd >= 0)
         close(rx->resume_fd);
     rx->resume_fd = -1;
@@ -984,6 +1077,7 @@ void hpd_reexec_fallback(hpd_server *srv)
     char num[32], **argv;
     const cJSON *o;
 
+    crash_disarm(); /* a crash from here on is the old image's failure to run */
     if (!rx || rx->old_exe_fd < 0 || rx->resume_fd < 0 || !rx->state)
         return;
     snprintf(num, sizeof(num), "%d", rx->resume_fd);

@@ -335,6 +335,76 @@ START_TEST(a_binary_that_passes_the_check_but_cannot_start_gives_way_to_the_old_
 }
 END_TEST
 
+/* 1 once the new image opened the FIFO it was handed as its certificate: it is blocked in
+ * its start, reading it; *fd is then the write end (kept open so that it stays blocked). */
+static int fifo_opened(void *ud)
+{
+    int *fd = ud;
+    char *fifo = hpt_path("cert.fifo");
+
+    *fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    free(fifo);
+    return *fd >= 0;
+}
+
+/* A new binary that passes the check and then crashes while it starts (held here where it
+ * reads its certificate from a FIFO, then sent SIGSEGV): the old binary takes over again,
+ * same pid, the job untouched, as when the start fails by an error. */
+START_TEST(a_new_image_that_crashes_while_starting_gives_way_to_the_old_one)
+{
+    char *copy = hpt_path("hero_proc_server.copy"), *wrapper = hpt_path("wrap.sh"),
+         *crashes = hpt_path("crashes.sh"), *fifo = hpt_path("cert.fifo");
+    const char *old_wrapper = getenv("HPT_SERVER_WRAPPER");
+    char *saved = old_wrapper ? strdup(old_wrapper) : NULL, text[8192];
+    char fell_back[] = "going back to the old one";
+    pid_t server, sleeper, after;
+    int64_t restarts, want = 1;
+    int status, writer = -1;
+
+    status = hpt_server_signal_and_wait(SIGTERM, DEADLINE_MS);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    install(hpt_server_binary(), copy);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    snprintf(text, sizeof(text), "#!/bin/sh\nshift\nexec %s \"$@\"\n", copy);
+    write_script(wrapper, text);
+    snprintf(text, sizeof(text),
+             "#!/bin/sh\n[ \"$1\" = --version ] && exec %s --version\n"
+             "exec %s \"$@\" --http 127.0.0.1:%d --tls-cert %s --tls-key %s\n",
+             hpt_server_binary(), hpt_server_binary(), free_port(), fifo, fifo);
+    write_script(crashes, text);
+    setenv("HPT_SERVER_WRAPPER", wrapper, 1);
+    hpt_server_start();
+    if (saved)
+        setenv("HPT_SERVER_WRAPPER", saved, 1);
+    else
+        unsetenv("HPT_SERVER_WRAPPER");
+    server = hpt_server_pid();
+    hpt_service_set("calm", NULL, hpt_command("main", "sleep 1000"), NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("calm")));
+    job_of("calm", &sleeper, &restarts);
+
+    install(crashes, copy);
+    cJSON_Delete(hpt_ok("system.reexec", NULL));
+    ck_assert_msg(hpt_wait_until(fifo_opened, &writer, DEADLINE_MS),
+                  "the new image never read its certificate");
+    ck_assert_int_eq(kill(server, SIGSEGV), 0);
+    ck_assert_msg(hpt_wait_until(log_says, fell_back, DEADLINE_MS), "no fall-back in the log");
+    ck_assert(hpt_wait_until(reexecs_reached, &want, DEADLINE_MS));
+    close(writer);
+    ck_assert_int_eq(hpt_server_pid(), server);
+    ck_assert(hpt_pid_alive(server));
+    job_of("calm", &after, &restarts);
+    ck_assert_int_eq(after, sleeper);
+    ck_assert_int_eq(restarts, 0);
+    ck_assert(hpt_pid_alive(sleeper));
+    free(saved);
+    free(copy);
+    free(wrapper);
+    free(crashes);
+    free(fifo);
+}
+END_TEST
+
 static Suite *upgrade_suite(void)
 {
     Suite *s = suite_create("rel_upgrade");
@@ -345,6 +415,7 @@ static Suite *upgrade_suite(void)
     tcase_add_test(tc, the_tcp_listener_is_kept_across_sighup_and_refuses_no_call);
     tcase_add_test(tc, the_tls_listener_is_kept_across_sighup);
     tcase_add_test(tc, a_binary_that_passes_the_check_but_cannot_start_gives_way_to_the_old_one);
+    tcase_add_test(tc, a_new_image_that_crashes_while_starting_gives_way_to_the_old_one);
     suite_add_tcase(s, tc);
     return s;
 }

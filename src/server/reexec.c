@@ -27,7 +27,15 @@
 #include <unistd.h>
 
 /* QUIESCE_MS: how long requests being answered may hold the exec back. */
-enum { STATE_VERSION = 1, CHECK_MS = 2000, MAX_STATE = 64 << 20, QUIESCE_MS = 500 };
+/* ANNOUNCE_MS: the server_restarting event's answers go out before the pause begins (it
+ * serves on meanwhile, so this is no pause). */
+enum {
+    STATE_VERSION = 1,
+    CHECK_MS = 2000,
+    MAX_STATE = 64 << 20,
+    QUIESCE_MS = 500,
+    ANNOUNCE_MS = 20
+};
 
 struct hpd_reexec {
     char *exe;      /* the binary's path as it was at start: an upgrade replaces that file */
@@ -517,7 +525,7 @@ static void check_end(hpd_server *srv, const char *why)
     hpd_event_emit(srv, HPD_EV_SERVER_RESTARTING, NULL, NULL,
                    "the server re-executes itself (pid %d): an in-place upgrade", (int)getpid());
     if (!srv->stopping && srv->loop)
-        rx->timer = hpd_loop_timer(srv->loop, 0, on_reexec_timer, srv);
+        rx->timer = hpd_loop_timer(srv->loop, ANNOUNCE_MS, on_reexec_timer, srv);
 }
 
 /* The binary's --version on its stdout: it loaded and ran (a wrong architecture, a

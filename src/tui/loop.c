@@ -159,6 +159,7 @@ static int take_events(tui_app *app)
         if (e->kind && strcmp(e->kind, "server_restarting") == 0) {
             /* Shown before the next call, which waits for the new image. */
             app->model.restarting_at_ms = tui_now_ms();
+            app->model.restarting_answered = 0;
             tui__render(app);
         }
         if (!tui_event_is_failure(e))

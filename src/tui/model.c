@@ -108,7 +108,10 @@ int tui_model_ready(const tui_model *m)
 
 int tui_model_restarting(const tui_model *m)
 {
-    return m->restarting_at_ms && tui_now_ms() - m->restarting_at_ms < TUI_RESTART_GRACE_MS;
+    long long age = tui_now_ms() - m->restarting_at_ms;
+
+    return m->restarting_at_ms &&
+           (age < TUI_RESTART_SHOW_MS || (!m->restarting_answered && age < TUI_RESTART_GRACE_MS));
 }
 
 static int unreachable(hp_status rc)
@@ -125,7 +128,7 @@ static hp_status note(tui_model *m, hp_status rc, const hp_error *err)
         m->connected = 1;
         m->ever_connected = 1;
         m->backoff_ms = BACKOFF_MIN_MS;
-        m->restarting_at_ms = 0; /* the new image answers */
+        m->restarting_answered = 1; /* the new image answers */
         return rc;
     }
     if (m->connected || tui_model_restarting(m)) /* an upgrade is brief: try again soon */

@@ -34,6 +34,7 @@ void tui__refresh_data(tui_app *app, int force)
 {
     tui_frame *f = tui__top(app);
     int was = app->model.connected, stale = tui_app_stale(app);
+    int restarting = tui_model_restarting(&app->model);
     char key[128];
 
     tui__selected_key(app, f, key, sizeof(key));
@@ -54,6 +55,7 @@ void tui__refresh_data(tui_app *app, int force)
     }
     if (tui_model_store(&app->model) != 0) /* at most every TUI_STORE_EVERY_MS */
         app->dirty = 1;
-    if (app->model.connected != was || stale || tui_app_stale(app) || live(app))
+    if (app->model.connected != was || stale || tui_app_stale(app) || live(app) ||
+        restarting != tui_model_restarting(&app->model))
         app->dirty = 1;
 }

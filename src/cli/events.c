@@ -128,8 +128,8 @@ const hp__cli_verb hp__cli_events_verbs[] = {
     {"show", "[-f] [--failures] [--after SEQ]",
      "print the server's state changes (\"show\" may be left out)",
      "Lines read \"HH:MM:SS.mmm KIND SERVICE|run.ID TEXT\"; KIND is job_started,\n"
-     "job_exited, job_restarted, job_healthy, job_unhealthy, crash_loop, service_failed\n"
-     "or run_ended. With --json one JSON object per event (a page without -f).\n"
+     "job_exited, job_restarted, job_healthy, job_unhealthy, crash_loop, service_failed,\n"
+     "run_ended or server_restarting. With --json one JSON object per event (a page without -f).\n"
      "  -f, --follow      then keep printing new ones as they come, until Ctrl-C (exit 0)\n"
      "  --failures        only failures: a job that exited failed, a service that failed,\n"
      "                    a crash loop, a job that became unhealthy\n"

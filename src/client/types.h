@@ -260,7 +260,7 @@ typedef struct hp_secret_list {
 
 /* events.wait: one state change (the contract's Event). kind stays text: a newer server
  * may add kinds (job_started, job_exited, job_restarted, job_healthy, job_unhealthy,
- * crash_loop, service_failed, run_ended). */
+ * crash_loop, service_failed, run_ended, server_restarting). */
 typedef struct hp_event {
     int64_t seq;
     int64_t ts_ms;

@@ -25,7 +25,8 @@ struct hpd_job;
     X(JOB_UNHEALTHY, "job_unhealthy")                                                              \
     X(CRASH_LOOP, "crash_loop")                                                                    \
     X(SERVICE_FAILED, "service_failed")                                                            \
-    X(RUN_ENDED, "run_ended")
+    X(RUN_ENDED, "run_ended")                                                                      \
+    X(SERVER_RESTARTING, "server_restarting")
 
 typedef enum hpd_event_kind {
 #define HPD_EVENT_ENUM(id, name) HPD_EV_##id,

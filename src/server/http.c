@@ -744,8 +744,8 @@ size_t hpd_http_idle(hpd_http *h, int *fds, size_t max, size_t *busy)
             continue;
         if (rec->busy && !rec->suspended)
             (*busy)++;
-        else if (!rec->busy && !rec->tcp && n < max)
-            fds[n++] = rec->fd;
+        else if (!rec->busy && (!rec->tcp || !h->tls_cert) && n < max)
+            fds[n++] = rec->fd; /* a TLS session cannot be handed over: it is cut */
     }
     return n;
 }
@@ -754,10 +754,18 @@ int hpd_http_adopt(hpd_http *h, int fd)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    daemon_slot *slot = h->n_daemons ? &h->daemons[0] : NULL;
+    daemon_slot *slot = NULL;
 
     memset(&ss, 0, sizeof(ss));
-    if (!slot || slot->tcp || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
+        close(fd);
+        return -1;
+    }
+    /* A Unix connection to the Unix socket's daemon, a TCP one to plain TCP's. */
+    for (size_t i = 0; i < h->n_daemons; i++)
+        if (h->daemons[i].tcp == (ss.ss_family != AF_UNIX) && (!h->daemons[i].tcp || !h->tls_cert))
+            slot = &h->daemons[i];
+    if (!slot) {
         close(fd);
         return -1;
     }
@@ -843,6 +851,51 @@ int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_
         return hp_error_set_errno(err, HP_E_SYSTEM, e, "cannot listen on %s", addr_port);
     }
     return start_daemon(h, 1, fd, err);
+}
+
+/* 1 when fd is a listening TCP socket bound to ss's address and port. */
+static int listens_on(int fd, const struct sockaddr_storage *ss)
+{
+    struct sockaddr_storage got;
+    socklen_t gl = sizeof(got);
+    int listening = 0;
+    socklen_t ll = sizeof(listening);
+
+    memset(&got, 0, sizeof(got));
+    if (getsockname(fd, (struct sockaddr *)&got, &gl) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ll) != 0 || !listening ||
+        got.ss_family != ss->ss_family)
+        return 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)&got, *b = (const void *)ss;
+        return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+    }
+    {
+        const struct sockaddr_in6 *a = (const void *)&got, *b = (const void *)ss;
+        return a->sin6_port == b->sin6_port &&
+               memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0;
+    }
+}
+
+int hpd_http_serve_tcp_kept(hpd_http *h, const char *addr_port, int allow_remote, int kept_fd,
+                            hp_error *err)
+{
+    struct sockaddr_storage ss;
+
+    if (kept_fd >= 0 && hpd_parse_listen_addr(addr_port, allow_remote, &ss, err) == HP_OK &&
+        listens_on(kept_fd, &ss))
+        return start_daemon(h, 1, kept_fd, err);
+    if (kept_fd >= 0)
+        close(kept_fd); /* the command line changed: bind what it says now */
+    return hpd_http_serve_tcp(h, addr_port, allow_remote, err);
+}
+
+int hpd_http_tcp_fd(const hpd_http *h)
+{
+    for (size_t i = 0; h && i < h->n_daemons; i++)
+        if (h->daemons[i].tcp)
+            return h->daemons[i].listen_fd;
+    return -1;
 }
 
 void hpd_http_free(hpd_http *h)

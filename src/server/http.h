@@ -39,15 +39,23 @@ int hpd_http_serve_unix(hpd_http *h, int listen_fd, hp_error *err);
 void hpd_http_pause(hpd_http *h);
 /* Accepting again (the upgrade failed). */
 void hpd_http_resume(hpd_http *h);
-/* The Unix-socket connections between two requests (up to max, their fds into fds): the
- * next image serves them on. *busy: connections with a request being received or
- * answered (not counting calls that wait, such as run.wait). */
+/* The connections between two requests, Unix and plain TCP (a TLS session cannot be
+ * handed over), up to max, their fds into fds: the next image serves them on. *busy: connections
+ * with a request being received or answered (not counting calls that wait, such as run.wait). */
 size_t hpd_http_idle(hpd_http *h, int *fds, size_t max, size_t *busy);
-/* The new image serves a connection the old one kept open (fd taken). 0 or -1. */
+/* The new image serves a connection the old one kept open (fd taken) on the socket of its
+ * kind. 0 or -1. */
 int hpd_http_adopt(hpd_http *h, int fd);
 /* Listens on TCP "ADDR:PORT" ("[::1]:PORT" for IPv6); non-loopback addresses only when
  * allow_remote (TLS is on, or the operator said --insecure-http). */
 int hpd_http_serve_tcp(hpd_http *h, const char *addr_port, int allow_remote, hp_error *err);
+/* hpd_http_serve_tcp on a socket an in-place upgrade kept (kept_fd, taken): served as it
+ * is when it listens on addr_port's address, so no connection is refused meanwhile;
+ * otherwise closed and addr_port bound afresh. */
+int hpd_http_serve_tcp_kept(hpd_http *h, const char *addr_port, int allow_remote, int kept_fd,
+                            hp_error *err);
+/* The listening TCP socket (borrowed), -1 when none. */
+int hpd_http_tcp_fd(const hpd_http *h);
 /* Parses and checks "ADDR:PORT" as hpd_http_serve_tcp does, without listening. */
 int hpd_parse_listen_addr(const char *addr_port, int allow_remote, struct sockaddr_storage *out,
                           hp_error *err);

@@ -27,11 +27,20 @@
 #include <unistd.h>
 
 /* QUIESCE_MS: how long requests being answered may hold the exec back. */
-enum { STATE_VERSION = 1, CHECK_MS = 2000, MAX_STATE = 64 << 20, QUIESCE_MS = 500 };
+/* ANNOUNCE_MS: the server_restarting event's answers go out before the pause begins (it
+ * serves on meanwhile, so this is no pause). */
+enum {
+    STATE_VERSION = 1,
+    CHECK_MS = 2000,
+    MAX_STATE = 64 << 20,
+    QUIESCE_MS = 500,
+    ANNOUNCE_MS = 20
+};
 
 struct hpd_reexec {
     char *exe;      /* the binary's path as it was at start: an upgrade replaces that file */
     int listen_fd;  /* the Unix socket, owned by the HTTP front */
+    int tcp_fd;     /* new image: the --http socket kept, until the HTTP front takes it */
     int old_exe_fd; /* new image: the old binary to fall back to, -1 when none */
     int resume_fd;  /* new image: the state's memfd, kept until the start succeeded */
     uint64_t timer; /* the exec waits until no request is half received or answered */
@@ -55,6 +64,7 @@ struct hpd_reexec {
 
 static void on_reexec_timer(hpd_loop *loop, uint64_t id, void *data);
 static void check_end(hpd_server *srv, const char *why);
+static void crash_disarm(void);
 
 static int set_cloexec(int fd, int on)
 {
@@ -71,6 +81,7 @@ static struct hpd_reexec *state_of(hpd_server *srv)
         srv->reexec = calloc(1, sizeof(*srv->reexec));
         if (srv->reexec) {
             srv->reexec->listen_fd = srv->reexec->old_exe_fd = srv->reexec->resume_fd = -1;
+            srv->reexec->tcp_fd = -1;
             srv->reexec->check_pidfd = srv->reexec->check_fd = -1;
         }
     }
@@ -81,18 +92,37 @@ int hpd_reexec_init(hpd_server *srv, int listen_fd)
 {
     struct hpd_reexec *rx = state_of(srv);
     char path[PATH_MAX];
+    const char *kept;
     ssize_t n;
 
     if (!rx)
         return -1;
     rx->listen_fd = listen_fd;
-    n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-    if (n <= 0)
-        return -1;
-    path[n] = '\0';
+    /* After a re-exec, the path the first image started from: the next upgrade replaces
+     * that file, whatever ran in between (a fall-back runs a deleted file, a wrapper
+     * script another binary). */
+    kept =
+        rx->state ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rx->state, "exe")) : NULL;
+    if (kept) {
+        snprintf(path, sizeof(path), "%s", kept);
+    } else {
+        n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+        if (n <= 0)
+            return -1;
+        path[n] = '\0';
+    }
     free(rx->exe);
     rx->exe = strdup(path);
     return rx->exe ? 0 : -1;
+}
+
+int hpd_reexec_take_tcp(hpd_server *srv)
+{
+    int fd = srv->reexec ? srv->reexec->tcp_fd : -1;
+
+    if (srv->reexec)
+        srv->reexec->tcp_fd = -1;
+    return fd;
 }
 
 int64_t hpd_reexec_count(const hpd_server *srv)
@@ -110,8 +140,11 @@ void hpd_reexec_free(hpd_server *srv)
         hpd_loop_timer_cancel(srv->loop, rx->timer);
     if (rx->old_exe_fd >= 0)
         close(rx->old_exe_fd);
+    crash_disarm();
     if (rx->resume_fd >= 0)
         close(rx->resume_fd);
+    if (rx->tcp_fd >= 0)
+        close(rx->tcp_fd);
     check_end(srv, "the daemon is stopping");
     cJSON_Delete(rx->state);
     free(rx->exe);
@@ -246,11 +279,12 @@ fail:
 }
 
 /* Everything the new image needs beyond the store; the fds to keep go to fds. */
-static cJSON *build_state(hpd_server *srv, int old_exe_fd, int **fds_out, size_t *n_fds)
+static cJSON *build_state(hpd_server *srv, int old_exe_fd, char **argv, int **fds_out,
+                          size_t *n_fds)
 {
     cJSON *st = cJSON_CreateObject(), *jobs, *services;
-    size_t cap = 4, n = 0;
-    int *fds;
+    size_t cap = 5, n = 0;
+    int *fds, tcp_fd;
 
     for (hpd_run *run = srv->runs_head; run; run = run->next)
         cap += 2 * run->n_actions;
@@ -265,6 +299,7 @@ static cJSON *build_state(hpd_server *srv, int old_exe_fd, int **fds_out, size_t
     hp_json_add_int(st, "listen_fd", srv->reexec->listen_fd);
     hp_json_add_int(st, "lock_fd", srv->lock_fd);
     hp_json_add_int(st, "old_exe_fd", old_exe_fd);
+    cJSON_AddStringToObject(st, "exe", srv->reexec->exe);
     hp_json_add_int(st, "started_at_ms", srv->started_at_ms);
     hp_json_add_int(st, "reexecs", srv->reexec->count + 1);
     hp_json_add_int(st, "asked_mono_ms", (int64_t)srv->reexec->asked);
@@ -273,8 +308,20 @@ static cJSON *build_state(hpd_server *srv, int old_exe_fd, int **fds_out, size_t
     hp_json_add_int(st, "next_job_id", srv->next_job_id);
     hp_json_add_int(st, "job_nice", srv->job_nice);
     hp_json_add_int(st, "niced", srv->niced);
+    /* A fall-back runs the old binary with the old command line: the new image's own may
+     * be what made it fail (a wrapper's extra option, a changed default). */
+    if (argv) {
+        cJSON *args = cJSON_AddArrayToObject(st, "argv");
+        for (size_t i = 0; argv[i] && argv[i + 1] && argv[i + 2]; i++)
+            cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
+    }
     fds[n++] = srv->reexec->listen_fd;
     fds[n++] = srv->lock_fd;
+    /* The TCP socket too: a rebind would refuse connections meanwhile (or fail). */
+    tcp_fd = hpd_http_tcp_fd(srv->http);
+    hp_json_add_int(st, "tcp_fd", tcp_fd);
+    if (tcp_fd >= 0)
+        fds[n++] = tcp_fd;
     if (old_exe_fd >= 0)
         fds[n++] = old_exe_fd;
     if (srv->http) {
@@ -343,15 +390,26 @@ static void reexec_now(hpd_server *srv)
     /* The running binary, even when its file was replaced: the new image execs it back
      * if it cannot start. */
     old_exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    st = build_state(srv, old_exe_fd, &fds, &n_fds);
+    /* The state's fd is not known before the memfd exists: a placeholder, set below. */
+    argv = next_argv("-1");
+    st = argv ? build_state(srv, old_exe_fd, argv, &fds, &n_fds) : NULL;
     text = st ? cJSON_PrintUnformatted(st) : NULL;
     cJSON_Delete(st);
     if (text)
         state_fd = state_memfd(text);
     free(text);
-    snprintf(num, sizeof(num), "%d", state_fd);
-    argv = state_fd >= 0 ? next_argv(num) : NULL;
-    if (!argv) {
+    if (argv && state_fd >= 0) {
+        size_t last = 0;
+        while (argv[last + 1])
+            last++;
+        snprintf(num, sizeof(num), "%d", state_fd);
+        free(argv[last]);
+        if (!(argv[last] = strdup(num))) {
+            hp_argv_free(argv);
+            argv = NULL;
+        }
+    }
+    if (!argv || state_fd < 0) {
         hpd_log(srv, 0, "re-exec: cannot hand the state over: %s; running on",
                 strerror(errno ? errno : ENOMEM));
         goto fail;
@@ -361,6 +419,8 @@ static void reexec_now(hpd_server *srv)
     hpd__flush_logs(srv);
     hpd_store_set_meta(srv->store, "rev", srv->rev);
     hpd_store_drain(srv->store);
+    /* The new image reads the WAL as it is: a checkpoint here would lengthen the pause. */
+    hpd_store_keep_wal(srv->store);
     hpd_store_close(srv->store);
     srv->store = NULL;
     fflush(NULL);
@@ -461,8 +521,12 @@ static void check_end(hpd_server *srv, const char *why)
         hpd_log(srv, 0, "re-exec refused, the daemon runs on: %s", why);
         return;
     }
+    /* Followers hear of it before the pause (the answer goes out while requests being
+     * answered finish): a dashboard says "restarting", not "unreachable". */
+    hpd_event_emit(srv, HPD_EV_SERVER_RESTARTING, NULL, NULL,
+                   "the server re-executes itself (pid %d): an in-place upgrade", (int)getpid());
     if (!srv->stopping && srv->loop)
-        rx->timer = hpd_loop_timer(srv->loop, 0, on_reexec_timer, srv);
+        rx->timer = hpd_loop_timer(srv->loop, ANNOUNCE_MS, on_reexec_timer, srv);
 }
 
 /* The binary's --version on its stdout: it loaded and ran (a wrong architecture, a
@@ -623,6 +687,95 @@ static int kept_fd(const cJSON *o, const char *key)
     return fd;
 }
 
+/* A crash of the new image before it serves (a signal where hpd_server_main's error path
+ * is never reached) goes back to the old image too. Everything the handler needs is made
+ * before: it only clears CLOEXEC, writes a line and execs, which are async-signal-safe. */
+static struct {
+    int exe_fd;
+    char **argv;
+    int *fds;
+    size_t n_fds;
+    char stack[64 * 1024]; /* a stack overflow has no stack of its own left */
+} crash = {.exe_fd = -1};
+
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+
+static void on_crash(int sig)
+{
+    static const char msg[] = "hero_proc_server: error: re-exec: the new binary crashed while "
+                              "starting; going back to the old one\n";
+
+    for (size_t i = 0; i < crash.n_fds; i++) {
+        int fl = fcntl(crash.fds[i], F_GETFD);
+        if (fl >= 0)
+            fcntl(crash.fds[i], F_SETFD, fl & ~FD_CLOEXEC);
+    }
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+        /* nothing to do about it in a crash */
+    }
+    syscall(SYS_execveat, crash.exe_fd, "", crash.argv, environ, AT_EMPTY_PATH);
+    /* Not even that: die of the signal (SA_RESETHAND put the default back). */
+    raise(sig);
+}
+
+static void crash_disarm(void)
+{
+    for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals); i++)
+        signal(crash_signals[i], SIG_DFL);
+    hp_argv_free(crash.argv);
+    free(crash.fds);
+    crash.argv = NULL;
+    crash.fds = NULL;
+    crash.n_fds = 0;
+    crash.exe_fd = -1;
+}
+
+static char **state_argv(const cJSON *state, const char *fd);
+
+/* The fds the old image handed over and the argv to run it with, for on_crash. */
+static void crash_arm(struct hpd_reexec *rx)
+{
+    static const char *const keys[] = {"listen_fd", "lock_fd", "tcp_fd"};
+    const cJSON *o, *s;
+    size_t cap = 4;
+    char num[32];
+    stack_t ss = {.ss_sp = crash.stack, .ss_size = sizeof(crash.stack)};
+    struct sigaction sa;
+
+    if (rx->old_exe_fd < 0)
+        return;
+    cJSON_ArrayForEach (o, cJSON_GetObjectItemCaseSensitive(rx->state, "jobs"))
+        cap += 2;
+    cap += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rx->state, "connections"));
+    snprintf(num, sizeof(num), "%d", rx->resume_fd);
+    crash.fds = calloc(cap, sizeof(*crash.fds));
+    crash.argv = state_argv(rx->state, num);
+    if (!crash.fds || !crash.argv) {
+        crash_disarm();
+        return;
+    }
+    crash.fds[crash.n_fds++] = rx->resume_fd;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+        if (get_int(rx->state, keys[i], -1) >= 0)
+            crash.fds[crash.n_fds++] = (int)get_int(rx->state, keys[i], -1);
+    cJSON_ArrayForEach (o, cJSON_GetObjectItemCaseSensitive(rx->state, "jobs"))
+        cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(o, "out"))
+            if (get_int(s, "fd", -1) >= 0 && crash.n_fds < cap)
+                crash.fds[crash.n_fds++] = (int)get_int(s, "fd", -1);
+    cJSON_ArrayForEach (o, cJSON_GetObjectItemCaseSensitive(rx->state, "connections"))
+        if (o->valueint >= 0 && crash.n_fds < cap)
+            crash.fds[crash.n_fds++] = o->valueint;
+    crash.exe_fd = rx->old_exe_fd;
+    sigaltstack(&ss, NULL);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_crash;
+    /* NODEFER: the old image must not start with the signal blocked. */
+    sa.sa_flags = SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals); i++)
+        sigaction(crash_signals[i], &sa, NULL);
+}
+
 hp_status hpd_reexec_resume(hpd_server *srv, int fd, int *listen_fd, hp_error *err)
 {
     struct hpd_reexec *rx = state_of(srv);
@@ -659,6 +812,7 @@ hp_status hpd_reexec_resume(hpd_server *srv, int fd, int *listen_fd, hp_error *e
     rx->old_exe_fd = kept_fd(rx->state, "old_exe_fd");
     srv->lock_fd = kept_fd(rx->state, "lock_fd");
     *listen_fd = kept_fd(rx->state, "listen_fd");
+    rx->tcp_fd = kept_fd(rx->state, "tcp_fd");
     cJSON_ArrayForEach (conn, cJSON_GetObjectItemCaseSensitive(rx->state, "connections"))
         if (conn->valueint < 0 || set_cloexec(conn->valueint, 1) != 0)
             conn->valueint = -1; /* not open: nothing to serve */
@@ -674,6 +828,7 @@ hp_status hpd_reexec_resume(hpd_server *srv, int fd, int *listen_fd, hp_error *e
     rx->exec_at = (uint64_t)get_int(rx->state, "exec_mono_ms", 0);
     if (srv->lock_fd < 0 || *listen_fd < 0)
         return hp_error_set(err, HP_E_SYSTEM, "re-exec: the lock or the socket was not kept");
+    crash_arm(rx);
     return HP_OK;
 }
 
@@ -891,6 +1046,7 @@ void hpd_reexec_serve(hpd_server *srv)
             (long long)rx->count, (unsigned long long)(hpd_now_mono_ms() - rx->asked),
             (unsigned long long)(hpd_now_mono_ms() - rx->exec_at), n);
     /* Started: no falling back from here on. */
+    crash_disarm();
     if (rx->resume_fd >= 0)
         close(rx->resume_fd);
     rx->resume_fd = -1;
@@ -901,16 +1057,41 @@ void hpd_reexec_serve(hpd_server *srv)
     rx->state = NULL;
 }
 
+/* The old image's command line as the state has it, with --reexec-state fd; NULL
+ * without memory. A state without one (an older image's) falls back to our own. */
+static char **state_argv(const cJSON *state, const char *fd)
+{
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(state, "argv"), *a;
+    size_t k = 0;
+    char **argv;
+
+    if (!cJSON_IsArray(args) || cJSON_GetArraySize(args) == 0)
+        return next_argv(fd);
+    argv = calloc((size_t)cJSON_GetArraySize(args) + 3, sizeof(*argv));
+    if (!argv)
+        return NULL;
+    cJSON_ArrayForEach (a, args)
+        if (!cJSON_IsString(a) || !(argv[k++] = strdup(a->valuestring)))
+            goto fail;
+    if (!(argv[k++] = strdup("--reexec-state")) || !(argv[k++] = strdup(fd)))
+        goto fail;
+    return argv;
+fail:
+    hp_argv_free(argv);
+    return NULL;
+}
+
 void hpd_reexec_fallback(hpd_server *srv)
 {
     struct hpd_reexec *rx = srv->reexec;
     char num[32], **argv;
     const cJSON *o;
 
+    crash_disarm(); /* a crash from here on is the old image's failure to run */
     if (!rx || rx->old_exe_fd < 0 || rx->resume_fd < 0 || !rx->state)
         return;
     snprintf(num, sizeof(num), "%d", rx->resume_fd);
-    argv = next_argv(num);
+    argv = state_argv(rx->state, num);
     if (!argv)
         return;
     hpd_log(srv, 0, "re-exec: the new binary could not start; going back to the old one");
@@ -918,6 +1099,7 @@ void hpd_reexec_fallback(hpd_server *srv)
     set_cloexec(rx->resume_fd, 0);
     set_cloexec((int)get_int(rx->state, "listen_fd", -1), 0);
     set_cloexec((int)get_int(rx->state, "lock_fd", -1), 0);
+    set_cloexec((int)get_int(rx->state, "tcp_fd", -1), 0);
     cJSON_ArrayForEach (o, cJSON_GetObjectItemCaseSensitive(rx->state, "jobs")) {
         const cJSON *s;
         cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(o, "out"))

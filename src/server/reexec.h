@@ -26,6 +26,9 @@ cJSON *hpd_reexec_rpc(hpd_rpc_ctx *ctx);
  * listening socket (*listen_fd). Returns HP_OK or an error with err. */
 hp_status hpd_reexec_resume(hpd_server *srv, int fd, int *listen_fd, hp_error *err);
 
+/* New image: the --http socket the old one listened on (the caller takes it), or -1. */
+int hpd_reexec_take_tcp(hpd_server *srv);
+
 /* After the store is loaded and the supervisor set up: takes every job back as it was
  * (pids, pipes with their unsplit bytes, timers, back-off). Jobs the old image did not
  * hand over are failed as after a crash. */

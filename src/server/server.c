@@ -657,8 +657,8 @@ int hpd_server_main(const hpd_options *opt)
         goto out;
     }
     listen_fd = -1;
-    if (opt->http_addr &&
-        hpd_http_serve_tcp(srv.http, opt->http_addr, remote_ok(opt), &err) != HP_OK) {
+    if (opt->http_addr && hpd_http_serve_tcp_kept(srv.http, opt->http_addr, remote_ok(opt),
+                                                  hpd_reexec_take_tcp(&srv), &err) != HP_OK) {
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         rc = err.code == HP_E_USAGE ? 100 : EXIT_CANNOT_START;
         goto out;

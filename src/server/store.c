@@ -378,6 +378,12 @@ fail:
     return NULL;
 }
 
+void hpd_store_keep_wal(hpd_store *st)
+{
+    if (st && st->db)
+        sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+}
+
 void hpd_store_close(hpd_store *st)
 {
     if (!st)

@@ -26,6 +26,9 @@ const char *hpd_stream_name(hpd_stream s); /* "stdout" "stderr" "system" */
 hpd_store *hpd_store_open(const char *dir, const hpd_store_limits *limits, hp_error *err);
 /* Flushes pending log lines and closes. NULL safe. */
 void hpd_store_close(hpd_store *st);
+/* Before hpd_store_close when the store is opened again at once (an in-place upgrade):
+ * the close leaves the WAL, committed, to the next open instead of checkpointing it. */
+void hpd_store_keep_wal(hpd_store *st);
 
 /* From now on the store is used from the event loop: a call waits for another process's
  * lock on the file a few ms at most (at open and close it waits up to 5 s), and the

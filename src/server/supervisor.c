@@ -653,7 +653,7 @@ int hpd_supervisor_init(hpd_server *srv, hp_error *err)
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
         return hp_error_set_errno(err, HP_E_SYSTEM, errno, "cannot become a subreaper");
     if (!srv->opt.no_cgroups)
-        srv->cgroup_dir = hpd__cgroup_setup();
+        srv->cgroup_dir = hpd__cgroup_setup(srv->opt.resume_fd > 0);
     /* The daemon answers before the jobs it runs get the CPU back: ten jobs flooding their
      * logs on two cores would otherwise leave a control call waiting for its turn behind
      * them. Allowed to root, CAP_SYS_NICE or an RLIMIT_NICE; every job gets the nice

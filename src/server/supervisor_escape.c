@@ -318,9 +318,10 @@ static void cgroup_remove_stale(const char *parent)
 /* The cgroup v2 sub-tree <own cgroup>/hero_proc.<pid>, or NULL (marker only) when
  * cgroup2 is not mounted or not writable. No controller is enabled in it, so its
  * leaves may hold processes. */
-char *hpd__cgroup_setup(void)
+char *hpd__cgroup_setup(int taken_over)
 {
     char line[4096], mount[PATH_MAX] = "", own[PATH_MAX] = "", *dir;
+    int existed;
     FILE *f = fopen("/proc/self/mountinfo", "re");
 
     while (f && fgets(line, sizeof(line), f)) {
@@ -345,15 +346,20 @@ char *hpd__cgroup_setup(void)
         return NULL;
     if (asprintf(&dir, "%s%s", mount, own) < 0)
         return NULL;
-    cgroup_remove_stale(dir);
+    /* An in-place upgrade is a pause for every client: the scan of the siblings and the
+     * probe's fork and cgroup moves (half the new image's start) were done by the old
+     * image, for this very sub-tree. */
+    if (!taken_over)
+        cgroup_remove_stale(dir);
     free(dir);
     if (asprintf(&dir, "%s%s/hero_proc.%d", mount, own, (int)getpid()) < 0)
         return NULL;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    existed = mkdir(dir, 0755) != 0;
+    if (existed && errno != EEXIST) {
         free(dir);
         return NULL;
     }
-    if (!cgroup_probe(dir)) {
+    if (!(taken_over && existed) && !cgroup_probe(dir)) {
         rmdir(dir);
         free(dir);
         return NULL;

@@ -39,7 +39,9 @@ void hpd__job_cgroup(const hpd_server *srv, const hpd_job *job, const char *file
 void hpd__signal_marked(const char *needle, int prefix, int children, pid_t ancestor, int sig);
 void hpd__signal_escapees(hpd_server *srv, hpd_job *job, int sig, int leader_gone);
 void hpd__cgroup_sweep(hpd_server *srv);
-char *hpd__cgroup_setup(void);
+/* taken_over: after an in-place upgrade, the same pid's sub-tree that the old image
+ * set up and proved, kept as it is. */
+char *hpd__cgroup_setup(int taken_over);
 void hpd__flush_logs(hpd_server *srv);
 void hpd__close_stream(hpd_server *srv, hpd_job *job, int stream);
 void hpd__on_output(hpd_loop *loop, int fd, uint32_t events, void *data);

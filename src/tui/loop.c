@@ -181,6 +181,12 @@ int tui__events_in(tui_app *app, int state, hp_event_page *page)
         const hp_event *e = &page->events[i];
         if (tui__event_concerns(app, e))
             fresh = 1;
+        if (e->kind && strcmp(e->kind, "server_restarting") == 0) {
+            /* Shown before the next call, which waits for the new image. */
+            app->model.restarting_at_ms = tui_now_ms();
+            app->model.restarting_answered = 0;
+            tui__render(app);
+        }
         if (!tui_event_is_failure(e))
             continue;
         snprintf(app->held_flash, sizeof(app->held_flash), "! %s%s%s", e->service ? e->service : "",

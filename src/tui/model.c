@@ -106,6 +106,14 @@ int tui_model_ready(const tui_model *m)
     return m->client && (m->connected || tui_now_ms() >= m->retry_at_ms);
 }
 
+int tui_model_restarting(const tui_model *m)
+{
+    long long age = tui_now_ms() - m->restarting_at_ms;
+
+    return m->restarting_at_ms &&
+           (age < TUI_RESTART_SHOW_MS || (!m->restarting_answered && age < TUI_RESTART_GRACE_MS));
+}
+
 static int unreachable(hp_status rc)
 {
     return rc == HP_E_CONNECT || rc == HP_E_TIMEOUT || rc == HP_E_HTTP || rc == HP_E_PROTOCOL ||
@@ -120,9 +128,10 @@ static hp_status note(tui_model *m, hp_status rc, const hp_error *err)
         m->connected = 1;
         m->ever_connected = 1;
         m->backoff_ms = BACKOFF_MIN_MS;
+        m->restarting_answered = 1; /* the new image answers */
         return rc;
     }
-    if (m->connected)
+    if (m->connected || tui_model_restarting(m)) /* an upgrade is brief: try again soon */
         m->backoff_ms = BACKOFF_MIN_MS;
     else if (m->backoff_ms < BACKOFF_MAX_MS)
         m->backoff_ms *= 2;

@@ -41,7 +41,11 @@ typedef struct tui_model {
     char reason[256];        /* why the last call failed to reach it */
     long long retry_at_ms;
     long backoff_ms;
-    int64_t calls; /* RPCs made, for the status of idle cost */
+    /* When a server_restarting event came (monotonic), 0 when none: until a call
+     * answers, the server is upgrading itself in place and a failure is no outage. */
+    long long restarting_at_ms;
+    int restarting_answered; /* a call answered since: the banner stays its minimum */
+    int64_t calls;           /* RPCs made, for the status of idle cost */
 
     hp_service_list *services; /* owned, NULL until fetched */
     hp_run_list *runs;
@@ -69,7 +73,12 @@ typedef struct tui_model {
     int64_t events_dropped;
 } tui_model;
 
-enum { TUI_EVENTS_KEPT = 500 };
+enum { TUI_EVENTS_KEPT = 500, TUI_RESTART_GRACE_MS = 30000, TUI_RESTART_SHOW_MS = 2000 };
+/* 1 while the server said it re-executes itself and has not answered since (for at most
+ * TUI_RESTART_GRACE_MS: a server that never comes back is unreachable, not restarting),
+ * and for TUI_RESTART_SHOW_MS at least: a call already waiting when the event came holds
+ * the dashboard through the whole pause, and the banner would not be seen at all. */
+int tui_model_restarting(const tui_model *m);
 /* Appends page's events (page taken) to m->events, oldest dropped past TUI_EVENTS_KEPT. */
 void tui_model_events_add(tui_model *m, hp_event_page *page);
 

@@ -84,6 +84,7 @@ void tui__refresh_data(tui_app *app, int force)
 {
     tui_frame *f = tui__top(app);
     int was = app->model.connected, stale = tui_app_stale(app);
+    int restarting = tui_model_restarting(&app->model);
     char key[128];
 
     tui__selected_key(app, f, key, sizeof(key));
@@ -105,7 +106,8 @@ void tui__refresh_data(tui_app *app, int force)
     /* at most every TUI_STORE_EVERY_MS; the fleet's header has no store to show */
     if (f->ops != &tui_view_fleet && tui_model_store(&app->model) != 0)
         app->dirty = 1;
-    if (app->model.connected != was || stale || tui_app_stale(app) || live(app))
+    if (app->model.connected != was || stale || tui_app_stale(app) || live(app) ||
+        restarting != tui_model_restarting(&app->model))
         app->dirty = 1;
     if (tui_fleet_strip_changed(app->fleet)) /* a host went down or came back */
         app->dirty = 1;

@@ -27,6 +27,9 @@ static void draw_header(tui_app *app, int cols)
     } else if (!m->calls) {
         state = "connecting";
         colour = TUI_C_YELLOW;
+    } else if (tui_model_restarting(m)) {
+        state = "restarting";
+        colour = TUI_C_YELLOW;
     } else if (m->connected) {
         state = "connected";
         colour = TUI_C_GREEN;
@@ -93,6 +96,16 @@ static void draw_banner(tui_app *app, int y, int cols)
     char retry[32];
 
     snprintf(retry, sizeof(retry), wait > 0 ? "retry in %llds" : "retrying", (wait + 999) / 1000);
+    if (tui_model_restarting(m)) {
+        /* An in-place upgrade: the rows stay, the jobs run on; no error to read. */
+        snprintf(text, sizeof(text), " server restarting%s (in-place upgrade): the jobs run on ",
+                 tui_draw_utf8() ? "\xe2\x80\xa6" : "...");
+        wattrset(stdscr, tui_attr(TUI_C_YELLOW) | A_REVERSE | A_BOLD);
+        tui_blank(stdscr, y, 0, cols);
+        tui_put(stdscr, y, 0, cols, text);
+        wattrset(stdscr, A_NORMAL);
+        return;
+    }
     if (strstr(m->reason, m->endpoint_full))
         snprintf(text, sizeof(text), " server unreachable (%s): %s ", retry, m->reason);
     else
@@ -118,7 +131,7 @@ void tui__render(tui_app *app)
         return;
     }
     draw_header(app, cols);
-    if (tui_app_stale(app)) {
+    if (tui_app_stale(app) || tui_model_restarting(&app->model)) {
         draw_banner(app, y, cols);
         y++;
     }

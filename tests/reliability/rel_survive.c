@@ -95,10 +95,13 @@ static void start_flood(int64_t *id, pid_t *pid)
 {
     int64_t restarts;
 
-    /* About 100 000 lines a second: a pause of 5 ms every thousand lines. */
+    /* 100 000 lines a second, paced by the clock in blocks of a thousand (a shell loop
+     * managed a tenth of that on a loaded machine); the test prints the rate it got. */
     hpt_service_set("flood", NULL,
-                    hpt_script("main", "i=0; while [ $i -lt 100000000 ]; do i=$((i + 1)); "
-                                       "echo $i; [ $((i % 1000)) = 0 ] && sleep 0.005; done"),
+                    hpt_script("main", "exec perl -e 'use Time::HiRes qw(time sleep); "
+                                       "my $t0 = time; for (my $i = 1;; $i++) { print \"$i\\n\"; "
+                                       "next if $i % 1000; $| = 1; $| = 0; "
+                                       "my $d = $t0 + $i / 100000 - time; sleep($d) if $d > 0 }'"),
                     NULL);
     cJSON_Delete(hpt_ok("service.start", hpt_name("flood")));
     job_of("flood", id, pid, &restarts);
@@ -108,11 +111,12 @@ static void start_flood(int64_t *id, pid_t *pid)
 START_TEST(sighup_during_a_flood_loses_no_line_and_restarts_nothing)
 {
     pid_t server = hpt_server_pid(), pid, pid_after, sleeper, sleeper_after;
-    int64_t id, id_after, restarts, sleeper_id, lines, worst = 0;
+    int64_t id, id_after, restarts, sleeper_id, lines, worst = 0, began, ended;
     cJSON *job;
 
     hpt_service_set("calm", NULL, hpt_command("main", "sleep 1000"), NULL);
     cJSON_Delete(hpt_ok("service.start", hpt_name("calm")));
+    began = hpt_now_ms();
     start_flood(&id, &pid);
     job_of("calm", &sleeper_id, &sleeper, &restarts);
     for (int round = 1; round <= 3; round++) {
@@ -140,6 +144,7 @@ START_TEST(sighup_during_a_flood_loses_no_line_and_restarts_nothing)
     ck_assert(hpt_pid_alive(sleeper));
 
     /* Stopped, the flood's last line is in the log: every line is there exactly once. */
+    ended = hpt_now_ms();
     cJSON_Delete(hpt_ok("service.stop", hpt_name("flood")));
     lines = 0;
     for (int i = 0; i < 500; i++) {
@@ -153,8 +158,11 @@ START_TEST(sighup_during_a_flood_loses_no_line_and_restarts_nothing)
         cJSON_Delete(job);
         usleep(20000);
     }
-    printf("# %lld flood lines, each exactly once across 3 re-execs\n", (long long)lines);
+    printf("# %lld flood lines, each exactly once across 3 re-execs, at %lld lines/s\n",
+           (long long)lines, (long long)(lines * 1000 / (ended - began + 1)));
     ck_assert_int_gt(lines, 2000);
+    /* The goal is 100 000 a second; a tenth of it on a loaded machine still floods. */
+    ck_assert_int_ge(lines * 1000 / (ended - began + 1), 10000);
     ck_assert_int_eq(hpt_zombie_children(server), 0);
 }
 END_TEST
@@ -225,6 +233,14 @@ START_TEST(a_replaced_binary_takes_over_and_a_broken_one_is_refused)
     ck_assert_int_eq(code, -32603);
     ck_assert_msg(strstr(hpt_error_message(), "runs on"), "%s", hpt_error_message());
     ck_assert_int_eq(reexecs(), 0);
+    {
+        /* The operator who sent SIGHUP rather than the call reads why in the log. */
+        char *log = hpt_read("server.log");
+        ck_assert_msg(log && strstr(log, "re-exec refused, the daemon runs on: ") &&
+                          strstr(log, "--version said nothing"),
+                      "%s", log ? log : "(no log)");
+        free(log);
+    }
     ck_assert(hpt_pid_alive(server));
     job_of("calm", &id, &after, &restarts);
     ck_assert_int_eq(after, sleeper);

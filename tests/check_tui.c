@@ -1190,6 +1190,22 @@ START_TEST(read_only_hints_show_no_actions)
 }
 END_TEST
 
+/* The fleet's rows take the verbs that reach a host (start, stop, restart, delete, open,
+ * log) and not the forms, which edit the dashboard's own server: no hint for a dead key. */
+START_TEST(fleet_hints_name_only_the_keys_that_work_there)
+{
+    char hints[256];
+
+    tui_key_hints(TUI_SCOPE_FLEET, 0, hints, sizeof(hints));
+    ck_assert_ptr_nonnull(strstr(hints, "r restart"));
+    ck_assert_ptr_nonnull(strstr(hints, "Enter open"));
+    ck_assert_ptr_null(strstr(hints, "n new"));
+    ck_assert_ptr_null(strstr(hints, "e edit"));
+    ck_assert_int_eq(tui_key_lookup('e', 0, TUI_SCOPE_FLEET, 0), TUI_CMD_NONE);
+    ck_assert_int_eq(tui_key_lookup('S', 0, TUI_SCOPE_FLEET, 0), TUI_CMD_STOP);
+}
+END_TEST
+
 START_TEST(log_ring_evicts_the_oldest_and_counts_them)
 {
     tui_logbuf *b = tui_logbuf_new(3, 1 << 20);
@@ -2151,6 +2167,7 @@ static Suite *suite(void)
     tcase_add_test(tc, colon_w_saves_the_lines_shown_and_refuses_to_overwrite_without_a_bang);
     tcase_add_test(tc, colon_since_keeps_the_recent_lines_and_names_a_bad_time);
     tcase_add_test(tc, read_only_hints_show_no_actions);
+    tcase_add_test(tc, fleet_hints_name_only_the_keys_that_work_there);
     tcase_add_test(tc, the_settings_file_gives_keys_view_sort_refresh_and_colours);
     tcase_add_test(tc, a_bad_settings_file_names_the_file_and_the_key_and_changes_nothing);
     tcase_add_test(tc, the_command_parser_takes_prefixes_and_names_what_is_wrong);

@@ -23,8 +23,9 @@ enum {
     TUI_SCOPE_SECRETS = 16,
     TUI_SCOPE_FORM = 32, /* a form: its own keys only (typed keys are text there) */
     TUI_SCOPE_EVENTS = 64,
-    TUI_SCOPE_LISTS = 1 | 2 | 4 | 16,
-    TUI_SCOPE_ALL = 31 | 64
+    TUI_SCOPE_FLEET = 128, /* the Services keys that act on a row of any host */
+    TUI_SCOPE_LISTS = 1 | 2 | 4 | 16 | 128,
+    TUI_SCOPE_ALL = 31 | 64 | 128
 };
 
 typedef enum tui_cmd {

@@ -311,7 +311,7 @@ static void row_key(tui_app *app, const tui_frame *f, size_t i, char *buf, size_
 
 const tui_view_ops tui_view_fleet = {
     .name = "Fleet",
-    .scope = TUI_SCOPE_SERVICES,
+    .scope = TUI_SCOPE_FLEET,
     .title = title,
     .update = update,
     .rows = rows,

@@ -18,6 +18,10 @@ int hpd_holder_main(int argc, char **argv);
 void hpd_holder_connect(hpd_server *srv);
 /* The job's two pipes as just spawned: the holder keeps a duplicate of each. */
 void hpd_holder_add(hpd_server *srv, const hpd_job *job);
+/* Before the job's process is cloned: the holder keeps stdout's read end with no pid and
+ * this daemon's pid, so that a daemon killed before hpd_holder_add leaves word of a
+ * process it may have started (hpd_holder_recover_begin kills what that spawn made). */
+void hpd_holder_spawning(hpd_server *srv, const hpd_job *job, int out_fd);
 /* The daemon closed the job's stream: the holder closes its copy too. */
 void hpd_holder_drop(hpd_server *srv, const hpd_job *job, int stream);
 /* A clean stop: the holder closes everything and exits. */

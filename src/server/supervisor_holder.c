@@ -161,13 +161,52 @@ static void table_add(const msg *m, int fd)
         (held){.job = job, .stream = stream, .fd = fd, .pid = (pid_t)m->pid, .start = m->start};
 }
 
+/* The daemons connected (the holder's own), one at a time but for an exec's hand-over. */
+static int clients[MAX_CLIENTS], n_clients;
+
+/* What the other clients sent and the table has not yet taken: a daemon killed right
+ * after a spawn left its ADD (or a stop its CLOSE) queued on its socket, and a daemon
+ * that asks for all must get the table as the dead one last told it, not an older one
+ * (its spawn's process would be known to nobody and never stopped). Sends are
+ * synchronous on a Unix socket: all the dead daemon sent is queued before the next one
+ * can connect. */
+static void take_queued(int except)
+{
+    for (int i = 0; i < n_clients; i++) {
+        struct pollfd p = {.fd = clients[i], .events = POLLIN};
+        msg m;
+        int fd;
+        if (clients[i] == except)
+            continue;
+        while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+            ssize_t n = recv_msg(clients[i], &m, &fd);
+            if (n < 0 && (errno == EAGAIN || errno == EPROTO))
+                continue;
+            if (n <= 0)
+                break; /* its end: the main loop closes it */
+            if (m.op == OP_ADD && fd >= 0) {
+                table_add(&m, fd);
+                continue;
+            }
+            if (m.op == OP_CLOSE)
+                table_close(m.job, m.stream);
+            if (fd >= 0)
+                close(fd);
+        }
+    }
+}
+
 /* 0 to go on, 1 when the client left or asked to quit (*quit set). */
 static int serve(int client, int *quit)
 {
+    struct pollfd p = {.fd = client, .events = POLLIN};
     msg m;
     int fd;
-    ssize_t n = recv_msg(client, &m, &fd);
+    ssize_t n;
 
+    if (poll(&p, 1, 0) != 1) /* take_queued read it since the loop's poll */
+        return 0;
+    n = recv_msg(client, &m, &fd);
     if (n < 0 && (errno == EAGAIN || errno == EPROTO))
         return 0;
     if (n <= 0)
@@ -181,6 +220,7 @@ static int serve(int client, int *quit)
         table_close(m.job, m.stream);
         break;
     case OP_GIVE:
+        take_queued(client);
         for (size_t i = 0; i < n_table; i++)
             send_msg(client,
                      (msg){.op = OP_FD,
@@ -205,7 +245,7 @@ static int serve(int client, int *quit)
 int hpd_holder_main(int argc, char **argv)
 {
     struct pollfd pfd[1 + MAX_CLIENTS];
-    int clients[MAX_CLIENTS], n_clients = 0, quit = 0, lfd;
+    int quit = 0, lfd;
     uint64_t grace, deadline;
     sigset_t none;
 
@@ -412,6 +452,12 @@ void hpd_holder_add(hpd_server *srv, const hpd_job *job)
                  job->out[s].fd);
 }
 
+void hpd_holder_spawning(hpd_server *srv, const hpd_job *job, int out_fd)
+{
+    tell(srv, (msg){.op = OP_ADD, .job = job->id, .stream = 0, .pid = 0, .start = getpid()},
+         out_fd);
+}
+
 void hpd_holder_drop(hpd_server *srv, const hpd_job *job, int stream)
 {
     tell(srv, (msg){.op = OP_CLOSE, .job = job->id, .stream = stream}, -1);
@@ -434,6 +480,27 @@ void hpd_holder_quit(hpd_server *srv)
     free(h->taken);
     free(h);
     srv->holder = NULL;
+}
+
+/* The dead daemon (pid daemon) was spawning the job when it was killed: the holder had
+ * word of the spawn, not yet of its pid. Whatever it started is known to no store and
+ * would run for good: its cgroup (<parent>/hero_proc.<daemon>/job-<id>) is killed, and
+ * the processes that carry that daemon's marker for the job. The job itself goes on as
+ * the store has it (re-adopted, or ended and restarted as its policy says). */
+static void unrecorded_spawn(hpd_server *srv, int64_t job, pid_t daemon)
+{
+    char path[PATH_MAX + 64], needle[64];
+    const char *up = srv->cgroup_dir ? strrchr(srv->cgroup_dir, '/') : NULL;
+
+    hpd_log(srv, 1, "job %lld: the supervisor died while spawning it; killing what it started",
+            (long long)job);
+    if (up) {
+        snprintf(path, sizeof(path), "%.*s/hero_proc.%d/job-%lld/cgroup.kill",
+                 (int)(up - srv->cgroup_dir), srv->cgroup_dir, (int)daemon, (long long)job);
+        hpd__write_text(path, "1");
+    }
+    snprintf(needle, sizeof(needle), MARKER "=%d.%lld", (int)daemon, (long long)job);
+    hpd__signal_marked(needle, 0, 0, 0, SIGKILL);
 }
 
 void hpd_holder_recover_begin(hpd_server *srv)
@@ -477,6 +544,17 @@ void hpd_holder_recover_begin(hpd_server *srv)
     }
     if (h->n_taken)
         hpd_log(srv, 2, "pipe holder: %zu pipes kept while no daemon ran", h->n_taken);
+    for (size_t i = 0; i < h->n_taken;) {
+        held t = h->taken[i];
+        if (t.pid != 0 || t.start <= 1) {
+            i++;
+            continue;
+        }
+        h->taken[i] = h->taken[--h->n_taken];
+        close(t.fd);
+        tell(srv, (msg){.op = OP_CLOSE, .job = t.job, .stream = t.stream}, -1);
+        unrecorded_spawn(srv, t.job, (pid_t)t.start);
+    }
 }
 
 static int take(hpd_server *srv, int64_t job, int stream)

@@ -531,7 +531,7 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
     char why[512] = "";
     char **argv = NULL, **envp = NULL;
     int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1}, cg_fd = -1, cg_dir = -1;
-    int pidfd = -1, nice, fresh_cgroup = 0;
+    int pidfd = -1, nice, fresh_cgroup = 0, announced = 0;
     child_failure f = {0, 0};
     ssize_t n = 0;
     pid_t pid;
@@ -573,6 +573,8 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
     (void)fcntl(out[0], F_SETPIPE_SZ, PIPE_BYTES);
     (void)fcntl(err[0], F_SETPIPE_SZ, PIPE_BYTES);
     find_dispositions();
+    hpd_holder_spawning(srv, job, out[0]);
+    announced = 1;
     nice = srv->niced ? srv->job_nice : INT_MIN;
     /* Only into a cgroup made for this attempt: the kernel measured here (6.18) kills a
      * child cloned into a cgroup that was once killed (cgroup.kill of an earlier attempt
@@ -662,6 +664,8 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
     hpd_probe_job_started(srv, job);
     return;
 failed:
+    if (announced)
+        hpd_holder_drop(srv, job, 0); /* nothing runs: the holder forgets the spawn */
     for (int i = 0; i < 2; i++) {
         if (out[i] >= 0)
             close(out[i]);

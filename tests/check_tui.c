@@ -15,6 +15,7 @@
 #include "tui/fleet.h"
 #include "tui/form.h"
 #include "tui/keys.h"
+#include "tui/view.h"
 #include "tui/logbuf.h"
 #include "tui/tui.h"
 #include "tui/tuiconf.h"
@@ -1206,6 +1207,25 @@ START_TEST(fleet_hints_name_only_the_keys_that_work_there)
 }
 END_TEST
 
+/* The Services view and the fleet sort a service the same way: problems first on the
+ * status, then by the field asked. */
+START_TEST(services_and_fleet_rows_sort_by_the_same_rules)
+{
+    char api[] = "api", web[] = "web";
+    hp_service_summary
+        ok = {.name = api, .status = HP_SERVICE_RUNNING, .restarts = 3, .rss_bytes = 10},
+        bad = {.name = web, .status = HP_SERVICE_FAILED, .restarts = 1, .rss_bytes = 20};
+
+    ck_assert_int_lt(tui_service_cmp(&bad, &ok, TUI_SVC_STATUS), 0);
+    ck_assert_int_lt(tui_service_cmp(&ok, &bad, TUI_SVC_NAME), 0);
+    ck_assert_int_gt(tui_service_cmp(&ok, &bad, TUI_SVC_RESTARTS), 0);
+    ck_assert_int_lt(tui_service_cmp(&ok, &bad, TUI_SVC_MEM), 0);
+    ck_assert_int_eq(tui_service_rank(&bad), 0);
+    ok.crash_loop = 1;
+    ck_assert_int_eq(tui_service_rank(&ok), 0);
+}
+END_TEST
+
 START_TEST(log_ring_evicts_the_oldest_and_counts_them)
 {
     tui_logbuf *b = tui_logbuf_new(3, 1 << 20);
@@ -2168,6 +2188,7 @@ static Suite *suite(void)
     tcase_add_test(tc, colon_since_keeps_the_recent_lines_and_names_a_bad_time);
     tcase_add_test(tc, read_only_hints_show_no_actions);
     tcase_add_test(tc, fleet_hints_name_only_the_keys_that_work_there);
+    tcase_add_test(tc, services_and_fleet_rows_sort_by_the_same_rules);
     tcase_add_test(tc, the_settings_file_gives_keys_view_sort_refresh_and_colours);
     tcase_add_test(tc, a_bad_settings_file_names_the_file_and_the_key_and_changes_nothing);
     tcase_add_test(tc, the_command_parser_takes_prefixes_and_names_what_is_wrong);

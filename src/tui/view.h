@@ -33,4 +33,25 @@ size_t tui_frame_selected(tui_app *app, const tui_frame *f);
 /* The line to show when no row is: "no runs", or that the filter matched none. */
 const char *tui_frame_empty(const tui_frame *f, const char *none, char *buf, size_t size);
 
+/* view_services.c: a service's fields as the Services view sorts and shows them, shared
+ * with the fleet's rows (which have a HOST column first and no ACT column). */
+enum {
+    TUI_SVC_NAME,
+    TUI_SVC_STATUS,
+    TUI_SVC_WANTED,
+    TUI_SVC_ACTIONS,
+    TUI_SVC_PID,
+    TUI_SVC_RESTARTS,
+    TUI_SVC_UPTIME,
+    TUI_SVC_CPU,
+    TUI_SVC_MEM,
+    TUI_SVC_DESCRIPTION
+};
+/* 0 for a service with a problem (failed, degraded, crash loop), 1 otherwise. */
+int tui_service_rank(const hp_service_summary *s);
+/* Ascending on the TUI_SVC_* field; the status ranks problems first. */
+int tui_service_cmp(const hp_service_summary *x, const hp_service_summary *y, int field);
+/* The row's cells from NAME to DESCRIPTION; ACT only when with_actions. */
+void tui_service_cells(tui_cells *t, const hp_service_summary *s, int with_actions);
+
 #endif

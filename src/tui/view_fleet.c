@@ -72,56 +72,20 @@ static int match(tui_app *app, const tui_frame *f, size_t i, const char *needle)
 
 static int rank(tui_app *app, const tui_frame *f, size_t i)
 {
-    const hp_service_summary *s = tui_fleet_service(fleet_of(f), i);
-
-    return s->status == HP_SERVICE_FAILED || s->status == HP_SERVICE_DEGRADED || s->crash_loop ? 0
-                                                                                               : 1;
+    return tui_service_rank(tui_fleet_service(fleet_of(f), i));
 }
 
-static int cmp_i64(int64_t a, int64_t b)
-{
-    return a < b ? -1 : a > b;
-}
-
-static int cmp_str(const char *a, const char *b)
-{
-    return strcmp(a ? a : "", b ? b : "");
-}
-
-static int up(const hp_service_summary *s)
-{
-    return s->status == HP_SERVICE_RUNNING || s->status == HP_SERVICE_DEGRADED;
-}
-
+/* HOST, then the Services view's columns but ACT. */
 static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
 {
-    const hp_service_summary *x = tui_fleet_service(fleet_of(f), a);
-    const hp_service_summary *y = tui_fleet_service(fleet_of(f), b);
-    int64_t now = tui_wall_ms();
+    static const int field[] = {TUI_SVC_NAME, TUI_SVC_STATUS,   TUI_SVC_WANTED,
+                                TUI_SVC_PID,  TUI_SVC_RESTARTS, TUI_SVC_UPTIME,
+                                TUI_SVC_CPU,  TUI_SVC_MEM,      TUI_SVC_DESCRIPTION};
 
-    switch (col) {
-    case 0:
-        return cmp_str(host_name(f, a), host_name(f, b));
-    case 1:
-        return cmp_str(x->name, y->name);
-    case 2:
-        return rank(app, f, a) - rank(app, f, b);
-    case 3:
-        return x->wanted_start - y->wanted_start;
-    case 4:
-        return cmp_i64(x->n_pids ? x->pids[0] : 0, y->n_pids ? y->pids[0] : 0);
-    case 5:
-        return cmp_i64(x->restarts, y->restarts);
-    case 6:
-        return cmp_i64(up(x) && x->started_at_ms ? now - x->started_at_ms : -1,
-                       up(y) && y->started_at_ms ? now - y->started_at_ms : -1);
-    case 7:
-        return x->cpu_pct < y->cpu_pct ? -1 : x->cpu_pct > y->cpu_pct;
-    case 8:
-        return cmp_i64(x->rss_bytes, y->rss_bytes);
-    default:
-        return cmp_str(x->description, y->description);
-    }
+    if (col == 0)
+        return strcmp(host_name(f, a), host_name(f, b));
+    return tui_service_cmp(tui_fleet_service(fleet_of(f), a), tui_fleet_service(fleet_of(f), b),
+                           field[col - 1 < 9 ? col - 1 : 8]);
 }
 
 static void title(const tui_frame *f, char *buf, size_t size)
@@ -170,34 +134,10 @@ static void row(tui_cells *t, const void *items, size_t i)
     const tui_fleet *fl = items;
     const tui_fleet_host *h = tui_fleet_host_at(fl, tui_fleet_row_at(fl, i)->host);
     const hp_service_summary *s = tui_fleet_service(fl, i);
-    char buf[128];
-    size_t len = 0;
 
     /* A host that stopped answering keeps its last rows, its name in red. */
     tui_cell_attr(t, h->name, h->state == TUI_HOST_DOWN ? tui_attr(TUI_C_RED) | A_BOLD : 0);
-    tui_cell_name(t, s->name);
-    tui_cell_status(t, tui_status_of_service(s->status));
-    tui_cell(t, s->wanted_start ? "start" : "stop");
-    buf[0] = '\0';
-    for (size_t k = 0; k < s->n_pids && len + 1 < sizeof(buf); k++)
-        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%lld", k ? "," : "",
-                                (long long)s->pids[k]);
-    tui_cell(t, s->n_pids ? buf : "-");
-    snprintf(buf, sizeof(buf), "%lld%s", (long long)s->restarts, s->crash_loop ? " loop" : "");
-    tui_cell_attr(t, buf, s->crash_loop ? tui_attr(TUI_C_RED) : 0);
-    if (up(s) && s->started_at_ms > 0)
-        tui_fmt_duration(tui_wall_ms() - s->started_at_ms, buf, sizeof(buf));
-    else
-        snprintf(buf, sizeof(buf), "-");
-    tui_cell(t, buf);
-    if (s->procs > 0)
-        snprintf(buf, sizeof(buf), "%5.1f", s->cpu_pct);
-    else
-        snprintf(buf, sizeof(buf), "-");
-    tui_cell(t, buf);
-    tui_fmt_bytes(s->procs > 0 ? s->rss_bytes : 0, buf, sizeof(buf));
-    tui_cell(t, buf);
-    tui_cell(t, s->description ? s->description : "");
+    tui_service_cells(t, s, 0);
 }
 
 /* The strip: each host with a dot and its latency, or why it does not answer. */

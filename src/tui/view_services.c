@@ -42,12 +42,15 @@ static int match(tui_app *app, const tui_frame *f, size_t i, const char *needle)
            strstr(tui_status_word(tui_status_of_service(s->status)), needle);
 }
 
-static int rank(tui_app *app, const tui_frame *f, size_t i)
+int tui_service_rank(const hp_service_summary *s)
 {
-    const hp_service_summary *s = &tui_app_model(app)->services->services[i];
-
     return s->status == HP_SERVICE_FAILED || s->status == HP_SERVICE_DEGRADED || s->crash_loop ? 0
                                                                                                : 1;
+}
+
+static int rank(tui_app *app, const tui_frame *f, size_t i)
+{
+    return tui_service_rank(&tui_app_model(app)->services->services[i]);
 }
 
 static int cmp_i64(int64_t a, int64_t b)
@@ -66,36 +69,41 @@ static int up(const hp_service_summary *s)
     return s->status == HP_SERVICE_RUNNING || s->status == HP_SERVICE_DEGRADED;
 }
 
-/* Ascending on col; the status column ranks problems first (the default order). */
-static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
+int tui_service_cmp(const hp_service_summary *x, const hp_service_summary *y, int field)
 {
-    const hp_service_summary *x = &tui_app_model(app)->services->services[a];
-    const hp_service_summary *y = &tui_app_model(app)->services->services[b];
     int64_t now = tui_wall_ms();
 
-    switch (col) {
-    case 0:
+    switch (field) {
+    case TUI_SVC_NAME:
         return cmp_str(x->name, y->name);
-    case 1:
-        return rank(app, f, a) - rank(app, f, b);
-    case 2:
+    case TUI_SVC_STATUS:
+        return tui_service_rank(x) - tui_service_rank(y);
+    case TUI_SVC_WANTED:
         return x->wanted_start - y->wanted_start;
-    case 3:
+    case TUI_SVC_ACTIONS:
         return cmp_i64(x->actions, y->actions);
-    case 4:
+    case TUI_SVC_PID:
         return cmp_i64(x->n_pids ? x->pids[0] : 0, y->n_pids ? y->pids[0] : 0);
-    case 5:
+    case TUI_SVC_RESTARTS:
         return cmp_i64(x->restarts, y->restarts);
-    case 6:
+    case TUI_SVC_UPTIME:
         return cmp_i64(up(x) && x->started_at_ms ? now - x->started_at_ms : -1,
                        up(y) && y->started_at_ms ? now - y->started_at_ms : -1);
-    case 7:
+    case TUI_SVC_CPU:
         return x->cpu_pct < y->cpu_pct ? -1 : x->cpu_pct > y->cpu_pct;
-    case 8:
+    case TUI_SVC_MEM:
         return cmp_i64(x->rss_bytes, y->rss_bytes);
     default:
         return cmp_str(x->description, y->description);
     }
+}
+
+/* Ascending on col (the columns are the TUI_SVC_* fields in order). */
+static int cmp(tui_app *app, const tui_frame *f, int col, size_t a, size_t b)
+{
+    const hp_service_list *l = tui_app_model(app)->services;
+
+    return tui_service_cmp(&l->services[a], &l->services[b], col);
 }
 
 static int update(tui_app *app, tui_frame *f, int force)
@@ -103,7 +111,7 @@ static int update(tui_app *app, tui_frame *f, int force)
     return tui_model_services(tui_app_model(app), force);
 }
 
-static void draw_row(tui_cells *t, const hp_service_summary *s)
+void tui_service_cells(tui_cells *t, const hp_service_summary *s, int with_actions)
 {
     char buf[128];
     size_t len = 0;
@@ -111,8 +119,10 @@ static void draw_row(tui_cells *t, const hp_service_summary *s)
     tui_cell_name(t, s->name);
     tui_cell_status(t, tui_status_of_service(s->status));
     tui_cell(t, s->wanted_start ? "start" : "stop");
-    snprintf(buf, sizeof(buf), "%3lld", (long long)s->actions);
-    tui_cell(t, buf);
+    if (with_actions) {
+        snprintf(buf, sizeof(buf), "%3lld", (long long)s->actions);
+        tui_cell(t, buf);
+    }
     buf[0] = '\0';
     for (size_t i = 0; i < s->n_pids && len + 1 < sizeof(buf); i++)
         len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%lld", i ? "," : "",
@@ -137,7 +147,7 @@ static void draw_row(tui_cells *t, const hp_service_summary *s)
 
 static void row(tui_cells *t, const void *items, size_t i)
 {
-    draw_row(t, &((const hp_service_list *)items)->services[i]);
+    tui_service_cells(t, &((const hp_service_list *)items)->services[i], 1);
 }
 
 static void draw(tui_app *app, tui_frame *f, WINDOW *w, int y, int x, int h, int width)

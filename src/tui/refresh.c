@@ -27,6 +27,12 @@ static int live(tui_app *app)
         for (size_t i = 0; i < m->runs->n_runs; i++)
             if (!hp_run_state_is_final(m->runs->runs[i].status))
                 return 1;
+    } else if (ops == &tui_view_fleet && app->fleet) {
+        for (size_t i = 0; i < tui_fleet_rows(app->fleet); i++) {
+            const hp_service_summary *s = tui_fleet_service(app->fleet, i);
+            if (s->status == HP_SERVICE_RUNNING || s->status == HP_SERVICE_DEGRADED)
+                return 1;
+        }
     } else if (ops == &tui_view_jobs && m->jobs) {
         for (size_t i = 0; i < m->jobs->n_jobs; i++)
             if (!hp_job_state_is_final(m->jobs->jobs[i].status))

@@ -749,8 +749,13 @@ START_TEST(every_value_the_contract_refuses_is_refused)
         char *why = NULL;
         int code;
 
-        /* The example itself passes the param checks (else every probe would pass). */
-        if (strcmp(name, "run.submit") != 0 && strcmp(name, "run.wait") != 0) {
+        /* events.wait's example waits 30 s for news a fresh server may never have. */
+        if (strcmp(name, "events.wait") == 0)
+            cJSON_ReplaceItemInObjectCaseSensitive(base, "timeout_ms", cJSON_CreateNumber(0));
+        /* The example itself passes the param checks (else every probe would pass); an
+         * example of system.reexec would re-execute the server under the test. */
+        if (strcmp(name, "run.submit") != 0 && strcmp(name, "run.wait") != 0 &&
+            strcmp(name, "system.reexec") != 0) {
             code = 0;
             cJSON_Delete(hpt_call(name, cJSON_Duplicate(base, 1), &code));
             ck_assert_msg(code != -32602, "%s: its example is refused: %s", name,

@@ -35,34 +35,53 @@
 
 /* ---- signals ---------------------------------------------------------------------- */
 
-/* Field (3 = state, 4 = ppid, 22 = starttime) of /proc/PID/stat, 0 when unreadable. */
-static unsigned long long proc_stat_field(pid_t pid, int want)
+/* /proc/PID/stat from field 3 (the state) on, read into buf; NULL when unreadable. The
+ * command name before it may hold spaces and parens: fields count from the last ')'. */
+static const char *proc_stat(pid_t pid, char *buf, size_t size)
 {
-    char path[64], buf[1024];
+    char path[64];
     const char *p;
-    unsigned long long value = 0;
     ssize_t n;
     int fd;
 
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
-    n = read(fd, buf, sizeof(buf) - 1);
+        return NULL;
+    n = read(fd, buf, size - 1);
     close(fd);
     if (n <= 0)
-        return 0;
+        return NULL;
     buf[n] = '\0';
-    /* The command name may hold spaces and parens: fields count from the last ')'. */
     p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    p++; /* the space before field 3 */
+    return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+/* The number in field want (4 = ppid, 22 = starttime) of fields (from proc_stat). */
+static unsigned long long stat_number(const char *fields, int want)
+{
+    const char *p = fields - 1; /* the space before field 3 */
+
     for (int field = 3; field < want && p; field++)
         p = strchr(p + 1, ' ');
-    if (p)
-        value = strtoull(p + 1, NULL, 10);
-    return value;
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+/* Field want of /proc/PID/stat, 0 when unreadable. */
+static unsigned long long proc_stat_field(pid_t pid, int want)
+{
+    char buf[1024];
+    const char *fields = proc_stat(pid, buf, sizeof(buf));
+
+    return fields ? stat_number(fields, want) : 0;
+}
+
+int hpd__proc_runs_since(pid_t pid, unsigned long long start)
+{
+    char buf[1024];
+    const char *fields = pid > 1 && start ? proc_stat(pid, buf, sizeof(buf)) : NULL;
+
+    return fields && fields[0] != 'Z' && fields[0] != 'X' && stat_number(fields, 22) == start;
 }
 
 unsigned long long hpd__proc_start_time(pid_t pid)

@@ -570,8 +570,6 @@ static int take(hpd_server *srv, int64_t job, int stream)
     return -1;
 }
 
-static int still_runs(pid_t pid, unsigned long long start);
-
 int hpd_holder_spawned(hpd_server *srv, hpd_job *job)
 {
     struct hpd_holder *h = srv->holder;
@@ -605,7 +603,7 @@ void hpd_holder_recover_done(hpd_server *srv)
         held t = h->taken[--h->n_taken];
         close(t.fd);
         tell(srv, (msg){.op = OP_CLOSE, .job = t.job, .stream = t.stream}, -1);
-        if (t.stream == 0 && still_runs(t.pid, t.start)) {
+        if (t.stream == 0 && hpd__proc_runs_since(t.pid, t.start)) {
             hpd_log(srv, 1, "job %lld: pid %d was spawned but never recorded; killing it",
                     (long long)t.job, (int)t.pid);
             hpd__signal_group(t.pid, -1, t.start, SIGKILL);
@@ -634,29 +632,6 @@ static void on_adopted_exit(hpd_loop *loop, int fd, uint32_t events, void *data)
     adopted_end(((hpd_job *)data)->run->srv, data);
 }
 
-/* 1 while pid is the process that started at start and has not exited (a zombie has). */
-static int still_runs(pid_t pid, unsigned long long start)
-{
-    char path[64], buf[512];
-    const char *p;
-    ssize_t n;
-    int fd;
-
-    if (pid <= 1 || !start || hpd__proc_start_time(pid) != start)
-        return 0;
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
-
 /* Where the kernel gives no pidfd (an old one, or valgrind), a re-adopted job's exit is
  * seen by looking at /proc every POLL_MS. A zombie of ours is not one: hpd_reap has it. */
 static void on_poll(hpd_loop *loop, uint64_t id, void *data)
@@ -672,7 +647,7 @@ static void on_poll(hpd_loop *loop, uint64_t id, void *data)
             if (job->status != HPD_JOB_RUNNING || job->reaped || job->pidfd >= 0 || job->pid <= 1 ||
                 hpd__parent_of(job->pid) == getpid())
                 continue;
-            if (still_runs(job->pid, job->pid_start))
+            if (hpd__proc_runs_since(job->pid, job->pid_start))
                 watching = 1;
             else
                 adopted_end(srv, job);
@@ -761,7 +736,7 @@ void hpd_holder_readopt(hpd_server *srv, hpd_job *job)
     alive = pid > 1 && job->pid_start && hpd__proc_start_time(pid) == job->pid_start;
     if (alive)
         pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    alive = alive && still_runs(pid, job->pid_start);
+    alive = alive && hpd__proc_runs_since(pid, job->pid_start);
     if (!alive && pidfd >= 0) {
         close(pidfd);
         pidfd = -1;

@@ -30,6 +30,9 @@ enum { DRAIN_MS = 2000, CRASH_LOOP_AFTER = 5 };
 #define MARKER "HERO_PROC_JOB"
 
 unsigned long long hpd__proc_start_time(pid_t pid);
+/* 1 while pid is the process that started at start (field 22) and has not exited (a
+ * zombie has); one read of /proc/PID/stat. */
+int hpd__proc_runs_since(pid_t pid, unsigned long long start);
 pid_t hpd__parent_of(pid_t pid);
 int hpd__signal_group(pid_t pgid, int pidfd, unsigned long long start, int sig);
 void hpd__schedule(hpd_server *srv, hpd_run *run);

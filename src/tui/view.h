@@ -51,6 +51,8 @@ enum {
 int tui_service_rank(const hp_service_summary *s);
 /* Ascending on the TUI_SVC_* field; the status ranks problems first. */
 int tui_service_cmp(const hp_service_summary *x, const hp_service_summary *y, int field);
+/* s S r D on the service name: act filled and 1, or 0 for another command. */
+int tui_service_action(tui_cmd cmd, const char *name, tui_action *act);
 /* The row's cells from NAME to DESCRIPTION; ACT only when with_actions. */
 void tui_service_cells(tui_cells *t, const hp_service_summary *s, int with_actions);
 

@@ -223,23 +223,8 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
 /* s S r D on the row's host (or on every marked row, each on its own host). */
 static int action(tui_app *app, const tui_frame *f, size_t i, tui_cmd cmd, tui_action *act)
 {
-    switch (cmd) {
-    case TUI_CMD_START:
-        act->kind = TUI_ACT_START;
-        break;
-    case TUI_CMD_STOP:
-        act->kind = TUI_ACT_STOP;
-        break;
-    case TUI_CMD_RESTART:
-        act->kind = TUI_ACT_RESTART;
-        break;
-    case TUI_CMD_DELETE:
-        act->kind = TUI_ACT_DELETE;
-        break;
-    default:
+    if (!tui_service_action(cmd, tui_fleet_service(fleet_of(f), i)->name, act))
         return 0;
-    }
-    snprintf(act->service, sizeof(act->service), "%s", tui_fleet_service(fleet_of(f), i)->name);
     snprintf(act->host, sizeof(act->host), "%s", host_name(f, i));
     return 1;
 }

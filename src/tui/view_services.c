@@ -195,8 +195,7 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
     }
 }
 
-/* s S r D: the app asks and runs them, on the selected row or on every marked one. */
-static int action(tui_app *app, const tui_frame *f, size_t i, tui_cmd cmd, tui_action *act)
+int tui_service_action(tui_cmd cmd, const char *name, tui_action *act)
 {
     switch (cmd) {
     case TUI_CMD_START:
@@ -214,9 +213,14 @@ static int action(tui_app *app, const tui_frame *f, size_t i, tui_cmd cmd, tui_a
     default:
         return 0;
     }
-    snprintf(act->service, sizeof(act->service), "%s",
-             tui_app_model(app)->services->services[i].name);
+    snprintf(act->service, sizeof(act->service), "%s", name);
     return 1;
+}
+
+/* s S r D: the app asks and runs them, on the selected row or on every marked one. */
+static int action(tui_app *app, const tui_frame *f, size_t i, tui_cmd cmd, tui_action *act)
+{
+    return tui_service_action(cmd, tui_app_model(app)->services->services[i].name, act);
 }
 /* `:new` and `:edit NAME`: the forms of a service. */
 static int command(tui_app *app, tui_cmd cmd, const char *arg)

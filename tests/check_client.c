@@ -630,6 +630,44 @@ START_TEST(missing_socket_error_names_the_path)
 }
 END_TEST
 
+/* A server coming back (its socket not yet bound in a directory that exists): a call
+ * waits for it by default; one told not to wait (the dashboard's, on its screen's
+ * thread) fails at once, while the server is still on its way. */
+START_TEST(a_call_waits_for_a_server_coming_back_unless_told_not_to)
+{
+    char *sock = hp_test_join(hp_test_tmpdir(), "later.sock"),
+         *data = hp_test_join(hp_test_tmpdir(), "later-data");
+    hp_sdk *now = sdk_at(sock, 0, 0), *waits = sdk_at(sock, 0, 0);
+    int status;
+    pid_t pid;
+
+    hp_sdk_set_restart_wait(now, 0);
+    hp_sdk_set_restart_wait(waits, 60000); /* a slow start under a sanitizer is no failure */
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        usleep(500000);
+        execl(hpt_server_binary(), "hero_proc_server", "--socket", sock, "--data-dir", data,
+              (char *)NULL);
+        _exit(127);
+    }
+    ck_assert_int_eq(hp_sdk_ping(now, NULL, &E), HP_E_CONNECT);
+    ck_assert_int_eq(E.sys_errno, ENOENT);
+    MUST(hp_sdk_ping(waits, NULL, &E));
+    MUST(hp_sdk_ping(now, NULL, &E)); /* the same client, once the server is there */
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    hp_sdk_free(now);
+    hp_sdk_free(waits);
+    free(sock);
+    free(data);
+}
+END_TEST
+
 START_TEST(socket_nobody_listens_on_is_connection_refused)
 {
     char *path = hp_test_join(hp_test_tmpdir(), "dead.sock");
@@ -1156,6 +1194,7 @@ static Suite *client_suite(void)
     tcase_add_checked_fixture(fake, hp_test_tmpdir_setup, hp_test_tmpdir_teardown);
     tcase_set_timeout(fake, 30);
     tcase_add_test(fake, missing_socket_error_names_the_path);
+    tcase_add_test(fake, a_call_waits_for_a_server_coming_back_unless_told_not_to);
     tcase_add_test(fake, socket_nobody_listens_on_is_connection_refused);
     tcase_add_test(fake, request_is_a_json_rpc_2_post_to_rpc);
     tcase_add_test(fake, ids_increase_per_client_on_one_kept_alive_connection);

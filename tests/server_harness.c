@@ -128,7 +128,7 @@ static const char *show(const cJSON *json)
     return buf;
 }
 
-static void dump_server_log(void)
+void hpt_server_dump_log(void)
 {
     char *log = hp_test_read_file(H.log, NULL);
 
@@ -501,7 +501,7 @@ void hpt_server_start(void)
     for (;;) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
             H.pid = 0;
-            dump_server_log();
+            hpt_server_dump_log();
             ck_abort_msg("hero_proc_server exited at start (status 0x%x)", status);
         }
         if (health_ok(NULL))
@@ -510,7 +510,7 @@ void hpt_server_start(void)
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             H.pid = 0;
-            dump_server_log();
+            hpt_server_dump_log();
             ck_abort_msg("hero_proc_server did not answer GET /health within %d ms",
                          START_DEADLINE_MS);
         }
@@ -536,7 +536,7 @@ int hpt_server_signal_and_wait(int sig, int deadline_ms)
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             H.pid = 0;
-            dump_server_log();
+            hpt_server_dump_log();
             ck_abort_msg("hero_proc_server still ran %d ms after signal %d", deadline_ms, sig);
         }
         pause_ms(POLL_MS);
@@ -600,7 +600,7 @@ void hpt_teardown(void)
     if (ran)
         status = hpt_server_signal_and_wait(SIGTERM, STOP_DEADLINE_MS);
     if (ran && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        dump_server_log();
+        hpt_server_dump_log();
     curl_reset_connection();
     cJSON_Delete(H.errdata);
     H.errdata = NULL;

@@ -37,6 +37,8 @@ int hpt_server_signal_and_wait(int sig, int deadline_ms);
 void hpt_server_crash(void);
 /* hpt_server_crash then hpt_server_start on the same data dir. */
 void hpt_server_crash_and_restart(void);
+/* The server's log so far (every start's, in one file) on stderr, for a failure's reader. */
+void hpt_server_dump_log(void);
 /* The running server's pid, 0 when stopped. */
 pid_t hpt_server_pid(void);
 /* $top_builddir/hero_proc_server (static storage). */

@@ -78,6 +78,12 @@ const char *hp_sdk_endpoint(const hp_sdk *sdk)
     return sdk ? hp__transport_endpoint(sdk->rpc.transport) : "";
 }
 
+void hp_sdk_set_restart_wait(hp_sdk *sdk, long ms)
+{
+    if (sdk)
+        hp__transport_set_restart_wait(sdk->rpc.transport, ms);
+}
+
 const hp_problems *hp_sdk_problems(const hp_sdk *sdk)
 {
     static const hp_problems none = {0};

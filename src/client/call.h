@@ -51,6 +51,12 @@ void hp_sdk_free(hp_sdk *sdk);
 /* The socket path or base URL, owned by sdk. */
 const char *hp_sdk_endpoint(const hp_sdk *sdk);
 
+/* How long a call on a Unix socket waits for a server that is being restarted (its
+ * socket missing from a directory that exists, or refusing): nothing was sent, so it is
+ * tried again every 20 ms until then. ms 0: fail at once (a screen that must not
+ * freeze, and retries on its own); < 0: the default, 2 s. */
+void hp_sdk_set_restart_wait(hp_sdk *sdk, long ms);
+
 /* The problems of the last call when it failed with them (validation), else empty:
  * records with code and path from error.data.details, or from an older server the
  * data.problems sentences (code HP_PROBLEM_INVALID, path ""); items[i] is each sentence.

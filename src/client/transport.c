@@ -19,10 +19,11 @@
 #include <unistd.h>
 
 /* How long a refused or missing socket is tried again, and how often. */
-enum { RETRY_MS = 2000, RETRY_PAUSE_MS = 20 };
+enum { RETRY_PAUSE_MS = 20 };
 
 struct hp__transport {
     CURL *curl;
+    long restart_wait_ms; /* how long a refused or missing socket is tried again */
     struct curl_slist *headers;
     char *socket_path; /* NULL in URL mode */
     char *rpc_url;     /* URL of POST /rpc */
@@ -155,6 +156,7 @@ hp__transport *hp__transport_new(const hp__transport_options *opts, hp_error *er
         opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : HP_DEFAULT_CONNECT_TIMEOUT_MS;
     t->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : HP_DEFAULT_TIMEOUT_MS;
     t->max_reply = opts->max_reply_bytes ? opts->max_reply_bytes : HP_DEFAULT_MAX_REPLY_BYTES;
+    t->restart_wait_ms = HP_DEFAULT_RESTART_WAIT_MS;
     if (opts->socket_path) {
         t->socket_path = dup_str(opts->socket_path);
         t->rpc_url = dup_str("http://localhost/rpc");
@@ -221,6 +223,12 @@ void hp__transport_free(hp__transport *t)
     free(t->endpoint);
     free(t->buf);
     free(t);
+}
+
+void hp__transport_set_restart_wait(hp__transport *t, long ms)
+{
+    if (t)
+        t->restart_wait_ms = ms < 0 ? HP_DEFAULT_RESTART_WAIT_MS : ms;
 }
 
 const char *hp__transport_endpoint(const hp__transport *t)
@@ -341,9 +349,9 @@ hp_status hp__transport_post(hp__transport *t, const char *body, size_t len, lon
     curl_easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     rc = curl_easy_perform(t->curl);
     /* A server being upgraded or restarted: its socket refuses or is missing for a moment.
-     * Nothing was sent, so the call is tried again for up to RETRY_MS: the caller sees a
-     * pause, not an error. */
-    if (rc == CURLE_COULDNT_CONNECT && t->socket_path) {
+     * Nothing was sent, so the call is tried again for up to restart_wait_ms: the caller
+     * sees a pause, not an error. */
+    if (rc == CURLE_COULDNT_CONNECT && t->socket_path && t->restart_wait_ms > 0) {
         struct timespec t0, now, pause = {0, RETRY_PAUSE_MS * 1000000L};
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (;;) {
@@ -353,7 +361,7 @@ hp_status hp__transport_post(hp__transport *t, const char *body, size_t len, lon
                 break; /* not a restart: no such directory, no permission */
             clock_gettime(CLOCK_MONOTONIC, &now);
             waited = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-            if (waited >= RETRY_MS)
+            if (waited >= t->restart_wait_ms)
                 break;
             nanosleep(&pause, NULL);
             t->errbuf[0] = '\0';

@@ -12,6 +12,7 @@
 #define HP_DEFAULT_CONNECT_TIMEOUT_MS 2000L
 #define HP_DEFAULT_TIMEOUT_MS         30000L
 #define HP_DEFAULT_MAX_REPLY_BYTES    ((size_t)64 << 20)
+#define HP_DEFAULT_RESTART_WAIT_MS    2000L
 
 typedef struct hp__transport hp__transport;
 
@@ -33,6 +34,10 @@ typedef struct hp__transport_options {
  * NULL with err: HP_E_INVALID (neither or both of socket_path and url), HP_E_NOMEM. */
 hp__transport *hp__transport_new(const hp__transport_options *opts, hp_error *err);
 void hp__transport_free(hp__transport *t);
+
+/* How long a call waits for a local server that is restarting (its socket missing from
+ * a directory that exists, or refusing): 0 not at all, < 0 the default. */
+void hp__transport_set_restart_wait(hp__transport *t, long ms);
 
 /* "unix:/path/rpc.sock" or the base URL; owned by t. */
 const char *hp__transport_endpoint(const hp__transport *t);

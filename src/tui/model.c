@@ -37,6 +37,10 @@ void tui_model_init(tui_model *m, hp_client *client, const char *endpoint, const
         snprintf(m->endpoint, sizeof(m->endpoint), "%s", endpoint ? endpoint : "?");
     snprintf(m->endpoint_full, sizeof(m->endpoint_full), "%s", endpoint ? endpoint : "?");
     m->client = client;
+    /* The calls run on the screen's thread: a server that is away fails them at once
+     * (the banner says so and the backoff retries), never a 2 s freeze of every key. */
+    if (client)
+        hp_sdk_set_restart_wait(hp_client_sdk(client), 0);
     snprintf(m->reason, sizeof(m->reason), "%s", reason ? reason : "");
     m->backoff_ms = BACKOFF_MIN_MS;
     m->store.ok = 1;

@@ -250,9 +250,9 @@ const char *hp__out_clock(int64_t ms, char *buf, size_t size)
  * the table is wider than the terminal, so every list agrees: names (NAME, SERVICE,
  * ACTION) lose their middle, so two names that differ at the end stay distinct; free
  * text (DESCRIPTION, ERROR) loses its end and is left out first when names would have
- * to go below their share; the rest (states, numbers, times) never shrinks, and ids and
- * counts align right. */
-enum { KIND_FIXED, KIND_NAME, KIND_TEXT, KIND_NUMBER, KIND_STATUS, KIND_COST };
+ * to go below their share, then the costs (CPU%, MEM), then the attempt count (TRY);
+ * the rest (states, ids, times) never shrinks, and ids and counts align right. */
+enum { KIND_FIXED, KIND_NAME, KIND_TEXT, KIND_NUMBER, KIND_STATUS, KIND_COST, KIND_MINOR };
 
 /* The share of the terminal a name or a text keeps before libsmartcols cuts it further
  * (its relative width hint: 24 columns of 120, 16 of 80). */
@@ -272,7 +272,7 @@ static int column_kind(const char *header)
         int kind;
     } kinds[] = {{"NAME", KIND_NAME},        {"SERVICE", KIND_NAME},  {"ACTION", KIND_NAME},
                  {"DESCRIPTION", KIND_TEXT}, {"ERROR", KIND_TEXT},    {"JOB", KIND_NUMBER},
-                 {"RUN", KIND_NUMBER},       {"TRY", KIND_NUMBER},    {"PID", KIND_NUMBER},
+                 {"RUN", KIND_NUMBER},       {"TRY", KIND_MINOR},     {"PID", KIND_NUMBER},
                  {"EXIT", KIND_NUMBER},      {"STATUS", KIND_STATUS}, {"CPU%", KIND_COST},
                  {"MEM", KIND_COST}};
 
@@ -327,7 +327,8 @@ hp__table *hp__table_new(size_t ncols, const char *const *headers)
         if (t->kind[i] == KIND_NAME || t->kind[i] == KIND_TEXT) {
             flags = SCOLS_FL_TRUNC;
             share = t->kind[i] == KIND_NAME ? NAME_SHARE : TEXT_SHARE;
-        } else if (t->kind[i] == KIND_NUMBER || t->kind[i] == KIND_COST) {
+        } else if (t->kind[i] == KIND_NUMBER || t->kind[i] == KIND_COST ||
+                   t->kind[i] == KIND_MINOR) {
             flags = SCOLS_FL_RIGHT;
         }
         cl = scols_table_new_column(t->tb, headers[i], share, flags);
@@ -435,11 +436,11 @@ static int layout(hp__table *t, size_t *w)
 /* Fits the table to limit columns: libsmartcols picks the widths (names and texts cut
  * down to their share of the terminal first, then towards their header's width); the
  * texts are left out when the names could not keep their share with them, then the
- * costs (CPU%, MEM); then the cells too wide for their column are cut here, as a name
- * must lose its middle. */
+ * costs (CPU%, MEM), then the attempt count (TRY); then the cells too wide for their
+ * column are cut here, as a name must lose its middle. */
 static void fit(hp__table *t, size_t limit)
 {
-    static const int dropped[] = {KIND_TEXT, KIND_COST};
+    static const int dropped[] = {KIND_TEXT, KIND_COST, KIND_MINOR};
     size_t *w = calloc(t->ncols, sizeof(*w)), *counted = calloc(t->ncols, sizeof(*counted));
     size_t need = 0;
     struct libscols_iter *itr = NULL;

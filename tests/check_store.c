@@ -379,6 +379,9 @@ START_TEST(service_run_and_jobs_come_back_intact_after_a_restart)
     f.jobs[0].ended_at_ms = 1700000002000;
     f.jobs[0].error = strdup("exited with code 2");
     f.jobs[0].crash_loop = 1;
+    f.jobs[0].retry_at_ms = 1700000006000;
+    f.jobs[0].backoff_ms = 4000;
+    f.jobs[0].quick_failures = 3;
     f.jobs[1].status = HPD_JOB_SKIPPED;
     save_run(st, &f);
     hpd_store_close(st);
@@ -424,6 +427,9 @@ START_TEST(service_run_and_jobs_come_back_intact_after_a_restart)
     ck_assert_int_eq(l.jobs[0].ended_at_ms, 1700000002000);
     ck_assert_str_eq(l.job_errors[0], "exited with code 2");
     ck_assert_int_eq(l.jobs[0].crash_loop, 1);
+    ck_assert_int_eq(l.jobs[0].retry_at_ms, 1700000006000);
+    ck_assert_uint_eq(l.jobs[0].backoff_ms, 4000);
+    ck_assert_int_eq(l.jobs[0].quick_failures, 3);
     ck_assert_int_eq(l.jobs[0].pidfd, -1);
     ck_assert_int_eq(l.jobs[0].out[0].fd, -1);
     ck_assert_int_eq(l.jobs[0].out[1].fd, -1);
@@ -941,6 +947,58 @@ START_TEST(the_total_cap_evicts_the_oldest_lines_of_any_job_first)
 }
 END_TEST
 
+/* A file of schema version 3 has no back-off columns in its jobs: they are added at open
+ * (0 for the jobs it had), and the next save keeps them. */
+START_TEST(jobs_of_a_version_3_file_get_the_back_off_columns)
+{
+    hpd_store *st = open_store(0, 0);
+    char *path = hp_test_join(hp_test_tmpdir(), "hero_proc.db");
+    fixture_run f;
+    loaded l = {0}, again = {0};
+    hp_error err = {0};
+    sqlite3 *db;
+
+    make_run(&f, 2, NULL);
+    f.jobs[0].status = HPD_JOB_RETRYING;
+    f.jobs[0].restarts = 5;
+    save_run(st, &f);
+    hpd_store_close(st);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "ALTER TABLE jobs DROP COLUMN retry_at_ms;"
+                                  "ALTER TABLE jobs DROP COLUMN backoff_ms;"
+                                  "ALTER TABLE jobs DROP COLUMN quick_failures;"
+                                  "UPDATE meta SET value = 3 WHERE key = 'schema_version';",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    st = open_store(0, 0);
+    ck_assert_int_eq(hpd_store_get_meta(st, "schema_version", 0), 4);
+    load_all(st, &l);
+    ck_assert_int_eq(l.n_jobs, 2);
+    ck_assert_int_eq(l.jobs[0].status, HPD_JOB_RETRYING);
+    ck_assert_int_eq(l.jobs[0].restarts, 5);
+    ck_assert_int_eq(l.jobs[0].retry_at_ms, 0);
+    ck_assert_uint_eq(l.jobs[0].backoff_ms, 0);
+    f.jobs[0].retry_at_ms = 1700000003000;
+    f.jobs[0].backoff_ms = 2000;
+    f.jobs[0].quick_failures = 2;
+    ck_assert_msg(hpd_store_put_job(st, &f.jobs[0], &err) == 0, "put_job: %s", err.message);
+    hpd_store_close(st);
+    st = open_store(0, 0);
+    load_all(st, &again);
+    ck_assert_int_eq(again.jobs[0].retry_at_ms, 1700000003000);
+    ck_assert_uint_eq(again.jobs[0].backoff_ms, 2000);
+    ck_assert_int_eq(again.jobs[0].quick_failures, 2);
+    loaded_free(&l);
+    loaded_free(&again);
+    free_run(&f);
+    free(path);
+    hpd_store_close(st);
+}
+END_TEST
+
 /* A data dir of schema version 1 kept its log lines in the database: the same tables for
  * the rest, so the test makes one from a saved run plus the old log tables and rows. */
 START_TEST(log_rows_of_an_older_release_are_converted_at_open)
@@ -985,7 +1043,7 @@ START_TEST(log_rows_of_an_older_release_are_converted_at_open)
     assert_lines(tail(st, "run.1", 0, 10, &next), "old one,old two,old three");
     ck_assert_int_eq(hpd_store_job_dropped(st, 10), 7);
     ck_assert_int_eq(hpd_store_log_count(st), 4);
-    ck_assert_int_eq(hpd_store_get_meta(st, "schema_version", 0), 3);
+    ck_assert_int_eq(hpd_store_get_meta(st, "schema_version", 0), 4);
     ck_assert_int_gt(append(st, "run.1.build", 10, 1, "new"), 13);
     hpd_store_close(st);
 
@@ -1417,6 +1475,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, a_job_over_its_byte_cap_loses_its_oldest_lines_and_counts_them);
     tcase_add_test(tc, the_total_cap_evicts_the_oldest_lines_of_any_job_first);
     tcase_add_test(tc, log_rows_of_an_older_release_are_converted_at_open);
+    tcase_add_test(tc, jobs_of_a_version_3_file_get_the_back_off_columns);
     tcase_add_test(tc, search_finds_lines_newest_first_with_context_across_segments);
     tcase_add_test(tc, search_names_a_bad_pattern);
     tcase_add_test(tc, changes_wait_while_the_file_is_locked_and_are_written_when_it_is_free);

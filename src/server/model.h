@@ -76,6 +76,13 @@ typedef struct hpd_job {
     char *error;     /* readable reason of the last failure, or NULL */
     int64_t dropped; /* log lines evicted by caps */
     int64_t lines;   /* log lines kept for this job */
+    /* While it waits to restart (retrying): when the next attempt is due (wall clock),
+     * and the back-off that got it there; kept so that a daemon killed meanwhile keeps
+     * the deadline and the doubling instead of starting it again at once. */
+    int64_t retry_at_ms;
+    uint64_t backoff_ms;
+    int quick_failures; /* consecutive restarts that ran less than the stable time */
+    int crash_loop;
 
     /* runtime only */
     hpd_linebuf out[2];    /* stdout, stderr */
@@ -86,9 +93,6 @@ typedef struct hpd_job {
     int reaped;
     int exit_unknown; /* a re-adopted leader ended: not our child, its status unknown */
     uint64_t spawned_mono_ms;
-    uint64_t backoff_ms;
-    int quick_failures; /* consecutive restarts that ran less than the stable time */
-    int crash_loop;
     struct hpd_probe_run *probe; /* its probe's state (supervisor_probe.c), or NULL */
     int health;                  /* hpd_health of the current attempt (probe.h) */
     char *health_detail;         /* the last probe failure, or NULL */

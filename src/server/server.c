@@ -442,7 +442,9 @@ static void start_wanted_services(hpd_server *srv)
         hpd_service *svc = order ? order[i] : srv->services[i];
         hpd_run *before = hpd_service_run(srv, svc), *run;
         hp_error err;
-        if (!svc->wanted_start)
+        /* A run the recovery kept (re-adopted, or waiting out a back-off) goes on as it
+         * was: a start here would cut its back-off short as a start by hand does. */
+        if (!svc->wanted_start || (before && hpd_run_active(before)))
             continue;
         run = hpd_service_start(srv, svc, &err);
         if (!run)

@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 /* 2: log lines moved out of the database into <dir>/logs (store_logs.c converts the rows
- * of version 1 at open). 3: the tokens table (created empty; nothing to convert). */
-#define SCHEMA_VERSION 3
+ * of version 1 at open). 3: the tokens table (created empty; nothing to convert). 4: a
+ * job's back-off (retry_at_ms, backoff_ms, quick_failures; added with their defaults to
+ * the jobs of an older file). */
+#define SCHEMA_VERSION 4
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -37,7 +39,9 @@ static const char schema_sql[] =
     " restarts INTEGER NOT NULL, pid INTEGER NOT NULL, pid_start INTEGER NOT NULL,"
     " has_exit INTEGER NOT NULL, exit_code INTEGER NOT NULL, signal INTEGER NOT NULL,"
     " started_at_ms INTEGER NOT NULL, ended_at_ms INTEGER NOT NULL, error TEXT,"
-    " dropped INTEGER NOT NULL, crash_loop INTEGER NOT NULL);"
+    " dropped INTEGER NOT NULL, crash_loop INTEGER NOT NULL,"
+    " retry_at_ms INTEGER NOT NULL DEFAULT 0, backoff_ms INTEGER NOT NULL DEFAULT 0,"
+    " quick_failures INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS jobs_run ON jobs(run_id);"
     "CREATE TABLE IF NOT EXISTS secrets(name TEXT PRIMARY KEY, value TEXT NOT NULL,"
     " created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);"
@@ -253,6 +257,22 @@ static int create_file(const char *path, hp_error *err)
     return 0;
 }
 
+/* A file of version 3 or older: its jobs table lacks the back-off columns (version 4). */
+static int add_backoff_columns(hpd_store *st)
+{
+    static const char add[] =
+        "ALTER TABLE jobs ADD COLUMN retry_at_ms INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE jobs ADD COLUMN backoff_ms INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE jobs ADD COLUMN quick_failures INTEGER NOT NULL DEFAULT 0;";
+    sqlite3_stmt *probe = NULL;
+    int has;
+
+    has = sqlite3_prepare_v2(st->db, "SELECT retry_at_ms FROM jobs LIMIT 0", -1, &probe, NULL) ==
+          SQLITE_OK;
+    sqlite3_finalize(probe);
+    return has || sqlite3_exec(st->db, add, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
 static int init_schema(hpd_store *st, hp_error *err)
 {
     /* A flush rewrites one index page per active job and source: checkpointing every
@@ -269,6 +289,11 @@ static int init_schema(hpd_store *st, hp_error *err)
         return hpd__db_fail(st, err, "cannot lock %s", st->path);
     if (sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
         hpd__db_fail(st, err, "cannot create the tables of %s", st->path);
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (add_backoff_columns(st) != 0) {
+        hpd__db_fail(st, err, "cannot add the back-off columns to the jobs of %s", st->path);
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
@@ -551,6 +576,9 @@ static int load_jobs(hpd_store *st, void *ctx, hpd_job_fn fn, hp_error *err)
             }
         }
         job.crash_loop = sqlite3_column_int(s, 16);
+        job.retry_at_ms = sqlite3_column_int64(s, 17);
+        job.backoff_ms = (uint64_t)sqlite3_column_int64(s, 18);
+        job.quick_failures = sqlite3_column_int(s, 19);
         job.out[0].fd = -1;
         job.out[1].fd = -1;
         if (fn)

@@ -52,14 +52,17 @@
                      " ?9)")                                                                       \
     X(ST_PUT_JOB,                                                                                  \
       "INSERT INTO jobs(id, run_id, idx, \"action\", status, attempt, restarts, pid, pid_start,"   \
-      " has_exit, exit_code, signal, started_at_ms, ended_at_ms, error, dropped, crash_loop)"      \
-      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"        \
+      " has_exit, exit_code, signal, started_at_ms, ended_at_ms, error, dropped, crash_loop,"      \
+      " retry_at_ms, backoff_ms, quick_failures) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"  \
+      " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"                                         \
       " ON CONFLICT(id) DO UPDATE SET status = excluded.status,"                                   \
       " attempt = excluded.attempt, restarts = excluded.restarts, pid = excluded.pid,"             \
       " pid_start = excluded.pid_start, has_exit = excluded.has_exit,"                             \
       " exit_code = excluded.exit_code, signal = excluded.signal,"                                 \
       " started_at_ms = excluded.started_at_ms, ended_at_ms = excluded.ended_at_ms,"               \
-      " error = excluded.error, dropped = excluded.dropped, crash_loop = excluded.crash_loop")     \
+      " error = excluded.error, dropped = excluded.dropped, crash_loop = excluded.crash_loop,"     \
+      " retry_at_ms = excluded.retry_at_ms, backoff_ms = excluded.backoff_ms,"                     \
+      " quick_failures = excluded.quick_failures")                                                 \
     X(ST_RUN_DELETE_JOBS, "DELETE FROM jobs WHERE run_id = ?1")                                    \
     X(ST_RUN_DELETE, "DELETE FROM runs WHERE id = ?1")                                             \
     X(ST_LOAD_SERVICES, "SELECT name, config, wanted, created_at_ms, updated_at_ms, run_id,"       \
@@ -69,7 +72,8 @@
     X(ST_LOAD_JOBS,                                                                                \
       "SELECT j.id, j.run_id, j.idx, j.status, j.attempt, j.restarts, j.pid, j.pid_start,"         \
       " j.has_exit, j.exit_code, j.signal, j.started_at_ms, j.ended_at_ms, j.error,"               \
-      " j.dropped, 0, j.crash_loop FROM jobs j ORDER BY j.id")                                     \
+      " j.dropped, 0, j.crash_loop, j.retry_at_ms, j.backoff_ms, j.quick_failures FROM jobs j"     \
+      " ORDER BY j.id")                                                                            \
     X(ST_SECRET_SET, "INSERT INTO secrets(name, value, created_at_ms, updated_at_ms)"              \
                      " VALUES(?1, ?2, ?3, ?3) ON CONFLICT(name) DO UPDATE SET"                     \
                      " value = excluded.value, updated_at_ms = excluded.updated_at_ms")            \
@@ -115,7 +119,7 @@ typedef struct store_op {
     int64_t id;     /* the run (OP_RUN, OP_RUN_DELETE) or job (OP_JOB) */
     int64_t run_id; /* OP_JOB: its run */
     int n;
-    op_val v[17];
+    op_val v[20];
     char *actions; /* OP_RUN: the actions, when its row may be new */
 } store_op;
 

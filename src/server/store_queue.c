@@ -415,6 +415,9 @@ int hpd_store_put_job(hpd_store *st, const hpd_job *job, hp_error *err)
     bad |= op_val_text(&op, job->error);
     op_val_int(&op, job->dropped);
     op_val_int(&op, job->crash_loop);
+    op_val_int(&op, job->retry_at_ms);
+    op_val_int(&op, (int64_t)job->backoff_ms);
+    op_val_int(&op, job->quick_failures);
     if (bad) {
         hpd__op_clear(&op);
         return hpd__nomem(err, "cannot save a job");

@@ -747,7 +747,9 @@ void hpd_supervisor_fini(hpd_server *srv)
 }
 
 /* A job recorded as running by a daemon that died is re-adopted when its process still
- * runs (supervisor_holder.c); one whose process is gone ends as its restart policy says. */
+ * runs (supervisor_holder.c); one whose process is gone ends as its restart policy says.
+ * One waiting out a back-off waits out the rest of it; one waiting for the actions it
+ * depends on goes on waiting. What the dead daemon was stopping is stopped. */
 void hpd_recover(hpd_server *srv)
 {
     hpd_holder_recover_begin(srv);
@@ -760,11 +762,16 @@ void hpd_recover(hpd_server *srv)
                 hpd_holder_spawned(srv, job); /* a spawn the store did not catch up with */
             if (job->status == HPD_JOB_RUNNING)
                 hpd_holder_readopt(srv, job);
-            else if (!hpd_job_state_final(job->status))
+            else if (job->status == HPD_JOB_RETRYING && !run->cancelling)
+                hpd__arm_retry(srv, job);
+            else if (job->status != HPD_JOB_PENDING || run->cancelling)
                 hpd__job_end(srv, job, HPD_JOB_CANCELLED, "the supervisor stopped before it ran");
         }
         run_finish_if_done(srv, run);
     }
     hpd_holder_recover_done(srv);
+    /* Once the kept pipes are settled: a job spawned now gets a pipe of its own. */
+    for (hpd_run *run = hpd_active_first(srv); run; run = run->active_next)
+        hpd__schedule(srv, run);
     hpd__flush_logs(srv);
 }

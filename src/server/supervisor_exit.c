@@ -38,6 +38,21 @@ static void on_retry_timer(hpd_loop *loop, uint64_t id, void *data)
     hpd__schedule(job->run->srv, job->run);
 }
 
+void hpd__arm_retry(hpd_server *srv, hpd_job *job)
+{
+    const hp_action_spec *a = &job->run->actions[job->index];
+    int64_t delay = a->restart == HP_RESTART_NEVER ? a->retry_delay_ms : (int64_t)job->backoff_ms,
+            left = job->retry_at_ms - hpd_now_ms();
+
+    if (job->timer)
+        return;
+    if (left > delay)
+        left = delay;
+    job->timer = hpd_loop_timer(srv->loop, left > 0 ? (uint64_t)left : 0, on_retry_timer, job);
+    hpd_job_syslog(srv, job, "supervisor restarted: the next attempt %s",
+                   left > 0 ? "waits out the rest of its back-off" : "is due now");
+}
+
 static void on_drain_timer(hpd_loop *loop, uint64_t id, void *data)
 {
     hpd_job *job = data;
@@ -144,6 +159,7 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
                        "%s restarting in %llu ms (restart %d)", a->name,
                        (unsigned long long)job->backoff_ms, job->restarts);
         job->timer = hpd_loop_timer(srv->loop, job->backoff_ms, on_retry_timer, job);
+        job->retry_at_ms = hpd_now_ms() + (int64_t)job->backoff_ms;
         hpd_save_job(srv, job);
         hpd__schedule(srv, job->run);
         return;
@@ -167,6 +183,7 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
                        "%s retrying in %ld ms (attempt %d of %d)", a->name, a->retry_delay_ms,
                        job->attempt + 1, 1 + a->retry);
         job->timer = hpd_loop_timer(srv->loop, (uint64_t)a->retry_delay_ms, on_retry_timer, job);
+        job->retry_at_ms = hpd_now_ms() + a->retry_delay_ms;
         hpd_save_job(srv, job);
         return;
     }

@@ -748,9 +748,11 @@ void hpd_holder_readopt(hpd_server *srv, hpd_job *job)
         fcntl(fds[s], F_SETFL, O_NONBLOCK);
         hpd_loop_watch(srv->loop, fds[s], EPOLLIN, hpd__on_output, job);
     }
-    /* How long it has run, for the back-off of its next restart; a crash loop stays one. */
+    /* How long it has run, for the back-off of its next restart (the doubling and the
+     * count of quick failures are the store's); a crash loop stays one (a file of before
+     * the count was kept). */
     job->spawned_mono_ms = up > 0 && (uint64_t)up < now ? now - (uint64_t)up : 0;
-    if (job->crash_loop)
+    if (job->crash_loop && job->quick_failures < CRASH_LOOP_AFTER)
         job->quick_failures = CRASH_LOOP_AFTER;
     job->has_exit = job->exit_code = job->signal = 0;
     if (!alive) {
@@ -772,6 +774,7 @@ void hpd_holder_readopt(hpd_server *srv, hpd_job *job)
     job->exit_unknown = 0;
     take_cgroup(srv, job);
     watch_exit(srv, job);
+    hpd__arm_timeout(srv, job); /* due when it was, counted from its start */
     hpd_job_syslog(srv, job, "supervisor restarted: pid %d re-adopted (same start time)%s",
                    (int)pid, fds[0] >= 0 || fds[1] >= 0 ? ", its output read on" : "");
     hpd_probe_job_started(srv, job);

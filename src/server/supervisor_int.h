@@ -52,6 +52,12 @@ void hpd__job_end(hpd_server *srv, hpd_job *job, hpd_job_state state, const char
 void hpd__spawn_job(hpd_server *srv, hpd_job *job);
 void hpd__stop_job(hpd_server *srv, hpd_job *job, hpd_job_state as);
 void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job);
+/* The timers a recovery arms again from what the store kept: a running job's timeout,
+ * due at started_at_ms + its timeout (at once when that has passed), and a waiting job's
+ * next attempt, due at retry_at_ms (clamped to the delay that set it: a clock set
+ * forward does not make it wait longer). */
+void hpd__arm_timeout(hpd_server *srv, hpd_job *job);
+void hpd__arm_retry(hpd_server *srv, hpd_job *job);
 hpd_job *hpd__job_by_pid(hpd_server *srv, pid_t pid);
 /* The job's environment as its process gets it, for its exec probe (supervisor_probe.c);
  * NULL with a reason in why. Free with hpd__job_env_free: it holds resolved secrets. */

@@ -544,6 +544,7 @@ void hpd__spawn_job(hpd_server *srv, hpd_job *job)
     job->stop_as = HPD_JOB_PENDING;
     job->started_at_ms = hpd_now_ms();
     job->ended_at_ms = 0;
+    job->retry_at_ms = 0;
     argv = build_argv(a, why, sizeof(why));
     if (argv)
         envp = build_env(srv, job, a, why, sizeof(why));
@@ -726,6 +727,18 @@ static void on_timeout(hpd_loop *loop, uint64_t id, void *data)
     hpd_job_syslog(srv, job, "timed out after %ld s: sending SIGTERM to the process group",
                    job->run->actions[job->index].timeout_secs);
     hpd__stop_job(srv, job, HPD_JOB_TIMED_OUT);
+}
+
+void hpd__arm_timeout(hpd_server *srv, hpd_job *job)
+{
+    int64_t limit = (int64_t)job->run->actions[job->index].timeout_secs * 1000,
+            left = job->started_at_ms + limit - hpd_now_ms();
+
+    if (limit <= 0 || job->timer)
+        return;
+    if (left > limit)
+        left = limit; /* the clock went back */
+    job->timer = hpd_loop_timer(srv->loop, left > 0 ? (uint64_t)left : 0, on_timeout, job);
 }
 
 char **hpd__job_env(hpd_server *srv, const hpd_job *job, char *why, size_t why_len)

@@ -312,6 +312,108 @@ START_TEST(kill_9_does_not_set_restart_counts_back)
 }
 END_TEST
 
+/* The flaky service's job as the server shows it. */
+typedef struct attempt_seen {
+    int64_t id, attempt, restarts, started_at_ms, ended_at_ms;
+    char status[32];
+} attempt_seen;
+
+static void flaky_job(attempt_seen *a)
+{
+    cJSON *st = hpt_ok("service.status", hpt_name("flaky"));
+    const cJSON *job = hpt_job_of(st, "main");
+
+    a->id = hpt_int(job, "id");
+    a->attempt = hpt_int(job, "attempt");
+    a->restarts = hpt_int(job, "restarts");
+    a->started_at_ms = hpt_int_or0(job, "started_at_ms");
+    a->ended_at_ms = hpt_int_or0(job, "ended_at_ms");
+    snprintf(a->status, sizeof(a->status), "%s", hpt_str(job, "status"));
+    cJSON_Delete(st);
+}
+
+static int waiting_after_third_restart(void *ud)
+{
+    attempt_seen *a = ud;
+
+    flaky_job(a);
+    return a->restarts == 3 && strcmp(a->status, "retrying") == 0;
+}
+
+static int attempted_again(void *ud)
+{
+    attempt_seen *a = ud, now;
+
+    flaky_job(&now);
+    if (now.attempt <= a->attempt)
+        return 0;
+    *a = now;
+    return 1;
+}
+
+/* A job waiting out its back-off when the daemon is killed waits out the rest of it
+ * under the next daemon: the same job, not started again at once, its next attempt no
+ * sooner than the deadline the dead daemon set (4 s after the third quick failure). */
+START_TEST(kill_9_during_a_back_off_keeps_its_deadline)
+{
+    attempt_seen before, after;
+
+    hpt_service_set("flaky", NULL,
+                    hpt_jsonf("{\"name\": \"main\", \"script\": \"exit 1\", "
+                              "\"restart\": \"always\"}"),
+                    NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("flaky")));
+    ck_assert_msg(hpt_wait_until(waiting_after_third_restart, &before, DEADLINE_MS),
+                  "never waiting after its third restart (restarts %lld, %s)",
+                  (long long)before.restarts, before.status);
+    hpt_server_crash_and_restart();
+    flaky_job(&after);
+    ck_assert_int_eq(after.id, before.id);
+    ck_assert_int_eq(after.restarts, before.restarts);
+    after = before;
+    ck_assert_msg(hpt_wait_until(attempted_again, &after, DEADLINE_MS), "never attempted again");
+    printf("# back-off of 4000 ms: the attempt came %lld ms after the failure, across a "
+           "kill -9\n",
+           (long long)(after.started_at_ms - before.ended_at_ms));
+    ck_assert_int_eq(after.id, before.id);
+    ck_assert_int_eq(after.attempt, before.attempt + 1);
+    ck_assert_int_ge(after.started_at_ms - before.ended_at_ms, 4000 - 20);
+}
+END_TEST
+
+static int calm_ended(void *ud)
+{
+    cJSON *run = hpt_ok("run.get", hpt_id(*(int64_t *)ud));
+    int ended = strcmp(hpt_str(run, "status"), "running") != 0;
+
+    cJSON_Delete(run);
+    return ended;
+}
+
+/* A re-adopted job's timeout still runs from its start: a 2 s timeout ends it as timed
+ * out though the daemon that started it was killed 0.5 s in. */
+START_TEST(a_readopted_job_still_times_out)
+{
+    int64_t id = hpt_submit("slow",
+                            hpt_jsonf("{\"name\": \"main\", \"command\": \"sleep 100\", "
+                                      "\"timeout_secs\": 2}"),
+                            NULL);
+    cJSON *run;
+    const cJSON *job;
+
+    usleep(500000);
+    hpt_server_crash_and_restart();
+    ck_assert_msg(hpt_wait_until(calm_ended, &id, DEADLINE_MS), "the run never ended");
+    run = hpt_ok("run.get", hpt_id(id));
+    job = hpt_job_of(run, "main");
+    printf("# timeout of 2 s across a kill -9: ended %lld ms after its start\n",
+           (long long)(hpt_int(job, "ended_at_ms") - hpt_int(job, "started_at_ms")));
+    ck_assert_str_eq(hpt_str(job, "status"), "timed_out");
+    ck_assert_int_ge(hpt_int(job, "ended_at_ms") - hpt_int(job, "started_at_ms"), 2000 - 20);
+    cJSON_Delete(run);
+}
+END_TEST
+
 static Suite *survive_suite(void)
 {
     Suite *s = suite_create("rel_survive");
@@ -322,6 +424,8 @@ static Suite *survive_suite(void)
     tcase_add_test(tc, sighup_during_a_flood_loses_no_line_and_restarts_nothing);
     tcase_add_test(tc, a_replaced_binary_takes_over_and_a_broken_one_is_refused);
     tcase_add_test(tc, kill_9_does_not_set_restart_counts_back);
+    tcase_add_test(tc, kill_9_during_a_back_off_keeps_its_deadline);
+    tcase_add_test(tc, a_readopted_job_still_times_out);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,7 +2,8 @@
 /* The daemon outlives itself: SIGHUP during a flood re-executes it with no line lost or
  * repeated and no job restarted, clients see a pause and not an error, a replaced binary
  * takes over through system.reexec, one that does not start is refused while the
- * daemon runs on, and a kill -9 does not set restart counts back. */
+ * daemon runs on, and a kill -9 does not set restart counts back, cut a back-off or a
+ * retry delay short, nor forget a timeout. */
 #include "config.h"
 
 #include "../check_common.h"
@@ -414,6 +415,44 @@ START_TEST(a_readopted_job_still_times_out)
 }
 END_TEST
 
+static int job_retrying(void *ud)
+{
+    cJSON *run = hpt_ok("run.get", hpt_id(*(int64_t *)ud));
+    int waiting = strcmp(hpt_str(hpt_job_of(run, "first"), "status"), "retrying") == 0;
+
+    cJSON_Delete(run);
+    return waiting;
+}
+
+/* A run killed with its daemon while one action waits out its retry delay and the next
+ * waits for it: both go on under the next daemon, and the run ends as it would have. */
+START_TEST(a_run_waiting_out_a_retry_finishes_after_a_kill_9)
+{
+    char script[512];
+    int64_t id;
+    cJSON *then, *run;
+
+    snprintf(script, sizeof(script), "[ -e '%s/tried' ] || { touch '%s/tried'; exit 1; }",
+             hp_test_tmpdir(), hp_test_tmpdir());
+    then = hpt_script("then", "echo after first");
+    cJSON_AddItemToObject(then, "depends_on",
+                          cJSON_CreateStringArray((const char *[]){"first"}, 1));
+    id = hpt_submit("twice",
+                    hpt_jsonf("{\"name\": \"first\", \"script\": \"%s\", \"retry\": 1, "
+                              "\"retry_delay_ms\": 2000}",
+                              script),
+                    then, NULL);
+    ck_assert_msg(hpt_wait_until(job_retrying, &id, DEADLINE_MS), "first never retried");
+    hpt_server_crash_and_restart();
+    run = hpt_wait_run(id, DEADLINE_MS);
+    ck_assert_str_eq(hpt_str(run, "status"), "succeeded");
+    ck_assert_str_eq(hpt_str(hpt_job_of(run, "first"), "status"), "succeeded");
+    ck_assert_int_eq(hpt_int(hpt_job_of(run, "first"), "attempt"), 2);
+    ck_assert_str_eq(hpt_str(hpt_job_of(run, "then"), "status"), "succeeded");
+    cJSON_Delete(run);
+}
+END_TEST
+
 static Suite *survive_suite(void)
 {
     Suite *s = suite_create("rel_survive");
@@ -426,6 +465,7 @@ static Suite *survive_suite(void)
     tcase_add_test(tc, kill_9_does_not_set_restart_counts_back);
     tcase_add_test(tc, kill_9_during_a_back_off_keeps_its_deadline);
     tcase_add_test(tc, a_readopted_job_still_times_out);
+    tcase_add_test(tc, a_run_waiting_out_a_retry_finishes_after_a_kill_9);
     suite_add_tcase(s, tc);
     return s;
 }

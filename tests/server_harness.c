@@ -479,6 +479,64 @@ static int health_ok(void *ud)
     return ok;
 }
 
+/* The processes holding the socket at path open (its inode from /proc/net/unix), on
+ * stderr: what a "another server is listening" start failure needs explained. */
+static void who_holds(const char *path)
+{
+    char line[4096], want[64] = "";
+    FILE *f = fopen("/proc/net/unix", "re");
+    DIR *d;
+    struct dirent *e;
+
+    while (f && fgets(line, sizeof(line), f)) {
+        char *p = strrchr(line, ' '), *ino = NULL;
+        line[strcspn(line, "\n")] = '\0';
+        if (!p || strcmp(p + 1, path) != 0)
+            continue;
+        *p = '\0';
+        ino = strrchr(line, ' ');
+        if (ino)
+            snprintf(want, sizeof(want), "socket:[%s]", ino + 1);
+    }
+    if (f)
+        fclose(f);
+    if (!want[0] || !(d = opendir("/proc")))
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char dir[300], target[128], cmd[256];
+        int pid = atoi(e->d_name);
+        DIR *fds;
+        struct dirent *fe;
+        if (pid <= 0)
+            continue;
+        snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+        if (!(fds = opendir(dir)))
+            continue;
+        while ((fe = readdir(fds)) != NULL) {
+            char link[600];
+            ssize_t n;
+            snprintf(link, sizeof(link), "%s/%s", dir, fe->d_name);
+            n = readlink(link, target, sizeof(target) - 1);
+            if (n <= 0)
+                continue;
+            target[n] = '\0';
+            if (strcmp(target, want) == 0) {
+                char *text;
+                snprintf(cmd, sizeof(cmd), "/proc/%d/cmdline", pid);
+                text = hp_test_read_file(cmd, NULL);
+                for (size_t i = 0; text && text[i + 1]; i++)
+                    if (text[i] == '\0')
+                        text[i] = ' ';
+                fprintf(stderr, "# %s (%s) is held by pid %d, fd %s: %s\n", path, want, pid,
+                        fe->d_name, text ? text : "?");
+                free(text);
+            }
+        }
+        closedir(fds);
+    }
+    closedir(d);
+}
+
 void hpt_server_start(void)
 {
     pid_t parent = getpid(), pid;
@@ -502,6 +560,8 @@ void hpt_server_start(void)
         if (waitpid(pid, &status, WNOHANG) == pid) {
             H.pid = 0;
             hpt_server_dump_log();
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 111)
+                who_holds(H.sock);
             ck_abort_msg("hero_proc_server exited at start (status 0x%x)", status);
         }
         if (health_ok(NULL))

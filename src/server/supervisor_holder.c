@@ -28,7 +28,7 @@
 /* Ops: the daemon adds (with the fd), closes, asks for all (answered by F per fd, then
  * E), or quits; MAX_CLIENTS: daemons connected at once (one, and the next after an exec). */
 enum { OP_ADD = 'A', OP_CLOSE = 'C', OP_GIVE = 'G', OP_QUIT = 'Q', OP_FD = 'F', OP_END = 'E' };
-enum { MAX_CLIENTS = 8, TAKE_MS = 2000, POLL_MS = 250 };
+enum { MAX_CLIENTS = 8, TAKE_MS = 2000, POLL_MS = 250, RESPAWN_MS = 1000 };
 
 /* pid and start: the job's process as spawned, so that a daemon killed before it stored
  * them still finds it (held in the table with the fd). */
@@ -52,7 +52,9 @@ struct hpd_holder {
     int fd;      /* connection to the holder, -1 once it is gone */
     held *taken; /* after a crash: the fds fetched back, until a job takes each */
     size_t n_taken;
-    uint64_t poll_timer; /* re-adopted jobs with no pidfd (none from the kernel) */
+    uint64_t poll_timer;    /* re-adopted jobs with no pidfd (none from the kernel) */
+    uint64_t respawn_timer; /* a new holder after the last one died */
+    unsigned respawns;
 };
 
 static uint64_t mono_ms(void)
@@ -385,23 +387,44 @@ fail:
     return -1;
 }
 
-void hpd_holder_connect(hpd_server *srv)
+static void on_holder_gone(hpd_loop *loop, int fd, uint32_t events, void *data);
+
+/* The connection to a holder, found or started (-1 with errno when neither). */
+static int reach_holder(hpd_server *srv, int *found)
 {
     struct sockaddr_un sa;
-    struct hpd_holder *h;
     int fd;
 
+    *found = 0;
     if (holder_addr(srv, &sa) != 0) {
-        fd = -1;
         errno = ENAMETOOLONG;
-    } else if ((fd = dial(&sa)) >= 0) {
-        hpd_log(srv, 2, "pipe holder: connected to the one that kept the jobs' pipes");
-    } else if (spawn_holder(srv, &sa) == 0) {
-        fd = dial(&sa);
+        return -1;
     }
+    if ((fd = dial(&sa)) >= 0) {
+        *found = 1;
+        return fd;
+    }
+    return spawn_holder(srv, &sa) == 0 ? dial(&sa) : -1;
+}
+
+/* The holder only ever answers a request: anything readable on its connection, outside
+ * a recovery's exchange, is its end. */
+static void watch_holder(hpd_server *srv)
+{
+    if (srv->loop && srv->holder->fd >= 0)
+        hpd_loop_watch(srv->loop, srv->holder->fd, EPOLLIN | EPOLLRDHUP, on_holder_gone, srv);
+}
+
+void hpd_holder_connect(hpd_server *srv)
+{
+    struct hpd_holder *h;
+    int found, fd = reach_holder(srv, &found);
+
     if (fd < 0)
         hpd_log(srv, 1, "pipe holder: cannot start one (%s); jobs die with a killed daemon",
                 strerror(errno));
+    else if (found)
+        hpd_log(srv, 2, "pipe holder: connected to the one that kept the jobs' pipes");
     /* Without a holder too: re-adopted jobs may need their exits polled (on_poll). */
     h = calloc(1, sizeof(*h));
     if (!h) {
@@ -411,14 +434,65 @@ void hpd_holder_connect(hpd_server *srv)
     }
     h->fd = fd;
     srv->holder = h;
+    watch_holder(srv);
 }
 
-/* The holder went away (or a send failed for good): the jobs run on without it. */
+/* A new holder, given the pipes of every job that runs: the one before died while this
+ * daemon ran (killed, out of memory), and a crash of the daemon now would again kill
+ * every job of SIGPIPE. Tried again every RESPAWN_MS while it cannot start. */
+static void on_respawn(hpd_loop *loop, uint64_t id, void *data)
+{
+    hpd_server *srv = data;
+    struct hpd_holder *h = srv->holder;
+    size_t kept = 0;
+    int found;
+
+    (void)id;
+    h->respawn_timer = 0;
+    if (srv->stopping || h->fd >= 0)
+        return;
+    h->fd = reach_holder(srv, &found);
+    if (h->fd < 0) {
+        h->respawn_timer = hpd_loop_timer(loop, RESPAWN_MS, on_respawn, srv);
+        return;
+    }
+    h->respawns++;
+    watch_holder(srv);
+    for (hpd_run *run = hpd_active_first(srv); run; run = run->active_next)
+        for (size_t i = 0; i < run->n_actions; i++) {
+            hpd_job *job = run->jobs[i];
+            if (job->status == HPD_JOB_RUNNING && (job->out[0].fd >= 0 || job->out[1].fd >= 0)) {
+                hpd_holder_add(srv, job);
+                kept++;
+            }
+        }
+    hpd_log(srv, 1, "pipe holder: a new one keeps the pipes of %zu running jobs", kept);
+}
+
+/* The holder went away (or a send failed for good): the jobs run on without it until a
+ * new one is started. */
 static void holder_lost(hpd_server *srv)
 {
-    hpd_log(srv, 1, "pipe holder: gone (%s); jobs die with a killed daemon", strerror(errno));
-    close(srv->holder->fd);
-    srv->holder->fd = -1;
+    struct hpd_holder *h = srv->holder;
+
+    hpd_log(srv, 1, "pipe holder: gone (%s); a new one in %d ms", strerror(errno), RESPAWN_MS);
+    if (srv->loop)
+        hpd_loop_unwatch(srv->loop, h->fd);
+    close(h->fd);
+    h->fd = -1;
+    if (srv->loop && !srv->stopping && !h->respawn_timer)
+        h->respawn_timer = hpd_loop_timer(srv->loop, RESPAWN_MS, on_respawn, srv);
+}
+
+static void on_holder_gone(hpd_loop *loop, int fd, uint32_t events, void *data)
+{
+    hpd_server *srv = data;
+
+    (void)loop;
+    (void)fd;
+    (void)events;
+    errno = ECONNRESET;
+    holder_lost(srv);
 }
 
 static void tell(hpd_server *srv, msg m, int fd)
@@ -471,6 +545,10 @@ void hpd_holder_quit(hpd_server *srv)
         return;
     if (h->poll_timer && srv->loop)
         hpd_loop_timer_cancel(srv->loop, h->poll_timer);
+    if (h->respawn_timer && srv->loop)
+        hpd_loop_timer_cancel(srv->loop, h->respawn_timer);
+    if (h->fd >= 0 && srv->loop)
+        hpd_loop_unwatch(srv->loop, h->fd);
     if (h->fd >= 0) {
         send_msg(h->fd, (msg){.op = OP_QUIT}, -1, MSG_DONTWAIT);
         close(h->fd);

@@ -21,8 +21,9 @@
 
 enum { DEADLINE_MS = 30000, ROUNDS = 20 };
 
-/* Processes (not zombies) whose command line holds both needles. */
-static int count_cmdline2(const char *a, const char *b)
+/* Processes (not zombies) whose command line holds both needles; *first (when not NULL)
+ * the pid of one of them. */
+static int find_cmdline2(const char *a, const char *b, pid_t *first)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
@@ -46,11 +47,17 @@ static int count_cmdline2(const char *a, const char *b)
             if (buf[i] == '\0')
                 buf[i] = ' ';
         buf[len] = '\0';
-        n += strstr(buf, a) && strstr(buf, b);
+        if (strstr(buf, a) && strstr(buf, b) && n++ == 0 && first)
+            *first = pid;
     }
     if (d)
         closedir(d);
     return n;
+}
+
+static int count_cmdline2(const char *a, const char *b)
+{
+    return find_cmdline2(a, b, NULL);
 }
 
 /* The holders of this test's data dir. */
@@ -644,6 +651,53 @@ START_TEST(without_cgroups_a_job_is_readopted_and_stopped)
 }
 END_TEST
 
+typedef struct holder_change {
+    pid_t was, now;
+} holder_change;
+
+static int another_holder(void *ud)
+{
+    holder_change *c = ud;
+
+    c->now = 0;
+    return find_cmdline2("--pipe-holder", hpt_data_dir(), &c->now) == 1 && c->now != c->was;
+}
+
+/* The holder killed while the daemon runs: a new one takes the pipes of the running jobs,
+ * so a kill -9 of the daemon after that still kills nothing. */
+START_TEST(a_holder_killed_under_a_running_daemon_is_replaced_with_every_pipe)
+{
+    holder_change c = {0, 0};
+    int64_t id, restarts;
+    pid_t pid, after;
+    job_count w;
+
+    hpt_service_set("talk", NULL,
+                    hpt_script("main", "i=0; while :; do i=$((i + 1)); echo $i; sleep 0.01; done"),
+                    NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("talk")));
+    job_of("talk", &id, &pid, &restarts);
+    w = (job_count){id, 10};
+    ck_assert_msg(hpt_wait_until(has_lines, &w, DEADLINE_MS), "the job never talked");
+    ck_assert_int_eq(find_cmdline2("--pipe-holder", hpt_data_dir(), &c.was), 1);
+    ck_assert_int_eq(kill(c.was, SIGKILL), 0);
+    ck_assert_msg(hpt_wait_until(another_holder, &c, DEADLINE_MS), "no new holder");
+    usleep(200000); /* the new holder has the pipes once the daemon's sends are queued */
+
+    hpt_server_crash();
+    usleep(300000); /* the job writes on: without a reader it would die of SIGPIPE */
+    ck_assert(hpt_pid_alive(pid));
+    hpt_server_start();
+    job_of("talk", &id, &after, &restarts);
+    ck_assert_int_eq(after, pid);
+    ck_assert_int_eq(restarts, 0);
+    w.at_least = last_line(id) + 20;
+    ck_assert_msg(hpt_wait_until(has_lines, &w, DEADLINE_MS), "the job stopped talking");
+    printf("# holder %d killed, %d took over; the job (pid %d) survived a kill -9 after\n",
+           (int)c.was, (int)c.now, (int)pid);
+}
+END_TEST
+
 static Suite *holder_suite(void)
 {
     Suite *s = suite_create("rel_holder");
@@ -657,6 +711,7 @@ static Suite *holder_suite(void)
     tcase_add_test(tc, twenty_kills_at_random_points_keep_one_instance_and_no_orphan);
     tcase_add_test(tc, the_holder_and_a_readopted_job_go_through_an_upgrade);
     tcase_add_test(tc, without_cgroups_a_job_is_readopted_and_stopped);
+    tcase_add_test(tc, a_holder_killed_under_a_running_daemon_is_replaced_with_every_pipe);
     suite_add_tcase(s, tc);
     return s;
 }

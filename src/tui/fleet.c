@@ -533,6 +533,13 @@ int tui_fleet_act(tui_fleet *fl, const tui_action *act, char *msg, size_t size)
         snprintf(msg, size, "no host '%s' in the fleet", act->host);
         return -1;
     }
+    /* Not tried on the screen's thread: a host that does not answer the poller would hold
+     * every key up to its connect timeout. The next poll that reaches it allows it again. */
+    if (h->shown.state != TUI_HOST_UP) {
+        snprintf(msg, size, "%s is unreachable: nothing was sent (%s)", h->name,
+                 h->shown.reason[0] ? h->shown.reason : "no answer yet");
+        return -1;
+    }
     if (!h->act.client) {
         hp_factory_options o = {.context = h->name, .no_spawn = 1, .timeout_ms = 5000};
         hp_error err;

@@ -202,6 +202,16 @@ static int key(tui_app *app, tui_frame *f, tui_cmd cmd)
     s = tui_fleet_service(fleet_of(f), i);
     snprintf(proto.service, sizeof(proto.service), "%s", s->name);
     snprintf(host, sizeof(host), "%s", host_name(f, i));
+    {
+        /* A host the poller cannot reach is not dialled here, on the screen's thread. */
+        const tui_fleet_host *h =
+            tui_fleet_host_at(fleet_of(f), tui_fleet_row_at(fleet_of(f), i)->host);
+        if (h->state != TUI_HOST_UP) {
+            tui_app_status(app, 1, "%s is unreachable: its runs and logs show once it answers (%s)",
+                           host, h->reason[0] ? h->reason : "no answer yet");
+            return TUI_HANDLED | TUI_REDRAW;
+        }
+    }
     if (tui_app_use_context(app, host) != 0)
         return TUI_HANDLED | TUI_REDRAW;
     if (cmd == TUI_CMD_LOGS) {

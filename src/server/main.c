@@ -34,7 +34,7 @@ static void usage(FILE *out)
             "  --http-allow-remote    kept for older command lines: a non-loopback --http\n"
             "                         needs TLS or --insecure-http\n"
             "  --daemon               detach once the socket is listening\n"
-            "  --log-level LEVEL      error, warn, info (default) or debug\n"
+            "  --log-level LEVEL      error, warn, info (default) or debug (a line per call)\n"
             "  --kill-grace-ms N      SIGTERM to SIGKILL delay when stopping (default 5000)\n"
             "  --max-body BYTES       largest request body (default 1048576)\n"
             "  --log-bytes-per-job BYTES  log kept per job, oldest dropped first (default\n"

@@ -467,6 +467,8 @@ static cJSON *call_one(struct hpd_server *srv, const hpd_method *methods, const 
         return notification ? (cJSON_Delete(err), NULL) : reply(cJSON_Duplicate(id, 1), NULL, err);
     }
     ctx.params = params;
+    if (srv) /* --log-level debug: every call, by method and the caller's role */
+        hpd_log(srv, 3, "call %s by %s", m->name, hpd_role_name(hpd_auth_caller(srv->auth)));
     result = m->fn(&ctx);
     cJSON_Delete(empty);
     if (ctx.pending) {

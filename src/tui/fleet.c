@@ -61,6 +61,8 @@ typedef struct host {
 struct tui_fleet {
     pthread_mutex_t lock;
     int stop, poked; /* under lock */
+    int paused;      /* under lock: no new call while the fleet is not on screen */
+    int paused_ui;   /* the loop's copy, so that an unchanged state takes no lock */
     long interval_ms;
     int pipe[2];
     CURLM *multi;
@@ -265,7 +267,7 @@ static void *poll_hosts(void *data)
 
     for (;;) {
         long long now = mono_ms(), next = now + 1000;
-        int running = 0, poked, left;
+        int running = 0, poked, paused, left;
         CURLMsg *m;
 
         pthread_mutex_lock(&fl->lock);
@@ -274,6 +276,7 @@ static void *poll_hosts(void *data)
             break;
         }
         poked = fl->poked;
+        paused = fl->paused;
         fl->poked = 0;
         for (size_t i = 0; poked && i < fl->n_hosts; i++) {
             if (fl->hosts[i].poke)
@@ -283,7 +286,7 @@ static void *poll_hosts(void *data)
         pthread_mutex_unlock(&fl->lock);
         for (size_t i = 0; i < fl->n_hosts; i++) {
             host *h = &fl->hosts[i];
-            if (!h->easy || h->in_flight)
+            if (!h->easy || h->in_flight || paused)
                 continue;
             if (now >= h->next_at)
                 send_list(fl, h, now);
@@ -298,7 +301,7 @@ static void *poll_hosts(void *data)
                 finish(fl, h, m->data.result);
             }
         now = mono_ms();
-        for (size_t i = 0; i < fl->n_hosts; i++)
+        for (size_t i = 0; i < fl->n_hosts && !paused; i++)
             if (fl->hosts[i].easy && !fl->hosts[i].in_flight && fl->hosts[i].next_at < next)
                 next = fl->hosts[i].next_at;
         /* Sleeps until a socket is ready, a host is due, or a poke or the stop wakes it. */
@@ -473,6 +476,19 @@ int tui_fleet_strip_changed(tui_fleet *fl)
     if (fl)
         fl->strip_changed = 0;
     return was;
+}
+
+void tui_fleet_pause(tui_fleet *fl, int paused)
+{
+    paused = !!paused;
+    if (!fl || fl->paused_ui == paused)
+        return;
+    fl->paused_ui = paused;
+    pthread_mutex_lock(&fl->lock);
+    fl->paused = paused;
+    pthread_mutex_unlock(&fl->lock);
+    if (!paused)
+        tui_fleet_poke(fl, NULL); /* back on screen: every host now, not at its next tick */
 }
 
 void tui_fleet_poke(tui_fleet *fl, const char *name)

@@ -67,6 +67,11 @@ const hp_service_summary *tui_fleet_service(const tui_fleet *fl, size_t row);
 
 /* Runs act on its host (act->host) through the loop's connection to it (made at the
  * first action, then kept): 0 with the result in msg, -1 with the reason. */
+/* Paused (1): the poller sends no new call (one in flight finishes), while the fleet is
+ * not on screen or the dashboard is frozen (Z); back (0): every host is asked at once.
+ * The loop's thread only; cheap when unchanged. */
+void tui_fleet_pause(tui_fleet *fl, int paused);
+
 int tui_fleet_act(tui_fleet *fl, const tui_action *act, char *msg, size_t size);
 
 #endif

@@ -247,6 +247,8 @@ void tui__loop(tui_app *app)
             app->flash_until = 0; /* the flash ends: drawn once more without it */
             tui__render(app);
         }
+        if (app->fleet) /* polled only while shown: a drill-in or another view stops it */
+            tui_fleet_pause(app->fleet, app->paused || tui__top(app)->ops != &tui_view_fleet);
         {
             long long wake = app->flash_until && app->flash_until < next ? app->flash_until : next;
             if (app->held_flash[0] && app->said_at + SAID_KEEP_MS < wake)

@@ -103,7 +103,9 @@ void hpd__job_cgroup(const hpd_server *srv, const hpd_job *job, const char *file
 
 /* 1 when /proc/PID/environ holds needle as a whole entry (or, with prefix, as the start
  * of one). */
-static int environ_has(pid_t pid, const char *needle, int prefix)
+/* The entry of pid's environment equal to needle (or starting with it, prefix), in a
+ * buffer that the next call overwrites; NULL when there is none. */
+static const char *environ_find(pid_t pid, const char *needle, int prefix)
 {
     static char buf[256 * 1024];
     char path[64];
@@ -121,8 +123,24 @@ static int environ_has(pid_t pid, const char *needle, int prefix)
     buf[len] = '\0';
     for (size_t at = 0; at < len; at += strlen(buf + at) + 1)
         if (strncmp(buf + at, needle, nl) == 0 && (prefix || buf[at + nl] == '\0'))
-            return 1;
-    return 0;
+            return buf + at;
+    return NULL;
+}
+
+static int environ_has(pid_t pid, const char *needle, int prefix)
+{
+    return environ_find(pid, needle, prefix) != NULL;
+}
+
+pid_t hpd__marker_daemon(pid_t pid, int64_t job_id)
+{
+    const char *m = environ_find(pid, MARKER "=", 1);
+    long long job = 0;
+    int daemon = 0;
+
+    if (!m || sscanf(m + sizeof(MARKER), "%d.%lld", &daemon, &job) != 2 || job != job_id)
+        return 0;
+    return daemon > 1 && daemon != getpid() ? (pid_t)daemon : 0;
 }
 
 /* Signals every process whose environment carries needle, whose parent is the daemon
@@ -240,9 +258,13 @@ void hpd__signal_escapees(hpd_server *srv, hpd_job *job, int sig, int leader_gon
             return;
         }
     }
-    if (leader_gone && has_adopted_child(srv) == 0)
+    /* Escapees of a job the daemon spawned were handed to it (a subreaper): none there,
+     * none escaped. Those of a re-adopted job went to another, and carry the marker of
+     * the daemon that spawned it. */
+    if (leader_gone && !job->marker_daemon && has_adopted_child(srv) == 0)
         return;
-    snprintf(needle, sizeof(needle), MARKER "=%d.%lld", (int)getpid(), (long long)job->id);
+    snprintf(needle, sizeof(needle), MARKER "=%d.%lld",
+             (int)(job->marker_daemon ? job->marker_daemon : getpid()), (long long)job->id);
     hpd__signal_marked(needle, 0, 0, job->reaped ? 0 : job->pid, sig);
 }
 

@@ -851,6 +851,7 @@ void hpd_holder_readopt(hpd_server *srv, hpd_job *job)
     job->reaped = 0;
     job->exit_unknown = 0;
     take_cgroup(srv, job);
+    job->marker_daemon = hpd__marker_daemon(pid, job->id);
     watch_exit(srv, job);
     hpd__arm_timeout(srv, job); /* due when it was, counted from its start */
     hpd_job_syslog(srv, job, "supervisor restarted: pid %d re-adopted (same start time)%s",
@@ -866,7 +867,9 @@ void hpd_holder_after_reexec(hpd_server *srv)
         for (size_t i = 0; i < run->n_actions; i++) {
             hpd_job *job = run->jobs[i];
             if (job->status == HPD_JOB_RUNNING && !job->reaped && job->pid > 1 &&
-                hpd__parent_of(job->pid) != getpid())
+                hpd__parent_of(job->pid) != getpid()) {
+                job->marker_daemon = hpd__marker_daemon(job->pid, job->id);
                 watch_exit(srv, job);
+            }
         }
 }

@@ -57,6 +57,9 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job);
  * next attempt, due at retry_at_ms (clamped to the delay that set it: a clock set
  * forward does not make it wait longer). */
 void hpd__arm_timeout(hpd_server *srv, hpd_job *job);
+/* The daemon pid in the marker of pid's environment when it is the job's and another
+ * daemon's (a dead one that spawned it), else 0. */
+pid_t hpd__marker_daemon(pid_t pid, int64_t job_id);
 void hpd__arm_retry(hpd_server *srv, hpd_job *job);
 hpd_job *hpd__job_by_pid(hpd_server *srv, pid_t pid);
 /* The job's environment as its process gets it, for its exec probe (supervisor_probe.c);

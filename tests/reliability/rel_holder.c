@@ -627,17 +627,29 @@ START_TEST(the_holder_and_a_readopted_job_go_through_an_upgrade)
 END_TEST
 
 /* Without cgroups (jobs tracked by their environment marker), the same survival. */
+static int none_escaped(void *ud)
+{
+    return hpt_count_cmdline(ud) == 0;
+}
+
 START_TEST(without_cgroups_a_job_is_readopted_and_stopped)
 {
     int64_t id, restarts;
     pid_t pid, after;
-    char marker[64], script[128];
+    char marker[64], escaped[64], script[256];
 
     ck_assert_int_eq(hpt_server_signal_and_wait(SIGTERM, DEADLINE_MS), 0);
     hpt_server_extra_args("--no-cgroups", NULL);
     hpt_server_start();
     snprintf(marker, sizeof(marker), "holder-nocg-%d", (int)getpid());
-    snprintf(script, sizeof(script), "sleep 1000 & wait # %s", marker);
+    snprintf(escaped, sizeof(escaped), "holder-escaped-%d", (int)getpid());
+    /* One process leaves the job's group and its tree (setsid, a double fork): without
+     * cgroups only the marker in its environment says whose it is, and that names the
+     * daemon that spawned it. Its name is put together by the shell, so that only it
+     * carries it. */
+    snprintf(script, sizeof(script),
+             "e=holder-escaped; (setsid sh -c \"sleep 1000; : $e-%d\" &) ; sleep 1000 & wait # %s",
+             (int)getpid(), marker);
     hpt_service_set("calm", NULL, hpt_script("main", script), NULL);
     cJSON_Delete(hpt_ok("service.start", hpt_name("calm")));
     job_of("calm", &id, &pid, &restarts);
@@ -645,9 +657,12 @@ START_TEST(without_cgroups_a_job_is_readopted_and_stopped)
     job_of("calm", &id, &after, &restarts);
     ck_assert_int_eq(after, pid);
     ck_assert_int_eq(hpt_count_cmdline(marker), 1);
+    ck_assert_int_eq(hpt_count_cmdline(escaped), 1);
     cJSON_Delete(hpt_ok("service.stop", hpt_name("calm")));
     ck_assert(hpt_wait_until(not_running, &id, DEADLINE_MS));
     ck_assert_int_eq(hpt_group_count(pid), 0);
+    ck_assert_msg(hpt_wait_until(none_escaped, escaped, DEADLINE_MS),
+                  "the process that left the group outlived the re-adopted job");
 }
 END_TEST
 

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +286,31 @@ START_TEST(second_server_on_a_live_socket_exits_111)
 }
 END_TEST
 
+/* A socket that takes connections but never answers (what a dead server's child held for
+ * a moment, between a fork and its exec) is no server: a new one takes the path over. */
+START_TEST(a_socket_that_never_answers_is_taken_over)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    char *log = hpt_path("server.log"), *text;
+    int stray;
+
+    ck_assert_int_eq(hpt_server_signal_and_wait(SIGTERM, 30000), 0);
+    stray = socket(AF_UNIX, SOCK_STREAM, 0);
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", hpt_socket_path());
+    unlink(addr.sun_path);
+    ck_assert_int_eq(bind(stray, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ck_assert_int_eq(listen(stray, 8), 0);
+    hpt_server_start(); /* fails the test when the server refuses to start */
+    cJSON_Delete(hpt_ok("system.ping", NULL));
+    text = hp_test_read_file(log, NULL);
+    ck_assert_msg(text && strstr(text, "took a connection but nothing answered"), "log: %s",
+                  text ? text : "(none)");
+    close(stray);
+    free(text);
+    free(log);
+}
+END_TEST
+
 static Suite *server_recovery_suite(void)
 {
     Suite *s = suite_create("server_recovery");
@@ -296,6 +323,7 @@ static Suite *server_recovery_suite(void)
     tcase_add_test(tc, sigterm_with_running_jobs_exits_zero_and_stops_them);
     tcase_add_test(tc, finished_runs_logs_and_secrets_survive_a_restart);
     tcase_add_test(tc, second_server_on_a_live_socket_exits_111);
+    tcase_add_test(tc, a_socket_that_never_answers_is_taken_over);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -467,15 +467,18 @@ static void __attribute__((noreturn)) exec_server(pid_t parent, int log_fd)
     _exit(127);
 }
 
+/* Asked again and again while the server starts, each time with a short timeout: a
+ * socket that takes the connection and never answers (one the new server replaces) must
+ * not hold the whole start deadline. */
 static int health_ok(void *ud)
 {
     long status = 0;
-    char *body = NULL;
+    buffer b = {0};
     int ok;
 
     (void)ud;
-    ok = hpt_get("/health", &status, &body, NULL) == 0 && status == 200;
-    free(body);
+    ok = perform("/health", NULL, 0, 1000, &status, &b) == CURLE_OK && status == 200;
+    free(b.data);
     return ok;
 }
 

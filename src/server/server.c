@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_CANNOT_START = 111 };
+enum { EXIT_CANNOT_START = 111, ANSWER_MS = 2000 };
 
 /* ---- loading the store ------------------------------------------------------------ */
 
@@ -192,10 +193,27 @@ static char *default_socket_path(void)
 }
 
 /* 1 when a server answers connections on path. */
+/* 1 when the server connected on fd answers a health check within ANSWER_MS. A socket
+ * that takes connections and never answers is one a dead server's last child still held
+ * a moment (a spawn between fork and exec when it was killed), not a server. */
+static int answers(int fd)
+{
+    static const char ask[] = "GET /health HTTP/1.0\r\n\r\n";
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char c;
+
+    if (send(fd, ask, sizeof(ask) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(ask) - 1)
+        return 0;
+    return poll(&p, 1, ANSWER_MS) == 1 && recv(fd, &c, 1, 0) == 1;
+}
+
+/* 1 when a server answers on the socket at path. One that takes connections and never
+ * answers is removed here (said on stderr), so that bind_socket does not wait for it
+ * again. */
 static int socket_in_use(const char *path)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    int fd, live;
+    int fd, live = 0;
 
     if (strlen(path) >= sizeof(addr.sun_path))
         return 0;
@@ -203,7 +221,16 @@ static int socket_in_use(const char *path)
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return 0;
-    live = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+        live = answers(fd);
+        if (!live) {
+            fprintf(stderr,
+                    "hero_proc_server: %s took a connection but nothing answered in %d ms: "
+                    "replacing it\n",
+                    path, ANSWER_MS);
+            unlink(path);
+        }
+    }
     close(fd);
     return live;
 }

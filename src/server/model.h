@@ -91,7 +91,7 @@ typedef struct hpd_job {
     uint64_t drain_timer;  /* gives up on pipes held open after the exit */
     hpd_job_state stop_as; /* final state asked for by a stop (cancelled, timed_out) */
     int reaped;
-    int exit_unknown; /* a re-adopted leader ended: not our child, its status unknown */
+    int exit_unknown;    /* a re-adopted leader ended: not our child, its status unknown */
     pid_t marker_daemon; /* re-adopted: the dead daemon's pid in its processes' marker */
     uint64_t spawned_mono_ms;
     struct hpd_probe_run *probe; /* its probe's state (supervisor_probe.c), or NULL */

@@ -3,7 +3,9 @@
  * one libcurl multi handle (one easy handle, so one kept connection, per host; each with
  * its own timeout, so a host that does not answer holds up nobody), with the SDK's JSON-RPC
  * reply and type parsers; a mutex over what it hands over and a pipe that wake the
- * dashboard's poll(). It knows nothing of the screen. */
+ * dashboard's poll(). It knows nothing of the screen. libcurl is driven by its socket
+ * interface on an epoll set: only a transfer whose socket is ready is run (with
+ * curl_multi_perform every wake-up polled every transfer, 12 poll() calls per request). */
 #include "config.h"
 
 #include "tui/fleet.h"
@@ -20,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +33,8 @@
 #define CONNECT_TIMEOUT_MS 2000
 /* A host's answer larger than this is refused (a list of 200 services is ~100 kB). */
 #define MAX_REPLY (64L << 20)
+/* Sockets taken from one epoll_wait. */
+#define MAX_READY 32
 
 typedef struct host {
     tui_fleet *fleet;
@@ -66,6 +72,9 @@ struct tui_fleet {
     long interval_ms;
     int pipe[2];
     CURLM *multi;
+    int epfd;              /* the poller's: libcurl's sockets and wake_fd */
+    int wake_fd;           /* an eventfd: a poke, a pause or the stop */
+    long long curl_due_at; /* when libcurl wants its timeout action; -1: never */
     pthread_t thread;
     int started;
     host *hosts;
@@ -153,9 +162,19 @@ static int setup(host *h)
         curl_easy_setopt(h->easy, CURLOPT_URL, url);
         snprintf(h->where, sizeof(h->where), "%s", url);
     } else {
+        char url[64];
+        struct curl_slist *host_header;
         snprintf(h->where, sizeof(h->where), "%s", ep.socket_path);
         h->unix_socket = 1;
-        curl_easy_setopt(h->easy, CURLOPT_URL, "http://localhost/rpc");
+        /* A host name of its own per socket (the request still says Host: localhost):
+         * libcurl keeps connections by host name, and with every socket "localhost" it
+         * checked each host's kept connection, a poll() apiece, to find the one for this
+         * socket. */
+        snprintf(url, sizeof(url), "http://fleet-%zu.localhost/rpc", (size_t)(h - h->fleet->hosts));
+        host_header = curl_slist_append(h->headers, "Host: localhost");
+        if (host_header)
+            h->headers = host_header;
+        curl_easy_setopt(h->easy, CURLOPT_URL, url);
         curl_easy_setopt(h->easy, CURLOPT_UNIX_SOCKET_PATH, ep.socket_path);
     }
     if (https && ep.pin && *ep.pin)
@@ -219,7 +238,10 @@ static void finish(tui_fleet *fl, host *h, CURLcode rc)
     hp_error_clear(&err);
     curl_multi_remove_handle(fl->multi, h->easy);
     h->in_flight = 0;
-    h->next_at = h->sent_at + fl->interval_ms;
+    /* On the fleet's common beat, not the host's own: the calls go out together and their
+     * answers come back together, so the thread wakes a few times an interval instead of
+     * twice per host (that was most of an idle fleet's CPU). */
+    h->next_at = (h->sent_at / fl->interval_ms + 1) * fl->interval_ms;
     curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_COULDNT_CONNECT && h->unix_socket) { /* curl would name port 80 */
         hp_error_set(&err, HP_E_CONNECT, "no hero_proc server at %s", h->where);
@@ -261,14 +283,66 @@ static void finish(tui_fleet *fl, host *h, CURLcode rc)
         wake(fl);
 }
 
+/* libcurl's sockets in the epoll set, as it asks (CURLMOPT_SOCKETFUNCTION). */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *ud, void *known)
+{
+    tui_fleet *fl = ud;
+    struct epoll_event ev = {.data.fd = s};
+
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(fl->epfd, EPOLL_CTL_DEL, s, NULL);
+        curl_multi_assign(fl->multi, s, NULL);
+        return 0;
+    }
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    if (epoll_ctl(fl->epfd, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0 && !known)
+        epoll_ctl(fl->epfd, EPOLL_CTL_MOD, s, &ev); /* a socket reused under the same fd */
+    curl_multi_assign(fl->multi, s, fl);
+    return 0;
+}
+
+/* When libcurl next wants to act on its own (CURLMOPT_TIMERFUNCTION). */
+static int on_timer(CURLM *multi, long timeout_ms, void *ud)
+{
+    tui_fleet *fl = ud;
+
+    (void)multi;
+    fl->curl_due_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+    return 0;
+}
+
+static void wake_poller(tui_fleet *fl)
+{
+    uint64_t one = 1;
+
+    if (write(fl->wake_fd, &one, sizeof(one)) < 0) {
+        /* the counter is full: a wake-up is pending anyway */
+    }
+}
+
+/* Every answer libcurl has finished, handed over. */
+static void take_done(tui_fleet *fl)
+{
+    CURLMsg *m;
+    int left;
+
+    while ((m = curl_multi_info_read(fl->multi, &left)))
+        if (m->msg == CURLMSG_DONE) {
+            host *h = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&h);
+            finish(fl, h, m->data.result);
+        }
+}
+
 static void *poll_hosts(void *data)
 {
     tui_fleet *fl = data;
 
     for (;;) {
         long long now = mono_ms(), next = now + 1000;
-        int running = 0, poked, paused, left;
-        CURLMsg *m;
+        int running = 0, poked, paused, n_ready;
+        struct epoll_event ready[MAX_READY];
 
         pthread_mutex_lock(&fl->lock);
         if (fl->stop) {
@@ -293,20 +367,38 @@ static void *poll_hosts(void *data)
             else if (h->next_at < next)
                 next = h->next_at;
         }
-        curl_multi_perform(fl->multi, &running);
-        while ((m = curl_multi_info_read(fl->multi, &left)))
-            if (m->msg == CURLMSG_DONE) {
-                host *h = NULL;
-                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&h);
-                finish(fl, h, m->data.result);
-            }
         now = mono_ms();
+        if (fl->curl_due_at >= 0 && fl->curl_due_at <= now) {
+            fl->curl_due_at = -1;
+            curl_multi_socket_action(fl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            take_done(fl);
+            now = mono_ms();
+        }
         for (size_t i = 0; i < fl->n_hosts && !paused; i++)
             if (fl->hosts[i].easy && !fl->hosts[i].in_flight && fl->hosts[i].next_at < next)
                 next = fl->hosts[i].next_at;
-        /* Sleeps until a socket is ready, a host is due, or a poke or the stop wakes it. */
-        if (next > now)
-            curl_multi_poll(fl->multi, NULL, 0, (int)(next - now), NULL);
+        if (fl->curl_due_at >= 0 && fl->curl_due_at < next)
+            next = fl->curl_due_at;
+        /* Sleeps until a socket is ready, a host or libcurl is due, or a poke or the stop
+         * wakes it. */
+        n_ready = epoll_wait(fl->epfd, ready, MAX_READY, next > now ? (int)(next - now) : 0);
+        for (int i = 0; i < n_ready; i++) {
+            int fd = ready[i].data.fd;
+            uint32_t e = ready[i].events;
+            if (fd == fl->wake_fd) {
+                uint64_t count;
+                if (read(fl->wake_fd, &count, sizeof(count)) < 0) {
+                    /* nothing to read: another wake-up took it */
+                }
+                continue;
+            }
+            curl_multi_socket_action(fl->multi, fd,
+                                     (e & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
+                                         (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                                         (e & EPOLLERR ? CURL_CSELECT_ERR : 0),
+                                     &running);
+        }
+        take_done(fl);
     }
     for (size_t i = 0; i < fl->n_hosts; i++)
         if (fl->hosts[i].in_flight)
@@ -329,17 +421,30 @@ tui_fleet *tui_fleet_start(long interval_ms, char *msg, size_t size)
     }
     fl->interval_ms = interval_ms > 0 ? interval_ms : 1000;
     fl->pipe[0] = fl->pipe[1] = -1;
+    fl->epfd = epoll_create1(EPOLL_CLOEXEC);
+    fl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    fl->curl_due_at = -1;
     fl->n_hosts = all.count + 1;
     fl->hosts = calloc(fl->n_hosts, sizeof(*fl->hosts));
     pthread_mutex_init(&fl->lock, NULL);
     fl->multi = curl_multi_init();
-    if (!fl->hosts || !fl->multi || pipe2(fl->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    if (!fl->hosts || !fl->multi || pipe2(fl->pipe, O_CLOEXEC | O_NONBLOCK) != 0 || fl->epfd < 0 ||
+        fl->wake_fd < 0 ||
+        epoll_ctl(fl->epfd, EPOLL_CTL_ADD, fl->wake_fd,
+                  &(struct epoll_event){.events = EPOLLIN, .data.fd = fl->wake_fd}) != 0) {
         snprintf(msg, size, "fleet: %s",
                  fl->hosts && fl->multi ? strerror(errno) : "out of memory");
         hp_contexts_clear(&all);
         tui_fleet_stop(fl);
         return NULL;
     }
+    curl_multi_setopt(fl->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(fl->multi, CURLMOPT_SOCKETDATA, fl);
+    curl_multi_setopt(fl->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(fl->multi, CURLMOPT_TIMERDATA, fl);
+    /* Every host's connection kept: by default the cache holds 4 per handle added, and
+     * with the handles added one call at a time it closed some between calls. */
+    curl_multi_setopt(fl->multi, CURLMOPT_MAXCONNECTS, (long)fl->n_hosts + 1);
     for (size_t i = 0; i < fl->n_hosts; i++) {
         host *h = &fl->hosts[i];
         h->fleet = fl;
@@ -366,7 +471,7 @@ void tui_fleet_stop(tui_fleet *fl)
     fl->stop = 1;
     pthread_mutex_unlock(&fl->lock);
     if (fl->started) {
-        curl_multi_wakeup(fl->multi);
+        wake_poller(fl);
         pthread_join(fl->thread, NULL);
     }
     for (size_t i = 0; fl->hosts && i < fl->n_hosts; i++) {
@@ -381,6 +486,10 @@ void tui_fleet_stop(tui_fleet *fl)
     }
     if (fl->multi)
         curl_multi_cleanup(fl->multi);
+    if (fl->epfd >= 0)
+        close(fl->epfd);
+    if (fl->wake_fd >= 0)
+        close(fl->wake_fd);
     free(fl->hosts);
     free(fl->rows);
     if (fl->pipe[0] >= 0) {
@@ -499,7 +608,7 @@ void tui_fleet_poke(tui_fleet *fl, const char *name)
             fl->hosts[i].poke = 1;
     fl->poked = 1;
     pthread_mutex_unlock(&fl->lock);
-    curl_multi_wakeup(fl->multi);
+    wake_poller(fl);
 }
 
 size_t tui_fleet_hosts(const tui_fleet *fl)

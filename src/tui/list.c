@@ -54,6 +54,10 @@ void tui__remap(tui_app *app, tui_frame *f)
     free(f->map);
     f->map = NULL;
     f->n_map = 0;
+    f->map_rows = n;
+    memcpy(f->map_filter, f->filter, sizeof(f->map_filter));
+    f->map_sort_col = f->sort_col;
+    f->map_sort_desc = f->sort_desc;
     if (!f->ops->match || n == 0 || !(map = malloc(n * sizeof(*map))))
         return;
     for (size_t i = 0; i < n; i++)

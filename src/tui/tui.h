@@ -157,6 +157,10 @@ struct tui_frame {
     char filter[64];               /* `/`: shown rows contain it in their name or status */
     size_t *map;                   /* shown row -> model row (sorted, filtered) */
     size_t n_map;
+    /* what the map was made from: the model's row count, the filter and the order */
+    size_t map_rows;
+    char map_filter[64];
+    int map_sort_col, map_sort_desc;
     int sort_col;     /* 0: the view's default_sort, else the column + 1 */
     int sort_desc;    /* `I`: the order inverted */
     char search[64];  /* logs: the `/` pattern highlighted, n/N jump between matches */

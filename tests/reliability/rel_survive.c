@@ -453,6 +453,39 @@ START_TEST(a_run_waiting_out_a_retry_finishes_after_a_kill_9)
 }
 END_TEST
 
+static int probed_health_is(void *ud)
+{
+    cJSON *st = hpt_ok("service.status", hpt_name("probed"));
+    const cJSON *job = hpt_job_of(st, "main");
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(job, "health");
+    int same = cJSON_IsString(h) && strcmp(h->valuestring, ud) == 0;
+
+    cJSON_Delete(st);
+    return same;
+}
+
+/* A re-adopted job's health is known again at once: its first probe does not wait a new
+ * start grace (10 s here), since the process has been up longer than that. */
+START_TEST(a_readopted_job_is_probed_at_once)
+{
+    char healthy[] = "healthy";
+    int64_t t0;
+
+    hpt_service_set("probed", NULL,
+                    hpt_jsonf("{\"name\": \"main\", \"command\": \"sleep 1000\", "
+                              "\"restart\": \"always\", \"probe\": {\"exec\": \"true\", "
+                              "\"interval_ms\": 60000, \"start_grace_ms\": 10000}}"),
+                    NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name("probed")));
+    ck_assert_msg(hpt_wait_until(probed_health_is, healthy, DEADLINE_MS), "never healthy");
+    hpt_server_crash_and_restart();
+    t0 = hpt_now_ms();
+    ck_assert_msg(hpt_wait_until(probed_health_is, healthy, 8000),
+                  "not healthy again within 8 s of the restart (the grace is 10 s)");
+    printf("# healthy again %lld ms after the restart\n", (long long)(hpt_now_ms() - t0));
+}
+END_TEST
+
 static Suite *survive_suite(void)
 {
     Suite *s = suite_create("rel_survive");
@@ -466,6 +499,7 @@ static Suite *survive_suite(void)
     tcase_add_test(tc, kill_9_during_a_back_off_keeps_its_deadline);
     tcase_add_test(tc, a_readopted_job_still_times_out);
     tcase_add_test(tc, a_run_waiting_out_a_retry_finishes_after_a_kill_9);
+    tcase_add_test(tc, a_readopted_job_is_probed_at_once);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -194,8 +194,8 @@ static char *default_socket_path(void)
 
 /* 1 when a server answers connections on path. */
 /* 1 when the server connected on fd answers a health check within ANSWER_MS. A socket
- * that takes connections and never answers is one a dead server's last child still held
- * a moment (a spawn between fork and exec when it was killed), not a server. */
+ * that takes connections and never answers is not a server (a process that inherited a
+ * dead server's listening socket, or a hung one): it is replaced. */
 static int answers(int fd)
 {
     static const char ask[] = "GET /health HTTP/1.0\r\n\r\n";

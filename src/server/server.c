@@ -207,9 +207,9 @@ static int answers(int fd)
     return poll(&p, 1, ANSWER_MS) == 1 && recv(fd, &c, 1, 0) == 1;
 }
 
-/* 1 when a server answers on the socket at path. One that takes connections and never
- * answers is removed here (said on stderr), so that bind_socket does not wait for it
- * again. */
+/* 1 when a server answers on the socket at path, 2 when the socket takes connections
+ * and nothing answers (bind_socket replaces it once the data dir's lock is ours: a hung
+ * server holding it keeps its socket), 0 when nothing listens. */
 static int socket_in_use(const char *path)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -221,23 +221,16 @@ static int socket_in_use(const char *path)
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return 0;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-        live = answers(fd);
-        if (!live) {
-            fprintf(stderr,
-                    "hero_proc_server: %s took a connection but nothing answered in %d ms: "
-                    "replacing it\n",
-                    path, ANSWER_MS);
-            unlink(path);
-        }
-    }
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+        live = answers(fd) ? 1 : 2;
     close(fd);
     return live;
 }
 
-/* Binds the Unix socket: refuses a live server's socket, replaces a stale one. Returns
- * the listening fd or -1 with err. */
-static int bind_socket(const char *path, hp_error *err)
+/* Binds the Unix socket: refuses a live server's socket, replaces a stale one, and a
+ * silent one (socket_in_use said 2: it took a connection and did not answer). Returns the
+ * listening fd or -1 with err. */
+static int bind_socket(const char *path, int silent, hp_error *err)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     char dir[sizeof(addr.sun_path)];
@@ -264,12 +257,18 @@ static int bind_socket(const char *path, hp_error *err)
     if (fd < 0)
         return hp_error_set_errno(err, HP_E_SYSTEM, errno, "socket"), -1;
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-        close(fd);
-        return hp_error_set(err, HP_E_CONFLICT,
-                            "another hero_proc_server is already listening on %s", path),
-               -1;
-    }
-    if (errno == ECONNREFUSED) {
+        if (!silent) {
+            close(fd);
+            return hp_error_set(err, HP_E_CONFLICT,
+                                "another hero_proc_server is already listening on %s", path),
+                   -1;
+        }
+        fprintf(stderr,
+                "hero_proc_server: %s took a connection but nothing answered in %d ms: "
+                "replacing it\n",
+                path, ANSWER_MS);
+        unlink(path);
+    } else if (errno == ECONNREFUSED) {
         unlink(path); /* left by a server that died */
     } else if (errno != ENOENT) {
         int e = errno;
@@ -542,7 +541,7 @@ int hpd_server_main(const hpd_options *opt)
     sigset_t mask;
     char *token = NULL;
     hpd_tls tls = {0};
-    int listen_fd = -1, rc = EXIT_CANNOT_START;
+    int listen_fd = -1, rc = EXIT_CANNOT_START, socket_state = 0;
     const char *home = getenv("HOME");
 
     hp_error_clear(&err);
@@ -566,7 +565,7 @@ int hpd_server_main(const hpd_options *opt)
             goto out;
         }
     }
-    if (!opt->resume_fd && socket_in_use(srv.socket_path)) {
+    if (!opt->resume_fd && (socket_state = socket_in_use(srv.socket_path)) == 1) {
         fprintf(stderr, "hero_proc_server: another hero_proc_server is already listening on %s\n",
                 srv.socket_path);
         goto out;
@@ -620,7 +619,7 @@ int hpd_server_main(const hpd_options *opt)
     }
     drop_incomplete_runs(&srv);
     if (!opt->resume_fd)
-        listen_fd = bind_socket(srv.socket_path, &err);
+        listen_fd = bind_socket(srv.socket_path, socket_state == 2, &err);
     if (listen_fd < 0) {
         fprintf(stderr, "hero_proc_server: %s\n", err.message);
         goto out;

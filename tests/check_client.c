@@ -560,27 +560,52 @@ static int pings(void *ud)
     return hp_sdk_ping(ud, NULL, NULL) == HP_OK;
 }
 
+/* A hero_proc_server of the test's own on sock (and on http_addr when not NULL), its output
+ * thrown away, started after delay_ms. */
+static pid_t fork_server(const char *sock, const char *data, const char *http_addr, int delay_ms)
+{
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        if (delay_ms > 0)
+            usleep((useconds_t)delay_ms * 1000);
+        if (http_addr)
+            execl(hpt_server_binary(), "hero_proc_server", "--socket", sock, "--data-dir", data,
+                  "--http", http_addr, (char *)NULL);
+        else
+            execl(hpt_server_binary(), "hero_proc_server", "--socket", sock, "--data-dir", data,
+                  (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* SIGTERM to a server of fork_server, which must exit 0. */
+static void stop_server(pid_t pid)
+{
+    int status;
+
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 START_TEST(http_with_the_token_works_and_without_it_is_unauthorized)
 {
     char *sock = hpt_path("http.sock"), *data = hpt_path("http-data"), addr[64], url[80];
     char *token_path = hp_test_join(data, "token"), *token;
-    int port = hpt_free_port(), status;
+    int port = hpt_free_port();
     pid_t pid;
     hp_sdk *local, *good, *bad;
     hp_sdk_options o = {0};
 
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-        execl(hpt_server_binary(), "hero_proc_server", "--socket", sock, "--data-dir", data,
-              "--http", addr, (char *)NULL);
-        _exit(127);
-    }
+    pid = fork_server(sock, data, addr, 0);
     local = sdk_at(sock, 0, 0);
     ck_assert_msg(hpt_wait_until(pings, local, 5000), "the HTTP server did not start");
     token = hp_test_read_file(token_path, NULL);
@@ -601,9 +626,7 @@ START_TEST(http_with_the_token_works_and_without_it_is_unauthorized)
     hp_sdk_free(good);
     hp_sdk_free(bad);
     hp_sdk_free(local);
-    kill(pid, SIGTERM);
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    stop_server(pid);
     free(token);
     free(token_path);
     free(sock);
@@ -638,29 +661,16 @@ START_TEST(a_call_waits_for_a_server_coming_back_unless_told_not_to)
     char *sock = hp_test_join(hp_test_tmpdir(), "later.sock"),
          *data = hp_test_join(hp_test_tmpdir(), "later-data");
     hp_sdk *now = sdk_at(sock, 0, 0), *waits = sdk_at(sock, 0, 0);
-    int status;
     pid_t pid;
 
     hp_sdk_set_restart_wait(now, 0);
     hp_sdk_set_restart_wait(waits, 60000); /* a slow start under a sanitizer is no failure */
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-        usleep(500000);
-        execl(hpt_server_binary(), "hero_proc_server", "--socket", sock, "--data-dir", data,
-              (char *)NULL);
-        _exit(127);
-    }
+    pid = fork_server(sock, data, NULL, 500);
     ck_assert_int_eq(hp_sdk_ping(now, NULL, &E), HP_E_CONNECT);
     ck_assert_int_eq(E.sys_errno, ENOENT);
     MUST(hp_sdk_ping(waits, NULL, &E));
     MUST(hp_sdk_ping(now, NULL, &E)); /* the same client, once the server is there */
-    kill(pid, SIGTERM);
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    stop_server(pid);
     hp_sdk_free(now);
     hp_sdk_free(waits);
     free(sock);

@@ -54,7 +54,6 @@ struct hpd_holder {
     size_t n_taken;
     uint64_t poll_timer;    /* re-adopted jobs with no pidfd (none from the kernel) */
     uint64_t respawn_timer; /* a new holder after the last one died */
-    unsigned respawns;
 };
 
 static uint64_t mono_ms(void)
@@ -456,7 +455,6 @@ static void on_respawn(hpd_loop *loop, uint64_t id, void *data)
         h->respawn_timer = hpd_loop_timer(loop, RESPAWN_MS, on_respawn, srv);
         return;
     }
-    h->respawns++;
     watch_holder(srv);
     for (hpd_run *run = hpd_active_first(srv); run; run = run->active_next)
         for (size_t i = 0; i < run->n_actions; i++) {

@@ -238,10 +238,7 @@ static void finish(tui_fleet *fl, host *h, CURLcode rc)
     hp_error_clear(&err);
     curl_multi_remove_handle(fl->multi, h->easy);
     h->in_flight = 0;
-    /* On the fleet's common beat, not the host's own: the calls go out together and their
-     * answers come back together, so the thread wakes a few times an interval instead of
-     * twice per host (that was most of an idle fleet's CPU). */
-    h->next_at = (h->sent_at / fl->interval_ms + 1) * fl->interval_ms;
+    h->next_at = h->sent_at + fl->interval_ms;
     curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_COULDNT_CONNECT && h->unix_socket) { /* curl would name port 80 */
         hp_error_set(&err, HP_E_CONNECT, "no hero_proc server at %s", h->where);

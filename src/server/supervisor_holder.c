@@ -548,6 +548,11 @@ void hpd_holder_quit(hpd_server *srv)
     if (h->fd >= 0 && srv->loop)
         hpd_loop_unwatch(srv->loop, h->fd);
     if (h->fd >= 0) {
+        /* Its socket goes first: a daemon started right after this one must start a
+         * holder of its own, not reach this one as it quits (and lose it a moment later). */
+        struct sockaddr_un sa;
+        if (holder_addr(srv, &sa) == 0)
+            unlink(sa.sun_path);
         send_msg(h->fd, (msg){.op = OP_QUIT}, -1, MSG_DONTWAIT);
         close(h->fd);
     }

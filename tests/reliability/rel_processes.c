@@ -148,8 +148,11 @@ START_TEST(thousand_kills_leave_no_fd_and_no_zombie)
     t0 = hpt_now_ms();
     for (int k = 0; k < 1000; k++) {
         pid_t old = p.pid;
-        /* Counted once the job's log files are open: they stay open while it runs. */
-        if (k == 10)
+        /* Counted once what the daemon opens on first use is open (the job's log files
+         * stay open while it runs). Two CI runs counted 19 after 10 kills and 20 after
+         * 1000 (here 20 and 20): one fd opened once, later. A leak grows with the 700
+         * kills after the count. */
+        if (k == 300)
             fds_before = hpt_settled_fd_count(hpt_server_pid());
         ck_assert_int_eq(kill(old, SIGKILL), 0);
         p.not_pid = old;
@@ -160,7 +163,7 @@ START_TEST(thousand_kills_leave_no_fd_and_no_zombie)
     }
     ck_assert(hpt_wait_until(hpt_no_server_zombies, NULL, 2000));
     fds_after = hpt_settled_fd_count(hpt_server_pid());
-    printf("# 1000 kills in %lld ms; daemon fds %d after 10 kills, %d after 1000\n",
+    printf("# 1000 kills in %lld ms; daemon fds %d after 300 kills, %d after 1000\n",
            (long long)(hpt_now_ms() - t0), fds_before, fds_after);
     ck_assert_int_eq(fds_after, fds_before);
 }

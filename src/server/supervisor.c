@@ -76,6 +76,13 @@ static unsigned long long proc_stat_field(pid_t pid, int want)
     return fields ? stat_number(fields, want) : 0;
 }
 
+uint64_t hpd__ms_left(int64_t due_ms, int64_t span_ms)
+{
+    int64_t left = due_ms - hpd_now_ms();
+
+    return left <= 0 ? 0 : (uint64_t)(left > span_ms ? span_ms : left);
+}
+
 int hpd__proc_runs_since(pid_t pid, unsigned long long start)
 {
     char buf[1024];

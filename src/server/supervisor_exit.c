@@ -38,17 +38,23 @@ static void on_retry_timer(hpd_loop *loop, uint64_t id, void *data)
     hpd__schedule(job->run->srv, job->run);
 }
 
+/* The next attempt in delay_ms, its deadline kept with the job for a daemon that comes
+ * after a crash (hpd__arm_retry). */
+static void retry_in(hpd_server *srv, hpd_job *job, uint64_t delay_ms)
+{
+    job->timer = hpd_loop_timer(srv->loop, delay_ms, on_retry_timer, job);
+    job->retry_at_ms = hpd_now_ms() + (int64_t)delay_ms;
+}
+
 void hpd__arm_retry(hpd_server *srv, hpd_job *job)
 {
     const hp_action_spec *a = &job->run->actions[job->index];
-    int64_t delay = a->restart == HP_RESTART_NEVER ? a->retry_delay_ms : (int64_t)job->backoff_ms,
-            left = job->retry_at_ms - hpd_now_ms();
+    int64_t delay = a->restart == HP_RESTART_NEVER ? a->retry_delay_ms : (int64_t)job->backoff_ms;
+    uint64_t left = hpd__ms_left(job->retry_at_ms, delay);
 
     if (job->timer)
         return;
-    if (left > delay)
-        left = delay;
-    job->timer = hpd_loop_timer(srv->loop, left > 0 ? (uint64_t)left : 0, on_retry_timer, job);
+    job->timer = hpd_loop_timer(srv->loop, left, on_retry_timer, job);
     hpd_job_syslog(srv, job, "supervisor restarted: the next attempt %s",
                    left > 0 ? "waits out the rest of its back-off" : "is due now");
 }
@@ -158,8 +164,7 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
         hpd_event_emit(srv, HPD_EV_JOB_RESTARTED, NULL, job,
                        "%s restarting in %llu ms (restart %d)", a->name,
                        (unsigned long long)job->backoff_ms, job->restarts);
-        job->timer = hpd_loop_timer(srv->loop, job->backoff_ms, on_retry_timer, job);
-        job->retry_at_ms = hpd_now_ms() + (int64_t)job->backoff_ms;
+        retry_in(srv, job, job->backoff_ms);
         hpd_save_job(srv, job);
         hpd__schedule(srv, job->run);
         return;
@@ -182,8 +187,7 @@ void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job)
         hpd_event_emit(srv, HPD_EV_JOB_RESTARTED, NULL, job,
                        "%s retrying in %ld ms (attempt %d of %d)", a->name, a->retry_delay_ms,
                        job->attempt + 1, 1 + a->retry);
-        job->timer = hpd_loop_timer(srv->loop, (uint64_t)a->retry_delay_ms, on_retry_timer, job);
-        job->retry_at_ms = hpd_now_ms() + a->retry_delay_ms;
+        retry_in(srv, job, (uint64_t)a->retry_delay_ms);
         hpd_save_job(srv, job);
         return;
     }

@@ -52,6 +52,9 @@ void hpd__job_end(hpd_server *srv, hpd_job *job, hpd_job_state state, const char
 void hpd__spawn_job(hpd_server *srv, hpd_job *job);
 void hpd__stop_job(hpd_server *srv, hpd_job *job, hpd_job_state as);
 void hpd__job_maybe_finish(hpd_server *srv, hpd_job *job);
+/* Milliseconds from now to due_ms (wall clock), within 0..span_ms: a deadline passed is
+ * due now, and a clock set back does not make it wait longer than its whole span. */
+uint64_t hpd__ms_left(int64_t due_ms, int64_t span_ms);
 /* The timers a recovery arms again from what the store kept: a running job's timeout,
  * due at started_at_ms + its timeout (at once when that has passed), and a waiting job's
  * next attempt, due at retry_at_ms (clamped to the delay that set it: a clock set

@@ -489,15 +489,10 @@ void hpd_probe_job_started(hpd_server *srv, hpd_job *job)
     }
     cancel(st);
     st->failures = 0;
-    {
-        /* The grace counts from the process's start: a job re-adopted after a crash has
-         * had its grace already and is probed at once, so that its health is known again
-         * in a moment instead of a grace later. */
-        int64_t since = hpd_now_ms() - job->started_at_ms;
-        schedule(st, since >= 0 && since < p->start_grace_ms ? (uint64_t)(p->start_grace_ms - since)
-                     : since < 0                             ? (uint64_t)p->start_grace_ms
-                                                             : 0);
-    }
+    /* The grace counts from the process's start: a job re-adopted after a crash has had
+     * its grace already and is probed at once, so that its health is known again in a
+     * moment instead of a grace later. */
+    schedule(st, hpd__ms_left(job->started_at_ms + p->start_grace_ms, p->start_grace_ms));
 }
 
 void hpd_probe_job_stopped(hpd_server *srv, hpd_job *job)

@@ -731,14 +731,12 @@ static void on_timeout(hpd_loop *loop, uint64_t id, void *data)
 
 void hpd__arm_timeout(hpd_server *srv, hpd_job *job)
 {
-    int64_t limit = (int64_t)job->run->actions[job->index].timeout_secs * 1000,
-            left = job->started_at_ms + limit - hpd_now_ms();
+    int64_t limit = (int64_t)job->run->actions[job->index].timeout_secs * 1000;
 
     if (limit <= 0 || job->timer)
         return;
-    if (left > limit)
-        left = limit; /* the clock went back */
-    job->timer = hpd_loop_timer(srv->loop, left > 0 ? (uint64_t)left : 0, on_timeout, job);
+    job->timer =
+        hpd_loop_timer(srv->loop, hpd__ms_left(job->started_at_ms + limit, limit), on_timeout, job);
 }
 
 char **hpd__job_env(hpd_server *srv, const hpd_job *job, char *why, size_t why_len)

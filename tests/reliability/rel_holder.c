@@ -160,6 +160,23 @@ static int has_lines(void *ud)
     return last_line(w->job) >= w->at_least;
 }
 
+/* Starts service name, a job that counts "1", "2", ... every 10 ms, and waits until it
+ * printed at_least lines; its job's id and pid in *id and *pid. */
+static void start_counter(const char *name, int64_t at_least, int64_t *id, pid_t *pid)
+{
+    int64_t restarts;
+    job_count w;
+
+    hpt_service_set(name, NULL,
+                    hpt_script("main", "i=0; while :; do i=$((i + 1)); echo $i; sleep 0.01; done"),
+                    NULL);
+    cJSON_Delete(hpt_ok("service.start", hpt_name(name)));
+    job_of(name, id, pid, &restarts);
+    w = (job_count){*id, at_least};
+    ck_assert_msg(hpt_wait_until(has_lines, &w, DEADLINE_MS), "%s never counted to %lld", name,
+                  (long long)at_least);
+}
+
 static int64_t file_number(const char *name)
 {
     char *text = hpt_read(name);
@@ -584,20 +601,14 @@ START_TEST(the_holder_and_a_readopted_job_go_through_an_upgrade)
     ck_assert_int_eq(holders(), 1);
 
     /* Started by the new image, then a crash: its pipe was kept too. */
-    hpt_service_set("late", NULL,
-                    hpt_script("main", "i=0; while :; do i=$((i + 1)); echo $i; sleep 0.01; done"),
-                    NULL);
-    cJSON_Delete(hpt_ok("service.start", hpt_name("late")));
-    job_of("late", &late_id, &late, &restarts);
-    w = (job_count){late_id, 20};
-    ck_assert(hpt_wait_until(has_lines, &w, DEADLINE_MS));
+    start_counter("late", 20, &late_id, &late);
     hpt_server_crash_and_restart();
     job_of("late", &late_id, &after, &restarts);
     ck_assert_int_eq(after, late);
     job_of("calm", &calm_id, &after, &restarts);
     ck_assert_int_eq(after, calm);
     seen = last_line(late_id);
-    w.at_least = seen + 20;
+    w = (job_count){late_id, seen + 20};
     ck_assert_msg(hpt_wait_until(has_lines, &w, DEADLINE_MS), "late's output stopped at %lld",
                   (long long)seen);
 
@@ -687,13 +698,7 @@ START_TEST(a_holder_killed_under_a_running_daemon_is_replaced_with_every_pipe)
     pid_t pid, after;
     job_count w;
 
-    hpt_service_set("talk", NULL,
-                    hpt_script("main", "i=0; while :; do i=$((i + 1)); echo $i; sleep 0.01; done"),
-                    NULL);
-    cJSON_Delete(hpt_ok("service.start", hpt_name("talk")));
-    job_of("talk", &id, &pid, &restarts);
-    w = (job_count){id, 10};
-    ck_assert_msg(hpt_wait_until(has_lines, &w, DEADLINE_MS), "the job never talked");
+    start_counter("talk", 10, &id, &pid);
     ck_assert_int_eq(find_cmdline2("--pipe-holder", hpt_data_dir(), &c.was), 1);
     ck_assert_int_eq(kill(c.was, SIGKILL), 0);
     ck_assert_msg(hpt_wait_until(another_holder, &c, DEADLINE_MS), "no new holder");
@@ -706,7 +711,7 @@ START_TEST(a_holder_killed_under_a_running_daemon_is_replaced_with_every_pipe)
     job_of("talk", &id, &after, &restarts);
     ck_assert_int_eq(after, pid);
     ck_assert_int_eq(restarts, 0);
-    w.at_least = last_line(id) + 20;
+    w = (job_count){id, last_line(id) + 20};
     ck_assert_msg(hpt_wait_until(has_lines, &w, DEADLINE_MS), "the job stopped talking");
     printf("# holder %d killed, %d took over; the job (pid %d) survived a kill -9 after\n",
            (int)c.was, (int)c.now, (int)pid);
